@@ -1,0 +1,85 @@
+package station
+
+import "github.com/anjungan/anjungan/printerd"
+
+// DocumentType is a kind of identity document the station prints.
+type DocumentType string
+
+// The documents a station prints.
+const (
+	KTPEl DocumentType = "ktp-el" // Kartu Tanda Penduduk elektronik, ID-1 card
+	KIA   DocumentType = "kia"    // Kartu Identitas Anak, ID-1 card
+	KK    DocumentType = "kk"     // Kartu Keluarga, A4 paper
+)
+
+// DocumentTypes lists every document type in display order.
+var DocumentTypes = []DocumentType{KTPEl, KIA, KK}
+
+// Valid reports whether d is a known document type.
+func (d DocumentType) Valid() bool {
+	switch d {
+	case KTPEl, KIA, KK:
+		return true
+	}
+	return false
+}
+
+// Title is the document's name as citizens know it.
+func (d DocumentType) Title() string {
+	switch d {
+	case KTPEl:
+		return "KTP-el"
+	case KIA:
+		return "KIA"
+	case KK:
+		return "Kartu Keluarga"
+	}
+	return string(d)
+}
+
+// Media is the printer media the document is printed on.
+func (d DocumentType) Media() printerd.Media {
+	if d == KK {
+		return printerd.MediaA4
+	}
+	return printerd.MediaCard
+}
+
+// RequestID identifies one approved print request at the upstream registry.
+type RequestID string
+
+// RequestStatus is where an approved print request stands.
+type RequestStatus string
+
+// Request statuses, as the upstream reports them.
+const (
+	RequestApproved RequestStatus = "approved" // may be printed
+	RequestPrinted  RequestStatus = "printed"  // printed and confirmed
+	RequestInDoubt  RequestStatus = "in_doubt" // outcome unknown; a supervisor decides
+)
+
+// PrintRequest is a document the upstream approved for printing.
+type PrintRequest struct {
+	ID       RequestID
+	Document DocumentType
+	Status   RequestStatus
+}
+
+// Document is the data of one approved document, as the templates use it:
+// named text fields, table rows (the members of a KK) and images (photo,
+// signature), all already validated by the registry adapter.
+type Document struct {
+	Request RequestID
+	Type    DocumentType
+	Subject NIK                 // the citizen the document belongs to
+	Fields  map[string]string   // e.g. "nama", "alamat", "berlaku_hingga"
+	Rows    []map[string]string // KK members, in order
+	Images  map[string][]byte   // PNG or JPEG, e.g. "photo", "signature"
+}
+
+// Rendered is a document rendered to its single source of truth: one PDF.
+type Rendered struct {
+	PDF    []byte
+	SHA256 string // hex of the PDF's SHA-256
+	Pages  int
+}

@@ -1,0 +1,59 @@
+package station
+
+import "github.com/anjungan/anjungan/internal/fault"
+
+// Error is the one error type of Anjungan (see internal/fault).
+type Error = fault.Error
+
+// Errors the station returns. Codes are stable; messages are shown to the
+// citizen as they are.
+var (
+	ErrNIKInvalid = fault.New("nik_invalid",
+		"NIK tidak valid. Periksa kembali 16 digit NIK Anda.",
+		"This NIK is not valid. Please check your 16-digit NIK.")
+	ErrTicketInvalid = fault.New("ticket_invalid",
+		"Tiket QR tidak dapat dibaca atau tidak sah. Silakan hubungi petugas.",
+		"This QR ticket cannot be read or is not genuine. Please ask an officer.")
+	ErrTicketExpired = fault.New("ticket_expired",
+		"Tiket QR sudah tidak berlaku. Silakan ajukan tiket baru.",
+		"This QR ticket has expired. Please request a new one.")
+	ErrTicketUsed = fault.New("ticket_used",
+		"Tiket ini sudah dipakai untuk mencetak. Dokumen tidak dicetak lagi.",
+		"This ticket has already been used to print. Nothing was printed again.")
+	ErrCredentialsRejected = fault.New("credentials_rejected",
+		"NIK atau PIN tidak cocok. Periksa kembali, atau hubungi petugas.",
+		"The NIK or PIN does not match. Please check them, or ask an officer.")
+	ErrTooManyAttempts = fault.New("too_many_attempts",
+		"Terlalu banyak percobaan. Silakan coba lagi nanti atau hubungi petugas.",
+		"Too many attempts. Please try again later or ask an officer.")
+	ErrNothingToPrint = fault.New("nothing_to_print",
+		"Tidak ada dokumen yang siap dicetak untuk Anda.",
+		"There is no document ready to print for you.")
+	ErrSessionExpired = fault.New("session_expired",
+		"Sesi Anda sudah berakhir. Silakan mulai lagi.",
+		"Your session has ended. Please start again.")
+	ErrRequestNotFound = fault.New("request_not_found",
+		"Dokumen ini tidak ada dalam daftar Anda.",
+		"This document is not in your list.")
+	ErrAlreadyPrinted = fault.New("already_printed",
+		"Dokumen ini sudah dicetak. Untuk cetak ulang, hubungi petugas.",
+		"This document has already been printed. Ask an officer for a reprint.")
+	ErrSubjectMismatch = fault.New("subject_mismatch",
+		"Data dokumen tidak sesuai dengan identitas Anda. Dokumen tidak dicetak. Silakan hubungi petugas.",
+		"The document does not match your identity. Nothing was printed. Please ask an officer.")
+	ErrUpstreamUnavailable = fault.New("upstream_unavailable",
+		"Layanan Dukcapil sedang tidak dapat dihubungi. Silakan coba beberapa saat lagi.",
+		"The civil registry cannot be reached right now. Please try again shortly.")
+	ErrUpstreamInvalid = fault.New("upstream_invalid",
+		"Data dari layanan Dukcapil tidak lengkap. Dokumen tidak dicetak. Silakan hubungi petugas.",
+		"The civil registry sent incomplete data. Nothing was printed. Please ask an officer.")
+	ErrRenderFailed = fault.New("render_failed",
+		"Dokumen tidak dapat disiapkan untuk dicetak. Silakan hubungi petugas.",
+		"The document could not be prepared for printing. Please ask an officer.")
+	ErrPrinterUnavailable = fault.New("printer_unavailable",
+		"Printer sedang tidak dapat digunakan. Tiket Anda tetap berlaku. Silakan hubungi petugas.",
+		"The printer cannot be used right now. Your ticket is still valid. Please ask an officer.")
+	ErrCardUnreadable = fault.New("card_unreadable",
+		"KTP-el tidak dapat dibaca. Tempelkan lagi kartu Anda dan tahan sampai selesai.",
+		"The e-KTP could not be read. Tap your card again and hold it until done.")
+)

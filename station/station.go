@@ -1,0 +1,106 @@
+// Package station is the domain of the citizen kiosk: who the citizen is,
+// which documents they may print, and the interfaces of the parts the kiosk
+// consumes (the upstream registry, the ticket verifier, the card reader, the
+// renderer and the print service). It imports no adapter: fiber, zerolog,
+// scard, fpdf and sqlite live in subpackages, wired together in cmd/.
+package station
+
+import (
+	"context"
+	"time"
+
+	"github.com/anjungan/anjungan/printerd"
+)
+
+// AuthMethod is how a citizen proved who they are.
+type AuthMethod string
+
+// Ways in.
+const (
+	AuthTicket AuthMethod = "ticket" // signed QR ticket
+	AuthPIN    AuthMethod = "pin"    // NIK + one-time PIN
+	AuthCard   AuthMethod = "card"   // e-KTP tap + second factor
+)
+
+// Ticket is a verified QR ticket (see docs/ticket.md). It carries no
+// readable NIK: only a keyed binding the upstream can check.
+type Ticket struct {
+	ID           string // hex of the 16-byte cti
+	Issuer       string
+	IssuedAt     time.Time
+	NotBefore    time.Time
+	Expires      time.Time
+	Registration string // registration number of the application
+	Documents    []DocumentType
+	NIKBinding   []byte // first 16 bytes of HMAC-SHA256(binding key, NIK)
+	Site         string // optional site restriction
+}
+
+// Authorization is the upstream's answer to a successful login: the
+// subject, the approved print requests, and an opaque handle that later
+// calls name. The one-time token behind it (ticket or PIN) is burned only
+// when the upstream receives a confirmed print.
+type Authorization struct {
+	ID       string
+	Subject  NIK
+	Method   AuthMethod
+	Requests []PrintRequest
+	Expires  time.Time
+}
+
+// PrintOutcome tells the upstream what became of a print.
+type PrintOutcome struct {
+	Authorization  string
+	Request        RequestID
+	IdempotencyKey string
+	JobID          string
+	Printer        string
+	CardSerial     string
+	PDFSHA256      string
+	Result         PrintResult
+	Reason         string // IPP keyword or short cause; never personal data
+}
+
+// PrintResult is the outcome reported to the upstream.
+type PrintResult string
+
+// Results.
+const (
+	ResultPrinted PrintResult = "printed"
+	ResultFailed  PrintResult = "failed"
+	ResultInDoubt PrintResult = "in_doubt"
+)
+
+// Registry is the upstream civil registry as the station uses it.
+type Registry interface {
+	AuthenticateTicket(ctx context.Context, t Ticket) (Authorization, error)
+	AuthenticatePIN(ctx context.Context, nik NIK, pin string) (Authorization, error)
+	Document(ctx context.Context, authz Authorization, id RequestID) (Document, error)
+	// ConfirmPrint records a printed document; it burns the one-time
+	// token once every request it covers is printed. Idempotent by key.
+	ConfirmPrint(ctx context.Context, o PrintOutcome) error
+	// ReportPrint records a failed or uncertain print; it burns nothing.
+	ReportPrint(ctx context.Context, o PrintOutcome) error
+}
+
+// TicketVerifier checks a scanned QR ticket's text offline.
+type TicketVerifier interface {
+	Verify(text string, now time.Time) (Ticket, error)
+}
+
+// CardReader waits for an e-KTP on the reader and returns the NIK read
+// from it through the configured card profile.
+type CardReader interface {
+	ReadNIK(ctx context.Context) (NIK, error)
+}
+
+// Renderer turns document data into its one PDF.
+type Renderer interface {
+	Render(ctx context.Context, d Document) (Rendered, error)
+}
+
+// PrintService is printerd as the station uses it.
+type PrintService interface {
+	Submit(ctx context.Context, req printerd.SubmitRequest) (printerd.Job, error)
+	Job(ctx context.Context, id printerd.JobID) (printerd.Job, error)
+}
