@@ -57,3 +57,13 @@ var (
 		"KTP-el tidak dapat dibaca. Tempelkan lagi kartu Anda dan tahan sampai selesai.",
 		"The e-KTP could not be read. Tap your card again and hold it until done.")
 )
+
+// Errors about a print's outcome, shown on the kiosk after submission.
+var (
+	ErrPrintFailed = fault.New("print_failed",
+		"Pencetakan gagal. Tidak ada dokumen yang tercetak dan tiket Anda tetap berlaku. Silakan hubungi petugas.",
+		"Printing failed. Nothing was printed and your ticket is still valid. Please ask an officer.")
+	ErrPrintInDoubt = fault.New("print_in_doubt",
+		"Hasil cetak belum dapat dipastikan. Petugas akan memeriksa dan membantu Anda.",
+		"We cannot confirm whether your document printed. An officer will check and help you.")
+)

@@ -1,0 +1,57 @@
+# Anjungan — build, run and test.
+#   make run    build and start registry-sim, printerd and station on their embedded defaults
+#   make test   install missing test peers (as root), then the whole test suite
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+GO ?= go
+BIN := var/bin
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# Debian packages: what building needs (cgo for PC/SC) and what the tests talk to (see docs/testing.md).
+BUILD_DEBS := libpcsclite-dev pkg-config gcc
+TEST_DEBS := $(BUILD_DEBS) pcscd vsmartcard-vpcd pcsc-tools poppler-utils zbar-tools cups-ipp-utils dbus
+
+# In CI a missing peer is a failure, not a skip.
+ifneq ($(CI),)
+export ANJUNGAN_REQUIRE_PEERS := 1
+endif
+
+.PHONY: all build run test lint bench fuzz deps-build deps-test clean
+
+all: build
+
+deps-build:
+	@.ci/debs $(BUILD_DEBS)
+
+deps-test:
+	@.ci/debs $(TEST_DEBS)
+
+build: deps-build
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+run: build
+	$(BIN)/anjunganctl dev -var var -bin $(BIN)
+
+test: deps-test
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) run $(STATICCHECK) ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Each fuzz target runs for FUZZTIME; the corpus in testdata/fuzz is checked in.
+FUZZTIME ?= 20s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+clean:
+	rm -rf $(BIN)

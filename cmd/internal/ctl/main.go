@@ -1,0 +1,132 @@
+// Package ctl is anjunganctl, the operators' and vendors' command line.
+package ctl
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/anjungan/anjungan/certs"
+	"github.com/anjungan/anjungan/station/ticket"
+)
+
+// Main is anjunganctl. ParseFlags picks the command, Run carries it out.
+type Main struct {
+	Stdout io.Writer
+	Stderr io.Writer
+	Now    func() time.Time
+
+	run func(ctx context.Context) error
+}
+
+// NewMain returns anjunganctl writing to the standard streams.
+func NewMain() *Main {
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now}
+}
+
+type command struct {
+	name, summary string
+	parse         func(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error)
+}
+
+func commands() []command {
+	return []command{
+		{"keys init", "make development keys and certificates under var/ (kept if present)", parseKeysInit},
+		{"dev", "run registry-sim, printerd and station together (what `make run` does)", parseDev},
+		{"demo", "create demo approvals at registry-sim and show their tickets and PINs", parseDemo},
+		{"printers", "show printerd's printers and their status", parsePrinters},
+		{"jobs", "list printerd's jobs", parseJobs},
+	}
+}
+
+// ParseFlags reads the command and its flags.
+func (m *Main) ParseFlags(args []string) error {
+	for _, c := range commands() {
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
+			fs := flag.NewFlagSet("anjunganctl "+c.name, flag.ContinueOnError)
+			fs.SetOutput(m.Stderr)
+			run, err := c.parse(m, fs, args[len(words):])
+			if err != nil {
+				return err
+			}
+			m.run = run
+			return nil
+		}
+	}
+	m.usage()
+	if len(args) == 0 {
+		return errors.New("no command")
+	}
+	return fmt.Errorf("unknown command %q", strings.Join(args, " "))
+}
+
+func (m *Main) usage() {
+	fmt.Fprintln(m.Stderr, "usage: anjunganctl COMMAND [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(m.Stderr, "  %-10s %s\n", c.name, c.summary)
+	}
+}
+
+// Run carries out the command.
+func (m *Main) Run(ctx context.Context) error { return m.run(ctx) }
+
+// Close does nothing: every command finishes inside Run.
+func (m *Main) Close() error { return nil }
+
+func parseKeysInit(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
+	dir := fs.String("var", "var", "the station's var/ folder")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return func(context.Context) error { return m.keysInit(*dir) }, nil
+}
+
+// keysInit makes the development keys once: the simulated upstream's
+// ticket-signing key pair and NIK-binding key, and the development PKI.
+func (m *Main) keysInit(varDir string) error {
+	keys := filepath.Join(varDir, "keys")
+	if err := os.MkdirAll(keys, 0o700); err != nil {
+		return err
+	}
+	made := []string{}
+	if _, err := os.Stat(filepath.Join(keys, "ticket.key")); errors.Is(err, os.ErrNotExist) {
+		if err := ticket.WriteKeyPair(keys, "ticket", rand.Reader); err != nil {
+			return fmt.Errorf("ticket key: %w", err)
+		}
+		made = append(made, "keys/ticket.key", "keys/ticket.pub")
+	}
+	if _, err := os.Stat(filepath.Join(keys, "binding.key")); errors.Is(err, os.ErrNotExist) {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(keys, "binding.key"), []byte(hex.EncodeToString(b)+"\n"), 0o600); err != nil {
+			return err
+		}
+		made = append(made, "keys/binding.key")
+	}
+	certDir := filepath.Join(varDir, "certs")
+	if _, err := os.Stat(filepath.Join(certDir, "ca.crt")); errors.Is(err, os.ErrNotExist) {
+		if err := certs.WriteDev(certDir, rand.Reader, m.Now()); err != nil {
+			return fmt.Errorf("development certificates: %w", err)
+		}
+		made = append(made, "certs/")
+	}
+	sort.Strings(made)
+	if len(made) == 0 {
+		fmt.Fprintf(m.Stdout, "development keys already in %s\n", varDir)
+		return nil
+	}
+	fmt.Fprintf(m.Stdout, "made in %s: %s\n", varDir, strings.Join(made, ", "))
+	return nil
+}

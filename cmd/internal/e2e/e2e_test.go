@@ -1,0 +1,385 @@
+// Package e2e runs the real programs in one process — registry-sim,
+// printerd and station through their Main types, on port 0 and temporary
+// folders — and drives a citizen's visit through the kiosk's HTTP API.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anjungan/anjungan/cmd/internal/ctl"
+	printerdcmd "github.com/anjungan/anjungan/cmd/internal/printerd"
+	"github.com/anjungan/anjungan/cmd/internal/registrysim"
+	stationcmd "github.com/anjungan/anjungan/cmd/internal/station"
+	"github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/printerd/client"
+)
+
+// System is the three services running for one test.
+type System struct {
+	Var      string
+	Registry *registrysim.Main
+	Printerd *printerdcmd.Main
+	Station  *stationcmd.Main
+	Printers *client.Client
+}
+
+// MustStart starts registry-sim, printerd and station with development
+// keys made by anjunganctl, and stops them when the test ends.
+func MustStart(tb testing.TB) *System {
+	tb.Helper()
+	// A unix socket path must stay under ~108 bytes; t.TempDir can be longer.
+	dir, err := os.MkdirTemp("", "anj")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	s := &System{Var: dir}
+	v := func(p ...string) string { return filepath.Join(append([]string{dir}, p...)...) }
+	ctx := context.Background()
+
+	keys := ctl.NewMain()
+	keys.Stdout = io.Discard
+	mustOK(tb, keys.ParseFlags([]string{"keys", "init", "-var", dir}))
+	mustOK(tb, keys.Run(ctx))
+
+	s.Registry = registrysim.NewMain()
+	s.Registry.Stderr = io.Discard
+	mustOK(tb, s.Registry.ParseFlags([]string{"-addr", "127.0.0.1:0", "-data", v("registry-sim"),
+		"-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"), "-people", "60"}))
+	mustOK(tb, s.Registry.Run(ctx))
+	tb.Cleanup(func() { s.Registry.Close() })
+
+	s.Printerd = printerdcmd.NewMain()
+	s.Printerd.Stderr = io.Discard
+	mustOK(tb, s.Printerd.ParseFlags([]string{"-socket", v("run", "printerd.sock"), "-data", v("printerd"),
+		"-printer", "name=card-1,driver=sim,uri=" + v("out", "card") + ",media=om_card_54x86mm,blanks=10",
+		"-printer", "name=paper-1,driver=sim,uri=" + v("out", "paper") + ",media=iso_a4_210x297mm"}))
+	mustOK(tb, s.Printerd.Run(ctx))
+	tb.Cleanup(func() { s.Printerd.Close() })
+
+	s.Station = stationcmd.NewMain()
+	s.Station.Stderr = io.Discard
+	mustOK(tb, s.Station.ParseFlags([]string{"-kiosk-addr", "127.0.0.1:0", "-console-addr", "127.0.0.1:0",
+		"-registry-url", s.Registry.URL(), "-printerd-socket", s.Printerd.SocketPath(),
+		"-ticket-pubkey", v("keys", "ticket.pub")}))
+	mustOK(tb, s.Station.Run(ctx))
+	tb.Cleanup(func() { s.Station.Close() })
+
+	s.Printers = client.New(s.Printerd.SocketPath())
+	return s
+}
+
+func mustOK(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// MustApprove asks registry-sim for an approval of the given documents.
+func (s *System) MustApprove(tb testing.TB, docs ...string) ctl.Approval {
+	tb.Helper()
+	as, err := ctl.CreateApprovals(context.Background(), http.DefaultClient, s.Registry.URL(), [][]string{docs})
+	mustOK(tb, err)
+	return as[0]
+}
+
+// Citizen is one browser at the kiosk.
+type Citizen struct {
+	tb   testing.TB
+	base string
+	hc   *http.Client
+}
+
+func (s *System) NewCitizen(tb testing.TB) *Citizen {
+	jar, _ := cookiejar.New(nil)
+	return &Citizen{tb: tb, base: s.Station.KioskURL(), hc: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+}
+
+type apiError struct {
+	Code      string `json:"code"`
+	MessageID string `json:"message_id"`
+	MessageEN string `json:"message_en"`
+}
+
+type document struct {
+	RequestID string `json:"request_id"`
+	Type      string `json:"type"`
+	Status    string `json:"status"`
+	Print     *struct {
+		State string    `json:"state"`
+		Job   string    `json:"job"`
+		Error *apiError `json:"error"`
+	} `json:"print"`
+}
+
+type sessionView struct {
+	Subject   string     `json:"subject"`
+	Documents []document `json:"documents"`
+	Error     *apiError  `json:"error"`
+}
+
+// call sends a JSON request to the kiosk API and decodes the answer into
+// out; it returns the HTTP status.
+func (c *Citizen) call(method, path string, in, out any) int {
+	c.tb.Helper()
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, body)
+	mustOK(c.tb, err)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := c.hc.Do(req)
+	mustOK(c.tb, err)
+	defer res.Body.Close()
+	if out != nil && res.StatusCode != http.StatusNoContent {
+		mustOK(c.tb, json.NewDecoder(res.Body).Decode(out))
+	}
+	return res.StatusCode
+}
+
+// waitPrinted polls the session until no print is in progress and returns
+// the last view. Polling ends by state, not by a timed assertion; the
+// deadline only stops a hung test.
+func (c *Citizen) waitSettled() sessionView {
+	c.tb.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var v sessionView
+		if st := c.call("GET", "/api/session", nil, &v); st != http.StatusOK {
+			c.tb.Fatalf("session: %d %+v", st, v.Error)
+		}
+		busy := false
+		for _, d := range v.Documents {
+			if d.Print != nil && (d.Print.State == "preparing" || d.Print.State == "queued" || d.Print.State == "printing") {
+				busy = true
+			}
+		}
+		if !busy {
+			return v
+		}
+		if time.Now().After(deadline) {
+			c.tb.Fatalf("prints still in progress: %+v", v)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type approvalStatus struct {
+	TokenBurned bool `json:"token_burned"`
+	Requests    []struct {
+		RequestID string `json:"request_id"`
+		Status    string `json:"status"`
+	} `json:"requests"`
+}
+
+func (s *System) approvalStatus(tb testing.TB, id string) approvalStatus {
+	tb.Helper()
+	res, err := http.Get(s.Registry.URL() + "/admin/approvals/" + id)
+	mustOK(tb, err)
+	defer res.Body.Close()
+	var a approvalStatus
+	mustOK(tb, json.NewDecoder(res.Body).Decode(&a))
+	return a
+}
+
+func outputs(tb testing.TB, dir string) []string {
+	tb.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "*.pdf"))
+	mustOK(tb, err)
+	return m
+}
+
+// printAll logs in with login, prints every approved document and waits
+// until the prints settle.
+func printAll(t *testing.T, c *Citizen, loginPath string, login any) sessionView {
+	t.Helper()
+	var v sessionView
+	if st := c.call("POST", loginPath, login, &v); st != http.StatusCreated {
+		t.Fatalf("login: status %d, error %+v", st, v.Error)
+	}
+	if len(v.Documents) == 0 {
+		t.Fatal("no documents after login")
+	}
+	for _, d := range v.Documents {
+		var p struct {
+			State string    `json:"state"`
+			Error *apiError `json:"error"`
+		}
+		if st := c.call("POST", "/api/print", map[string]string{"request_id": d.RequestID}, &p); st != http.StatusAccepted {
+			t.Fatalf("print %s: status %d, %+v", d.Type, st, p.Error)
+		}
+	}
+	return c.waitSettled()
+}
+
+func TestTicketPrintsOnceAndBurnsTheToken(t *testing.T) {
+	sys := MustStart(t)
+	a := sys.MustApprove(t, "ktp-el", "kk")
+	c := sys.NewCitizen(t)
+
+	v := printAll(t, c, "/api/login/ticket", map[string]string{"ticket": a.Ticket})
+	if !strings.HasSuffix(a.NIK, v.Subject[len(v.Subject)-4:]) || strings.Contains(v.Subject, a.NIK) {
+		t.Errorf("kiosk shows subject %q; want the masked NIK", v.Subject)
+	}
+	for _, d := range v.Documents {
+		if d.Print == nil || d.Print.State != "printed" {
+			t.Fatalf("%s: print %+v, want printed", d.Type, d.Print)
+		}
+		job, err := sys.Printers.Job(context.Background(), printerd.JobID(d.Print.Job))
+		mustOK(t, err)
+		if job.State != printerd.JobPrinted {
+			t.Errorf("%s: job state %s, want printed", d.Type, job.State)
+		}
+		dir := "paper"
+		if d.Type != "kk" {
+			dir = "card"
+			if job.CardSerial == "" {
+				t.Errorf("%s: printed card has no serial", d.Type)
+			}
+		}
+		out := filepath.Join(sys.Var, "out", dir, string(job.ID)+".pdf")
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatalf("%s: output: %v", d.Type, err)
+		}
+		if !bytes.HasPrefix(b, []byte("%PDF-")) || fmt.Sprintf("%x", sha256Sum(b)) != job.DocumentSHA256 {
+			t.Errorf("%s: output %s is not the submitted PDF", d.Type, out)
+		}
+	}
+	st := sys.approvalStatus(t, a.ApprovalID)
+	if !st.TokenBurned {
+		t.Errorf("token not burned after every document printed: %+v", st)
+	}
+
+	// The same ticket again: refused with a clear message, nothing printed.
+	before := len(outputs(t, filepath.Join(sys.Var, "out", "card"))) + len(outputs(t, filepath.Join(sys.Var, "out", "paper")))
+	var again sessionView
+	status := sys.NewCitizen(t).call("POST", "/api/login/ticket", map[string]string{"ticket": a.Ticket}, &again)
+	if status != http.StatusConflict || again.Error == nil || again.Error.Code != "ticket_used" {
+		t.Fatalf("second use: status %d, %+v; want 409 ticket_used", status, again.Error)
+	}
+	if again.Error.MessageID == "" || again.Error.MessageEN == "" {
+		t.Errorf("refusal without a message for the citizen: %+v", again.Error)
+	}
+	after := len(outputs(t, filepath.Join(sys.Var, "out", "card"))) + len(outputs(t, filepath.Join(sys.Var, "out", "paper")))
+	if after != before || before != 2 {
+		t.Errorf("outputs: %d before the second use, %d after; want 2 and 2", before, after)
+	}
+	jobs, err := sys.Printers.Jobs(context.Background(), "")
+	mustOK(t, err)
+	if len(jobs) != 2 {
+		t.Errorf("printerd has %d jobs, want 2", len(jobs))
+	}
+}
+
+func TestPINPrintsKIA(t *testing.T) {
+	sys := MustStart(t)
+	a := sys.MustApprove(t, "kia")
+	c := sys.NewCitizen(t)
+
+	var wrong sessionView
+	if st := c.call("POST", "/api/login/pin", map[string]string{"nik": a.NIK, "pin": wrongPIN(a.PIN)}, &wrong); st != http.StatusUnauthorized || wrong.Error.Code != "credentials_rejected" {
+		t.Fatalf("wrong PIN: %d %+v", st, wrong.Error)
+	}
+	v := printAll(t, c, "/api/login/pin", map[string]string{"nik": a.NIK, "pin": a.PIN})
+	if len(v.Documents) != 1 || v.Documents[0].Print.State != "printed" {
+		t.Fatalf("KIA: %+v", v.Documents)
+	}
+	if !sys.approvalStatus(t, a.ApprovalID).TokenBurned {
+		t.Error("PIN not burned after the print")
+	}
+	var again sessionView
+	if st := sys.NewCitizen(t).call("POST", "/api/login/pin", map[string]string{"nik": a.NIK, "pin": a.PIN}, &again); st != http.StatusConflict {
+		t.Errorf("PIN reused: status %d %+v", st, again.Error)
+	}
+	if n := len(outputs(t, filepath.Join(sys.Var, "out", "card"))); n != 1 {
+		t.Errorf("%d cards printed, want 1", n)
+	}
+}
+
+// TestDoubleTapPrintsOnce presses Print twice, in two sessions of the same
+// ticket, before the first print settles.
+func TestDoubleTapPrintsOnce(t *testing.T) {
+	sys := MustStart(t)
+	a := sys.MustApprove(t, "ktp-el")
+	c1, c2 := sys.NewCitizen(t), sys.NewCitizen(t)
+	var v1, v2 sessionView
+	mustStatus(t, c1.call("POST", "/api/login/ticket", map[string]string{"ticket": a.Ticket}, &v1), http.StatusCreated)
+	mustStatus(t, c2.call("POST", "/api/login/ticket", map[string]string{"ticket": a.Ticket}, &v2), http.StatusCreated)
+	var wg sync.WaitGroup
+	for _, c := range []*Citizen{c1, c1, c2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var p map[string]any
+			c.call("POST", "/api/print", map[string]string{"request_id": v1.Documents[0].RequestID}, &p)
+		}()
+	}
+	wg.Wait()
+	c1.waitSettled()
+	c2.waitSettled()
+	if n := len(outputs(t, filepath.Join(sys.Var, "out", "card"))); n != 1 {
+		t.Fatalf("%d cards printed for one approved document, want 1", n)
+	}
+}
+
+// TestConcurrentCitizens runs several visits with distinct NIKs at once,
+// under -race, to catch request memory that outlives its handler.
+func TestConcurrentCitizens(t *testing.T) {
+	sys := MustStart(t)
+	const n = 6
+	approvals := make([]ctl.Approval, n)
+	for i := range approvals {
+		approvals[i] = sys.MustApprove(t, "kk")
+	}
+	var wg sync.WaitGroup
+	subjects := make([]string, n)
+	for i, a := range approvals {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := sys.NewCitizen(t)
+			var v sessionView
+			if i%2 == 0 {
+				c.call("POST", "/api/login/ticket", map[string]string{"ticket": a.Ticket}, &v)
+			} else {
+				c.call("POST", "/api/login/pin", map[string]string{"nik": a.NIK, "pin": a.PIN}, &v)
+			}
+			subjects[i] = v.Subject
+		}()
+	}
+	wg.Wait()
+	for i, a := range approvals {
+		if want := a.NIK[:4] + "********" + a.NIK[12:]; subjects[i] != want {
+			t.Errorf("visit %d saw subject %q, want %q", i, subjects[i], want)
+		}
+	}
+}
+
+func mustStatus(tb testing.TB, got, want int) {
+	tb.Helper()
+	if got != want {
+		tb.Fatalf("status %d, want %d", got, want)
+	}
+}
+
+func wrongPIN(pin string) string {
+	b := []byte(pin)
+	b[0] = '0' + (b[0]-'0'+1)%10
+	return string(b)
+}

@@ -1,0 +1,198 @@
+// Package station wires the station program: the kiosk and console
+// servers, the upstream registry client, the ticket verifier, the renderer
+// and the printerd client.
+package station
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/anjungan/anjungan/internal/logging"
+	"github.com/anjungan/anjungan/printerd/client"
+	"github.com/anjungan/anjungan/station"
+	stationhttp "github.com/anjungan/anjungan/station/http"
+	"github.com/anjungan/anjungan/station/registry"
+	"github.com/anjungan/anjungan/station/render"
+	"github.com/anjungan/anjungan/station/ticket"
+	"github.com/anjungan/anjungan/templates"
+)
+
+var _ station.PrintService = (*client.Client)(nil)
+
+// Main is the station program.
+type Main struct {
+	KioskAddr      string
+	ConsoleAddr    string
+	ConsoleCert    string // TLS certificate and key for a console bound beyond loopback
+	ConsoleKey     string
+	RegistryURL    string
+	PrinterdSocket string
+	TicketPubKey   string
+	LogLevel       string
+	Stderr         io.Writer
+	Now            func() time.Time
+
+	log     zerolog.Logger
+	kiosk   *station.Kiosk
+	kioskLn net.Listener
+	consLn  net.Listener
+	kioskS  *stationhttp.Kiosk
+	consS   *stationhttp.Console
+	wg      sync.WaitGroup
+	once    sync.Once
+}
+
+// NewMain returns a station with its embedded defaults.
+func NewMain() *Main {
+	return &Main{
+		KioskAddr:      "127.0.0.1:8080",
+		ConsoleAddr:    "127.0.0.1:8081",
+		ConsoleCert:    "var/certs/console.crt",
+		ConsoleKey:     "var/certs/console.key",
+		RegistryURL:    "http://127.0.0.1:8090",
+		PrinterdSocket: "var/run/printerd.sock",
+		TicketPubKey:   "var/keys/ticket.pub",
+		Stderr:         os.Stderr,
+		Now:            time.Now,
+	}
+}
+
+// ParseFlags reads the command line.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("station", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&m.KioskAddr, "kiosk-addr", m.KioskAddr, "address of the citizen kiosk (keep it on loopback)")
+	fs.StringVar(&m.ConsoleAddr, "console-addr", m.ConsoleAddr, "address of the supervisors' console (TLS when not loopback)")
+	fs.StringVar(&m.ConsoleCert, "console-cert", m.ConsoleCert, "console TLS certificate, used when the console is not on loopback")
+	fs.StringVar(&m.ConsoleKey, "console-key", m.ConsoleKey, "console TLS key")
+	fs.StringVar(&m.RegistryURL, "registry-url", m.RegistryURL, "base URL of the upstream registry")
+	fs.StringVar(&m.PrinterdSocket, "printerd-socket", m.PrinterdSocket, "printerd's unix socket")
+	fs.StringVar(&m.TicketPubKey, "ticket-pubkey", m.TicketPubKey, "the upstream's ticket-signing public key (PEM)")
+	fs.StringVar(&m.LogLevel, "log-level", "info", "debug, info, warn or error")
+	return fs.Parse(args)
+}
+
+// Run starts the kiosk and console and returns once both listen.
+func (m *Main) Run(ctx context.Context) error {
+	m.log = logging.New(m.Stderr, m.LogLevel, "station")
+	pub, err := ticket.LoadPublicKey(m.TicketPubKey)
+	if err != nil {
+		return fmt.Errorf("ticket public key: %w (run `anjunganctl keys init` to make development keys)", err)
+	}
+	renderer, err := render.New(templates.FS)
+	if err != nil {
+		return fmt.Errorf("templates: %w", err)
+	}
+	printers := client.New(m.PrinterdSocket)
+	m.kiosk = station.NewKiosk(station.KioskConfig{
+		Registry: registry.New(m.RegistryURL, &http.Client{Timeout: 10 * time.Second}, m.log),
+		Tickets:  &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
+		Renderer: renderer,
+		Printers: printers,
+		Recorder: eventLog{m.log},
+		Now:      m.Now,
+		Rand:     rand.Reader,
+	})
+
+	if m.kioskLn, err = net.Listen("tcp", m.KioskAddr); err != nil {
+		return fmt.Errorf("kiosk listener: %w", err)
+	}
+	if m.consLn, err = m.consoleListener(); err != nil {
+		m.kioskLn.Close()
+		return err
+	}
+	m.kioskS = stationhttp.NewKiosk(m.kiosk, m.log)
+	m.consS = stationhttp.NewConsole(printers, m.log)
+	m.serve("kiosk", func() error { return m.kioskS.Serve(m.kioskLn) })
+	m.serve("console", func() error { return m.consS.Serve(m.consLn) })
+	m.log.Info().Str("kiosk", m.KioskURL()).Str("console", m.ConsoleURL()).Msg("station ready")
+	return nil
+}
+
+func (m *Main) serve(name string, f func() error) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := f(); err != nil {
+			m.log.Error().Err(err).Str("server", name).Msg("server stopped")
+		}
+	}()
+}
+
+// consoleListener listens for the console, with TLS when the address is
+// not loopback: supervisors' passwords never cross a network in clear.
+func (m *Main) consoleListener() (net.Listener, error) {
+	ln, err := net.Listen("tcp", m.ConsoleAddr)
+	if err != nil {
+		return nil, fmt.Errorf("console listener: %w", err)
+	}
+	if ip := ln.Addr().(*net.TCPAddr).IP; ip.IsLoopback() {
+		return ln, nil
+	}
+	cert, err := tls.LoadX509KeyPair(m.ConsoleCert, m.ConsoleKey)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("console on %s needs TLS: %w", m.ConsoleAddr, err)
+	}
+	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
+}
+
+// KioskURL is the kiosk's address after Run.
+func (m *Main) KioskURL() string { return "http://" + m.kioskLn.Addr().String() }
+
+// ConsoleURL is the console's address after Run.
+func (m *Main) ConsoleURL() string {
+	scheme := "https://"
+	if m.consLn.Addr().(*net.TCPAddr).IP.IsLoopback() {
+		scheme = "http://"
+	}
+	return scheme + m.consLn.Addr().String()
+}
+
+// Close stops the servers, then the settlement of pending prints.
+func (m *Main) Close() error {
+	var err error
+	m.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if m.kioskS != nil {
+			err = errors.Join(err, m.kioskS.Shutdown(ctx))
+		}
+		if m.consS != nil {
+			err = errors.Join(err, m.consS.Shutdown(ctx))
+		}
+		m.wg.Wait()
+		if m.kiosk != nil {
+			m.kiosk.Close()
+		}
+	})
+	return err
+}
+
+// eventLog writes kiosk events to the log. The subject is a station.NIK,
+// which logs itself masked.
+type eventLog struct{ log zerolog.Logger }
+
+func (l eventLog) Record(_ context.Context, e station.Event) {
+	ev := l.log.Info()
+	if e.Err != nil {
+		ev = l.log.Warn().Err(e.Err)
+	}
+	if !e.Subject.IsZero() {
+		ev = ev.Stringer("subject", e.Subject)
+	}
+	ev.Str("event", e.Kind).Str("method", string(e.Method)).Str("request", string(e.Request)).
+		Str("job", string(e.Job)).Str("sha256", e.SHA256).Msg("kiosk")
+}

@@ -1,0 +1,126 @@
+package http
+
+import (
+	"sort"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/anjungan/anjungan/station"
+)
+
+// sessionView is what the kiosk page sees of a session: the masked NIK and
+// the documents, never other personal data.
+type sessionView struct {
+	Subject   string        `json:"subject"` // masked NIK
+	Method    string        `json:"method"`
+	Documents []requestView `json:"documents"`
+}
+
+type requestView struct {
+	RequestID string     `json:"request_id"`
+	Type      string     `json:"type"`
+	Title     string     `json:"title"`
+	Status    string     `json:"status"` // upstream status: approved, printed, in_doubt
+	Print     *printView `json:"print,omitempty"`
+}
+
+type printView struct {
+	State  string     `json:"state"`
+	Job    string     `json:"job,omitempty"`
+	Reason string     `json:"reason,omitempty"`
+	Error  *errorJSON `json:"error,omitempty"`
+}
+
+func viewOf(s *station.Session) sessionView {
+	v := sessionView{Subject: s.Authz.Subject.Masked(), Method: string(s.Authz.Method)}
+	for _, r := range s.Authz.Requests {
+		rv := requestView{RequestID: string(r.ID), Type: string(r.Document), Title: r.Document.Title(), Status: string(r.Status)}
+		if p, ok := s.Prints[r.ID]; ok {
+			pv := printViewOf(*p)
+			rv.Print = &pv
+		}
+		v.Documents = append(v.Documents, rv)
+	}
+	sort.SliceStable(v.Documents, func(i, j int) bool { return v.Documents[i].Type < v.Documents[j].Type })
+	return v
+}
+
+func printViewOf(p station.Print) printView {
+	pv := printView{State: string(p.State), Job: string(p.Job), Reason: p.Reason}
+	if p.Err != nil {
+		pv.Error = &errorJSON{Code: string(p.Err.Code), MessageID: p.Err.ID, MessageEN: p.Err.EN}
+	}
+	return pv
+}
+
+func (s *Kiosk) startSession(c *fiber.Ctx, sess *station.Session) error {
+	c.Cookie(&fiber.Cookie{
+		Name:     sessionCookie,
+		Value:    sess.ID,
+		Path:     "/",
+		HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteStrictMode,
+		// The kiosk runs on loopback over plain HTTP; a cookie marked
+		// Secure would not come back.
+		Expires: time.Time{},
+	})
+	return c.Status(fiber.StatusCreated).JSON(viewOf(sess))
+}
+
+func (s *Kiosk) loginTicket(c *fiber.Ctx) error {
+	var in struct {
+		Ticket string `json:"ticket"`
+	}
+	if err := c.BodyParser(&in); err != nil {
+		return station.ErrTicketInvalid.With(err)
+	}
+	sess, err := s.kiosk.LoginTicket(c.UserContext(), in.Ticket)
+	if err != nil {
+		return err
+	}
+	return s.startSession(c, sess)
+}
+
+func (s *Kiosk) loginPIN(c *fiber.Ctx) error {
+	var in struct {
+		NIK string `json:"nik"`
+		PIN string `json:"pin"`
+	}
+	if err := c.BodyParser(&in); err != nil {
+		return station.ErrCredentialsRejected.With(err)
+	}
+	sess, err := s.kiosk.LoginPIN(c.UserContext(), in.NIK, in.PIN)
+	if err != nil {
+		return err
+	}
+	return s.startSession(c, sess)
+}
+
+func (s *Kiosk) session(c *fiber.Ctx) error {
+	sess, err := s.kiosk.Session(c.Cookies(sessionCookie))
+	if err != nil {
+		return err
+	}
+	return c.JSON(viewOf(sess))
+}
+
+func (s *Kiosk) logout(c *fiber.Ctx) error {
+	s.kiosk.Logout(c.Cookies(sessionCookie))
+	c.ClearCookie(sessionCookie)
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Kiosk) print(c *fiber.Ctx) error {
+	var in struct {
+		RequestID string `json:"request_id"`
+	}
+	if err := c.BodyParser(&in); err != nil {
+		return station.ErrRequestNotFound.With(err)
+	}
+	p, err := s.kiosk.Print(c.UserContext(), c.Cookies(sessionCookie), station.RequestID(in.RequestID))
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusAccepted).JSON(printViewOf(p))
+}

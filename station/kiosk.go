@@ -1,0 +1,462 @@
+package station
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/printerd"
+)
+
+// Event is something the kiosk did that belongs in the log and, later,
+// the audit trail. It carries the subject as a NIK, which masks itself;
+// recorders that persist events must key it with a station secret.
+type Event struct {
+	Kind    string // login_ok, login_refused, document_fetched, rendered, submitted, printed, confirmed, print_failed, settle_retry
+	Method  AuthMethod
+	Subject NIK
+	Request RequestID
+	Job     printerd.JobID
+	SHA256  string
+	Err     error
+}
+
+// Recorder receives kiosk events.
+type Recorder interface {
+	Record(ctx context.Context, e Event)
+}
+
+// KioskConfig holds what a Kiosk needs; every field but Recorder is required.
+type KioskConfig struct {
+	Registry   Registry
+	Tickets    TicketVerifier
+	Renderer   Renderer
+	Printers   PrintService
+	Recorder   Recorder
+	Now        func() time.Time
+	Rand       io.Reader
+	SessionTTL time.Duration // idle time after which a session ends
+	PollEvery  time.Duration // how often a pending print is checked
+}
+
+// Kiosk is the citizen's flow: log in, see the approved documents, print
+// them, and settle each print with the upstream. A one-time token is
+// burned by the upstream only when the station confirms a printed job;
+// a failed or uncertain print is reported, never silently dropped.
+type Kiosk struct {
+	cfg KioskConfig
+
+	ctx    context.Context // lives until Close; settlements run under it
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	sessions map[string]*Session
+}
+
+// Session is one citizen at the kiosk. It holds personal data only as long
+// as the visit needs it.
+type Session struct {
+	ID     string
+	Authz  Authorization
+	Prints map[RequestID]*Print
+	Seen   time.Time
+}
+
+// Print is the progress of one requested document at the kiosk.
+type Print struct {
+	Request  RequestID
+	Document DocumentType
+	Job      printerd.JobID
+	SHA256   string
+	State    PrintState
+	Reason   string // printer reason keyword, when there is one
+	Err      *Error // why it failed, for the citizen
+}
+
+// PrintState is what the citizen sees of a print.
+type PrintState string
+
+// Print states shown on the kiosk.
+const (
+	PrintPreparing PrintState = "preparing" // fetching and rendering
+	PrintQueued    PrintState = "queued"    // waiting at printerd
+	PrintPrinting  PrintState = "printing"  // at the printer
+	PrintDone      PrintState = "printed"   // printed and confirmed to the upstream
+	PrintFailed    PrintState = "failed"    // nothing printed; token kept
+	PrintInDoubt   PrintState = "in_doubt"  // outcome unknown; an officer decides
+)
+
+// NewKiosk returns a kiosk; Close stops its settlements.
+func NewKiosk(cfg KioskConfig) *Kiosk {
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 5 * time.Minute
+	}
+	if cfg.PollEvery == 0 {
+		cfg.PollEvery = 250 * time.Millisecond
+	}
+	if cfg.Recorder == nil {
+		cfg.Recorder = discard{}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Kiosk{cfg: cfg, ctx: ctx, cancel: cancel, sessions: map[string]*Session{}}
+}
+
+type discard struct{}
+
+func (discard) Record(context.Context, Event) {}
+
+// Close stops the settlement of pending prints and waits for them. A print
+// left unsettled keeps its token unburned and its job in printerd, where
+// a supervisor sees it.
+func (k *Kiosk) Close() {
+	k.cancel()
+	k.wg.Wait()
+}
+
+// LoginTicket verifies a scanned QR ticket and asks the upstream for the
+// citizen's approved documents.
+func (k *Kiosk) LoginTicket(ctx context.Context, text string) (*Session, error) {
+	t, err := k.cfg.Tickets.Verify(text, k.cfg.Now())
+	if err != nil {
+		k.cfg.Recorder.Record(ctx, Event{Kind: "login_refused", Method: AuthTicket, Err: err})
+		return nil, err
+	}
+	authz, err := k.cfg.Registry.AuthenticateTicket(ctx, t)
+	return k.open(ctx, AuthTicket, authz, err)
+}
+
+// LoginPIN checks a NIK and one-time PIN with the upstream.
+func (k *Kiosk) LoginPIN(ctx context.Context, nikText, pin string) (*Session, error) {
+	nik, err := ParseNIK(nikText)
+	if err != nil {
+		k.cfg.Recorder.Record(ctx, Event{Kind: "login_refused", Method: AuthPIN, Err: err})
+		return nil, err
+	}
+	if len(pin) != 6 || !digits(pin) {
+		err := ErrCredentialsRejected.Withf("malformed PIN")
+		k.cfg.Recorder.Record(ctx, Event{Kind: "login_refused", Method: AuthPIN, Subject: nik, Err: err})
+		return nil, err
+	}
+	authz, err := k.cfg.Registry.AuthenticatePIN(ctx, nik, pin)
+	if err == nil && authz.Subject != nik {
+		err = ErrSubjectMismatch.Withf("upstream answered for another subject")
+	}
+	return k.open(ctx, AuthPIN, authz, err)
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (k *Kiosk) open(ctx context.Context, m AuthMethod, authz Authorization, err error) (*Session, error) {
+	if err != nil {
+		k.cfg.Recorder.Record(ctx, Event{Kind: "login_refused", Method: m, Err: err})
+		return nil, err
+	}
+	if !hasApproved(authz.Requests) {
+		err := ErrNothingToPrint.Withf("no approved request")
+		k.cfg.Recorder.Record(ctx, Event{Kind: "login_refused", Method: m, Subject: authz.Subject, Err: err})
+		return nil, err
+	}
+	id, err := k.randomID()
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{ID: id, Authz: authz, Prints: map[RequestID]*Print{}, Seen: k.cfg.Now()}
+	k.mu.Lock()
+	k.sweepLocked()
+	k.sessions[id] = s
+	k.mu.Unlock()
+	k.cfg.Recorder.Record(ctx, Event{Kind: "login_ok", Method: m, Subject: authz.Subject})
+	return s.snapshot(), nil
+}
+
+func hasApproved(rs []PrintRequest) bool {
+	for _, r := range rs {
+		if r.Status == RequestApproved {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *Kiosk) randomID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := io.ReadFull(k.cfg.Rand, b); err != nil {
+		return "", fault.Internal.With(err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// sweepLocked forgets idle sessions, so personal data does not outlive the
+// visit. Prints still settling keep running; they do not need the session.
+func (k *Kiosk) sweepLocked() {
+	now := k.cfg.Now()
+	for id, s := range k.sessions {
+		if now.Sub(s.Seen) > k.cfg.SessionTTL {
+			delete(k.sessions, id)
+		}
+	}
+}
+
+// Session returns a copy of the session with that id, or ErrSessionExpired.
+func (k *Kiosk) Session(id string) (*Session, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	s, err := k.liveLocked(id)
+	if err != nil {
+		return nil, err
+	}
+	return s.snapshot(), nil
+}
+
+func (k *Kiosk) liveLocked(id string) (*Session, error) {
+	s, ok := k.sessions[id]
+	if !ok {
+		return nil, ErrSessionExpired.Withf("unknown session")
+	}
+	now := k.cfg.Now()
+	if now.Sub(s.Seen) > k.cfg.SessionTTL {
+		delete(k.sessions, id)
+		return nil, ErrSessionExpired.Withf("idle session")
+	}
+	s.Seen = now
+	return s, nil
+}
+
+// Logout ends the session and drops its personal data.
+func (k *Kiosk) Logout(id string) {
+	k.mu.Lock()
+	delete(k.sessions, id)
+	k.mu.Unlock()
+}
+
+// snapshot copies s so callers can read it without the lock.
+func (s *Session) snapshot() *Session {
+	c := *s
+	c.Authz.Requests = append([]PrintRequest(nil), s.Authz.Requests...)
+	c.Prints = make(map[RequestID]*Print, len(s.Prints))
+	for id, p := range s.Prints {
+		pc := *p
+		c.Prints[id] = &pc
+	}
+	return &c
+}
+
+// IdempotencyKey is the key under which a request is submitted to
+// printerd. It depends only on the upstream's request id, so the same
+// approved document can never become two jobs, whichever session, kiosk
+// restart or double tap submits it. A supervisor's reprint uses a new key.
+func IdempotencyKey(r RequestID) string {
+	sum := sha256.Sum256([]byte("anjungan/print-request/v1\x00" + string(r)))
+	return hex.EncodeToString(sum[:])
+}
+
+// Print fetches, renders and submits one approved document, then settles
+// it with the upstream in the background. Calling it again for the same
+// request returns the same print.
+func (k *Kiosk) Print(ctx context.Context, sessionID string, rid RequestID) (Print, error) {
+	k.mu.Lock()
+	s, err := k.liveLocked(sessionID)
+	if err != nil {
+		k.mu.Unlock()
+		return Print{}, err
+	}
+	if p, ok := s.Prints[rid]; ok && p.State != PrintFailed {
+		cp := *p
+		k.mu.Unlock()
+		return cp, nil
+	}
+	req, ok := findRequest(s.Authz.Requests, rid)
+	switch {
+	case !ok:
+		k.mu.Unlock()
+		return Print{}, ErrRequestNotFound.Withf("request not in authorization")
+	case req.Status != RequestApproved:
+		k.mu.Unlock()
+		return Print{}, ErrAlreadyPrinted.Withf("request status %s", req.Status)
+	}
+	p := &Print{Request: rid, Document: req.Document, State: PrintPreparing}
+	s.Prints[rid] = p
+	authz := s.Authz
+	k.mu.Unlock()
+
+	job, sha, err := k.submit(ctx, authz, req)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err != nil {
+		p.State, p.Err = PrintFailed, fault.As(err)
+		return *p, err
+	}
+	p.Job, p.SHA256 = job.ID, sha
+	p.State = printState(job.State)
+	k.wg.Add(1)
+	go k.settle(authz, p)
+	return *p, nil
+}
+
+func findRequest(rs []PrintRequest, id RequestID) (PrintRequest, bool) {
+	for _, r := range rs {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return PrintRequest{}, false
+}
+
+func (k *Kiosk) submit(ctx context.Context, authz Authorization, req PrintRequest) (printerd.Job, string, error) {
+	ev := Event{Subject: authz.Subject, Request: req.ID}
+	doc, err := k.cfg.Registry.Document(ctx, authz, req.ID)
+	if err != nil {
+		ev.Kind, ev.Err = "print_failed", err
+		k.cfg.Recorder.Record(ctx, ev)
+		return printerd.Job{}, "", err
+	}
+	if doc.Type != req.Document || doc.Request != req.ID {
+		err := ErrUpstreamInvalid.Withf("document %s/%s does not answer request %s/%s", doc.Type, doc.Request, req.Document, req.ID)
+		ev.Kind, ev.Err = "print_failed", err
+		k.cfg.Recorder.Record(ctx, ev)
+		return printerd.Job{}, "", err
+	}
+	ev.Kind = "document_fetched"
+	k.cfg.Recorder.Record(ctx, ev)
+
+	out, err := k.cfg.Renderer.Render(ctx, doc)
+	if err != nil {
+		ev.Kind, ev.Err = "print_failed", err
+		k.cfg.Recorder.Record(ctx, ev)
+		return printerd.Job{}, "", err
+	}
+	ev.Kind, ev.SHA256 = "rendered", out.SHA256
+	k.cfg.Recorder.Record(ctx, ev)
+
+	job, err := k.cfg.Printers.Submit(ctx, printerd.SubmitRequest{
+		IdempotencyKey: IdempotencyKey(req.ID),
+		Media:          doc.Type.Media(),
+		Title:          doc.Type.Title(),
+		Document:       out.PDF,
+	})
+	if err != nil {
+		err = ErrPrinterUnavailable.With(err)
+		ev.Kind, ev.Err = "print_failed", err
+		k.cfg.Recorder.Record(ctx, ev)
+		return printerd.Job{}, "", err
+	}
+	ev.Kind, ev.Job = "submitted", job.ID
+	k.cfg.Recorder.Record(ctx, ev)
+	return job, out.SHA256, nil
+}
+
+func printState(s printerd.JobState) PrintState {
+	switch s {
+	case printerd.JobQueued, printerd.JobHeld:
+		return PrintQueued
+	case printerd.JobDispatching:
+		return PrintPrinting
+	case printerd.JobPrinted:
+		return PrintPrinting // printed, not yet confirmed upstream
+	case printerd.JobInDoubt:
+		return PrintInDoubt
+	default:
+		return PrintFailed
+	}
+}
+
+// settle follows the job until printerd reaches a terminal state, then
+// tells the upstream: a confirmed print burns the token, a failed or
+// uncertain one is reported. Upstream errors are retried with backoff
+// until the kiosk closes; nothing is dropped silently.
+func (k *Kiosk) settle(authz Authorization, p *Print) {
+	defer k.wg.Done()
+	ctx := k.ctx
+	k.mu.Lock()
+	jobID, sha := p.Job, p.SHA256
+	k.mu.Unlock()
+
+	var job printerd.Job
+	for {
+		j, err := k.cfg.Printers.Job(ctx, jobID)
+		if err == nil {
+			job = j
+			k.update(p, printState(j.State), j.Reason, nil)
+			if j.State.Terminal() {
+				break
+			}
+		}
+		if !k.sleep(k.cfg.PollEvery) {
+			return
+		}
+	}
+
+	o := PrintOutcome{
+		Authorization:  authz.ID,
+		Request:        p.Request,
+		IdempotencyKey: IdempotencyKey(p.Request),
+		JobID:          string(job.ID),
+		Printer:        job.Printer,
+		CardSerial:     job.CardSerial,
+		PDFSHA256:      sha,
+		Reason:         job.Reason,
+	}
+	ev := Event{Subject: authz.Subject, Request: p.Request, Job: job.ID, SHA256: sha}
+	var final PrintState
+	var citizenErr *Error
+	switch job.State {
+	case printerd.JobPrinted:
+		o.Result, final, ev.Kind = ResultPrinted, PrintDone, "confirmed"
+	case printerd.JobInDoubt:
+		o.Result, final, ev.Kind = ResultInDoubt, PrintInDoubt, "print_in_doubt"
+		citizenErr = ErrPrintInDoubt
+	default:
+		o.Result, final, ev.Kind = ResultFailed, PrintFailed, "print_failed"
+		citizenErr = ErrPrintFailed.Withf("job %s %s: %s", job.ID, job.State, job.Reason)
+	}
+	for delay := k.cfg.PollEvery; ; delay = min(2*delay, 30*time.Second) {
+		var err error
+		if o.Result == ResultPrinted {
+			err = k.cfg.Registry.ConfirmPrint(ctx, o)
+		} else {
+			err = k.cfg.Registry.ReportPrint(ctx, o)
+		}
+		if err == nil {
+			break
+		}
+		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+			return
+		}
+		k.cfg.Recorder.Record(ctx, Event{Kind: "settle_retry", Subject: authz.Subject, Request: p.Request, Job: job.ID, Err: err})
+		if !k.sleep(delay) {
+			return
+		}
+	}
+	k.update(p, final, job.Reason, citizenErr)
+	k.cfg.Recorder.Record(ctx, ev)
+}
+
+func (k *Kiosk) update(p *Print, s PrintState, reason string, err *Error) {
+	k.mu.Lock()
+	p.State, p.Reason, p.Err = s, reason, err
+	k.mu.Unlock()
+}
+
+func (k *Kiosk) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-k.ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
