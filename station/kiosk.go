@@ -389,10 +389,10 @@ func (k *Kiosk) settle(authz Authorization, p *Print) {
 		j, err := k.cfg.Printers.Job(ctx, jobID)
 		if err == nil {
 			job = j
-			k.update(p, printState(j.State), j.Reason, nil)
 			if j.State.Terminal() {
-				break
+				break // the citizen sees the outcome once the upstream knows it
 			}
+			k.update(p, printState(j.State), j.Reason, nil)
 		}
 		if !k.sleep(k.cfg.PollEvery) {
 			return
