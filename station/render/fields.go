@@ -1,0 +1,62 @@
+package render
+
+import "github.com/anjungan/anjungan/station"
+
+// Schema is the data one document type offers its templates: the names of
+// its text fields (Document.Fields), of its table row fields
+// (Document.Rows) and of its images (Document.Images). Templates may only
+// name these, so a typo in a template is caught when it is loaded rather
+// than printed as an empty box.
+type Schema struct {
+	Fields    []string
+	RowFields []string
+	Images    []string
+}
+
+// RowNumber is the row field a table column may use for the 1-based
+// position of the row ("No" on the KK). The renderer computes it; it is
+// not read from Document.Rows.
+const RowNumber = "no_urut"
+
+// SchemaOf returns the schema of document type t, and false for a type
+// the renderer does not know. Each call returns fresh slices.
+func SchemaOf(t station.DocumentType) (Schema, bool) {
+	switch t {
+	case station.KTPEl:
+		return Schema{
+			Fields: []string{
+				"nik", "nama", "tempat_lahir", "tanggal_lahir", "jenis_kelamin",
+				"golongan_darah", "alamat", "rt_rw", "kel_desa", "kecamatan",
+				"kabupaten_kota", "provinsi", "agama", "status_perkawinan",
+				"pekerjaan", "kewarganegaraan", "berlaku_hingga", "tempat_terbit",
+				"tanggal_terbit",
+			},
+			Images: []string{"photo", "signature"},
+		}, true
+	case station.KIA:
+		return Schema{
+			Fields: []string{
+				"nik", "nama", "tempat_lahir", "tanggal_lahir", "jenis_kelamin",
+				"no_kk", "nama_kepala_keluarga", "no_akta_lahir", "alamat", "rt_rw",
+				"kel_desa", "kecamatan", "kabupaten_kota", "provinsi", "agama",
+				"kewarganegaraan", "berlaku_hingga", "tempat_terbit", "tanggal_terbit",
+			},
+			// The photo is printed only from age 5; the template marks it optional.
+			Images: []string{"photo"},
+		}, true
+	case station.KK:
+		return Schema{
+			Fields: []string{
+				"no_kk", "nama_kepala_keluarga", "alamat", "rt_rw", "kel_desa",
+				"kecamatan", "kabupaten_kota", "provinsi", "kode_pos",
+				"tanggal_terbit", "pejabat",
+			},
+			RowFields: []string{
+				"nama", "nik", "jenis_kelamin", "tempat_lahir", "tanggal_lahir",
+				"agama", "pendidikan", "pekerjaan", "status_perkawinan", "hubungan",
+				"kewarganegaraan", "no_paspor", "no_kitap", "nama_ayah", "nama_ibu",
+			},
+		}, true
+	}
+	return Schema{}, false
+}

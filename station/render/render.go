@@ -1,0 +1,236 @@
+// Package render turns a document's data into its one PDF, laid out by
+// the declarative templates in templates/ (see docs/templates.md). The
+// PDF is deterministic: the same document gives the same bytes, so its
+// SHA-256 identifies what was printed.
+package render
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	stdimage "image"
+	_ "image/jpeg" // DecodeConfig of photos
+	_ "image/png"  // DecodeConfig of photos and signatures
+	"io/fs"
+	"slices"
+	"time"
+
+	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/station"
+)
+
+// ErrTemplateInvalid is returned by New when a template file is refused;
+// its cause is a *TemplateError naming the file, the JSON path and line.
+var ErrTemplateInvalid = fault.New("template_invalid",
+	"Templat dokumen tidak valid. Silakan hubungi petugas.",
+	"A document template is not valid. Please ask an officer.")
+
+// Limits on images, checked before fpdf decodes them.
+const (
+	maxImageBytes  = 4 << 20
+	maxImagePixels = 4000 // per side
+)
+
+// Renderer renders documents with a set of templates loaded once. It is
+// safe for concurrent use: every Render has its own PDF.
+type Renderer struct {
+	fonts fontSet
+	pages map[station.DocumentType][]*page // in side order
+}
+
+var _ station.Renderer = (*Renderer)(nil)
+
+// New loads and validates every *.json template at the root of fsys (see
+// templates.FS). A refused template makes New fail with
+// ErrTemplateInvalid; a document type without a template is not an error
+// here, but Render refuses it.
+func New(fsys fs.FS) (*Renderer, error) {
+	names, err := fs.Glob(fsys, "*.json")
+	if err != nil {
+		return nil, ErrTemplateInvalid.With(err)
+	}
+	if len(names) == 0 {
+		return nil, ErrTemplateInvalid.With(errors.New("no *.json templates"))
+	}
+	r := &Renderer{pages: map[station.DocumentType][]*page{}}
+	c, err := newCanvas(r.fonts, fixedDate())
+	if err != nil {
+		return nil, ErrTemplateInvalid.With(err)
+	}
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, ErrTemplateInvalid.With(err)
+		}
+		p, err := parseTemplate(name, data, c)
+		if err != nil {
+			return nil, ErrTemplateInvalid.With(err)
+		}
+		for _, q := range r.pages[p.document] {
+			if q.side == p.side {
+				return nil, ErrTemplateInvalid.With(&TemplateError{File: name, Path: "side",
+					Err: fmt.Errorf("%s %s is already defined by %s", p.document, p.side, q.file)})
+			}
+		}
+		r.pages[p.document] = append(r.pages[p.document], p)
+	}
+	for _, pages := range r.pages {
+		slices.SortFunc(pages, func(a, b *page) int {
+			return slices.Index(sides(), a.side) - slices.Index(sides(), b.side)
+		})
+	}
+	return r, nil
+}
+
+// Render lays d out with its templates, one page per side, and returns
+// the PDF. Errors are station.ErrRenderFailed with a cause that names the
+// template, the element and the policy, never a value of d.
+func (r *Renderer) Render(ctx context.Context, d station.Document) (station.Rendered, error) {
+	pages := r.pages[d.Type]
+	if len(pages) == 0 {
+		return station.Rendered{}, station.ErrRenderFailed.Withf("no template for document type %q", d.Type)
+	}
+	c, err := newCanvas(r.fonts, issueDate(d))
+	if err != nil {
+		return station.Rendered{}, station.ErrRenderFailed.With(err)
+	}
+	c.pdf.SetTitle(d.Type.Title(), false)
+	for _, p := range pages {
+		if err := ctx.Err(); err != nil {
+			return station.Rendered{}, station.ErrRenderFailed.With(err)
+		}
+		c.pdf.AddPageFormat("P", fpdf.SizeType{Wd: p.width, Ht: p.height})
+		for i, el := range p.elements {
+			if err := el.draw(c, &d); err != nil {
+				return station.Rendered{}, station.ErrRenderFailed.With(
+					fmt.Errorf("%s: elements[%d] (%s): %w", p.file, i, el.describe(), err))
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := c.pdf.Output(&buf); err != nil {
+		return station.Rendered{}, station.ErrRenderFailed.With(fmt.Errorf("write PDF: %w", err))
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return station.Rendered{PDF: buf.Bytes(), SHA256: hex.EncodeToString(sum[:]), Pages: len(pages)}, nil
+}
+
+// issueDate is the PDF's creation date: the document's tanggal_terbit
+// (DD-MM-YYYY), so that the date is part of the data rather than of the
+// moment of rendering; a fixed date when the field is absent or malformed.
+func issueDate(d station.Document) time.Time {
+	if t, err := time.Parse("02-01-2006", d.Fields["tanggal_terbit"]); err == nil {
+		return t
+	}
+	return fixedDate()
+}
+
+func fixedDate() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }
+
+// canvas is one PDF being drawn, with the encoder for its fonts.
+type canvas struct {
+	pdf *fpdf.Fpdf
+	enc encoder
+}
+
+// newCanvas starts a PDF with everything that would make its bytes vary
+// pinned: dates, catalogue order, producer.
+func newCanvas(fonts fontSet, created time.Time) (*canvas, error) {
+	pdf := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", SizeStr: "A4"})
+	pdf.SetCompression(true)
+	pdf.SetCatalogSort(true)
+	pdf.SetCreationDate(created)
+	pdf.SetModificationDate(created)
+	pdf.SetProducer("Anjungan", false)
+	pdf.SetCreator("Anjungan", false)
+	// Boxes in templates are exact: no margins, no cell padding, and never
+	// a page break that would push text onto a page of its own.
+	pdf.SetAutoPageBreak(false, 0)
+	pdf.SetMargins(0, 0, 0)
+	pdf.SetCellMargin(0)
+	enc, err := fonts.prepare(pdf)
+	if err != nil {
+		return nil, err
+	}
+	return &canvas{pdf: pdf, enc: enc}, nil
+}
+
+func (c *canvas) measure(f Font) measureFunc {
+	return func(size float64, s string) float64 {
+		c.pdf.SetFont(f.Family, f.Style, size)
+		return c.pdf.GetStringWidth(s)
+	}
+}
+
+// layout encodes s for the fonts and fits it in b.
+func (c *canvas) layout(st textStyle, b box, s string) (fitted, error) {
+	enc, err := c.enc(s)
+	if err != nil {
+		return fitted{}, err
+	}
+	return fit(c.measure(st.Font), st.Font, st.Overflow, b.W, b.H, enc)
+}
+
+// text draws s in b, laid out by st.
+func (c *canvas) text(st textStyle, b box, s string) error {
+	f, err := c.layout(st, b, s)
+	if err != nil {
+		return err
+	}
+	c.pdf.SetFont(st.Font.Family, st.Font.Style, f.size)
+	lh := lineHeight(f.size)
+	y := b.Y
+	if st.VAlign == "middle" {
+		y += (b.H - float64(len(f.lines))*lh) / 2
+	}
+	align := map[string]string{"left": "L", "center": "C", "right": "R"}[st.Align]
+	for i, ln := range f.lines {
+		c.pdf.SetXY(b.X, y+float64(i)*lh)
+		c.pdf.CellFormat(b.W, lh, ln, "", 0, align, false, 0, "")
+	}
+	return c.pdf.Error()
+}
+
+// image draws a PNG or JPEG scaled into b with its aspect ratio kept.
+// It is registered under a name derived from its hash, so the PDF holds
+// no name that varies between runs.
+func (c *canvas) image(b box, data []byte) error {
+	if len(data) > maxImageBytes {
+		return fmt.Errorf("image is %d bytes, more than %d", len(data), maxImageBytes)
+	}
+	var kind string
+	switch {
+	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
+		kind = "PNG"
+	case bytes.HasPrefix(data, []byte{0xff, 0xd8, 0xff}):
+		kind = "JPG"
+	default:
+		return errors.New("image is neither PNG nor JPEG")
+	}
+	// fpdf decodes whatever it is given; check the size first so a
+	// hostile header cannot ask for gigabytes.
+	cfg, _, err := stdimage.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("%s image: %w", kind, err)
+	}
+	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > maxImagePixels || cfg.Height > maxImagePixels {
+		return fmt.Errorf("%s image is %d×%d px, more than %d per side", kind, cfg.Width, cfg.Height, maxImagePixels)
+	}
+	sum := sha256.Sum256(data)
+	name := "img-" + hex.EncodeToString(sum[:16])
+	opt := fpdf.ImageOptions{ImageType: kind}
+	info := c.pdf.RegisterImageOptionsReader(name, opt, bytes.NewReader(data))
+	if err := c.pdf.Error(); err != nil {
+		return fmt.Errorf("%s image: %w", kind, err)
+	}
+	iw, ih := info.Extent()
+	scale := min(b.W/iw, b.H/ih)
+	w, h := iw*scale, ih*scale
+	c.pdf.ImageOptions(name, b.X+(b.W-w)/2, b.Y+(b.H-h)/2, w, h, false, opt, 0, "")
+	return c.pdf.Error()
+}

@@ -1,0 +1,356 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/templates"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden with the SHA-256 of each sample's PDF")
+
+// sample is a document as the test inputs in testdata/*.json hold it:
+// images are file names in testdata.
+type sample struct {
+	Type    station.DocumentType `json:"type"`
+	Subject string               `json:"subject"`
+	Fields  map[string]string    `json:"fields"`
+	Rows    []map[string]string  `json:"rows"`
+	Images  map[string]string    `json:"images"`
+}
+
+// MustLoadSample reads testdata/<name>.json into a document.
+func MustLoadSample(tb testing.TB, name string) station.Document {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name+".json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var s sample
+	if err := json.Unmarshal(data, &s); err != nil {
+		tb.Fatalf("%s: %v", name, err)
+	}
+	d := station.Document{
+		Request: station.RequestID("REQ-" + name),
+		Type:    s.Type,
+		Subject: station.MustParseNIK(s.Subject),
+		Fields:  s.Fields,
+		Rows:    s.Rows,
+		Images:  map[string][]byte{},
+	}
+	for k, file := range s.Images {
+		img, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		d.Images[k] = img
+	}
+	return d
+}
+
+// MustNewRenderer loads the embedded templates.
+func MustNewRenderer(tb testing.TB) *Renderer {
+	tb.Helper()
+	r, err := New(templates.FS)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+// MustRender renders d and checks the hash it reports.
+func MustRender(tb testing.TB, r *Renderer, d station.Document) station.Rendered {
+	tb.Helper()
+	out, err := r.Render(context.Background(), d)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sum := sha256.Sum256(out.PDF)
+	if got := hex.EncodeToString(sum[:]); got != out.SHA256 {
+		tb.Fatalf("SHA256 = %s, PDF hashes to %s", out.SHA256, got)
+	}
+	return out
+}
+
+// peer returns the path of a real tool the test talks to. When it is not
+// installed the test is skipped, or fails under ANJUNGAN_REQUIRE_PEERS=1.
+func peer(t *testing.T, name, pkg string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("ANJUNGAN_REQUIRE_PEERS") == "1" {
+			t.Fatalf("%s not on PATH and ANJUNGAN_REQUIRE_PEERS=1 (apt-get install %s)", name, pkg)
+		}
+		t.Skipf("%s not on PATH: skipping (apt-get install %s; set ANJUNGAN_REQUIRE_PEERS=1 to fail instead)", name, pkg)
+	}
+	return path
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("%s %v: %v: %s", name, args, err, ee.Stderr)
+		}
+		t.Fatalf("%s %v: %v", name, args, err)
+	}
+	return string(out)
+}
+
+var pageSizeRE = regexp.MustCompile(`Page size:\s+([0-9.]+) x ([0-9.]+) pts`)
+
+func TestRenderSamples(t *testing.T) {
+	r := MustNewRenderer(t)
+	for _, tc := range []struct {
+		sample       string
+		wantW, wantH float64 // page size, pt
+		wantImages   int
+	}{
+		{"ktp-el", 242.65, 153.01, 2},
+		{"ktp-el-long-name", 242.65, 153.01, 2},
+		{"kia", 242.65, 153.01, 1},
+		{"kia-under-five", 242.65, 153.01, 0},
+		{"kk", 595.28, 841.89, 0},
+	} {
+		t.Run(tc.sample, func(t *testing.T) {
+			d := MustLoadSample(t, tc.sample)
+			out := MustRender(t, r, d)
+			if out.Pages != 1 {
+				t.Errorf("Pages = %d, want 1", out.Pages)
+			}
+			again := MustRender(t, r, d)
+			if !bytes.Equal(out.PDF, again.PDF) {
+				t.Fatal("two renders of the same document differ")
+			}
+			if n := bytes.Count(out.PDF, []byte("/Subtype /Image")); n != tc.wantImages {
+				t.Errorf("%d images in the PDF, want %d", n, tc.wantImages)
+			}
+
+			golden := filepath.Join("testdata", tc.sample+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(out.SHA256+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got := out.SHA256; got != strings.TrimSpace(string(want)) {
+				t.Errorf("SHA-256 = %s, golden %s (if the change is intended, run go test -update)", got, want)
+			}
+
+			file := filepath.Join(t.TempDir(), tc.sample+".pdf")
+			if err := os.WriteFile(file, out.PDF, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Run("pdfinfo", func(t *testing.T) {
+				info := run(t, peer(t, "pdfinfo", "poppler-utils"), file)
+				m := pageSizeRE.FindStringSubmatch(info)
+				if m == nil {
+					t.Fatalf("no page size in pdfinfo output:\n%s", info)
+				}
+				w, _ := strconv.ParseFloat(m[1], 64)
+				h, _ := strconv.ParseFloat(m[2], 64)
+				const tol = 0.1 / mmPerPt // 0.1 mm in pt
+				if abs(w-tc.wantW) > tol || abs(h-tc.wantH) > tol {
+					t.Errorf("page %.2f × %.2f pt, want %.2f × %.2f pt", w, h, tc.wantW, tc.wantH)
+				}
+				if !regexp.MustCompile(`Pages:\s+1\n`).MatchString(info) {
+					t.Errorf("pdfinfo does not report one page:\n%s", info)
+				}
+			})
+			t.Run("pdftotext", func(t *testing.T) {
+				// -raw keeps content-stream order, so a wrapped value's lines
+				// stay together; white space is compared collapsed.
+				text := collapse(run(t, peer(t, "pdftotext", "poppler-utils"), "-raw", "-enc", "UTF-8", file, "-"))
+				check := func(where, v string) {
+					if !strings.Contains(text, collapse(v)) {
+						t.Errorf("%s: value not in the extracted text", where)
+					}
+				}
+				for k, v := range d.Fields {
+					check("field "+k, v)
+				}
+				for i, row := range d.Rows {
+					for k, v := range row {
+						check("row "+strconv.Itoa(i+1)+" field "+k, v)
+					}
+				}
+				if t.Failed() {
+					t.Logf("extracted text:\n%s", text)
+				}
+			})
+		})
+	}
+}
+
+func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func TestRenderFailures(t *testing.T) {
+	r := MustNewRenderer(t)
+	const secret = "RAHASIA" // put into values that must never reach an error
+	for _, tc := range []struct {
+		name   string
+		sample string
+		change func(d *station.Document)
+		want   string // in the cause
+	}{
+		{"required photo missing", "ktp-el", func(d *station.Document) { delete(d.Images, "photo") },
+			`ktp-el.front.json: elements[45] (image "photo"): required image is missing`},
+		{"photo not an image", "ktp-el", func(d *station.Document) { d.Images["photo"] = []byte("GIF89a " + secret) },
+			"neither PNG nor JPEG"},
+		{"photo truncated", "ktp-el", func(d *station.Document) { d.Images["photo"] = d.Images["photo"][:200] },
+			`image "photo"`},
+		{"field missing", "ktp-el", func(d *station.Document) { delete(d.Fields, "agama") },
+			`field "agama" is missing`},
+		{"name cannot fit", "ktp-el", func(d *station.Document) {
+			d.Fields["nama"] = strings.Repeat(secret+" ", 20)
+		}, `text field "nama"): text does not fit its 40.30×4.60 mm box at 4.5–6.0 pt (overflow shrink-wrap)`},
+		{"NIK cannot fit one line", "ktp-el", func(d *station.Document) {
+			d.Fields["nik"] = strings.Repeat("3174011708850003", 2)
+		}, `text field "nik"): text does not fit its 40.30×3.80 mm box at 8.0–10.0 pt (overflow shrink)`},
+		{"character outside cp1252", "ktp-el", func(d *station.Document) { d.Fields["nama"] = secret + " ŁUKASZ" },
+			`text field "nama"): character 9 (U+0141) is outside the supported set (Windows-1252)`},
+		{"control character", "kia", func(d *station.Document) { d.Fields["alamat"] = secret + "\nJL. X" },
+			`text field "alamat"): character 8 (U+000A)`},
+		{"invalid UTF-8", "kk", func(d *station.Document) { d.Rows[3]["nama"] = secret + "\xff" },
+			`table): columns[1] (field "nama") row 4: invalid UTF-8 at character 8`},
+		{"too many KK members", "kk", func(d *station.Document) {
+			for len(d.Rows) < 16 {
+				d.Rows = append(d.Rows, d.Rows[0])
+			}
+		}, "16 rows, the template holds at most 15"},
+		{"KK row field missing", "kk", func(d *station.Document) { delete(d.Rows[2], "hubungan") },
+			`row 3: field "hubungan" is missing`},
+		{"unknown document type", "ktp-el", func(d *station.Document) { d.Type = "sim" },
+			`no template for document type "sim"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := MustLoadSample(t, tc.sample)
+			tc.change(&d)
+			_, err := r.Render(context.Background(), d)
+			if !errors.Is(err, station.ErrRenderFailed) {
+				t.Fatalf("err = %v, want %s", err, station.ErrRenderFailed.Code)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v\nwant it to contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("err holds a document value: %v", err)
+			}
+		})
+	}
+}
+
+// TestRenderFormatNotExpandedTwice checks that a value which looks like a
+// placeholder is printed as it is.
+func TestRenderFormatNotExpandedTwice(t *testing.T) {
+	pdftotext := peer(t, "pdftotext", "poppler-utils")
+	r := MustNewRenderer(t)
+	d := MustLoadSample(t, "ktp-el")
+	d.Fields["tempat_lahir"] = "{tanggal_lahir}"
+	out := MustRender(t, r, d)
+	file := filepath.Join(t.TempDir(), "format.pdf")
+	if err := os.WriteFile(file, out.PDF, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text := run(t, pdftotext, "-raw", "-enc", "UTF-8", file, "-")
+	if !strings.Contains(text, "{tanggal_lahir}, 17-08-1985") {
+		t.Errorf("place and date of birth not printed as given:\n%s", text)
+	}
+}
+
+func TestRenderCanceled(t *testing.T) {
+	r := MustNewRenderer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := r.Render(ctx, MustLoadSample(t, "ktp-el"))
+	if !errors.Is(err, station.ErrRenderFailed) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want render_failed caused by context.Canceled", err)
+	}
+}
+
+// TestRenderAccents checks that letters of Windows-1252 beyond ASCII are
+// drawn, not replaced.
+func TestRenderAccents(t *testing.T) {
+	pdftotext := peer(t, "pdftotext", "poppler-utils")
+	r := MustNewRenderer(t)
+	d := MustLoadSample(t, "ktp-el")
+	d.Fields["nama"] = "JOSÉ MARÍA DA COSTA ÑOÑO"
+	out := MustRender(t, r, d)
+	file := filepath.Join(t.TempDir(), "accents.pdf")
+	if err := os.WriteFile(file, out.PDF, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text := run(t, pdftotext, "-raw", "-enc", "UTF-8", file, "-")
+	if !strings.Contains(text, d.Fields["nama"]) {
+		t.Errorf("accented name not in the extracted text:\n%s", text)
+	}
+}
+
+// TestRenderConcurrent renders different documents at once; run with -race.
+func TestRenderConcurrent(t *testing.T) {
+	r := MustNewRenderer(t)
+	samples := []string{"ktp-el", "kia", "kk", "ktp-el-long-name"}
+	want := map[string]string{}
+	docs := map[string]station.Document{}
+	for _, s := range samples {
+		docs[s] = MustLoadSample(t, s)
+		want[s] = MustRender(t, r, docs[s]).SHA256
+	}
+	errs := make(chan error, 4*len(samples))
+	for range 4 {
+		for _, s := range samples {
+			go func() {
+				out, err := r.Render(context.Background(), docs[s])
+				if err == nil && out.SHA256 != want[s] {
+					err = errors.New(s + ": hash differs under concurrency")
+				}
+				errs <- err
+			}()
+		}
+	}
+	for range 4 * len(samples) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func BenchmarkRenderKTP(b *testing.B) {
+	r := MustNewRenderer(b)
+	d := MustLoadSample(b, "ktp-el")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Render(context.Background(), d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRenderKK(b *testing.B) {
+	r := MustNewRenderer(b)
+	d := MustLoadSample(b, "kk")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Render(context.Background(), d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
