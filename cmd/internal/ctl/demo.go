@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
 )
@@ -102,20 +101,4 @@ func (m *Main) printApprovals(as []Approval, qrDir string) error {
 	}
 	fmt.Fprintln(m.Stdout)
 	return nil
-}
-
-// waitHTTP polls url until it answers at all, or ctx ends.
-func waitHTTP(ctx context.Context, url string) error {
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if res, err := http.DefaultClient.Do(req); err == nil {
-			res.Body.Close()
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s did not answer: %w", url, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }

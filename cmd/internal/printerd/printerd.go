@@ -1,0 +1,331 @@
+// Package printerd is the printerd program as a library: Main wires the
+// journal, the printer drivers, the dispatcher and the API on a unix
+// socket, so tests run the real program in-process.
+package printerd
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/anjungan/anjungan/internal/logging"
+	domain "github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/printerd/api"
+	"github.com/anjungan/anjungan/printerd/driver"
+	"github.com/anjungan/anjungan/printerd/journal"
+
+	_ "github.com/anjungan/anjungan/printerd/driver/sim" // the drivers printerd ships
+)
+
+// Defaults: everything under var/, two simulated printers.
+const (
+	DefaultSocket = "var/run/printerd.sock"
+	DefaultData   = "var/printerd"
+)
+
+// defaultPrinters are used when no -printer flag is given.
+var defaultPrinters = []string{
+	"name=card-1,driver=sim,uri=var/out/card,media=om_card_54x86mm,blanks=100",
+	"name=paper-1,driver=sim,uri=var/out/paper,media=iso_a4_210x297mm",
+}
+
+// Main is the printerd program.
+type Main struct {
+	// Stderr receives the log and flag errors (default os.Stderr).
+	Stderr io.Writer
+	// Now is the clock of the journal and dispatcher (default time.Now).
+	Now func() time.Time
+
+	socket   string
+	data     string
+	logLevel string
+	printers []printerSpec
+
+	log        zerolog.Logger
+	journal    *journal.Journal
+	devices    []domain.Device
+	dispatcher *domain.Dispatcher
+	listener   net.Listener
+	server     *http.Server
+	serveDone  chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewMain returns a Main with the embedded defaults.
+func NewMain() *Main {
+	m := &Main{Stderr: os.Stderr, Now: time.Now, socket: DefaultSocket, data: DefaultData, log: zerolog.Nop()}
+	for _, s := range defaultPrinters {
+		p, err := parsePrinter(s)
+		if err != nil {
+			panic(err) // a constant above is wrong
+		}
+		m.printers = append(m.printers, p)
+	}
+	return m
+}
+
+// ParseFlags reads the command line. With no flags printerd runs two
+// simulated printers under var/.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("printerd", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&m.socket, "socket", m.socket, "unix socket to serve the API on")
+	fs.StringVar(&m.data, "data", m.data, "directory of the journal and the spool")
+	fs.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	var specs []printerSpec
+	fs.Func("printer", "a printer, repeatable: name=card-1,driver=sim,uri=var/out/card,media=om_card_54x86mm[,option=value…]", func(s string) error {
+		p, err := parsePrinter(s)
+		if err == nil {
+			specs = append(specs, p)
+		}
+		return err
+	})
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("printerd: unexpected arguments %q", fs.Args())
+	}
+	if len(specs) > 0 {
+		m.printers = specs
+	}
+	return nil
+}
+
+// printerSpec is one -printer flag.
+type printerSpec struct {
+	Name, Driver, URI string
+	Media             domain.Media // "" to take the device's first media
+	Options           map[string]string
+}
+
+// parsePrinter reads "name=…,driver=…,uri=…,media=…,key=value…". Keys
+// other than name, driver and uri (media included) become driver options.
+// Values cannot hold commas.
+func parsePrinter(s string) (printerSpec, error) {
+	p := printerSpec{Options: map[string]string{}}
+	seen := map[string]bool{}
+	for _, field := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(field, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return printerSpec{}, fmt.Errorf("printer %q: %q is not key=value", s, field)
+		}
+		if seen[k] {
+			return printerSpec{}, fmt.Errorf("printer %q: %s given twice", s, k)
+		}
+		seen[k] = true
+		switch k {
+		case "name":
+			p.Name = v
+		case "driver":
+			p.Driver = v
+		case "uri":
+			p.URI = v
+		default:
+			p.Options[k] = v
+		}
+	}
+	p.Media = domain.Media(p.Options["media"])
+	switch {
+	case p.Name == "":
+		return printerSpec{}, fmt.Errorf("printer %q: no name", s)
+	case p.Driver == "":
+		return printerSpec{}, fmt.Errorf("printer %q: no driver", s)
+	case p.Media != "" && !p.Media.Valid():
+		return printerSpec{}, fmt.Errorf("printer %q: unknown media %q", s, p.Media)
+	}
+	return p, nil
+}
+
+// Run opens the journal and the printers, starts the dispatcher and
+// serves the API on the socket. It returns once the socket listens.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Stderr == nil {
+		m.Stderr = os.Stderr
+	}
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	m.log = logging.New(m.Stderr, m.logLevel, "printerd")
+	if err := m.run(ctx); err != nil {
+		_ = m.Close()
+		return err
+	}
+	return nil
+}
+
+func (m *Main) run(ctx context.Context) error {
+	j, err := journal.Open(m.data, m.Now)
+	if err != nil {
+		return fmt.Errorf("printerd: open journal in %s: %w", m.data, err)
+	}
+	m.journal = j
+	for _, job := range j.Recovered() {
+		// A supervisor resolves these: printed, reprint or void.
+		m.logJob(m.log.Warn(), job).Msg("job was dispatching when printerd stopped; now in doubt")
+	}
+
+	printers := make([]domain.Printer, 0, len(m.printers))
+	for _, spec := range m.printers {
+		p, err := m.openPrinter(ctx, spec)
+		if err != nil {
+			return err
+		}
+		printers = append(printers, p)
+	}
+	m.dispatcher, err = domain.NewDispatcher(domain.DispatcherConfig{
+		Journal:  j,
+		Printers: printers,
+		Now:      m.Now,
+		Observe:  m.observe,
+	})
+	if err != nil {
+		return fmt.Errorf("printerd: %w", err)
+	}
+
+	m.listener, err = listenUnix(m.socket)
+	if err != nil {
+		return fmt.Errorf("printerd: %w", err)
+	}
+	m.server = &http.Server{
+		Handler:           api.NewHandler(m.dispatcher, m.log),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	m.serveDone = make(chan struct{})
+	go func() {
+		defer close(m.serveDone)
+		if err := m.server.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.log.Error().Err(err).Msg("serve")
+		}
+	}()
+	names := make([]string, len(printers))
+	for i, p := range printers {
+		names[i] = p.Name
+	}
+	m.log.Info().Str("socket", m.socket).Str("data", m.data).Strs("printers", names).Msg("listening")
+	return nil
+}
+
+func (m *Main) openPrinter(ctx context.Context, spec printerSpec) (domain.Printer, error) {
+	drv, ok := driver.Lookup(spec.Driver)
+	if !ok {
+		return domain.Printer{}, fmt.Errorf("printerd: printer %s: no driver %q (have %s)", spec.Name, spec.Driver, strings.Join(driver.Names(), ", "))
+	}
+	dev, err := drv.Open(ctx, domain.DeviceConfig{Name: spec.Name, URI: spec.URI, Options: spec.Options})
+	if err != nil {
+		return domain.Printer{}, fmt.Errorf("printerd: printer %s: %w", spec.Name, err)
+	}
+	m.devices = append(m.devices, dev)
+	media := spec.Media
+	if media == "" {
+		caps, err := dev.Capabilities(ctx)
+		if err != nil || len(caps.Media) == 0 {
+			return domain.Printer{}, fmt.Errorf("printerd: printer %s: no media given and the device names none: %v", spec.Name, err)
+		}
+		media = caps.Media[0]
+	}
+	return domain.Printer{Name: spec.Name, Driver: spec.Driver, Media: media, Device: dev}, nil
+}
+
+// listenUnix listens on path: its directory is made 0750, a stale socket
+// file left by a crash is removed (but not one a live printerd answers
+// on), and the socket is made 0660 so only printerd's group may submit.
+func listenUnix(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, err
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode().Type() != os.ModeSocket {
+			return nil, fmt.Errorf("%s exists and is not a socket", path)
+		}
+		if conn, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			_ = conn.Close()
+			return nil, fmt.Errorf("another process is listening on %s", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, err
+		}
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o660); err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
+// SocketPath is the socket the API listens on.
+func (m *Main) SocketPath() string { return m.socket }
+
+// observe logs every job transition: ids, title, state, printer and
+// reason; never document content.
+func (m *Main) observe(e domain.Event) {
+	if e.Job.ID == "" {
+		m.log.Error().Str("printer", e.Printer).Err(e.Err).Msg("dispatch failed")
+		return
+	}
+	ev := m.log.Info()
+	switch e.Job.State {
+	case domain.JobFailed, domain.JobHeld, domain.JobInDoubt:
+		ev = m.log.Warn()
+	}
+	if e.Err != nil {
+		ev = ev.AnErr("cause", e.Err)
+	}
+	m.logJob(ev, e.Job).Msg("job " + string(e.Job.State))
+}
+
+func (m *Main) logJob(ev *zerolog.Event, job domain.Job) *zerolog.Event {
+	return ev.Str("job", string(job.ID)).Str("title", job.Title).Str("state", string(job.State)).
+		Str("printer", job.Printer).Str("reason", job.Reason).Int("attempts", job.Attempts).
+		Str("card_serial", job.CardSerial)
+}
+
+// Close stops the API, then the dispatcher (a print under way is
+// canceled), closes the devices and the journal. It may be called more
+// than once, and after a failed Run.
+func (m *Main) Close() error {
+	m.closeOnce.Do(func() {
+		var errs []error
+		if m.server != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := m.server.Shutdown(ctx); err != nil {
+				errs = append(errs, m.server.Close())
+			}
+			cancel()
+			<-m.serveDone
+		} else if m.listener != nil {
+			errs = append(errs, m.listener.Close())
+		}
+		if m.dispatcher != nil {
+			errs = append(errs, m.dispatcher.Close())
+		}
+		for _, d := range m.devices {
+			errs = append(errs, d.Close())
+		}
+		if m.journal != nil {
+			errs = append(errs, m.journal.Close())
+		}
+		m.closeErr = errors.Join(errs...)
+		m.log.Info().Msg("stopped")
+	})
+	return m.closeErr
+}

@@ -1,0 +1,37 @@
+package registrysim
+
+import (
+	"testing"
+	"time"
+)
+
+// Helpers for the external contract tests (package registrysim_test).
+
+// TestNow is the clock of simulators made by MustSim.
+var TestNow = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// Sim is a running registry-sim.
+type Sim = sim
+
+// MustSim runs registry-sim with the keys MustKeys wrote into dir.
+func MustSim(tb testing.TB, dir string) *Sim {
+	tb.Helper()
+	return MustStart(tb, dir, &clock{now: TestNow})
+}
+
+// Approve creates an approval through the admin API.
+func (s *sim) Approve(tb testing.TB, body map[string]any) (id, nik, pin, ticketText string) {
+	tb.Helper()
+	a := s.MustApprove(tb, body)
+	return a.ID, a.NIK, a.PIN, a.Ticket
+}
+
+// Burned reports whether the approval's one-time token is burned.
+func (s *sim) Burned(tb testing.TB, id string) bool {
+	tb.Helper()
+	st, out := s.call(tb, "GET", "/admin/approvals/"+id, nil)
+	if st != 200 {
+		tb.Fatalf("approval %s: %d %v", id, st, out)
+	}
+	return out["token_burned"] == true
+}

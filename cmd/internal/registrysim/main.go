@@ -1,0 +1,189 @@
+// Package registrysim is registry-sim: a simulator of the upstream civil
+// registry speaking the station's upstream contract v1 (docs/upstream.md).
+// It holds a synthetic population made deterministically from a seed,
+// approvals with one-time PINs and signed QR tickets, and keeps its state
+// in SQLite so that a restart loses nothing.
+package registrysim
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/anjungan/anjungan/internal/logging"
+	"github.com/anjungan/anjungan/station/ticket"
+)
+
+// Main is the registry-sim program.
+type Main struct {
+	Addr           string // listen address
+	DataDir        string // holds registry.db
+	TicketKeyPath  string // Ed25519 private key, PEM PKCS #8
+	BindingKeyPath string // NIK binding key, 32 bytes hex
+	Seed           uint64 // population seed
+	People         int    // population size
+	LogLevel       string
+
+	Stderr io.Writer        // log output; os.Stderr by default
+	Now    func() time.Time // clock; time.Now by default
+	Rand   io.Reader        // ids, PINs and ticket ids; crypto/rand by default
+
+	store    *store
+	listener net.Listener
+	http     *http.Server
+	served   chan struct{}
+	close    sync.Once
+	closeErr error
+}
+
+// NewMain returns a Main with the embedded defaults.
+func NewMain() *Main {
+	return &Main{
+		Addr:           "127.0.0.1:8090",
+		DataDir:        "var/registry-sim",
+		TicketKeyPath:  "var/keys/ticket.key",
+		BindingKeyPath: "var/keys/binding.key",
+		Seed:           1,
+		People:         200,
+		LogLevel:       "info",
+		Stderr:         os.Stderr,
+		Now:            time.Now,
+		Rand:           rand.Reader,
+	}
+}
+
+// ParseFlags reads the command line; with no flags the defaults stand.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("registry-sim", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&m.Addr, "addr", m.Addr, "listen address (loopback only in development)")
+	fs.StringVar(&m.DataDir, "data", m.DataDir, "data folder; holds registry.db")
+	fs.StringVar(&m.TicketKeyPath, "ticket-key", m.TicketKeyPath, "ticket signing key (PEM, Ed25519)")
+	fs.StringVar(&m.BindingKeyPath, "binding-key", m.BindingKeyPath, "NIK binding key (32 bytes, hex)")
+	fs.Uint64Var(&m.Seed, "seed", m.Seed, "seed of the synthetic population")
+	fs.IntVar(&m.People, "people", m.People, "number of synthetic residents")
+	fs.StringVar(&m.LogLevel, "log-level", m.LogLevel, "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	switch {
+	case fs.NArg() > 0:
+		err = fmt.Errorf("unexpected arguments: %v", fs.Args())
+	case m.People < 1 || m.People > 100_000:
+		err = fmt.Errorf("-people must be between 1 and 100000")
+	}
+	if err != nil {
+		fmt.Fprintln(fs.Output(), err)
+	}
+	return err
+}
+
+// Run loads the keys, opens the database, makes the population and
+// starts serving; it returns once the listener is open.
+func (m *Main) Run(ctx context.Context) error {
+	log := logging.New(m.Stderr, m.LogLevel, "registry-sim")
+	key, err := ticket.LoadPrivateKey(m.TicketKeyPath)
+	if err != nil {
+		return keyError("ticket signing key", m.TicketKeyPath, err)
+	}
+	bindingKey, err := ticket.LoadBindingKey(m.BindingKeyPath)
+	if err != nil {
+		return keyError("NIK binding key", m.BindingKeyPath, err)
+	}
+	pop, err := generatePopulation(m.Seed, m.People)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
+		return err
+	}
+	st, err := openStore(filepath.Join(m.DataDir, "registry.db"))
+	if err != nil {
+		return err
+	}
+	if err := st.checkPopulation(ctx, m.Seed, m.People); err != nil {
+		st.Close()
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Addr)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	srv := &server{
+		store:  st,
+		pop:    pop,
+		issuer: &ticket.Issuer{Key: key, Issuer: "registry-sim", BindingKey: bindingKey, Rand: m.Rand},
+		now:    m.Now,
+		rand:   m.Rand,
+		seed:   m.Seed,
+		log:    log,
+	}
+	m.store, m.listener = st, ln
+	m.http = &http.Server{
+		Handler:           srv.routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	m.served = make(chan struct{})
+	go func() {
+		defer close(m.served)
+		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Msg("serve")
+		}
+	}()
+	log.Info().Str("url", m.URL()).Int("people", len(pop.People)).Uint64("seed", m.Seed).
+		Str("ticket_kid", ticket.KeyID(key.Public().(ed25519.PublicKey))).Msg("registry-sim listening")
+	return nil
+}
+
+func keyError(what, path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s %s not found: run `anjunganctl keys init` first", what, path)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// URL is the base URL, http://127.0.0.1:PORT, once Run has returned.
+func (m *Main) URL() string {
+	if m.listener == nil {
+		return ""
+	}
+	return "http://" + m.listener.Addr().String()
+}
+
+// Close stops serving, waits for requests in flight and closes the
+// database. It is safe to call more than once.
+func (m *Main) Close() error {
+	m.close.Do(func() {
+		if m.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := m.http.Shutdown(ctx); err != nil {
+				m.closeErr = err
+				m.http.Close() // requests still running past the grace period
+			}
+			<-m.served
+		}
+		if m.store != nil {
+			if err := m.store.Close(); err != nil && m.closeErr == nil {
+				m.closeErr = err
+			}
+		}
+	})
+	return m.closeErr
+}

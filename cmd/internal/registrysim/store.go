@@ -1,0 +1,375 @@
+package registrysim
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/anjungan/anjungan/station"
+)
+
+// Request statuses as stored. "failed" is reserved for a supervisor who
+// gives up on a request; a failed print report keeps it approved.
+const (
+	statusApproved = "approved"
+	statusPrinted  = "printed"
+	statusInDoubt  = "in_doubt"
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS approvals (
+	id           TEXT PRIMARY KEY,
+	nik          TEXT NOT NULL,
+	registration TEXT NOT NULL,
+	documents    TEXT NOT NULL,             -- comma-separated document types
+	pin_hash     TEXT NOT NULL,             -- hex SHA-256(id ":" pin): weak, simulator only
+	ticket_id    TEXT NOT NULL UNIQUE,      -- hex cti of the QR ticket
+	created_at   INTEGER NOT NULL,
+	expires_at   INTEGER NOT NULL,
+	token_burned INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS approvals_nik ON approvals (nik);
+CREATE TABLE IF NOT EXISTS requests (
+	id            TEXT PRIMARY KEY,
+	approval_id   TEXT NOT NULL REFERENCES approvals (id),
+	document_type TEXT NOT NULL,
+	subject_nik   TEXT NOT NULL,            -- whom the document shows: the child for a KIA
+	status        TEXT NOT NULL CHECK (status IN ('approved', 'printed', 'in_doubt', 'failed'))
+);
+CREATE INDEX IF NOT EXISTS requests_approval ON requests (approval_id);
+CREATE TABLE IF NOT EXISTS authorizations (
+	id          TEXT PRIMARY KEY,
+	approval_id TEXT NOT NULL REFERENCES approvals (id),
+	method      TEXT NOT NULL,
+	expires_at  INTEGER NOT NULL
+);
+-- Print confirmations and reports, idempotent by key.
+CREATE TABLE IF NOT EXISTS confirmations (
+	idempotency_key  TEXT NOT NULL UNIQUE,
+	authorization_id TEXT NOT NULL,
+	request_id       TEXT NOT NULL REFERENCES requests (id),
+	result           TEXT NOT NULL,         -- printed, failed, in_doubt
+	job_id           TEXT NOT NULL,
+	printer_id       TEXT NOT NULL,
+	card_serial      TEXT NOT NULL,
+	pdf_sha256       TEXT NOT NULL,
+	reason           TEXT NOT NULL,
+	request_status   TEXT NOT NULL,         -- the answer given, replayed on a retry
+	created_at       INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pin_failures (
+	nik TEXT NOT NULL,
+	at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pin_failures_nik ON pin_failures (nik, at);
+`
+
+// store is the simulator's durable state in one SQLite file.
+type store struct{ db *sql.DB }
+
+func openStore(path string) (*store, error) {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	// One connection serialises every transaction: the simulator's load
+	// is tiny, and no transaction can meet SQLITE_BUSY.
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("registry-sim database %s: %w", path, err)
+	}
+	return &store{db: db}, nil
+}
+
+func (s *store) Close() error { return s.db.Close() }
+
+// checkPopulation records the seed and size of the population on first
+// use and refuses another later: approvals name people by NIK.
+func (s *store) checkPopulation(ctx context.Context, seed uint64, people int) error {
+	want := fmt.Sprintf("seed=%d people=%d", seed, people)
+	if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta (key, value) VALUES ('population', ?)`, want); err != nil {
+		return err
+	}
+	var got string
+	if err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'population'`).Scan(&got); err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("the data folder holds a population made with %s, not %s: use the same flags or another -data", got, want)
+	}
+	return nil
+}
+
+type approvalRecord struct {
+	ID           string
+	NIK          string
+	Registration string
+	Documents    []station.DocumentType
+	PINHash      string
+	TicketID     string
+	Created      time.Time
+	Expires      time.Time
+	Burned       bool
+}
+
+type requestRecord struct {
+	ID         string
+	ApprovalID string
+	Document   station.DocumentType
+	Subject    string // NIK digits
+	Status     string
+}
+
+type authorizationRecord struct {
+	ID         string
+	ApprovalID string
+	Method     station.AuthMethod
+	Expires    time.Time
+}
+
+// outcomeRecord is a print confirmation or report.
+type outcomeRecord struct {
+	Key           string
+	Authorization string
+	ApprovalID    string
+	Request       string
+	Result        string // printed, failed, in_doubt
+	JobID         string
+	Printer       string
+	CardSerial    string
+	PDFSHA256     string
+	Reason        string
+	At            time.Time
+}
+
+func (s *store) createApproval(ctx context.Context, a approvalRecord, reqs []requestRecord) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	docs := make([]string, len(a.Documents))
+	for i, d := range a.Documents {
+		docs[i] = string(d)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO approvals
+		(id, nik, registration, documents, pin_hash, ticket_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.NIK, a.Registration, strings.Join(docs, ","), a.PINHash, a.TicketID, a.Created.Unix(), a.Expires.Unix()); err != nil {
+		return err
+	}
+	for _, r := range reqs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO requests (id, approval_id, document_type, subject_nik, status)
+			VALUES (?, ?, ?, ?, ?)`, r.ID, a.ID, string(r.Document), r.Subject, statusApproved); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+const approvalColumns = `id, nik, registration, documents, pin_hash, ticket_id, created_at, expires_at, token_burned`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanApproval(row scanner) (approvalRecord, error) {
+	var a approvalRecord
+	var docs string
+	var created, expires int64
+	if err := row.Scan(&a.ID, &a.NIK, &a.Registration, &docs, &a.PINHash, &a.TicketID, &created, &expires, &a.Burned); err != nil {
+		return approvalRecord{}, err
+	}
+	for _, d := range strings.Split(docs, ",") {
+		a.Documents = append(a.Documents, station.DocumentType(d))
+	}
+	a.Created, a.Expires = time.Unix(created, 0).UTC(), time.Unix(expires, 0).UTC()
+	return a, nil
+}
+
+func (s *store) approval(ctx context.Context, id string) (approvalRecord, error) {
+	return scanApproval(s.db.QueryRowContext(ctx, `SELECT `+approvalColumns+` FROM approvals WHERE id = ?`, id))
+}
+
+func (s *store) approvalByTicket(ctx context.Context, ticketID string) (approvalRecord, error) {
+	return scanApproval(s.db.QueryRowContext(ctx, `SELECT `+approvalColumns+` FROM approvals WHERE ticket_id = ?`, ticketID))
+}
+
+func (s *store) approvalsByNIK(ctx context.Context, nik string) ([]approvalRecord, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+approvalColumns+` FROM approvals WHERE nik = ? ORDER BY created_at, id`, nik)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []approvalRecord
+	for rows.Next() {
+		a, err := scanApproval(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func (s *store) countApprovals(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM approvals`).Scan(&n)
+	return n, err
+}
+
+// openNIKs are the NIKs with an approval still usable at now.
+func (s *store) openNIKs(ctx context.Context, now time.Time) (map[string]bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT nik FROM approvals WHERE token_burned = 0 AND expires_at > ?`, now.Unix())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var nik string
+		if err := rows.Scan(&nik); err != nil {
+			return nil, err
+		}
+		out[nik] = true
+	}
+	return out, rows.Err()
+}
+
+func (s *store) requests(ctx context.Context, approvalID string) ([]requestRecord, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, approval_id, document_type, subject_nik, status
+		FROM requests WHERE approval_id = ? ORDER BY rowid`, approvalID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []requestRecord
+	for rows.Next() {
+		var r requestRecord
+		if err := rows.Scan(&r.ID, &r.ApprovalID, &r.Document, &r.Subject, &r.Status); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (s *store) request(ctx context.Context, approvalID, id string) (requestRecord, error) {
+	var r requestRecord
+	err := s.db.QueryRowContext(ctx, `SELECT id, approval_id, document_type, subject_nik, status
+		FROM requests WHERE id = ? AND approval_id = ?`, id, approvalID).
+		Scan(&r.ID, &r.ApprovalID, &r.Document, &r.Subject, &r.Status)
+	return r, err
+}
+
+func (s *store) createAuthorization(ctx context.Context, a authorizationRecord) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO authorizations (id, approval_id, method, expires_at) VALUES (?, ?, ?, ?)`,
+		a.ID, a.ApprovalID, string(a.Method), a.Expires.Unix())
+	return err
+}
+
+func (s *store) authorization(ctx context.Context, id string) (authorizationRecord, error) {
+	var a authorizationRecord
+	var expires int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, approval_id, method, expires_at FROM authorizations WHERE id = ?`, id).
+		Scan(&a.ID, &a.ApprovalID, &a.Method, &expires)
+	a.Expires = time.Unix(expires, 0).UTC()
+	return a, err
+}
+
+func (s *store) pinFailures(ctx context.Context, nik string, since time.Time) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pin_failures WHERE nik = ? AND at > ?`, nik, since.Unix()).Scan(&n)
+	return n, err
+}
+
+func (s *store) addPINFailure(ctx context.Context, nik string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO pin_failures (nik, at) VALUES (?, ?)`, nik, at.Unix())
+	return err
+}
+
+// settle records a print outcome and moves the request: printed burns the
+// approval's token once every request is printed; failed puts the request
+// back to approved; in_doubt holds it until resolved. The same key again
+// replays the first answer; the same key for another outcome is a
+// conflict.
+func (s *store) settle(ctx context.Context, o outcomeRecord) (status string, burned bool, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", false, err
+	}
+	defer tx.Rollback()
+
+	var prevRequest, prevResult string
+	err = tx.QueryRowContext(ctx, `SELECT request_id, result, request_status FROM confirmations WHERE idempotency_key = ?`,
+		o.Key).Scan(&prevRequest, &prevResult, &status)
+	switch {
+	case err == nil:
+		if prevRequest != o.Request || prevResult != o.Result {
+			return "", false, errIdempotencyConflict.Withf("key used for another outcome")
+		}
+		err = tx.QueryRowContext(ctx, `SELECT token_burned FROM approvals WHERE id = ?`, o.ApprovalID).Scan(&burned)
+		return status, burned, err
+	case !errors.Is(err, sql.ErrNoRows):
+		return "", false, err
+	}
+
+	var current string
+	err = tx.QueryRowContext(ctx, `SELECT status FROM requests WHERE id = ? AND approval_id = ?`, o.Request, o.ApprovalID).Scan(&current)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, station.ErrRequestNotFound.Withf("request not in this approval")
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if current != statusApproved && current != statusInDoubt {
+		return "", false, station.ErrAlreadyPrinted.Withf("request is %s", current)
+	}
+	switch o.Result {
+	case "printed":
+		status = statusPrinted
+	case "failed":
+		status = statusApproved
+	case "in_doubt":
+		status = statusInDoubt
+	default:
+		return "", false, errBadRequest.Withf("result %q", o.Result)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE requests SET status = ? WHERE id = ?`, status, o.Request); err != nil {
+		return "", false, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO confirmations (idempotency_key, authorization_id, request_id, result,
+		job_id, printer_id, card_serial, pdf_sha256, reason, request_status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.Key, o.Authorization, o.Request, o.Result, o.JobID, o.Printer, o.CardSerial, o.PDFSHA256, o.Reason, status, o.At.Unix()); err != nil {
+		return "", false, err
+	}
+	if status == statusPrinted {
+		var open int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM requests WHERE approval_id = ? AND status != ?`,
+			o.ApprovalID, statusPrinted).Scan(&open); err != nil {
+			return "", false, err
+		}
+		if open == 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE approvals SET token_burned = 1 WHERE id = ?`, o.ApprovalID); err != nil {
+				return "", false, err
+			}
+		}
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT token_burned FROM approvals WHERE id = ?`, o.ApprovalID).Scan(&burned); err != nil {
+		return "", false, err
+	}
+	return status, burned, tx.Commit()
+}

@@ -1,0 +1,241 @@
+// Package api serves printerd's JSON API over net/http (printerd listens
+// on a unix socket; see printerd/client for the other end):
+//
+//	POST /v1/jobs               SubmitRequest → 201 Job (200 on an idempotent replay)
+//	GET  /v1/jobs/{id}          → Job
+//	GET  /v1/jobs?state=&limit= → [Job], newest first
+//	POST /v1/jobs/{id}/cancel   → Job (queued or held jobs only)
+//	GET  /v1/printers           → [PrinterInfo]
+//	GET  /v1/health             → {"status":"ok"}
+//
+// Documents travel base64-encoded in JSON ([]byte). Errors are
+// {"error":{"code","message_id","message_en"}} with the fault code, so a
+// client rebuilds the same *fault.Error; causes stay in printerd's log.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/printerd"
+)
+
+// MaxBody caps a request body: a MaxDocument PDF in base64 plus room for
+// the other fields.
+const MaxBody = 32 << 20
+
+// Service is printerd as the API serves it; *printerd.Dispatcher is one.
+type Service interface {
+	Submit(ctx context.Context, req printerd.SubmitRequest) (job printerd.Job, created bool, err error)
+	Job(ctx context.Context, id printerd.JobID) (printerd.Job, error)
+	Jobs(ctx context.Context, f printerd.JobFilter) ([]printerd.Job, error)
+	Cancel(ctx context.Context, id printerd.JobID) (printerd.Job, error)
+	Printers(ctx context.Context) ([]printerd.PrinterInfo, error)
+}
+
+var _ Service = (*printerd.Dispatcher)(nil)
+
+// ErrorResponse is the body of every error answer.
+type ErrorResponse struct {
+	Error ErrorBody `json:"error"`
+}
+
+// ErrorBody carries a fault's code and its citizen-safe messages.
+type ErrorBody struct {
+	Code      fault.Code `json:"code"`
+	MessageID string     `json:"message_id"`
+	MessageEN string     `json:"message_en"`
+}
+
+// Health is the body of GET /v1/health.
+type Health struct {
+	Status string `json:"status"`
+}
+
+type handler struct {
+	svc Service
+	log zerolog.Logger
+}
+
+// NewHandler returns the API over svc. log receives one line per request
+// and the internal cause of every error.
+func NewHandler(svc Service, log zerolog.Logger) http.Handler {
+	h := &handler{svc: svc, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/jobs", h.submit)
+	mux.HandleFunc("GET /v1/jobs", h.jobs)
+	mux.HandleFunc("GET /v1/jobs/{id}", h.job)
+	mux.HandleFunc("POST /v1/jobs/{id}/cancel", h.cancel)
+	mux.HandleFunc("GET /v1/printers", h.printers)
+	mux.HandleFunc("GET /v1/health", h.health)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, http.StatusNotFound, printerd.ErrInvalidRequest.Withf("no route %s %s", r.Method, r.URL.Path))
+	})
+	return h.logged(mux)
+}
+
+func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
+	req, status, err := decodeSubmit(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		h.fail(w, r, status, err)
+		return
+	}
+	job, created, err := h.svc.Submit(r.Context(), req)
+	if err != nil {
+		h.fail(w, r, 0, err)
+		return
+	}
+	status = http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	w.Header().Set("Location", "/v1/jobs/"+string(job.ID))
+	writeJSON(w, status, job)
+}
+
+// decodeSubmit reads one SubmitRequest and nothing after it. The status
+// tells a body that is too large (413) from one that is malformed (400).
+func decodeSubmit(body io.Reader) (printerd.SubmitRequest, int, error) {
+	var req printerd.SubmitRequest
+	var tooLarge *http.MaxBytesError
+	dec := json.NewDecoder(body)
+	err := dec.Decode(&req)
+	if err == nil {
+		switch extra := dec.Decode(new(json.RawMessage)); {
+		case extra == io.EOF:
+		case errors.As(extra, &tooLarge):
+			err = extra
+		default:
+			err = errors.New("data after the JSON object")
+		}
+	}
+	switch {
+	case errors.As(err, &tooLarge):
+		return req, http.StatusRequestEntityTooLarge, printerd.ErrInvalidJob.With(err)
+	case err != nil:
+		return req, http.StatusBadRequest, printerd.ErrInvalidJob.With(err)
+	}
+	return req, 0, nil
+}
+
+func (h *handler) job(w http.ResponseWriter, r *http.Request) {
+	job, err := h.svc.Job(r.Context(), printerd.JobID(r.PathValue("id")))
+	if err != nil {
+		h.fail(w, r, 0, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, job)
+}
+
+func (h *handler) jobs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := printerd.JobFilter{State: printerd.JobState(q.Get("state"))}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			h.fail(w, r, 0, printerd.ErrInvalidRequest.Withf("limit %q", s))
+			return
+		}
+		f.Limit = n
+	}
+	jobs, err := h.svc.Jobs(r.Context(), f)
+	if err != nil {
+		h.fail(w, r, 0, err)
+		return
+	}
+	if jobs == nil {
+		jobs = []printerd.Job{}
+	}
+	writeJSON(w, http.StatusOK, jobs)
+}
+
+func (h *handler) cancel(w http.ResponseWriter, r *http.Request) {
+	job, err := h.svc.Cancel(r.Context(), printerd.JobID(r.PathValue("id")))
+	if err != nil {
+		h.fail(w, r, 0, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, job)
+}
+
+func (h *handler) printers(w http.ResponseWriter, r *http.Request) {
+	ps, err := h.svc.Printers(r.Context())
+	if err != nil {
+		h.fail(w, r, 0, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ps)
+}
+
+func (h *handler) health(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, Health{Status: "ok"})
+}
+
+// StatusOf is the HTTP status of an error code.
+func StatusOf(code fault.Code) int {
+	switch code {
+	case printerd.ErrInvalidJob.Code, printerd.ErrInvalidRequest.Code:
+		return http.StatusBadRequest
+	case printerd.ErrJobNotFound.Code:
+		return http.StatusNotFound
+	case printerd.ErrIdempotencyConflict.Code, printerd.ErrJobState.Code:
+		return http.StatusConflict
+	case printerd.ErrNoPrinter.Code:
+		return http.StatusUnprocessableEntity
+	case printerd.ErrSpoolUnavailable.Code, printerd.ErrJournal.Code:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers with err; status 0 means the status of its code.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
+	fe := fault.As(err)
+	if status == 0 {
+		status = StatusOf(fe.Code)
+	}
+	ev := h.log.Debug()
+	if status >= 500 {
+		ev = h.log.Error()
+	}
+	ev.Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
+		Str("code", string(fe.Code)).AnErr("cause", fe.Cause).Msg("request failed")
+	writeJSON(w, status, ErrorResponse{Error: ErrorBody{Code: fe.Code, MessageID: fe.ID, MessageEN: fe.EN}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// statusRecorder remembers the status a handler wrote, for the log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// logged logs one line per request: method, path (job ids at most, never
+// document content), status and duration.
+func (h *handler) logged(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		h.log.Debug().Str("method", r.Method).Str("path", r.URL.Path).Int("status", rec.status).
+			Dur("took", time.Since(start)).Msg("request")
+	})
+}

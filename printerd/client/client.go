@@ -1,0 +1,158 @@
+// Package client talks to printerd's API over its unix socket. Errors the
+// server reports come back as *fault.Error with the server's code, so
+// errors.Is(err, printerd.ErrJobNotFound) works across the socket; a
+// server that cannot be reached is printerd.ErrUnreachable.
+//
+// Submit is safe to retry with the same idempotency key after any error,
+// including a timeout: printerd returns the job it already has.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/printerd/api"
+)
+
+// DefaultTimeout bounds every call unless Client.Timeout says otherwise.
+const DefaultTimeout = 30 * time.Second
+
+// maxResponse caps what the client reads from printerd.
+const maxResponse = 16 << 20
+
+// Client is a printerd client. It is safe for concurrent use; set Timeout
+// before the first call.
+type Client struct {
+	// Timeout bounds each call, on top of the caller's context.
+	Timeout time.Duration
+	http    *http.Client
+	base    string
+}
+
+// New returns a client of the printerd listening on socketPath.
+func New(socketPath string) *Client {
+	var d net.Dialer
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, "unix", socketPath)
+		},
+		MaxIdleConns:    4,
+		IdleConnTimeout: time.Minute,
+	}
+	return &Client{Timeout: DefaultTimeout, http: &http.Client{Transport: tr}, base: "http://printerd"}
+}
+
+// CloseIdleConnections closes the client's idle connections.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
+// Submit asks printerd to print a document and returns its job; the same
+// request again returns the same job.
+func (c *Client) Submit(ctx context.Context, req printerd.SubmitRequest) (printerd.Job, error) {
+	var job printerd.Job
+	err := c.call(ctx, http.MethodPost, "/v1/jobs", req, &job)
+	return job, err
+}
+
+// Job returns one job.
+func (c *Client) Job(ctx context.Context, id printerd.JobID) (printerd.Job, error) {
+	var job printerd.Job
+	err := c.call(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(string(id)), nil, &job)
+	return job, err
+}
+
+// Jobs lists the newest jobs (up to printerd.DefaultListLimit) in state,
+// or in every state when state is "".
+func (c *Client) Jobs(ctx context.Context, state printerd.JobState) ([]printerd.Job, error) {
+	path := "/v1/jobs"
+	if state != "" {
+		path += "?" + url.Values{"state": {string(state)}}.Encode()
+	}
+	var jobs []printerd.Job
+	err := c.call(ctx, http.MethodGet, path, nil, &jobs)
+	return jobs, err
+}
+
+// Cancel cancels a queued or held job.
+func (c *Client) Cancel(ctx context.Context, id printerd.JobID) (printerd.Job, error) {
+	var job printerd.Job
+	err := c.call(ctx, http.MethodPost, "/v1/jobs/"+url.PathEscape(string(id))+"/cancel", nil, &job)
+	return job, err
+}
+
+// Printers reports every printer with its status.
+func (c *Client) Printers(ctx context.Context) ([]printerd.PrinterInfo, error) {
+	var ps []printerd.PrinterInfo
+	err := c.call(ctx, http.MethodGet, "/v1/printers", nil, &ps)
+	return ps, err
+}
+
+// Health returns nil when printerd answers.
+func (c *Client) Health(ctx context.Context) error {
+	var h api.Health
+	return c.call(ctx, http.MethodGet, "/v1/health", nil, &h)
+}
+
+func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return printerd.ErrInvalidJob.With(err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return fault.Internal.With(err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return printerd.ErrUnreachable.With(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return printerd.ErrUnreachable.With(err)
+	}
+	if resp.StatusCode >= 300 {
+		return decodeError(resp.StatusCode, b)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fault.Internal.Withf("printerd %s %s: undecodable answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// decodeError rebuilds the server's fault from an error answer. An answer
+// that is not one (a proxy's page, say) becomes fault.Internal.
+func decodeError(status int, body []byte) *fault.Error {
+	var er api.ErrorResponse
+	if err := json.Unmarshal(body, &er); err != nil || er.Error.Code == "" {
+		return fault.Internal.Withf("printerd answered HTTP %d without an error body", status)
+	}
+	e := &fault.Error{
+		Code:  er.Error.Code,
+		ID:    er.Error.MessageID,
+		EN:    er.Error.MessageEN,
+		Cause: fmt.Errorf("printerd answered HTTP %d", status),
+	}
+	// A citizen is never shown an empty message.
+	if e.ID == "" || e.EN == "" {
+		e.ID, e.EN = fault.Internal.ID, fault.Internal.EN
+	}
+	return e
+}

@@ -1,0 +1,454 @@
+package printerd
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Journal is the durable record of jobs the Dispatcher works from. Every
+// method that changes a job commits (with its event) before it returns.
+type Journal interface {
+	// Submit spools the document and records a queued job. The same
+	// idempotency key with the same document returns the existing job
+	// with created false; with another document it is
+	// ErrIdempotencyConflict. A spool that cannot be written is
+	// ErrSpoolUnavailable and leaves no job.
+	Submit(ctx context.Context, req SubmitRequest) (job Job, created bool, err error)
+	// Get returns one job or ErrJobNotFound.
+	Get(ctx context.Context, id JobID) (Job, error)
+	// List returns jobs, newest first.
+	List(ctx context.Context, f JobFilter) ([]Job, error)
+	// ClaimNext moves the oldest queued job for media to dispatching on
+	// printer and counts an attempt; the change is committed before it
+	// returns, so no byte reaches a printer for a job that is not durably
+	// dispatching. ok is false when nothing is queued.
+	ClaimNext(ctx context.Context, media Media, printer string) (job Job, ok bool, err error)
+	// Finish records what became of a dispatching job: printed, failed,
+	// held, canceled, in_doubt, or queued again for another attempt. A job
+	// in any other state is ErrJobState.
+	Finish(ctx context.Context, id JobID, state JobState, reason, printer, cardSerial string) (Job, error)
+	// Cancel cancels a queued or held job; any other state is ErrJobState.
+	Cancel(ctx context.Context, id JobID, reason string) (Job, error)
+	// Document returns the spooled PDF of a job.
+	Document(ctx context.Context, id JobID) ([]byte, error)
+}
+
+// JobFilter selects jobs to list.
+type JobFilter struct {
+	State JobState // "" for every state
+	Limit int      // <= 0 for DefaultListLimit; capped at MaxListLimit
+}
+
+// List limits.
+const (
+	DefaultListLimit = 100
+	MaxListLimit     = 1000
+)
+
+// Printer is one configured printer: its name in printerd, the driver that
+// opened it, the one media it is loaded with, and the opened device.
+type Printer struct {
+	Name   string
+	Driver string
+	Media  Media
+	Device Device
+}
+
+// PrinterInfo is a printer as the API reports it.
+type PrinterInfo struct {
+	Name         string       `json:"name"`
+	Driver       string       `json:"driver"`
+	Media        Media        `json:"media"`
+	Status       Status       `json:"status"`
+	Capabilities Capabilities `json:"capabilities"`
+}
+
+// Event is one thing the Dispatcher did, for the log: a job after a state
+// change, or a failure that concerns no job (Job.ID empty).
+type Event struct {
+	Job     Job
+	Printer string
+	Err     error // the cause behind the change or the failure; log only
+}
+
+// DispatcherConfig configures a Dispatcher. Zero durations and counts take
+// the defaults noted.
+type DispatcherConfig struct {
+	Journal  Journal
+	Printers []Printer
+	Now      func() time.Time // default time.Now
+	// Poll is how often an idle worker looks for work without a signal
+	// (default 2s); Submit signals the workers of its media at once.
+	Poll time.Duration
+	// RetryDelay is the pause after a retry outcome (default 5s); it
+	// doubles with each attempt of the job, up to MaxRetryDelay (5m).
+	RetryDelay time.Duration
+	// MaxAttempts bounds the dispatches of one job (default 3).
+	MaxAttempts int
+	// PrintTimeout bounds one Device.Print call (default 5m).
+	PrintTimeout time.Duration
+	// Observe, when set, is called after every state change and failure.
+	// It runs on the worker's goroutine and must not block.
+	Observe func(Event)
+}
+
+// MaxRetryDelay caps the backoff between attempts of a job.
+const MaxRetryDelay = 5 * time.Minute
+
+// Dispatcher is the print service: it takes submissions into the journal
+// and runs one worker per printer. A worker takes the oldest queued job of
+// its printer's media, makes it durably dispatching, prints it, and records
+// the result from the driver's outcome:
+//
+//   - no error: printed (with the card serial the device reports);
+//   - DriverError with Uncertain set, an unknown outcome, or an error
+//     that is not a DriverError (a timeout, say): in_doubt, because the
+//     printer may have the data; only a supervisor resolves it;
+//   - failed: failed; cancel: canceled; hold: held (a supervisor
+//     releases it, e.g. after loading blank cards);
+//   - retry: queued again, and this printer pauses RetryDelay, doubled
+//     per attempt; retry-current: queued again and retried at once;
+//     either becomes failed once the job has had MaxAttempts dispatches;
+//   - stop: queued again (another printer of the same media may take it)
+//     and this printer takes no more jobs until Resume.
+//
+// A job found dispatching after a crash is never printed again
+// automatically: the journal turns it in_doubt when it opens.
+type Dispatcher struct {
+	journal      Journal
+	now          func() time.Time
+	poll         time.Duration
+	retryDelay   time.Duration
+	maxAttempts  int
+	printTimeout time.Duration
+	observe      func(Event)
+
+	workers   []*worker
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// worker drives one printer.
+type worker struct {
+	d       *Dispatcher
+	printer Printer
+	wake    chan struct{} // buffered 1: a pending signal is never lost
+
+	mu        sync.Mutex
+	notBefore time.Time // no claim before this (retry backoff)
+	stopped   string    // why the printer was stopped; "" when running
+}
+
+// NewDispatcher checks cfg and starts one worker per printer. Close stops
+// them.
+func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
+	if cfg.Journal == nil {
+		return nil, errors.New("dispatcher: no journal")
+	}
+	d := &Dispatcher{
+		journal:      cfg.Journal,
+		now:          cfg.Now,
+		poll:         cfg.Poll,
+		retryDelay:   cfg.RetryDelay,
+		maxAttempts:  cfg.MaxAttempts,
+		printTimeout: cfg.PrintTimeout,
+		observe:      cfg.Observe,
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.poll <= 0 {
+		d.poll = 2 * time.Second
+	}
+	if d.retryDelay <= 0 {
+		d.retryDelay = 5 * time.Second
+	}
+	if d.maxAttempts <= 0 {
+		d.maxAttempts = 3
+	}
+	if d.printTimeout <= 0 {
+		d.printTimeout = 5 * time.Minute
+	}
+	if d.observe == nil {
+		d.observe = func(Event) {}
+	}
+	names := map[string]bool{}
+	for _, p := range cfg.Printers {
+		switch {
+		case p.Name == "" || names[p.Name]:
+			return nil, errors.New("dispatcher: printer name empty or used twice: " + p.Name)
+		case p.Device == nil:
+			return nil, errors.New("dispatcher: printer " + p.Name + " has no device")
+		case !p.Media.Valid():
+			return nil, errors.New("dispatcher: printer " + p.Name + " has unknown media " + string(p.Media))
+		}
+		names[p.Name] = true
+		d.workers = append(d.workers, &worker{d: d, printer: p, wake: make(chan struct{}, 1)})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	for _, w := range d.workers {
+		d.wg.Add(1)
+		go w.run(ctx)
+	}
+	return d, nil
+}
+
+// Close stops the workers and waits for them. A print under way sees its
+// context canceled; what the driver then reports decides the job's state
+// as usual (an unclassified error makes it in_doubt). Close does not close
+// the devices or the journal.
+func (d *Dispatcher) Close() error {
+	d.closeOnce.Do(func() {
+		d.cancel()
+		d.wg.Wait()
+	})
+	return nil
+}
+
+// Submit validates req, checks that a printer holds its media, records the
+// job and signals the workers of that media. created is false when the
+// same request was already submitted.
+func (d *Dispatcher) Submit(ctx context.Context, req SubmitRequest) (Job, bool, error) {
+	if err := req.Validate(); err != nil {
+		return Job{}, false, err
+	}
+	if !d.serves(req.Media) {
+		return Job{}, false, ErrNoPrinter.Withf("no printer for media %s", req.Media)
+	}
+	job, created, err := d.journal.Submit(ctx, req)
+	if err != nil {
+		return Job{}, false, err
+	}
+	if created {
+		d.observe(Event{Job: job})
+		for _, w := range d.workers {
+			if w.printer.Media == req.Media {
+				w.signal()
+			}
+		}
+	}
+	return job, created, nil
+}
+
+// Job returns one job.
+func (d *Dispatcher) Job(ctx context.Context, id JobID) (Job, error) {
+	return d.journal.Get(ctx, id)
+}
+
+// Jobs lists jobs, newest first.
+func (d *Dispatcher) Jobs(ctx context.Context, f JobFilter) ([]Job, error) {
+	return d.journal.List(ctx, f)
+}
+
+// Cancel cancels a queued or held job.
+func (d *Dispatcher) Cancel(ctx context.Context, id JobID) (Job, error) {
+	job, err := d.journal.Cancel(ctx, id, "canceled-by-request")
+	if err != nil {
+		return Job{}, err
+	}
+	d.observe(Event{Job: job})
+	return job, nil
+}
+
+// Resume lets a printer stopped by a stop outcome take jobs again, and
+// ends any retry pause.
+func (d *Dispatcher) Resume(printer string) error {
+	for _, w := range d.workers {
+		if w.printer.Name == printer {
+			w.mu.Lock()
+			w.stopped = ""
+			w.notBefore = time.Time{}
+			w.mu.Unlock()
+			w.signal()
+			return nil
+		}
+	}
+	return ErrInvalidRequest.Withf("no printer named %q", printer)
+}
+
+// Printers reports every printer with its current status. A device that
+// does not answer is shown stopped and offline; a printer the dispatcher
+// stopped is shown stopped with the reason.
+func (d *Dispatcher) Printers(ctx context.Context) ([]PrinterInfo, error) {
+	out := make([]PrinterInfo, 0, len(d.workers))
+	for _, w := range d.workers {
+		p := w.printer
+		info := PrinterInfo{Name: p.Name, Driver: p.Driver, Media: p.Media}
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		st, err := p.Device.Status(sctx)
+		if err != nil {
+			st = Status{State: PrinterStopped, Reasons: []Reason{{Keyword: "offline", Severity: SeverityError}}}
+		}
+		caps, err := p.Device.Capabilities(sctx)
+		if err == nil {
+			info.Capabilities = caps
+		}
+		cancel()
+		w.mu.Lock()
+		if w.stopped != "" {
+			st.State = PrinterStopped
+			if !hasReason(st.Reasons, w.stopped) {
+				st.Reasons = append(st.Reasons, Reason{Keyword: w.stopped, Severity: SeverityError})
+			}
+		}
+		w.mu.Unlock()
+		info.Status = st
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+func hasReason(rs []Reason, keyword string) bool {
+	for _, r := range rs {
+		if r.Keyword == keyword {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *Dispatcher) serves(m Media) bool {
+	for _, w := range d.workers {
+		if w.printer.Media == m {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *worker) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *worker) ready() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stopped == "" && !w.d.now().Before(w.notBefore)
+}
+
+func (w *worker) run(ctx context.Context) {
+	defer w.d.wg.Done()
+	tick := time.NewTicker(w.d.poll)
+	defer tick.Stop()
+	for {
+		for w.ready() && w.dispatchOne(ctx) {
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// dispatchOne prints the oldest queued job, if any, and reports whether
+// the worker should look for another one at once.
+func (w *worker) dispatchOne(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	// Journal writes must not be cut short by Close: a claim or result
+	// that is half reported helps no one.
+	jctx := context.WithoutCancel(ctx)
+	name := w.printer.Name
+	job, ok, err := w.d.journal.ClaimNext(jctx, w.printer.Media, name)
+	if err != nil {
+		w.d.observe(Event{Printer: name, Err: err})
+		return false
+	}
+	if !ok {
+		return false
+	}
+	w.d.observe(Event{Job: job, Printer: name})
+
+	doc, err := w.d.journal.Document(jctx, job.ID)
+	if err != nil {
+		// Nothing reached the printer, so failing the job is safe.
+		w.finish(jctx, job, JobFailed, "document-unavailable", "", err)
+		return true
+	}
+	if ctx.Err() != nil {
+		// Stopping before the first byte: the job may go back to the queue.
+		w.finish(jctx, job, JobQueued, "dispatcher-stopped", "", ctx.Err())
+		return false
+	}
+	pctx, cancel := context.WithTimeout(ctx, w.d.printTimeout)
+	printed, err := w.printer.Device.Print(pctx, PrintJob{ID: job.ID, Media: job.Media, Title: job.Title, Document: doc})
+	cancel()
+	state, reason := w.judge(job, err)
+	serial := ""
+	if state == JobPrinted {
+		serial = printed.CardSerial
+	}
+	w.finish(jctx, job, state, reason, serial, err)
+	return state != JobQueued || ctx.Err() == nil && w.ready()
+}
+
+// judge turns a driver's result into the job's next state (see the
+// Dispatcher's comment) and pauses or stops the printer as the outcome
+// asks.
+func (w *worker) judge(job Job, err error) (JobState, string) {
+	if err == nil {
+		return JobPrinted, ""
+	}
+	var de *DriverError
+	if !errors.As(err, &de) {
+		return JobInDoubt, "driver-error"
+	}
+	reason := de.Reason
+	if reason == "" {
+		reason = string(de.Outcome)
+	}
+	if de.Uncertain {
+		return JobInDoubt, reason
+	}
+	switch de.Outcome {
+	case OutcomeFailed:
+		return JobFailed, reason
+	case OutcomeCancel:
+		return JobCanceled, reason
+	case OutcomeHold:
+		return JobHeld, reason
+	case OutcomeStop:
+		w.mu.Lock()
+		w.stopped = reason
+		w.mu.Unlock()
+		return JobQueued, reason
+	case OutcomeRetry, OutcomeRetryCurrent:
+		if job.Attempts >= w.d.maxAttempts {
+			return JobFailed, reason
+		}
+		if de.Outcome == OutcomeRetry {
+			delay := w.d.retryDelay << (job.Attempts - 1)
+			if delay > MaxRetryDelay || delay <= 0 {
+				delay = MaxRetryDelay
+			}
+			w.mu.Lock()
+			w.notBefore = w.d.now().Add(delay)
+			w.mu.Unlock()
+		}
+		return JobQueued, reason
+	}
+	// OK with an error, or an outcome this version does not know.
+	return JobInDoubt, reason
+}
+
+func (w *worker) finish(ctx context.Context, job Job, state JobState, reason, serial string, cause error) {
+	done, err := w.d.journal.Finish(ctx, job.ID, state, reason, w.printer.Name, serial)
+	if err != nil {
+		// The job stays dispatching in the journal: it is never claimed
+		// again and becomes in_doubt at the next start.
+		job.Reason = reason
+		w.d.observe(Event{Job: job, Printer: w.printer.Name, Err: errors.Join(cause, err)})
+		return
+	}
+	w.d.observe(Event{Job: done, Printer: w.printer.Name, Err: cause})
+}

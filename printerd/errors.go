@@ -1,0 +1,39 @@
+package printerd
+
+import "github.com/anjungan/anjungan/internal/fault"
+
+// Error is the one error type of Anjungan (see internal/fault).
+type Error = fault.Error
+
+// Errors printerd returns. Codes are stable and travel over the API
+// unchanged, so errors.Is works on both sides of the socket. Messages are
+// safe to show a citizen.
+var (
+	ErrJobNotFound = fault.New("job_not_found",
+		"Pekerjaan cetak tidak ditemukan.",
+		"The print job was not found.")
+	ErrIdempotencyConflict = fault.New("idempotency_conflict",
+		"Permintaan cetak ini bertentangan dengan permintaan sebelumnya. Dokumen tidak dicetak. Silakan hubungi petugas.",
+		"This print request conflicts with an earlier one. Nothing was printed. Please ask an officer.")
+	ErrInvalidJob = fault.New("job_invalid",
+		"Permintaan cetak tidak lengkap atau tidak sah. Dokumen tidak dicetak.",
+		"The print request is incomplete or not valid. Nothing was printed.")
+	ErrInvalidRequest = fault.New("request_invalid",
+		"Permintaan tidak sah.",
+		"The request is not valid.")
+	ErrJobState = fault.New("job_state_conflict",
+		"Status pekerjaan cetak sudah berubah. Silakan periksa kembali.",
+		"The print job has already moved on. Please check it again.")
+	ErrNoPrinter = fault.New("no_printer",
+		"Tidak ada printer untuk jenis dokumen ini. Silakan hubungi petugas.",
+		"There is no printer for this kind of document. Please ask an officer.")
+	ErrSpoolUnavailable = fault.New("spool_unavailable",
+		"Printer tidak dapat menerima dokumen baru saat ini. Silakan hubungi petugas.",
+		"The printer cannot accept new documents right now. Please ask an officer.")
+	ErrJournal = fault.New("journal_unavailable",
+		"Layanan cetak sedang mengalami gangguan. Silakan hubungi petugas.",
+		"The print service has a problem. Please ask an officer.")
+	ErrUnreachable = fault.New("printerd_unreachable",
+		"Layanan cetak tidak dapat dihubungi. Silakan hubungi petugas.",
+		"The print service cannot be reached. Please ask an officer.")
+)

@@ -1,0 +1,475 @@
+package journal_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/printerd/journal"
+)
+
+// clock is a fake time source that moves 1 ms on every reading, so that
+// every event has its own time.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Millisecond)
+	return c.t
+}
+
+func MustOpen(tb testing.TB, dir string, opts ...journal.Option) *journal.Journal {
+	tb.Helper()
+	j, err := journal.Open(dir, newClock().Now, opts...)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { _ = j.Close() })
+	return j
+}
+
+func MustRead(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func MustSubmit(tb testing.TB, j *journal.Journal, req printerd.SubmitRequest) printerd.Job {
+	tb.Helper()
+	job, _, err := j.Submit(context.Background(), req)
+	if err != nil {
+		tb.Fatalf("Submit(%s): %v", req.IdempotencyKey, err)
+	}
+	return job
+}
+
+func cardRequest(tb testing.TB, key string) printerd.SubmitRequest {
+	return printerd.SubmitRequest{IdempotencyKey: key, Media: printerd.MediaCard, Title: "KTP-el", Document: MustRead(tb, "card.pdf")}
+}
+
+func TestOpenCreatesFiles(t *testing.T) {
+	dir := t.TempDir()
+	MustOpen(t, dir)
+	for _, name := range []string{"journal.db", "spool"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestSubmit(t *testing.T) {
+	card, a4 := MustRead(t, "card.pdf"), MustRead(t, "a4.pdf")
+	tests := []struct {
+		name        string
+		first       *printerd.SubmitRequest // submitted before req, if set
+		req         printerd.SubmitRequest
+		wantErr     error
+		wantCreated bool
+		sameAsFirst bool
+	}{
+		{name: "new card job", req: printerd.SubmitRequest{IdempotencyKey: "k1", Media: printerd.MediaCard, Title: "KTP-el", Document: card}, wantCreated: true},
+		{name: "new a4 job", req: printerd.SubmitRequest{IdempotencyKey: "k1", Media: printerd.MediaA4, Title: "Kartu Keluarga", Document: a4}, wantCreated: true},
+		{
+			name:        "replay returns the same job",
+			first:       &printerd.SubmitRequest{IdempotencyKey: "k1", Media: printerd.MediaCard, Title: "KTP-el", Document: card},
+			req:         printerd.SubmitRequest{IdempotencyKey: "k1", Media: printerd.MediaCard, Title: "KTP-el", Document: card},
+			sameAsFirst: true,
+		},
+		{
+			name:    "same key, other document",
+			first:   &printerd.SubmitRequest{IdempotencyKey: "k1", Media: printerd.MediaCard, Title: "KTP-el", Document: card},
+			req:     printerd.SubmitRequest{IdempotencyKey: "k1", Media: printerd.MediaA4, Title: "Kartu Keluarga", Document: a4},
+			wantErr: printerd.ErrIdempotencyConflict,
+		},
+		{name: "missing key", req: printerd.SubmitRequest{Media: printerd.MediaCard, Document: card}, wantErr: printerd.ErrInvalidJob},
+		{name: "key with a space", req: printerd.SubmitRequest{IdempotencyKey: "a b", Media: printerd.MediaCard, Document: card}, wantErr: printerd.ErrInvalidJob},
+		{name: "unknown media", req: printerd.SubmitRequest{IdempotencyKey: "k1", Media: "na_letter_8.5x11in", Document: card}, wantErr: printerd.ErrInvalidJob},
+		{name: "empty document", req: printerd.SubmitRequest{IdempotencyKey: "k1", Media: printerd.MediaCard, Document: MustRead(t, "empty.pdf")}, wantErr: printerd.ErrInvalidJob},
+		{name: "not a pdf", req: printerd.SubmitRequest{IdempotencyKey: "k1", Media: printerd.MediaCard, Document: MustRead(t, "not-a-pdf.txt")}, wantErr: printerd.ErrInvalidJob},
+		{name: "title with a newline", req: printerd.SubmitRequest{IdempotencyKey: "k1", Media: printerd.MediaCard, Title: "KTP\nel", Document: card}, wantErr: printerd.ErrInvalidJob},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			j := MustOpen(t, t.TempDir())
+			var first printerd.Job
+			if tt.first != nil {
+				first = MustSubmit(t, j, *tt.first)
+			}
+			job, created, err := j.Submit(ctx, tt.req)
+			if !errors.Is(err, tt.wantErr) || (err != nil) != (tt.wantErr != nil) {
+				t.Fatalf("Submit error = %v, want %v", err, tt.wantErr)
+			}
+			jobs, lerr := j.List(ctx, printerd.JobFilter{})
+			if lerr != nil {
+				t.Fatal(lerr)
+			}
+			wantJobs := 0
+			if tt.first != nil {
+				wantJobs++
+			}
+			if tt.wantCreated {
+				wantJobs++
+			}
+			if len(jobs) != wantJobs {
+				t.Errorf("journal holds %d jobs, want %d", len(jobs), wantJobs)
+			}
+			if err != nil {
+				return
+			}
+			if created != tt.wantCreated {
+				t.Errorf("created = %v, want %v", created, tt.wantCreated)
+			}
+			if tt.sameAsFirst && job != first {
+				t.Errorf("replay = %+v, want %+v", job, first)
+			}
+			if job.State != printerd.JobQueued || !strings.HasPrefix(string(job.ID), "J") || len(job.ID) != 13 {
+				t.Errorf("job = %+v, want a queued job with an id J+12", job)
+			}
+			doc, err := j.Document(ctx, job.ID)
+			if err != nil || !bytes.Equal(doc, tt.req.Document) {
+				t.Errorf("Document = %d bytes, %v; want the submitted bytes", len(doc), err)
+			}
+			got, err := j.Get(ctx, job.ID)
+			if err != nil || got != job {
+				t.Errorf("Get = %+v, %v; want %+v", got, err, job)
+			}
+		})
+	}
+}
+
+func TestSubmitConcurrentSameKey(t *testing.T) {
+	ctx := context.Background()
+	j := MustOpen(t, t.TempDir())
+	req := cardRequest(t, "same-key")
+	const n = 50
+	var wg sync.WaitGroup
+	jobs := make([]printerd.Job, n)
+	created := make([]bool, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			jobs[i], created[i], errs[i] = j.Submit(ctx, req)
+		}()
+	}
+	wg.Wait()
+	creations := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("submission %d: %v", i, errs[i])
+		}
+		if jobs[i].ID != jobs[0].ID {
+			t.Errorf("submission %d got job %s, want %s", i, jobs[i].ID, jobs[0].ID)
+		}
+		if created[i] {
+			creations++
+		}
+	}
+	if creations != 1 {
+		t.Errorf("%d submissions created a job, want 1", creations)
+	}
+	all, err := j.List(ctx, printerd.JobFilter{})
+	if err != nil || len(all) != 1 {
+		t.Errorf("List = %d jobs, %v; want 1", len(all), err)
+	}
+}
+
+func TestReopenTurnsDispatchingInDoubt(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	j, err := journal.Open(dir, newClock().Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed := MustSubmit(t, j, cardRequest(t, "crashed"))
+	waiting := MustSubmit(t, j, cardRequest(t, "waiting"))
+	if got, ok, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1"); err != nil || !ok || got.ID != claimed.ID {
+		t.Fatalf("ClaimNext = %v, %v, %v; want %s", got.ID, ok, err, claimed.ID)
+	}
+	// The process dies here, with the job dispatching.
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	j = MustOpen(t, dir)
+	got, err := j.Get(ctx, claimed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != printerd.JobInDoubt || got.Reason != journal.ReasonCrashRecovery || got.Printer != "card-1" {
+		t.Errorf("after reopen: %+v, want in_doubt, crash-recovery, card-1", got)
+	}
+	if rec := j.Recovered(); len(rec) != 1 || rec[0].ID != claimed.ID {
+		t.Errorf("Recovered = %+v, want [%s]", rec, claimed.ID)
+	}
+	// The next claim takes the job that waited, never the one in doubt.
+	next, ok, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1")
+	if err != nil || !ok || next.ID != waiting.ID {
+		t.Fatalf("ClaimNext = %v, %v, %v; want %s", next.ID, ok, err, waiting.ID)
+	}
+	if _, ok, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1"); ok || err != nil {
+		t.Errorf("ClaimNext found another job (%v, %v); the in_doubt job must never be queued again", ok, err)
+	}
+	events, err := j.Events(ctx, claimed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []printerd.JobState{printerd.JobQueued, printerd.JobDispatching, printerd.JobInDoubt}
+	if len(events) != len(want) {
+		t.Fatalf("events = %+v, want %v", events, want)
+	}
+	for i, e := range events {
+		if e.To != want[i] {
+			t.Errorf("event %d to %s, want %s", i, e.To, want[i])
+		}
+	}
+	if e := events[2]; e.From != printerd.JobDispatching || e.Reason != journal.ReasonCrashRecovery {
+		t.Errorf("recovery event = %+v", e)
+	}
+}
+
+func TestSpoolUnavailable(t *testing.T) {
+	tests := []struct {
+		name       string
+		breakSpool func(t *testing.T, spool string)
+	}{
+		{"spool replaced by a file", func(t *testing.T, spool string) {
+			if err := os.RemoveAll(spool); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(spool, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"read-only spool", func(t *testing.T, spool string) {
+			if err := os.Chmod(spool, 0o500); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = os.Chmod(spool, 0o750) })
+			if f, err := os.CreateTemp(spool, "probe"); err == nil {
+				f.Close()
+				t.Skip("permissions are not enforced for this user (root)")
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			j := MustOpen(t, dir)
+			old := MustSubmit(t, j, cardRequest(t, "before"))
+			tt.breakSpool(t, filepath.Join(dir, "spool"))
+			_, _, err := j.Submit(ctx, printerd.SubmitRequest{IdempotencyKey: "after", Media: printerd.MediaA4, Document: MustRead(t, "a4.pdf")})
+			if !errors.Is(err, printerd.ErrSpoolUnavailable) {
+				t.Fatalf("Submit error = %v, want spool_unavailable", err)
+			}
+			jobs, err := j.List(ctx, printerd.JobFilter{})
+			if err != nil || len(jobs) != 1 || jobs[0].ID != old.ID {
+				t.Errorf("List = %+v, %v; want only the job from before", jobs, err)
+			}
+		})
+	}
+}
+
+func TestCorruptSpoolIsDetected(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	j := MustOpen(t, dir)
+	job := MustSubmit(t, j, cardRequest(t, "k"))
+	path := filepath.Join(dir, "spool", job.DocumentSHA256)
+	if err := os.WriteFile(path, []byte("%PDF-1.4 tampered"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Document(ctx, job.ID); !errors.Is(err, printerd.ErrSpoolUnavailable) {
+		t.Errorf("Document error = %v, want spool_unavailable", err)
+	}
+}
+
+func TestTransitions(t *testing.T) {
+	type step func(ctx context.Context, j *journal.Journal, id printerd.JobID) (printerd.Job, error)
+	claim := func(ctx context.Context, j *journal.Journal, id printerd.JobID) (printerd.Job, error) {
+		job, _, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1")
+		return job, err
+	}
+	finish := func(s printerd.JobState, reason, serial string) step {
+		return func(ctx context.Context, j *journal.Journal, id printerd.JobID) (printerd.Job, error) {
+			return j.Finish(ctx, id, s, reason, "card-1", serial)
+		}
+	}
+	cancel := func(ctx context.Context, j *journal.Journal, id printerd.JobID) (printerd.Job, error) {
+		return j.Cancel(ctx, id, "canceled-by-request")
+	}
+	tests := []struct {
+		name      string
+		steps     []step
+		wantErr   error // of the last step
+		wantState printerd.JobState
+	}{
+		{"printed with serial", []step{claim, finish(printerd.JobPrinted, "", "SIM-000001")}, nil, printerd.JobPrinted},
+		{"retry goes back to queued", []step{claim, finish(printerd.JobQueued, "media-jam", "")}, nil, printerd.JobQueued},
+		{"held", []step{claim, finish(printerd.JobHeld, "media-empty", "")}, nil, printerd.JobHeld},
+		{"cancel queued", []step{cancel}, nil, printerd.JobCanceled},
+		{"cancel held", []step{claim, finish(printerd.JobHeld, "media-empty", ""), cancel}, nil, printerd.JobCanceled},
+		{"cancel dispatching", []step{claim, cancel}, printerd.ErrJobState, printerd.JobDispatching},
+		{"cancel printed", []step{claim, finish(printerd.JobPrinted, "", ""), cancel}, printerd.ErrJobState, printerd.JobPrinted},
+		{"finish a queued job", []step{finish(printerd.JobPrinted, "", "")}, printerd.ErrJobState, printerd.JobQueued},
+		{"finish twice", []step{claim, finish(printerd.JobInDoubt, "uncertain", ""), finish(printerd.JobPrinted, "", "")}, printerd.ErrJobState, printerd.JobInDoubt},
+		{"finish as dispatching", []step{claim, finish(printerd.JobDispatching, "", "")}, printerd.ErrInvalidRequest, printerd.JobDispatching},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			j := MustOpen(t, t.TempDir())
+			job := MustSubmit(t, j, cardRequest(t, "k"))
+			var err error
+			for i, s := range tt.steps {
+				_, err = s(ctx, j, job.ID)
+				if i < len(tt.steps)-1 && err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+			}
+			if !errors.Is(err, tt.wantErr) || (err != nil) != (tt.wantErr != nil) {
+				t.Errorf("last step error = %v, want %v", err, tt.wantErr)
+			}
+			got, gerr := j.Get(ctx, job.ID)
+			if gerr != nil || got.State != tt.wantState {
+				t.Errorf("state = %s, %v; want %s", got.State, gerr, tt.wantState)
+			}
+		})
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	ctx := context.Background()
+	j := MustOpen(t, t.TempDir())
+	if _, err := j.Get(ctx, "JNOSUCHJOB000"); !errors.Is(err, printerd.ErrJobNotFound) {
+		t.Errorf("Get error = %v", err)
+	}
+	if _, err := j.Cancel(ctx, "JNOSUCHJOB000", ""); !errors.Is(err, printerd.ErrJobNotFound) {
+		t.Errorf("Cancel error = %v", err)
+	}
+	if _, err := j.Document(ctx, "JNOSUCHJOB000"); !errors.Is(err, printerd.ErrJobNotFound) {
+		t.Errorf("Document error = %v", err)
+	}
+}
+
+func TestClaimOrder(t *testing.T) {
+	ctx := context.Background()
+	j := MustOpen(t, t.TempDir())
+	first := MustSubmit(t, j, cardRequest(t, "1"))
+	MustSubmit(t, j, printerd.SubmitRequest{IdempotencyKey: "kk", Media: printerd.MediaA4, Document: MustRead(t, "a4.pdf")})
+	second := MustSubmit(t, j, cardRequest(t, "2"))
+	for _, want := range []printerd.JobID{first.ID, second.ID} {
+		got, ok, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1")
+		if err != nil || !ok || got.ID != want || got.Attempts != 1 || got.State != printerd.JobDispatching {
+			t.Fatalf("ClaimNext = %+v, %v, %v; want %s dispatching, attempt 1", got, ok, err, want)
+		}
+	}
+	if _, ok, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1"); ok || err != nil {
+		t.Errorf("ClaimNext on an empty card queue = %v, %v", ok, err)
+	}
+}
+
+func TestList(t *testing.T) {
+	ctx := context.Background()
+	j := MustOpen(t, t.TempDir())
+	a := MustSubmit(t, j, cardRequest(t, "a"))
+	b := MustSubmit(t, j, cardRequest(t, "b"))
+	c := MustSubmit(t, j, cardRequest(t, "c"))
+	if _, _, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		filter  printerd.JobFilter
+		want    []printerd.JobID
+		wantErr error
+	}{
+		{printerd.JobFilter{}, []printerd.JobID{c.ID, b.ID, a.ID}, nil},
+		{printerd.JobFilter{Limit: 2}, []printerd.JobID{c.ID, b.ID}, nil},
+		{printerd.JobFilter{State: printerd.JobQueued}, []printerd.JobID{c.ID, b.ID}, nil},
+		{printerd.JobFilter{State: printerd.JobDispatching}, []printerd.JobID{a.ID}, nil},
+		{printerd.JobFilter{State: printerd.JobPrinted}, nil, nil},
+		{printerd.JobFilter{State: "lost"}, nil, printerd.ErrInvalidRequest},
+	}
+	for _, tt := range tests {
+		got, err := j.List(ctx, tt.filter)
+		if !errors.Is(err, tt.wantErr) || (err != nil) != (tt.wantErr != nil) {
+			t.Errorf("List(%+v) error = %v, want %v", tt.filter, err, tt.wantErr)
+			continue
+		}
+		var ids []printerd.JobID
+		for _, job := range got {
+			ids = append(ids, job.ID)
+		}
+		if strings.Join(idStrings(ids), ",") != strings.Join(idStrings(tt.want), ",") {
+			t.Errorf("List(%+v) = %v, want %v", tt.filter, ids, tt.want)
+		}
+	}
+}
+
+func idStrings(ids []printerd.JobID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = string(id)
+	}
+	return out
+}
+
+func TestInjectedRandomness(t *testing.T) {
+	j := MustOpen(t, t.TempDir(), journal.WithRandom(bytes.NewReader(make([]byte, 64))))
+	job := MustSubmit(t, j, cardRequest(t, "k"))
+	if job.ID != "JAAAAAAAAAAAA" {
+		t.Errorf("id from zero bytes = %s, want JAAAAAAAAAAAA", job.ID)
+	}
+}
+
+func TestLeftoverTempFilesAreSwept(t *testing.T) {
+	dir := t.TempDir()
+	j := MustOpen(t, dir)
+	_ = j.Close()
+	leftover := filepath.Join(dir, "spool", ".abc.123.tmp")
+	if err := os.WriteFile(leftover, []byte("half a pdf"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	MustOpen(t, dir)
+	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
+		t.Errorf("leftover temp file still there: %v", err)
+	}
+}
+
+func BenchmarkSubmit(b *testing.B) {
+	ctx := context.Background()
+	j := MustOpen(b, b.TempDir())
+	doc := MustRead(b, "card.pdf")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		// A distinct document each time, so every submission is a spool
+		// write (fsync, rename, directory fsync) and a committed row.
+		n := strconv.Itoa(i)
+		d := append(bytes.Clone(doc), n...)
+		if _, _, err := j.Submit(ctx, printerd.SubmitRequest{IdempotencyKey: "bench-" + n, Media: printerd.MediaCard, Document: d}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,329 @@
+// Package registry is the station's HTTP client of the upstream civil
+// registry, contract v1 (docs/upstream.md). It trusts nothing it
+// receives: every answer is size-capped, type-checked and validated into
+// domain values before the kiosk sees it.
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/station"
+)
+
+// Limits on what the client accepts.
+const (
+	MaxBody = 2 << 20 // bytes of one response body
+)
+
+// Client talks to the upstream. Its zero value is not usable; call New.
+type Client struct {
+	base string
+	hc   *http.Client
+	log  zerolog.Logger
+
+	// Timeout bounds each attempt of a call.
+	Timeout time.Duration
+	// Attempts is how often an idempotent call is tried in all. Logging in
+	// is tried once: a timed-out login may have succeeded.
+	Attempts int
+	// Backoff is the pause before the second attempt; it doubles after.
+	Backoff time.Duration
+}
+
+var _ station.Registry = (*Client)(nil)
+
+// New returns a client of the upstream at baseURL (e.g.
+// http://127.0.0.1:8090). hc nil means a plain http.Client.
+func New(baseURL string, hc *http.Client, logger zerolog.Logger) *Client {
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	return &Client{
+		base:     strings.TrimRight(baseURL, "/"),
+		hc:       hc,
+		log:      logger,
+		Timeout:  10 * time.Second,
+		Attempts: 3,
+		Backoff:  200 * time.Millisecond,
+	}
+}
+
+type authorizeRequest struct {
+	Method   station.AuthMethod `json:"method"`
+	TicketID string             `json:"ticket_id,omitempty"`
+	NIK      string             `json:"nik,omitempty"`
+	PIN      string             `json:"pin,omitempty"`
+}
+
+// AuthenticateTicket logs in with a verified ticket's id.
+func (c *Client) AuthenticateTicket(ctx context.Context, t station.Ticket) (station.Authorization, error) {
+	if !isLowerHex(t.ID, 32) {
+		return station.Authorization{}, station.ErrTicketInvalid.Withf("ticket id is not 32 hex digits")
+	}
+	body, err := c.call(ctx, http.MethodPost, "/v1/authorizations", authorizeRequest{Method: station.AuthTicket, TicketID: t.ID}, false)
+	if err != nil {
+		return station.Authorization{}, err
+	}
+	a, err := decodeAuthorization(body, station.AuthTicket)
+	if err != nil {
+		return station.Authorization{}, err
+	}
+	// The upstream may not grant more than the ticket says.
+	for _, r := range a.Requests {
+		if len(t.Documents) > 0 && !contains(t.Documents, r.Document) {
+			return station.Authorization{}, station.ErrUpstreamInvalid.Withf("request %s for %s not in the ticket", r.ID, r.Document)
+		}
+	}
+	c.log.Info().Str("authorization", a.ID).Stringer("subject", a.Subject).Int("requests", len(a.Requests)).Msg("ticket login")
+	return a, nil
+}
+
+// AuthenticatePIN logs in with a NIK and a one-time PIN.
+func (c *Client) AuthenticatePIN(ctx context.Context, nik station.NIK, pin string) (station.Authorization, error) {
+	if nik.IsZero() || !isDigits(pin, 6) {
+		return station.Authorization{}, station.ErrCredentialsRejected.Withf("NIK missing or PIN not 6 digits")
+	}
+	body, err := c.call(ctx, http.MethodPost, "/v1/authorizations", authorizeRequest{Method: station.AuthPIN, NIK: nik.Reveal(), PIN: pin}, false)
+	if err != nil {
+		return station.Authorization{}, err
+	}
+	a, err := decodeAuthorization(body, station.AuthPIN)
+	if err != nil {
+		return station.Authorization{}, err
+	}
+	if a.Subject != nik {
+		return station.Authorization{}, station.ErrSubjectMismatch.Withf("authorization for %s, asked for %s", a.Subject, nik)
+	}
+	c.log.Info().Str("authorization", a.ID).Stringer("subject", a.Subject).Int("requests", len(a.Requests)).Msg("PIN login")
+	return a, nil
+}
+
+// Document fetches and validates the data of one request of authz.
+func (c *Client) Document(ctx context.Context, authz station.Authorization, id station.RequestID) (station.Document, error) {
+	var req *station.PrintRequest
+	for i := range authz.Requests {
+		if authz.Requests[i].ID == id {
+			req = &authz.Requests[i]
+		}
+	}
+	if req == nil {
+		return station.Document{}, station.ErrRequestNotFound.Withf("request %s not in authorization %s", id, authz.ID)
+	}
+	body, err := c.call(ctx, http.MethodGet, requestPath(authz.ID, id, "document"), nil, true)
+	if err != nil {
+		return station.Document{}, err
+	}
+	return decodeDocument(body, authz.Subject, *req)
+}
+
+type confirmationRequest struct {
+	IdempotencyKey string `json:"idempotency_key"`
+	JobID          string `json:"job_id"`
+	PrinterID      string `json:"printer_id"`
+	CardSerial     string `json:"card_serial"`
+	PDFSHA256      string `json:"pdf_sha256"`
+}
+
+type reportRequest struct {
+	IdempotencyKey string `json:"idempotency_key"`
+	JobID          string `json:"job_id"`
+	PrinterID      string `json:"printer_id"`
+	Result         string `json:"result"`
+	Reason         string `json:"reason"`
+}
+
+type settleResponse struct {
+	RequestStatus station.RequestStatus `json:"request_status"`
+	TokenBurned   bool                  `json:"token_burned"`
+}
+
+// ConfirmPrint tells the upstream a document printed. Retries are safe:
+// the idempotency key makes the upstream record it once.
+func (c *Client) ConfirmPrint(ctx context.Context, o station.PrintOutcome) error {
+	if o.Result != "" && o.Result != station.ResultPrinted {
+		return fault.Internal.Withf("ConfirmPrint with result %q", o.Result)
+	}
+	if err := checkOutcome(o); err != nil {
+		return err
+	}
+	if !isLowerHex(o.PDFSHA256, 64) {
+		return fault.Internal.Withf("PDF digest is not 64 hex digits")
+	}
+	body, err := c.call(ctx, http.MethodPost, requestPath(o.Authorization, o.Request, "confirmation"), confirmationRequest{
+		IdempotencyKey: o.IdempotencyKey, JobID: o.JobID, PrinterID: o.Printer, CardSerial: o.CardSerial, PDFSHA256: o.PDFSHA256,
+	}, true)
+	if err != nil {
+		return err
+	}
+	var res settleResponse
+	if err := decodeJSON(body, &res); err != nil {
+		return err
+	}
+	if res.RequestStatus != station.RequestPrinted {
+		return station.ErrUpstreamInvalid.Withf("confirmation answered with status %q", res.RequestStatus)
+	}
+	c.log.Info().Str("authorization", o.Authorization).Str("request", string(o.Request)).Bool("token_burned", res.TokenBurned).Msg("print confirmed")
+	return nil
+}
+
+// ReportPrint tells the upstream a print failed or its outcome is not
+// known. Nothing is burned.
+func (c *Client) ReportPrint(ctx context.Context, o station.PrintOutcome) error {
+	want := station.RequestApproved
+	switch o.Result {
+	case station.ResultFailed:
+	case station.ResultInDoubt:
+		want = station.RequestInDoubt
+	default:
+		return fault.Internal.Withf("ReportPrint with result %q", o.Result)
+	}
+	if err := checkOutcome(o); err != nil {
+		return err
+	}
+	body, err := c.call(ctx, http.MethodPost, requestPath(o.Authorization, o.Request, "report"), reportRequest{
+		IdempotencyKey: o.IdempotencyKey, JobID: o.JobID, PrinterID: o.Printer, Result: string(o.Result), Reason: o.Reason,
+	}, true)
+	if err != nil {
+		return err
+	}
+	var res settleResponse
+	if err := decodeJSON(body, &res); err != nil {
+		return err
+	}
+	if res.RequestStatus != want {
+		return station.ErrUpstreamInvalid.Withf("report %s answered with status %q", o.Result, res.RequestStatus)
+	}
+	c.log.Info().Str("authorization", o.Authorization).Str("request", string(o.Request)).Str("result", string(o.Result)).Msg("print reported")
+	return nil
+}
+
+func checkOutcome(o station.PrintOutcome) error {
+	if o.Authorization == "" || o.Request == "" || o.IdempotencyKey == "" || o.JobID == "" || o.Printer == "" {
+		return fault.Internal.Withf("print outcome lacks authorization, request, idempotency key, job or printer")
+	}
+	return nil
+}
+
+func requestPath(authz string, id station.RequestID, what string) string {
+	return "/v1/authorizations/" + url.PathEscape(authz) + "/requests/" + url.PathEscape(string(id)) + "/" + what
+}
+
+// call sends one request, retrying an idempotent one on transport errors,
+// timeouts and 5xx answers, and returns the body of a 2xx JSON answer.
+func (c *Client) call(ctx context.Context, method, path string, in any, idempotent bool) ([]byte, error) {
+	var payload []byte
+	if in != nil {
+		var err error
+		if payload, err = json.Marshal(in); err != nil {
+			return nil, fault.Internal.With(err)
+		}
+	}
+	attempts := 1
+	if idempotent {
+		attempts = max(1, c.Attempts)
+	}
+	wait := c.Backoff
+	for i := 1; ; i++ {
+		body, err := c.attempt(ctx, method, path, payload)
+		if err == nil || i >= attempts || !errors.Is(err, station.ErrUpstreamUnavailable) || ctx.Err() != nil {
+			return body, err
+		}
+		c.log.Warn().Str("method", method).Str("path", path).Int("attempt", i).Err(err).Msg("upstream call failed; retrying")
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, station.ErrUpstreamUnavailable.With(ctx.Err())
+		case <-t.C:
+		}
+		wait *= 2
+	}
+}
+
+func (c *Client) attempt(ctx context.Context, method, path string, payload []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, fault.Internal.With(err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.hc.Do(req)
+	if err != nil {
+		return nil, station.ErrUpstreamUnavailable.With(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, MaxBody+1))
+	if err != nil {
+		return nil, station.ErrUpstreamUnavailable.With(fmt.Errorf("reading answer: %w", err))
+	}
+	if len(b) > MaxBody {
+		return nil, station.ErrUpstreamInvalid.Withf("answer larger than %d bytes", MaxBody)
+	}
+	isJSON := jsonContent(res.Header.Get("Content-Type"))
+	if res.StatusCode >= 200 && res.StatusCode < 300 {
+		if !isJSON {
+			return nil, station.ErrUpstreamInvalid.Withf("answer of type %q", res.Header.Get("Content-Type"))
+		}
+		return b, nil
+	}
+	return nil, upstreamError(res.StatusCode, b, isJSON)
+}
+
+func jsonContent(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// upstreamErrors maps the contract's error codes to the station's.
+var upstreamErrors = map[string]*fault.Error{
+	"credentials_rejected": station.ErrCredentialsRejected,
+	"ticket_used":          station.ErrTicketUsed,
+	"too_many_attempts":    station.ErrTooManyAttempts,
+	"session_expired":      station.ErrSessionExpired,
+	"request_not_found":    station.ErrRequestNotFound,
+	"already_printed":      station.ErrAlreadyPrinted,
+	"request_in_doubt":     station.ErrAlreadyPrinted,
+}
+
+// upstreamError turns an error answer into a station error; the
+// upstream's own code and status go into the cause for the log.
+func upstreamError(status int, body []byte, isJSON bool) error {
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	if isJSON {
+		_ = json.Unmarshal(body, &e)
+	}
+	code := e.Error.Code
+	cause := fmt.Errorf("upstream answered %d %q", status, code)
+	if tmpl, ok := upstreamErrors[code]; ok && status < 500 {
+		return tmpl.With(cause)
+	}
+	if status >= 500 {
+		return station.ErrUpstreamUnavailable.With(cause)
+	}
+	return station.ErrUpstreamInvalid.With(cause)
+}

@@ -1,0 +1,173 @@
+package registry
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"image"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/station"
+)
+
+// The applicant of every fixture in testdata/documents.
+var fixtureSubject = station.MustParseNIK("3171091203850007")
+
+func mustRead(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "documents", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// fixtureType is the document type a fixture is requested as: its name's
+// prefix.
+func fixtureType(name string) station.DocumentType {
+	for _, d := range station.DocumentTypes {
+		if strings.HasPrefix(name, string(d)+"-") {
+			return d
+		}
+	}
+	return ""
+}
+
+// TestDecodeDocumentFixtures runs every fixture in testdata/documents: a
+// name ending in -valid decodes; every other name is a failure mode.
+func TestDecodeDocumentFixtures(t *testing.T) {
+	want := map[string]*fault.Error{
+		"ktp-el-subject-mismatch-envelope": station.ErrSubjectMismatch,
+		"ktp-el-subject-mismatch-fields":   station.ErrSubjectMismatch,
+		"kk-subject-not-listed":            station.ErrSubjectMismatch,
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "documents", "*.json"))
+	if err != nil || len(files) < 20 {
+		t.Fatalf("fixtures: %d, %v", len(files), err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(name, func(t *testing.T) {
+			req := station.PrintRequest{ID: "req_1", Document: fixtureType(name), Status: station.RequestApproved}
+			doc, err := decodeDocument(mustRead(t, filepath.Base(f)), fixtureSubject, req)
+			if strings.HasSuffix(name, "-valid") {
+				if err != nil {
+					t.Fatalf("decode: %v", err)
+				}
+				if doc.Subject != fixtureSubject || doc.Type != req.Document || doc.Request != req.ID || len(doc.Fields) == 0 {
+					t.Fatalf("document %+v", doc)
+				}
+				return
+			}
+			wantErr := want[name]
+			if wantErr == nil {
+				wantErr = station.ErrUpstreamInvalid
+			}
+			if !errors.Is(err, wantErr) {
+				t.Fatalf("error %v, want %s", err, wantErr.Code)
+			}
+			if strings.Contains(err.Error(), fixtureSubject.Reveal()) {
+				t.Fatalf("error reveals the NIK: %v", err)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+func TestDecodeDocumentJPEG(t *testing.T) {
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, 30, 40)), nil); err != nil {
+		t.Fatal(err)
+	}
+	var in documentJSON
+	if err := decodeJSON(mustRead(t, "ktp-el-valid.json"), &in); err != nil {
+		t.Fatal(err)
+	}
+	images, err := decodeImages(map[string]string{"photo": base64.StdEncoding.EncodeToString(b.Bytes()), "signature": in.Images["signature"]},
+		requiredImages[station.KTPEl])
+	if err != nil || !bytes.Equal(images["photo"], b.Bytes()) {
+		t.Fatalf("JPEG photo: %v", err)
+	}
+}
+
+func TestDecodeAuthorization(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		ok   bool
+	}{
+		{"valid", `{"authorization_id":"aut_1","nik":"3171091203850007","method":"pin","expires_at":"2026-03-02T09:30:00Z","requests":[{"request_id":"req_1","document_type":"kk","status":"approved"},{"request_id":"req_2","document_type":"ktp-el","status":"printed"}]}`, true},
+		{"no requests", `{"authorization_id":"aut_1","nik":"3171091203850007","method":"pin","expires_at":"2026-03-02T09:30:00Z","requests":[]}`, true},
+		{"other method", `{"authorization_id":"aut_1","nik":"3171091203850007","method":"ticket","expires_at":"2026-03-02T09:30:00Z","requests":[]}`, false},
+		{"no id", `{"nik":"3171091203850007","method":"pin","expires_at":"2026-03-02T09:30:00Z","requests":[]}`, false},
+		{"id with a slash", `{"authorization_id":"a/b","nik":"3171091203850007","method":"pin","expires_at":"2026-03-02T09:30:00Z","requests":[]}`, false},
+		{"bad nik", `{"authorization_id":"aut_1","nik":"31710912038500","method":"pin","expires_at":"2026-03-02T09:30:00Z","requests":[]}`, false},
+		{"bad expiry", `{"authorization_id":"aut_1","nik":"3171091203850007","method":"pin","expires_at":"tomorrow","requests":[]}`, false},
+		{"unknown type", `{"authorization_id":"aut_1","nik":"3171091203850007","method":"pin","expires_at":"2026-03-02T09:30:00Z","requests":[{"request_id":"req_1","document_type":"sim","status":"approved"}]}`, false},
+		{"unknown status", `{"authorization_id":"aut_1","nik":"3171091203850007","method":"pin","expires_at":"2026-03-02T09:30:00Z","requests":[{"request_id":"req_1","document_type":"kk","status":"lost"}]}`, false},
+		{"repeated request", `{"authorization_id":"aut_1","nik":"3171091203850007","method":"pin","expires_at":"2026-03-02T09:30:00Z","requests":[{"request_id":"req_1","document_type":"kk","status":"approved"},{"request_id":"req_1","document_type":"kia","status":"approved"}]}`, false},
+		{"not json", `Service Unavailable`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := decodeAuthorization([]byte(tt.body), station.AuthPIN)
+			if tt.ok {
+				if err != nil || a.Subject != fixtureSubject || a.ID != "aut_1" {
+					t.Fatalf("decode: %+v, %v", a, err)
+				}
+				return
+			}
+			if !errors.Is(err, station.ErrUpstreamInvalid) {
+				t.Fatalf("error %v, want %s", err, station.ErrUpstreamInvalid.Code)
+			}
+		})
+	}
+}
+
+// FuzzDecodeDocument feeds arbitrary answers to the document decoder as
+// a KTP-el (0), KIA (1) or KK (2) request.
+func FuzzDecodeDocument(f *testing.F) {
+	for _, name := range []string{"ktp-el-valid.json", "kia-valid.json", "kk-valid.json"} {
+		f.Add(mustRead(f, name), byte(0))
+	}
+	f.Fuzz(func(t *testing.T, b []byte, typ byte) {
+		req := station.PrintRequest{ID: "req_1", Document: station.DocumentTypes[int(typ)%len(station.DocumentTypes)]}
+		doc, err := decodeDocument(b, fixtureSubject, req)
+		if err != nil {
+			code := fault.CodeOf(err)
+			if code != station.ErrUpstreamInvalid.Code && code != station.ErrSubjectMismatch.Code {
+				t.Fatalf("unexpected error code %q: %v", code, err)
+			}
+			return
+		}
+		if doc.Subject != fixtureSubject || doc.Type != req.Document {
+			t.Fatalf("accepted %+v", doc)
+		}
+		for _, k := range requiredFields[doc.Type] {
+			if doc.Fields[k] == "" {
+				t.Fatalf("accepted a document without %s", k)
+			}
+		}
+		for name, img := range doc.Images {
+			if len(img) > MaxImageBytes {
+				t.Fatalf("accepted a %d-byte %s", len(img), name)
+			}
+		}
+	})
+}
+
+func BenchmarkDecodeDocument(b *testing.B) {
+	body := mustRead(b, "kk-valid.json")
+	req := station.PrintRequest{ID: "req_1", Document: station.KK}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeDocument(body, fixtureSubject, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
