@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	"html/template"
 	"net"
@@ -67,16 +68,21 @@ func (s *Console) overview(c *fiber.Ctx) error {
 	jobs, err := s.jobs.Jobs(ctx, "")
 	data := struct {
 		Jobs   []printerd.Job
-		Counts map[printerd.JobState]int
+		Counts map[string]int
 		Err    string
-	}{Jobs: jobs, Counts: map[printerd.JobState]int{}}
+	}{Jobs: jobs, Counts: map[string]int{}}
 	if err != nil {
 		s.log.Warn().Err(err).Msg("console: printerd jobs")
 		data.Err = "tidak dapat dihubungi / unreachable"
 	}
 	for _, j := range jobs {
-		data.Counts[j.State]++
+		data.Counts[string(j.State)]++
+	}
+	// Render fully before sending, so a template error never leaves half a page.
+	var page bytes.Buffer
+	if err := overviewPage.Execute(&page, data); err != nil {
+		return err
 	}
 	c.Type("html", "utf-8")
-	return overviewPage.Execute(c.Response().BodyWriter(), data)
+	return c.Send(page.Bytes())
 }

@@ -285,6 +285,23 @@ func TestTicketPrintsOnceAndBurnsTheToken(t *testing.T) {
 	if len(jobs) != 2 {
 		t.Errorf("printerd has %d jobs, want 2", len(jobs))
 	}
+
+	// The console lists both jobs and shows no personal data.
+	res, err := http.Get(sys.Station.ConsoleURL() + "/")
+	mustOK(t, err)
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("console: %d %s", res.StatusCode, page)
+	}
+	for _, j := range jobs {
+		if !bytes.Contains(page, []byte(string(j.ID))) {
+			t.Errorf("console does not list job %s", j.ID)
+		}
+	}
+	if bytes.Contains(page, []byte(a.NIK)) {
+		t.Error("console shows a full NIK")
+	}
 }
 
 func TestPINPrintsKIA(t *testing.T) {
