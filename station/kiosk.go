@@ -37,6 +37,7 @@ type KioskConfig struct {
 	Tickets    TicketVerifier
 	Renderer   Renderer
 	Printers   PrintService
+	Used       UsedTickets // optional: without it only the upstream refuses replays
 	Recorder   Recorder
 	Now        func() time.Time
 	Rand       io.Reader
@@ -62,8 +63,9 @@ type Kiosk struct {
 // Session is one citizen at the kiosk. It holds personal data only as long
 // as the visit needs it.
 type Session struct {
-	ID     string
-	Authz  Authorization
+	ID       string
+	Authz    Authorization
+	TicketID string // the ticket used to log in, if any
 	Prints map[RequestID]*Print
 	Seen   time.Time
 }
@@ -127,8 +129,26 @@ func (k *Kiosk) LoginTicket(ctx context.Context, text string) (*Session, error) 
 		k.cfg.Recorder.Record(ctx, Event{Kind: "login_refused", Method: AuthTicket, Err: err})
 		return nil, err
 	}
+	if k.cfg.Used != nil {
+		used, err := k.cfg.Used.Used(ctx, t.ID)
+		if err == nil && used {
+			err = ErrTicketUsed.Withf("ticket %s is in the local used list", t.ID)
+		}
+		if err != nil {
+			k.cfg.Recorder.Record(ctx, Event{Kind: "login_refused", Method: AuthTicket, Err: err})
+			return nil, fault.As(err)
+		}
+	}
 	authz, err := k.cfg.Registry.AuthenticateTicket(ctx, t)
-	return k.open(ctx, AuthTicket, authz, err)
+	s, err := k.open(ctx, AuthTicket, authz, err)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	k.sessions[s.ID].TicketID = t.ID
+	k.mu.Unlock()
+	s.TicketID = t.ID
+	return s, nil
 }
 
 // LoginPIN checks a NIK and one-time PIN with the upstream.
@@ -289,7 +309,7 @@ func (k *Kiosk) Print(ctx context.Context, sessionID string, rid RequestID) (Pri
 	}
 	p := &Print{Request: rid, Document: req.Document, State: PrintPreparing}
 	s.Prints[rid] = p
-	authz := s.Authz
+	authz, ticketID := s.Authz, s.TicketID
 	k.mu.Unlock()
 
 	job, sha, err := k.submit(ctx, authz, req)
@@ -302,7 +322,7 @@ func (k *Kiosk) Print(ctx context.Context, sessionID string, rid RequestID) (Pri
 	p.Job, p.SHA256 = job.ID, sha
 	p.State = printState(job.State)
 	k.wg.Add(1)
-	go k.settle(authz, p)
+	go k.settle(authz, ticketID, p)
 	return *p, nil
 }
 
@@ -377,7 +397,7 @@ func printState(s printerd.JobState) PrintState {
 // tells the upstream: a confirmed print burns the token, a failed or
 // uncertain one is reported. Upstream errors are retried with backoff
 // until the kiosk closes; nothing is dropped silently.
-func (k *Kiosk) settle(authz Authorization, p *Print) {
+func (k *Kiosk) settle(authz Authorization, ticketID string, p *Print) {
 	defer k.wg.Done()
 	ctx := k.ctx
 	k.mu.Lock()
@@ -425,7 +445,14 @@ func (k *Kiosk) settle(authz Authorization, p *Print) {
 	for delay := k.cfg.PollEvery; ; delay = min(2*delay, 30*time.Second) {
 		var err error
 		if o.Result == ResultPrinted {
-			err = k.cfg.Registry.ConfirmPrint(ctx, o)
+			var burned bool
+			burned, err = k.cfg.Registry.ConfirmPrint(ctx, o)
+			if err == nil && burned && ticketID != "" && k.cfg.Used != nil {
+				if uerr := k.cfg.Used.MarkUsed(ctx, ticketID, k.cfg.Now()); uerr != nil {
+					// The upstream still refuses the replay; the log says the local list missed it.
+					k.cfg.Recorder.Record(ctx, Event{Kind: "used_ticket_unrecorded", Subject: authz.Subject, Request: p.Request, Err: uerr})
+				}
+			}
 		} else {
 			err = k.cfg.Registry.ReportPrint(ctx, o)
 		}

@@ -47,8 +47,8 @@ func (r *fakeRegistry) settle(o station.PrintOutcome, into *[]station.PrintOutco
 	*into = append(*into, o)
 	return nil
 }
-func (r *fakeRegistry) ConfirmPrint(_ context.Context, o station.PrintOutcome) error {
-	return r.settle(o, &r.confirmed)
+func (r *fakeRegistry) ConfirmPrint(_ context.Context, o station.PrintOutcome) (bool, error) {
+	return true, r.settle(o, &r.confirmed)
 }
 func (r *fakeRegistry) ReportPrint(_ context.Context, o station.PrintOutcome) error {
 	return r.settle(o, &r.reported)
@@ -265,5 +265,55 @@ func TestKioskSessionsExpire(t *testing.T) {
 	mu.Unlock()
 	if _, err := k.Session(s.ID); !errors.Is(err, station.ErrSessionExpired) {
 		t.Errorf("idle session: %v, want ErrSessionExpired", err)
+	}
+}
+
+type memUsed struct {
+	mu  sync.Mutex
+	ids map[string]time.Time
+}
+
+func (u *memUsed) Used(_ context.Context, id string) (bool, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	_, ok := u.ids[id]
+	return ok, nil
+}
+
+func (u *memUsed) MarkUsed(_ context.Context, id string, at time.Time) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.ids[id] = at
+	return nil
+}
+
+// TestKioskRefusesReplayLocally marks a ticket used once the upstream
+// burns its token, and then refuses it without asking the upstream.
+func TestKioskRefusesReplayLocally(t *testing.T) {
+	reg := &fakeRegistry{
+		authz: station.Authorization{ID: "A1", Subject: subject, Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}},
+		documentOf: func(id station.RequestID) station.Document {
+			return station.Document{Request: id, Type: station.KTPEl, Subject: subject, Fields: map[string]string{"nama": "BUDI"}}
+		},
+	}
+	used := &memUsed{ids: map[string]time.Time{}}
+	k := station.NewKiosk(station.KioskConfig{Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+		Printers: &fakePrinters{final: printerd.JobPrinted, jobs: map[string]printerd.Job{}}, Used: used,
+		Now: time.Now, Rand: rand.Reader, PollEvery: time.Millisecond})
+	defer k.Close()
+	ctx := context.Background()
+	s, err := k.LoginTicket(ctx, "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Print(ctx, s.ID, "R1"); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, k, s.ID, station.PrintDone)
+	if ok, _ := used.Used(ctx, "00"); !ok {
+		t.Fatal("burned ticket not recorded as used")
+	}
+	if _, err := k.LoginTicket(ctx, "TK1:GOOD"); !errors.Is(err, station.ErrTicketUsed) {
+		t.Errorf("replay: %v, want ErrTicketUsed", err)
 	}
 }

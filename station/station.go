@@ -77,8 +77,9 @@ type Registry interface {
 	AuthenticatePIN(ctx context.Context, nik NIK, pin string) (Authorization, error)
 	Document(ctx context.Context, authz Authorization, id RequestID) (Document, error)
 	// ConfirmPrint records a printed document; it burns the one-time
-	// token once every request it covers is printed. Idempotent by key.
-	ConfirmPrint(ctx context.Context, o PrintOutcome) error
+	// token once every request it covers is printed, and says whether it
+	// did. Idempotent by key.
+	ConfirmPrint(ctx context.Context, o PrintOutcome) (tokenBurned bool, err error)
 	// ReportPrint records a failed or uncertain print; it burns nothing.
 	ReportPrint(ctx context.Context, o PrintOutcome) error
 }
@@ -86,6 +87,14 @@ type Registry interface {
 // TicketVerifier checks a scanned QR ticket's text offline.
 type TicketVerifier interface {
 	Verify(text string, now time.Time) (Ticket, error)
+}
+
+// UsedTickets remembers the tickets whose token the upstream burned, so
+// that a replay is refused at the kiosk even while the upstream cannot be
+// reached.
+type UsedTickets interface {
+	Used(ctx context.Context, ticketID string) (bool, error)
+	MarkUsed(ctx context.Context, ticketID string, at time.Time) error
 }
 
 // CardReader waits for an e-KTP on the reader and returns the NIK read

@@ -152,31 +152,31 @@ type settleResponse struct {
 
 // ConfirmPrint tells the upstream a document printed. Retries are safe:
 // the idempotency key makes the upstream record it once.
-func (c *Client) ConfirmPrint(ctx context.Context, o station.PrintOutcome) error {
+func (c *Client) ConfirmPrint(ctx context.Context, o station.PrintOutcome) (bool, error) {
 	if o.Result != "" && o.Result != station.ResultPrinted {
-		return fault.Internal.Withf("ConfirmPrint with result %q", o.Result)
+		return false, fault.Internal.Withf("ConfirmPrint with result %q", o.Result)
 	}
 	if err := checkOutcome(o); err != nil {
-		return err
+		return false, err
 	}
 	if !isLowerHex(o.PDFSHA256, 64) {
-		return fault.Internal.Withf("PDF digest is not 64 hex digits")
+		return false, fault.Internal.Withf("PDF digest is not 64 hex digits")
 	}
 	body, err := c.call(ctx, http.MethodPost, requestPath(o.Authorization, o.Request, "confirmation"), confirmationRequest{
 		IdempotencyKey: o.IdempotencyKey, JobID: o.JobID, PrinterID: o.Printer, CardSerial: o.CardSerial, PDFSHA256: o.PDFSHA256,
 	}, true)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var res settleResponse
 	if err := decodeJSON(body, &res); err != nil {
-		return err
+		return false, err
 	}
 	if res.RequestStatus != station.RequestPrinted {
-		return station.ErrUpstreamInvalid.Withf("confirmation answered with status %q", res.RequestStatus)
+		return false, station.ErrUpstreamInvalid.Withf("confirmation answered with status %q", res.RequestStatus)
 	}
 	c.log.Info().Str("authorization", o.Authorization).Str("request", string(o.Request)).Bool("token_burned", res.TokenBurned).Msg("print confirmed")
-	return nil
+	return res.TokenBurned, nil
 }
 
 // ReportPrint tells the upstream a print failed or its outcome is not

@@ -125,13 +125,16 @@ func TestRetries(t *testing.T) {
 			return err
 		}, 3, nil},
 		{"confirmation retried", []answer{unavailable, settled}, func(c *Client) error {
-			return c.ConfirmPrint(context.Background(), testOutcome)
+			_, err := c.ConfirmPrint(context.Background(), testOutcome)
+			return err
 		}, 2, nil},
 		{"attempts run out", []answer{unavailable}, func(c *Client) error {
-			return c.ConfirmPrint(context.Background(), testOutcome)
+			_, err := c.ConfirmPrint(context.Background(), testOutcome)
+			return err
 		}, 3, station.ErrUpstreamUnavailable},
 		{"refusals are not retried", []answer{{409, jsonType, errBody("already_printed")}}, func(c *Client) error {
-			return c.ConfirmPrint(context.Background(), testOutcome)
+			_, err := c.ConfirmPrint(context.Background(), testOutcome)
+			return err
 		}, 1, station.ErrAlreadyPrinted},
 		{"invalid answers are not retried", []answer{{200, "text/html", "hi"}}, func(c *Client) error {
 			o := testOutcome
@@ -166,12 +169,12 @@ func TestTimeout(t *testing.T) {
 	c := newClient(srv.URL)
 	c.Timeout = 20 * time.Millisecond
 	c.Attempts = 2
-	if err := c.ConfirmPrint(context.Background(), testOutcome); !errors.Is(err, station.ErrUpstreamUnavailable) {
+	if _, err := c.ConfirmPrint(context.Background(), testOutcome); !errors.Is(err, station.ErrUpstreamUnavailable) {
 		t.Fatalf("error %v, want %s", err, station.ErrUpstreamUnavailable.Code)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := c.ConfirmPrint(ctx, testOutcome); !errors.Is(err, station.ErrUpstreamUnavailable) {
+	if _, err := c.ConfirmPrint(ctx, testOutcome); !errors.Is(err, station.ErrUpstreamUnavailable) {
 		t.Fatalf("canceled: %v", err)
 	}
 }
@@ -212,13 +215,15 @@ func TestLocalChecks(t *testing.T) {
 		{"confirm a failure", func() error {
 			o := testOutcome
 			o.Result = station.ResultFailed
-			return c.ConfirmPrint(ctx, o)
+			_, err := c.ConfirmPrint(ctx, o)
+			return err
 		}(), fault.Internal},
 		{"report a print", c.ReportPrint(ctx, testOutcome), fault.Internal},
 		{"outcome without key", func() error {
 			o := testOutcome
 			o.IdempotencyKey = ""
-			return c.ConfirmPrint(ctx, o)
+			_, err := c.ConfirmPrint(ctx, o)
+			return err
 		}(), fault.Internal},
 	}
 	for _, ch := range checks {

@@ -159,17 +159,17 @@ func TestClientConfirmationBurnsTheToken(t *testing.T) {
 		t.Fatalf("document while in doubt: %v", err)
 	}
 
-	if err := w.client.ConfirmPrint(ctx, outcome(a, first, "c1", station.ResultPrinted)); err != nil {
-		t.Fatalf("confirm first: %v", err)
+	if burned, err := w.client.ConfirmPrint(ctx, outcome(a, first, "c1", station.ResultPrinted)); err != nil || burned {
+		t.Fatalf("confirm first: burned=%v, %v", burned, err)
 	}
-	if err := w.client.ConfirmPrint(ctx, outcome(a, first, "c1", station.ResultPrinted)); err != nil {
-		t.Fatalf("retried confirmation: %v", err)
+	if burned, err := w.client.ConfirmPrint(ctx, outcome(a, first, "c1", station.ResultPrinted)); err != nil || burned {
+		t.Fatalf("retried confirmation: burned=%v, %v", burned, err)
 	}
 	if w.Burned(t, id) {
 		t.Fatal("token burned with a request still open")
 	}
-	if err := w.client.ConfirmPrint(ctx, outcome(a, second, "c2", station.ResultPrinted)); err != nil {
-		t.Fatalf("confirm second: %v", err)
+	if burned, err := w.client.ConfirmPrint(ctx, outcome(a, second, "c2", station.ResultPrinted)); err != nil || !burned {
+		t.Fatalf("confirm second: burned=%v, %v", burned, err)
 	}
 	if !w.Burned(t, id) {
 		t.Fatal("token not burned after every request printed")
@@ -178,7 +178,7 @@ func TestClientConfirmationBurnsTheToken(t *testing.T) {
 	if _, err := w.login(t, text); !errors.Is(err, station.ErrTicketUsed) {
 		t.Fatalf("second use of the ticket: %v", err)
 	}
-	if err := w.client.ConfirmPrint(ctx, outcome(a, second, "c3", station.ResultPrinted)); !errors.Is(err, station.ErrAlreadyPrinted) {
+	if _, err := w.client.ConfirmPrint(ctx, outcome(a, second, "c3", station.ResultPrinted)); !errors.Is(err, station.ErrAlreadyPrinted) {
 		t.Fatalf("printing twice: %v", err)
 	}
 }
@@ -214,7 +214,8 @@ func TestClientConcurrentVisits(t *testing.T) {
 				if doc.Fields["nik"] != v.nik || a.Subject.Reveal() != v.nik {
 					return errors.New("a visit saw another citizen's data")
 				}
-				return w.client.ConfirmPrint(ctx, outcome(a, a.Requests[0], v.id, station.ResultPrinted))
+				_, err = w.client.ConfirmPrint(ctx, outcome(a, a.Requests[0], v.id, station.ResultPrinted))
+				return err
 			}()
 		}()
 	}
