@@ -1,0 +1,58 @@
+package audit_test
+
+import (
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/anjungan/anjungan/internal/audit"
+)
+
+// A fixed key pair made for these tests only; checkpoints are outside
+// data for the verifier.
+const (
+	fuzzSkey = "PRIVATE+KEY+anjungan.test/audit+e2434ca4+ASUCR9H3/bRPwLFDvgawqX3uijLC5z52FrRFPR0LcnNC"
+	fuzzVkey = "anjungan.test/audit+e2434ca4+ATi6nynTKpQFbB4nW0LwK1QHIWxFzFXcs0ysqeCRg4a5"
+)
+
+func FuzzOpenCheckpoint(f *testing.F) {
+	signer, err := note.NewSigner(fuzzSkey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	valid, err := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "anjungan.test/audit", Size: 7}.Body()}, signer)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := audit.OpenCheckpoint(valid, fuzzVkey); err != nil {
+		f.Fatalf("seed checkpoint does not verify: %v", err)
+	}
+	f.Add(valid)
+	f.Add([]byte("anjungan.test/audit\n7\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u2014 anjungan.test/audit mpo7m0Zr\n"))
+	f.Add([]byte(""))
+	f.Add([]byte("\n\n\n\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := audit.OpenCheckpoint(b, fuzzVkey)
+		if err == nil && c.Size < 0 {
+			t.Fatalf("negative size accepted: %+v", c)
+		}
+		if _, err := audit.ParseCheckpoint(string(b)); err == nil {
+			return
+		}
+	})
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"time":"2026-11-23T08:00:00Z","kind":"job.printed","fields":{"job":"J1"}}`))
+	f.Add([]byte(`{"time":1}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := audit.Decode(b)
+		if err != nil {
+			return
+		}
+		if _, err := e.Encode(); err != nil {
+			t.Fatalf("decoded entry does not encode: %v", err)
+		}
+	})
+}
