@@ -45,6 +45,8 @@ func commands() []command {
 		{"demo", "create demo approvals at registry-sim and show their tickets and PINs", parseDemo},
 		{"printers", "show printerd's printers and their status", parsePrinters},
 		{"jobs", "list printerd's jobs", parseJobs},
+		{"audit verify", "recompute a service's audit log, check its checkpoints and their consistency", parseAuditVerify},
+		{"audit export", "write a service's audit entries with inclusion proofs (JSON Lines or CSV)", parseAuditExport},
 	}
 }
 
@@ -73,7 +75,7 @@ func (m *Main) ParseFlags(args []string) error {
 func (m *Main) usage() {
 	fmt.Fprintln(m.Stderr, "usage: anjunganctl COMMAND [flags]\n\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(m.Stderr, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(m.Stderr, "  %-13s %s\n", c.name, c.summary)
 	}
 }
 
@@ -115,6 +117,15 @@ func (m *Main) keysInit(varDir string) error {
 		}
 		made = append(made, "keys/binding.key")
 	}
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "station"
+	}
+	auditKeys, err := writeAuditKeys(keys, host)
+	if err != nil {
+		return fmt.Errorf("audit keys: %w", err)
+	}
+	made = append(made, auditKeys...)
 	certDir := filepath.Join(varDir, "certs")
 	if _, err := os.Stat(filepath.Join(certDir, "ca.crt")); errors.Is(err, os.ErrNotExist) {
 		if err := certs.WriteDev(certDir, rand.Reader, m.Now()); err != nil {

@@ -1,0 +1,140 @@
+package ctl
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	_ "modernc.org/sqlite" // the services' databases are SQLite files
+
+	"github.com/anjungan/anjungan/internal/audit"
+)
+
+// auditServices are the services that keep an audit log, each with its
+// own signing key.
+var auditServices = []string{"station", "printerd"}
+
+// writeAuditKeys makes a note signing key for each service's audit log.
+// The key name is the checkpoints' origin line.
+func writeAuditKeys(keys, host string) ([]string, error) {
+	var made []string
+	for _, svc := range auditServices {
+		skPath := filepath.Join(keys, "audit-"+svc+".key")
+		if _, err := os.Stat(skPath); err == nil {
+			continue
+		}
+		skey, vkey, err := note.GenerateKey(rand.Reader, "anjungan."+host+"/"+svc+"/audit")
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(skPath, []byte(skey+"\n"), 0o600); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(keys, "audit-"+svc+".vkey"), []byte(vkey+"\n"), 0o644); err != nil {
+			return nil, err
+		}
+		made = append(made, "keys/audit-"+svc+".key")
+	}
+	return made, nil
+}
+
+func readKey(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	return strings.TrimSpace(string(b)), err
+}
+
+func openReadOnly(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	return sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+}
+
+func parseAuditVerify(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
+	dbPath := fs.String("db", "var/printerd/journal.db", "the service's database")
+	vkeyPath := fs.String("vkey", "var/keys/audit-printerd.vkey", "the log's verifier key (note format)")
+	var trusted multiFlag
+	fs.Var(&trusted, "trusted", "a checkpoint exported earlier (file); repeatable")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		vkey, err := readKey(*vkeyPath)
+		if err != nil {
+			return err
+		}
+		var ts [][]byte
+		for _, p := range trusted {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			ts = append(ts, b)
+		}
+		db, err := openReadOnly(*dbPath)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		rep, err := audit.Verify(ctx, db, vkey, ts...)
+		fmt.Fprintf(m.Stdout, "entries: %d\ncheckpoints: %d\n", rep.Entries, rep.Checkpoints)
+		if rep.Latest != nil {
+			fmt.Fprintf(m.Stdout, "latest checkpoint: size %d\n", rep.Latest.Size)
+		}
+		if len(ts) > 0 && err == nil {
+			fmt.Fprintf(m.Stdout, "consistent with %d exported checkpoint(s)\n", len(ts))
+		}
+		var bad audit.Report
+		if errors.As(err, &bad) {
+			for _, p := range bad.Problems {
+				fmt.Fprintf(m.Stdout, "PROBLEM %s: %s\n", p.Kind, p.Detail)
+			}
+			return errors.New("the audit log does not verify")
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(m.Stdout, "OK")
+		return nil
+	}, nil
+}
+
+func parseAuditExport(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
+	dbPath := fs.String("db", "var/printerd/journal.db", "the service's database")
+	vkeyPath := fs.String("vkey", "var/keys/audit-printerd.vkey", "the log's verifier key (note format)")
+	format := fs.String("format", "jsonl", "jsonl or csv")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		vkey, err := readKey(*vkeyPath)
+		if err != nil {
+			return err
+		}
+		db, err := openReadOnly(*dbPath)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		cp, err := audit.Latest(ctx, db)
+		if err != nil {
+			return err
+		}
+		if cp == nil {
+			return errors.New("the log has no checkpoint yet")
+		}
+		return audit.Export(ctx, db, vkey, cp, *format, m.Stdout)
+	}, nil
+}
+
+type multiFlag []string
+
+func (f *multiFlag) String() string     { return strings.Join(*f, ",") }
+func (f *multiFlag) Set(v string) error { *f = append(*f, v); return nil }
