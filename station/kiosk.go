@@ -41,7 +41,7 @@ type KioskConfig struct {
 	Recorder   Recorder
 	Now        func() time.Time
 	Rand       io.Reader
-	SessionTTL time.Duration // idle time after which a session ends
+	SessionTTL time.Duration // idle time after which a session ends (default 60 s)
 	PollEvery  time.Duration // how often a pending print is checked
 }
 
@@ -97,7 +97,7 @@ const (
 // NewKiosk returns a kiosk; Close stops its settlements.
 func NewKiosk(cfg KioskConfig) *Kiosk {
 	if cfg.SessionTTL == 0 {
-		cfg.SessionTTL = 5 * time.Minute
+		cfg.SessionTTL = 60 * time.Second
 	}
 	if cfg.PollEvery == 0 {
 		cfg.PollEvery = 250 * time.Millisecond
@@ -106,7 +106,21 @@ func NewKiosk(cfg KioskConfig) *Kiosk {
 		cfg.Recorder = discard{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Kiosk{cfg: cfg, ctx: ctx, cancel: cancel, sessions: map[string]*Session{}}
+	k := &Kiosk{cfg: cfg, ctx: ctx, cancel: cancel, sessions: map[string]*Session{}}
+	k.wg.Add(1)
+	go k.sweepEvery(cfg.SessionTTL / 4)
+	return k
+}
+
+// sweepEvery drops idle sessions even when nobody logs in, so a walked-away
+// citizen's data does not stay in memory.
+func (k *Kiosk) sweepEvery(d time.Duration) {
+	defer k.wg.Done()
+	for k.sleep(d) {
+		k.mu.Lock()
+		k.sweepLocked()
+		k.mu.Unlock()
+	}
 }
 
 type discard struct{}

@@ -71,7 +71,8 @@ func (fakeRenderer) Render(_ context.Context, d station.Document) (station.Rende
 
 // fakePrinters ends every job in the state final.
 type fakePrinters struct {
-	mu      sync.Mutex
+	mu       sync.Mutex
+	printers []printerd.PrinterInfo
 	final   printerd.JobState
 	jobs    map[string]printerd.Job
 	submits int
@@ -87,6 +88,12 @@ func (p *fakePrinters) Submit(_ context.Context, req printerd.SubmitRequest) (pr
 	j := printerd.Job{ID: printerd.JobID("J" + req.IdempotencyKey[:6]), IdempotencyKey: req.IdempotencyKey, State: printerd.JobQueued, Printer: "card-1"}
 	p.jobs[req.IdempotencyKey] = j
 	return j, nil
+}
+
+func (p *fakePrinters) Printers(context.Context) ([]printerd.PrinterInfo, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.printers, nil
 }
 
 func (p *fakePrinters) Job(_ context.Context, id printerd.JobID) (printerd.Job, error) {
@@ -315,5 +322,44 @@ func TestKioskRefusesReplayLocally(t *testing.T) {
 	}
 	if _, err := k.LoginTicket(ctx, "TK1:GOOD"); !errors.Is(err, station.ErrTicketUsed) {
 		t.Errorf("replay: %v, want ErrTicketUsed", err)
+	}
+}
+
+func TestAvailability(t *testing.T) {
+	card := func(st printerd.Status) printerd.PrinterInfo {
+		return printerd.PrinterInfo{Name: "card-1", Media: printerd.MediaCard, Status: st}
+	}
+	paper := printerd.PrinterInfo{Name: "paper-1", Media: printerd.MediaA4, Status: printerd.Status{State: printerd.PrinterIdle}}
+	tests := []struct {
+		name     string
+		printers []printerd.PrinterInfo
+		card     string // "" ready, else the reason
+		kk       string
+	}{
+		{"both ready", []printerd.PrinterInfo{card(printerd.Status{State: printerd.PrinterIdle}), paper}, "", ""},
+		{"blanks used up", []printerd.PrinterInfo{card(printerd.Status{State: printerd.PrinterIdle, Supplies: []printerd.Supply{{Name: "blank cards", Unit: "cards", Level: 0, Max: 100}}}), paper}, "media-empty", ""},
+		{"ribbon out", []printerd.PrinterInfo{card(printerd.Status{State: printerd.PrinterIdle, Reasons: []printerd.Reason{{Keyword: "marker-supply-empty", Severity: printerd.SeverityError}}}), paper}, "marker-supply-empty", ""},
+		{"a warning does not block", []printerd.PrinterInfo{card(printerd.Status{State: printerd.PrinterIdle, Reasons: []printerd.Reason{{Keyword: "media-low", Severity: printerd.SeverityWarning}}}), paper}, "", ""},
+		{"card printer stopped", []printerd.PrinterInfo{card(printerd.Status{State: printerd.PrinterStopped}), paper}, "stopped", ""},
+		{"no paper printer", []printerd.PrinterInfo{card(printerd.Status{State: printerd.PrinterIdle})}, "", "no-printer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, _, pr := newKiosk(t, printerd.JobPrinted, 0)
+			pr.printers = tt.printers
+			as, err := k.Availability(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range as {
+				want := tt.card
+				if a.Document == station.KK {
+					want = tt.kk
+				}
+				if a.Ready != (want == "") || a.Reason != want {
+					t.Errorf("%s: ready=%v reason=%q, want reason %q", a.Document, a.Ready, a.Reason, want)
+				}
+			}
+		})
 	}
 }

@@ -112,4 +112,5 @@ type Renderer interface {
 type PrintService interface {
 	Submit(ctx context.Context, req printerd.SubmitRequest) (printerd.Job, error)
 	Job(ctx context.Context, id printerd.JobID) (printerd.Job, error)
+	Printers(ctx context.Context) ([]printerd.PrinterInfo, error)
 }

@@ -124,3 +124,23 @@ func (s *Kiosk) print(c *fiber.Ctx) error {
 	}
 	return c.Status(fiber.StatusAccepted).JSON(printViewOf(p))
 }
+
+func (s *Kiosk) availability(c *fiber.Ctx) error {
+	as, err := s.kiosk.Availability(c.UserContext())
+	if err != nil {
+		return err
+	}
+	type doc struct {
+		Type   string `json:"type"`
+		Title  string `json:"title"`
+		Ready  bool   `json:"ready"`
+		Reason string `json:"reason,omitempty"`
+	}
+	out := struct {
+		Documents []doc `json:"documents"`
+	}{}
+	for _, a := range as {
+		out.Documents = append(out.Documents, doc{Type: string(a.Document), Title: a.Document.Title(), Ready: a.Ready, Reason: a.Reason})
+	}
+	return c.JSON(out)
+}

@@ -45,6 +45,7 @@ func NewKiosk(k *station.Kiosk, log zerolog.Logger) *Kiosk {
 	api.Get("/session", s.session)
 	api.Post("/session/logout", s.logout)
 	api.Post("/print", s.print)
+	api.Get("/availability", s.availability)
 	sub, _ := fs.Sub(assets, "assets")
 	s.app.Use("/", filesystem.New(filesystem.Config{Root: http.FS(sub), Index: "index.html"}))
 	return s

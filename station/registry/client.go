@@ -7,6 +7,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/anjungan/anjungan/internal/fault"
 	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/station/ticket"
 )
 
 // Limits on what the client accepts.
@@ -41,6 +43,13 @@ type Client struct {
 	Attempts int
 	// Backoff is the pause before the second attempt; it doubles after.
 	Backoff time.Duration
+	// BindingKey is the upstream's NIK binding key. When set, a ticket
+	// login is refused unless the ticket's binding matches the NIK the
+	// upstream answers with: a ticket cannot open another citizen's data.
+	BindingKey []byte
+	// PINLimit, when set, refuses NIK + PIN logins after too many wrong
+	// PINs, before the upstream is asked.
+	PINLimit *PINLimit
 }
 
 var _ station.Registry = (*Client)(nil)
@@ -81,6 +90,9 @@ func (c *Client) AuthenticateTicket(ctx context.Context, t station.Ticket) (stat
 	if err != nil {
 		return station.Authorization{}, err
 	}
+	if len(c.BindingKey) > 0 && !hmac.Equal(t.NIKBinding, ticket.Binding(c.BindingKey, a.Subject)) {
+		return station.Authorization{}, station.ErrSubjectMismatch.Withf("ticket %s is bound to another NIK than %s", t.ID, a.Subject)
+	}
 	// The upstream may not grant more than the ticket says.
 	for _, r := range a.Requests {
 		if len(t.Documents) > 0 && !contains(t.Documents, r.Document) {
@@ -93,10 +105,21 @@ func (c *Client) AuthenticateTicket(ctx context.Context, t station.Ticket) (stat
 
 // AuthenticatePIN logs in with a NIK and a one-time PIN.
 func (c *Client) AuthenticatePIN(ctx context.Context, nik station.NIK, pin string) (station.Authorization, error) {
-	if nik.IsZero() || !isDigits(pin, 6) {
-		return station.Authorization{}, station.ErrCredentialsRejected.Withf("NIK missing or PIN not 6 digits")
+	if nik.IsZero() {
+		return station.Authorization{}, station.ErrCredentialsRejected.Withf("NIK missing")
+	}
+	if c.PINLimit != nil {
+		if err := c.PINLimit.Check(nik); err != nil {
+			return station.Authorization{}, err
+		}
+	}
+	if !isDigits(pin, 6) {
+		return station.Authorization{}, c.wrongPIN(nik, fmt.Errorf("PIN not 6 digits"))
 	}
 	body, err := c.call(ctx, http.MethodPost, "/v1/authorizations", authorizeRequest{Method: station.AuthPIN, NIK: nik.Reveal(), PIN: pin}, false)
+	if errors.Is(err, station.ErrCredentialsRejected) {
+		return station.Authorization{}, c.wrongPIN(nik, err)
+	}
 	if err != nil {
 		return station.Authorization{}, err
 	}
@@ -107,8 +130,19 @@ func (c *Client) AuthenticatePIN(ctx context.Context, nik station.NIK, pin strin
 	if a.Subject != nik {
 		return station.Authorization{}, station.ErrSubjectMismatch.Withf("authorization for %s, asked for %s", a.Subject, nik)
 	}
+	if c.PINLimit != nil {
+		c.PINLimit.Succeeded(nik)
+	}
 	c.log.Info().Str("authorization", a.ID).Stringer("subject", a.Subject).Int("requests", len(a.Requests)).Msg("PIN login")
 	return a, nil
+}
+
+// wrongPIN counts a wrong PIN and says how many attempts are left.
+func (c *Client) wrongPIN(nik station.NIK, cause error) error {
+	if c.PINLimit == nil {
+		return station.ErrCredentialsRejected.With(cause)
+	}
+	return wrongPIN(c.PINLimit.Failed(nik), cause)
 }
 
 // Document fetches and validates the data of one request of authz.

@@ -1,6 +1,7 @@
 package registrysim
 
 import (
+	"net/http"
 	"testing"
 	"time"
 )
@@ -13,11 +14,15 @@ var TestNow = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 // Sim is a running registry-sim.
 type Sim = sim
 
-// MustSim runs registry-sim with the keys MustKeys wrote into dir.
+// MustSim runs registry-sim over mTLS with the keys MustKeys wrote into
+// dir and the development PKI in dir/certs.
 func MustSim(tb testing.TB, dir string) *Sim {
 	tb.Helper()
-	return MustStart(tb, dir, &clock{now: TestNow})
+	return MustStartTLS(tb, dir, &clock{now: TestNow})
 }
+
+// Client is an http.Client holding the station's client certificate.
+func (s *sim) Client() *http.Client { return s.client }
 
 // Approve creates an approval through the admin API.
 func (s *sim) Approve(tb testing.TB, body map[string]any) (id, nik, pin, ticketText string) {
@@ -35,3 +40,6 @@ func (s *sim) Burned(tb testing.TB, id string) bool {
 	}
 	return out["token_burned"] == true
 }
+
+// Dir is the folder holding the sim's keys/, certs/ and data/.
+func (s *sim) Dir() string { return s.dir }

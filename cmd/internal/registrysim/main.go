@@ -9,17 +9,23 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	stdlog "log"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/anjungan/anjungan/internal/logging"
 	"github.com/anjungan/anjungan/station/ticket"
@@ -31,6 +37,9 @@ type Main struct {
 	DataDir        string // holds registry.db
 	TicketKeyPath  string // Ed25519 private key, PEM PKCS #8
 	BindingKeyPath string // NIK binding key, 32 bytes hex
+	TLSCert        string // server certificate; with TLSKey and ClientCA, serve mTLS
+	TLSKey         string
+	ClientCA       string // CA whose client certificates are accepted
 	Seed           uint64 // population seed
 	People         int    // population size
 	LogLevel       string
@@ -41,6 +50,8 @@ type Main struct {
 
 	store    *store
 	listener net.Listener
+	tls      bool
+	srv      *server
 	http     *http.Server
 	served   chan struct{}
 	close    sync.Once
@@ -71,6 +82,9 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.DataDir, "data", m.DataDir, "data folder; holds registry.db")
 	fs.StringVar(&m.TicketKeyPath, "ticket-key", m.TicketKeyPath, "ticket signing key (PEM, Ed25519)")
 	fs.StringVar(&m.BindingKeyPath, "binding-key", m.BindingKeyPath, "NIK binding key (32 bytes, hex)")
+	fs.StringVar(&m.TLSCert, "tls-cert", m.TLSCert, "server certificate (PEM); with -tls-key and -client-ca, serve HTTPS and require client certificates")
+	fs.StringVar(&m.TLSKey, "tls-key", m.TLSKey, "server private key (PEM)")
+	fs.StringVar(&m.ClientCA, "client-ca", m.ClientCA, "CA certificate (PEM) that client certificates must chain to")
 	fs.Uint64Var(&m.Seed, "seed", m.Seed, "seed of the synthetic population")
 	fs.IntVar(&m.People, "people", m.People, "number of synthetic residents")
 	fs.StringVar(&m.LogLevel, "log-level", m.LogLevel, "debug, info, warn or error")
@@ -83,6 +97,8 @@ func (m *Main) ParseFlags(args []string) error {
 		err = fmt.Errorf("unexpected arguments: %v", fs.Args())
 	case m.People < 1 || m.People > 100_000:
 		err = fmt.Errorf("-people must be between 1 and 100000")
+	case (m.TLSCert != "") != (m.TLSKey != "") || (m.TLSCert != "") != (m.ClientCA != ""):
+		err = fmt.Errorf("-tls-cert, -tls-key and -client-ca go together: set all three or none")
 	}
 	if err != nil {
 		fmt.Fprintln(fs.Output(), err)
@@ -117,11 +133,20 @@ func (m *Main) Run(ctx context.Context) error {
 		st.Close()
 		return err
 	}
+	tlsConfig, err := m.serverTLS()
+	if err != nil {
+		st.Close()
+		return err
+	}
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
 		st.Close()
 		return err
 	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	m.tls = tlsConfig != nil
 	srv := &server{
 		store:  st,
 		pop:    pop,
@@ -130,14 +155,17 @@ func (m *Main) Run(ctx context.Context) error {
 		rand:   m.Rand,
 		seed:   m.Seed,
 		log:    log,
+		faults: newFaults(),
 	}
-	m.store, m.listener = st, ln
+	m.store, m.listener, m.srv = st, ln, srv
 	m.http = &http.Server{
 		Handler:           srv.routes(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       60 * time.Second,
+		// Refused handshakes go to our log, not the standard logger.
+		ErrorLog: stdlog.New(httpErrorLog{log}, "", 0),
 	}
 	m.served = make(chan struct{})
 	go func() {
@@ -158,10 +186,39 @@ func keyError(what, path string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// URL is the base URL, http://127.0.0.1:PORT, once Run has returned.
+// serverTLS is the mTLS configuration, or nil when no certificate is set.
+func (m *Main) serverTLS() (*tls.Config, error) {
+	if m.TLSCert == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(m.TLSCert, m.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("server certificate: %w (run `anjunganctl keys init` first)", err)
+	}
+	pemCA, err := os.ReadFile(m.ClientCA)
+	if err != nil {
+		return nil, fmt.Errorf("client CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemCA) {
+		return nil, fmt.Errorf("client CA %s holds no PEM certificate", m.ClientCA)
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    pool,
+		MinVersion:   tls.VersionTLS12,
+	}, nil
+}
+
+// URL is the base URL, http://127.0.0.1:PORT (https with mTLS), once Run
+// has returned.
 func (m *Main) URL() string {
 	if m.listener == nil {
 		return ""
+	}
+	if m.tls {
+		return "https://" + m.listener.Addr().String()
 	}
 	return "http://" + m.listener.Addr().String()
 }
@@ -170,6 +227,9 @@ func (m *Main) URL() string {
 // database. It is safe to call more than once.
 func (m *Main) Close() error {
 	m.close.Do(func() {
+		if m.srv != nil {
+			close(m.srv.faults.stop) // release calls hung by a timeout fault
+		}
 		if m.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -186,4 +246,13 @@ func (m *Main) Close() error {
 		}
 	})
 	return m.closeErr
+}
+
+// httpErrorLog sends the HTTP server's own messages (refused TLS
+// handshakes, mostly) to the service log.
+type httpErrorLog struct{ log zerolog.Logger }
+
+func (l httpErrorLog) Write(p []byte) (int, error) {
+	l.log.Warn().Str("source", "http").Msg(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anjungan/anjungan/certs"
 	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/station/registry"
 	"github.com/anjungan/anjungan/station/ticket"
 )
 
@@ -38,8 +40,9 @@ func (c *clock) Advance(d time.Duration) {
 // sim is a registry-sim running for one test.
 type sim struct {
 	*Main
-	dir   string
-	clock *clock
+	dir    string
+	clock  *clock
+	client *http.Client // speaks to the simulator: with the station's certificate under mTLS
 }
 
 // MustKeys writes a ticket key pair and a binding key into dir/keys.
@@ -70,7 +73,28 @@ func MustStart(tb testing.TB, dir string, c *clock, args ...string) *sim {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { m.Close() })
-	return &sim{Main: m, dir: dir, clock: c}
+	return &sim{Main: m, dir: dir, clock: c, client: http.DefaultClient}
+}
+
+// MustStartTLS is MustStart with mTLS: it writes the development PKI into
+// dir/certs (once) and gives the sim a client holding the station's
+// client certificate.
+func MustStartTLS(tb testing.TB, dir string, c *clock, args ...string) *sim {
+	tb.Helper()
+	certDir := filepath.Join(dir, "certs")
+	// The handshake checks validity against the real clock, not the sim's.
+	if err := certs.WriteDev(certDir, rand.Reader, time.Now()); err != nil {
+		tb.Fatal(err)
+	}
+	s := MustStart(tb, dir, c, append([]string{"-tls-cert", filepath.Join(certDir, "registry.crt"),
+		"-tls-key", filepath.Join(certDir, "registry.key"), "-client-ca", filepath.Join(certDir, "ca.crt")}, args...)...)
+	cfg, err := registry.ClientTLS(filepath.Join(certDir, "ca.crt"), filepath.Join(certDir, "station-client.crt"), filepath.Join(certDir, "station-client.key"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.client = registry.HTTPClient(cfg)
+	tb.Cleanup(s.client.CloseIdleConnections)
+	return s
 }
 
 func newSim(tb testing.TB) *sim {
@@ -96,7 +120,7 @@ func (s *sim) call(tb testing.TB, method, path string, in any) (int, map[string]
 		tb.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	res, err := s.client.Do(req)
 	if err != nil {
 		tb.Fatal(err)
 	}

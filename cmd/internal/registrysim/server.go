@@ -81,6 +81,7 @@ type server struct {
 	rand   io.Reader
 	seed   uint64
 	log    zerolog.Logger
+	faults *faults
 
 	adminMu sync.Mutex // numbers approvals one at a time
 }
@@ -94,12 +95,15 @@ func (s *server) routes() http.Handler {
 			}
 		})
 	}
-	handle("POST /v1/authorizations", s.authorize)
-	handle("GET /v1/authorizations/{aid}/requests/{rid}/document", s.document)
-	handle("POST /v1/authorizations/{aid}/requests/{rid}/confirmation", s.confirm)
-	handle("POST /v1/authorizations/{aid}/requests/{rid}/report", s.report)
+	handle("POST /v1/authorizations", s.withFault(RouteAuthorize, s.authorize))
+	handle("GET /v1/authorizations/{aid}/requests/{rid}/document", s.withFault(RouteDocument, s.document))
+	handle("POST /v1/authorizations/{aid}/requests/{rid}/confirmation", s.withFault(RouteConfirmation, s.confirm))
+	handle("POST /v1/authorizations/{aid}/requests/{rid}/report", s.withFault(RouteReport, s.report))
 	handle("POST /admin/approvals", s.createApproval)
 	handle("GET /admin/approvals/{id}", s.approval)
+	handle("POST /admin/faults", s.addFault)
+	handle("GET /admin/faults", s.listFaults)
+	handle("DELETE /admin/faults", s.clearFaults)
 	handle("/", func(http.ResponseWriter, *http.Request) error { return errNotFound })
 	return s.logRequests(mux)
 }
@@ -242,6 +246,13 @@ func (s *server) authorization(ctx context.Context, aid string, live bool) (auth
 }
 
 func (s *server) document(w http.ResponseWriter, r *http.Request) error {
+	return s.documentOf(w, r, false)
+}
+
+// documentOf answers a document request; mismatch serves another
+// resident's data (a fault a real upstream has shown: a mix-up of
+// records), keeping the envelope's NIK where the data can show it.
+func (s *server) documentOf(w http.ResponseWriter, r *http.Request, mismatch bool) error {
 	ctx := r.Context()
 	auth, err := s.authorization(ctx, r.PathValue("aid"), true)
 	if err != nil {
@@ -268,6 +279,16 @@ func (s *server) document(w http.ResponseWriter, r *http.Request) error {
 	applicant, subject := s.pop.byNIK[a.NIK], s.pop.byNIK[req.Subject]
 	if applicant == nil || subject == nil {
 		return fault.Internal.Withf("approval %s names people outside the population", a.ID)
+	}
+	if mismatch {
+		if req.Document == station.KIA {
+			applicant = s.stranger(applicant, true) // a KIA shows a child: the envelope names another parent
+		} else {
+			subject = s.stranger(subject, true)
+		}
+		if applicant == nil || subject == nil {
+			return fault.Internal.Withf("nobody to mix up with")
+		}
 	}
 	return writeJSON(w, http.StatusOK, document(req, applicant, subject, a.Created))
 }

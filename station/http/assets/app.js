@@ -1,106 +1,278 @@
 "use strict";
-// The kiosk page: Bahasa Indonesia first, English on request; one clear
-// next step per screen. It keeps no personal data beyond the masked NIK.
-const T = {
-  id: { title: "Anjungan Cetak Dokumen Mandiri", choose: "Pilih cara masuk:", way_ticket: "Pindai Tiket QR",
-        way_pin: "NIK + PIN", ticket_help: "Arahkan kode QR tiket Anda ke pemindai di bawah layar.",
-        ticket_label: "Kode tiket", back: "Kembali", continue: "Lanjut", nik_label: "NIK (16 digit)",
-        pin_label: "PIN (6 digit, dari SMS/email persetujuan)", hello: "NIK Anda:", docs_help: "Dokumen yang siap dicetak:",
-        finish: "Selesai", print: "Cetak", printed: "Sudah dicetak. Silakan ambil dokumen Anda.",
-        preparing: "Menyiapkan dokumen…", queued: "Menunggu printer…", printing: "Sedang mencetak…",
-        failed: "Gagal dicetak", in_doubt: "Menunggu petugas", approved: "Siap dicetak", lang: "English",
-        in_doubt_status: "Menunggu pemeriksaan petugas" },
-  en: { title: "Self-Service Document Printing", choose: "Choose how to start:", way_ticket: "Scan QR Ticket",
-        way_pin: "NIK + PIN", ticket_help: "Hold your ticket's QR code under the scanner below the screen.",
-        ticket_label: "Ticket code", back: "Back", continue: "Continue", nik_label: "NIK (16 digits)",
-        pin_label: "PIN (6 digits, from the approval SMS/email)", hello: "Your NIK:", docs_help: "Documents ready to print:",
-        finish: "Finish", print: "Print", printed: "Printed. Please take your document.",
-        preparing: "Preparing the document…", queued: "Waiting for the printer…", printing: "Printing…",
-        failed: "Printing failed", in_doubt: "Waiting for an officer", approved: "Ready to print", lang: "Bahasa Indonesia",
-        in_doubt_status: "Waiting for an officer to check" },
-};
-let lang = "id";
-let polling = null;
-const $ = (s) => document.querySelector(s);
+// The kiosk page. One screen at a time, each with one clear next step;
+// Bahasa Indonesia first. Texts live in /i18n/<lang>.json. The page keeps
+// nothing personal beyond the masked NIK, and wipes it on every reset.
+(function () {
+  const IDLE_WARN_MS = 45000, IDLE_RESET_MS = 60000, DONE_RESET_MS = 20000, POLL_MS = 700;
+  const SCAN_GAP_MS = 1000; // scanners type far faster than this between keys
+  const texts = {};
+  let lang = "id";
+  let screen = "start";
+  let view = null;          // the session as the server last showed it
+  let tracked = [];         // request ids being printed
+  let lastError = null;     // {code, message_id, message_en}
+  let scanBuffer = "", scanLast = 0, activeField = "nik";
+  let pollTimer = null, idleWarnTimer = null, idleResetTimer = null, doneTimer = null, availTimer = null;
+  const $ = (s) => document.querySelector(s);
 
-function tr() {
-  document.documentElement.lang = lang;
-  document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = T[lang][el.dataset.t]; });
-  $("#lang").textContent = T[lang].lang;
-}
+  function t(key) { return (texts[lang] && texts[lang][key]) || (texts.id && texts.id[key]) || key; }
 
-function show(id) {
-  document.querySelectorAll(".screen").forEach((s) => { s.hidden = s.id !== id; });
-  const first = document.querySelector("#" + id + " input");
-  if (first) first.focus();
-}
-
-function say(text, ok) {
-  const m = $("#message");
-  m.textContent = text || "";
-  m.hidden = !text;
-  m.className = ok ? "message ok" : "message";
-}
-
-function errText(e) { return e ? (lang === "en" ? e.message_en : e.message_id) : ""; }
-
-async function call(method, path, body) {
-  const res = await fetch(path, { method, headers: { "Content-Type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined, credentials: "same-origin" });
-  const data = res.status === 204 ? {} : await res.json().catch(() => ({}));
-  if (!res.ok) throw data.error || { message_id: "Terjadi gangguan.", message_en: "Something went wrong." };
-  return data;
-}
-
-function render(view) {
-  $("#subject").textContent = view.subject;
-  const list = $("#doc-list");
-  list.replaceChildren();
-  let busy = false;
-  for (const d of view.documents) {
-    const li = document.createElement("li");
-    li.dataset.request = d.request_id;
-    const name = document.createElement("strong");
-    name.textContent = d.title;
-    const state = document.createElement("span");
-    state.className = "state";
-    const st = d.print ? d.print.state : d.status;
-    state.textContent = st === "printed" ? T[lang].printed : (T[lang][st] || st);
-    if (d.print && d.print.error) state.textContent += " — " + errText(d.print.error);
-    li.append(name, state);
-    if (!d.print && d.status === "approved") {
-      const b = document.createElement("button");
-      b.className = "primary print";
-      b.textContent = T[lang].print;
-      b.onclick = () => printDoc(d.request_id, b);
-      li.append(b);
-    }
-    if (d.print && ["preparing", "queued", "printing"].includes(d.print.state)) busy = true;
-    list.append(li);
+  function applyTexts() {
+    document.documentElement.lang = lang;
+    document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+    renderDynamic();
   }
-  clearTimeout(polling);
-  if (busy) polling = setTimeout(refresh, 700);
-}
 
-async function refresh() {
-  try { render(await call("GET", "/api/session")); } catch (e) { say(errText(e)); show("start"); }
-}
+  function announce(text) { $("#status").textContent = text; }
 
-async function printDoc(id, button) {
-  button.disabled = true;
-  say("");
-  try { await call("POST", "/api/print", { request_id: id }); } catch (e) { say(errText(e)); }
-  refresh();
-}
+  function show(name) {
+    screen = name;
+    document.querySelectorAll(".screen").forEach((s) => { s.hidden = s.id !== "screen-" + name; });
+    const heading = document.querySelector("#screen-" + name + " h2");
+    announce(heading ? heading.textContent : "");
+    if (name === "pin") focusField(activeField);
+    armIdle();
+    if (name === "start") refreshAvailability();
+  }
 
-async function login(path, body) {
-  say("");
-  try { render(await call("POST", path, body)); show("docs"); } catch (e) { say(errText(e)); }
-}
+  async function call(method, path, body) {
+    let res;
+    try {
+      res = await fetch(path, { method, headers: { "Content-Type": "application/json" },
+        body: body ? JSON.stringify(body) : undefined, credentials: "same-origin" });
+    } catch (e) {
+      throw { code: "network", message_id: null, message_en: null };
+    }
+    const data = res.status === 204 ? {} : await res.json().catch(() => ({}));
+    if (!res.ok) throw data.error || { code: "http_" + res.status };
+    return data;
+  }
 
-document.querySelectorAll("[data-go]").forEach((b) => b.addEventListener("click", () => { say(""); show(b.dataset.go); }));
-$("#lang").onclick = () => { lang = lang === "id" ? "en" : "id"; tr(); };
-$("#ticket-form").onsubmit = (e) => { e.preventDefault(); login("/api/login/ticket", { ticket: $("#ticket-input").value.trim() }); $("#ticket-input").value = ""; };
-$("#pin-form").onsubmit = (e) => { e.preventDefault(); login("/api/login/pin", { nik: $("#nik-input").value.trim(), pin: $("#pin-input").value.trim() }); $("#pin-input").value = ""; };
-$("#done").onclick = async () => { clearTimeout(polling); await call("POST", "/api/session/logout").catch(() => {}); say(""); show("start"); };
-tr();
+  // ---- start screen: availability --------------------------------------
+  async function refreshAvailability() {
+    clearTimeout(availTimer);
+    const list = $("#avail-list");
+    try {
+      const a = await call("GET", "/api/availability");
+      list.replaceChildren(...a.documents.map((d) => {
+        const li = document.createElement("li");
+        const reasonKey = "avail_" + (d.ready ? "ready" : d.reason);
+        li.className = d.ready ? "avail-yes" : "avail-no";
+        li.dataset.type = d.type;
+        li.textContent = d.title + " — " + (texts.id[reasonKey] ? t(reasonKey) : t("avail_other"));
+        return li;
+      }));
+    } catch (e) {
+      const li = document.createElement("li");
+      li.textContent = t("avail_unknown");
+      list.replaceChildren(li);
+    }
+    if (screen === "start") availTimer = setTimeout(refreshAvailability, 15000);
+  }
+
+  // ---- QR scanner: a keyboard that types fast and ends with Enter -------
+  // A scanner types into whatever has focus: a focused button would be
+  // pressed by the ticket's spaces and final Enter. On these screens the
+  // keys are taken before any element sees them.
+  document.addEventListener("keyup", (e) => {
+    if (screen === "start" || screen === "ticket") e.preventDefault();
+  }, true);
+  document.addEventListener("keydown", (e) => {
+    if (screen !== "start" && screen !== "ticket") return;
+    if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+    const now = Date.now();
+    if (now - scanLast > SCAN_GAP_MS) scanBuffer = "";
+    scanLast = now;
+    if (e.key === "Enter") {
+      e.preventDefault();
+      const text = scanBuffer.trim();
+      scanBuffer = "";
+      if (text.startsWith("TK1:")) login("/api/login/ticket", { ticket: text });
+      return;
+    }
+    if (e.key.length === 1 && !e.ctrlKey && !e.altKey && !e.metaKey) {
+      scanBuffer += e.key;
+      if (scanBuffer.length > 2048) scanBuffer = "";
+      e.preventDefault();
+    }
+  }, true);
+
+  // ---- NIK + PIN with the on-screen keypad ------------------------------
+  function focusField(name) {
+    activeField = name;
+    $("#" + name).focus();
+  }
+  function updateCount() { $("#nik-count").textContent = $("#nik").value.length + "/16"; }
+  $("#nik").addEventListener("focus", () => { activeField = "nik"; });
+  $("#pin").addEventListener("focus", () => { activeField = "pin"; });
+  ["nik", "pin"].forEach((id) => $("#" + id).addEventListener("input", (e) => {
+    e.target.value = e.target.value.replace(/\D/g, "");
+    updateCount();
+  }));
+  $("#keypad").addEventListener("click", (e) => {
+    const key = e.target.dataset.key;
+    if (!key) return;
+    const f = $("#" + activeField);
+    if (key === "del") f.value = f.value.slice(0, -1);
+    else if (f.value.length < Number(f.maxLength)) f.value += key;
+    updateCount();
+    if (activeField === "nik" && f.value.length === 16) focusField("pin");
+    else f.focus();
+  });
+  $("#pin-ok").addEventListener("click", () => {
+    login("/api/login/pin", { nik: $("#nik").value, pin: $("#pin").value });
+    $("#pin").value = "";
+  });
+
+  // ---- login, documents, printing ----------------------------------------
+  async function login(path, body) {
+    show("checking");
+    try {
+      view = await call("POST", path, body);
+      $("#nik").value = ""; updateCount();
+      show("docs");
+      renderDocs();
+    } catch (e) { fail(e); }
+  }
+
+  function docState(d) { return d.print ? d.print.state : d.status; }
+
+  function renderDocs() {
+    if (!view) return;
+    $("#subject").textContent = view.subject;
+    let printable = 0;
+    $("#doc-list").replaceChildren(...view.documents.map((d) => {
+      const li = document.createElement("li");
+      li.dataset.request = d.request_id;
+      const name = document.createElement("strong");
+      name.textContent = d.title;
+      const state = document.createElement("span");
+      state.className = "state";
+      state.textContent = t("doc_" + d.status);
+      li.append(name, state);
+      if (d.status === "approved" && !d.print) {
+        printable++;
+        const b = document.createElement("button");
+        b.type = "button"; b.className = "primary print"; b.textContent = t("print");
+        b.addEventListener("click", () => startPrint([d.request_id]));
+        li.append(b);
+      }
+      return li;
+    }));
+    $("#print-all").hidden = printable < 2;
+  }
+
+  async function startPrint(ids) {
+    tracked = ids;
+    show("printing");
+    renderProgress();
+    for (const id of ids) {
+      try { await call("POST", "/api/print", { request_id: id }); } catch (e) { return fail(e); }
+    }
+    poll();
+  }
+
+  function renderProgress() {
+    if (!view) return;
+    $("#progress").replaceChildren(...view.documents.filter((d) => tracked.includes(d.request_id)).map((d) => {
+      const li = document.createElement("li");
+      li.dataset.request = d.request_id;
+      const name = document.createElement("strong");
+      name.textContent = d.title;
+      const st = d.print ? d.print.state : "preparing";
+      const state = document.createElement("span");
+      state.className = "state " + st;
+      state.textContent = t("step_" + st);
+      li.append(name, state);
+      return li;
+    }));
+  }
+
+  async function poll() {
+    clearTimeout(pollTimer);
+    try { view = await call("GET", "/api/session"); } catch (e) { return fail(e); }
+    renderProgress();
+    const mine = view.documents.filter((d) => tracked.includes(d.request_id));
+    const settled = mine.every((d) => d.print && ["printed", "failed", "in_doubt"].includes(d.print.state));
+    if (!settled) { pollTimer = setTimeout(poll, POLL_MS); return; }
+    const bad = mine.find((d) => d.print.state !== "printed");
+    if (bad) return fail(bad.print.error || { code: bad.print.state });
+    const card = mine.some((d) => d.type !== "kk"), paper = mine.some((d) => d.type === "kk");
+    $("#done-what").dataset.kinds = (card ? "card " : "") + (paper ? "paper" : "");
+    show("done");
+    renderDynamic();
+    doneTimer = setTimeout(reset, DONE_RESET_MS);
+  }
+
+  function fail(e) {
+    lastError = e;
+    show("error");
+    renderDynamic();
+  }
+
+  function renderDynamic() {
+    if (screen === "docs") renderDocs();
+    if (screen === "printing") renderProgress();
+    if (screen === "done") {
+      const kinds = $("#done-what").dataset.kinds || "";
+      $("#done-what").textContent = [kinds.includes("card") ? t("done_card") : "", kinds.includes("paper") ? t("done_paper") : ""].join(" ").trim();
+    }
+    if (screen === "error" && lastError) {
+      const msg = lang === "en" ? lastError.message_en : lastError.message_id;
+      $("#error-text").textContent = msg || t("network_error");
+      $("#error-code").textContent = lastError.code || "";
+    }
+    if (screen === "start") refreshAvailability();
+  }
+
+  // ---- reset and idle ----------------------------------------------------
+  async function reset() {
+    [pollTimer, doneTimer, idleWarnTimer, idleResetTimer].forEach(clearTimeout);
+    const hadSession = view !== null;
+    view = null; tracked = []; lastError = null; scanBuffer = "";
+    $("#nik").value = ""; $("#pin").value = ""; updateCount();
+    $("#subject").textContent = ""; $("#doc-list").replaceChildren(); $("#progress").replaceChildren();
+    $("#idle").hidden = true;
+    activeField = "nik";
+    show("start");
+    if (hadSession) await call("POST", "/api/session/logout").catch(() => {});
+  }
+
+  function armIdle() {
+    clearTimeout(idleWarnTimer); clearTimeout(idleResetTimer);
+    $("#idle").hidden = true;
+    // Nothing personal on the start screens; a print in progress is never abandoned.
+    if (screen === "start" || screen === "ticket" || screen === "printing" || screen === "checking") return;
+    idleWarnTimer = setTimeout(() => { $("#idle").hidden = false; $("#idle-stay").focus(); }, IDLE_WARN_MS);
+    idleResetTimer = setTimeout(reset, IDLE_RESET_MS);
+  }
+  ["pointerdown", "keydown"].forEach((ev) => document.addEventListener(ev, () => { if ($("#idle").hidden) armIdle(); }, true));
+  $("#idle-stay").addEventListener("click", async () => {
+    armIdle();
+    if (view) { try { view = await call("GET", "/api/session"); } catch (e) { fail(e); } }
+  });
+
+  // A reload (or a crashed browser) resumes the server's session: the
+  // prints in progress, or the document list; without one, the start.
+  async function resume() {
+    try { view = await call("GET", "/api/session"); } catch (e) { view = null; return reset(); }
+    const busy = view.documents.filter((d) => d.print && ["preparing", "queued", "printing"].includes(d.print.state));
+    if (busy.length) { tracked = busy.map((d) => d.request_id); show("printing"); return poll(); }
+    show("docs");
+    renderDocs();
+  }
+
+  // ---- wiring ------------------------------------------------------------
+  document.querySelectorAll("[data-go]").forEach((b) => b.addEventListener("click", () => (b.dataset.go === "start" ? reset() : show(b.dataset.go))));
+  $("#way-ticket").addEventListener("click", () => show("ticket"));
+  $("#way-pin").addEventListener("click", () => show("pin"));
+  $("#print-all").addEventListener("click", () => startPrint(view.documents.filter((d) => d.status === "approved" && !d.print).map((d) => d.request_id)));
+  $("#finish").addEventListener("click", reset);
+  $("#done-ok").addEventListener("click", reset);
+  $("#error-ok").addEventListener("click", reset);
+  $("#lang").addEventListener("click", () => { lang = lang === "id" ? "en" : "id"; applyTexts(); });
+
+  Promise.all(["id", "en"].map((l) => fetch("/i18n/" + l + ".json").then((r) => r.json()).then((j) => { texts[l] = j; })))
+    .then(() => { applyTexts(); resume(); })
+    .catch(() => { document.body.textContent = "Anjungan: texts could not be loaded."; });
+})();

@@ -1,0 +1,218 @@
+package e2e
+
+import (
+	"context"
+	"flag"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+var screenshots = flag.String("screenshots", "", "save kiosk screenshots into this folder (e.g. ../../../docs/kiosk)")
+
+// Browser is headless Chromium on the kiosk page.
+type Browser struct {
+	tb   testing.TB
+	ctx  context.Context
+	dir  string
+	lang string
+}
+
+// MustBrowser starts Debian's Chromium with the flags a closed network
+// needs; without Chromium the test skips, unless peers are required.
+func MustBrowser(tb testing.TB, width, height int) *Browser {
+	tb.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("ANJUNGAN_REQUIRE_PEERS") == "1" {
+			tb.Fatal("chromium is needed (apt-get install chromium)")
+		}
+		tb.Skip("chromium is not installed (apt-get install chromium)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(tb.TempDir()), chromedp.WindowSize(width, height),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	tb.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	dir := *screenshots
+	if dir == "" {
+		dir = tb.TempDir()
+	}
+	return &Browser{tb: tb, ctx: ctx, dir: dir, lang: "id"}
+}
+
+func (b *Browser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.tb.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.tb.Fatal(err)
+	}
+}
+
+func (b *Browser) text(sel string) string {
+	b.tb.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.tb.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// screen waits until the named screen shows.
+func (b *Browser) screen(name string) {
+	b.tb.Helper()
+	b.do(chromedp.WaitVisible(chromedp.CSS("#screen-"+name)))
+}
+
+// shot saves a screenshot named after the screen and the language.
+func (b *Browser) shot(name string) {
+	b.tb.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b.dir, name+"-"+b.lang+".png"), png, 0o644); err != nil {
+		b.tb.Fatal(err)
+	}
+}
+
+// both saves the current screen in Bahasa Indonesia and in English.
+func (b *Browser) both(name string) {
+	b.tb.Helper()
+	b.shot(name)
+	b.do(chromedp.Click(chromedp.CSS("#lang")))
+	b.lang = "en"
+	b.shot(name)
+	b.do(chromedp.Click(chromedp.CSS("#lang")))
+	b.lang = "id"
+}
+
+// scan types text the way a QR scanner does: fast keystrokes, then Enter,
+// with no input field focused.
+func (b *Browser) scan(text string) {
+	b.tb.Helper()
+	b.do(chromedp.KeyEvent(text + "\r"))
+}
+
+func (b *Browser) keypad(digits string) {
+	b.tb.Helper()
+	for _, d := range digits {
+		b.do(chromedp.Click(chromedp.CSS(`#keypad button[data-key="`+string(d)+`"]`)))
+	}
+}
+
+func TestBrowserTicketPrintsKTPAndKK(t *testing.T) {
+	sys := MustStart(t)
+	a := sys.MustApprove(t, "ktp-el", "kk")
+	b := MustBrowser(t, 1280, 900)
+	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.screen("start")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`#avail-list li[data-type="kk"]`)))
+	if got := b.text("#avail-list"); !strings.Contains(got, "dapat dicetak") {
+		t.Errorf("availability: %q", got)
+	}
+	b.both("start")
+
+	b.do(chromedp.Click(chromedp.CSS("#way-ticket")))
+	b.screen("ticket")
+	b.both("ticket")
+	b.scan(a.Ticket)
+	b.screen("docs")
+	if got := b.text("#subject"); got != a.NIK[:4]+"********"+a.NIK[12:] {
+		t.Errorf("docs screen shows subject %q, want the masked NIK", got)
+	}
+	b.both("documents")
+	b.do(chromedp.Click(chromedp.CSS("#print-all")))
+	b.screen("done")
+	if got := b.text("#done-what"); !strings.Contains(got, "kartu") || !strings.Contains(got, "Kartu Keluarga") {
+		t.Errorf("done screen says %q", got)
+	}
+	b.both("done")
+	if !sys.approvalStatus(t, a.ApprovalID).TokenBurned {
+		t.Error("token not burned after the browser printed both documents")
+	}
+	if n := len(outputs(t, filepath.Join(sys.Var, "out", "card"))) + len(outputs(t, filepath.Join(sys.Var, "out", "paper"))); n != 2 {
+		t.Errorf("%d documents printed, want 2", n)
+	}
+
+	// The same ticket again: the error screen says it was used; nothing prints.
+	b.do(chromedp.Click(chromedp.CSS("#done-ok")))
+	b.screen("start")
+	b.scan(a.Ticket)
+	b.screen("error")
+	if got := b.text("#error-code"); got != "ticket_used" {
+		t.Errorf("reused ticket: error code %q", got)
+	}
+	b.both("error-ticket-used")
+}
+
+func TestBrowserPINWithOneWrongPIN(t *testing.T) {
+	sys := MustStart(t)
+	a := sys.MustApprove(t, "kia")
+	b := MustBrowser(t, 1080, 1700) // a portrait kiosk screen
+	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.screen("start")
+	b.do(chromedp.Click(chromedp.CSS("#way-pin")))
+	b.screen("pin")
+	b.keypad(a.NIK)
+	b.keypad(wrongPIN(a.PIN))
+	b.both("pin")
+	b.do(chromedp.Click(chromedp.CSS("#pin-ok")))
+	b.screen("error")
+	if got := b.text("#error-code"); got != "credentials_rejected" {
+		t.Errorf("wrong PIN: error code %q", got)
+	}
+	if got := b.text("#error-text"); !strings.Contains(got, "PIN") {
+		t.Errorf("wrong PIN: error text %q", got)
+	}
+	b.both("error-wrong-pin")
+	b.do(chromedp.Click(chromedp.CSS("#error-ok")))
+	b.screen("start")
+	b.do(chromedp.Click(chromedp.CSS("#way-pin")))
+	b.keypad(a.NIK)
+	b.keypad(a.PIN)
+	b.do(chromedp.Click(chromedp.CSS("#pin-ok")))
+	b.screen("docs")
+	b.do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
+	b.screen("done")
+	if n := len(outputs(t, filepath.Join(sys.Var, "out", "card"))); n != 1 {
+		t.Errorf("%d cards printed, want 1", n)
+	}
+}
+
+func TestBrowserReloadResumesAndLogoutWipes(t *testing.T) {
+	sys := MustStart(t)
+	a := sys.MustApprove(t, "kk")
+	b := MustBrowser(t, 1280, 900)
+	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.screen("start")
+	b.scan(a.Ticket)
+	b.screen("docs")
+	b.do(chromedp.Reload())
+	b.screen("docs") // the server's session resumes after a reload
+	b.do(chromedp.Click(chromedp.CSS("#finish")))
+	b.screen("start")
+	if got := b.text("#subject"); got != "" {
+		t.Errorf("subject still on the page after finishing: %q", got)
+	}
+	// The server forgot the session too.
+	b.do(chromedp.Reload())
+	b.screen("start")
+	res, err := http.Get(sys.Station.KioskURL() + "/api/session")
+	mustOK(t, err)
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("session after logout: %d", res.StatusCode)
+	}
+}
+

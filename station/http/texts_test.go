@@ -1,0 +1,77 @@
+package http
+
+import (
+	"encoding/json"
+	"io/fs"
+	"regexp"
+	"sort"
+	"testing"
+
+	"github.com/anjungan/anjungan/station"
+)
+
+func loadTexts(t *testing.T, lang string) map[string]string {
+	t.Helper()
+	b, err := fs.ReadFile(assets, "assets/i18n/"+lang+".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s.json: %v", lang, err)
+	}
+	return m
+}
+
+// TestTextsComplete checks that both languages have the same keys, that no
+// text is empty, and that every key the page uses exists.
+func TestTextsComplete(t *testing.T) {
+	id, en := loadTexts(t, "id"), loadTexts(t, "en")
+	for k, v := range id {
+		e, found := en[k]
+		if !found {
+			t.Errorf("key %q missing in en.json", k)
+		}
+		if v == "" || found && e == "" {
+			t.Errorf("key %q has an empty text", k)
+		}
+	}
+	for k := range en {
+		if _, ok := id[k]; !ok {
+			t.Errorf("key %q missing in id.json", k)
+		}
+	}
+
+	used := map[string]bool{}
+	html, _ := fs.ReadFile(assets, "assets/index.html")
+	for _, m := range regexp.MustCompile(`data-t="([a-z_0-9-]+)"`).FindAllSubmatch(html, -1) {
+		used[string(m[1])] = true
+	}
+	js, _ := fs.ReadFile(assets, "assets/app.js")
+	for _, m := range regexp.MustCompile(`\bt\("([a-z_0-9-]+)"\)`).FindAllSubmatch(js, -1) {
+		used[string(m[1])] = true
+	}
+	// Keys the page builds from domain values.
+	for _, s := range []station.PrintState{station.PrintPreparing, station.PrintQueued, station.PrintPrinting, station.PrintDone, station.PrintFailed, station.PrintInDoubt} {
+		used["step_"+string(s)] = true
+	}
+	for _, s := range []station.RequestStatus{station.RequestApproved, station.RequestPrinted, station.RequestInDoubt} {
+		used["doc_"+string(s)] = true
+	}
+	for _, r := range []string{"ready", "media-empty", "stopped", "no-printer", "other"} {
+		used["avail_"+r] = true
+	}
+	var missing []string
+	for k := range used {
+		if _, ok := id[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("keys used by the page but missing from the texts: %v", missing)
+	}
+	if len(used) < 30 {
+		t.Errorf("found only %d used keys; the patterns no longer match the page", len(used))
+	}
+}
