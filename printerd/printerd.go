@@ -122,6 +122,8 @@ type Capabilities struct {
 	Media       []Media `json:"media"`
 	Resolutions []int   `json:"resolutions_dpi"`
 	Duplex      bool    `json:"duplex"`
+	// Card describes a card printer's hardware; nil for paper printers.
+	Card *CardFeatures `json:"card,omitempty"`
 }
 
 // PrintJob is what a Device receives.

@@ -66,8 +66,8 @@ type Session struct {
 	ID       string
 	Authz    Authorization
 	TicketID string // the ticket used to log in, if any
-	Prints map[RequestID]*Print
-	Seen   time.Time
+	Prints   map[RequestID]*Print
+	Seen     time.Time
 }
 
 // Print is the progress of one requested document at the kiosk.

@@ -73,9 +73,9 @@ func (fakeRenderer) Render(_ context.Context, d station.Document) (station.Rende
 type fakePrinters struct {
 	mu       sync.Mutex
 	printers []printerd.PrinterInfo
-	final   printerd.JobState
-	jobs    map[string]printerd.Job
-	submits int
+	final    printerd.JobState
+	jobs     map[string]printerd.Job
+	submits  int
 }
 
 func (p *fakePrinters) Submit(_ context.Context, req printerd.SubmitRequest) (printerd.Job, error) {

@@ -35,7 +35,7 @@ type Kiosk struct {
 }
 
 // NewKiosk returns the kiosk server.
-func NewKiosk(k *station.Kiosk, log zerolog.Logger) *Kiosk {
+func NewKiosk(k *station.Kiosk, v DocumentVerifier, log zerolog.Logger) *Kiosk {
 	s := &Kiosk{kiosk: k, log: log}
 	s.app = newApp(log, "kiosk")
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
@@ -46,6 +46,7 @@ func NewKiosk(k *station.Kiosk, log zerolog.Logger) *Kiosk {
 	api.Post("/session/logout", s.logout)
 	api.Post("/print", s.print)
 	api.Get("/availability", s.availability)
+	MountVerify(s.app, v)
 	sub, _ := fs.Sub(assets, "assets")
 	s.app.Use("/", filesystem.New(filesystem.Config{Root: http.FS(sub), Index: "index.html"}))
 	return s

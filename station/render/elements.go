@@ -137,7 +137,13 @@ func (t *text) draw(c *canvas, d *station.Document) error {
 		b.WriteString(v)
 		rest = rest[j+1:]
 	}
-	return c.text(t.textStyle, t.box, b.String())
+	// A character error names the field; with a format of several
+	// fields, the whole format.
+	field := t.Field
+	if field == "" {
+		field = t.Format
+	}
+	return inField(c.text(t.textStyle, t.box, b.String()), field)
 }
 
 // picture is an image from Document.Images (photo, signature), scaled to
@@ -377,6 +383,7 @@ func (t *table) draw(c *canvas, d *station.Document) error {
 			style := textStyle{Font: t.Font, Align: col.Align, VAlign: "middle", Overflow: t.Overflow}
 			c.pdf.Rect(x, y, col.Width, t.RowHeight, "D")
 			if err := c.text(style, t.cell(x, y, col.Width, t.RowHeight), v); err != nil {
+				err = inField(err, col.Field)
 				return fmt.Errorf("columns[%d] (field %q) row %d: %w", i, col.Field, r+1, err)
 			}
 			x += col.Width

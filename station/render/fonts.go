@@ -1,32 +1,83 @@
 package render
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
 )
 
-// fontSet is the typefaces documents are set in and the encoding text
-// must be in to use them. This foundation uses fpdf's core fonts, whose
-// metrics are built into fpdf and which cost nothing to load, with the
-// Windows-1252 code page. Moving to embedded open-licence fonts changes
-// this file only: the set of families, prepare (register the font files)
-// and the encoder.
-type fontSet struct{}
+// fontFile is one typeface in one style, as a template names it, and the
+// base name of its files under fonts/ in the templates' file system.
+type fontFile struct {
+	family, style, base string
+}
 
-// families are the core font families, by the name templates use.
-func (fontSet) families() []string { return []string{"helvetica", "times", "courier"} }
+// fontFiles are the fonts documents are set in: DejaVu Sans (Bitstream
+// Vera licence, see templates/fonts/LICENSE), embedded in every PDF.
+//
+// Each was prepared once from the TrueType file beside it: subset to the
+// Windows-1252 characters with pyftsubset, then turned into an fpdf font
+// definition (.json: widths and descriptor) and a zlib-compressed font
+// program (.z) with fpdf.MakeFont; TestFontFilesCurrent checks them and
+// `go test ./station/render -run TestFontFilesCurrent -update-fonts`
+// remakes them. Loading such a font is a small JSON decode and no
+// TrueType parsing, which keeps a whole card near 1 ms (fpdf's UTF-8 path
+// parses and subsets the TrueType file on every render).
+var fontFiles = []fontFile{
+	{"sans", "", "DejaVuSans"},
+	{"sans", "B", "DejaVuSans-Bold"},
+}
 
-// has reports whether the set has family in style ("", "B", "I" or "BI").
-func (s fontSet) has(family, style string) bool {
-	switch style {
-	case "", "B", "I", "BI":
-	default:
-		return false
+// fontDir is where the font files sit in the templates' file system.
+const fontDir = "fonts"
+
+// fontSet is the typefaces documents are set in, loaded once by New, and
+// the encoding text must be in to use them: Windows-1252, the code page
+// the fonts were prepared for.
+type fontSet struct {
+	defs []fontData // in fontFiles order
+}
+
+type fontData struct {
+	fontFile
+	json, z []byte
+}
+
+// loadFonts reads every font of fontFiles from fsys.
+func loadFonts(fsys fs.FS) (fontSet, error) {
+	var s fontSet
+	for _, f := range fontFiles {
+		j, err := fs.ReadFile(fsys, fontDir+"/"+f.base+".json")
+		if err != nil {
+			return fontSet{}, fmt.Errorf("font %s: %w", f.base, err)
+		}
+		z, err := fs.ReadFile(fsys, fontDir+"/"+f.base+".z")
+		if err != nil {
+			return fontSet{}, fmt.Errorf("font %s: %w", f.base, err)
+		}
+		s.defs = append(s.defs, fontData{fontFile: f, json: j, z: z})
 	}
-	return slices.Contains(s.families(), family)
+	return s, nil
+}
+
+// fontFamilies are the family names templates may use.
+func fontFamilies() []string {
+	var fams []string
+	for _, f := range fontFiles {
+		if !slices.Contains(fams, f.family) {
+			fams = append(fams, f.family)
+		}
+	}
+	return fams
+}
+
+// hasFont reports whether family exists in style ("" or "B").
+func hasFont(family, style string) bool {
+	return slices.ContainsFunc(fontFiles, func(f fontFile) bool { return f.family == family && f.style == style })
 }
 
 // encoder turns UTF-8 text into the bytes the fonts draw, or explains
@@ -34,10 +85,16 @@ func (s fontSet) has(family, style string) bool {
 // data).
 type encoder func(s string) (string, error)
 
-// prepare readies pdf to draw with the set and returns the encoder for it.
+// prepare registers the fonts with pdf and returns the encoder for them.
 // The encoder belongs to pdf: fpdf's translator reuses a buffer, so it is
 // not shared between renders.
-func (fontSet) prepare(pdf *fpdf.Fpdf) (encoder, error) {
+func (s fontSet) prepare(pdf *fpdf.Fpdf) (encoder, error) {
+	for _, f := range s.defs {
+		pdf.AddFontFromBytes(f.family, f.style, f.json, f.z)
+	}
+	if err := pdf.Error(); err != nil {
+		return nil, fmt.Errorf("load fonts: %w", err)
+	}
 	translate := pdf.UnicodeTranslatorFromDescriptor("cp1252")
 	if err := pdf.Error(); err != nil {
 		return nil, fmt.Errorf("load cp1252 map: %w", err)
@@ -53,7 +110,7 @@ func (fontSet) prepare(pdf *fpdf.Fpdf) (encoder, error) {
 				}
 			}
 			if bad {
-				return "", &charsetError{Pos: pos + 1, Rune: r}
+				return "", &CharsetError{Pos: pos + 1, Rune: r}
 			}
 			pos++
 		}
@@ -61,14 +118,25 @@ func (fontSet) prepare(pdf *fpdf.Fpdf) (encoder, error) {
 	}, nil
 }
 
-// charsetError reports a character the fonts cannot draw. It names the
+// CharsetError reports a character the fonts cannot draw. It names the
 // code point and its position, which lets an officer find the cause
-// without the value itself reaching the log.
-type charsetError struct {
-	Pos  int // 1-based, in characters
-	Rune rune
+// without the value itself reaching the log; the renderer wraps it in a
+// station.ErrRenderFailed whose cause also names the field.
+type CharsetError struct {
+	Field string // the document field, or row field, that holds it ("" in a label)
+	Pos   int    // 1-based, in characters
+	Rune  rune
 }
 
-func (e *charsetError) Error() string {
+// inField records which field the text of a CharsetError came from.
+func inField(err error, field string) error {
+	var ce *CharsetError
+	if errors.As(err, &ce) && ce.Field == "" {
+		ce.Field = field
+	}
+	return err
+}
+
+func (e *CharsetError) Error() string {
 	return fmt.Sprintf("character %d (U+%04X) is outside the supported set (Windows-1252)", e.Pos, e.Rune)
 }

@@ -6,7 +6,7 @@ import (
 )
 
 func TestEncoder(t *testing.T) {
-	c, err := newCanvas(fontSet{}, fixedDate())
+	c, err := newCanvas(MustFonts(t), fixedDate())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestEncoder(t *testing.T) {
 	} {
 		got, err := c.enc(tc.in)
 		if tc.pos > 0 {
-			var ce *charsetError
+			var ce *CharsetError
 			if !errors.As(err, &ce) || ce.Pos != tc.pos {
 				t.Errorf("enc(%q) = %q, %v; want a charset error at %d", tc.in, got, err, tc.pos)
 			}

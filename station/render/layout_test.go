@@ -13,7 +13,7 @@ import (
 func monospace(size float64, s string) float64 { return float64(len(s)) * size * 0.1 }
 
 func TestFit(t *testing.T) {
-	font := Font{Family: "helvetica", Size: 10, MinSize: 8}
+	font := Font{Family: "sans", Size: 10, MinSize: 8}
 	oneLine := lineHeight(10) + 0.01 // room for one line at 10 pt
 	twoLines := 2*lineHeight(10) + 0.01
 	for _, tc := range []struct {
@@ -97,7 +97,7 @@ func TestFitNameOnKTP(t *testing.T) {
 	if nama == nil {
 		t.Fatal("no nama field in the KTP-el template")
 	}
-	c, err := newCanvas(fontSet{}, fixedDate())
+	c, err := newCanvas(MustFonts(t), fixedDate())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,20 +36,38 @@ const (
 	maxImagePixels = 4000 // per side
 )
 
-// Renderer renders documents with a set of templates loaded once. It is
-// safe for concurrent use: every Render has its own PDF.
+// Renderer renders documents with a set of templates and fonts loaded
+// once. It is safe for concurrent use: every Render has its own PDF.
 type Renderer struct {
-	fonts fontSet
-	pages map[station.DocumentType][]*page // in side order
+	fonts  fontSet
+	pages  map[station.DocumentType][]*page // sorted by side
+	signer QRSigner
 }
 
 var _ station.Renderer = (*Renderer)(nil)
 
-// New loads and validates every *.json template at the root of fsys (see
-// templates.FS). A refused template makes New fail with
-// ErrTemplateInvalid; a document type without a template is not an error
-// here, but Render refuses it.
-func New(fsys fs.FS) (*Renderer, error) {
+// QRSigner makes the signed QR text of a document (see station/docqr).
+type QRSigner interface {
+	Sign(d station.Document) (string, error)
+}
+
+// Option configures a Renderer.
+type Option func(*Renderer)
+
+// WithSigner gives the renderer the signer of the QR that templates draw
+// with a "qr" element. Templates with such an element do not load
+// without one.
+func WithSigner(s QRSigner) Option { return func(r *Renderer) { r.signer = s } }
+
+// New loads and validates every *.json template at the root of fsys and
+// the fonts under fonts/ (see templates.FS). A refused template makes New
+// fail with ErrTemplateInvalid; a document type without a template is not
+// an error here, but Render refuses it.
+func New(fsys fs.FS, opts ...Option) (*Renderer, error) {
+	r := &Renderer{pages: map[station.DocumentType][]*page{}}
+	for _, o := range opts {
+		o(r)
+	}
 	names, err := fs.Glob(fsys, "*.json")
 	if err != nil {
 		return nil, ErrTemplateInvalid.With(err)
@@ -57,7 +75,9 @@ func New(fsys fs.FS) (*Renderer, error) {
 	if len(names) == 0 {
 		return nil, ErrTemplateInvalid.With(errors.New("no *.json templates"))
 	}
-	r := &Renderer{pages: map[station.DocumentType][]*page{}}
+	if r.fonts, err = loadFonts(fsys); err != nil {
+		return nil, ErrTemplateInvalid.With(err)
+	}
 	c, err := newCanvas(r.fonts, fixedDate())
 	if err != nil {
 		return nil, ErrTemplateInvalid.With(err)
@@ -71,34 +91,73 @@ func New(fsys fs.FS) (*Renderer, error) {
 		if err != nil {
 			return nil, ErrTemplateInvalid.With(err)
 		}
+		if p.hasQR && r.signer == nil {
+			return nil, ErrTemplateInvalid.With(&TemplateError{File: name, Path: "elements",
+				Err: errors.New("the template draws a signed QR but the renderer has no signer (render.WithSigner)")})
+		}
 		for _, q := range r.pages[p.document] {
-			if q.side == p.side {
-				return nil, ErrTemplateInvalid.With(&TemplateError{File: name, Path: "side",
-					Err: fmt.Errorf("%s %s is already defined by %s", p.document, p.side, q.file)})
+			if q.side == p.side && p.when.overlaps(q.when) {
+				return nil, ErrTemplateInvalid.With(&TemplateError{File: name, Path: "side", Line: p.sideLine,
+					Err: fmt.Errorf("%s %s %sis already defined by %s", p.document, p.side, p.when.describe(), q.file)})
 			}
 		}
 		r.pages[p.document] = append(r.pages[p.document], p)
 	}
 	for _, pages := range r.pages {
-		slices.SortFunc(pages, func(a, b *page) int {
+		slices.SortStableFunc(pages, func(a, b *page) int {
 			return slices.Index(sides(), a.side) - slices.Index(sides(), b.side)
 		})
 	}
 	return r, nil
 }
 
+// choose returns the pages d is printed on: for each side, the one
+// template whose condition d meets.
+func (r *Renderer) choose(d station.Document) ([]*page, error) {
+	var out []*page
+	for _, side := range sides() {
+		var defined bool
+		var chosen *page
+		for _, p := range r.pages[d.Type] {
+			if p.side != side {
+				continue
+			}
+			defined = true
+			ok, err := p.when.matches(d)
+			if err != nil {
+				return nil, fmt.Errorf("%s: when: %w", p.file, err)
+			}
+			if ok {
+				chosen = p
+				break // conditions of one side never overlap
+			}
+		}
+		switch {
+		case chosen != nil:
+			out = append(out, chosen)
+		case defined:
+			return nil, fmt.Errorf("no %s %s template applies to this document", d.Type, side)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no template for document type %q", d.Type)
+	}
+	return out, nil
+}
+
 // Render lays d out with its templates, one page per side, and returns
 // the PDF. Errors are station.ErrRenderFailed with a cause that names the
 // template, the element and the policy, never a value of d.
 func (r *Renderer) Render(ctx context.Context, d station.Document) (station.Rendered, error) {
-	pages := r.pages[d.Type]
-	if len(pages) == 0 {
-		return station.Rendered{}, station.ErrRenderFailed.Withf("no template for document type %q", d.Type)
+	pages, err := r.choose(d)
+	if err != nil {
+		return station.Rendered{}, station.ErrRenderFailed.With(err)
 	}
 	c, err := newCanvas(r.fonts, issueDate(d))
 	if err != nil {
 		return station.Rendered{}, station.ErrRenderFailed.With(err)
 	}
+	c.signer = r.signer
 	c.pdf.SetTitle(d.Type.Title(), false)
 	for _, p := range pages {
 		if err := ctx.Err(); err != nil {
@@ -132,10 +191,13 @@ func issueDate(d station.Document) time.Time {
 
 func fixedDate() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }
 
-// canvas is one PDF being drawn, with the encoder for its fonts.
+// canvas is one PDF being drawn, with the encoder for its fonts and the
+// document's QR text, made once however many elements draw it.
 type canvas struct {
-	pdf *fpdf.Fpdf
-	enc encoder
+	pdf    *fpdf.Fpdf
+	enc    encoder
+	signer QRSigner
+	qrText string
 }
 
 // newCanvas starts a PDF with everything that would make its bytes vary

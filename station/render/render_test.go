@@ -17,10 +17,11 @@ import (
 	"testing"
 
 	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/station/docqr"
 	"github.com/anjungan/anjungan/templates"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden with the SHA-256 of each sample's PDF")
+var update = flag.Bool("update", false, "rewrite the golden PDFs testdata/<sample>.pdf")
 
 // sample is a document as the test inputs in testdata/*.json hold it:
 // images are file names in testdata.
@@ -64,7 +65,7 @@ func MustLoadSample(tb testing.TB, name string) station.Document {
 // MustNewRenderer loads the embedded templates.
 func MustNewRenderer(tb testing.TB) *Renderer {
 	tb.Helper()
-	r, err := New(templates.FS)
+	r, err := New(templates.FS, WithSigner(MustSigner(tb)))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -112,26 +113,33 @@ func run(t *testing.T, name string, args ...string) string {
 	return string(out)
 }
 
-var pageSizeRE = regexp.MustCompile(`Page size:\s+([0-9.]+) x ([0-9.]+) pts`)
+var (
+	pageSizeRE = regexp.MustCompile(`Page +\d+ size:\s+([0-9.]+) x ([0-9.]+) pts`)
+	pagesRE    = regexp.MustCompile(`Pages:\s+(\d+)\n`)
+)
+
+// sampleCases are the golden documents: together they use every template.
+var sampleCases = []struct {
+	sample       string
+	pages        int
+	wantW, wantH float64 // page size, pt
+	wantImages   int
+}{
+	{"ktp-el", 2, 242.65, 153.01, 2},
+	{"ktp-el-long-name", 2, 242.65, 153.01, 2},
+	{"kia", 2, 242.65, 153.01, 1},
+	{"kia-under-five", 2, 242.65, 153.01, 0},
+	{"kk", 1, 595.28, 841.89, 0},
+}
 
 func TestRenderSamples(t *testing.T) {
 	r := MustNewRenderer(t)
-	for _, tc := range []struct {
-		sample       string
-		wantW, wantH float64 // page size, pt
-		wantImages   int
-	}{
-		{"ktp-el", 242.65, 153.01, 2},
-		{"ktp-el-long-name", 242.65, 153.01, 2},
-		{"kia", 242.65, 153.01, 1},
-		{"kia-under-five", 242.65, 153.01, 0},
-		{"kk", 595.28, 841.89, 0},
-	} {
+	for _, tc := range sampleCases {
 		t.Run(tc.sample, func(t *testing.T) {
 			d := MustLoadSample(t, tc.sample)
 			out := MustRender(t, r, d)
-			if out.Pages != 1 {
-				t.Errorf("Pages = %d, want 1", out.Pages)
+			if out.Pages != tc.pages {
+				t.Errorf("Pages = %d, want %d", out.Pages, tc.pages)
 			}
 			again := MustRender(t, r, d)
 			if !bytes.Equal(out.PDF, again.PDF) {
@@ -141,9 +149,9 @@ func TestRenderSamples(t *testing.T) {
 				t.Errorf("%d images in the PDF, want %d", n, tc.wantImages)
 			}
 
-			golden := filepath.Join("testdata", tc.sample+".golden")
+			golden := filepath.Join("testdata", tc.sample+".pdf")
 			if *update {
-				if err := os.WriteFile(golden, []byte(out.SHA256+"\n"), 0o644); err != nil {
+				if err := os.WriteFile(golden, out.PDF, 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -151,8 +159,8 @@ func TestRenderSamples(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v (run go test -update to create it)", err)
 			}
-			if got := out.SHA256; got != strings.TrimSpace(string(want)) {
-				t.Errorf("SHA-256 = %s, golden %s (if the change is intended, run go test -update)", got, want)
+			if !bytes.Equal(out.PDF, want) {
+				t.Errorf("PDF differs from %s (if the change is intended, run go test -update and review the PDFs)", golden)
 			}
 
 			file := filepath.Join(t.TempDir(), tc.sample+".pdf")
@@ -160,43 +168,122 @@ func TestRenderSamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Run("pdfinfo", func(t *testing.T) {
-				info := run(t, peer(t, "pdfinfo", "poppler-utils"), file)
-				m := pageSizeRE.FindStringSubmatch(info)
-				if m == nil {
-					t.Fatalf("no page size in pdfinfo output:\n%s", info)
+				info := run(t, peer(t, "pdfinfo", "poppler-utils"), "-l", "99", file)
+				if m := pagesRE.FindStringSubmatch(info); m == nil || m[1] != strconv.Itoa(tc.pages) {
+					t.Errorf("pdfinfo does not report %d pages:\n%s", tc.pages, info)
 				}
-				w, _ := strconv.ParseFloat(m[1], 64)
-				h, _ := strconv.ParseFloat(m[2], 64)
-				const tol = 0.1 / mmPerPt // 0.1 mm in pt
-				if abs(w-tc.wantW) > tol || abs(h-tc.wantH) > tol {
-					t.Errorf("page %.2f × %.2f pt, want %.2f × %.2f pt", w, h, tc.wantW, tc.wantH)
+				sizes := pageSizeRE.FindAllStringSubmatch(info, -1)
+				if len(sizes) != tc.pages {
+					t.Fatalf("%d page sizes in pdfinfo output, want %d:\n%s", len(sizes), tc.pages, info)
 				}
-				if !regexp.MustCompile(`Pages:\s+1\n`).MatchString(info) {
-					t.Errorf("pdfinfo does not report one page:\n%s", info)
+				for _, m := range sizes {
+					w, _ := strconv.ParseFloat(m[1], 64)
+					h, _ := strconv.ParseFloat(m[2], 64)
+					const tol = 0.1 / mmPerPt // 0.1 mm in pt
+					if abs(w-tc.wantW) > tol || abs(h-tc.wantH) > tol {
+						t.Errorf("page %.2f × %.2f pt, want %.2f × %.2f pt", w, h, tc.wantW, tc.wantH)
+					}
 				}
+			})
+			t.Run("pdffonts", func(t *testing.T) {
+				checkFontsEmbedded(t, run(t, peer(t, "pdffonts", "poppler-utils"), file))
 			})
 			t.Run("pdftotext", func(t *testing.T) {
-				// -raw keeps content-stream order, so a wrapped value's lines
-				// stay together; white space is compared collapsed.
-				text := collapse(run(t, peer(t, "pdftotext", "poppler-utils"), "-raw", "-enc", "UTF-8", file, "-"))
-				check := func(where, v string) {
-					if !strings.Contains(text, collapse(v)) {
-						t.Errorf("%s: value not in the extracted text", where)
-					}
-				}
-				for k, v := range d.Fields {
-					check("field "+k, v)
-				}
-				for i, row := range d.Rows {
-					for k, v := range row {
-						check("row "+strconv.Itoa(i+1)+" field "+k, v)
-					}
-				}
-				if t.Failed() {
-					t.Logf("extracted text:\n%s", text)
-				}
+				checkText(t, file, d)
+			})
+			t.Run("qr", func(t *testing.T) {
+				checkQR(t, out.PDF, d)
 			})
 		})
+	}
+}
+
+// checkFontsEmbedded checks every font pdffonts lists is embedded: the
+// "emb" column is the fifth from the right (name type encoding emb sub
+// uni object ID).
+func checkFontsEmbedded(t *testing.T, list string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(list), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("no fonts in pdffonts output:\n%s", list)
+	}
+	for _, ln := range lines[2:] {
+		f := strings.Fields(ln)
+		if len(f) < 7 || f[len(f)-5] != "yes" {
+			t.Errorf("font not embedded: %s", ln)
+		}
+	}
+}
+
+// checkText checks pdftotext finds every value of d in the PDF.
+func checkText(t *testing.T, file string, d station.Document) {
+	t.Helper()
+	// -raw keeps content-stream order, so a wrapped value's lines stay
+	// together; white space is compared collapsed.
+	text := collapse(run(t, peer(t, "pdftotext", "poppler-utils"), "-raw", "-enc", "UTF-8", file, "-"))
+	check := func(where, v string) {
+		if !strings.Contains(text, collapse(v)) {
+			t.Errorf("%s: value not in the extracted text", where)
+		}
+	}
+	for k, v := range d.Fields {
+		check("field "+k, v)
+	}
+	for i, row := range d.Rows {
+		for k, v := range row {
+			check("row "+strconv.Itoa(i+1)+" field "+k, v)
+		}
+	}
+	if t.Failed() {
+		t.Logf("extracted text:\n%s", text)
+	}
+}
+
+// checkQR rasterises the PDF at 300 dpi, decodes the QR with zbarimg and
+// verifies it against d.
+func checkQR(t *testing.T, pdf []byte, d station.Document) {
+	t.Helper()
+	zbarimg := peer(t, "zbarimg", "zbar-tools")
+	peer(t, "pdftoppm", "poppler-utils")
+	pngs, err := Preview(context.Background(), pdf, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var texts []string
+	for i, png := range pngs {
+		file := filepath.Join(dir, "page-"+strconv.Itoa(i+1)+".png")
+		if err := os.WriteFile(file, png, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(zbarimg, "--quiet", "--raw", file).Output()
+		if err != nil {
+			continue // exit status 4: no code on this page
+		}
+		// One code per line; base45 has spaces, so split on newlines only.
+		for _, ln := range strings.Split(string(out), "\n") {
+			if ln != "" {
+				texts = append(texts, ln)
+			}
+		}
+	}
+	if len(texts) != 1 {
+		t.Fatalf("%d QR codes decoded, want 1", len(texts))
+	}
+	c, err := testVerifier().Verify(texts[0])
+	if err != nil {
+		t.Fatalf("scanned QR does not verify: %v", err)
+	}
+	hash, err := docqr.ContentHash(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	num, name := d.Fields["nik"], d.Fields["nama"]
+	if d.Type == station.KK {
+		num, name = d.Fields["no_kk"], d.Fields["nama_kepala_keluarga"]
+	}
+	if c.Type != d.Type || c.Number != num || c.Name != name || c.Issued != d.Fields["tanggal_terbit"] || !bytes.Equal(c.ContentHash, hash) {
+		t.Errorf("QR claims do not match the document")
 	}
 }
 

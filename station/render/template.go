@@ -56,6 +56,9 @@ type page struct {
 	side     string
 	width    float64 // mm
 	height   float64 // mm
+	when     condition
+	sideLine int
+	hasQR    bool
 	elements []element
 }
 
@@ -76,6 +79,7 @@ type templateFile struct {
 		Width  float64 `json:"width"`
 		Height float64 `json:"height"`
 	}
+	when     condition
 	elements []rawElement
 	lines    map[string]int // line of each top-level key
 }
@@ -121,6 +125,8 @@ func scanTemplate(data []byte) (*templateFile, *TemplateError) {
 			err = dec.Decode(&f.side)
 		case "page":
 			err = dec.Decode(&f.page)
+		case "when":
+			err = dec.Decode(&f.when)
 		case "elements":
 			err = scanElements(dec, data, f)
 		default:
@@ -186,6 +192,11 @@ func parseTemplate(file string, data []byte, c *canvas) (*page, error) {
 		return nil, fail("page", f.lines["page"], fmt.Errorf("width and height must be in (0, %d] mm", maxPageMM))
 	}
 	p.width, p.height = f.page.Width, f.page.Height
+	p.sideLine = f.lines["side"]
+	if err := f.when.validate(schema); err != nil {
+		return nil, fail("when", f.lines["when"], err)
+	}
+	p.when = f.when
 
 	for i, r := range f.elements {
 		path := fmt.Sprintf("elements[%d]", i)
@@ -211,6 +222,9 @@ func parseTemplate(file string, data []byte, c *canvas) (*page, error) {
 		}
 		if err := el.check(c); err != nil {
 			return nil, fail(path, lineAt(data, r.start), fmt.Errorf("%s: %w", el.describe(), err))
+		}
+		if _, ok := el.(*qrCode); ok {
+			p.hasQR = true
 		}
 		p.elements = append(p.elements, el)
 	}
@@ -240,8 +254,10 @@ func decodeElement(data json.RawMessage, s Schema) (element, error) {
 		el = &rect{}
 	case "table":
 		el = &table{}
+	case "qr":
+		el = &qrCode{}
 	default:
-		return nil, &fieldError{path: "kind", err: fmt.Errorf("unknown element kind %q (want label, text, image, line, rect or table)", head.Kind)}
+		return nil, &fieldError{path: "kind", err: fmt.Errorf("unknown element kind %q (want label, text, image, line, rect, table or qr)", head.Kind)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -270,14 +286,14 @@ func fieldErrorf(path, format string, args ...any) error {
 // how far the shrink policy may go (0 means Size: no shrinking).
 type Font struct {
 	Family  string  `json:"family"`
-	Style   string  `json:"style"` // "", "B", "I" or "BI"
+	Style   string  `json:"style"` // "" or "B"
 	Size    float64 `json:"size"`
 	MinSize float64 `json:"min_size"`
 }
 
 func (f *Font) validate(path string) error {
-	if !(fontSet{}).has(f.Family, f.Style) {
-		return fieldErrorf(path+".family", "unknown font %q style %q (have %v; styles \"\", B, I, BI)", f.Family, f.Style, fontSet{}.families())
+	if !hasFont(f.Family, f.Style) {
+		return fieldErrorf(path+".family", "unknown font %q style %q (have %v; styles \"\" and B)", f.Family, f.Style, fontFamilies())
 	}
 	if !(f.Size > 0 && f.Size <= maxFontPt) {
 		return fieldErrorf(path+".size", "size must be in (0, %d] pt", maxFontPt)

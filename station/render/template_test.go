@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -57,13 +58,16 @@ func TestNewRejects(t *testing.T) {
 		{"unknown-document.json", "document", 2, `unknown document type "sim"`},
 		{"unknown-top-key.json", "pages", 5, `unknown key "pages"`},
 		{"missing-page.json", "page", 0, "page size is required"},
+		{"qr-too-small.json", "elements[0].size", 6, "a QR needs at least 14.5 mm"},
+		{"when-without-birth-date.json", "when", 4, "needs the fields tanggal_lahir and tanggal_terbit"},
+		{"when-empty-range.json", "when", 4, "want 0 <= age_from < age_below"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("testdata", "templates", tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = New(fstest.MapFS{tc.file: {Data: data}})
+			_, err = New(withFonts(t, fstest.MapFS{tc.file: {Data: data}}))
 			if !errors.Is(err, ErrTemplateInvalid) {
 				t.Fatalf("err = %v, want %s", err, ErrTemplateInvalid.Code)
 			}
@@ -85,19 +89,19 @@ func TestNewRejects(t *testing.T) {
 }
 
 func TestNewRejectsDuplicateSide(t *testing.T) {
-	data, err := fs.ReadFile(templates.FS, "kia.front.json")
+	data, err := fs.ReadFile(templates.FS, "ktp-el.front.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(fstest.MapFS{"kia.front.json": {Data: data}, "kia-copy.json": {Data: data}})
+	_, err = New(withFonts(t, fstest.MapFS{"ktp-el.front.json": {Data: data}, "ktp-copy.json": {Data: data}}))
 	var te *TemplateError
-	if !errors.As(err, &te) || te.File != "kia.front.json" || !strings.Contains(te.Error(), "already defined by kia-copy.json") {
+	if !errors.As(err, &te) || te.File != "ktp-el.front.json" || !strings.Contains(te.Error(), "already defined by ktp-copy.json") {
 		t.Fatalf("err = %v, want kia front defined twice", err)
 	}
 }
 
 func TestNewRejectsEmpty(t *testing.T) {
-	if _, err := New(fstest.MapFS{"README.md": {Data: []byte("no templates")}}); !errors.Is(err, ErrTemplateInvalid) {
+	if _, err := New(withFonts(t, fstest.MapFS{"README.md": {Data: []byte("no templates")}})); !errors.Is(err, ErrTemplateInvalid) {
 		t.Fatalf("err = %v, want %s", err, ErrTemplateInvalid.Code)
 	}
 }
@@ -105,20 +109,20 @@ func TestNewRejectsEmpty(t *testing.T) {
 // TestNewPagesInSideOrder checks a back side renders as page 2 whatever
 // the file names.
 func TestNewPagesInSideOrder(t *testing.T) {
-	front, err := fs.ReadFile(templates.FS, "kia.front.json")
+	front, err := fs.ReadFile(templates.FS, "ktp-el.front.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	back := []byte(`{"document": "kia", "side": "back", "page": {"width": 85.6, "height": 53.98}, "elements": [
-		{"kind": "text", "field": "no_akta_lahir", "x": 5, "y": 5, "w": 50, "h": 4, "font": {"family": "helvetica", "size": 7}}]}`)
-	r, err := New(fstest.MapFS{"a-kia.back.json": {Data: back}, "b-kia.front.json": {Data: front}})
+	back := []byte(`{"document": "ktp-el", "side": "back", "page": {"width": 85.6, "height": 53.98}, "elements": [
+		{"kind": "text", "field": "pekerjaan", "x": 5, "y": 5, "w": 50, "h": 4, "font": {"family": "sans", "size": 7}}]}`)
+	r, err := New(withFonts(t, fstest.MapFS{"a-ktp.back.json": {Data: back}, "b-ktp.front.json": {Data: front}}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.pages[station.KIA]; len(got) != 2 || got[0].side != "front" || got[1].side != "back" {
+	if got := r.pages[station.KTPEl]; len(got) != 2 || got[0].side != "front" || got[1].side != "back" {
 		t.Fatalf("pages out of order")
 	}
-	out, err := r.Render(context.Background(), MustLoadSample(t, "kia"))
+	out, err := r.Render(context.Background(), MustLoadSample(t, "ktp-el"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +154,7 @@ func TestPlaceholders(t *testing.T) {
 }
 
 func FuzzLoadTemplate(f *testing.F) {
-	for _, name := range []string{"ktp-el.front.json", "kia.front.json", "kk.json"} {
+	for _, name := range []string{"ktp-el.front.json", "kia.front.photo.json", "kk.json"} {
 		data, err := fs.ReadFile(templates.FS, name)
 		if err != nil {
 			f.Fatal(err)
@@ -158,7 +162,7 @@ func FuzzLoadTemplate(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := newCanvas(fontSet{}, fixedDate())
+		c, err := newCanvas(MustFonts(t), fixedDate())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,9 +184,38 @@ func FuzzLoadTemplate(f *testing.F) {
 		for _, k := range s.RowFields {
 			d.Rows[0][k] = "X"
 		}
-		r := &Renderer{pages: map[station.DocumentType][]*page{p.document: {p}}}
+		r := &Renderer{pages: map[station.DocumentType][]*page{p.document: {p}}, signer: MustSigner(t)}
 		if _, err := r.Render(context.Background(), d); err != nil && !errors.Is(err, station.ErrRenderFailed) {
 			t.Fatalf("render error %v is not render_failed", err)
 		}
 	})
+}
+
+func TestNewRejectsOverlappingVariants(t *testing.T) {
+	under5, err := fs.ReadFile(templates.FS, "kia.front.under5.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	overlapping := bytes.Replace(under5, []byte(`"when": {"age_below": 5}`), []byte(`"when": {"age_below": 6}`), 1)
+	photo, err := fs.ReadFile(templates.FS, "kia.front.photo.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(withFonts(t, fstest.MapFS{"a.json": {Data: photo}, "b.json": {Data: overlapping}}), WithSigner(MustSigner(t)))
+	var te *TemplateError
+	if !errors.As(err, &te) || te.File != "b.json" || te.Line != 3 || !strings.Contains(te.Error(), "kia front (age 0 to under 6) is already defined by a.json") {
+		t.Fatalf("err = %v, want overlapping variants refused", err)
+	}
+}
+
+func TestNewRejectsQRWithoutSigner(t *testing.T) {
+	back, err := fs.ReadFile(templates.FS, "ktp-el.back.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(withFonts(t, fstest.MapFS{"ktp-el.back.json": {Data: back}}))
+	var te *TemplateError
+	if !errors.Is(err, ErrTemplateInvalid) || !errors.As(err, &te) || te.File != "ktp-el.back.json" || !strings.Contains(te.Error(), "no signer") {
+		t.Fatalf("err = %v, want a template with a QR refused without a signer", err)
+	}
 }

@@ -31,7 +31,7 @@ type Approval struct {
 var demoSets = [][]string{{"ktp-el"}, {"kk"}, {"kia"}, {"ktp-el", "kk"}}
 
 func parseDemo(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	url := fs.String("registry", "http://127.0.0.1:8090", "registry-sim base URL")
+	up := upstreamFlags(fs, "var")
 	docs := fs.String("docs", "", "comma-separated document types (ktp-el, kia, kk); empty means the demo set")
 	qrDir := fs.String("qr-dir", "var/demo", "where to write each ticket as a QR PNG (empty: none)")
 	if err := fs.Parse(args); err != nil {
@@ -42,7 +42,11 @@ func parseDemo(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) 
 		sets = [][]string{strings.Split(*docs, ",")}
 	}
 	return func(ctx context.Context) error {
-		as, err := CreateApprovals(ctx, http.DefaultClient, *url, sets)
+		hc, err := up.client()
+		if err != nil {
+			return err
+		}
+		as, err := CreateApprovals(ctx, hc, up.url, sets)
 		if err != nil {
 			return err
 		}

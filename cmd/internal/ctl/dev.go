@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"os/exec"
 	"path/filepath"
 	"syscall"
@@ -40,12 +39,16 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 		name string
 		args []string
 	}{
-		{"registry-sim", []string{"-data", v("registry-sim"), "-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key")}},
+		{"registry-sim", []string{"-data", v("registry-sim"), "-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"),
+			"-tls-cert", v("certs", "registry.crt"), "-tls-key", v("certs", "registry.key"), "-client-ca", v("certs", "ca.crt")}},
 		{"printerd", []string{"-socket", v("run", "printerd.sock"), "-data", v("printerd"),
 			"-printer", "name=card-1,driver=sim,uri=" + v("out", "card") + ",media=om_card_54x86mm,blanks=100",
 			"-printer", "name=paper-1,driver=sim,uri=" + v("out", "paper") + ",media=iso_a4_210x297mm"}},
 		{"station", []string{"-printerd-socket", v("run", "printerd.sock"), "-ticket-pubkey", v("keys", "ticket.pub"),
-			"-console-cert", v("certs", "console.crt"), "-console-key", v("certs", "console.key")}},
+			"-console-cert", v("certs", "console.crt"), "-console-key", v("certs", "console.key"),
+			"-document-key", v("keys", "document.key"), "-binding-key", v("keys", "binding.key"), "-db", v("station", "station.db"),
+			"-registry-url", "https://127.0.0.1:8090", "-registry-ca", v("certs", "ca.crt"),
+			"-registry-cert", v("certs", "station-client.crt"), "-registry-key", v("certs", "station-client.key")}},
 	}
 	var children []*child
 	defer func() { m.stop(children) }()
@@ -62,14 +65,19 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 			return err
 		}
 	}
-	as, err := CreateApprovals(ctx, http.DefaultClient, "http://127.0.0.1:8090", demoSets)
+	up := &upstream{url: "https://127.0.0.1:8090", ca: v("certs", "ca.crt"), cert: v("certs", "station-client.crt"), key: v("certs", "station-client.key")}
+	hc, err := up.client()
+	if err != nil {
+		return err
+	}
+	as, err := CreateApprovals(ctx, hc, up.url, demoSets)
 	if err != nil {
 		return err
 	}
 	if err := m.printApprovals(as, v("demo")); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "Kiosk:    http://127.0.0.1:8080/\nConsole:  http://127.0.0.1:8081/\nRegistry: http://127.0.0.1:8090/ (simulated upstream)\n")
+	fmt.Fprintf(m.Stdout, "Kiosk:    http://127.0.0.1:8080/\nConsole:  http://127.0.0.1:8081/\nRegistry: https://127.0.0.1:8090/ (simulated upstream, mTLS)\n")
 	fmt.Fprintf(m.Stdout, "Printed documents land in %s and %s.\nPress Ctrl-C to stop.\n", v("out", "card"), v("out", "paper"))
 	select {
 	case <-ctx.Done():

@@ -45,6 +45,8 @@ func commands() []command {
 		{"demo", "create demo approvals at registry-sim and show their tickets and PINs", parseDemo},
 		{"printers", "show printerd's printers and their status", parsePrinters},
 		{"jobs", "list printerd's jobs", parseJobs},
+		{"render", "render a document to PDF (and PNGs) from registry-sim or a sample file, for template work", parseRender},
+		{"verify-qr", "check a printed document's QR text offline against the published document key", parseVerifyQR},
 		{"audit verify", "recompute a service's audit log, check its checkpoints and their consistency", parseAuditVerify},
 		{"audit export", "write a service's audit entries with inclusion proofs (JSON Lines or CSV)", parseAuditExport},
 	}
@@ -106,6 +108,12 @@ func (m *Main) keysInit(varDir string) error {
 			return fmt.Errorf("ticket key: %w", err)
 		}
 		made = append(made, "keys/ticket.key", "keys/ticket.pub")
+	}
+	if _, err := os.Stat(filepath.Join(keys, "document.key")); errors.Is(err, os.ErrNotExist) {
+		if err := ticket.WriteKeyPair(keys, "document", rand.Reader); err != nil {
+			return fmt.Errorf("document key: %w", err)
+		}
+		made = append(made, "keys/document.key", "keys/document.pub")
 	}
 	if _, err := os.Stat(filepath.Join(keys, "binding.key")); errors.Is(err, os.ErrNotExist) {
 		b := make([]byte, 32)

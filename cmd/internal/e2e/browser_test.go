@@ -71,7 +71,7 @@ func (b *Browser) text(sel string) string {
 // screen waits until the named screen shows.
 func (b *Browser) screen(name string) {
 	b.tb.Helper()
-	b.do(chromedp.WaitVisible(chromedp.CSS("#screen-"+name)))
+	b.do(chromedp.WaitVisible(chromedp.CSS("#screen-" + name)))
 }
 
 // shot saves a screenshot named after the screen and the language.
@@ -107,7 +107,7 @@ func (b *Browser) scan(text string) {
 func (b *Browser) keypad(digits string) {
 	b.tb.Helper()
 	for _, d := range digits {
-		b.do(chromedp.Click(chromedp.CSS(`#keypad button[data-key="`+string(d)+`"]`)))
+		b.do(chromedp.Click(chromedp.CSS(`#keypad button[data-key="` + string(d) + `"]`)))
 	}
 }
 
@@ -215,4 +215,3 @@ func TestBrowserReloadResumesAndLogoutWipes(t *testing.T) {
 		t.Errorf("session after logout: %d", res.StatusCode)
 	}
 }
-

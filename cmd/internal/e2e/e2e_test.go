@@ -24,6 +24,7 @@ import (
 	stationcmd "github.com/anjungan/anjungan/cmd/internal/station"
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/client"
+	"github.com/anjungan/anjungan/station/registry"
 )
 
 // System is the three services running for one test.
@@ -33,6 +34,7 @@ type System struct {
 	Printerd *printerdcmd.Main
 	Station  *stationcmd.Main
 	Printers *client.Client
+	Upstream *http.Client // mTLS client of registry-sim, with the station's certificate
 }
 
 // MustStart starts registry-sim, printerd and station with development
@@ -57,7 +59,8 @@ func MustStart(tb testing.TB) *System {
 	s.Registry = registrysim.NewMain()
 	s.Registry.Stderr = io.Discard
 	mustOK(tb, s.Registry.ParseFlags([]string{"-addr", "127.0.0.1:0", "-data", v("registry-sim"),
-		"-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"), "-people", "60"}))
+		"-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"), "-people", "60",
+		"-tls-cert", v("certs", "registry.crt"), "-tls-key", v("certs", "registry.key"), "-client-ca", v("certs", "ca.crt")}))
 	mustOK(tb, s.Registry.Run(ctx))
 	tb.Cleanup(func() { s.Registry.Close() })
 
@@ -73,11 +76,16 @@ func MustStart(tb testing.TB) *System {
 	s.Station.Stderr = io.Discard
 	mustOK(tb, s.Station.ParseFlags([]string{"-kiosk-addr", "127.0.0.1:0", "-console-addr", "127.0.0.1:0",
 		"-registry-url", s.Registry.URL(), "-printerd-socket", s.Printerd.SocketPath(),
-		"-ticket-pubkey", v("keys", "ticket.pub")}))
+		"-ticket-pubkey", v("keys", "ticket.pub"), "-document-key", v("keys", "document.key"),
+		"-binding-key", v("keys", "binding.key"), "-db", v("station", "station.db"),
+		"-registry-ca", v("certs", "ca.crt"), "-registry-cert", v("certs", "station-client.crt"), "-registry-key", v("certs", "station-client.key")}))
 	mustOK(tb, s.Station.Run(ctx))
 	tb.Cleanup(func() { s.Station.Close() })
 
 	s.Printers = client.New(s.Printerd.SocketPath())
+	tlsCfg, err := registry.ClientTLS(v("certs", "ca.crt"), v("certs", "station-client.crt"), v("certs", "station-client.key"))
+	mustOK(tb, err)
+	s.Upstream = registry.HTTPClient(tlsCfg)
 	return s
 }
 
@@ -91,7 +99,7 @@ func mustOK(tb testing.TB, err error) {
 // MustApprove asks registry-sim for an approval of the given documents.
 func (s *System) MustApprove(tb testing.TB, docs ...string) ctl.Approval {
 	tb.Helper()
-	as, err := ctl.CreateApprovals(context.Background(), http.DefaultClient, s.Registry.URL(), [][]string{docs})
+	as, err := ctl.CreateApprovals(context.Background(), s.Upstream, s.Registry.URL(), [][]string{docs})
 	mustOK(tb, err)
 	return as[0]
 }
@@ -189,7 +197,7 @@ type approvalStatus struct {
 
 func (s *System) approvalStatus(tb testing.TB, id string) approvalStatus {
 	tb.Helper()
-	res, err := http.Get(s.Registry.URL() + "/admin/approvals/" + id)
+	res, err := s.Upstream.Get(s.Registry.URL() + "/admin/approvals/" + id)
 	mustOK(tb, err)
 	defer res.Body.Close()
 	var a approvalStatus

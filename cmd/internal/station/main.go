@@ -5,6 +5,7 @@ package station
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
@@ -12,8 +13,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,9 +24,11 @@ import (
 	"github.com/anjungan/anjungan/internal/logging"
 	"github.com/anjungan/anjungan/printerd/client"
 	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/station/docqr"
 	stationhttp "github.com/anjungan/anjungan/station/http"
 	"github.com/anjungan/anjungan/station/registry"
 	"github.com/anjungan/anjungan/station/render"
+	"github.com/anjungan/anjungan/station/sqlite"
 	"github.com/anjungan/anjungan/station/ticket"
 	"github.com/anjungan/anjungan/templates"
 )
@@ -40,12 +44,19 @@ type Main struct {
 	RegistryURL    string
 	PrinterdSocket string
 	TicketPubKey   string
+	DocumentKey    string // signs the QR on printed documents
+	RegistryCA     string // mTLS to the upstream: its CA, our client certificate and key
+	RegistryCert   string
+	RegistryKey    string
+	BindingKey     string // checks a ticket's NIK binding against the upstream's answer
+	DBPath         string
 	LogLevel       string
 	Stderr         io.Writer
 	Now            func() time.Time
 
 	log     zerolog.Logger
 	kiosk   *station.Kiosk
+	db      *sqlite.DB
 	kioskLn net.Listener
 	consLn  net.Listener
 	kioskS  *stationhttp.Kiosk
@@ -61,9 +72,15 @@ func NewMain() *Main {
 		ConsoleAddr:    "127.0.0.1:8081",
 		ConsoleCert:    "var/certs/console.crt",
 		ConsoleKey:     "var/certs/console.key",
-		RegistryURL:    "http://127.0.0.1:8090",
+		RegistryURL:    "https://127.0.0.1:8090",
 		PrinterdSocket: "var/run/printerd.sock",
 		TicketPubKey:   "var/keys/ticket.pub",
+		DocumentKey:    "var/keys/document.key",
+		RegistryCA:     "var/certs/ca.crt",
+		RegistryCert:   "var/certs/station-client.crt",
+		RegistryKey:    "var/certs/station-client.key",
+		BindingKey:     "var/keys/binding.key",
+		DBPath:         "var/station/station.db",
 		Stderr:         os.Stderr,
 		Now:            time.Now,
 	}
@@ -80,6 +97,12 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.RegistryURL, "registry-url", m.RegistryURL, "base URL of the upstream registry")
 	fs.StringVar(&m.PrinterdSocket, "printerd-socket", m.PrinterdSocket, "printerd's unix socket")
 	fs.StringVar(&m.TicketPubKey, "ticket-pubkey", m.TicketPubKey, "the upstream's ticket-signing public key (PEM)")
+	fs.StringVar(&m.DocumentKey, "document-key", m.DocumentKey, "the key that signs the QR on printed documents (PKCS #8 PEM)")
+	fs.StringVar(&m.RegistryCA, "registry-ca", m.RegistryCA, "CA that issued the upstream's certificate (https upstream)")
+	fs.StringVar(&m.RegistryCert, "registry-cert", m.RegistryCert, "the station's client certificate for the upstream")
+	fs.StringVar(&m.RegistryKey, "registry-key", m.RegistryKey, "the station's client key for the upstream")
+	fs.StringVar(&m.BindingKey, "binding-key", m.BindingKey, "key of the tickets' NIK binding (hex)")
+	fs.StringVar(&m.DBPath, "db", m.DBPath, "the station's SQLite database")
 	fs.StringVar(&m.LogLevel, "log-level", "info", "debug, info, warn or error")
 	return fs.Parse(args)
 }
@@ -91,20 +114,41 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ticket public key: %w (run `anjunganctl keys init` to make development keys)", err)
 	}
-	renderer, err := render.New(templates.FS)
+	docKey, err := ticket.LoadPrivateKey(m.DocumentKey)
+	if err != nil {
+		return fmt.Errorf("document key: %w (run `anjunganctl keys init` to make development keys)", err)
+	}
+	signer, err := docqr.NewSigner(docKey)
+	if err != nil {
+		return fmt.Errorf("document key: %w", err)
+	}
+	renderer, err := render.New(templates.FS, render.WithSigner(signer))
 	if err != nil {
 		return fmt.Errorf("templates: %w", err)
 	}
+	reg, err := m.registry()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(m.DBPath), 0o700); err != nil {
+		return err
+	}
+	if m.db, err = sqlite.Open(m.DBPath); err != nil {
+		return fmt.Errorf("station database: %w", err)
+	}
 	printers := client.New(m.PrinterdSocket)
 	m.kiosk = station.NewKiosk(station.KioskConfig{
-		Registry: registry.New(m.RegistryURL, &http.Client{Timeout: 10 * time.Second}, m.log),
+		Registry: reg,
 		Tickets:  &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
 		Renderer: renderer,
 		Printers: printers,
+		Used:     sqlite.NewUsedTickets(m.db),
 		Recorder: eventLog{m.log},
 		Now:      m.Now,
 		Rand:     rand.Reader,
 	})
+	docPub := docKey.Public().(ed25519.PublicKey)
+	docs := &docqr.Verifier{Keys: ticket.KeySet{ticket.KeyID(docPub): docPub}}
 
 	if m.kioskLn, err = net.Listen("tcp", m.KioskAddr); err != nil {
 		return fmt.Errorf("kiosk listener: %w", err)
@@ -113,12 +157,34 @@ func (m *Main) Run(ctx context.Context) error {
 		m.kioskLn.Close()
 		return err
 	}
-	m.kioskS = stationhttp.NewKiosk(m.kiosk, m.log)
+	m.kioskS = stationhttp.NewKiosk(m.kiosk, docs, m.log)
 	m.consS = stationhttp.NewConsole(printers, m.log)
 	m.serve("kiosk", func() error { return m.kioskS.Serve(m.kioskLn) })
 	m.serve("console", func() error { return m.consS.Serve(m.consLn) })
 	m.log.Info().Str("kiosk", m.KioskURL()).Str("console", m.ConsoleURL()).Msg("station ready")
 	return nil
+}
+
+// registry returns the upstream client: mTLS for an https upstream, the
+// tickets' binding key, and the PIN attempt limits.
+func (m *Main) registry() (*registry.Client, error) {
+	hc := registry.HTTPClient(nil)
+	if strings.HasPrefix(m.RegistryURL, "https://") {
+		cfg, err := registry.ClientTLS(m.RegistryCA, m.RegistryCert, m.RegistryKey)
+		if err != nil {
+			return nil, fmt.Errorf("upstream mTLS: %w (run `anjunganctl keys init`)", err)
+		}
+		hc = registry.HTTPClient(cfg)
+	}
+	reg := registry.New(m.RegistryURL, hc, m.log)
+	var err error
+	if reg.BindingKey, err = ticket.LoadBindingKey(m.BindingKey); err != nil {
+		return nil, fmt.Errorf("binding key: %w", err)
+	}
+	if reg.PINLimit, err = registry.NewPINLimit(rand.Reader, m.Now); err != nil {
+		return nil, err
+	}
+	return reg, nil
 }
 
 func (m *Main) serve(name string, f func() error) {
@@ -176,6 +242,9 @@ func (m *Main) Close() error {
 		m.wg.Wait()
 		if m.kiosk != nil {
 			m.kiosk.Close()
+		}
+		if m.db != nil {
+			err = errors.Join(err, m.db.Close())
 		}
 	})
 	return err

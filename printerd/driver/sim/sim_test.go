@@ -114,7 +114,7 @@ func TestBlankCards(t *testing.T) {
 		t.Fatalf("print with no blanks = %v, want hold media-empty", err)
 	}
 	st, _ := dev.Status(ctx)
-	if len(st.Reasons) != 1 || st.Reasons[0].Keyword != "media-empty" || len(st.Supplies) != 1 || st.Supplies[0].Level != 0 || st.Supplies[0].Max != 2 {
+	if st.State != printerd.PrinterStopped || len(st.Reasons) != 1 || st.Reasons[0].Keyword != "media-empty" || st.Supplies[0].Level != 0 || st.Supplies[0].Max != 2 {
 		t.Errorf("Status = %+v, want media-empty and 0 of 2 blank cards", st)
 	}
 }

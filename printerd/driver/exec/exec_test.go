@@ -1,0 +1,153 @@
+package exec_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/printerd/driver"
+	"github.com/anjungan/anjungan/printerd/driver/exec"
+	"github.com/anjungan/anjungan/printerd/drivertest"
+)
+
+// MustOpen opens an exec printer on a script in testdata.
+func MustOpen(tb testing.TB, script string, opts map[string]string) printerd.Device {
+	tb.Helper()
+	drv, ok := driver.Lookup(exec.Name)
+	if !ok {
+		tb.Fatal("driver exec is not registered")
+	}
+	abs, err := filepath.Abs(filepath.Join("testdata", script))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dev, err := drv.Open(context.Background(), printerd.DeviceConfig{Name: "vendor", URI: abs, Options: opts})
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { _ = dev.Close() })
+	return dev
+}
+
+// MustSimcard opens the script simulator with its own state directory.
+func MustSimcard(tb testing.TB) printerd.Device {
+	tb.Helper()
+	dir := tb.(interface{ TempDir() string }).TempDir()
+	return MustOpen(tb, "simcard.sh", map[string]string{"media": string(printerd.MediaCard),
+		"device-uri": "file://" + dir, "fault-file": filepath.Join(dir, "faults")})
+}
+
+func TestConformance(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T) printerd.Device { return MustSimcard(t) })
+}
+
+// Without a fault file the fault part is skipped, and the rest still holds.
+func TestConformanceWithoutFaults(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T) printerd.Device {
+		return MustOpen(t, "simcard.sh", map[string]string{"media": string(printerd.MediaCard), "device-uri": "file://" + t.TempDir()})
+	})
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		script      string
+		wantOutcome printerd.Outcome
+		wantReason  string
+		uncertain   bool
+		disposition printerd.Disposition
+	}{
+		{"exit-1-failed.sh", printerd.OutcomeFailed, "other", false, printerd.DispositionNone},
+		{"exit-2-auth.sh", printerd.OutcomeFailed, "other", false, printerd.DispositionNone},
+		{"exit-3-hold.sh", printerd.OutcomeHold, "media-empty", false, printerd.DispositionNone},
+		{"exit-4-stop.sh", printerd.OutcomeStop, "media-jam", false, printerd.DispositionStuck},
+		{"exit-5-cancel.sh", printerd.OutcomeCancel, "other", false, printerd.DispositionNone},
+		{"exit-6-retry.sh", printerd.OutcomeRetry, "offline", true, printerd.DispositionUnknown},
+		{"exit-7-retry-current.sh", printerd.OutcomeRetryCurrent, "other", false, printerd.DispositionNone},
+		{"exit-9-unknown.sh", printerd.OutcomeStop, "other", true, printerd.DispositionNone}, // as the program said
+		{"killed.sh", printerd.OutcomeStop, "other", true, printerd.DispositionUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.script, func(t *testing.T) {
+			dev := MustOpen(t, tt.script, map[string]string{"media": string(printerd.MediaCard)})
+			_, err := dev.Print(context.Background(), drivertest.Job(t, dev))
+			var de *printerd.DriverError
+			if !errors.As(err, &de) || de.Outcome != tt.wantOutcome || de.Reason != tt.wantReason || de.Uncertain != tt.uncertain {
+				t.Fatalf("Print = %v, want %s %s uncertain=%v", err, tt.wantOutcome, tt.wantReason, tt.uncertain)
+			}
+			if d, _ := printerd.DispositionOf(err); d != tt.disposition {
+				t.Errorf("disposition %s, want %s", d, tt.disposition)
+			}
+		})
+	}
+}
+
+func TestArgumentsAndStatus(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "args")
+	dev := MustOpen(t, "args.sh", map[string]string{"media": string(printerd.MediaA4), "device-uri": "file://" + out})
+	job := drivertest.Job(t, dev)
+	p, err := dev.Print(context.Background(), job)
+	if err != nil || p.Pages != 2 {
+		t.Fatalf("Print = %+v, %v; want 2 pages", p, err)
+	}
+	got, _ := os.ReadFile(out)
+	want := string(job.ID) + "|printerd|conformance|1|media=iso_a4_210x297mm|%PDF|vendor|application/pdf\n"
+	if string(got) != want {
+		t.Errorf("the program saw %q, want %q", got, want)
+	}
+	st, _ := dev.Status(context.Background())
+	if st.State != printerd.PrinterIdle || len(st.Reasons) != 1 || st.Reasons[0] != (printerd.Reason{Keyword: "toner-low", Severity: printerd.SeverityWarning}) ||
+		len(st.Supplies) != 2 || st.Supplies[0].Level != 40 || st.Supplies[1].Name != "Waste, toner" || st.VendorCode != "W-17" {
+		t.Errorf("Status = %+v", st)
+	}
+}
+
+// A canceled context stops a program that would run for an hour; the
+// simulator says where the card went.
+func TestCancelKillsProgram(t *testing.T) {
+	t.Setenv("SIMCARD_PICK_TIME", "3600")
+	dev := MustSimcard(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := dev.Print(ctx, drivertest.Job(t, dev))
+		done <- err
+	}()
+	for {
+		if st, _ := dev.Status(ctx); st.State == printerd.PrinterProcessing {
+			break
+		}
+	}
+	// Processing shows as soon as the program starts; its trap is set
+	// once it has picked the card, which its INFO line tells. Cancel
+	// either way: both answers are accounted for.
+	cancel()
+	err := <-done
+	var de *printerd.DriverError
+	if !errors.As(err, &de) || de.Reason != "canceled" {
+		t.Fatalf("Print = %v, want canceled", err)
+	}
+	d, _ := printerd.DispositionOf(err)
+	if d == printerd.DispositionUnknown && !de.Uncertain || d == printerd.DispositionStuck {
+		t.Errorf("disposition %s uncertain=%v", d, de.Uncertain)
+	}
+}
+
+func TestOpenRejects(t *testing.T) {
+	drv := exec.Driver{}
+	script, _ := filepath.Abs("testdata/simcard.sh")
+	for name, cfg := range map[string]printerd.DeviceConfig{
+		"no program":     {Options: map[string]string{"media": "om_card_54x86mm"}},
+		"missing":        {URI: "/nonexistent/vendor", Options: map[string]string{"media": "om_card_54x86mm"}},
+		"no media":       {URI: script},
+		"unknown option": {URI: script, Options: map[string]string{"media": "om_card_54x86mm", "speed": "fast"}},
+		"bad resolution": {URI: script, Options: map[string]string{"media": "om_card_54x86mm", "resolution": "high"}},
+		"status fails":   {URI: script, Options: map[string]string{"media": "om_card_54x86mm", "device-uri": "file:///nonexistent"}},
+	} {
+		if _, err := drv.Open(context.Background(), cfg); err == nil {
+			t.Errorf("%s: Open accepted %+v", name, cfg)
+		}
+	}
+}

@@ -1,0 +1,3 @@
+#!/bin/sh
+[ "$ANJUNGAN_ACTION" = status ] && exit 0
+echo "ATTR: card-disposition=none" >&2; exit 5

@@ -1,0 +1,241 @@
+// Package simpaper is a simulated A4 printer for development and tests.
+// It "prints" by writing each job's PDF to <outdir>/<job id>.pdf
+// atomically (temp file, fsync, rename, fsync directory). Faults of the
+// kinds a paper printer has (feeder empty, jam, cover open, offline,
+// timeout) can be injected at run time (printerd.FaultInjector).
+//
+// Configuration: DeviceConfig.URI is the output directory; the one option
+// "media" may only say iso_a4_210x297mm.
+package simpaper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"syscall"
+
+	"github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/printerd/driver"
+	"github.com/anjungan/anjungan/printerd/internal/durable"
+)
+
+// Name is the name the driver registers under.
+const Name = "simpaper"
+
+func init() { driver.Register(Name, Driver{}) }
+
+var (
+	_ printerd.Driver        = Driver{}
+	_ printerd.Device        = (*Device)(nil)
+	_ printerd.FaultInjector = (*Device)(nil)
+)
+
+// Driver opens simulated paper printers.
+type Driver struct{}
+
+// Open implements printerd.Driver.
+func (Driver) Open(_ context.Context, cfg printerd.DeviceConfig) (printerd.Device, error) {
+	return Open(cfg)
+}
+
+// supported are the fault kinds a paper printer has.
+var supported = []string{printerd.FaultFeederEmpty, printerd.FaultMediaJam, printerd.FaultCoverOpen,
+	printerd.FaultOffline, printerd.FaultTimeout}
+
+// Device is one simulated paper printer.
+type Device struct {
+	dir     string
+	printMu sync.Mutex // one job at a time, as on a real printer
+
+	mu         sync.Mutex // guards the fields below; held briefly, so Status answers during Print
+	printing   bool
+	armed      []armedFault
+	conditions map[string]printerd.FaultEffect
+	closed     bool
+}
+
+type armedFault struct {
+	printerd.Fault
+	left int
+}
+
+// Open checks cfg and opens a simulated paper printer.
+func Open(cfg printerd.DeviceConfig) (*Device, error) {
+	d := &Device{dir: cfg.URI, conditions: map[string]printerd.FaultEffect{}}
+	if d.dir == "" {
+		return nil, errors.New("simpaper: no output directory (uri)")
+	}
+	for k, v := range cfg.Options {
+		if k != "media" {
+			return nil, fmt.Errorf("simpaper: unknown option %q", k)
+		}
+		if printerd.Media(v) != printerd.MediaA4 {
+			return nil, fmt.Errorf("simpaper: option media %q: only %s", v, printerd.MediaA4)
+		}
+	}
+	if err := os.MkdirAll(d.dir, 0o750); err != nil {
+		return nil, fmt.Errorf("simpaper: %w", err)
+	}
+	if err := durable.Sweep(d.dir); err != nil {
+		return nil, fmt.Errorf("simpaper: %w", err)
+	}
+	return d, nil
+}
+
+// Capabilities implements printerd.Device.
+func (d *Device) Capabilities(context.Context) (printerd.Capabilities, error) {
+	return printerd.Capabilities{Media: []printerd.Media{printerd.MediaA4}, Resolutions: []int{300}, Duplex: false}, nil
+}
+
+// Status implements printerd.Device.
+func (d *Device) Status(context.Context) (printerd.Status, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := printerd.Status{State: printerd.PrinterIdle, VendorCode: "OK"}
+	if d.closed {
+		st.Reasons = append(st.Reasons, printerd.Reason{Keyword: printerd.ReasonOffline, Severity: printerd.SeverityError})
+	}
+	for _, k := range printerd.FaultKinds {
+		if e, ok := d.conditions[k]; ok && !(d.closed && e.Reason == printerd.ReasonOffline) {
+			st.Reasons = append(st.Reasons, printerd.Reason{Keyword: e.Reason, Severity: printerd.SeverityError})
+		}
+	}
+	if len(st.Reasons) > 0 {
+		st.State = printerd.PrinterStopped
+		st.VendorCode = "ERR " + st.Reasons[0].Keyword
+	}
+	if d.printing {
+		st.State = printerd.PrinterProcessing
+	}
+	return st, nil
+}
+
+// Print implements printerd.Device.
+func (d *Device) Print(ctx context.Context, job printerd.PrintJob) (printerd.Printed, error) {
+	if job.Media != printerd.MediaA4 {
+		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeFailed, Reason: "media-mismatch",
+			Err: fmt.Errorf("job media %s, printer holds %s", job.Media, printerd.MediaA4)}
+	}
+	if !validFileName(string(job.ID)) {
+		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeFailed, Reason: "job-id-invalid"}
+	}
+	d.printMu.Lock()
+	defer d.printMu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeRetry, Reason: "canceled", Err: err}
+	}
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeStop, Reason: printerd.ReasonOffline}
+	}
+	for _, k := range printerd.FaultKinds {
+		if _, ok := d.conditions[k]; ok {
+			d.mu.Unlock()
+			e, _ := printerd.Fault{Kind: k, At: printerd.FaultBeforePrint}.Effect()
+			return printerd.Printed{}, &printerd.DriverError{Outcome: e.Outcome, Reason: e.Reason}
+		}
+	}
+	d.printing = true
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		d.printing = false
+		d.mu.Unlock()
+	}()
+
+	if e, ok := d.fire(printerd.FaultBeforePrint); ok {
+		return printerd.Printed{}, effectError(e)
+	}
+	if e, ok := d.fire(printerd.FaultDuringPrint); ok {
+		return printerd.Printed{}, effectError(e)
+	}
+	// The last point where giving up leaves no paper printed.
+	if err := ctx.Err(); err != nil {
+		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeRetry, Reason: "canceled", Err: err}
+	}
+	if err := durable.WriteFile(d.dir, string(job.ID)+".pdf", job.Document, 0o640); err != nil {
+		reason := "other"
+		if errors.Is(err, syscall.ENOSPC) {
+			reason = printerd.ReasonOutputAreaFull
+		}
+		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeStop, Reason: reason, Uncertain: durable.Renamed(err), Err: err}
+	}
+	if e, ok := d.fire(printerd.FaultAfterPrint); ok {
+		return printerd.Printed{}, effectError(e)
+	}
+	return printerd.Printed{Pages: 1}, nil
+}
+
+// effectError is a fault's error; paper is not counted, so no disposition.
+func effectError(e printerd.FaultEffect) error {
+	return &printerd.DriverError{Outcome: e.Outcome, Reason: e.Reason, Uncertain: e.Uncertain}
+}
+
+func (d *Device) fire(at string) (printerd.FaultEffect, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, a := range d.armed {
+		if a.At != at {
+			continue
+		}
+		d.armed[i].left--
+		if d.armed[i].left <= 0 {
+			d.armed = slices.Delete(d.armed, i, i+1)
+		}
+		e, _ := a.Effect()
+		if e.Lasting {
+			d.conditions[a.Kind] = e
+		}
+		return e, true
+	}
+	return printerd.FaultEffect{}, false
+}
+
+// InjectFault implements printerd.FaultInjector.
+func (d *Device) InjectFault(_ context.Context, f printerd.Fault) error {
+	if _, err := f.Effect(); err != nil {
+		return err
+	}
+	if !slices.Contains(supported, f.Kind) {
+		return printerd.ErrFaultUnsupported.Withf("a paper printer has no %s", f.Kind)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.armed = append(d.armed, armedFault{Fault: f, left: max(f.Count, 1)})
+	return nil
+}
+
+// ClearFaults implements printerd.FaultInjector.
+func (d *Device) ClearFaults(context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.armed = nil
+	clear(d.conditions)
+	return nil
+}
+
+// Close implements printerd.Device. Later prints fail with stop/offline.
+func (d *Device) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closed = true
+	return nil
+}
+
+// validFileName accepts the characters of journal job ids and little
+// else, so an id never names a path outside the output directory.
+func validFileName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
