@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Debian packages: what building needs (cgo for PC/SC) and what the tests talk to (see docs/testing.md).
 BUILD_DEBS := libpcsclite-dev pkg-config gcc
-TEST_DEBS := $(BUILD_DEBS) pcscd vsmartcard-vpcd pcsc-tools poppler-utils zbar-tools cups-ipp-utils dbus chromium
+TEST_DEBS := $(BUILD_DEBS) pcscd vsmartcard-vpcd pcsc-tools poppler-utils zbar-tools cups-ipp-utils dbus chromium fonttools fonts-dejavu-core
 
 # In CI a missing peer is a failure, not a skip.
 ifneq ($(CI),)

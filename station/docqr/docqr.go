@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/anjungan/anjungan/station/base45"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/veraison/go-cose"
@@ -212,7 +213,7 @@ func (s *Signer) Sign(d station.Document) (string, error) {
 	if err != nil {
 		return "", ErrSign.With(err)
 	}
-	text := Prefix + encodeBase45(raw)
+	text := Prefix + base45.Encode(raw)
 	if len(text) > MaxTextLen {
 		return "", ErrSign.Withf("QR text of %d bytes exceeds %d", len(text), MaxTextLen)
 	}
@@ -237,7 +238,7 @@ func (v *Verifier) Verify(text string) (Claims, error) {
 	if len(text) > MaxTextLen {
 		return Claims{}, ErrInvalid.Withf("text of %d bytes exceeds %d", len(text), MaxTextLen)
 	}
-	raw, err := decodeBase45(text[len(Prefix):])
+	raw, err := base45.Decode(text[len(Prefix):])
 	if err != nil {
 		return Claims{}, ErrInvalid.With(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
+	"github.com/anjungan/anjungan/station/base45"
 	"strings"
 	"testing"
 
@@ -64,7 +65,7 @@ func mustSign(tb testing.TB, k ed25519.PrivateKey, protected cose.ProtectedHeade
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return Prefix + encodeBase45(raw)
+	return Prefix + base45.Encode(raw)
 }
 
 func TestSignVerify(t *testing.T) {
@@ -154,7 +155,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"ticket prefix", "TK1:" + good[len(Prefix):], "missing DQ1: prefix"},
 		{"too long", Prefix + strings.Repeat("0", MaxTextLen), "exceeds"},
 		{"not base45", Prefix + "abc", "base45"},
-		{"not COSE", Prefix + encodeBase45([]byte{0xa0}), "cose"},
+		{"not COSE", Prefix + base45.Encode([]byte{0xa0}), "cose"},
 		{"tampered", good[:len(good)-3] + "000", ""},
 		{"unknown key", mustSign(t, otherKey, cose.ProtectedHeader{cose.HeaderLabelAlgorithm: cose.AlgorithmEdDSA, cose.HeaderLabelKeyID: kid(otherKey)}, payload(valid)), "unknown kid"},
 		{"signed by another key", mustSign(t, otherKey, hdr, payload(valid)), "signature"},
@@ -211,15 +212,15 @@ func TestBase45(t *testing.T) {
 	for _, tc := range []struct{ in, out string }{
 		{"AB", "BB8"}, {"Hello!!", "%69 VD92EX0"}, {"base-45", "UJCLQE7W581"}, {"ietf!", "QED8WEX0"}, {"", ""},
 	} {
-		if got := encodeBase45([]byte(tc.in)); got != tc.out {
+		if got := base45.Encode([]byte(tc.in)); got != tc.out {
 			t.Errorf("encode(%q) = %q, want %q", tc.in, got, tc.out)
 		}
-		if got, err := decodeBase45(tc.out); err != nil || string(got) != tc.in {
+		if got, err := base45.Decode(tc.out); err != nil || string(got) != tc.in {
 			t.Errorf("decode(%q) = %q, %v", tc.out, got, err)
 		}
 	}
 	for _, bad := range []string{"GGW", "A", "abc", "ZZZZ"} {
-		if _, err := decodeBase45(bad); err == nil {
+		if _, err := base45.Decode(bad); err == nil {
 			t.Errorf("decode(%q) accepted", bad)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/anjungan/anjungan/station/base45"
 	"io"
 	"time"
 
@@ -129,7 +130,7 @@ func (v *Verifier) Verify(text string, now time.Time) (station.Ticket, error) {
 	if len(text) > MaxTextLen {
 		return station.Ticket{}, invalid.Withf("text of %d bytes exceeds %d", len(text), MaxTextLen)
 	}
-	raw, err := decodeBase45(text[len(Prefix):])
+	raw, err := base45.Decode(text[len(Prefix):])
 	if err != nil {
 		return station.Ticket{}, invalid.With(err)
 	}
@@ -343,7 +344,7 @@ func (is *Issuer) Issue(c IssueRequest) (string, station.Ticket, error) {
 	if err != nil {
 		return "", station.Ticket{}, ErrIssue.With(err)
 	}
-	text := Prefix + encodeBase45(raw)
+	text := Prefix + base45.Encode(raw)
 	if len(text) > MaxTextLen {
 		return "", station.Ticket{}, ErrIssue.Withf("ticket of %d bytes exceeds %d", len(text), MaxTextLen)
 	}

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"github.com/anjungan/anjungan/station/base45"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,7 @@ func mustSign(tb testing.TB, signer cose.Signer, protected cose.ProtectedHeader,
 	if err != nil {
 		tb.Fatalf("sign: %v", err)
 	}
-	return Prefix + encodeBase45(raw)
+	return Prefix + base45.Encode(raw)
 }
 
 func mustEdSigner(tb testing.TB, key ed25519.PrivateKey) cose.Signer {
@@ -156,7 +157,7 @@ func TestVerify(t *testing.T) {
 	extraHeader := edHeader(testKey)
 	extraHeader[cose.HeaderLabelContentType] = "application/cwt"
 
-	raw, _ := decodeBase45(valid[len(Prefix):])
+	raw, _ := base45.Decode(valid[len(Prefix):])
 	tampered := bytes.Clone(raw)
 	tampered[len(tampered)-70] ^= 0x01 // inside the payload, just before the signature
 	tagged := append([]byte{0xd2}, raw...)
@@ -183,8 +184,8 @@ func TestVerify(t *testing.T) {
 		{"wrong alg", mustSign(t, ecSigner, es256, nil, payload), nil, station.ErrTicketInvalid},
 		{"extra protected header", mustSign(t, mustEdSigner(t, testKey), extraHeader, nil, payload), nil, station.ErrTicketInvalid},
 		{"unprotected header", mustSign(t, mustEdSigner(t, testKey), edHeader(testKey), cose.UnprotectedHeader{cose.HeaderLabelContentType: "application/cwt"}, payload), nil, station.ErrTicketInvalid},
-		{"tampered", Prefix + encodeBase45(tampered), nil, station.ErrTicketInvalid},
-		{"tagged", Prefix + encodeBase45(tagged), nil, station.ErrTicketInvalid},
+		{"tampered", Prefix + base45.Encode(tampered), nil, station.ErrTicketInvalid},
+		{"tagged", Prefix + base45.Encode(tagged), nil, station.ErrTicketInvalid},
 		{"truncated", valid[:len(valid)-3], nil, station.ErrTicketInvalid},
 		{"truncated to one char", valid[:len(valid)-2], nil, station.ErrTicketInvalid},
 		{"oversize", Prefix + strings.Repeat("0", MaxTextLen), nil, station.ErrTicketInvalid},

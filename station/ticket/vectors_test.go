@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"github.com/anjungan/anjungan/station/base45"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,7 +94,7 @@ func makeVectors(t *testing.T) vectorFile {
 	}
 	es256 := cose.ProtectedHeader{cose.HeaderLabelAlgorithm: cose.AlgorithmES256, cose.HeaderLabelKeyID: keyIDBytes(pub)}
 
-	raw, _ := decodeBase45(valid[len(Prefix):])
+	raw, _ := base45.Decode(valid[len(Prefix):])
 	tampered := bytes.Clone(raw)
 	tampered[len(tampered)-70] ^= 0x01 // a payload byte just before the signature
 
@@ -114,7 +115,7 @@ func makeVectors(t *testing.T) vectorFile {
 			{"wrong-key", mustSign(t, mustEdSigner(t, otherKey), edHeader(testKey), nil, payload), invalid, ""},
 			{"unknown-kid", MustIssue(t, otherKey, testIssue), invalid, ""},
 			{"wrong-alg", mustSign(t, ecSigner, es256, nil, payload), invalid, ""},
-			{"tampered-payload", Prefix + encodeBase45(tampered), invalid, ""},
+			{"tampered-payload", Prefix + base45.Encode(tampered), invalid, ""},
 			{"truncated", valid[:len(valid)-3], invalid, ""},
 			{"oversize", Prefix + strings.Repeat("0", MaxTextLen), invalid, ""},
 			{"duplicate-map-keys", mustSign(t, mustEdSigner(t, testKey), edHeader(testKey), nil, dup), invalid, ""},

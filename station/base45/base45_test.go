@@ -1,4 +1,4 @@
-package ticket
+package base45
 
 import (
 	"bytes"
@@ -19,10 +19,10 @@ func TestBase45(t *testing.T) {
 		{"\xff\xff", "FGW"},
 	}
 	for _, tt := range tests {
-		if got := encodeBase45([]byte(tt.raw)); got != tt.enc {
+		if got := Encode([]byte(tt.raw)); got != tt.enc {
 			t.Errorf("encode(%q) = %q, want %q", tt.raw, got, tt.enc)
 		}
-		got, err := decodeBase45(tt.enc)
+		got, err := Decode(tt.enc)
 		if err != nil || string(got) != tt.raw {
 			t.Errorf("decode(%q) = %q, %v; want %q", tt.enc, got, err, tt.raw)
 		}
@@ -39,7 +39,7 @@ func TestBase45Invalid(t *testing.T) {
 		"BB#",  // not in the alphabet
 		"U6",   // 6*45+30 = 300 does not fit a final byte
 	} {
-		if got, err := decodeBase45(s); err == nil {
+		if got, err := Decode(s); err == nil {
 			t.Errorf("decode(%q) = %x, want an error", s, got)
 		}
 	}
@@ -49,15 +49,15 @@ func FuzzBase45(f *testing.F) {
 	f.Add("BB8")
 	f.Add("%69 VD92EX0")
 	f.Fuzz(func(t *testing.T, s string) {
-		raw, err := decodeBase45(s)
+		raw, err := Decode(s)
 		if err != nil {
 			return
 		}
 		// Every accepted text has exactly one decoding.
-		if enc := encodeBase45(raw); enc != s {
+		if enc := Encode(raw); enc != s {
 			t.Fatalf("decode(%q) re-encodes as %q", s, enc)
 		}
-		back, err := decodeBase45(encodeBase45(raw))
+		back, err := Decode(Encode(raw))
 		if err != nil || !bytes.Equal(back, raw) {
 			t.Fatalf("round trip of %x failed: %x, %v", raw, back, err)
 		}

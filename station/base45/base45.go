@@ -1,4 +1,6 @@
-package ticket
+// Package base45 is the RFC 9285 codec used by the QR texts of tickets and
+// printed documents: its alphabet is QR's alphanumeric set.
+package base45
 
 import (
 	"errors"
@@ -22,9 +24,9 @@ var base45Values = func() [256]int8 {
 	return v
 }()
 
-// encodeBase45 encodes src as RFC 9285 base45: every two bytes become three
+// Encode encodes src as RFC 9285 base45: every two bytes become three
 // characters, a trailing single byte becomes two.
-func encodeBase45(src []byte) string {
+func Encode(src []byte) string {
 	var b strings.Builder
 	b.Grow((len(src)/2)*3 + 2)
 	for i := 0; i+1 < len(src); i += 2 {
@@ -41,10 +43,10 @@ func encodeBase45(src []byte) string {
 	return b.String()
 }
 
-// decodeBase45 decodes RFC 9285 base45. It rejects characters outside the
+// Decode decodes RFC 9285 base45. It rejects characters outside the
 // alphabet, a dangling single character, and groups whose value does not
 // fit the bytes they stand for (so every input has one decoding).
-func decodeBase45(s string) ([]byte, error) {
+func Decode(s string) ([]byte, error) {
 	if len(s)%3 == 1 {
 		return nil, errors.New("base45: dangling character")
 	}
