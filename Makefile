@@ -8,15 +8,16 @@ BIN := var/bin
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Debian packages: what building needs (cgo for PC/SC) and what the tests talk to (see docs/testing.md).
-BUILD_DEBS := libpcsclite-dev pkg-config gcc
-TEST_DEBS := $(BUILD_DEBS) pcscd vsmartcard-vpcd pcsc-tools poppler-utils zbar-tools cups-ipp-utils dbus chromium fonttools fonts-dejavu-core
+# poppler-utils: the kiosk preview and the card printers' raster come from pdftoppm.
+BUILD_DEBS := libpcsclite-dev pkg-config gcc poppler-utils
+TEST_DEBS := $(BUILD_DEBS) strace pcscd vsmartcard-vpcd pcsc-tools poppler-utils zbar-tools cups-ipp-utils dbus chromium fonttools fonts-dejavu-core
 
 # In CI a missing peer is a failure, not a skip.
 ifneq ($(CI),)
 export ANJUNGAN_REQUIRE_PEERS := 1
 endif
 
-.PHONY: all build run test lint bench fuzz deps-build deps-test clean
+.PHONY: all build run test test-crash lint bench fuzz deps-build deps-test clean
 
 all: build
 
@@ -36,6 +37,10 @@ run: build
 test: deps-test
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+# printerd killed at every syscall of the dispatch path (strace fault injection).
+test-crash: deps-test
+	ANJUNGAN_CRASH=1 $(GO) test -count=1 -timeout 10m -v ./printerd/crashtest/
 
 lint:
 	$(GO) vet ./...

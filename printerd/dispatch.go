@@ -26,13 +26,40 @@ type Journal interface {
 	// dispatching. ok is false when nothing is queued.
 	ClaimNext(ctx context.Context, media Media, printer string) (job Job, ok bool, err error)
 	// Finish records what became of a dispatching job: printed, failed,
-	// held, canceled, in_doubt, or queued again for another attempt. A job
-	// in any other state is ErrJobState.
-	Finish(ctx context.Context, id JobID, state JobState, reason, printer, cardSerial string) (Job, error)
+	// held, canceled, in_doubt, or queued again for another attempt, and
+	// in the same transaction the blank card it used (a printed job on
+	// counted media uses one). A job in any other state is ErrJobState.
+	Finish(ctx context.Context, id JobID, r Result) (Job, error)
 	// Cancel cancels a queued or held job; any other state is ErrJobState.
 	Cancel(ctx context.Context, id JobID, reason string) (Job, error)
 	// Document returns the spooled PDF of a job.
 	Document(ctx context.Context, id JobID) ([]byte, error)
+
+	// Resolve carries out a supervisor's decision on an in_doubt job (see
+	// Action), with its audit event and card use in one transaction. A
+	// job in any other state is ErrJobState.
+	Resolve(ctx context.Context, id JobID, r Resolution) (Resolved, error)
+	// Release moves a held job back to queued, audited with actor.
+	Release(ctx context.Context, id JobID, actor string) (Job, error)
+	// RecordPrinterAction audits a supervisor's action on a printer
+	// (e.g. "resume").
+	RecordPrinterAction(ctx context.Context, printer, action, actor string) error
+	// RecordLoad records blank cards loaded into a printer.
+	RecordLoad(ctx context.Context, l Load) (Load, error)
+	// Tallies counts the blank cards of every printer that has any record.
+	Tallies(ctx context.Context) ([]Tally, error)
+}
+
+// Result is what became of a dispatch, as Finish records it.
+type Result struct {
+	State      JobState
+	Reason     string
+	Printer    string
+	CardSerial string
+	// Spoiled is set when a failed attempt consumed a blank card (the
+	// driver's CardError says rejected or stuck): it is counted as
+	// rejected, with CardSerial when known.
+	Spoiled bool
 }
 
 // JobFilter selects jobs to list.
@@ -92,7 +119,13 @@ type DispatcherConfig struct {
 	// Observe, when set, is called after every state change and failure.
 	// It runs on the worker's goroutine and must not block.
 	Observe func(Event)
+	// LowStock is the number of blank cards at or below which the ledger
+	// raises a low-stock alert (default 20).
+	LowStock int
 }
+
+// DefaultLowStock is the default low-stock threshold of the ledger.
+const DefaultLowStock = 20
 
 // MaxRetryDelay caps the backoff between attempts of a job.
 const MaxRetryDelay = 5 * time.Minute
@@ -112,7 +145,8 @@ const MaxRetryDelay = 5 * time.Minute
 //     per attempt; retry-current: queued again and retried at once;
 //     either becomes failed once the job has had MaxAttempts dispatches;
 //   - stop: queued again (another printer of the same media may take it)
-//     and this printer takes no more jobs until Resume.
+//     and this printer takes no more jobs until Resume; an uncertain
+//     stop makes the job in_doubt and stops the printer too.
 //
 // A job found dispatching after a crash is never printed again
 // automatically: the journal turns it in_doubt when it opens.
@@ -124,6 +158,8 @@ type Dispatcher struct {
 	maxAttempts  int
 	printTimeout time.Duration
 	observe      func(Event)
+	lowStock     int
+	feed         *Feed
 
 	workers   []*worker
 	cancel    context.CancelFunc
@@ -156,6 +192,10 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		maxAttempts:  cfg.MaxAttempts,
 		printTimeout: cfg.PrintTimeout,
 		observe:      cfg.Observe,
+		lowStock:     cfg.LowStock,
+	}
+	if d.lowStock <= 0 {
+		d.lowStock = DefaultLowStock
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -175,6 +215,7 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	if d.observe == nil {
 		d.observe = func(Event) {}
 	}
+	d.feed = NewFeed(d.now)
 	names := map[string]bool{}
 	for _, p := range cfg.Printers {
 		switch {
@@ -205,6 +246,7 @@ func (d *Dispatcher) Close() error {
 	d.closeOnce.Do(func() {
 		d.cancel()
 		d.wg.Wait()
+		d.feed.Close()
 	})
 	return nil
 }
@@ -224,12 +266,8 @@ func (d *Dispatcher) Submit(ctx context.Context, req SubmitRequest) (Job, bool, 
 		return Job{}, false, err
 	}
 	if created {
-		d.observe(Event{Job: job})
-		for _, w := range d.workers {
-			if w.printer.Media == req.Media {
-				w.signal()
-			}
-		}
+		d.changed(Event{Job: job})
+		d.signal(req.Media)
 	}
 	return job, created, nil
 }
@@ -250,24 +288,57 @@ func (d *Dispatcher) Cancel(ctx context.Context, id JobID) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
-	d.observe(Event{Job: job})
+	d.changed(Event{Job: job})
 	return job, nil
+}
+
+// changed reports a job that the journal committed in a new state: to
+// Observe and to the feed.
+func (d *Dispatcher) changed(e Event) {
+	d.observe(e)
+	j := e.Job
+	d.feed.Publish(Notice{Kind: NoticeJob, Job: &j, Printer: e.Printer})
+}
+
+// signal wakes the workers of media m.
+func (d *Dispatcher) signal(m Media) {
+	for _, w := range d.workers {
+		if w.printer.Media == m {
+			w.signal()
+		}
+	}
+}
+
+// Subscribe returns the job and printer notices from now on (see Feed).
+// A subscriber reads the current state (Job, Printers) after subscribing,
+// so that it misses nothing in between.
+func (d *Dispatcher) Subscribe(buffer int) (<-chan Notice, func()) {
+	return d.feed.Subscribe(buffer)
 }
 
 // Resume lets a printer stopped by a stop outcome take jobs again, and
 // ends any retry pause.
 func (d *Dispatcher) Resume(printer string) error {
+	w, err := d.worker(printer)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.stopped = ""
+	w.notBefore = time.Time{}
+	w.mu.Unlock()
+	d.feed.Publish(Notice{Kind: NoticePrinter, Printer: printer, State: PrinterIdle})
+	w.signal()
+	return nil
+}
+
+func (d *Dispatcher) worker(printer string) (*worker, error) {
 	for _, w := range d.workers {
 		if w.printer.Name == printer {
-			w.mu.Lock()
-			w.stopped = ""
-			w.notBefore = time.Time{}
-			w.mu.Unlock()
-			w.signal()
-			return nil
+			return w, nil
 		}
 	}
-	return ErrInvalidRequest.Withf("no printer named %q", printer)
+	return nil, ErrPrinterNotFound.Withf("no printer named %q", printer)
 }
 
 // Printers reports every printer with its current status. A device that
@@ -367,28 +438,33 @@ func (w *worker) dispatchOne(ctx context.Context) bool {
 	if !ok {
 		return false
 	}
-	w.d.observe(Event{Job: job, Printer: name})
+	w.d.changed(Event{Job: job, Printer: name})
 
 	doc, err := w.d.journal.Document(jctx, job.ID)
 	if err != nil {
 		// Nothing reached the printer, so failing the job is safe.
-		w.finish(jctx, job, JobFailed, "document-unavailable", "", err)
+		w.finish(jctx, job, Result{State: JobFailed, Reason: "document-unavailable"}, err)
 		return true
 	}
 	if ctx.Err() != nil {
 		// Stopping before the first byte: the job may go back to the queue.
-		w.finish(jctx, job, JobQueued, "dispatcher-stopped", "", ctx.Err())
+		w.finish(jctx, job, Result{State: JobQueued, Reason: "dispatcher-stopped"}, ctx.Err())
 		return false
 	}
 	pctx, cancel := context.WithTimeout(ctx, w.d.printTimeout)
 	printed, err := w.printer.Device.Print(pctx, PrintJob{ID: job.ID, Media: job.Media, Title: job.Title, Document: doc})
 	cancel()
 	state, reason := w.judge(job, err)
-	serial := ""
-	if state == JobPrinted {
-		serial = printed.CardSerial
+	r := Result{State: state, Reason: reason}
+	switch disp, serial := DispositionOf(err); {
+	case state == JobPrinted:
+		r.CardSerial = printed.CardSerial
+	case state == JobInDoubt:
+		// A supervisor finds out what became of the card.
+	case disp == DispositionRejected || disp == DispositionStuck:
+		r.Spoiled, r.CardSerial = true, serial
 	}
-	w.finish(jctx, job, state, reason, serial, err)
+	w.finish(jctx, job, r, err)
 	return state != JobQueued || ctx.Err() == nil && w.ready()
 }
 
@@ -407,6 +483,9 @@ func (w *worker) judge(job Job, err error) (JobState, string) {
 	if reason == "" {
 		reason = string(de.Outcome)
 	}
+	if de.Outcome == OutcomeStop {
+		w.stop(reason)
+	}
 	if de.Uncertain {
 		return JobInDoubt, reason
 	}
@@ -418,9 +497,6 @@ func (w *worker) judge(job Job, err error) (JobState, string) {
 	case OutcomeHold:
 		return JobHeld, reason
 	case OutcomeStop:
-		w.mu.Lock()
-		w.stopped = reason
-		w.mu.Unlock()
 		return JobQueued, reason
 	case OutcomeRetry, OutcomeRetryCurrent:
 		if job.Attempts >= w.d.maxAttempts {
@@ -441,14 +517,23 @@ func (w *worker) judge(job Job, err error) (JobState, string) {
 	return JobInDoubt, reason
 }
 
-func (w *worker) finish(ctx context.Context, job Job, state JobState, reason, serial string, cause error) {
-	done, err := w.d.journal.Finish(ctx, job.ID, state, reason, w.printer.Name, serial)
+// stop makes the printer take no more jobs until Resume.
+func (w *worker) stop(reason string) {
+	w.mu.Lock()
+	w.stopped = reason
+	w.mu.Unlock()
+	w.d.feed.Publish(Notice{Kind: NoticePrinter, Printer: w.printer.Name, State: PrinterStopped, Reason: reason})
+}
+
+func (w *worker) finish(ctx context.Context, job Job, r Result, cause error) {
+	r.Printer = w.printer.Name
+	done, err := w.d.journal.Finish(ctx, job.ID, r)
 	if err != nil {
 		// The job stays dispatching in the journal: it is never claimed
 		// again and becomes in_doubt at the next start.
-		job.Reason = reason
+		job.Reason = r.Reason
 		w.d.observe(Event{Job: job, Printer: w.printer.Name, Err: errors.Join(cause, err)})
 		return
 	}
-	w.d.observe(Event{Job: done, Printer: w.printer.Name, Err: cause})
+	w.d.changed(Event{Job: done, Printer: w.printer.Name, Err: cause})
 }

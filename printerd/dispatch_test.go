@@ -220,7 +220,7 @@ func TestDispatcherStopAndResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	MustReach(t, d, job.ID, inState(printerd.JobPrinted))
-	if err := d.Resume("card-9"); !errors.Is(err, printerd.ErrInvalidRequest) {
+	if err := d.Resume("card-9"); !errors.Is(err, printerd.ErrPrinterNotFound) {
 		t.Errorf("Resume(card-9) = %v", err)
 	}
 }

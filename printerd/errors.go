@@ -37,3 +37,13 @@ var (
 		"Layanan cetak tidak dapat dihubungi. Silakan hubungi petugas.",
 		"The print service cannot be reached. Please ask an officer.")
 )
+
+// Errors of supervisor actions and printer abilities.
+var (
+	ErrPrinterNotFound = fault.New("printer_not_found",
+		"Printer tidak ditemukan.",
+		"The printer was not found.")
+	ErrNotSupported = fault.New("printer_ability_missing",
+		"Printer ini tidak mendukung tindakan tersebut.",
+		"This printer does not support that action.")
+)

@@ -2,8 +2,6 @@ package station
 
 import (
 	"context"
-
-	"github.com/anjungan/anjungan/printerd"
 )
 
 // Availability says whether a document type can be printed now, so the
@@ -12,50 +10,25 @@ import (
 type Availability struct {
 	Document DocumentType
 	Ready    bool
-	Reason   string // the IPP reason keyword that stops it, e.g. media-empty
+	Reason   string // why not: no-printer, stopped, no-blanks, or an IPP reason keyword such as media-empty
 }
 
-// Availability asks printerd about every document type's printers. A
-// document can be printed when at least one printer of its media is not
-// stopped, reports no error, and has blanks left when it counts them.
+// Availability asks printerd, which knows the printers' state and the
+// blank-card ledger, and answers per document type.
 func (k *Kiosk) Availability(ctx context.Context) ([]Availability, error) {
-	ps, err := k.cfg.Printers.Printers(ctx)
+	as, err := k.cfg.Printers.Availability(ctx)
 	if err != nil {
 		return nil, ErrPrinterUnavailable.With(err)
 	}
 	out := make([]Availability, 0, len(DocumentTypes))
 	for _, d := range DocumentTypes {
 		a := Availability{Document: d, Reason: "no-printer"}
-		for _, p := range ps {
-			if p.Media != d.Media() {
-				continue
+		for _, m := range as {
+			if m.Media == d.Media() {
+				a.Ready, a.Reason = m.Available, m.Reason
 			}
-			if reason := blocking(p.Status); reason != "" {
-				a.Reason = reason
-				continue
-			}
-			a.Ready, a.Reason = true, ""
-			break
 		}
 		out = append(out, a)
 	}
 	return out, nil
-}
-
-// blocking returns why a printer cannot take a job now, or "".
-func blocking(s printerd.Status) string {
-	for _, r := range s.Reasons {
-		if r.Severity == printerd.SeverityError {
-			return r.Keyword
-		}
-	}
-	if s.State == printerd.PrinterStopped {
-		return "stopped"
-	}
-	for _, sup := range s.Supplies {
-		if sup.Unit == "cards" && sup.Max > 0 && sup.Level <= 0 {
-			return "media-empty"
-		}
-	}
-	return ""
 }

@@ -38,6 +38,7 @@ type KioskConfig struct {
 	Renderer   Renderer
 	Printers   PrintService
 	Used       UsedTickets // optional: without it only the upstream refuses replays
+	Previewer  Previewer   // optional: without it the kiosk shows no preview
 	Recorder   Recorder
 	Now        func() time.Time
 	Rand       io.Reader
@@ -79,6 +80,10 @@ type Print struct {
 	State    PrintState
 	Reason   string // printer reason keyword, when there is one
 	Err      *Error // why it failed, for the citizen
+	Pages    int    // pages of the rendered document
+
+	rendered *Rendered // kept from preview to print: what was shown is what prints
+	previews [][]byte  // PNG per page, made on first request
 }
 
 // PrintState is what the citizen sees of a print.
@@ -87,6 +92,7 @@ type PrintState string
 // Print states shown on the kiosk.
 const (
 	PrintPreparing PrintState = "preparing" // fetching and rendering
+	PrintPreview   PrintState = "preview"   // rendered, shown to the citizen, not yet sent
 	PrintQueued    PrintState = "queued"    // waiting at printerd
 	PrintPrinting  PrintState = "printing"  // at the printer
 	PrintDone      PrintState = "printed"   // printed and confirmed to the upstream
@@ -297,10 +303,10 @@ func IdempotencyKey(r RequestID) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Print fetches, renders and submits one approved document, then settles
-// it with the upstream in the background. Calling it again for the same
-// request returns the same print.
-func (k *Kiosk) Print(ctx context.Context, sessionID string, rid RequestID) (Print, error) {
+// Prepare fetches and renders one approved document and keeps it in the
+// session for the citizen to preview. Calling it again returns the same
+// print.
+func (k *Kiosk) Prepare(ctx context.Context, sessionID string, rid RequestID) (Print, error) {
 	k.mu.Lock()
 	s, err := k.liveLocked(sessionID)
 	if err != nil {
@@ -323,21 +329,90 @@ func (k *Kiosk) Print(ctx context.Context, sessionID string, rid RequestID) (Pri
 	}
 	p := &Print{Request: rid, Document: req.Document, State: PrintPreparing}
 	s.Prints[rid] = p
-	authz, ticketID := s.Authz, s.TicketID
+	authz := s.Authz
 	k.mu.Unlock()
 
-	job, sha, err := k.submit(ctx, authz, req)
+	out, err := k.render(ctx, authz, req)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if err != nil {
 		p.State, p.Err = PrintFailed, fault.As(err)
 		return *p, err
 	}
-	p.Job, p.SHA256 = job.ID, sha
-	p.State = printState(job.State)
-	k.wg.Add(1)
-	go k.settle(authz, ticketID, p)
+	p.State, p.SHA256, p.Pages, p.rendered = PrintPreview, out.SHA256, out.Pages, &out
 	return *p, nil
+}
+
+// Preview returns page (from 0) of a prepared print as PNG, made from the
+// same PDF that will print.
+func (k *Kiosk) Preview(ctx context.Context, sessionID string, rid RequestID, page int) ([]byte, error) {
+	if k.cfg.Previewer == nil {
+		return nil, ErrRenderFailed.Withf("no previewer configured")
+	}
+	k.mu.Lock()
+	s, err := k.liveLocked(sessionID)
+	if err != nil {
+		k.mu.Unlock()
+		return nil, err
+	}
+	p, ok := s.Prints[rid]
+	if !ok || p.rendered == nil {
+		k.mu.Unlock()
+		return nil, ErrRequestNotFound.Withf("no prepared print for the request")
+	}
+	pngs, pdf := p.previews, p.rendered.PDF
+	k.mu.Unlock()
+	if pngs == nil {
+		if pngs, err = k.cfg.Previewer.Preview(ctx, pdf, 150); err != nil {
+			return nil, err
+		}
+		k.mu.Lock()
+		p.previews = pngs
+		k.mu.Unlock()
+	}
+	if page < 0 || page >= len(pngs) {
+		return nil, ErrRequestNotFound.Withf("no page %d", page)
+	}
+	return pngs[page], nil
+}
+
+// Print submits a prepared document (preparing it first if needed), then
+// settles it with the upstream in the background. Calling it again for
+// the same request returns the same print.
+func (k *Kiosk) Print(ctx context.Context, sessionID string, rid RequestID) (Print, error) {
+	p, err := k.Prepare(ctx, sessionID, rid)
+	if err != nil || p.State != PrintPreview {
+		return p, err
+	}
+	k.mu.Lock()
+	s, err := k.liveLocked(sessionID)
+	if err != nil {
+		k.mu.Unlock()
+		return Print{}, err
+	}
+	sp := s.Prints[rid]
+	if sp.State != PrintPreview {
+		// Another tap got here first.
+		cp := *sp
+		k.mu.Unlock()
+		return cp, nil
+	}
+	sp.State = PrintQueued
+	authz, ticketID, out := s.Authz, s.TicketID, sp.rendered
+	k.mu.Unlock()
+
+	job, err := k.submit(ctx, authz, rid, sp.Document, out)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err != nil {
+		sp.State, sp.Err = PrintFailed, fault.As(err)
+		return *sp, err
+	}
+	sp.Job = job.ID
+	sp.State = printState(job.State)
+	k.wg.Add(1)
+	go k.settle(authz, ticketID, sp)
+	return *sp, nil
 }
 
 func findRequest(rs []PrintRequest, id RequestID) (PrintRequest, bool) {
@@ -349,19 +424,19 @@ func findRequest(rs []PrintRequest, id RequestID) (PrintRequest, bool) {
 	return PrintRequest{}, false
 }
 
-func (k *Kiosk) submit(ctx context.Context, authz Authorization, req PrintRequest) (printerd.Job, string, error) {
+func (k *Kiosk) render(ctx context.Context, authz Authorization, req PrintRequest) (Rendered, error) {
 	ev := Event{Subject: authz.Subject, Request: req.ID}
 	doc, err := k.cfg.Registry.Document(ctx, authz, req.ID)
 	if err != nil {
 		ev.Kind, ev.Err = "print_failed", err
 		k.cfg.Recorder.Record(ctx, ev)
-		return printerd.Job{}, "", err
+		return Rendered{}, err
 	}
 	if doc.Type != req.Document || doc.Request != req.ID {
 		err := ErrUpstreamInvalid.Withf("document %s/%s does not answer request %s/%s", doc.Type, doc.Request, req.Document, req.ID)
 		ev.Kind, ev.Err = "print_failed", err
 		k.cfg.Recorder.Record(ctx, ev)
-		return printerd.Job{}, "", err
+		return Rendered{}, err
 	}
 	ev.Kind = "document_fetched"
 	k.cfg.Recorder.Record(ctx, ev)
@@ -370,26 +445,30 @@ func (k *Kiosk) submit(ctx context.Context, authz Authorization, req PrintReques
 	if err != nil {
 		ev.Kind, ev.Err = "print_failed", err
 		k.cfg.Recorder.Record(ctx, ev)
-		return printerd.Job{}, "", err
+		return Rendered{}, err
 	}
 	ev.Kind, ev.SHA256 = "rendered", out.SHA256
 	k.cfg.Recorder.Record(ctx, ev)
+	return out, nil
+}
 
+func (k *Kiosk) submit(ctx context.Context, authz Authorization, rid RequestID, d DocumentType, out *Rendered) (printerd.Job, error) {
+	ev := Event{Subject: authz.Subject, Request: rid, SHA256: out.SHA256}
 	job, err := k.cfg.Printers.Submit(ctx, printerd.SubmitRequest{
-		IdempotencyKey: IdempotencyKey(req.ID),
-		Media:          doc.Type.Media(),
-		Title:          doc.Type.Title(),
+		IdempotencyKey: IdempotencyKey(rid),
+		Media:          d.Media(),
+		Title:          d.Title(),
 		Document:       out.PDF,
 	})
 	if err != nil {
 		err = ErrPrinterUnavailable.With(err)
 		ev.Kind, ev.Err = "print_failed", err
 		k.cfg.Recorder.Record(ctx, ev)
-		return printerd.Job{}, "", err
+		return printerd.Job{}, err
 	}
 	ev.Kind, ev.Job = "submitted", job.ID
 	k.cfg.Recorder.Record(ctx, ev)
-	return job, out.SHA256, nil
+	return job, nil
 }
 
 func printState(s printerd.JobState) PrintState {

@@ -71,17 +71,19 @@ func (fakeRenderer) Render(_ context.Context, d station.Document) (station.Rende
 
 // fakePrinters ends every job in the state final.
 type fakePrinters struct {
-	mu       sync.Mutex
-	printers []printerd.PrinterInfo
-	final    printerd.JobState
-	jobs     map[string]printerd.Job
-	submits  int
+	mu      sync.Mutex
+	avail   []printerd.Availability
+	lastDoc []byte
+	final   printerd.JobState
+	jobs    map[string]printerd.Job
+	submits int
 }
 
 func (p *fakePrinters) Submit(_ context.Context, req printerd.SubmitRequest) (printerd.Job, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.submits++
+	p.lastDoc = req.Document
 	if j, ok := p.jobs[req.IdempotencyKey]; ok {
 		return j, nil
 	}
@@ -90,10 +92,10 @@ func (p *fakePrinters) Submit(_ context.Context, req printerd.SubmitRequest) (pr
 	return j, nil
 }
 
-func (p *fakePrinters) Printers(context.Context) ([]printerd.PrinterInfo, error) {
+func (p *fakePrinters) Availability(context.Context) ([]printerd.Availability, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.printers, nil
+	return p.avail, nil
 }
 
 func (p *fakePrinters) Job(_ context.Context, id printerd.JobID) (printerd.Job, error) {
@@ -326,27 +328,21 @@ func TestKioskRefusesReplayLocally(t *testing.T) {
 }
 
 func TestAvailability(t *testing.T) {
-	card := func(st printerd.Status) printerd.PrinterInfo {
-		return printerd.PrinterInfo{Name: "card-1", Media: printerd.MediaCard, Status: st}
-	}
-	paper := printerd.PrinterInfo{Name: "paper-1", Media: printerd.MediaA4, Status: printerd.Status{State: printerd.PrinterIdle}}
 	tests := []struct {
-		name     string
-		printers []printerd.PrinterInfo
-		card     string // "" ready, else the reason
-		kk       string
+		name  string
+		media []printerd.Availability
+		card  string // "" ready, else the reason
+		kk    string
 	}{
-		{"both ready", []printerd.PrinterInfo{card(printerd.Status{State: printerd.PrinterIdle}), paper}, "", ""},
-		{"blanks used up", []printerd.PrinterInfo{card(printerd.Status{State: printerd.PrinterIdle, Supplies: []printerd.Supply{{Name: "blank cards", Unit: "cards", Level: 0, Max: 100}}}), paper}, "media-empty", ""},
-		{"ribbon out", []printerd.PrinterInfo{card(printerd.Status{State: printerd.PrinterIdle, Reasons: []printerd.Reason{{Keyword: "marker-supply-empty", Severity: printerd.SeverityError}}}), paper}, "marker-supply-empty", ""},
-		{"a warning does not block", []printerd.PrinterInfo{card(printerd.Status{State: printerd.PrinterIdle, Reasons: []printerd.Reason{{Keyword: "media-low", Severity: printerd.SeverityWarning}}}), paper}, "", ""},
-		{"card printer stopped", []printerd.PrinterInfo{card(printerd.Status{State: printerd.PrinterStopped}), paper}, "stopped", ""},
-		{"no paper printer", []printerd.PrinterInfo{card(printerd.Status{State: printerd.PrinterIdle})}, "", "no-printer"},
+		{"both ready", []printerd.Availability{{Media: printerd.MediaCard, Available: true}, {Media: printerd.MediaA4, Available: true}}, "", ""},
+		{"blanks used up", []printerd.Availability{{Media: printerd.MediaCard, Reason: "no-blanks"}, {Media: printerd.MediaA4, Available: true}}, "no-blanks", ""},
+		{"paper jam", []printerd.Availability{{Media: printerd.MediaCard, Available: true}, {Media: printerd.MediaA4, Reason: "media-jam"}}, "", "media-jam"},
+		{"no paper printer", []printerd.Availability{{Media: printerd.MediaCard, Available: true}}, "", "no-printer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			k, _, pr := newKiosk(t, printerd.JobPrinted, 0)
-			pr.printers = tt.printers
+			pr.avail = tt.media
 			as, err := k.Availability(context.Background())
 			if err != nil {
 				t.Fatal(err)

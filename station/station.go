@@ -108,9 +108,25 @@ type Renderer interface {
 	Render(ctx context.Context, d Document) (Rendered, error)
 }
 
+// Previewer turns a rendered PDF into one PNG per page, the exact pixels
+// that will print.
+type Previewer interface {
+	Preview(ctx context.Context, pdf []byte, dpi int) ([][]byte, error)
+}
+
+// PreviewFunc adapts a function to Previewer.
+type PreviewFunc func(ctx context.Context, pdf []byte, dpi int) ([][]byte, error)
+
+// Preview calls f.
+func (f PreviewFunc) Preview(ctx context.Context, pdf []byte, dpi int) ([][]byte, error) {
+	return f(ctx, pdf, dpi)
+}
+
 // PrintService is printerd as the station uses it.
 type PrintService interface {
 	Submit(ctx context.Context, req printerd.SubmitRequest) (printerd.Job, error)
 	Job(ctx context.Context, id printerd.JobID) (printerd.Job, error)
-	Printers(ctx context.Context) ([]printerd.PrinterInfo, error)
+	// Availability says per media whether a job can print now (printer
+	// ready, blank cards left in the ledger).
+	Availability(ctx context.Context) ([]printerd.Availability, error)
 }

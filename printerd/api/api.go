@@ -8,6 +8,18 @@
 //	GET  /v1/printers           → [PrinterInfo]
 //	GET  /v1/health             → {"status":"ok"}
 //
+// Supervisors (the console adds authentication; actor names who acted):
+//
+//	POST   /v1/jobs/{id}/resolve        Resolution → Resolved (in_doubt jobs only)
+//	POST   /v1/jobs/{id}/release        {"actor"} → Job (held jobs only)
+//	POST   /v1/printers/{name}/resume   {"actor"} → {"status":"ok"}
+//	POST   /v1/printers/{name}/faults   Fault → {"status":"ok"} (simulators; 422 otherwise)
+//	DELETE /v1/printers/{name}/faults   → {"status":"ok"}
+//	GET    /v1/ledger                   → [LedgerEntry], one per card printer
+//	POST   /v1/ledger/loads             Load → 201 Load
+//	GET    /v1/availability             → [Availability], one per media
+//	GET    /v1/events                   → text/event-stream of Notice
+//
 // Documents travel base64-encoded in JSON ([]byte). Errors are
 // {"error":{"code","message_id","message_en"}} with the fault code, so a
 // client rebuilds the same *fault.Error; causes stay in printerd's log.
@@ -39,6 +51,16 @@ type Service interface {
 	Jobs(ctx context.Context, f printerd.JobFilter) ([]printerd.Job, error)
 	Cancel(ctx context.Context, id printerd.JobID) (printerd.Job, error)
 	Printers(ctx context.Context) ([]printerd.PrinterInfo, error)
+
+	Resolve(ctx context.Context, id printerd.JobID, r printerd.Resolution) (printerd.Resolved, error)
+	Release(ctx context.Context, id printerd.JobID, actor string) (printerd.Job, error)
+	ResumePrinter(ctx context.Context, printer, actor string) error
+	InjectFault(ctx context.Context, printer string, f printerd.Fault) error
+	ClearFaults(ctx context.Context, printer string) error
+	Ledger(ctx context.Context) ([]printerd.LedgerEntry, error)
+	LoadCards(ctx context.Context, l printerd.Load) (printerd.Load, error)
+	Availability(ctx context.Context) ([]printerd.Availability, error)
+	Subscribe(buffer int) (<-chan printerd.Notice, func())
 }
 
 var _ Service = (*printerd.Dispatcher)(nil)
@@ -76,6 +98,15 @@ func NewHandler(svc Service, log zerolog.Logger) http.Handler {
 	mux.HandleFunc("POST /v1/jobs/{id}/cancel", h.cancel)
 	mux.HandleFunc("GET /v1/printers", h.printers)
 	mux.HandleFunc("GET /v1/health", h.health)
+	mux.HandleFunc("POST /v1/jobs/{id}/resolve", h.resolve)
+	mux.HandleFunc("POST /v1/jobs/{id}/release", h.release)
+	mux.HandleFunc("POST /v1/printers/{name}/resume", h.resume)
+	mux.HandleFunc("POST /v1/printers/{name}/faults", h.injectFault)
+	mux.HandleFunc("DELETE /v1/printers/{name}/faults", h.clearFaults)
+	mux.HandleFunc("GET /v1/ledger", h.ledger)
+	mux.HandleFunc("POST /v1/ledger/loads", h.load)
+	mux.HandleFunc("GET /v1/availability", h.availability)
+	mux.HandleFunc("GET /v1/events", h.events)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusNotFound, printerd.ErrInvalidRequest.Withf("no route %s %s", r.Method, r.URL.Path))
 	})
@@ -184,12 +215,15 @@ func StatusOf(code fault.Code) int {
 	switch code {
 	case printerd.ErrInvalidJob.Code, printerd.ErrInvalidRequest.Code:
 		return http.StatusBadRequest
-	case printerd.ErrJobNotFound.Code:
+	case printerd.ErrJobNotFound.Code, printerd.ErrPrinterNotFound.Code:
 		return http.StatusNotFound
 	case printerd.ErrIdempotencyConflict.Code, printerd.ErrJobState.Code:
 		return http.StatusConflict
-	case printerd.ErrNoPrinter.Code:
+	case printerd.ErrNoPrinter.Code, printerd.ErrNotSupported.Code, printerd.ErrFaultInvalid.Code,
+		printerd.ErrFaultUnsupported.Code:
 		return http.StatusUnprocessableEntity
+	case printerd.ErrAbilityUnavailable.Code:
+		return http.StatusConflict
 	case printerd.ErrSpoolUnavailable.Code, printerd.ErrJournal.Code:
 		return http.StatusServiceUnavailable
 	}
@@ -227,6 +261,10 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (the event
+// stream flushes through it).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // logged logs one line per request: method, path (job ids at most, never
 // document content), status and duration.

@@ -204,7 +204,7 @@ func TestJobLifecycle(t *testing.T) {
 		t.Fatalf("printers = %d %s", status, body)
 	}
 	if p := printers[0]; p.Name != "card-1" || p.Driver != "sim" || p.Media != printerd.MediaCard ||
-		len(p.Status.Supplies) != 1 || p.Status.Supplies[0].Level != 0 || len(p.Capabilities.Media) != 1 {
+		len(p.Status.Supplies) == 0 || p.Status.Supplies[0].Unit != "cards" || p.Status.Supplies[0].Level != 0 || len(p.Capabilities.Media) != 1 {
 		t.Errorf("printer = %+v", p)
 	}
 	status, body = do(t, "GET", base+"/v1/health", nil)

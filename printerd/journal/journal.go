@@ -16,6 +16,7 @@ import (
 	"database/sql"
 	"encoding/base32"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -63,8 +64,47 @@ CREATE TABLE IF NOT EXISTS job_events (
 	printer    TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS job_events_job ON job_events (job_id, seq);
-PRAGMA user_version = 1;
 `
+
+// schemaV2 adds supervisor actions (actor and note on every event, links
+// between a job and its reprint) and the blank-card ledger.
+const schemaV2 = `
+ALTER TABLE jobs ADD COLUMN print_no INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN reprint_of TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN first_key TEXT NOT NULL DEFAULT ''; -- key of print 1 ('' for print 1 itself)
+ALTER TABLE job_events ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+ALTER TABLE job_events ADD COLUMN note TEXT NOT NULL DEFAULT '';
+CREATE TABLE card_loads (
+	seq          INTEGER PRIMARY KEY,
+	printer      TEXT NOT NULL,
+	count        INTEGER NOT NULL CHECK (count > 0),
+	first_serial TEXT NOT NULL DEFAULT '',
+	last_serial  TEXT NOT NULL DEFAULT '',
+	actor        TEXT NOT NULL,
+	time         INTEGER NOT NULL
+);
+CREATE TABLE card_uses (
+	seq         INTEGER PRIMARY KEY,
+	printer     TEXT NOT NULL,
+	use         TEXT NOT NULL CHECK (use IN ('printed','rejected','voided')),
+	job_id      TEXT NOT NULL REFERENCES jobs (id),
+	card_serial TEXT NOT NULL DEFAULT '',
+	actor       TEXT NOT NULL DEFAULT '', -- '' for the dispatcher
+	time        INTEGER NOT NULL
+);
+-- A job is one document: it can be counted as printed once.
+CREATE UNIQUE INDEX card_uses_printed ON card_uses (job_id) WHERE use = 'printed';
+CREATE TABLE printer_events (
+	seq     INTEGER PRIMARY KEY,
+	time    INTEGER NOT NULL,
+	printer TEXT NOT NULL,
+	action  TEXT NOT NULL,
+	actor   TEXT NOT NULL
+);
+`
+
+// schemaVersion is the user_version the schema above reaches.
+const schemaVersion = 2
 
 const jobColumns = `id, idempotency_key, media, title, document_sha256, state, reason,
 	printer, card_serial, attempts, created, updated`
@@ -140,10 +180,40 @@ func (j *Journal) setup() error {
 	if sync < 2 {
 		return fmt.Errorf("synchronous is %d, want FULL (2)", sync)
 	}
-	if _, err := j.db.ExecContext(ctx, schema); err != nil {
+	if err := j.migrate(ctx); err != nil {
 		return fmt.Errorf("schema: %w", err)
 	}
 	return j.recover(ctx)
+}
+
+// migrate brings the schema to schemaVersion in one transaction.
+func (j *Journal) migrate(ctx context.Context) error {
+	tx, err := j.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	if version > schemaVersion {
+		return fmt.Errorf("journal schema %d is newer than this printerd (%d)", version, schemaVersion)
+	}
+	if version < 1 {
+		if _, err := tx.ExecContext(ctx, schema); err != nil {
+			return err
+		}
+	}
+	if version < 2 {
+		if _, err := tx.ExecContext(ctx, schemaV2); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 func (j *Journal) recover(ctx context.Context) error {
@@ -159,7 +229,7 @@ func (j *Journal) recover(ctx context.Context) error {
 		return err
 	}
 	for i := range jobs {
-		if err := j.move(ctx, tx, &jobs[i], printerd.JobInDoubt, ReasonCrashRecovery, "", ""); err != nil {
+		if err := j.move(ctx, tx, &jobs[i], change{to: printerd.JobInDoubt, reason: ReasonCrashRecovery}); err != nil {
 			return err
 		}
 	}
@@ -222,7 +292,7 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 		job.ID, job.IdempotencyKey, job.Media, job.Title, job.DocumentSHA256, job.State,
 		now.UnixNano(), now.UnixNano())
 	if err == nil {
-		err = insertEvent(ctx, tx, job.ID, now, "", printerd.JobQueued, "submitted", "")
+		err = insertEvent(ctx, tx, job.ID, now, "", change{to: printerd.JobQueued, reason: "submitted"})
 	}
 	if err == nil {
 		err = tx.Commit()
@@ -318,7 +388,7 @@ func (j *Journal) ClaimNext(ctx context.Context, media printerd.Media, printer s
 	}
 	job := jobs[0]
 	job.Attempts++
-	err = j.move(ctx, tx, &job, printerd.JobDispatching, "", printer, "")
+	err = j.move(ctx, tx, &job, change{to: printerd.JobDispatching, printer: printer})
 	if err == nil {
 		err = tx.Commit()
 	}
@@ -329,24 +399,208 @@ func (j *Journal) ClaimNext(ctx context.Context, media printerd.Media, printer s
 }
 
 // Finish implements printerd.Journal.
-func (j *Journal) Finish(ctx context.Context, id printerd.JobID, state printerd.JobState, reason, printer, cardSerial string) (printerd.Job, error) {
-	switch state {
-	case printerd.JobPrinted, printerd.JobFailed, printerd.JobHeld, printerd.JobCanceled,
-		printerd.JobInDoubt, printerd.JobQueued:
-	default:
-		return printerd.Job{}, printerd.ErrInvalidRequest.Withf("cannot finish a job as %q", state)
+func (j *Journal) Finish(ctx context.Context, id printerd.JobID, r printerd.Result) (printerd.Job, error) {
+	if r.State == printerd.JobDispatching || !printerd.CanMove(printerd.JobDispatching, r.State) {
+		return printerd.Job{}, printerd.ErrInvalidRequest.Withf("cannot finish a job as %q", r.State)
 	}
-	return j.transition(ctx, id, []printerd.JobState{printerd.JobDispatching}, state, reason, printer, cardSerial)
+	return j.update(ctx, id, func(tx *sql.Tx, job *printerd.Job) error {
+		if job.State != printerd.JobDispatching {
+			return stateError(job, r.State)
+		}
+		if err := j.move(ctx, tx, job, change{to: r.State, reason: r.Reason, printer: r.Printer, serial: r.CardSerial}); err != nil {
+			return err
+		}
+		switch {
+		case r.State == printerd.JobPrinted:
+			return j.useCard(ctx, tx, job, printerd.CardPrinted, job.CardSerial, "")
+		case r.Spoiled:
+			return j.useCard(ctx, tx, job, printerd.CardRejected, r.CardSerial, "")
+		}
+		return nil
+	})
 }
 
 // Cancel implements printerd.Journal.
 func (j *Journal) Cancel(ctx context.Context, id printerd.JobID, reason string) (printerd.Job, error) {
-	return j.transition(ctx, id, []printerd.JobState{printerd.JobQueued, printerd.JobHeld},
-		printerd.JobCanceled, reason, "", "")
+	return j.update(ctx, id, func(tx *sql.Tx, job *printerd.Job) error {
+		if job.State == printerd.JobDispatching {
+			// The transition table allows it for a driver's cancel
+			// outcome, not for a request while the printer has the job.
+			return stateError(job, printerd.JobCanceled)
+		}
+		return j.move(ctx, tx, job, change{to: printerd.JobCanceled, reason: reason})
+	})
 }
 
-// transition moves job id from one of the states in from to state.
-func (j *Journal) transition(ctx context.Context, id printerd.JobID, from []printerd.JobState, state printerd.JobState, reason, printer, cardSerial string) (printerd.Job, error) {
+// Release implements printerd.Journal.
+func (j *Journal) Release(ctx context.Context, id printerd.JobID, actor string) (printerd.Job, error) {
+	return j.update(ctx, id, func(tx *sql.Tx, job *printerd.Job) error {
+		if job.State != printerd.JobHeld {
+			return stateError(job, printerd.JobQueued)
+		}
+		return j.move(ctx, tx, job, change{to: printerd.JobQueued, reason: printerd.ReasonReleased, actor: actor})
+	})
+}
+
+// Resolve implements printerd.Journal.
+func (j *Journal) Resolve(ctx context.Context, id printerd.JobID, r printerd.Resolution) (printerd.Resolved, error) {
+	if err := r.Validate(); err != nil {
+		return printerd.Resolved{}, err
+	}
+	var reprint *printerd.Job
+	job, err := j.update(ctx, id, func(tx *sql.Tx, job *printerd.Job) error {
+		if job.State != printerd.JobInDoubt {
+			return stateError(job, printerd.JobPrinted)
+		}
+		c := change{actor: r.Actor, note: r.Reason}
+		use := printerd.CardUse("")
+		switch r.Action {
+		case printerd.ActionPrinted:
+			c.to, c.reason, c.serial, use = printerd.JobPrinted, printerd.ReasonConfirmed, r.CardSerial, printerd.CardPrinted
+		case printerd.ActionVoid:
+			c.to, c.reason, c.serial, use = printerd.JobFailed, printerd.ReasonVoided, r.CardSerial, printerd.CardVoided
+		case printerd.ActionReprint:
+			c.to, c.reason = printerd.JobFailed, printerd.ReasonReprinted
+			if r.CardSerial != "" {
+				use = printerd.CardVoided // a spoiled card of the first attempt
+			}
+			next, err := j.queueReprint(ctx, tx, job, r)
+			if err != nil {
+				return err
+			}
+			reprint = &next
+			c.note = "reprinted as " + string(next.ID) + ": " + r.Reason
+		}
+		if err := j.move(ctx, tx, job, c); err != nil {
+			return err
+		}
+		if use != "" {
+			serial := r.CardSerial
+			if use == printerd.CardPrinted {
+				serial = job.CardSerial
+			}
+			return j.useCard(ctx, tx, job, use, serial, r.Actor)
+		}
+		return nil
+	})
+	if err != nil {
+		return printerd.Resolved{}, err
+	}
+	return printerd.Resolved{Job: job, Reprint: reprint}, nil
+}
+
+// queueReprint inserts the next print of job's document as a new queued
+// job, under a key derived from the first print's key and the print
+// number.
+func (j *Journal) queueReprint(ctx context.Context, tx *sql.Tx, job *printerd.Job, r printerd.Resolution) (printerd.Job, error) {
+	var printNo int
+	var firstKey string
+	if err := tx.QueryRowContext(ctx, "SELECT print_no, first_key FROM jobs WHERE id = ?", job.ID).Scan(&printNo, &firstKey); err != nil {
+		return printerd.Job{}, err
+	}
+	if firstKey == "" {
+		firstKey = job.IdempotencyKey
+	}
+	key := printerd.ReprintKey(firstKey, printNo+1)
+	if _, found, err := jobByKey(ctx, tx, key); err != nil {
+		return printerd.Job{}, err
+	} else if found {
+		return printerd.Job{}, printerd.ErrIdempotencyConflict.Withf("reprint key of job %s is taken", job.ID)
+	}
+	id, err := j.newID()
+	if err != nil {
+		return printerd.Job{}, err
+	}
+	now := j.now().UTC()
+	next := printerd.Job{
+		ID: id, IdempotencyKey: key, Media: job.Media, Title: job.Title,
+		DocumentSHA256: job.DocumentSHA256, State: printerd.JobQueued, Created: now, Updated: now,
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO jobs (id, idempotency_key, media, title,
+		document_sha256, state, created, updated, print_no, reprint_of, first_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		next.ID, next.IdempotencyKey, next.Media, next.Title, next.DocumentSHA256, next.State,
+		now.UnixNano(), now.UnixNano(), printNo+1, job.ID, firstKey)
+	if err != nil {
+		return printerd.Job{}, err
+	}
+	err = insertEvent(ctx, tx, next.ID, now, "", change{to: printerd.JobQueued, reason: printerd.ReasonReprint,
+		actor: r.Actor, note: "reprint of " + string(job.ID) + ": " + r.Reason})
+	return next, err
+}
+
+// useCard counts one blank card of job's printer, when its media is
+// counted.
+func (j *Journal) useCard(ctx context.Context, tx *sql.Tx, job *printerd.Job, use printerd.CardUse, serial, actor string) error {
+	if !job.Media.Counted() {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO card_uses (printer, use, job_id, card_serial, actor, time)
+		VALUES (?, ?, ?, ?, ?, ?)`, job.Printer, use, job.ID, serial, actor, j.now().UTC().UnixNano())
+	return err
+}
+
+// RecordLoad implements printerd.Journal.
+func (j *Journal) RecordLoad(ctx context.Context, l printerd.Load) (printerd.Load, error) {
+	if err := l.Validate(); err != nil {
+		return printerd.Load{}, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	l.Time = j.now().UTC()
+	_, err := j.db.ExecContext(ctx, `INSERT INTO card_loads (printer, count, first_serial, last_serial, actor, time)
+		VALUES (?, ?, ?, ?, ?, ?)`, l.Printer, l.Count, l.FirstSerial, l.LastSerial, l.Actor, l.Time.UnixNano())
+	if err != nil {
+		return printerd.Load{}, printerd.ErrJournal.With(err)
+	}
+	return l, nil
+}
+
+// Tallies implements printerd.Journal.
+func (j *Journal) Tallies(ctx context.Context) ([]printerd.Tally, error) {
+	rows, err := j.db.QueryContext(ctx, `
+		SELECT printer, SUM(loaded), SUM(printed), SUM(rejected), SUM(voided) FROM (
+			SELECT printer, count AS loaded, 0 AS printed, 0 AS rejected, 0 AS voided FROM card_loads
+			UNION ALL
+			SELECT printer, 0, use = 'printed', use = 'rejected', use = 'voided' FROM card_uses)
+		GROUP BY printer ORDER BY printer`)
+	if err != nil {
+		return nil, printerd.ErrJournal.With(err)
+	}
+	defer rows.Close()
+	var out []printerd.Tally
+	for rows.Next() {
+		var t printerd.Tally
+		if err := rows.Scan(&t.Printer, &t.Loaded, &t.Printed, &t.Rejected, &t.Voided); err != nil {
+			return nil, printerd.ErrJournal.With(err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, printerd.ErrJournal.With(err)
+	}
+	return out, nil
+}
+
+// RecordPrinterAction implements printerd.Journal.
+func (j *Journal) RecordPrinterAction(ctx context.Context, printer, action, actor string) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	_, err := j.db.ExecContext(ctx, `INSERT INTO printer_events (time, printer, action, actor)
+		VALUES (?, ?, ?, ?)`, j.now().UTC().UnixNano(), printer, action, actor)
+	if err != nil {
+		return printerd.ErrJournal.With(err)
+	}
+	return nil
+}
+
+func stateError(job *printerd.Job, to printerd.JobState) error {
+	return printerd.ErrJobState.Withf("job %s is %s, cannot become %s", job.ID, job.State, to)
+}
+
+// update runs fn on job id in one write transaction and commits. fn's
+// *fault.Error values pass through; other errors are ErrJournal.
+func (j *Journal) update(ctx context.Context, id printerd.JobID, fn func(tx *sql.Tx, job *printerd.Job) error) (printerd.Job, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	tx, err := j.db.BeginTx(ctx, nil)
@@ -362,34 +616,42 @@ func (j *Journal) transition(ctx context.Context, id printerd.JobID, from []prin
 		return printerd.Job{}, printerd.ErrJobNotFound.Withf("job %q", id)
 	}
 	job := jobs[0]
-	allowed := false
-	for _, s := range from {
-		allowed = allowed || job.State == s
+	if err := fn(tx, &job); err != nil {
+		var fe *printerd.Error
+		if errors.As(err, &fe) {
+			return printerd.Job{}, fe
+		}
+		return printerd.Job{}, printerd.ErrJournal.With(err)
 	}
-	if !allowed {
-		return printerd.Job{}, printerd.ErrJobState.Withf("job %s is %s, cannot become %s", id, job.State, state)
-	}
-	err = j.move(ctx, tx, &job, state, reason, printer, cardSerial)
-	if err == nil {
-		err = tx.Commit()
-	}
-	if err != nil {
+	if err := tx.Commit(); err != nil {
 		return printerd.Job{}, printerd.ErrJournal.With(err)
 	}
 	return job, nil
 }
 
-// move writes job's new state and its event in tx. An empty printer or
-// card serial keeps the recorded one.
-func (j *Journal) move(ctx context.Context, tx *sql.Tx, job *printerd.Job, to printerd.JobState, reason, printer, cardSerial string) error {
+// change is one state change of a job. Empty printer or serial keep the
+// recorded ones; actor is "" for printerd's own changes.
+type change struct {
+	to              printerd.JobState
+	reason, note    string
+	printer, serial string
+	actor           string
+}
+
+// move writes job's new state and its event in tx, after checking the
+// transition table.
+func (j *Journal) move(ctx context.Context, tx *sql.Tx, job *printerd.Job, c change) error {
 	from := job.State
-	now := j.now().UTC()
-	job.State, job.Reason, job.Updated = to, reason, now
-	if printer != "" {
-		job.Printer = printer
+	if !printerd.CanMove(from, c.to) {
+		return stateError(job, c.to)
 	}
-	if cardSerial != "" {
-		job.CardSerial = cardSerial
+	now := j.now().UTC()
+	job.State, job.Reason, job.Updated = c.to, c.reason, now
+	if c.printer != "" {
+		job.Printer = c.printer
+	}
+	if c.serial != "" {
+		job.CardSerial = c.serial
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, reason = ?, printer = ?,
 		card_serial = ?, attempts = ?, updated = ? WHERE id = ?`,
@@ -397,12 +659,14 @@ func (j *Journal) move(ctx context.Context, tx *sql.Tx, job *printerd.Job, to pr
 	if err != nil {
 		return err
 	}
-	return insertEvent(ctx, tx, job.ID, now, from, to, reason, job.Printer)
+	c.printer = job.Printer
+	return insertEvent(ctx, tx, job.ID, now, from, c)
 }
 
-func insertEvent(ctx context.Context, tx *sql.Tx, id printerd.JobID, t time.Time, from, to printerd.JobState, reason, printer string) error {
+func insertEvent(ctx context.Context, tx *sql.Tx, id printerd.JobID, t time.Time, from printerd.JobState, c change) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO job_events (job_id, time, from_state, to_state,
-		reason, printer) VALUES (?, ?, ?, ?, ?, ?)`, id, t.UnixNano(), from, to, reason, printer)
+		reason, printer, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, t.UnixNano(), from, c.to, c.reason, c.printer, c.actor, c.note)
 	return err
 }
 
@@ -413,11 +677,13 @@ type Event struct {
 	To      printerd.JobState
 	Reason  string
 	Printer string
+	Actor   string // the supervisor; "" for printerd's own changes
+	Note    string // the supervisor's words, or the link to a reprint
 }
 
 // Events returns the state changes of a job, oldest first.
 func (j *Journal) Events(ctx context.Context, id printerd.JobID) ([]Event, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT time, from_state, to_state, reason, printer
+	rows, err := j.db.QueryContext(ctx, `SELECT time, from_state, to_state, reason, printer, actor, note
 		FROM job_events WHERE job_id = ? ORDER BY seq`, id)
 	if err != nil {
 		return nil, printerd.ErrJournal.With(err)
@@ -427,7 +693,7 @@ func (j *Journal) Events(ctx context.Context, id printerd.JobID) ([]Event, error
 	for rows.Next() {
 		var e Event
 		var t int64
-		if err := rows.Scan(&t, &e.From, &e.To, &e.Reason, &e.Printer); err != nil {
+		if err := rows.Scan(&t, &e.From, &e.To, &e.Reason, &e.Printer, &e.Actor, &e.Note); err != nil {
 			return nil, printerd.ErrJournal.With(err)
 		}
 		e.Time = time.Unix(0, t).UTC()

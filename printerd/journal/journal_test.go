@@ -312,7 +312,7 @@ func TestTransitions(t *testing.T) {
 	}
 	finish := func(s printerd.JobState, reason, serial string) step {
 		return func(ctx context.Context, j *journal.Journal, id printerd.JobID) (printerd.Job, error) {
-			return j.Finish(ctx, id, s, reason, "card-1", serial)
+			return j.Finish(ctx, id, printerd.Result{State: s, Reason: reason, Printer: "card-1", CardSerial: serial})
 		}
 	}
 	cancel := func(ctx context.Context, j *journal.Journal, id printerd.JobID) (printerd.Job, error) {

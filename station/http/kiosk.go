@@ -27,6 +27,7 @@ type requestView struct {
 
 type printView struct {
 	State  string     `json:"state"`
+	Pages  int        `json:"pages,omitempty"`
 	Job    string     `json:"job,omitempty"`
 	Reason string     `json:"reason,omitempty"`
 	Error  *errorJSON `json:"error,omitempty"`
@@ -47,7 +48,7 @@ func viewOf(s *station.Session) sessionView {
 }
 
 func printViewOf(p station.Print) printView {
-	pv := printView{State: string(p.State), Job: string(p.Job), Reason: p.Reason}
+	pv := printView{State: string(p.State), Job: string(p.Job), Reason: p.Reason, Pages: p.Pages}
 	if p.Err != nil {
 		pv.Error = &errorJSON{Code: string(p.Err.Code), MessageID: p.Err.ID, MessageEN: p.Err.EN}
 	}
@@ -143,4 +144,34 @@ func (s *Kiosk) availability(c *fiber.Ctx) error {
 		out.Documents = append(out.Documents, doc{Type: string(a.Document), Title: a.Document.Title(), Ready: a.Ready, Reason: a.Reason})
 	}
 	return c.JSON(out)
+}
+
+func (s *Kiosk) prepare(c *fiber.Ctx) error {
+	var in struct {
+		RequestID string `json:"request_id"`
+	}
+	if err := c.BodyParser(&in); err != nil {
+		return station.ErrRequestNotFound.With(err)
+	}
+	p, err := s.kiosk.Prepare(c.UserContext(), c.Cookies(sessionCookie), station.RequestID(in.RequestID))
+	if err != nil {
+		return err
+	}
+	return c.JSON(printViewOf(p))
+}
+
+// preview serves a page of a prepared document as PNG. It shows personal
+// data: only the session's own browser may fetch it, and nothing caches it.
+func (s *Kiosk) preview(c *fiber.Ctx) error {
+	page, err := c.ParamsInt("page")
+	if err != nil {
+		return station.ErrRequestNotFound.With(err)
+	}
+	png, err := s.kiosk.Preview(c.UserContext(), c.Cookies(sessionCookie), station.RequestID(c.Params("request")), page)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Type("png")
+	return c.Send(png)
 }

@@ -44,6 +44,8 @@ func NewKiosk(k *station.Kiosk, v DocumentVerifier, log zerolog.Logger) *Kiosk {
 	api.Post("/login/pin", s.loginPIN)
 	api.Get("/session", s.session)
 	api.Post("/session/logout", s.logout)
+	api.Post("/prepare", s.prepare)
+	api.Get("/preview/:request/:page", s.preview)
 	api.Post("/print", s.print)
 	api.Get("/availability", s.availability)
 	MountVerify(s.app, v)

@@ -95,3 +95,26 @@ func (c *Card) Close() error {
 	err := c.card.Disconnect(scard.ResetCard)
 	return errors.Join(err, c.ctx.Release())
 }
+
+// WaitEmpty waits until reader holds no card (or the reader is gone).
+func WaitEmpty(ctx context.Context, reader string) error {
+	c, err := scard.EstablishContext()
+	if err != nil {
+		return fmt.Errorf("smartcard: pcscd: %w", err)
+	}
+	defer c.Release()
+	states := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := c.GetStatusChange(states, 250*time.Millisecond)
+		if err != nil && !errors.Is(err, scard.ErrTimeout) {
+			return fmt.Errorf("smartcard: status of %q: %w", reader, err)
+		}
+		if ev := states[0].EventState & 0xffff; ev&scard.StatePresent == 0 {
+			return nil
+		}
+		states[0].CurrentState = states[0].EventState &^ scard.StateChanged
+	}
+}

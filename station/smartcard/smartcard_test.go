@@ -16,8 +16,13 @@ import (
 
 // pcscdProblem says why the PC/SC peers are missing ("" when pcscd with
 // vpcd's readers runs). TestMain starts a private pcscd when none runs and
-// this is root, and stops it afterwards.
-var pcscdProblem string
+// this is root, and stops it afterwards; ownPCSCD is that process (nil
+// when another pcscd was already running), which restartPCSCD replaces.
+var (
+	pcscdProblem string
+	ownPCSCD     *exec.Cmd
+	pcscdPath    string
+)
 
 func TestMain(m *testing.M) {
 	stop := startPCSC()
@@ -43,12 +48,17 @@ func startPCSC() (stop func()) {
 		pcscdProblem = "pcscd with vsmartcard-vpcd is needed (apt-get install pcscd vsmartcard-vpcd; run as root)"
 		return func() {}
 	}
-	cmd := exec.Command(pcscd, "--foreground")
-	if err := cmd.Start(); err != nil {
+	pcscdPath = pcscd
+	if err := spawnPCSCD(); err != nil {
 		pcscdProblem = "cannot start pcscd: " + err.Error()
 		return func() {}
 	}
-	stop = func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	stop = func() {
+		if ownPCSCD != nil {
+			_ = ownPCSCD.Process.Kill()
+			_ = ownPCSCD.Wait()
+		}
+	}
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if vpcdReady() {
 			return stop
@@ -56,6 +66,31 @@ func startPCSC() (stop func()) {
 	}
 	pcscdProblem = "pcscd started but shows no vpcd reader (is vsmartcard-vpcd installed?)"
 	return stop
+}
+
+func spawnPCSCD() error {
+	cmd := exec.Command(pcscdPath, "--foreground")
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	ownPCSCD = cmd
+	return nil
+}
+
+// killPCSCD kills the pcscd this test binary started (SIGKILL: a crash,
+// not a clean stop); startPCSCDAgain starts a new one.
+func killPCSCD(tb testing.TB) {
+	tb.Helper()
+	_ = ownPCSCD.Process.Kill()
+	_ = ownPCSCD.Wait()
+	ownPCSCD = nil
+}
+
+func startPCSCDAgain(tb testing.TB) {
+	tb.Helper()
+	if err := spawnPCSCD(); err != nil {
+		tb.Fatalf("restart pcscd: %v", err)
+	}
 }
 
 // mustPCSC skips the test without the peers, unless
@@ -84,7 +119,10 @@ func TestVirtualCardThroughRealPCSC(t *testing.T) {
 	if err != nil {
 		t.Fatalf("vpcd: %v", err)
 	}
-	defer card.Remove()
+	defer func() {
+		card.Remove()
+		_ = smartcard.WaitEmpty(context.Background(), "Virtual PCD 00 00")
+	}()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

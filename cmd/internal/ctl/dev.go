@@ -2,9 +2,12 @@ package ctl
 
 import (
 	"context"
+
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/printerd/client"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -64,6 +67,9 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 		if err := m.waitReady(ctx, c, varDir); err != nil {
 			return err
 		}
+	}
+	if err := m.ensureBlanks(ctx, v("run", "printerd.sock")); err != nil {
+		return err
 	}
 	up := &upstream{url: "https://127.0.0.1:8090", ca: v("certs", "ca.crt"), cert: v("certs", "station-client.crt"), key: v("certs", "station-client.key")}
 	hc, err := up.client()
@@ -130,4 +136,24 @@ func (m *Main) stop(children []*child) {
 			<-c.done
 		}
 	}
+}
+
+// ensureBlanks records a load of 100 blank cards when the simulated card
+// printer has none left in the ledger, as a supervisor would at opening.
+func (m *Main) ensureBlanks(ctx context.Context, socket string) error {
+	c := client.New(socket)
+	es, err := c.Ledger(ctx)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	for _, e := range es {
+		if e.Media != printerd.MediaCard || e.Remaining > 0 {
+			continue
+		}
+		if _, err := c.LoadCards(ctx, printerd.Load{Printer: e.Printer, Count: 100, Actor: "anjunganctl dev"}); err != nil {
+			return fmt.Errorf("record blank cards: %w", err)
+		}
+		fmt.Fprintf(m.Stdout, "Recorded 100 blank cards loaded into %s (anjunganctl ledger shows them).\n", e.Printer)
+	}
+	return nil
 }

@@ -45,6 +45,14 @@ func commands() []command {
 		{"demo", "create demo approvals at registry-sim and show their tickets and PINs", parseDemo},
 		{"printers", "show printerd's printers and their status", parsePrinters},
 		{"jobs", "list printerd's jobs", parseJobs},
+		{"job resolve", "resolve an in-doubt job: printed, reprint (with a reason) or void a card", parseJobResolve},
+		{"job release", "send a held job back to the queue", parseJobRelease},
+		{"printer resume", "let a stopped printer take jobs again", parsePrinterResume},
+		{"printer fault", "arm a fault on a simulated printer", parsePrinterFault},
+		{"printer clear", "disarm a printer's faults and clear their conditions", parsePrinterClear},
+		{"cards load", "record blank cards loaded into a card printer", parseCardsLoad},
+		{"ledger", "show the blank-card ledger per printer", parseLedger},
+		{"card insert", "put a virtual e-KTP and its SAM into vpcd until Ctrl-C (test machines only)", parseCardInsert},
 		{"render", "render a document to PDF (and PNGs) from registry-sim or a sample file, for template work", parseRender},
 		{"verify-qr", "check a printed document's QR text offline against the published document key", parseVerifyQR},
 		{"audit verify", "recompute a service's audit log, check its checkpoints and their consistency", parseAuditVerify},
@@ -77,7 +85,7 @@ func (m *Main) ParseFlags(args []string) error {
 func (m *Main) usage() {
 	fmt.Fprintln(m.Stderr, "usage: anjunganctl COMMAND [flags]\n\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(m.Stderr, "  %-13s %s\n", c.name, c.summary)
+		fmt.Fprintf(m.Stderr, "  %-15s %s\n", c.name, c.summary)
 	}
 }
 

@@ -104,6 +104,21 @@ func (b *Browser) scan(text string) {
 	b.do(chromedp.KeyEvent(text + "\r"))
 }
 
+// waitImagesLoaded waits until every image on the page has decoded.
+func (b *Browser) waitImagesLoaded() {
+	b.tb.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		done, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`[...document.images].every(i => i.complete && i.naturalWidth > 0)`))
+		if err != nil {
+			b.tb.Fatal(err)
+		}
+		if done {
+			return
+		}
+	}
+	b.tb.Fatal("preview images did not load")
+}
+
 func (b *Browser) keypad(digits string) {
 	b.tb.Helper()
 	for _, d := range digits {
@@ -133,6 +148,15 @@ func TestBrowserTicketPrintsKTPAndKK(t *testing.T) {
 	}
 	b.both("documents")
 	b.do(chromedp.Click(chromedp.CSS("#print-all")))
+	b.screen("preview")
+	// Both documents' pages are shown, from the PDFs that will print.
+	b.do(chromedp.WaitVisible(chromedp.CSS(`#preview-pages figure:nth-child(3) img`)))
+	b.waitImagesLoaded()
+	b.both("preview")
+	if n := len(outputs(t, filepath.Join(sys.Var, "out", "card"))); n != 0 {
+		t.Fatalf("%d cards printed before the citizen confirmed", n)
+	}
+	b.do(chromedp.Click(chromedp.CSS("#preview-ok")))
 	b.screen("done")
 	if got := b.text("#done-what"); !strings.Contains(got, "kartu") || !strings.Contains(got, "Kartu Keluarga") {
 		t.Errorf("done screen says %q", got)
@@ -184,6 +208,8 @@ func TestBrowserPINWithOneWrongPIN(t *testing.T) {
 	b.do(chromedp.Click(chromedp.CSS("#pin-ok")))
 	b.screen("docs")
 	b.do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
+	b.screen("preview")
+	b.do(chromedp.Click(chromedp.CSS("#preview-ok")))
 	b.screen("done")
 	if n := len(outputs(t, filepath.Join(sys.Var, "out", "card"))); n != 1 {
 		t.Errorf("%d cards printed, want 1", n)

@@ -83,6 +83,10 @@ func MustStart(tb testing.TB) *System {
 	tb.Cleanup(func() { s.Station.Close() })
 
 	s.Printers = client.New(s.Printerd.SocketPath())
+	// A supervisor records the blank cards before the kiosk opens.
+	if _, err := s.Printers.LoadCards(ctx, printerd.Load{Printer: "card-1", Count: 10, Actor: "e2e"}); err != nil {
+		tb.Fatal(err)
+	}
 	tlsCfg, err := registry.ClientTLS(v("certs", "ca.crt"), v("certs", "station-client.crt"), v("certs", "station-client.key"))
 	mustOK(tb, err)
 	s.Upstream = registry.HTTPClient(tlsCfg)

@@ -25,7 +25,9 @@ import (
 	"github.com/anjungan/anjungan/printerd/driver"
 	"github.com/anjungan/anjungan/printerd/journal"
 
-	_ "github.com/anjungan/anjungan/printerd/driver/sim" // the drivers printerd ships
+	_ "github.com/anjungan/anjungan/printerd/driver/exec" // the drivers printerd ships
+	_ "github.com/anjungan/anjungan/printerd/driver/ipp"
+	_ "github.com/anjungan/anjungan/printerd/driver/sim"
 )
 
 // Defaults: everything under var/, two simulated printers.
@@ -50,6 +52,7 @@ type Main struct {
 	socket   string
 	data     string
 	logLevel string
+	lowStock int
 	printers []printerSpec
 
 	log        zerolog.Logger
@@ -59,6 +62,9 @@ type Main struct {
 	listener   net.Listener
 	server     *http.Server
 	serveDone  chan struct{}
+	// endStreams ends the event streams, which never go idle, so that
+	// Shutdown need not wait for them.
+	endStreams context.CancelFunc
 
 	closeOnce sync.Once
 	closeErr  error
@@ -85,6 +91,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.socket, "socket", m.socket, "unix socket to serve the API on")
 	fs.StringVar(&m.data, "data", m.data, "directory of the journal and the spool")
 	fs.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.IntVar(&m.lowStock, "low-stock", domain.DefaultLowStock, "blank cards left at or below which the ledger alerts")
 	var specs []printerSpec
 	fs.Func("printer", "a printer, repeatable: name=card-1,driver=sim,uri=var/out/card,media=om_card_54x86mm[,option=value…]", func(s string) error {
 		p, err := parsePrinter(s)
@@ -192,6 +199,7 @@ func (m *Main) run(ctx context.Context) error {
 		Printers: printers,
 		Now:      m.Now,
 		Observe:  m.observe,
+		LowStock: m.lowStock,
 	})
 	if err != nil {
 		return fmt.Errorf("printerd: %w", err)
@@ -201,11 +209,15 @@ func (m *Main) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("printerd: %w", err)
 	}
+	base, endStreams := context.WithCancel(context.Background())
+	m.endStreams = endStreams
 	m.server = &http.Server{
 		Handler:           api.NewHandler(m.dispatcher, m.log),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
+	m.server.RegisterOnShutdown(endStreams)
 	m.serveDone = make(chan struct{})
 	go func() {
 		defer close(m.serveDone)
@@ -305,6 +317,9 @@ func (m *Main) logJob(ev *zerolog.Event, job domain.Job) *zerolog.Event {
 func (m *Main) Close() error {
 	m.closeOnce.Do(func() {
 		var errs []error
+		if m.endStreams != nil {
+			defer m.endStreams()
+		}
 		if m.server != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			if err := m.server.Shutdown(ctx); err != nil {

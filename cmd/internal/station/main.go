@@ -138,14 +138,15 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	printers := client.New(m.PrinterdSocket)
 	m.kiosk = station.NewKiosk(station.KioskConfig{
-		Registry: reg,
-		Tickets:  &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
-		Renderer: renderer,
-		Printers: printers,
-		Used:     sqlite.NewUsedTickets(m.db),
-		Recorder: eventLog{m.log},
-		Now:      m.Now,
-		Rand:     rand.Reader,
+		Registry:  reg,
+		Tickets:   &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
+		Renderer:  renderer,
+		Printers:  printers,
+		Used:      sqlite.NewUsedTickets(m.db),
+		Previewer: station.PreviewFunc(render.Preview),
+		Recorder:  eventLog{m.log},
+		Now:       m.Now,
+		Rand:      rand.Reader,
 	})
 	docPub := docKey.Public().(ed25519.PublicKey)
 	docs := &docqr.Verifier{Keys: ticket.KeySet{ticket.KeyID(docPub): docPub}}

@@ -126,6 +126,7 @@
 
   // ---- login, documents, printing ----------------------------------------
   async function login(path, body) {
+    $("#checking-text").textContent = t("checking");
     show("checking");
     try {
       view = await call("POST", path, body);
@@ -135,12 +136,13 @@
     } catch (e) { fail(e); }
   }
 
-  function docState(d) { return d.print ? d.print.state : d.status; }
+  // A document can be sent to print until it is submitted.
+  function printable(d) { return d.status === "approved" && (!d.print || d.print.state === "preview" || d.print.state === "failed"); }
 
   function renderDocs() {
     if (!view) return;
     $("#subject").textContent = view.subject;
-    let printable = 0;
+    let ready = 0;
     $("#doc-list").replaceChildren(...view.documents.map((d) => {
       const li = document.createElement("li");
       li.dataset.request = d.request_id;
@@ -150,8 +152,8 @@
       state.className = "state";
       state.textContent = t("doc_" + d.status);
       li.append(name, state);
-      if (d.status === "approved" && !d.print) {
-        printable++;
+      if (printable(d)) {
+        ready++;
         const b = document.createElement("button");
         b.type = "button"; b.className = "primary print"; b.textContent = t("print");
         b.addEventListener("click", () => startPrint([d.request_id]));
@@ -159,14 +161,39 @@
       }
       return li;
     }));
-    $("#print-all").hidden = printable < 2;
+    $("#print-all").hidden = ready < 2;
   }
 
+  // Printing goes through a preview: the pages shown are rendered from the
+  // same PDF that will print.
   async function startPrint(ids) {
     tracked = ids;
+    $("#checking-text").textContent = t("preview_preparing");
+    show("checking");
+    const figures = [];
+    for (const id of ids) {
+      let p;
+      try { p = await call("POST", "/api/prepare", { request_id: id }); } catch (e) { return fail(e); }
+      const title = view.documents.find((d) => d.request_id === id).title;
+      for (let i = 0; i < (p.pages || 1); i++) {
+        const fig = document.createElement("figure");
+        const img = document.createElement("img");
+        img.src = "/api/preview/" + encodeURIComponent(id) + "/" + i;
+        img.alt = title + " — " + t("preview_page") + " " + (i + 1);
+        const cap = document.createElement("figcaption");
+        cap.textContent = img.alt;
+        fig.append(img, cap);
+        figures.push(fig);
+      }
+    }
+    $("#preview-pages").replaceChildren(...figures);
+    show("preview");
+  }
+
+  async function confirmPrint() {
     show("printing");
     renderProgress();
-    for (const id of ids) {
+    for (const id of tracked) {
       try { await call("POST", "/api/print", { request_id: id }); } catch (e) { return fail(e); }
     }
     poll();
@@ -231,7 +258,7 @@
     const hadSession = view !== null;
     view = null; tracked = []; lastError = null; scanBuffer = "";
     $("#nik").value = ""; $("#pin").value = ""; updateCount();
-    $("#subject").textContent = ""; $("#doc-list").replaceChildren(); $("#progress").replaceChildren();
+    $("#subject").textContent = ""; $("#doc-list").replaceChildren(); $("#progress").replaceChildren(); $("#preview-pages").replaceChildren();
     $("#idle").hidden = true;
     activeField = "nik";
     show("start");
@@ -266,8 +293,10 @@
   document.querySelectorAll("[data-go]").forEach((b) => b.addEventListener("click", () => (b.dataset.go === "start" ? reset() : show(b.dataset.go))));
   $("#way-ticket").addEventListener("click", () => show("ticket"));
   $("#way-pin").addEventListener("click", () => show("pin"));
-  $("#print-all").addEventListener("click", () => startPrint(view.documents.filter((d) => d.status === "approved" && !d.print).map((d) => d.request_id)));
+  $("#print-all").addEventListener("click", () => startPrint(view.documents.filter(printable).map((d) => d.request_id)));
   $("#finish").addEventListener("click", reset);
+  $("#preview-ok").addEventListener("click", confirmPrint);
+  $("#preview-back").addEventListener("click", () => { $("#preview-pages").replaceChildren(); show("docs"); renderDocs(); });
   $("#done-ok").addEventListener("click", reset);
   $("#error-ok").addEventListener("click", reset);
   $("#lang").addEventListener("click", () => { lang = lang === "id" ? "en" : "id"; applyTexts(); });

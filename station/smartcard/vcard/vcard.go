@@ -15,10 +15,30 @@ import (
 // Port of vpcd's first reader ("Virtual PCD 00 00").
 const Port0 = 35963
 
+// Port of vpcd's second reader ("Virtual PCD 00 01").
+const Port1 = Port0 + 1
+
+// Applet is the card's logic. Handle answers a command APDU; a nil answer
+// pulls the card out of the reader at that command (tests of removal at
+// any moment). Reset is called at power off, power on and reset.
+type Applet interface {
+	Handle(apdu []byte) []byte
+	Reset()
+}
+
+// Func is an Applet without state to reset.
+type Func func(apdu []byte) []byte
+
+// Handle calls f.
+func (f Func) Handle(apdu []byte) []byte { return f(apdu) }
+
+// Reset does nothing.
+func (Func) Reset() {}
+
 // Card is a virtual card inserted into a vpcd reader while it is connected.
 type Card struct {
 	ATR    []byte
-	Handle func(apdu []byte) []byte
+	Applet Applet
 
 	conn net.Conn
 	wg   sync.WaitGroup
@@ -27,11 +47,16 @@ type Card struct {
 // Insert connects to vpcd at addr (e.g. "127.0.0.1:35963"): vpcd sees the
 // card as present for as long as the connection is open.
 func Insert(addr string, atr []byte, handle func([]byte) []byte) (*Card, error) {
+	return InsertApplet(addr, atr, Func(handle))
+}
+
+// InsertApplet is Insert with an Applet.
+func InsertApplet(addr string, atr []byte, a Applet) (*Card, error) {
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	c := &Card{ATR: atr, Handle: handle, conn: conn}
+	c := &Card{ATR: atr, Applet: a, conn: conn}
 	c.wg.Add(1)
 	go c.serve()
 	return c, nil
@@ -39,28 +64,34 @@ func Insert(addr string, atr []byte, handle func([]byte) []byte) (*Card, error) 
 
 func (c *Card) serve() {
 	defer c.wg.Done()
-	for {
-		var n uint16
-		if err := binary.Read(c.conn, binary.BigEndian, &n); err != nil {
-			return
-		}
-		msg := make([]byte, n)
-		if _, err := io.ReadFull(c.conn, msg); err != nil {
-			return
-		}
-		var out []byte
-		switch {
-		case n == 1 && msg[0] == 4: // send ATR
-			out = c.ATR
-		case n == 1: // power off, power on, reset: no answer
-			continue
-		default:
-			out = c.Handle(msg)
-		}
-		if err := c.send(out); err != nil {
-			return
+	for c.step() == nil {
+	}
+}
+
+// step answers one message from vpcd.
+func (c *Card) step() error {
+	var n uint16
+	if err := binary.Read(c.conn, binary.BigEndian, &n); err != nil {
+		return err
+	}
+	msg := make([]byte, n)
+	if _, err := io.ReadFull(c.conn, msg); err != nil {
+		return err
+	}
+	var out []byte
+	switch {
+	case n == 1 && msg[0] == 4: // send ATR
+		out = c.ATR
+	case n == 1: // power off, power on, reset: no answer
+		c.Applet.Reset()
+		return nil
+	default:
+		if out = c.Applet.Handle(msg); out == nil {
+			c.conn.Close() // pulled mid-command
+			return net.ErrClosed
 		}
 	}
+	return c.send(out)
 }
 
 func (c *Card) send(b []byte) error {

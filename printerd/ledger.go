@@ -1,0 +1,96 @@
+package printerd
+
+import "time"
+
+// Counted reports whether printerd keeps a blank ledger for m: blank
+// cards (blanko KTP-el) are rationed and counted one by one; paper is not.
+func (m Media) Counted() bool { return m == MediaCard }
+
+// CardUse is what became of one blank card.
+type CardUse string
+
+// Card uses.
+const (
+	CardPrinted  CardUse = "printed"
+	CardRejected CardUse = "rejected" // spoiled by the printer, in its reject box
+	CardVoided   CardUse = "voided"   // voided by a supervisor
+)
+
+// Load is a supervisor's record of blank cards put into a printer.
+type Load struct {
+	Printer     string    `json:"printer"`
+	Count       int       `json:"count"`
+	FirstSerial string    `json:"first_serial,omitempty"`
+	LastSerial  string    `json:"last_serial,omitempty"`
+	Actor       string    `json:"actor"`
+	Time        time.Time `json:"time"` // set by the journal
+}
+
+// MaxLoad bounds one load (a few boxes of cards).
+const MaxLoad = 100000
+
+// Validate checks a load before it is stored (the printer's existence is
+// the dispatcher's to check).
+func (l Load) Validate() error {
+	if l.Printer == "" {
+		return ErrInvalidRequest.Withf("no printer")
+	}
+	if l.Count <= 0 || l.Count > MaxLoad {
+		return ErrInvalidRequest.Withf("count %d is not within 1..%d", l.Count, MaxLoad)
+	}
+	if (l.FirstSerial == "") != (l.LastSerial == "") {
+		return ErrInvalidRequest.Withf("a serial range needs both ends")
+	}
+	for _, s := range []string{l.FirstSerial, l.LastSerial} {
+		if err := validText("serial", s, MaxCardSerial); err != nil {
+			return err
+		}
+	}
+	return validActor(l.Actor)
+}
+
+// Tally is the journal's count of one printer's blank cards.
+type Tally struct {
+	Printer  string `json:"printer"`
+	Loaded   int    `json:"loaded"`
+	Printed  int    `json:"printed"`
+	Rejected int    `json:"rejected"`
+	Voided   int    `json:"voided"`
+}
+
+// Used is every card that left the hopper.
+func (t Tally) Used() int { return t.Printed + t.Rejected + t.Voided }
+
+// Remaining is loaded − used. It is negative when more cards were used
+// than recorded as loaded: a load was not recorded.
+func (t Tally) Remaining() int { return t.Loaded - t.Used() }
+
+// Ledger alerts.
+const (
+	AlertLowStock = "low-stock" // remaining at or below the threshold
+	AlertMismatch = "mismatch"  // the printer's hopper count differs from remaining
+	AlertOverdraw = "overdrawn" // more cards used than loaded
+)
+
+// LedgerEntry is one printer's blank cards as the API reports them.
+type LedgerEntry struct {
+	Tally
+	Media     Media `json:"media"`
+	Remaining int   `json:"remaining"`
+	// Hopper is the printer's own count (a Status supply in unit
+	// "cards"), nil when the driver reports none.
+	Hopper   *int     `json:"hopper,omitempty"`
+	LowStock int      `json:"low_stock"` // the threshold
+	Alerts   []string `json:"alerts,omitempty"`
+}
+
+// Availability answers the kiosk's question before a citizen starts:
+// can a document on this media be printed now?
+type Availability struct {
+	Media     Media    `json:"media"`
+	Available bool     `json:"available"`
+	Printers  []string `json:"printers,omitempty"` // the printers that can take it now
+	// Reason is why not, when not available: no-printer, stopped, an IPP
+	// reason keyword of error severity, or no-blanks.
+	Reason string `json:"reason,omitempty"`
+}

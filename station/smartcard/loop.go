@@ -1,0 +1,376 @@
+package smartcard
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/ebfe/scard"
+	"github.com/rs/zerolog"
+
+	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/station/smartcard/ektp"
+)
+
+// EventKind says what happened at the reader.
+type EventKind string
+
+// Events, in the order a kiosk page sees them for one tap.
+const (
+	EventPresent       EventKind = "present"        // a card arrived; reading
+	EventRead          EventKind = "read"           // the card was read: Identity is set
+	EventError         EventKind = "error"          // the read failed: Err says why
+	EventRemoved       EventKind = "removed"        // the card left
+	EventReaderMissing EventKind = "reader_missing" // the contactless reader is not connected
+	EventServiceDown   EventKind = "service_down"   // pcscd cannot be reached; retrying
+	EventReady         EventKind = "ready"          // watching the reader (again)
+)
+
+// Event is one change at the reader. Identity.NIK masks itself in logs.
+type Event struct {
+	Kind     EventKind
+	Reader   string
+	ATRHint  string
+	Identity ektp.Identity
+	Err      error // a *fault.Error for EventError
+	At       time.Time
+}
+
+// Config configures a Loop.
+type Config struct {
+	CardReader string // contactless slot, e.g. "Virtual PCD 00 00"
+	SAMReader  string // SAM slot; "" when the profile needs none
+	// Exactly one of Profile (APDUs through this loop) and Vendor (a
+	// licensed SDK that reads the card itself) is set.
+	Profile ektp.Profile
+	Vendor  ektp.Vendor
+	Logger  zerolog.Logger
+	Now     func() time.Time
+	// Poll bounds one GetStatusChange wait, so Close is prompt without
+	// calling Cancel from another goroutine. Default 250 ms.
+	Poll time.Duration
+	// Backoff after pcscd is lost: doubles from MinBackoff to MaxBackoff.
+	MinBackoff, MaxBackoff time.Duration
+}
+
+// Loop is the reader loop: one goroutine owns the PC/SC context, waits for
+// cards, reads each one once inside a transaction, and publishes events.
+// It implements station.CardReader.
+type Loop struct {
+	cfg    Config
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu      sync.Mutex
+	subs    map[chan Event]struct{}
+	present bool
+	outcome *outcome      // read result of the present card, until taken
+	changed chan struct{} // closed and replaced when present/outcome change
+}
+
+type outcome struct {
+	id  ektp.Identity
+	err error
+}
+
+var _ station.CardReader = (*Loop)(nil)
+
+// ErrClosed is returned by ReadNIK after Close.
+var ErrClosed = errors.New("smartcard: reader loop closed")
+
+// Start starts the loop's goroutine.
+func Start(cfg Config) *Loop {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 250 * time.Millisecond
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = 100 * time.Millisecond
+	}
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		cfg.MaxBackoff = 5 * time.Second
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &Loop{cfg: cfg, cancel: cancel, done: make(chan struct{}),
+		subs: map[chan Event]struct{}{}, changed: make(chan struct{})}
+	go l.run(ctx)
+	return l
+}
+
+// Close stops the loop and waits for it. It is idempotent.
+func (l *Loop) Close() error {
+	l.cancel()
+	<-l.done
+	return nil
+}
+
+// Subscribe returns a channel of events (for the kiosk page) and a
+// function that ends the subscription. A subscriber that falls behind
+// loses events rather than stalling the reader.
+func (l *Loop) Subscribe() (<-chan Event, func()) {
+	ch := make(chan Event, 32)
+	l.mu.Lock()
+	l.subs[ch] = struct{}{}
+	l.mu.Unlock()
+	return ch, func() {
+		l.mu.Lock()
+		delete(l.subs, ch)
+		l.mu.Unlock()
+	}
+}
+
+// Present reports whether a card is on the reader.
+func (l *Loop) Present() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.present
+}
+
+// Read returns the outcome of the card on the reader, or waits for the
+// next card's. Each outcome is returned once: a second call waits for the
+// next tap. An outcome is dropped when its card leaves before anyone took
+// it, so a stale read never logs anyone in.
+func (l *Loop) Read(ctx context.Context) (ektp.Identity, error) {
+	for {
+		l.mu.Lock()
+		o, changed := l.outcome, l.changed
+		l.outcome = nil
+		l.mu.Unlock()
+		if o != nil {
+			return o.id, o.err
+		}
+		select {
+		case <-changed:
+		case <-l.done:
+			return ektp.Identity{}, ErrClosed
+		case <-ctx.Done():
+			return ektp.Identity{}, ctx.Err()
+		}
+	}
+}
+
+// ReadNIK is Read's NIK; it implements station.CardReader.
+func (l *Loop) ReadNIK(ctx context.Context) (station.NIK, error) {
+	id, err := l.Read(ctx)
+	return id.NIK, err
+}
+
+func (l *Loop) publish(e Event) {
+	e.At = l.cfg.Now()
+	if e.Reader == "" {
+		e.Reader = l.cfg.CardReader
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch e.Kind {
+	case EventPresent:
+		l.present, l.outcome = true, nil
+	case EventRemoved, EventReaderMissing, EventServiceDown:
+		l.present, l.outcome = false, nil
+	case EventRead:
+		l.outcome = &outcome{id: e.Identity}
+	case EventError:
+		l.outcome = &outcome{err: e.Err}
+	}
+	close(l.changed)
+	l.changed = make(chan struct{})
+	for ch := range l.subs {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
+}
+
+func (l *Loop) run(ctx context.Context) {
+	defer close(l.done)
+	backoff := l.cfg.MinBackoff
+	for ctx.Err() == nil {
+		c, err := scard.EstablishContext()
+		if err == nil {
+			var healthy bool
+			healthy, err = l.watch(ctx, c)
+			_ = c.Release()
+			if healthy {
+				backoff = l.cfg.MinBackoff
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		l.cfg.Logger.Warn().Err(err).Dur("retry_in", backoff).Msg("pcscd lost; re-establishing")
+		l.publish(Event{Kind: EventServiceDown, Err: err})
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, l.cfg.MaxBackoff)
+	}
+}
+
+// watch waits for cards on one PC/SC context until pcscd is lost (it
+// returns the error) or ctx ends. healthy says at least one wait
+// succeeded, which resets the backoff.
+func (l *Loop) watch(ctx context.Context, c *scard.Context) (healthy bool, err error) {
+	states := []scard.ReaderState{{Reader: l.cfg.CardReader, CurrentState: scard.StateUnaware}}
+	var present, missing bool
+	var counter uint32
+	defer func() {
+		if present {
+			l.publish(Event{Kind: EventRemoved})
+		}
+	}()
+	for ctx.Err() == nil {
+		err := c.GetStatusChange(states, l.cfg.Poll)
+		switch {
+		case errors.Is(err, scard.ErrTimeout):
+			continue
+		case errors.Is(err, scard.ErrUnknownReader), errors.Is(err, scard.ErrReaderUnavailable):
+			// Unplugged, or not yet plugged in: pcscd only knows readers
+			// it has seen, so poll until it appears.
+			if !missing {
+				missing, present = true, false
+				l.publish(Event{Kind: EventReaderMissing, Err: err})
+			}
+			states[0].CurrentState = scard.StateUnaware
+			select {
+			case <-ctx.Done():
+			case <-time.After(l.cfg.Poll):
+			}
+			continue
+		case err != nil:
+			return healthy, err
+		}
+		if !healthy || missing {
+			healthy, missing = true, false
+			l.publish(Event{Kind: EventReady})
+		}
+		ev := states[0].EventState
+		// The upper 16 bits count card events; the lower ones are the
+		// state. A changed count while a card stays present means it was
+		// swapped between two waits.
+		st, n := ev&0xffff, uint32(ev)>>16
+		states[0].CurrentState = ev &^ scard.StateChanged
+		now := st&scard.StatePresent != 0 && st&scard.StateMute == 0
+		swapped := present && now && n != counter
+		counter = n
+		if st&(scard.StateUnknown|scard.StateUnavailable) != 0 {
+			if !missing {
+				missing, present = true, false
+				l.publish(Event{Kind: EventReaderMissing})
+			}
+			continue
+		}
+		if present && (!now || swapped) {
+			present = false
+			l.publish(Event{Kind: EventRemoved})
+		}
+		if now && !present {
+			present = true
+			atr := states[0].Atr
+			l.publish(Event{Kind: EventPresent, ATRHint: ektp.HintATR(atr).Name})
+			id, err := l.read(ctx, c, atr)
+			// Our own reset of the card moves the event counter: take the
+			// state after the read as the new baseline, or it would look
+			// like a swapped card and be read twice.
+			base := []scard.ReaderState{{Reader: l.cfg.CardReader, CurrentState: scard.StateUnaware}}
+			if c.GetStatusChange(base, 0) == nil {
+				counter = uint32(base[0].EventState) >> 16
+			}
+			if err != nil {
+				f := fault.As(err)
+				l.cfg.Logger.Info().Str("code", string(f.Code)).Err(f.Cause).Msg("card read failed")
+				l.publish(Event{Kind: EventError, Err: f})
+				if serviceLost(err) {
+					return healthy, err
+				}
+				continue
+			}
+			l.cfg.Logger.Info().Stringer("nik", id.NIK).Msg("card read")
+			l.publish(Event{Kind: EventRead, Identity: id})
+		}
+	}
+	return healthy, nil
+}
+
+// read reads the present card through the vendor SDK or the profile.
+func (l *Loop) read(ctx context.Context, c *scard.Context, atr []byte) (_ ektp.Identity, err error) {
+	if err := ektp.CheckATR(atr); err != nil {
+		return ektp.Identity{}, err
+	}
+	if l.cfg.Vendor != nil {
+		return l.cfg.Vendor.ReadIdentity(ctx, ektp.Readers{Card: l.cfg.CardReader, SAM: l.cfg.SAMReader})
+	}
+	card, err := c.Connect(l.cfg.CardReader, scard.ShareShared, scard.ProtocolAny)
+	if err != nil {
+		return ektp.Identity{}, lost(err)
+	}
+	var id ektp.Identity
+	defer func() {
+		// Reset on the way out: the card forgets the authentication, so
+		// no other program reads it after us. A card that left needs no
+		// reset, and resetting it makes pcscd report the removal before
+		// its own poller saw it, which hides a quick re-tap from vpcd.
+		disp := scard.ResetCard
+		if errors.Is(err, station.ErrCardUnreadable) {
+			disp = scard.LeaveCard
+		}
+		_ = card.Disconnect(disp)
+	}()
+	if err = card.BeginTransaction(); err != nil {
+		return ektp.Identity{}, lost(err)
+	}
+	defer card.EndTransaction(scard.LeaveCard)
+	var sam ektp.Channel
+	if l.cfg.SAMReader != "" {
+		s, err := c.Connect(l.cfg.SAMReader, scard.ShareExclusive, scard.ProtocolAny)
+		if err != nil {
+			sam = failing{ektp.ErrSAMUnavailable.With(err)}
+		} else {
+			defer s.Disconnect(scard.LeaveCard)
+			sam = channel{s}
+		}
+	}
+	id, err = l.cfg.Profile.Read(ctx, channel{card}, sam)
+	if err != nil {
+		return ektp.Identity{}, err
+	}
+	return id, nil
+}
+
+// channel is an ektp.Channel on a connected card.
+type channel struct{ card *scard.Card }
+
+func (ch channel) Transmit(apdu []byte) ([]byte, error) {
+	rsp, err := ch.card.Transmit(apdu)
+	if err == nil && len(rsp) < 2 {
+		return nil, ErrCardLost
+	}
+	return rsp, err
+}
+
+// failing is a Channel to a SAM that could not be connected.
+type failing struct{ err error }
+
+func (f failing) Transmit([]byte) ([]byte, error) { return nil, f.err }
+
+// lost maps a PC/SC error during connect to "card lost, tap again".
+func lost(err error) error {
+	return station.ErrCardUnreadable.With(err)
+}
+
+// serviceLost reports whether err means pcscd went away, so the context
+// must be released and established again.
+func serviceLost(err error) bool {
+	for _, e := range []error{scard.ErrNoService, scard.ErrServiceStopped, scard.ErrCommError, scard.ErrInvalidHandle, scard.ErrUnknownError} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
