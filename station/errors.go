@@ -63,6 +63,9 @@ var (
 	ErrPrintFailed = fault.New("print_failed",
 		"Pencetakan gagal. Tidak ada dokumen yang tercetak dan tiket Anda tetap berlaku. Silakan hubungi petugas.",
 		"Printing failed. Nothing was printed and your ticket is still valid. Please ask an officer.")
+	ErrPrintHeld = fault.New("print_held",
+		"Printer sedang bermasalah dan pencetakan ditahan. Petugas akan membantu Anda; tiket Anda tetap berlaku.",
+		"The printer has a problem and your print is on hold. An officer will help you; your ticket is still valid.")
 	ErrPrintInDoubt = fault.New("print_in_doubt",
 		"Hasil cetak belum dapat dipastikan. Petugas akan memeriksa dan membantu Anda.",
 		"We cannot confirm whether your document printed. An officer will check and help you.")

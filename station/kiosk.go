@@ -96,6 +96,7 @@ const (
 	PrintQueued    PrintState = "queued"    // waiting at printerd
 	PrintPrinting  PrintState = "printing"  // at the printer
 	PrintDone      PrintState = "printed"   // printed and confirmed to the upstream
+	PrintHeld      PrintState = "held"      // printerd holds the job (jam, no blanks): an officer acts; token kept
 	PrintFailed    PrintState = "failed"    // nothing printed; token kept
 	PrintInDoubt   PrintState = "in_doubt"  // outcome unknown; an officer decides
 )
@@ -249,6 +250,10 @@ func (k *Kiosk) sweepLocked() {
 		}
 	}
 }
+
+// IdleTimeout is how long a session may stay idle before it ends; the page
+// warns the citizen before then.
+func (k *Kiosk) IdleTimeout() time.Duration { return k.cfg.SessionTTL }
 
 // Session returns a copy of the session with that id, or ErrSessionExpired.
 func (k *Kiosk) Session(id string) (*Session, error) {
@@ -473,8 +478,10 @@ func (k *Kiosk) submit(ctx context.Context, authz Authorization, rid RequestID, 
 
 func printState(s printerd.JobState) PrintState {
 	switch s {
-	case printerd.JobQueued, printerd.JobHeld:
+	case printerd.JobQueued:
 		return PrintQueued
+	case printerd.JobHeld:
+		return PrintHeld
 	case printerd.JobDispatching:
 		return PrintPrinting
 	case printerd.JobPrinted:
@@ -505,7 +512,14 @@ func (k *Kiosk) settle(authz Authorization, ticketID string, p *Print) {
 			if j.State.Terminal() {
 				break // the citizen sees the outcome once the upstream knows it
 			}
-			k.update(p, printState(j.State), j.Reason, nil)
+			state, why := printState(j.State), (*Error)(nil)
+			// A held job, or one sent back to the queue with a reason (the
+			// printer stopped on a jam, an open cover), waits for an officer.
+			// Keep following it: it prints once the printer is cleared.
+			if j.State == printerd.JobHeld || j.State == printerd.JobQueued && j.Reason != "" {
+				state, why = PrintHeld, ErrPrintHeld.Withf("job %s %s: %s", j.ID, j.State, j.Reason)
+			}
+			k.update(p, state, j.Reason, why)
 		}
 		if !k.sleep(k.cfg.PollEvery) {
 			return

@@ -175,3 +175,8 @@ func (s *Kiosk) preview(c *fiber.Ctx) error {
 	c.Type("png")
 	return c.Send(png)
 }
+
+// config tells the page the station's settings it must follow.
+func (s *Kiosk) config(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"idle_ms": s.kiosk.IdleTimeout().Milliseconds()})
+}

@@ -48,6 +48,7 @@ func NewKiosk(k *station.Kiosk, v DocumentVerifier, log zerolog.Logger) *Kiosk {
 	api.Get("/preview/:request/:page", s.preview)
 	api.Post("/print", s.print)
 	api.Get("/availability", s.availability)
+	api.Get("/config", s.config)
 	MountVerify(s.app, v)
 	sub, _ := fs.Sub(assets, "assets")
 	s.app.Use("/", filesystem.New(filesystem.Config{Root: http.FS(sub), Index: "index.html"}))

@@ -52,7 +52,7 @@ func TestTextsComplete(t *testing.T) {
 		used[string(m[1])] = true
 	}
 	// Keys the page builds from domain values.
-	for _, s := range []station.PrintState{station.PrintPreparing, station.PrintPreview, station.PrintQueued, station.PrintPrinting, station.PrintDone, station.PrintFailed, station.PrintInDoubt} {
+	for _, s := range []station.PrintState{station.PrintPreparing, station.PrintPreview, station.PrintQueued, station.PrintHeld, station.PrintPrinting, station.PrintDone, station.PrintFailed, station.PrintInDoubt} {
 		used["step_"+string(s)] = true
 	}
 	for _, s := range []station.RequestStatus{station.RequestApproved, station.RequestPrinted, station.RequestInDoubt} {

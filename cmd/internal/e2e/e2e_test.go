@@ -37,10 +37,25 @@ type System struct {
 	Upstream *http.Client // mTLS client of registry-sim, with the station's certificate
 }
 
+// Options change the system a test starts.
+type Options struct {
+	Blanks int           // blank cards recorded in the ledger (default 10; -1 for none)
+	Idle   time.Duration // the kiosk's idle timeout (default 60 s)
+}
+
 // MustStart starts registry-sim, printerd and station with development
 // keys made by anjunganctl, and stops them when the test ends.
-func MustStart(tb testing.TB) *System {
+func MustStart(tb testing.TB) *System { return MustStartWith(tb, Options{}) }
+
+// MustStartWith is MustStart with options.
+func MustStartWith(tb testing.TB, o Options) *System {
 	tb.Helper()
+	if o.Blanks == 0 {
+		o.Blanks = 10
+	}
+	if o.Idle == 0 {
+		o.Idle = time.Minute
+	}
 	// A unix socket path must stay under ~108 bytes; t.TempDir can be longer.
 	dir, err := os.MkdirTemp("", "anj")
 	if err != nil {
@@ -76,7 +91,7 @@ func MustStart(tb testing.TB) *System {
 	s.Station.Stderr = io.Discard
 	mustOK(tb, s.Station.ParseFlags([]string{"-kiosk-addr", "127.0.0.1:0", "-console-addr", "127.0.0.1:0",
 		"-registry-url", s.Registry.URL(), "-printerd-socket", s.Printerd.SocketPath(),
-		"-ticket-pubkey", v("keys", "ticket.pub"), "-document-key", v("keys", "document.key"),
+		"-ticket-pubkey", v("keys", "ticket.pub"), "-document-key", v("keys", "document.key"), "-idle-timeout", o.Idle.String(),
 		"-binding-key", v("keys", "binding.key"), "-db", v("station", "station.db"),
 		"-registry-ca", v("certs", "ca.crt"), "-registry-cert", v("certs", "station-client.crt"), "-registry-key", v("certs", "station-client.key")}))
 	mustOK(tb, s.Station.Run(ctx))
@@ -84,8 +99,10 @@ func MustStart(tb testing.TB) *System {
 
 	s.Printers = client.New(s.Printerd.SocketPath())
 	// A supervisor records the blank cards before the kiosk opens.
-	if _, err := s.Printers.LoadCards(ctx, printerd.Load{Printer: "card-1", Count: 10, Actor: "e2e"}); err != nil {
-		tb.Fatal(err)
+	if o.Blanks > 0 {
+		if _, err := s.Printers.LoadCards(ctx, printerd.Load{Printer: "card-1", Count: o.Blanks, Actor: "e2e"}); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	tlsCfg, err := registry.ClientTLS(v("certs", "ca.crt"), v("certs", "station-client.crt"), v("certs", "station-client.key"))
 	mustOK(tb, err)

@@ -50,6 +50,7 @@ type Main struct {
 	RegistryKey    string
 	BindingKey     string // checks a ticket's NIK binding against the upstream's answer
 	DBPath         string
+	IdleTimeout    time.Duration
 	LogLevel       string
 	Stderr         io.Writer
 	Now            func() time.Time
@@ -81,6 +82,7 @@ func NewMain() *Main {
 		RegistryKey:    "var/certs/station-client.key",
 		BindingKey:     "var/keys/binding.key",
 		DBPath:         "var/station/station.db",
+		IdleTimeout:    60 * time.Second,
 		Stderr:         os.Stderr,
 		Now:            time.Now,
 	}
@@ -103,6 +105,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.RegistryKey, "registry-key", m.RegistryKey, "the station's client key for the upstream")
 	fs.StringVar(&m.BindingKey, "binding-key", m.BindingKey, "key of the tickets' NIK binding (hex)")
 	fs.StringVar(&m.DBPath, "db", m.DBPath, "the station's SQLite database")
+	fs.DurationVar(&m.IdleTimeout, "idle-timeout", m.IdleTimeout, "a citizen's session ends after this long without a touch")
 	fs.StringVar(&m.LogLevel, "log-level", "info", "debug, info, warn or error")
 	return fs.Parse(args)
 }
@@ -138,15 +141,16 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	printers := client.New(m.PrinterdSocket)
 	m.kiosk = station.NewKiosk(station.KioskConfig{
-		Registry:  reg,
-		Tickets:   &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
-		Renderer:  renderer,
-		Printers:  printers,
-		Used:      sqlite.NewUsedTickets(m.db),
-		Previewer: station.PreviewFunc(render.Preview),
-		Recorder:  eventLog{m.log},
-		Now:       m.Now,
-		Rand:      rand.Reader,
+		Registry:   reg,
+		Tickets:    &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
+		Renderer:   renderer,
+		Printers:   printers,
+		Used:       sqlite.NewUsedTickets(m.db),
+		Previewer:  station.PreviewFunc(render.Preview),
+		SessionTTL: m.IdleTimeout,
+		Recorder:   eventLog{m.log},
+		Now:        m.Now,
+		Rand:       rand.Reader,
 	})
 	docPub := docKey.Public().(ed25519.PublicKey)
 	docs := &docqr.Verifier{Keys: ticket.KeySet{ticket.KeyID(docPub): docPub}}

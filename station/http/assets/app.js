@@ -3,7 +3,9 @@
 // Bahasa Indonesia first. Texts live in /i18n/<lang>.json. The page keeps
 // nothing personal beyond the masked NIK, and wipes it on every reset.
 (function () {
-  const IDLE_WARN_MS = 45000, IDLE_RESET_MS = 60000, DONE_RESET_MS = 20000, POLL_MS = 700;
+  // The station sets the idle timeout (/api/config); the warning comes at 3/4 of it.
+  let IDLE_RESET_MS = 60000, IDLE_WARN_MS = 45000;
+  const DONE_RESET_MS = 20000, POLL_MS = 700;
   const SCAN_GAP_MS = 1000; // scanners type far faster than this between keys
   const texts = {};
   let lang = "id";
@@ -220,7 +222,8 @@
     try { view = await call("GET", "/api/session"); } catch (e) { return fail(e); }
     renderProgress();
     const mine = view.documents.filter((d) => tracked.includes(d.request_id));
-    const settled = mine.every((d) => d.print && ["printed", "failed", "in_doubt"].includes(d.print.state));
+    // "held" ends the citizen's wait: an officer takes over, the token stays valid.
+    const settled = mine.every((d) => d.print && ["printed", "failed", "in_doubt", "held"].includes(d.print.state));
     if (!settled) { pollTimer = setTimeout(poll, POLL_MS); return; }
     const bad = mine.find((d) => d.print.state !== "printed");
     if (bad) return fail(bad.print.error || { code: bad.print.state });
@@ -301,7 +304,10 @@
   $("#error-ok").addEventListener("click", reset);
   $("#lang").addEventListener("click", () => { lang = lang === "id" ? "en" : "id"; applyTexts(); });
 
-  Promise.all(["id", "en"].map((l) => fetch("/i18n/" + l + ".json").then((r) => r.json()).then((j) => { texts[l] = j; })))
+  const config = fetch("/api/config").then((r) => r.json()).then((c) => {
+    if (c.idle_ms > 0) { IDLE_RESET_MS = c.idle_ms; IDLE_WARN_MS = Math.round(c.idle_ms * 0.75); }
+  }).catch(() => {});
+  Promise.all([config, ...["id", "en"].map((l) => fetch("/i18n/" + l + ".json").then((r) => r.json()).then((j) => { texts[l] = j; }))])
     .then(() => { applyTexts(); resume(); })
     .catch(() => { document.body.textContent = "Anjungan: texts could not be loaded."; });
 })();

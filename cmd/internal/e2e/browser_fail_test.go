@@ -1,0 +1,143 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/anjungan/anjungan/cmd/internal/registrysim"
+	"github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/station/ticket"
+)
+
+// Every failure has a screen that says what happened and what to do, and
+// leaves printerd and the registry as they should be.
+
+func (b *Browser) mustError(code string) {
+	b.tb.Helper()
+	b.screen("error")
+	if got := b.text("#error-code"); got != code {
+		b.tb.Fatalf("error screen shows code %q, want %q (%s)", got, code, b.text("#error-text"))
+	}
+	if b.text("#error-text") == "" {
+		b.tb.Fatal("error screen without a message")
+	}
+}
+
+func TestBrowserExpiredTicket(t *testing.T) {
+	sys := MustStart(t)
+	key, err := ticket.LoadPrivateKey(filepath.Join(sys.Var, "keys", "ticket.key"))
+	mustOK(t, err)
+	binding, err := ticket.LoadBindingKey(filepath.Join(sys.Var, "keys", "binding.key"))
+	mustOK(t, err)
+	is := &ticket.Issuer{Key: key, Issuer: "registry-sim", BindingKey: binding, Rand: rand.Reader}
+	issued := time.Now().Add(-40 * 24 * time.Hour)
+	text, _, err := is.Issue(ticket.IssueRequest{Registration: "REG-EXPIRED", Documents: []station.DocumentType{station.KTPEl},
+		NIK: station.MustParseNIK("3174011201850001"), IssuedAt: issued, Expires: issued.Add(30 * 24 * time.Hour)})
+	mustOK(t, err)
+
+	b := MustBrowser(t, 1280, 900)
+	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.screen("start")
+	b.scan(text)
+	b.mustError("ticket_expired")
+	b.both("error-ticket-expired")
+}
+
+func TestBrowserNoBlanksBeforeStart(t *testing.T) {
+	sys := MustStartWith(t, Options{Blanks: -1})
+	b := MustBrowser(t, 1280, 900)
+	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.screen("start")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`#avail-list li[data-type="ktp-el"].avail-no`)))
+	if got := b.text(`#avail-list li[data-type="ktp-el"]`); !strings.Contains(got, "blanko habis") {
+		t.Errorf("KTP-el availability says %q", got)
+	}
+	if got := b.text(`#avail-list li[data-type="kk"]`); !strings.Contains(got, "dapat dicetak") {
+		t.Errorf("KK availability says %q", got)
+	}
+	b.both("start-no-blanks")
+}
+
+func TestBrowserJamDuringPrint(t *testing.T) {
+	sys := MustStart(t)
+	a := sys.MustApprove(t, "ktp-el")
+	ctx := context.Background()
+	mustOK(t, sys.Printers.InjectFault(ctx, "card-1", printerd.Fault{Kind: printerd.FaultMediaJam, At: printerd.FaultDuringPrint}))
+
+	b := MustBrowser(t, 1280, 900)
+	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.screen("start")
+	b.scan(a.Ticket)
+	b.screen("docs")
+	b.do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
+	b.screen("preview")
+	b.do(chromedp.Click(chromedp.CSS("#preview-ok")))
+	b.mustError("print_held")
+	b.both("error-jam")
+	if sys.approvalStatus(t, a.ApprovalID).TokenBurned {
+		t.Fatal("token burned by a jammed print")
+	}
+	if n := len(outputs(t, filepath.Join(sys.Var, "out", "card"))); n != 0 {
+		t.Fatalf("%d cards came out of a jammed printer", n)
+	}
+
+	// An officer clears the jam and resumes the printer: the job prints
+	// once, and only then is the token burned.
+	mustOK(t, sys.Printers.ClearFaults(ctx, "card-1"))
+	mustOK(t, sys.Printers.ResumePrinter(ctx, "card-1", "officer"))
+	for deadline := time.Now().Add(30 * time.Second); !sys.approvalStatus(t, a.ApprovalID).TokenBurned; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the released job was never confirmed")
+		}
+	}
+	if n := len(outputs(t, filepath.Join(sys.Var, "out", "card"))); n != 1 {
+		t.Errorf("%d cards printed after the jam was cleared, want 1", n)
+	}
+}
+
+func TestBrowserUpstreamDown(t *testing.T) {
+	sys := MustStart(t)
+	a := sys.MustApprove(t, "kk")
+	mustOK(t, sys.Registry.InjectFault(registrysim.Fault{Route: registrysim.RouteAuthorize, Kind: registrysim.FaultStatus, Status: http.StatusServiceUnavailable, Calls: 3}))
+	b := MustBrowser(t, 1280, 900)
+	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.screen("start")
+	b.scan(a.Ticket)
+	b.mustError("upstream_unavailable")
+	b.both("error-upstream-down")
+	if sys.approvalStatus(t, a.ApprovalID).TokenBurned {
+		t.Error("token burned while the upstream was down")
+	}
+}
+
+func TestBrowserIdleTimeout(t *testing.T) {
+	sys := MustStartWith(t, Options{Idle: 4 * time.Second})
+	a := sys.MustApprove(t, "kk")
+	b := MustBrowser(t, 1280, 900)
+	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.screen("start")
+	b.scan(a.Ticket)
+	b.screen("docs")
+	// The warning comes first, then the start screen, with nothing personal left.
+	b.do(chromedp.WaitVisible(chromedp.CSS("#idle")))
+	b.shot("idle-warning") // the dialog is modal: the language button behind it cannot be pressed
+	b.do(chromedp.WaitNotVisible(chromedp.CSS("#idle")))
+	b.screen("start")
+	if got := b.text("#subject"); got != "" {
+		t.Errorf("subject still on the page after the idle timeout: %q", got)
+	}
+	res, err := http.Get(sys.Station.KioskURL() + "/api/session")
+	mustOK(t, err)
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("server session after the idle timeout: %d", res.StatusCode)
+	}
+}
