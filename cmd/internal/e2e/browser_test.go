@@ -133,6 +133,14 @@ func TestBrowserTicketPrintsKTPAndKK(t *testing.T) {
 	b.do(chromedp.Navigate(sys.Station.KioskURL()))
 	b.screen("start")
 	b.do(chromedp.WaitVisible(chromedp.CSS(`#avail-list li[data-type="kk"]`)))
+	// Everything the first load transfers: the page works offline from
+	// embedded files and stays small.
+	total, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](`[...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")].reduce((n, e) => n + e.transferSize, 0)`))
+	mustOK(t, err)
+	t.Logf("first load transferred %.0f bytes", total)
+	if total <= 0 || total > 300<<10 {
+		t.Errorf("first load transferred %.0f bytes; the budget is 300 KiB", total)
+	}
 	if got := b.text("#avail-list"); !strings.Contains(got, "dapat dicetak") {
 		t.Errorf("availability: %q", got)
 	}
