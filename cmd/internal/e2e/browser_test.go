@@ -208,10 +208,12 @@ func TestBrowserPINWithOneWrongPIN(t *testing.T) {
 		t.Errorf("wrong PIN: error text %q", got)
 	}
 	b.both("error-wrong-pin")
-	b.do(chromedp.Click(chromedp.CSS("#error-ok")))
-	b.screen("start")
-	b.do(chromedp.Click(chromedp.CSS("#way-pin")))
-	b.keypad(a.NIK)
+	// Trying again keeps the NIK: only the PIN is typed again.
+	b.do(chromedp.Click(chromedp.CSS("#error-retry")))
+	b.screen("pin")
+	if got, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS("#nik"))); err != nil || got != a.NIK {
+		t.Fatalf("NIK after a wrong PIN: %q %v", got, err)
+	}
 	b.keypad(a.PIN)
 	b.do(chromedp.Click(chromedp.CSS("#pin-ok")))
 	b.screen("docs")

@@ -251,6 +251,8 @@
       const msg = lang === "en" ? lastError.message_en : lastError.message_id;
       $("#error-text").textContent = msg || t("network_error");
       $("#error-code").textContent = lastError.code || "";
+      // A wrong PIN keeps the NIK: the citizen retypes only the PIN.
+      $("#error-retry").hidden = lastError.code !== "credentials_rejected" || $("#nik").value.length !== 16;
     }
     if (screen === "start") refreshAvailability();
   }
@@ -302,6 +304,7 @@
   $("#preview-back").addEventListener("click", () => { $("#preview-pages").replaceChildren(); show("docs"); renderDocs(); });
   $("#done-ok").addEventListener("click", reset);
   $("#error-ok").addEventListener("click", reset);
+  $("#error-retry").addEventListener("click", () => { lastError = null; activeField = "pin"; show("pin"); });
   $("#lang").addEventListener("click", () => { lang = lang === "id" ? "en" : "id"; applyTexts(); });
 
   const config = fetch("/api/config").then((r) => r.json()).then((c) => {
