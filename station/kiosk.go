@@ -39,6 +39,7 @@ type KioskConfig struct {
 	Printers   PrintService
 	Used       UsedTickets // optional: without it only the upstream refuses replays
 	Previewer  Previewer   // optional: without it the kiosk shows no preview
+	Cards      CardReader  // optional: the e-KTP reader
 	Recorder   Recorder
 	Now        func() time.Time
 	Rand       io.Reader
@@ -59,6 +60,7 @@ type Kiosk struct {
 
 	mu       sync.Mutex
 	sessions map[string]*Session
+	cards    map[string]cardRead // card reads waiting for their PIN
 }
 
 // Session is one citizen at the kiosk. It holds personal data only as long
@@ -113,7 +115,7 @@ func NewKiosk(cfg KioskConfig) *Kiosk {
 		cfg.Recorder = discard{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	k := &Kiosk{cfg: cfg, ctx: ctx, cancel: cancel, sessions: map[string]*Session{}}
+	k := &Kiosk{cfg: cfg, ctx: ctx, cancel: cancel, sessions: map[string]*Session{}, cards: map[string]cardRead{}}
 	k.wg.Add(1)
 	go k.sweepEvery(cfg.SessionTTL / 4)
 	return k
@@ -247,6 +249,11 @@ func (k *Kiosk) sweepLocked() {
 	for id, s := range k.sessions {
 		if now.Sub(s.Seen) > k.cfg.SessionTTL {
 			delete(k.sessions, id)
+		}
+	}
+	for id, r := range k.cards {
+		if now.Sub(r.when) > cardReadTTL {
+			delete(k.cards, id)
 		}
 	}
 }

@@ -34,6 +34,9 @@ func (r *fakeRegistry) AuthenticatePIN(_ context.Context, nik station.NIK, pin s
 	}
 	return r.authz, nil
 }
+func (r *fakeRegistry) AuthenticateCard(ctx context.Context, nik station.NIK, pin string) (station.Authorization, error) {
+	return r.AuthenticatePIN(ctx, nik, pin)
+}
 func (r *fakeRegistry) Document(_ context.Context, _ station.Authorization, id station.RequestID) (station.Document, error) {
 	return r.documentOf(id), nil
 }
@@ -357,5 +360,50 @@ func TestAvailability(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+type fakeCards struct{ nik station.NIK }
+
+func (c fakeCards) ReadNIK(ctx context.Context) (station.NIK, error) {
+	if c.nik.IsZero() {
+		<-ctx.Done()
+		return station.NIK{}, ctx.Err()
+	}
+	return c.nik, nil
+}
+
+func TestKioskCardLogin(t *testing.T) {
+	reg := &fakeRegistry{authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthCard,
+		Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}}}
+	k := station.NewKiosk(station.KioskConfig{Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+		Printers: &fakePrinters{jobs: map[string]printerd.Job{}}, Cards: fakeCards{nik: subject}, Now: time.Now, Rand: rand.Reader})
+	defer k.Close()
+	ctx := context.Background()
+	id, masked, err := k.ReadCard(ctx)
+	if err != nil || masked != subject.Masked() {
+		t.Fatalf("read: %q %v", masked, err)
+	}
+	if _, err := k.LoginCard(ctx, id, "654321"); !errors.Is(err, station.ErrCredentialsRejected) {
+		t.Fatalf("wrong PIN: %v", err)
+	}
+	// A read is used once: after a wrong PIN the citizen taps again.
+	if _, err := k.LoginCard(ctx, id, "123456"); !errors.Is(err, station.ErrCardUnreadable) {
+		t.Fatalf("second PIN on the same read: %v", err)
+	}
+	id, _, _ = k.ReadCard(ctx)
+	s, err := k.LoginCard(ctx, id, "123456")
+	if err != nil || s.Authz.Subject != subject {
+		t.Fatalf("card login: %v", err)
+	}
+
+	// No card tapped: the wait ends with ErrCardWaiting, not an error screen.
+	empty := station.NewKiosk(station.KioskConfig{Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+		Printers: &fakePrinters{jobs: map[string]printerd.Job{}}, Cards: fakeCards{}, Now: time.Now, Rand: rand.Reader})
+	defer empty.Close()
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, _, err := empty.ReadCard(wctx); !errors.Is(err, station.ErrCardWaiting) {
+		t.Errorf("no card: %v", err)
 	}
 }

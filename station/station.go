@@ -75,6 +75,9 @@ const (
 type Registry interface {
 	AuthenticateTicket(ctx context.Context, t Ticket) (Authorization, error)
 	AuthenticatePIN(ctx context.Context, nik NIK, pin string) (Authorization, error)
+	// AuthenticateCard logs in with a NIK read from a verified e-KTP and
+	// the PIN as second factor.
+	AuthenticateCard(ctx context.Context, nik NIK, pin string) (Authorization, error)
 	Document(ctx context.Context, authz Authorization, id RequestID) (Document, error)
 	// ConfirmPrint records a printed document; it burns the one-time
 	// token once every request it covers is printed, and says whether it

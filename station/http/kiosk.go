@@ -1,6 +1,8 @@
 package http
 
 import (
+	"context"
+	"errors"
 	"sort"
 	"time"
 
@@ -178,5 +180,40 @@ func (s *Kiosk) preview(c *fiber.Ctx) error {
 
 // config tells the page the station's settings it must follow.
 func (s *Kiosk) config(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"idle_ms": s.kiosk.IdleTimeout().Milliseconds()})
+	return c.JSON(fiber.Map{"idle_ms": s.kiosk.IdleTimeout().Milliseconds(), "card": s.kiosk.CardEnabled()})
+}
+
+const cardCookie = "anjungan_card"
+
+// cardRead waits a while for an e-KTP tap. The page asks again while it
+// shows the card screen; a wait shorter than the server's write timeout
+// keeps each request well-formed.
+func (s *Kiosk) cardRead(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 10*time.Second)
+	defer cancel()
+	id, masked, err := s.kiosk.ReadCard(ctx)
+	if errors.Is(err, station.ErrCardWaiting) {
+		return c.JSON(fiber.Map{"status": "waiting"})
+	}
+	if err != nil {
+		return err
+	}
+	c.Cookie(&fiber.Cookie{Name: cardCookie, Value: id, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode})
+	return c.JSON(fiber.Map{"status": "read", "subject": masked})
+}
+
+func (s *Kiosk) loginCard(c *fiber.Ctx) error {
+	var in struct {
+		PIN string `json:"pin"`
+	}
+	if err := c.BodyParser(&in); err != nil {
+		return station.ErrCredentialsRejected.With(err)
+	}
+	id := c.Cookies(cardCookie)
+	c.ClearCookie(cardCookie)
+	sess, err := s.kiosk.LoginCard(c.UserContext(), id, in.PIN)
+	if err != nil {
+		return err
+	}
+	return s.startSession(c, sess)
 }

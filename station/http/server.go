@@ -42,6 +42,8 @@ func NewKiosk(k *station.Kiosk, v DocumentVerifier, log zerolog.Logger) *Kiosk {
 	api := s.app.Group("/api")
 	api.Post("/login/ticket", s.loginTicket)
 	api.Post("/login/pin", s.loginPIN)
+	api.Post("/card/read", s.cardRead)
+	api.Post("/login/card", s.loginCard)
 	api.Get("/session", s.session)
 	api.Post("/session/logout", s.logout)
 	api.Post("/prepare", s.prepare)
@@ -139,6 +141,8 @@ func statusOf(code fault.Code) int {
 		return fiber.StatusTooManyRequests
 	case station.ErrUpstreamUnavailable.Code, station.ErrPrinterUnavailable.Code:
 		return fiber.StatusServiceUnavailable
+	case station.ErrCardUnreadable.Code:
+		return fiber.StatusUnprocessableEntity
 	case station.ErrUpstreamInvalid.Code, station.ErrSubjectMismatch.Code:
 		return fiber.StatusBadGateway
 	}

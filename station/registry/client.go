@@ -105,6 +105,16 @@ func (c *Client) AuthenticateTicket(ctx context.Context, t station.Ticket) (stat
 
 // AuthenticatePIN logs in with a NIK and a one-time PIN.
 func (c *Client) AuthenticatePIN(ctx context.Context, nik station.NIK, pin string) (station.Authorization, error) {
+	return c.authenticateNIK(ctx, station.AuthPIN, nik, pin)
+}
+
+// AuthenticateCard logs in with the NIK read from a verified e-KTP and the
+// PIN as second factor. The PIN attempt limits apply as for a PIN login.
+func (c *Client) AuthenticateCard(ctx context.Context, nik station.NIK, pin string) (station.Authorization, error) {
+	return c.authenticateNIK(ctx, station.AuthCard, nik, pin)
+}
+
+func (c *Client) authenticateNIK(ctx context.Context, method station.AuthMethod, nik station.NIK, pin string) (station.Authorization, error) {
 	if nik.IsZero() {
 		return station.Authorization{}, station.ErrCredentialsRejected.Withf("NIK missing")
 	}
@@ -116,14 +126,14 @@ func (c *Client) AuthenticatePIN(ctx context.Context, nik station.NIK, pin strin
 	if !isDigits(pin, 6) {
 		return station.Authorization{}, c.wrongPIN(nik, fmt.Errorf("PIN not 6 digits"))
 	}
-	body, err := c.call(ctx, http.MethodPost, "/v1/authorizations", authorizeRequest{Method: station.AuthPIN, NIK: nik.Reveal(), PIN: pin}, false)
+	body, err := c.call(ctx, http.MethodPost, "/v1/authorizations", authorizeRequest{Method: method, NIK: nik.Reveal(), PIN: pin}, false)
 	if errors.Is(err, station.ErrCredentialsRejected) {
 		return station.Authorization{}, c.wrongPIN(nik, err)
 	}
 	if err != nil {
 		return station.Authorization{}, err
 	}
-	a, err := decodeAuthorization(body, station.AuthPIN)
+	a, err := decodeAuthorization(body, method)
 	if err != nil {
 		return station.Authorization{}, err
 	}
@@ -133,7 +143,7 @@ func (c *Client) AuthenticatePIN(ctx context.Context, nik station.NIK, pin strin
 	if c.PINLimit != nil {
 		c.PINLimit.Succeeded(nik)
 	}
-	c.log.Info().Str("authorization", a.ID).Stringer("subject", a.Subject).Int("requests", len(a.Requests)).Msg("PIN login")
+	c.log.Info().Str("authorization", a.ID).Stringer("subject", a.Subject).Int("requests", len(a.Requests)).Str("method", string(method)).Msg("NIK login")
 	return a, nil
 }
 

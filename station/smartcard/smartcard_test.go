@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/anjungan/anjungan/station/smartcard"
+	"github.com/anjungan/anjungan/station/smartcard/pcsctest"
 	"github.com/anjungan/anjungan/station/smartcard/vcard"
 )
 
@@ -25,9 +26,16 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// Other packages' tests use pcscd too; these kill and restart it.
+	unlock, err := pcsctest.Lock()
+	if err != nil {
+		pcscdProblem = "PC/SC test lock: " + err.Error()
+		unlock = func() {}
+	}
 	stop := startPCSC()
 	code := m.Run()
 	stop()
+	unlock()
 	os.Exit(code)
 }
 

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/client"
+	"github.com/anjungan/anjungan/station/smartcard"
 	"net"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -34,6 +36,7 @@ type child struct {
 // they are and a few demo tickets, and stops them all when ctx ends or
 // one of them exits.
 func (m *Main) dev(ctx context.Context, varDir, bin string) error {
+	cardLogin := false
 	if err := m.keysInit(varDir); err != nil {
 		return err
 	}
@@ -52,6 +55,16 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 			"-document-key", v("keys", "document.key"), "-binding-key", v("keys", "binding.key"), "-db", v("station", "station.db"),
 			"-registry-url", "https://127.0.0.1:8090", "-registry-ca", v("certs", "ca.crt"),
 			"-registry-cert", v("certs", "station-client.crt"), "-registry-key", v("certs", "station-client.key")}},
+	}
+	// With pcscd and vsmartcard's virtual readers present, card login is
+	// on: `anjunganctl card insert --nik …` puts a virtual e-KTP on it.
+	if rs, err := smartcard.Readers(); err == nil && slices.Contains(rs, "Virtual PCD 00 00") && slices.Contains(rs, "Virtual PCD 00 01") {
+		for i := range specs {
+			if specs[i].name == "station" {
+				specs[i].args = append(specs[i].args, "-card-reader", "Virtual PCD 00 00", "-sam-reader", "Virtual PCD 00 01")
+			}
+		}
+		cardLogin = true
 	}
 	var children []*child
 	defer func() { m.stop(children) }()
@@ -84,7 +97,11 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "Kiosk:    http://127.0.0.1:8080/\nConsole:  http://127.0.0.1:8081/\nRegistry: https://127.0.0.1:8090/ (simulated upstream, mTLS)\n")
-	fmt.Fprintf(m.Stdout, "Printed documents land in %s and %s.\nPress Ctrl-C to stop.\n", v("out", "card"), v("out", "paper"))
+	fmt.Fprintf(m.Stdout, "Printed documents land in %s and %s.\n", v("out", "card"), v("out", "paper"))
+	if cardLogin {
+		fmt.Fprintf(m.Stdout, "e-KTP login is on (vpcd): anjunganctl card insert --nik %s --key %s\n", as[0].NIK, v("keys", "ticket.key"))
+	}
+	fmt.Fprintln(m.Stdout, "Press Ctrl-C to stop.")
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(m.Stdout, "\nstopping…")

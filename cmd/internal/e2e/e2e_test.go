@@ -25,6 +25,7 @@ import (
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/client"
 	"github.com/anjungan/anjungan/station/registry"
+	"github.com/anjungan/anjungan/station/smartcard/pcsctest"
 )
 
 // System is the three services running for one test.
@@ -41,6 +42,7 @@ type System struct {
 type Options struct {
 	Blanks int           // blank cards recorded in the ledger (default 10; -1 for none)
 	Idle   time.Duration // the kiosk's idle timeout (default 60 s)
+	Card   bool          // e-KTP login through vpcd's virtual readers (the caller holds pcsctest.Lock)
 }
 
 // MustStart starts registry-sim, printerd and station with development
@@ -89,11 +91,15 @@ func MustStartWith(tb testing.TB, o Options) *System {
 
 	s.Station = stationcmd.NewMain()
 	s.Station.Stderr = io.Discard
-	mustOK(tb, s.Station.ParseFlags([]string{"-kiosk-addr", "127.0.0.1:0", "-console-addr", "127.0.0.1:0",
+	stationArgs := []string{"-kiosk-addr", "127.0.0.1:0", "-console-addr", "127.0.0.1:0",
 		"-registry-url", s.Registry.URL(), "-printerd-socket", s.Printerd.SocketPath(),
 		"-ticket-pubkey", v("keys", "ticket.pub"), "-document-key", v("keys", "document.key"), "-idle-timeout", o.Idle.String(),
 		"-binding-key", v("keys", "binding.key"), "-db", v("station", "station.db"),
-		"-registry-ca", v("certs", "ca.crt"), "-registry-cert", v("certs", "station-client.crt"), "-registry-key", v("certs", "station-client.key")}))
+		"-registry-ca", v("certs", "ca.crt"), "-registry-cert", v("certs", "station-client.crt"), "-registry-key", v("certs", "station-client.key")}
+	if o.Card {
+		stationArgs = append(stationArgs, "-card-reader", pcsctest.CardReader, "-sam-reader", pcsctest.SAMReader)
+	}
+	mustOK(tb, s.Station.ParseFlags(stationArgs))
 	mustOK(tb, s.Station.Run(ctx))
 	tb.Cleanup(func() { s.Station.Close() })
 

@@ -357,7 +357,7 @@ func TestAuthorizations(t *testing.T) {
 		{"unknown NIK", map[string]string{"method": "pin", "nik": "3171010101900001", "pin": a.PIN}, 401, "credentials_rejected"},
 		{"malformed NIK", map[string]string{"method": "pin", "nik": "12", "pin": a.PIN}, 401, "credentials_rejected"},
 		{"short PIN", map[string]string{"method": "pin", "nik": a.NIK, "pin": "123"}, 401, "credentials_rejected"},
-		{"unknown method", map[string]string{"method": "card"}, 400, "bad_request"},
+		{"unknown method", map[string]string{"method": "fingerprint"}, 400, "bad_request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

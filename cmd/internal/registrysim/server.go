@@ -145,7 +145,9 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) error {
 		if errors.Is(err, sql.ErrNoRows) {
 			return station.ErrCredentialsRejected.Withf("unknown ticket")
 		}
-	case station.AuthPIN:
+	case station.AuthPIN, station.AuthCard:
+		// A card login is a NIK read from a verified e-KTP; the approval's
+		// PIN is its second factor, counted like any PIN attempt.
 		a, err = s.pinApproval(ctx, in.NIK, in.PIN, now)
 	default:
 		return errBadRequest.Withf("method %q", in.Method)

@@ -28,6 +28,8 @@ import (
 	stationhttp "github.com/anjungan/anjungan/station/http"
 	"github.com/anjungan/anjungan/station/registry"
 	"github.com/anjungan/anjungan/station/render"
+	"github.com/anjungan/anjungan/station/smartcard"
+	"github.com/anjungan/anjungan/station/smartcard/ektp"
 	"github.com/anjungan/anjungan/station/sqlite"
 	"github.com/anjungan/anjungan/station/ticket"
 	"github.com/anjungan/anjungan/templates"
@@ -51,6 +53,8 @@ type Main struct {
 	BindingKey     string // checks a ticket's NIK binding against the upstream's answer
 	DBPath         string
 	IdleTimeout    time.Duration
+	CardReader     string // PC/SC reader of the e-KTP; "" for no card login
+	SAMReader      string // PC/SC reader holding the SAM
 	LogLevel       string
 	Stderr         io.Writer
 	Now            func() time.Time
@@ -58,6 +62,7 @@ type Main struct {
 	log     zerolog.Logger
 	kiosk   *station.Kiosk
 	db      *sqlite.DB
+	cards   *smartcard.Loop
 	kioskLn net.Listener
 	consLn  net.Listener
 	kioskS  *stationhttp.Kiosk
@@ -105,6 +110,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.RegistryKey, "registry-key", m.RegistryKey, "the station's client key for the upstream")
 	fs.StringVar(&m.BindingKey, "binding-key", m.BindingKey, "key of the tickets' NIK binding (hex)")
 	fs.StringVar(&m.DBPath, "db", m.DBPath, "the station's SQLite database")
+	fs.StringVar(&m.CardReader, "card-reader", "", "PC/SC reader for e-KTP login, e.g. \"Virtual PCD 00 00\" (empty: no card login)")
+	fs.StringVar(&m.SAMReader, "sam-reader", "", "PC/SC reader holding the SAM of the card profile")
 	fs.DurationVar(&m.IdleTimeout, "idle-timeout", m.IdleTimeout, "a citizen's session ends after this long without a touch")
 	fs.StringVar(&m.LogLevel, "log-level", "info", "debug, info, warn or error")
 	return fs.Parse(args)
@@ -140,6 +147,17 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("station database: %w", err)
 	}
 	printers := client.New(m.PrinterdSocket)
+	var cards station.CardReader
+	if m.CardReader != "" {
+		// Identity records on the cards are signed by the registry, with
+		// the same pinned key as the tickets.
+		m.cards = smartcard.Start(smartcard.Config{
+			CardReader: m.CardReader, SAMReader: m.SAMReader,
+			Profile: &ektp.Emulation{Verifier: &ektp.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}}},
+			Logger:  m.log, Now: m.Now,
+		})
+		cards = m.cards
+	}
 	m.kiosk = station.NewKiosk(station.KioskConfig{
 		Registry:   reg,
 		Tickets:    &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
@@ -148,6 +166,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Used:       sqlite.NewUsedTickets(m.db),
 		Previewer:  station.PreviewFunc(render.Preview),
 		SessionTTL: m.IdleTimeout,
+		Cards:      cards,
 		Recorder:   eventLog{m.log},
 		Now:        m.Now,
 		Rand:       rand.Reader,
@@ -247,6 +266,9 @@ func (m *Main) Close() error {
 		m.wg.Wait()
 		if m.kiosk != nil {
 			m.kiosk.Close()
+		}
+		if m.cards != nil {
+			m.cards.Close()
 		}
 		if m.db != nil {
 			err = errors.Join(err, m.db.Close())

@@ -14,6 +14,7 @@
   let tracked = [];         // request ids being printed
   let lastError = null;     // {code, message_id, message_en}
   let scanBuffer = "", scanLast = 0, activeField = "nik";
+  let cardMode = false, cardEnabled = false; // card mode: the NIK comes from the e-KTP
   let pollTimer = null, idleWarnTimer = null, idleResetTimer = null, doneTimer = null, availTimer = null;
   const $ = (s) => document.querySelector(s);
 
@@ -122,9 +123,28 @@
     else f.focus();
   });
   $("#pin-ok").addEventListener("click", () => {
-    login("/api/login/pin", { nik: $("#nik").value, pin: $("#pin").value });
+    if (cardMode) login("/api/login/card", { pin: $("#pin").value });
+    else login("/api/login/pin", { nik: $("#nik").value, pin: $("#pin").value });
     $("#pin").value = "";
   });
+
+  // ---- e-KTP: wait for a tap, then the PIN as second factor --------------
+  async function waitCard() {
+    while (screen === "card") {
+      let r;
+      try { r = await call("POST", "/api/card/read"); } catch (e) { if (screen === "card") fail(e); return; }
+      if (screen !== "card") return;
+      if (r.status === "read") {
+        cardMode = true;
+        $("#card-subject").textContent = r.subject;
+        $("#card-read").hidden = false;
+        $("#nik-entry").hidden = true;
+        activeField = "pin";
+        show("pin");
+        return;
+      }
+    }
+  }
 
   // ---- login, documents, printing ----------------------------------------
   async function login(path, body) {
@@ -266,6 +286,8 @@
     $("#subject").textContent = ""; $("#doc-list").replaceChildren(); $("#progress").replaceChildren(); $("#preview-pages").replaceChildren();
     $("#idle").hidden = true;
     activeField = "nik";
+    cardMode = false;
+    $("#card-read").hidden = true; $("#card-subject").textContent = ""; $("#nik-entry").hidden = false;
     show("start");
     if (hadSession) await call("POST", "/api/session/logout").catch(() => {});
   }
@@ -274,7 +296,7 @@
     clearTimeout(idleWarnTimer); clearTimeout(idleResetTimer);
     $("#idle").hidden = true;
     // Nothing personal on the start screens; a print in progress is never abandoned.
-    if (screen === "start" || screen === "ticket" || screen === "printing" || screen === "checking") return;
+    if (screen === "start" || screen === "ticket" || screen === "card" || screen === "printing" || screen === "checking") return;
     idleWarnTimer = setTimeout(() => { $("#idle").hidden = false; $("#idle-stay").focus(); }, IDLE_WARN_MS);
     idleResetTimer = setTimeout(reset, IDLE_RESET_MS);
   }
@@ -298,6 +320,7 @@
   document.querySelectorAll("[data-go]").forEach((b) => b.addEventListener("click", () => (b.dataset.go === "start" ? reset() : show(b.dataset.go))));
   $("#way-ticket").addEventListener("click", () => show("ticket"));
   $("#way-pin").addEventListener("click", () => show("pin"));
+  $("#way-card").addEventListener("click", () => { if (cardEnabled) { show("card"); waitCard(); } });
   $("#print-all").addEventListener("click", () => startPrint(view.documents.filter(printable).map((d) => d.request_id)));
   $("#finish").addEventListener("click", reset);
   $("#preview-ok").addEventListener("click", confirmPrint);
@@ -309,6 +332,9 @@
 
   const config = fetch("/api/config").then((r) => r.json()).then((c) => {
     if (c.idle_ms > 0) { IDLE_RESET_MS = c.idle_ms; IDLE_WARN_MS = Math.round(c.idle_ms * 0.75); }
+    cardEnabled = !!c.card;
+    $("#way-card").disabled = !cardEnabled;
+    $("#way-card small").hidden = cardEnabled;
   }).catch(() => {});
   Promise.all([config, ...["id", "en"].map((l) => fetch("/i18n/" + l + ".json").then((r) => r.json()).then((j) => { texts[l] = j; }))])
     .then(() => { applyTexts(); resume(); })
