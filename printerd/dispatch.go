@@ -41,9 +41,9 @@ type Journal interface {
 	Resolve(ctx context.Context, id JobID, r Resolution) (Resolved, error)
 	// Release moves a held job back to queued, audited with actor.
 	Release(ctx context.Context, id JobID, actor string) (Job, error)
-	// RecordPrinterAction audits a supervisor's action on a printer
-	// (e.g. "resume").
-	RecordPrinterAction(ctx context.Context, printer, action, actor string) error
+	// RecordPrinterAction audits an action on a printer (a supervisor's
+	// resume, a fault injected into or cleared from a simulator).
+	RecordPrinterAction(ctx context.Context, a PrinterAction) error
 	// RecordLoad records blank cards loaded into a printer.
 	RecordLoad(ctx context.Context, l Load) (Load, error)
 	// Tallies counts the blank cards of every printer that has any record.

@@ -47,3 +47,9 @@ var (
 		"Printer ini tidak mendukung tindakan tersebut.",
 		"This printer does not support that action.")
 )
+
+// ErrNoCheckpoint: the audit log has no signed checkpoint yet (none is
+// signed before the first entry).
+var ErrNoCheckpoint = fault.New("audit_checkpoint_missing",
+	"Log audit belum memiliki checkpoint bertanda tangan.",
+	"The audit log has no signed checkpoint yet.")

@@ -46,7 +46,7 @@ func (d *Dispatcher) ResumePrinter(ctx context.Context, printer, actor string) e
 	if _, err := d.worker(printer); err != nil {
 		return err
 	}
-	if err := d.journal.RecordPrinterAction(ctx, printer, "resume", actor); err != nil {
+	if err := d.journal.RecordPrinterAction(ctx, PrinterAction{Printer: printer, Action: PrinterResume, Actor: actor}); err != nil {
 		return err
 	}
 	return d.Resume(printer)
@@ -205,7 +205,11 @@ func (d *Dispatcher) InjectFault(ctx context.Context, printer string, f Fault) e
 	if err != nil {
 		return err
 	}
-	return fi.InjectFault(ctx, f)
+	if err := fi.InjectFault(ctx, f); err != nil {
+		return err
+	}
+	// Audited once armed: a refused fault changed nothing.
+	return d.journal.RecordPrinterAction(ctx, PrinterAction{Printer: printer, Action: PrinterFaultInject, Fault: &f})
 }
 
 // ClearFaults disarms a printer's faults and clears what they left.
@@ -214,8 +218,26 @@ func (d *Dispatcher) ClearFaults(ctx context.Context, printer string) error {
 	if err != nil {
 		return err
 	}
-	return fi.ClearFaults(ctx)
+	if err := fi.ClearFaults(ctx); err != nil {
+		return err
+	}
+	return d.journal.RecordPrinterAction(ctx, PrinterAction{Printer: printer, Action: PrinterFaultClear})
 }
+
+// PrinterAction is an audited action on a printer.
+type PrinterAction struct {
+	Printer string
+	Action  string // PrinterResume, PrinterFaultInject or PrinterFaultClear
+	Actor   string // the supervisor; "" when the caller names no one (faults)
+	Fault   *Fault // the fault injected
+}
+
+// Printer actions.
+const (
+	PrinterResume      = "resume"
+	PrinterFaultInject = "fault-inject"
+	PrinterFaultClear  = "fault-clear"
+)
 
 func (d *Dispatcher) faultInjector(printer string) (FaultInjector, error) {
 	w, err := d.worker(printer)

@@ -20,6 +20,11 @@
 //	GET    /v1/availability             → [Availability], one per media
 //	GET    /v1/events                   → text/event-stream of Notice
 //
+// With WithAudit, for a collector of the audit log:
+//
+//	GET /v1/audit/checkpoint            → the latest signed checkpoint, text/plain (404 before the first)
+//	GET /v1/audit/entries?from=&format= → jsonl (default) or csv, see journal.ExportAudit
+//
 // Documents travel base64-encoded in JSON ([]byte). Errors are
 // {"error":{"code","message_id","message_en"}} with the fault code, so a
 // client rebuilds the same *fault.Error; causes stay in printerd's log.
@@ -83,14 +88,18 @@ type Health struct {
 }
 
 type handler struct {
-	svc Service
-	log zerolog.Logger
+	svc   Service
+	audit AuditLog // nil: the audit routes answer 404
+	log   zerolog.Logger
 }
 
 // NewHandler returns the API over svc. log receives one line per request
 // and the internal cause of every error.
-func NewHandler(svc Service, log zerolog.Logger) http.Handler {
+func NewHandler(svc Service, log zerolog.Logger, opts ...Option) http.Handler {
 	h := &handler{svc: svc, log: log}
+	for _, o := range opts {
+		o(h)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/jobs", h.submit)
 	mux.HandleFunc("GET /v1/jobs", h.jobs)
@@ -107,6 +116,10 @@ func NewHandler(svc Service, log zerolog.Logger) http.Handler {
 	mux.HandleFunc("POST /v1/ledger/loads", h.load)
 	mux.HandleFunc("GET /v1/availability", h.availability)
 	mux.HandleFunc("GET /v1/events", h.events)
+	if h.audit != nil {
+		mux.HandleFunc("GET /v1/audit/checkpoint", h.checkpoint)
+		mux.HandleFunc("GET /v1/audit/entries", h.auditEntries)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusNotFound, printerd.ErrInvalidRequest.Withf("no route %s %s", r.Method, r.URL.Path))
 	})
@@ -215,7 +228,7 @@ func StatusOf(code fault.Code) int {
 	switch code {
 	case printerd.ErrInvalidJob.Code, printerd.ErrInvalidRequest.Code:
 		return http.StatusBadRequest
-	case printerd.ErrJobNotFound.Code, printerd.ErrPrinterNotFound.Code:
+	case printerd.ErrJobNotFound.Code, printerd.ErrPrinterNotFound.Code, printerd.ErrNoCheckpoint.Code:
 		return http.StatusNotFound
 	case printerd.ErrIdempotencyConflict.Code, printerd.ErrJobState.Code:
 		return http.StatusConflict

@@ -7,6 +7,7 @@ package crashtest
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -19,6 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/client"
 
@@ -43,9 +47,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// rig is one run's files: data, output and the socket.
+// rig is one run's files: data, output, the socket and the audit key.
 type rig struct {
 	bin, dir, sock, data, out string
+	key, vkey                 string // the signer key's file, the verifier key
 }
 
 func MustBuild(tb testing.TB) string {
@@ -68,11 +73,20 @@ func MustRig(tb testing.TB, bin string) *rig {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
-	return &rig{bin: bin, dir: dir, sock: filepath.Join(dir, "s"), data: filepath.Join(dir, "data"), out: filepath.Join(dir, "out")}
+	skey, vkey, err := note.GenerateKey(rand.Reader, "anjungan.crashtest/printerd/audit")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	key := filepath.Join(dir, "audit.key")
+	if err := os.WriteFile(key, []byte(skey+"\n"), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return &rig{bin: bin, dir: dir, sock: filepath.Join(dir, "s"), data: filepath.Join(dir, "data"), out: filepath.Join(dir, "out"),
+		key: key, vkey: vkey}
 }
 
 func (r *rig) args() []string {
-	return []string{"-socket", r.sock, "-data", r.data, "-log-level", "error",
+	return []string{"-socket", r.sock, "-data", r.data, "-log-level", "error", "-audit-key", r.key,
 		"-printer", "name=card-1,driver=sim,uri=" + r.out + ",media=om_card_54x86mm,blanks=1000,raster=off"}
 }
 
@@ -209,6 +223,7 @@ func run(t *testing.T, bin string, prefix []string) (killed bool) {
 	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
 		killed = true
 	}
+	verifyAudit(t, r, "after the first run", false)
 	for i := 0; i < 2; i++ {
 		// The first restart loads the cards again if the crash came
 		// before the load committed.
@@ -218,9 +233,34 @@ func run(t *testing.T, bin string, prefix []string) (killed bool) {
 			accepted[k] = true
 		}
 		p.stop()
+		verifyAudit(t, r, fmt.Sprintf("after restart %d", i+1), true)
 	}
 	check(t, r, accepted)
 	return killed
+}
+
+// verifyAudit runs audit.Verify on the journal: every entry and hash
+// recomputed, every checkpoint's signature and tree checked. After a
+// clean stop the latest checkpoint covers every entry (printerd signs
+// one as it closes); after a kill, entries may wait for the next one.
+func verifyAudit(t *testing.T, r *rig, when string, clean bool) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(r.data, "journal.db")); err != nil {
+		return // killed before the journal existed
+	}
+	db := MustDB(t, r)
+	defer db.Close()
+	rep, err := audit.Verify(context.Background(), db, r.vkey)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return // killed before the schema committed
+		}
+		t.Errorf("audit %s: %v", when, err)
+		return
+	}
+	if clean && rep.Entries > 0 && (rep.Latest == nil || rep.Latest.Size != rep.Entries) {
+		t.Errorf("audit %s: %d entries but the latest checkpoint covers %+v", when, rep.Entries, rep.Latest)
+	}
 }
 
 func hasLoad(t *testing.T, r *rig) bool {

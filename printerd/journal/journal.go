@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/internal/durable"
 
@@ -103,8 +104,14 @@ CREATE TABLE printer_events (
 );
 `
 
-// schemaVersion is the user_version the schema above reaches.
-const schemaVersion = 2
+// schemaV3 adds the audit log (internal/audit) and the details of a
+// printer action (the fault injected).
+var schemaV3 = audit.Schema + `
+ALTER TABLE printer_events ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+`
+
+// schemaVersion is the user_version the schemas above reach.
+const schemaVersion = 3
 
 const jobColumns = `id, idempotency_key, media, title, document_sha256, state, reason,
 	printer, card_serial, attempts, created, updated`
@@ -112,12 +119,23 @@ const jobColumns = `id, idempotency_key, media, title, document_sha256, state, r
 // Journal is an open journal. It is safe for concurrent use.
 type Journal struct {
 	db       *sql.DB
+	dir      string
 	spoolDir string
 	now      func() time.Time
 	random   io.Reader
+	cp       Checkpoints
 
 	mu        sync.Mutex // serializes writers and the id source
 	recovered []printerd.Job
+	// Audit log sizes, under mu: committed entries, entries once the
+	// open write transaction commits, and the latest checkpoint's size.
+	auditSize, txSize, signedSize int64
+
+	kick      chan struct{} // buffered 1: Every entries are waiting to be signed
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Option changes how Open sets up a Journal.
@@ -134,12 +152,15 @@ func Open(dir string, now func() time.Time, opts ...Option) (*Journal, error) {
 	if now == nil {
 		now = time.Now
 	}
-	j := &Journal{spoolDir: filepath.Join(dir, "spool"), now: now, random: rand.Reader}
+	j := &Journal{dir: dir, spoolDir: filepath.Join(dir, "spool"), now: now, random: rand.Reader,
+		kick: make(chan struct{}, 1), stop: make(chan struct{})}
 	for _, o := range opts {
 		o(j)
 	}
-	if err := os.MkdirAll(j.spoolDir, 0o750); err != nil {
-		return nil, printerd.ErrJournal.With(err)
+	for _, d := range []string{j.spoolDir, filepath.Join(dir, checkpointDir)} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return nil, printerd.ErrJournal.With(err)
+		}
 	}
 	if err := durable.Sweep(j.spoolDir); err != nil {
 		return nil, printerd.ErrJournal.With(err)
@@ -160,6 +181,10 @@ func Open(dir string, now func() time.Time, opts ...Option) (*Journal, error) {
 	if err := j.setup(); err != nil {
 		_ = db.Close()
 		return nil, printerd.ErrJournal.With(err)
+	}
+	if j.cp.Signer != nil {
+		j.wg.Add(1)
+		go j.checkpointLoop()
 	}
 	return j, nil
 }
@@ -182,6 +207,9 @@ func (j *Journal) setup() error {
 	}
 	if err := j.migrate(ctx); err != nil {
 		return fmt.Errorf("schema: %w", err)
+	}
+	if err := j.loadAuditSizes(ctx); err != nil {
+		return fmt.Errorf("audit log: %w", err)
 	}
 	return j.recover(ctx)
 }
@@ -210,6 +238,11 @@ func (j *Journal) migrate(ctx context.Context) error {
 			return err
 		}
 	}
+	if version < 3 {
+		if _, err := tx.ExecContext(ctx, schemaV3); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 		return err
 	}
@@ -219,7 +252,7 @@ func (j *Journal) migrate(ctx context.Context) error {
 func (j *Journal) recover(ctx context.Context) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	tx, err := j.db.BeginTx(ctx, nil)
+	tx, err := j.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -233,7 +266,7 @@ func (j *Journal) recover(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := j.commit(tx); err != nil {
 		return err
 	}
 	j.recovered = jobs
@@ -243,8 +276,23 @@ func (j *Journal) recover(ctx context.Context) error {
 // Recovered returns the jobs Open found dispatching and made in_doubt.
 func (j *Journal) Recovered() []printerd.Job { return j.recovered }
 
-// Close closes the database.
-func (j *Journal) Close() error { return j.db.Close() }
+// Close stops the checkpoint loop, signs a last checkpoint when entries
+// wait for one, and closes the database. It may be called more than once.
+func (j *Journal) Close() error {
+	j.closeOnce.Do(func() {
+		close(j.stop)
+		j.wg.Wait()
+		var errs []error
+		if j.cp.Signer != nil {
+			if _, err := j.Checkpoint(context.Background()); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		errs = append(errs, j.db.Close())
+		j.closeErr = errors.Join(errs...)
+	})
+	return j.closeErr
+}
 
 // Submit implements printerd.Journal.
 func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (printerd.Job, bool, error) {
@@ -266,7 +314,7 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	tx, err := j.db.BeginTx(ctx, nil)
+	tx, err := j.begin(ctx)
 	if err != nil {
 		return printerd.Job{}, false, printerd.ErrJournal.With(err)
 	}
@@ -292,10 +340,13 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 		job.ID, job.IdempotencyKey, job.Media, job.Title, job.DocumentSHA256, job.State,
 		now.UnixNano(), now.UnixNano())
 	if err == nil {
-		err = insertEvent(ctx, tx, job.ID, now, "", change{to: printerd.JobQueued, reason: "submitted"})
+		c := change{to: printerd.JobQueued, reason: "submitted"}
+		if err = insertEvent(ctx, tx, job.ID, now, "", c); err == nil {
+			err = j.auditSubmitted(ctx, tx, now, &job, c, "")
+		}
 	}
 	if err == nil {
-		err = tx.Commit()
+		err = j.commit(tx)
 	}
 	if err != nil {
 		return printerd.Job{}, false, printerd.ErrJournal.With(err)
@@ -373,7 +424,7 @@ func (j *Journal) List(ctx context.Context, f printerd.JobFilter) ([]printerd.Jo
 func (j *Journal) ClaimNext(ctx context.Context, media printerd.Media, printer string) (printerd.Job, bool, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	tx, err := j.db.BeginTx(ctx, nil)
+	tx, err := j.begin(ctx)
 	if err != nil {
 		return printerd.Job{}, false, printerd.ErrJournal.With(err)
 	}
@@ -390,7 +441,7 @@ func (j *Journal) ClaimNext(ctx context.Context, media printerd.Media, printer s
 	job.Attempts++
 	err = j.move(ctx, tx, &job, change{to: printerd.JobDispatching, printer: printer})
 	if err == nil {
-		err = tx.Commit()
+		err = j.commit(tx)
 	}
 	if err != nil {
 		return printerd.Job{}, false, printerd.ErrJournal.With(err)
@@ -452,7 +503,7 @@ func (j *Journal) Resolve(ctx context.Context, id printerd.JobID, r printerd.Res
 		if job.State != printerd.JobInDoubt {
 			return stateError(job, printerd.JobPrinted)
 		}
-		c := change{actor: r.Actor, note: r.Reason}
+		c := change{actor: r.Actor, note: r.Reason, said: r.Reason, action: r.Action}
 		use := printerd.CardUse("")
 		switch r.Action {
 		case printerd.ActionPrinted:
@@ -469,6 +520,7 @@ func (j *Journal) Resolve(ctx context.Context, id printerd.JobID, r printerd.Res
 				return err
 			}
 			reprint = &next
+			c.reprint = next.ID
 			c.note = "reprinted as " + string(next.ID) + ": " + r.Reason
 		}
 		if err := j.move(ctx, tx, job, c); err != nil {
@@ -524,9 +576,13 @@ func (j *Journal) queueReprint(ctx context.Context, tx *sql.Tx, job *printerd.Jo
 	if err != nil {
 		return printerd.Job{}, err
 	}
-	err = insertEvent(ctx, tx, next.ID, now, "", change{to: printerd.JobQueued, reason: printerd.ReasonReprint,
-		actor: r.Actor, note: "reprint of " + string(job.ID) + ": " + r.Reason})
-	return next, err
+	c := change{to: printerd.JobQueued, reason: printerd.ReasonReprint,
+		actor: r.Actor, note: "reprint of " + string(job.ID) + ": " + r.Reason}
+	if err := insertEvent(ctx, tx, next.ID, now, "", c); err != nil {
+		return printerd.Job{}, err
+	}
+	c.note = r.Reason
+	return next, j.auditSubmitted(ctx, tx, now, &next, c, job.ID)
 }
 
 // useCard counts one blank card of job's printer, when its media is
@@ -535,9 +591,13 @@ func (j *Journal) useCard(ctx context.Context, tx *sql.Tx, job *printerd.Job, us
 	if !job.Media.Counted() {
 		return nil
 	}
+	now := j.now().UTC()
 	_, err := tx.ExecContext(ctx, `INSERT INTO card_uses (printer, use, job_id, card_serial, actor, time)
-		VALUES (?, ?, ?, ?, ?, ?)`, job.Printer, use, job.ID, serial, actor, j.now().UTC().UnixNano())
-	return err
+		VALUES (?, ?, ?, ?, ?, ?)`, job.Printer, use, job.ID, serial, actor, now.UnixNano())
+	if err != nil {
+		return err
+	}
+	return j.auditCardUse(ctx, tx, now, job, use, serial, actor)
 }
 
 // RecordLoad implements printerd.Journal.
@@ -547,9 +607,20 @@ func (j *Journal) RecordLoad(ctx context.Context, l printerd.Load) (printerd.Loa
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	tx, err := j.begin(ctx)
+	if err != nil {
+		return printerd.Load{}, printerd.ErrJournal.With(err)
+	}
+	defer func() { _ = tx.Rollback() }()
 	l.Time = j.now().UTC()
-	_, err := j.db.ExecContext(ctx, `INSERT INTO card_loads (printer, count, first_serial, last_serial, actor, time)
+	_, err = tx.ExecContext(ctx, `INSERT INTO card_loads (printer, count, first_serial, last_serial, actor, time)
 		VALUES (?, ?, ?, ?, ?, ?)`, l.Printer, l.Count, l.FirstSerial, l.LastSerial, l.Actor, l.Time.UnixNano())
+	if err == nil {
+		err = j.auditLoad(ctx, tx, l)
+	}
+	if err == nil {
+		err = j.commit(tx)
+	}
 	if err != nil {
 		return printerd.Load{}, printerd.ErrJournal.With(err)
 	}
@@ -583,11 +654,27 @@ func (j *Journal) Tallies(ctx context.Context) ([]printerd.Tally, error) {
 }
 
 // RecordPrinterAction implements printerd.Journal.
-func (j *Journal) RecordPrinterAction(ctx context.Context, printer, action, actor string) error {
+func (j *Journal) RecordPrinterAction(ctx context.Context, a printerd.PrinterAction) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	_, err := j.db.ExecContext(ctx, `INSERT INTO printer_events (time, printer, action, actor)
-		VALUES (?, ?, ?, ?)`, j.now().UTC().UnixNano(), printer, action, actor)
+	tx, err := j.begin(ctx)
+	if err != nil {
+		return printerd.ErrJournal.With(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	now := j.now().UTC()
+	detail := ""
+	if a.Fault != nil {
+		detail = a.Fault.String()
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO printer_events (time, printer, action, actor, detail)
+		VALUES (?, ?, ?, ?, ?)`, now.UnixNano(), a.Printer, a.Action, a.Actor, detail)
+	if err == nil {
+		err = j.auditPrinterAction(ctx, tx, now, a)
+	}
+	if err == nil {
+		err = j.commit(tx)
+	}
 	if err != nil {
 		return printerd.ErrJournal.With(err)
 	}
@@ -603,7 +690,7 @@ func stateError(job *printerd.Job, to printerd.JobState) error {
 func (j *Journal) update(ctx context.Context, id printerd.JobID, fn func(tx *sql.Tx, job *printerd.Job) error) (printerd.Job, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	tx, err := j.db.BeginTx(ctx, nil)
+	tx, err := j.begin(ctx)
 	if err != nil {
 		return printerd.Job{}, printerd.ErrJournal.With(err)
 	}
@@ -623,19 +710,23 @@ func (j *Journal) update(ctx context.Context, id printerd.JobID, fn func(tx *sql
 		}
 		return printerd.Job{}, printerd.ErrJournal.With(err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := j.commit(tx); err != nil {
 		return printerd.Job{}, printerd.ErrJournal.With(err)
 	}
 	return job, nil
 }
 
 // change is one state change of a job. Empty printer or serial keep the
-// recorded ones; actor is "" for printerd's own changes.
+// recorded ones; actor is "" for printerd's own changes. action and
+// reprint are set by a supervisor's resolution.
 type change struct {
 	to              printerd.JobState
 	reason, note    string
 	printer, serial string
 	actor           string
+	action          printerd.Action
+	reprint         printerd.JobID
+	said            string // the supervisor's reason as given (note may add a link)
 }
 
 // move writes job's new state and its event in tx, after checking the
@@ -660,7 +751,10 @@ func (j *Journal) move(ctx context.Context, tx *sql.Tx, job *printerd.Job, c cha
 		return err
 	}
 	c.printer = job.Printer
-	return insertEvent(ctx, tx, job.ID, now, from, c)
+	if err := insertEvent(ctx, tx, job.ID, now, from, c); err != nil {
+		return err
+	}
+	return j.auditMove(ctx, tx, now, job, from, c)
 }
 
 func insertEvent(ctx context.Context, tx *sql.Tx, id printerd.JobID, t time.Time, from printerd.JobState, c change) error {

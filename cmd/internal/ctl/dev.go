@@ -47,7 +47,7 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 	}{
 		{"registry-sim", []string{"-data", v("registry-sim"), "-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"),
 			"-tls-cert", v("certs", "registry.crt"), "-tls-key", v("certs", "registry.key"), "-client-ca", v("certs", "ca.crt")}},
-		{"printerd", []string{"-socket", v("run", "printerd.sock"), "-data", v("printerd"),
+		{"printerd", []string{"-socket", v("run", "printerd.sock"), "-data", v("printerd"), "-audit-key", v("keys", "audit-printerd.key"),
 			"-printer", "name=card-1,driver=sim,uri=" + v("out", "card") + ",media=om_card_54x86mm,blanks=100",
 			"-printer", "name=paper-1,driver=sim,uri=" + v("out", "paper") + ",media=iso_a4_210x297mm"}},
 		{"station", []string{"-printerd-socket", v("run", "printerd.sock"), "-ticket-pubkey", v("keys", "ticket.pub"),

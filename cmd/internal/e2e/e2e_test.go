@@ -83,7 +83,7 @@ func MustStartWith(tb testing.TB, o Options) *System {
 
 	s.Printerd = printerdcmd.NewMain()
 	s.Printerd.Stderr = io.Discard
-	mustOK(tb, s.Printerd.ParseFlags([]string{"-socket", v("run", "printerd.sock"), "-data", v("printerd"),
+	mustOK(tb, s.Printerd.ParseFlags([]string{"-socket", v("run", "printerd.sock"), "-data", v("printerd"), "-audit-key", v("keys", "audit-printerd.key"),
 		"-printer", "name=card-1,driver=sim,uri=" + v("out", "card") + ",media=om_card_54x86mm,blanks=10",
 		"-printer", "name=paper-1,driver=sim,uri=" + v("out", "paper") + ",media=iso_a4_210x297mm"}))
 	mustOK(tb, s.Printerd.Run(ctx))

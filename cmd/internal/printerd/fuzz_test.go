@@ -1,6 +1,10 @@
 package printerd
 
-import "testing"
+import (
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+)
 
 // FuzzParsePrinter feeds -printer values to the parser: it must never
 // panic, and what it accepts has a name, a driver and no reserved key
@@ -19,6 +23,21 @@ func FuzzParsePrinter(f *testing.F) {
 			if _, ok := p.Options[k]; ok {
 				t.Fatalf("option %s leaked from %q", k, s)
 			}
+		}
+	})
+}
+
+// FuzzVerifierKey feeds key files' text to the verifier key derivation:
+// it must never panic, and a key it derives is one note accepts.
+func FuzzVerifierKey(f *testing.F) {
+	f.Add("PRIVATE+KEY+anjungan.test/printerd/audit+9b3c1a2e+AXnBo0yKkMGGeM5z9VOb0RhNhGXwUSjOe8+AtP7GHi/Y")
+	f.Fuzz(func(t *testing.T, s string) {
+		vkey, err := verifierKey(s)
+		if err != nil {
+			return
+		}
+		if _, err := note.NewVerifier(vkey); err != nil {
+			t.Fatalf("derived %q from %q: %v", vkey, s, err)
 		}
 	})
 }

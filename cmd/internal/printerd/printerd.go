@@ -5,6 +5,8 @@ package printerd
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,7 +20,9 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/mod/sumdb/note"
 
+	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/logging"
 	domain "github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/api"
@@ -32,8 +36,9 @@ import (
 
 // Defaults: everything under var/, two simulated printers.
 const (
-	DefaultSocket = "var/run/printerd.sock"
-	DefaultData   = "var/printerd"
+	DefaultSocket   = "var/run/printerd.sock"
+	DefaultData     = "var/printerd"
+	DefaultAuditKey = "var/keys/audit-printerd.key" // made by anjunganctl keys init
 )
 
 // defaultPrinters are used when no -printer flag is given.
@@ -49,11 +54,14 @@ type Main struct {
 	// Now is the clock of the journal and dispatcher (default time.Now).
 	Now func() time.Time
 
-	socket   string
-	data     string
-	logLevel string
-	lowStock int
-	printers []printerSpec
+	socket        string
+	data          string
+	logLevel      string
+	lowStock      int
+	printers      []printerSpec
+	auditKey      string
+	auditEvery    int
+	auditInterval time.Duration
 
 	log        zerolog.Logger
 	journal    *journal.Journal
@@ -72,7 +80,8 @@ type Main struct {
 
 // NewMain returns a Main with the embedded defaults.
 func NewMain() *Main {
-	m := &Main{Stderr: os.Stderr, Now: time.Now, socket: DefaultSocket, data: DefaultData, log: zerolog.Nop()}
+	m := &Main{Stderr: os.Stderr, Now: time.Now, socket: DefaultSocket, data: DefaultData, log: zerolog.Nop(),
+		auditKey: DefaultAuditKey, auditEvery: journal.DefaultCheckpointEvery, auditInterval: journal.DefaultCheckpointInterval}
 	for _, s := range defaultPrinters {
 		p, err := parsePrinter(s)
 		if err != nil {
@@ -92,6 +101,9 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.data, "data", m.data, "directory of the journal and the spool")
 	fs.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.IntVar(&m.lowStock, "low-stock", domain.DefaultLowStock, "blank cards left at or below which the ledger alerts")
+	fs.StringVar(&m.auditKey, "audit-key", m.auditKey, "the audit log's signing key (note format; anjunganctl keys init makes it)")
+	fs.IntVar(&m.auditEvery, "audit-every", m.auditEvery, "sign an audit checkpoint after this many new entries")
+	fs.DurationVar(&m.auditInterval, "audit-interval", m.auditInterval, "sign an audit checkpoint at least this often when there are new entries")
 	var specs []printerSpec
 	fs.Func("printer", "a printer, repeatable: name=card-1,driver=sim,uri=var/out/card,media=om_card_54x86mm[,option=value…]", func(s string) error {
 		p, err := parsePrinter(s)
@@ -108,6 +120,9 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	if len(specs) > 0 {
 		m.printers = specs
+	}
+	if m.auditEvery < 1 || m.auditInterval <= 0 {
+		return fmt.Errorf("printerd: -audit-every and -audit-interval must be positive")
 	}
 	return nil
 }
@@ -176,7 +191,11 @@ func (m *Main) Run(ctx context.Context) error {
 }
 
 func (m *Main) run(ctx context.Context) error {
-	j, err := journal.Open(m.data, m.Now)
+	cp, err := m.checkpoints()
+	if err != nil {
+		return err
+	}
+	j, err := journal.Open(m.data, m.Now, journal.WithCheckpoints(cp))
 	if err != nil {
 		return fmt.Errorf("printerd: open journal in %s: %w", m.data, err)
 	}
@@ -212,7 +231,7 @@ func (m *Main) run(ctx context.Context) error {
 	base, endStreams := context.WithCancel(context.Background())
 	m.endStreams = endStreams
 	m.server = &http.Server{
-		Handler:           api.NewHandler(m.dispatcher, m.log),
+		Handler:           api.NewHandler(m.dispatcher, m.log, api.WithAudit(j)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return base },
@@ -231,6 +250,55 @@ func (m *Main) run(ctx context.Context) error {
 	}
 	m.log.Info().Str("socket", m.socket).Str("data", m.data).Strs("printers", names).Msg("listening")
 	return nil
+}
+
+var _ api.AuditLog = (*journal.Journal)(nil)
+
+// checkpoints reads the audit signing key. printerd does not run without
+// it: an unsigned log could be rewritten whole without a trace.
+func (m *Main) checkpoints() (journal.Checkpoints, error) {
+	b, err := os.ReadFile(m.auditKey)
+	if err != nil {
+		return journal.Checkpoints{}, fmt.Errorf("printerd: cannot read the audit signing key (-audit-key %s): %w; make one with `anjunganctl keys init`", m.auditKey, err)
+	}
+	skey := strings.TrimSpace(string(b))
+	vkey, err := verifierKey(skey)
+	if err != nil {
+		return journal.Checkpoints{}, fmt.Errorf("printerd: audit signing key %s: %w", m.auditKey, err)
+	}
+	signer, err := audit.NewSigner(skey, m.Now)
+	if err != nil {
+		return journal.Checkpoints{}, fmt.Errorf("printerd: audit signing key %s: %w", m.auditKey, err)
+	}
+	return journal.Checkpoints{Signer: signer, VerifierKey: vkey, Every: m.auditEvery, Interval: m.auditInterval,
+		Report: func(size int64, err error) {
+			if err != nil {
+				m.log.Error().Err(err).Int64("size", size).Msg("audit checkpoint failed")
+				return
+			}
+			m.log.Debug().Int64("size", size).Msg("audit checkpoint signed")
+		}}, nil
+}
+
+// verifierKey derives the note verifier key ("name+hash+key") from a
+// note signer key ("PRIVATE+KEY+name+hash+key"): the same name and hash,
+// the Ed25519 public key instead of the seed. note.NewVerifier checks
+// the hash, so a wrong derivation cannot pass.
+func verifierKey(skey string) (string, error) {
+	parts := strings.SplitN(skey, "+", 5) // the key itself is base64 and may hold "+"
+	if len(parts) != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY" {
+		return "", errors.New("not a note signer key (PRIVATE+KEY+name+hash+key)")
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[4])
+	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 1 {
+		return "", errors.New("not an Ed25519 note signer key")
+	}
+	pub := ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)
+	vkey := parts[2] + "+" + parts[3] + "+" + base64.StdEncoding.EncodeToString(append([]byte{1}, pub...))
+	if _, err := note.NewVerifier(vkey); err != nil {
+		return "", err
+	}
+	return vkey, nil
 }
 
 func (m *Main) openPrinter(ctx context.Context, spec printerSpec) (domain.Printer, error) {

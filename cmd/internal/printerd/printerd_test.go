@@ -3,6 +3,7 @@ package printerd_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"io"
 	"net"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	program "github.com/anjungan/anjungan/cmd/internal/printerd"
 	"github.com/anjungan/anjungan/printerd"
@@ -64,6 +67,21 @@ func MustRun(tb testing.TB, stderr io.Writer, args ...string) *program.Main {
 	return m
 }
 
+// MustAuditKey writes a fresh audit key pair into dir as anjunganctl
+// keys init does, and returns the signer key's path and the verifier key.
+func MustAuditKey(tb testing.TB, dir string) (string, string) {
+	tb.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, "anjungan.test/printerd/audit")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(dir, "audit-printerd.key")
+	if err := os.WriteFile(path, []byte(skey+"\n"), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path, vkey
+}
+
 func MustRead(tb testing.TB, name string) []byte {
 	tb.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -109,7 +127,8 @@ func TestPrintEndToEnd(t *testing.T) {
 	tmp := t.TempDir()
 	cardOut, paperOut := filepath.Join(tmp, "card"), filepath.Join(tmp, "paper")
 	var log syncBuffer
-	m := MustRun(t, &log,
+	key, _ := MustAuditKey(t, tmp)
+	m := MustRun(t, &log, "-audit-key", key,
 		"-socket", filepath.Join(MustSocketDir(t), "printerd.sock"),
 		"-data", filepath.Join(tmp, "data"),
 		"-printer", "name=card-1,driver=sim,uri="+cardOut+",media=om_card_54x86mm,blanks=10",
@@ -186,7 +205,8 @@ func TestPrintEndToEnd(t *testing.T) {
 func TestJobsSurviveRestart(t *testing.T) {
 	ctx := context.Background()
 	tmp := t.TempDir()
-	args := []string{
+	key, _ := MustAuditKey(t, tmp)
+	args := []string{"-audit-key", key,
 		"-socket", filepath.Join(MustSocketDir(t), "printerd.sock"),
 		"-data", filepath.Join(tmp, "data"),
 		"-printer", "name=card-1,driver=sim,uri=" + filepath.Join(tmp, "card") + ",media=om_card_54x86mm,blanks=0",
@@ -257,9 +277,10 @@ func TestSocket(t *testing.T) {
 			}
 			path := filepath.Join(dir, "p.sock")
 			tt.prepare(t, path)
+			key, _ := MustAuditKey(t, tmp)
 			m := program.NewMain()
 			m.Stderr = io.Discard
-			if err := m.ParseFlags([]string{"-socket", path, "-data", filepath.Join(tmp, "data"),
+			if err := m.ParseFlags([]string{"-audit-key", key, "-socket", path, "-data", filepath.Join(tmp, "data"),
 				"-printer", "name=paper-1,driver=sim,uri=" + filepath.Join(tmp, "out") + ",media=iso_a4_210x297mm"}); err != nil {
 				t.Fatal(err)
 			}
@@ -298,6 +319,8 @@ func TestParseFlags(t *testing.T) {
 		{"unknown media", []string{"-printer", "name=p,driver=sim,media=roll"}, true},
 		{"unknown flag", []string{"-port", "8080"}, true},
 		{"extra argument", []string{"serve"}, true},
+		{"audit every 0", []string{"-audit-every", "0"}, true},
+		{"audit interval 0", []string{"-audit-interval", "0s"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -315,23 +338,36 @@ func TestParseFlags(t *testing.T) {
 
 func TestRunFailsCleanly(t *testing.T) {
 	tmp := t.TempDir()
+	key, _ := MustAuditKey(t, tmp)
+	card := "name=p,driver=sim,uri=" + filepath.Join(tmp, "out") + ",media=om_card_54x86mm"
+	if err := os.WriteFile(filepath.Join(tmp, "not-a-key"), []byte("PRIVATE+KEY+x+00000000+AAAA\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
-		name    string
-		printer string
+		name     string
+		printer  string
+		auditKey string
+		wantLog  string
 	}{
-		{"unknown driver", "name=p,driver=laser,uri=out"},
-		{"driver rejects options", "name=p,driver=sim,uri=" + filepath.Join(tmp, "out") + ",media=om_card_54x86mm,blanks=-1"},
+		{"unknown driver", "name=p,driver=laser,uri=out", key, ""},
+		{"driver rejects options", card + ",blanks=-1", key, ""},
+		{"no audit key", card, filepath.Join(tmp, "missing.key"), "anjunganctl keys init"},
+		{"audit key malformed", card, filepath.Join(tmp, "not-a-key"), "audit signing key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sock := filepath.Join(MustSocketDir(t), "p.sock")
 			m := program.NewMain()
 			m.Stderr = io.Discard
-			if err := m.ParseFlags([]string{"-socket", sock, "-data", filepath.Join(t.TempDir(), "data"), "-printer", tt.printer}); err != nil {
+			if err := m.ParseFlags([]string{"-audit-key", tt.auditKey, "-socket", sock, "-data", filepath.Join(t.TempDir(), "data"), "-printer", tt.printer}); err != nil {
 				t.Fatal(err)
 			}
-			if err := m.Run(context.Background()); err == nil {
+			err := m.Run(context.Background())
+			if err == nil {
 				t.Fatal("Run succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.wantLog) {
+				t.Errorf("Run = %v, want a message naming %q", err, tt.wantLog)
 			}
 			if err := m.Close(); err != nil {
 				t.Errorf("Close after a failed Run: %v", err)
