@@ -17,13 +17,15 @@ import (
 // the audit trail. It carries the subject as a NIK, which masks itself;
 // recorders that persist events must key it with a station secret.
 type Event struct {
-	Kind    string // login_ok, login_refused, document_fetched, rendered, submitted, printed, confirmed, print_failed, settle_retry
-	Method  AuthMethod
-	Subject NIK
-	Request RequestID
-	Job     printerd.JobID
-	SHA256  string
-	Err     error
+	Kind       string // login_ok, login_refused, document_fetched, rendered, submitted, printed, confirmed, print_failed, settle_retry
+	Method     AuthMethod
+	Subject    NIK
+	Request    RequestID
+	Job        printerd.JobID
+	SHA256     string
+	Printer    string
+	CardSerial string
+	Err        error
 }
 
 // Recorder receives kiosk events.
@@ -543,7 +545,7 @@ func (k *Kiosk) settle(authz Authorization, ticketID string, p *Print) {
 		PDFSHA256:      sha,
 		Reason:         job.Reason,
 	}
-	ev := Event{Subject: authz.Subject, Request: p.Request, Job: job.ID, SHA256: sha}
+	ev := Event{Subject: authz.Subject, Request: p.Request, Job: job.ID, SHA256: sha, Printer: job.Printer, CardSerial: job.CardSerial}
 	var final PrintState
 	var citizenErr *Error
 	switch job.State {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -204,6 +205,9 @@ func TestStructuralTamperingIsDetected(t *testing.T) {
 		{"delete a middle entry", func(t *testing.T, db *sql.DB, _ string) {
 			mustExec(t, db, "DELETE FROM audit_entries WHERE idx = 3")
 		}, "entry-gap"},
+		{"delete the second entry", func(t *testing.T, db *sql.DB, _ string) {
+			mustExec(t, db, "DELETE FROM audit_entries WHERE idx = 1")
+		}, "entry-gap"},
 		{"delete a middle entry and rewrite the hashes", func(t *testing.T, db *sql.DB, _ string) {
 			es := entries(t, db)
 			rewrite(t, db, append(es[:3:3], es[4:]...))
@@ -254,6 +258,10 @@ func TestStructuralTamperingIsDetected(t *testing.T) {
 			rep, err := audit.Verify(context.Background(), db, vkey)
 			if err == nil {
 				t.Fatal("tampering went undetected")
+			}
+			var report audit.Report
+			if !errors.As(err, &report) {
+				t.Fatalf("verify stopped instead of reporting: %v", err)
 			}
 			found := false
 			for _, p := range rep.Problems {

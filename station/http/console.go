@@ -1,44 +1,145 @@
 package http
 
 import (
-	"bytes"
 	"context"
+	"embed"
 	"html/template"
+	"io"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
 
 	"github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/station/account"
 )
 
-// JobBoard is what the console reads from printerd.
-type JobBoard interface {
+//go:embed console
+var consoleFS embed.FS
+
+// ConsolePrinterd is what the console asks of printerd
+// (printerd/client.Client implements it).
+type ConsolePrinterd interface {
 	Jobs(ctx context.Context, state printerd.JobState) ([]printerd.Job, error)
+	Job(ctx context.Context, id printerd.JobID) (printerd.Job, error)
+	Printers(ctx context.Context) ([]printerd.PrinterInfo, error)
+	Ledger(ctx context.Context) ([]printerd.LedgerEntry, error)
+	LoadCards(ctx context.Context, l printerd.Load) (printerd.Load, error)
+	Resolve(ctx context.Context, id printerd.JobID, r printerd.Resolution) (printerd.Resolved, error)
+	Release(ctx context.Context, id printerd.JobID, actor string) (printerd.Job, error)
+	ResumePrinter(ctx context.Context, printer, actor string) error
 }
 
-// Console serves the supervisors' console. This first page shows today's
-// jobs, which hold no personal data (title, state, printer, serial);
-// accounts, the audit trail and in-doubt resolution come with the audit
-// log.
+// CheckpointFetcher returns printerd's latest signed audit checkpoint,
+// printerd.ErrNoCheckpoint before the first (printerd/client.Client's
+// Checkpoint).
+type CheckpointFetcher interface {
+	Checkpoint(ctx context.Context) ([]byte, error)
+}
+
+// ConsoleDeps is what the console needs.
+type ConsoleDeps struct {
+	Printerd ConsolePrinterd
+	Audit    station.AuditLog
+	Accounts account.Store
+	// PrinterdAudit shows printerd's checkpoint on the integrity page;
+	// nil shows none.
+	PrinterdAudit CheckpointFetcher
+	Now           func() time.Time
+	Rand          io.Reader
+	// Hashing is the argon2id cost of the stand-in hash checked for an
+	// unknown account, so that a login takes as long whether or not the
+	// account exists. Zero means account.DefaultParams.
+	Hashing account.Params
+}
+
+// Login throttling: 5 failures in 15 minutes per account and per client
+// address.
+const (
+	loginFailures = 5
+	loginWindow   = 15 * time.Minute
+)
+
+// Console serves the supervisors' console: server-rendered pages, no
+// script, forms protected by a session token and an origin check.
 type Console struct {
-	jobs JobBoard
-	log  zerolog.Logger
-	app  *fiber.App
+	d     ConsoleDeps
+	log   zerolog.Logger
+	app   *fiber.App
+	pages map[string]*template.Template
+
+	accounts *account.Throttle
+	clients  *account.Throttle
+
+	dummyOnce sync.Once
+	dummy     string
+
+	mu         sync.Mutex
+	lastVerify *verification
+}
+
+// verification is the outcome of the last "verify now".
+type verification struct {
+	Time  time.Time
+	Actor string
+	OK    bool
+	Err   string
 }
 
 // NewConsole returns the console server.
-func NewConsole(jobs JobBoard, log zerolog.Logger) *Console {
-	s := &Console{jobs: jobs, log: log, app: newApp(log, "console")}
+func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
+	if deps.Hashing == (account.Params{}) {
+		deps.Hashing = account.DefaultParams()
+	}
+	s := &Console{
+		d:        deps,
+		log:      log,
+		app:      newApp(log, "console"),
+		pages:    parseConsolePages(),
+		accounts: account.NewThrottle(loginFailures, loginWindow, deps.Now),
+		clients:  account.NewThrottle(loginFailures, loginWindow, deps.Now),
+	}
+	s.app.Use(consoleHeaders)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
-	s.app.Get("/", s.overview)
-	// Styles come from a file: the CSP allows no inline style.
 	s.app.Get("/console.css", func(c *fiber.Ctx) error {
+		css, err := consoleFS.ReadFile("console/console.css")
+		if err != nil {
+			return err
+		}
 		c.Type("css", "utf-8")
-		return c.SendString(consoleCSS)
+		return c.Send(css)
 	})
+	s.app.Get("/login", s.loginPage)
+	s.app.Post("/login", s.sameOrigin, s.login)
+	s.app.Post("/logout", s.sameOrigin, s.authenticated, s.csrf, s.logout)
+
+	s.page("/", account.SeeOverview, s.overview)
+	s.page("/jobs/:id", account.SeeJobs, s.job)
+	s.action("/jobs/:id/resolve", account.ResolveJobs, s.resolve)
+	s.action("/jobs/:id/release", account.ReleaseJobs, s.release)
+	s.action("/printers/:name/resume", account.ManagePrinters, s.resume)
+	s.page("/ledger", account.SeeLedger, s.ledger)
+	s.action("/ledger/loads", account.LoadCards, s.loadCards)
+	s.page("/audit", account.SeeAudit, s.timeline)
+	s.page("/audit.csv", account.Export, s.exportCSV)
+	s.action("/audit/nik", account.LookupNIK, s.nikLookup)
+	s.page("/integrity", account.SeeIntegrity, s.integrity)
+	s.action("/integrity/verify", account.VerifyLog, s.verify)
 	return s
+}
+
+// page registers a GET page that needs a session with permission p.
+func (s *Console) page(path string, p account.Permission, h fiber.Handler) {
+	s.app.Get(path, s.authenticated, s.allow(p), h)
+}
+
+// action registers a state-changing POST: same origin, a session, its
+// CSRF token, and permission p, in that order.
+func (s *Console) action(path string, p account.Permission, h fiber.Handler) {
+	s.app.Post(path, s.sameOrigin, s.authenticated, s.csrf, s.allow(p), h)
 }
 
 // Serve serves on ln until Shutdown.
@@ -47,42 +148,26 @@ func (s *Console) Serve(ln net.Listener) error { return serve(s.app, ln) }
 // Shutdown stops accepting requests and waits for those in flight.
 func (s *Console) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
 
-const consoleCSS = `body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}
-td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left}
-.in_doubt,.failed,.held{background:#fdecea}.printed{background:#e6f4ea}`
+// consoleCSP allows nothing but the console's own stylesheet: no script
+// at all, no inline style, forms only to itself.
+const consoleCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-var overviewPage = template.Must(template.New("overview").Parse(`<!doctype html>
-<html lang="id"><head><meta charset="utf-8"><title>Konsol Anjungan</title>
-<link rel="stylesheet" href="/console.css"></head>
-<body><h1>Konsol Anjungan</h1>
-{{if .Err}}<p class="failed">printerd: {{.Err}}</p>{{end}}
-<p>Cetak: {{.Counts.printed}} · Gagal: {{.Counts.failed}} · Perlu keputusan (in doubt): {{.Counts.in_doubt}} · Antre: {{.Counts.queued}}</p>
-<table><tr><th>Job</th><th>Dokumen</th><th>Status</th><th>Alasan</th><th>Printer</th><th>Serial kartu</th><th>Diperbarui</th></tr>
-{{range .Jobs}}<tr class="{{.State}}"><td>{{.ID}}</td><td>{{.Title}}</td><td>{{.State}}</td><td>{{.Reason}}</td><td>{{.Printer}}</td><td>{{.CardSerial}}</td><td>{{.Updated.Format "2006-01-02 15:04:05"}}</td></tr>
-{{else}}<tr><td colspan="7">Belum ada pekerjaan cetak.</td></tr>{{end}}
-</table></body></html>`))
-
-func (s *Console) overview(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(c.UserContext(), 5*time.Second)
-	defer cancel()
-	jobs, err := s.jobs.Jobs(ctx, "")
-	data := struct {
-		Jobs   []printerd.Job
-		Counts map[string]int
-		Err    string
-	}{Jobs: jobs, Counts: map[string]int{}}
-	if err != nil {
-		s.log.Warn().Err(err).Msg("console: printerd jobs")
-		data.Err = "tidak dapat dihubungi / unreachable"
+// consoleHeaders tightens newApp's headers for pages that hold personal
+// data: nothing is cached, no other site may open or embed them.
+func consoleHeaders(c *fiber.Ctx) error {
+	c.Set("Content-Security-Policy", consoleCSP)
+	// no-referrer would make Chromium send "Origin: null" with the
+	// console's own forms, which the origin check must refuse; same-origin
+	// still gives other sites nothing.
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set("Cache-Control", "no-store")
+	c.Set("Cross-Origin-Opener-Policy", "same-origin")
+	c.Set("Cross-Origin-Resource-Policy", "same-origin")
+	c.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), usb=()")
+	if c.Protocol() == "https" {
+		c.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	for _, j := range jobs {
-		data.Counts[string(j.State)]++
-	}
-	// Render fully before sending, so a template error never leaves half a page.
-	var page bytes.Buffer
-	if err := overviewPage.Execute(&page, data); err != nil {
-		return err
-	}
-	c.Type("html", "utf-8")
-	return c.Send(page.Bytes())
+	return c.Next()
 }
+
+func (s *Console) now() time.Time { return s.d.Now() }

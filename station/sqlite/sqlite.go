@@ -1,6 +1,6 @@
 // Package sqlite is the station's SQLite adapter: one database file for
-// what the station must remember across restarts (the used-ticket list
-// now; the audit log and sessions later). The schema grows by numbered
+// what the station must remember across restarts: the used-ticket list
+// and the audit log (sessions later). The schema grows by numbered
 // migrations, recorded in SQLite's user_version.
 package sqlite
 
@@ -12,6 +12,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/fault"
 )
 
@@ -29,6 +30,24 @@ var migrations = []string{
 		used_at   INTEGER NOT NULL           -- Unix seconds
 	) WITHOUT ROWID;
 	CREATE INDEX used_tickets_used_at ON used_tickets (used_at);`,
+	// 2: the audit log (internal/audit's tables, themselves append-only)
+	// and the columns the console filters on, taken from each entry when
+	// it is appended. audit_entries.data stays the hashed truth;
+	// AuditLog.Verify checks the index against it.
+	audit.Schema + `
+	CREATE TABLE audit_index (
+		idx     INTEGER PRIMARY KEY,     -- audit_entries.idx
+		time    INTEGER NOT NULL,        -- Unix nanoseconds
+		kind    TEXT NOT NULL,
+		outcome TEXT NOT NULL,           -- fields["outcome"] or ''
+		printer TEXT NOT NULL,           -- fields["printer"] or ''
+		subject TEXT NOT NULL            -- keyed hash of a NIK or ''
+	);
+	-- Each index costs a page write per append; outcome and printer are
+	-- filtered within a time range or a scan, which LIMIT ends early.
+	CREATE INDEX audit_index_time ON audit_index (time);
+	CREATE INDEX audit_index_kind ON audit_index (kind);
+	CREATE INDEX audit_index_subject ON audit_index (subject);`,
 }
 
 // DB is the station's database. Writes go through a single connection,

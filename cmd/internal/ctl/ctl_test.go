@@ -34,7 +34,7 @@ func TestKeysInitMakesEveryKeyOnce(t *testing.T) {
 	if _, err := run(t, "keys", "init", "-var", dir); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"keys/ticket.key", "keys/ticket.pub", "keys/binding.key", "keys/audit-station.key",
+	for _, f := range []string{"keys/ticket.key", "keys/ticket.pub", "keys/binding.key", "keys/subject.key", "keys/audit-station.key",
 		"keys/audit-station.vkey", "keys/audit-printerd.key", "keys/audit-printerd.vkey", "certs/ca.crt", "certs/registry.key"} {
 		fi, err := os.Stat(filepath.Join(dir, f))
 		if err != nil {

@@ -53,6 +53,7 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 		{"station", []string{"-printerd-socket", v("run", "printerd.sock"), "-ticket-pubkey", v("keys", "ticket.pub"),
 			"-console-cert", v("certs", "console.crt"), "-console-key", v("certs", "console.key"),
 			"-document-key", v("keys", "document.key"), "-binding-key", v("keys", "binding.key"), "-db", v("station", "station.db"),
+			"-audit-key", v("keys", "audit-station.key"), "-audit-vkey", v("keys", "audit-station.vkey"), "-subject-key", v("keys", "subject.key"),
 			"-registry-url", "https://127.0.0.1:8090", "-registry-ca", v("certs", "ca.crt"),
 			"-registry-cert", v("certs", "station-client.crt"), "-registry-key", v("certs", "station-client.key")}},
 	}

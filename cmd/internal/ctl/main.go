@@ -52,6 +52,7 @@ func commands() []command {
 		{"printer clear", "disarm a printer's faults and clear their conditions", parsePrinterClear},
 		{"cards load", "record blank cards loaded into a card printer", parseCardsLoad},
 		{"ledger", "show the blank-card ledger per printer", parseLedger},
+		{"user add", "add a console account (password typed twice on stdin, or -password-file)", parseUserAdd},
 		{"card insert", "put a virtual e-KTP and its SAM into vpcd until Ctrl-C (test machines only)", parseCardInsert},
 		{"render", "render a document to PDF (and PNGs) from registry-sim or a sample file, for template work", parseRender},
 		{"verify-qr", "check a printed document's QR text offline against the published document key", parseVerifyQR},
@@ -142,6 +143,17 @@ func (m *Main) keysInit(varDir string) error {
 		return fmt.Errorf("audit keys: %w", err)
 	}
 	made = append(made, auditKeys...)
+	if _, err := os.Stat(filepath.Join(keys, "subject.key")); errors.Is(err, os.ErrNotExist) {
+		// Keys the audit log's subjects (HMAC of the NIK); it never leaves the station.
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(keys, "subject.key"), []byte(hex.EncodeToString(b)+"\n"), 0o600); err != nil {
+			return err
+		}
+		made = append(made, "keys/subject.key")
+	}
 	certDir := filepath.Join(varDir, "certs")
 	if _, err := os.Stat(filepath.Join(certDir, "ca.crt")); errors.Is(err, os.ErrNotExist) {
 		if err := certs.WriteDev(certDir, rand.Reader, m.Now()); err != nil {

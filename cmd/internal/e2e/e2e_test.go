@@ -11,8 +11,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -95,6 +97,7 @@ func MustStartWith(tb testing.TB, o Options) *System {
 		"-registry-url", s.Registry.URL(), "-printerd-socket", s.Printerd.SocketPath(),
 		"-ticket-pubkey", v("keys", "ticket.pub"), "-document-key", v("keys", "document.key"), "-idle-timeout", o.Idle.String(),
 		"-binding-key", v("keys", "binding.key"), "-db", v("station", "station.db"),
+		"-audit-key", v("keys", "audit-station.key"), "-audit-vkey", v("keys", "audit-station.vkey"), "-subject-key", v("keys", "subject.key"),
 		"-registry-ca", v("certs", "ca.crt"), "-registry-cert", v("certs", "station-client.crt"), "-registry-key", v("certs", "station-client.key")}
 	if o.Card {
 		stationArgs = append(stationArgs, "-card-reader", pcsctest.CardReader, "-sam-reader", pcsctest.SAMReader)
@@ -321,22 +324,87 @@ func TestTicketPrintsOnceAndBurnsTheToken(t *testing.T) {
 		t.Errorf("printerd has %d jobs, want 2", len(jobs))
 	}
 
-	// The console lists both jobs and shows no personal data.
-	res, err := http.Get(sys.Station.ConsoleURL() + "/")
-	mustOK(t, err)
-	page, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("console: %d %s", res.StatusCode, page)
+	// Both services' audit logs verify, and hold entries for the visit.
+	for _, l := range []struct{ db, vkey string }{
+		{filepath.Join(sys.Var, "station", "station.db"), filepath.Join(sys.Var, "keys", "audit-station.vkey")},
+		{filepath.Join(sys.Var, "printerd", "journal.db"), filepath.Join(sys.Var, "keys", "audit-printerd.vkey")},
+	} {
+		var out bytes.Buffer
+		v := ctl.NewMain()
+		v.Stdout = &out
+		mustOK(t, v.ParseFlags([]string{"audit", "verify", "-db", l.db, "-vkey", l.vkey}))
+		if err := v.Run(context.Background()); err != nil || !strings.Contains(out.String(), "OK") || strings.Contains(out.String(), "entries: 0") {
+			t.Errorf("audit verify %s: %v\n%s", filepath.Base(l.db), err, out.String())
+		}
 	}
+
+	// A supervisor's console lists both jobs and shows no personal data.
+	page := sys.consolePage(t, "/")
 	for _, j := range jobs {
-		if !bytes.Contains(page, []byte(string(j.ID))) {
+		if !strings.Contains(page, string(j.ID)) {
 			t.Errorf("console does not list job %s", j.ID)
 		}
 	}
-	if bytes.Contains(page, []byte(a.NIK)) {
+	if strings.Contains(page, a.NIK) {
 		t.Error("console shows a full NIK")
 	}
+}
+
+// consolePage adds a supervisor with anjunganctl, logs in to the console as
+// a browser would (login form token, Origin header, the __Host- cookie) and
+// returns the page at path.
+func (s *System) consolePage(tb testing.TB, path string) string {
+	tb.Helper()
+	pwFile := filepath.Join(s.Var, "supervisor.pw")
+	mustOK(tb, os.WriteFile(pwFile, []byte("kata-sandi-yang-panjang-sekali\n"), 0o600))
+	add := ctl.NewMain()
+	add.Stdout = io.Discard
+	mustOK(tb, add.ParseFlags([]string{"user", "add", "-db", filepath.Join(s.Var, "station", "station.db"), "-name", "sari", "-role", "supervisor", "-password-file", pwFile}))
+	mustOK(tb, add.Run(context.Background()))
+
+	base := s.Station.ConsoleURL()
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := hc.Get(base + "/login")
+	mustOK(tb, err)
+	form, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var loginCookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "__Host-anjungan_console_login" {
+			loginCookie = c
+		}
+	}
+	m := regexp.MustCompile(`name="login_token" value="([^"]+)"`).FindSubmatch(form)
+	if loginCookie == nil || m == nil {
+		tb.Fatalf("login form without its token: %s", form)
+	}
+	vals := url.Values{"login_token": {string(m[1])}, "name": {"sari"}, "password": {"kata-sandi-yang-panjang-sekali"}}
+	req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(vals.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	req.AddCookie(loginCookie)
+	res, err = hc.Do(req)
+	mustOK(tb, err)
+	res.Body.Close()
+	var session *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "__Host-anjungan_console" {
+			session = c
+		}
+	}
+	if session == nil {
+		tb.Fatalf("console login: %s, no session cookie", res.Status)
+	}
+	req, _ = http.NewRequest("GET", base+path, nil)
+	req.AddCookie(session)
+	res, err = hc.Do(req)
+	mustOK(tb, err)
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		tb.Fatalf("console %s: %s", path, res.Status)
+	}
+	return string(body)
 }
 
 func TestPINPrintsKIA(t *testing.T) {

@@ -21,9 +21,11 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/logging"
 	"github.com/anjungan/anjungan/printerd/client"
 	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/station/auditrec"
 	"github.com/anjungan/anjungan/station/docqr"
 	stationhttp "github.com/anjungan/anjungan/station/http"
 	"github.com/anjungan/anjungan/station/registry"
@@ -53,22 +55,27 @@ type Main struct {
 	BindingKey     string // checks a ticket's NIK binding against the upstream's answer
 	DBPath         string
 	IdleTimeout    time.Duration
+	AuditKey       string // signs the audit log's checkpoints (note format)
+	AuditVKey      string
+	SubjectKey     string // keys the audit subjects: HMAC of the NIK
 	CardReader     string // PC/SC reader of the e-KTP; "" for no card login
 	SAMReader      string // PC/SC reader holding the SAM
 	LogLevel       string
 	Stderr         io.Writer
 	Now            func() time.Time
 
-	log     zerolog.Logger
-	kiosk   *station.Kiosk
-	db      *sqlite.DB
-	cards   *smartcard.Loop
-	kioskLn net.Listener
-	consLn  net.Listener
-	kioskS  *stationhttp.Kiosk
-	consS   *stationhttp.Console
-	wg      sync.WaitGroup
-	once    sync.Once
+	log       zerolog.Logger
+	kiosk     *station.Kiosk
+	db        *sqlite.DB
+	audit     *sqlite.AuditLog
+	stopAudit context.CancelFunc
+	cards     *smartcard.Loop
+	kioskLn   net.Listener
+	consLn    net.Listener
+	kioskS    *stationhttp.Kiosk
+	consS     *stationhttp.Console
+	wg        sync.WaitGroup
+	once      sync.Once
 }
 
 // NewMain returns a station with its embedded defaults.
@@ -88,6 +95,9 @@ func NewMain() *Main {
 		BindingKey:     "var/keys/binding.key",
 		DBPath:         "var/station/station.db",
 		IdleTimeout:    60 * time.Second,
+		AuditKey:       "var/keys/audit-station.key",
+		AuditVKey:      "var/keys/audit-station.vkey",
+		SubjectKey:     "var/keys/subject.key",
 		Stderr:         os.Stderr,
 		Now:            time.Now,
 	}
@@ -110,6 +120,9 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.RegistryKey, "registry-key", m.RegistryKey, "the station's client key for the upstream")
 	fs.StringVar(&m.BindingKey, "binding-key", m.BindingKey, "key of the tickets' NIK binding (hex)")
 	fs.StringVar(&m.DBPath, "db", m.DBPath, "the station's SQLite database")
+	fs.StringVar(&m.AuditKey, "audit-key", m.AuditKey, "the audit log's checkpoint signing key (note format)")
+	fs.StringVar(&m.AuditVKey, "audit-vkey", m.AuditVKey, "the audit log's verifier key (note format)")
+	fs.StringVar(&m.SubjectKey, "subject-key", m.SubjectKey, "key of the audit subjects, the NIKs' keyed hashes (hex)")
 	fs.StringVar(&m.CardReader, "card-reader", "", "PC/SC reader for e-KTP login, e.g. \"Virtual PCD 00 00\" (empty: no card login)")
 	fs.StringVar(&m.SAMReader, "sam-reader", "", "PC/SC reader holding the SAM of the card profile")
 	fs.DurationVar(&m.IdleTimeout, "idle-timeout", m.IdleTimeout, "a citizen's session ends after this long without a touch")
@@ -146,6 +159,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.db, err = sqlite.Open(m.DBPath); err != nil {
 		return fmt.Errorf("station database: %w", err)
 	}
+	if m.audit, err = m.auditLog(); err != nil {
+		return err
+	}
 	printers := client.New(m.PrinterdSocket)
 	var cards station.CardReader
 	if m.CardReader != "" {
@@ -167,7 +183,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Previewer:  station.PreviewFunc(render.Preview),
 		SessionTTL: m.IdleTimeout,
 		Cards:      cards,
-		Recorder:   eventLog{m.log},
+		Recorder:   recorders{eventLog{m.log}, auditrec.Recorder{Log: m.audit, Fallback: m.auditLost}},
 		Now:        m.Now,
 		Rand:       rand.Reader,
 	})
@@ -182,7 +198,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.kioskS = stationhttp.NewKiosk(m.kiosk, docs, m.log)
-	m.consS = stationhttp.NewConsole(printers, m.log)
+	m.consS = stationhttp.NewConsole(stationhttp.ConsoleDeps{
+		Printerd: printers, Audit: m.audit, Accounts: sqlite.NewAccounts(m.db),
+		PrinterdAudit: printers, Now: m.Now, Rand: rand.Reader,
+	}, m.log)
+	m.checkpoints()
 	m.serve("kiosk", func() error { return m.kioskS.Serve(m.kioskLn) })
 	m.serve("console", func() error { return m.consS.Serve(m.consLn) })
 	m.log.Info().Str("kiosk", m.KioskURL()).Str("console", m.ConsoleURL()).Msg("station ready")
@@ -263,9 +283,18 @@ func (m *Main) Close() error {
 		if m.consS != nil {
 			err = errors.Join(err, m.consS.Shutdown(ctx))
 		}
+		if m.stopAudit != nil {
+			m.stopAudit()
+		}
 		m.wg.Wait()
 		if m.kiosk != nil {
 			m.kiosk.Close()
+		}
+		if m.audit != nil {
+			// A last checkpoint covers everything this run appended.
+			if _, cerr := m.audit.Checkpoint(ctx); cerr != nil {
+				err = errors.Join(err, cerr)
+			}
 		}
 		if m.cards != nil {
 			m.cards.Close()
@@ -275,6 +304,63 @@ func (m *Main) Close() error {
 		}
 	})
 	return err
+}
+
+// auditLog opens the station's audit log in its database.
+func (m *Main) auditLog() (*sqlite.AuditLog, error) {
+	subjectKey, err := sqlite.LoadSubjectKey(m.SubjectKey)
+	if err != nil {
+		return nil, fmt.Errorf("subject key: %w (run `anjunganctl keys init`)", err)
+	}
+	skey, err := os.ReadFile(m.AuditKey)
+	if err != nil {
+		return nil, fmt.Errorf("audit key: %w (run `anjunganctl keys init`)", err)
+	}
+	vkey, err := os.ReadFile(m.AuditVKey)
+	if err != nil {
+		return nil, fmt.Errorf("audit verifier key: %w", err)
+	}
+	signer, err := audit.NewSigner(strings.TrimSpace(string(skey)), m.Now)
+	if err != nil {
+		return nil, err
+	}
+	return sqlite.NewAuditLog(m.db, subjectKey, signer, strings.TrimSpace(string(vkey)), m.Now)
+}
+
+// checkpoints signs the audit log's checkpoints while the station runs.
+func (m *Main) checkpoints() {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopAudit = cancel
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := m.audit.MaybeCheckpoint(ctx); err != nil {
+					m.log.Error().Err(err).Msg("audit checkpoint")
+				}
+			}
+		}
+	}()
+}
+
+// auditLost logs an event the audit log could not take, by ids only.
+func (m *Main) auditLost(e station.Event, err error) {
+	m.log.Error().Err(err).Str("event", e.Kind).Str("request", string(e.Request)).Str("job", string(e.Job)).Msg("audit entry lost")
+}
+
+// recorders sends each kiosk event to several recorders.
+type recorders []station.Recorder
+
+func (rs recorders) Record(ctx context.Context, e station.Event) {
+	for _, r := range rs {
+		r.Record(ctx, e)
+	}
 }
 
 // eventLog writes kiosk events to the log. The subject is a station.NIK,

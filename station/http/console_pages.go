@@ -1,0 +1,435 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"html/template"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/station/account"
+)
+
+// timelineLimit is how many entries a timeline page or export holds.
+const timelineLimit = 200
+
+// parseConsolePages parses each page with the shared layout.
+func parseConsolePages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "-"
+			}
+			return t.Format("2006-01-02 15:04:05")
+		},
+		"fields": fieldText,
+	}
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(consoleFS, "console/layout.html"))
+	names, err := fs.Glob(consoleFS, "console/*.html")
+	if err != nil {
+		panic(err)
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "console/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(consoleFS, n))
+	}
+	return pages
+}
+
+// view is what every page template gets.
+type view struct {
+	T       map[string]string
+	Lang    string
+	Other   string // the other language, for the toggle
+	Session account.Session
+	Can     map[string]bool // by account.Permission; templates index maps by plain strings
+	Notice  string
+	Data    map[string]any
+}
+
+// render executes a page fully before sending, so a template error never
+// leaves half a page.
+func (s *Console) render(c *fiber.Ctx, status int, page string, data map[string]any) error {
+	lang := langOf(c)
+	if q := c.Query("lang"); q != "" {
+		c.Cookie(&fiber.Cookie{Name: consoleLangCookie, Value: lang, Path: "/", SameSite: fiber.CookieSameSiteStrictMode, MaxAge: 365 * 24 * 3600})
+	}
+	v := view{T: texts(lang), Lang: lang, Other: "en", Session: sessionOf(c), Can: map[string]bool{}, Data: data}
+	if lang == "en" {
+		v.Other = "id"
+	}
+	for _, p := range []account.Permission{account.SeeOverview, account.SeeJobs, account.ResolveJobs, account.ReleaseJobs,
+		account.ManagePrinters, account.SeeLedger, account.LoadCards, account.SeeAudit, account.LookupNIK,
+		account.SeeIntegrity, account.Export, account.VerifyLog} {
+		v.Can[string(p)] = v.Session.Role.Can(p)
+	}
+	if n := c.Query("done"); n != "" {
+		v.Notice = v.T["done_"+n]
+	}
+	var out bytes.Buffer
+	if err := s.pages[page].ExecuteTemplate(&out, "layout.html", v); err != nil {
+		s.log.Error().Err(err).Str("page", page).Msg("console: template")
+		return c.Status(fiber.StatusInternalServerError).SendString("template error")
+	}
+	c.Type("html", "utf-8")
+	return c.Status(status).Send(out.Bytes())
+}
+
+// fail shows an error of printerd, the audit log or the store: its
+// message in the reader's language; the cause goes to the log only.
+func (s *Console) fail(c *fiber.Ctx, err error) error {
+	e := fault.As(err)
+	status := fiber.StatusInternalServerError
+	switch {
+	case errors.Is(e, printerd.ErrJobNotFound), errors.Is(e, printerd.ErrPrinterNotFound):
+		status = fiber.StatusNotFound
+	case errors.Is(e, printerd.ErrInvalidRequest), errors.Is(e, station.ErrNIKInvalid):
+		status = fiber.StatusBadRequest
+	case errors.Is(e, printerd.ErrJobState):
+		status = fiber.StatusConflict
+	case errors.Is(e, printerd.ErrUnreachable):
+		status = fiber.StatusServiceUnavailable
+	}
+	s.log.Warn().Str("request_id", c.GetRespHeader(fiber.HeaderXRequestID)).Str("code", string(e.Code)).Err(e.Cause).Msg("console: failed")
+	return s.render(c, status, "error", map[string]any{"Message": e.Message(langOf(c)), "Code": string(e.Code)})
+}
+
+func bounded(c *fiber.Ctx) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.UserContext(), 10*time.Second)
+}
+
+// overview is today at a glance. printerd being down is shown, not an
+// error: the page is how a supervisor finds out.
+func (s *Console) overview(c *fiber.Ctx) error {
+	ctx, cancel := bounded(c)
+	defer cancel()
+	now := s.now()
+	y, m, d := now.Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, now.Location())
+	data := map[string]any{}
+	var alerts []string
+	jobs, err := s.d.Printerd.Jobs(ctx, "")
+	if err != nil {
+		alerts = append(alerts, "printerd: "+fault.As(err).Message(langOf(c)))
+	}
+	printed := map[string]int{}
+	var failed, held int
+	var doubt []printerd.Job
+	for _, j := range jobs {
+		switch {
+		case j.State == printerd.JobInDoubt:
+			doubt = append(doubt, j)
+		case j.State == printerd.JobHeld:
+			held++
+		case j.State == printerd.JobPrinted && !j.Updated.Before(today):
+			printed[j.Title]++
+		case j.State == printerd.JobFailed && !j.Updated.Before(today):
+			failed++
+		}
+	}
+	var docs []string
+	for k := range printed {
+		docs = append(docs, k)
+	}
+	sort.Strings(docs)
+	type count struct {
+		Title string
+		N     int
+	}
+	var counts []count
+	for _, k := range docs {
+		counts = append(counts, count{k, printed[k]})
+	}
+	printers, err := s.d.Printerd.Printers(ctx)
+	if err == nil {
+		for _, p := range printers {
+			for _, r := range p.Status.Reasons {
+				if r.Severity == printerd.SeverityError {
+					alerts = append(alerts, p.Name+": "+r.Keyword)
+				}
+			}
+		}
+	}
+	ledger, err := s.d.Printerd.Ledger(ctx)
+	if err == nil {
+		for _, l := range ledger {
+			for _, a := range l.Alerts {
+				alerts = append(alerts, l.Printer+": "+a)
+			}
+		}
+	}
+	if len(doubt) > 0 {
+		alerts = append(alerts, texts(langOf(c))["alert_in_doubt"]+": "+strconv.Itoa(len(doubt)))
+	}
+	data["Printed"], data["Failed"], data["Held"], data["InDoubt"] = counts, failed, held, doubt
+	data["Printers"], data["Ledger"], data["Alerts"], data["Jobs"] = printers, ledger, alerts, jobs
+	return s.render(c, fiber.StatusOK, "overview", data)
+}
+
+func (s *Console) job(c *fiber.Ctx) error {
+	ctx, cancel := bounded(c)
+	defer cancel()
+	j, err := s.d.Printerd.Job(ctx, printerd.JobID(c.Params("id")))
+	if err != nil {
+		return s.fail(c, err)
+	}
+	return s.render(c, fiber.StatusOK, "job", map[string]any{"Job": j,
+		"InDoubt": j.State == printerd.JobInDoubt, "Held": j.State == printerd.JobHeld})
+}
+
+func (s *Console) resolve(c *fiber.Ctx) error {
+	ctx, cancel := bounded(c)
+	defer cancel()
+	id := printerd.JobID(c.Params("id"))
+	res, err := s.d.Printerd.Resolve(ctx, id, printerd.Resolution{
+		Action:     printerd.Action(c.FormValue("action")),
+		Reason:     strings.TrimSpace(c.FormValue("reason")),
+		CardSerial: strings.TrimSpace(c.FormValue("card_serial")),
+		Actor:      sessionOf(c).Account,
+	})
+	if err != nil {
+		return s.fail(c, err)
+	}
+	to := "/jobs/" + string(res.Job.ID)
+	if res.Reprint != nil {
+		to = "/jobs/" + string(res.Reprint.ID)
+	}
+	return c.Redirect(to+"?done=resolved", fiber.StatusSeeOther)
+}
+
+func (s *Console) release(c *fiber.Ctx) error {
+	ctx, cancel := bounded(c)
+	defer cancel()
+	j, err := s.d.Printerd.Release(ctx, printerd.JobID(c.Params("id")), sessionOf(c).Account)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	return c.Redirect("/jobs/"+string(j.ID)+"?done=released", fiber.StatusSeeOther)
+}
+
+func (s *Console) resume(c *fiber.Ctx) error {
+	ctx, cancel := bounded(c)
+	defer cancel()
+	if err := s.d.Printerd.ResumePrinter(ctx, c.Params("name"), sessionOf(c).Account); err != nil {
+		return s.fail(c, err)
+	}
+	return c.Redirect("/?done=resumed", fiber.StatusSeeOther)
+}
+
+func (s *Console) ledger(c *fiber.Ctx) error {
+	ctx, cancel := bounded(c)
+	defer cancel()
+	l, err := s.d.Printerd.Ledger(ctx)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	return s.render(c, fiber.StatusOK, "ledger", map[string]any{"Ledger": l})
+}
+
+func (s *Console) loadCards(c *fiber.Ctx) error {
+	ctx, cancel := bounded(c)
+	defer cancel()
+	n, err := strconv.Atoi(strings.TrimSpace(c.FormValue("count")))
+	if err != nil {
+		return s.fail(c, printerd.ErrInvalidRequest.Withf("count: %v", err))
+	}
+	_, err = s.d.Printerd.LoadCards(ctx, printerd.Load{
+		Printer:     c.FormValue("printer"),
+		Count:       n,
+		FirstSerial: strings.TrimSpace(c.FormValue("first_serial")),
+		LastSerial:  strings.TrimSpace(c.FormValue("last_serial")),
+		Actor:       sessionOf(c).Account,
+	})
+	if err != nil {
+		return s.fail(c, err)
+	}
+	return c.Redirect("/ledger?done=loaded", fiber.StatusSeeOther)
+}
+
+// timelineFilter reads the timeline's filters from the query. Times are
+// the browser's datetime-local values in the station's time zone.
+func (s *Console) timelineFilter(c *fiber.Ctx) station.AuditFilter {
+	loc := s.now().Location()
+	at := func(v string) time.Time {
+		t, err := time.ParseInLocation("2006-01-02T15:04", v, loc)
+		if err != nil {
+			return time.Time{}
+		}
+		return t
+	}
+	f := station.AuditFilter{
+		From: at(c.Query("from")), To: at(c.Query("to")),
+		Kind: c.Query("kind"), Outcome: c.Query("outcome"), Printer: c.Query("printer"),
+		Limit: timelineLimit,
+	}
+	f.Before, _ = strconv.ParseInt(c.Query("before"), 10, 64)
+	return f
+}
+
+// auditView records that a supervisor saw entries of the log: every
+// view of the timeline is itself in it. No entry, no view.
+func (s *Console) auditView(ctx context.Context, c *fiber.Ctx, kind, subject string, fields map[string]string) error {
+	_, err := s.d.Audit.Append(ctx, station.AuditEntry{Time: s.now(), Kind: kind, Actor: sessionOf(c).Account,
+		Subject: subject, Fields: fields})
+	return err
+}
+
+func (s *Console) timeline(c *fiber.Ctx) error {
+	ctx, cancel := bounded(c)
+	defer cancel()
+	f := s.timelineFilter(c)
+	entries, err := s.d.Audit.Entries(ctx, f)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	if err := s.auditView(ctx, c, "console.view", "", map[string]string{"page": "audit", "outcome": "ok", "count": strconv.Itoa(len(entries))}); err != nil {
+		return s.fail(c, err)
+	}
+	return s.showTimeline(c, f, entries, "")
+}
+
+func (s *Console) showTimeline(c *fiber.Ctx, f station.AuditFilter, entries []station.AuditEntry, masked string) error {
+	q := c.Request().URI().QueryArgs()
+	data := map[string]any{"Entries": entries, "Filter": f, "Masked": masked,
+		"From": c.Query("from"), "To": c.Query("to"), "Query": string(q.QueryString())}
+	if n := len(entries); n == f.Limit && n > 0 {
+		data["Older"] = entries[n-1].Index
+	}
+	return s.render(c, fiber.StatusOK, "audit", data)
+}
+
+// nikLookup filters the timeline by a NIK's keyed hash. It is a POST so
+// the NIK never lands in a URL, a browser's history or an access log,
+// and the lookup is recorded before anything is shown.
+func (s *Console) nikLookup(c *fiber.Ctx) error {
+	ctx, cancel := bounded(c)
+	defer cancel()
+	nik, err := station.ParseNIK(strings.TrimSpace(c.FormValue("nik")))
+	if err != nil {
+		return s.fail(c, err)
+	}
+	subject := s.d.Audit.SubjectOf(nik)
+	f := station.AuditFilter{Subject: subject, Limit: timelineLimit}
+	if err := s.auditView(ctx, c, "console.nik_lookup", subject, map[string]string{"outcome": "ok", "format": c.FormValue("format")}); err != nil {
+		return s.fail(c, err)
+	}
+	entries, err := s.d.Audit.Entries(ctx, f)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	if c.FormValue("format") == "csv" {
+		return s.sendCSV(c, entries)
+	}
+	return s.showTimeline(c, f, entries, nik.Masked())
+}
+
+func (s *Console) exportCSV(c *fiber.Ctx) error {
+	ctx, cancel := bounded(c)
+	defer cancel()
+	f := s.timelineFilter(c)
+	entries, err := s.d.Audit.Entries(ctx, f)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	if err := s.auditView(ctx, c, "console.export", "", map[string]string{"outcome": "ok", "format": "csv", "count": strconv.Itoa(len(entries))}); err != nil {
+		return s.fail(c, err)
+	}
+	return s.sendCSV(c, entries)
+}
+
+func (s *Console) sendCSV(c *fiber.Ctx, entries []station.AuditEntry) error {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"index", "time", "kind", "actor", "subject", "outcome", "printer", "fields"})
+	for _, e := range entries {
+		_ = w.Write([]string{strconv.FormatInt(e.Index, 10), e.Time.UTC().Format(time.RFC3339Nano), cell(e.Kind), cell(e.Actor),
+			cell(e.Subject), cell(e.Fields["outcome"]), cell(e.Fields["printer"]), cell(fieldText(e.Fields))})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return s.fail(c, err)
+	}
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="audit-`+s.now().Format("20060102-150405")+`.csv"`)
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	return c.Send(b.Bytes())
+}
+
+// cell keeps a spreadsheet from reading a cell as a formula.
+func cell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// fieldText shows an entry's fields as sorted key=value pairs.
+func fieldText(f map[string]string) string {
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+f[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+func (s *Console) integrity(c *fiber.Ctx) error {
+	ctx, cancel := bounded(c)
+	defer cancel()
+	data := map[string]any{}
+	cp, err := s.d.Audit.LatestCheckpoint(ctx)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	data["Station"] = string(cp)
+	if s.d.PrinterdAudit != nil {
+		pcp, err := s.d.PrinterdAudit.Checkpoint(ctx)
+		if err != nil && !errors.Is(err, printerd.ErrNoCheckpoint) {
+			data["PrinterdErr"] = fault.As(err).Message(langOf(c))
+		}
+		data["Printerd"] = string(pcp)
+	}
+	s.mu.Lock()
+	if s.lastVerify != nil {
+		data["Verified"] = *s.lastVerify
+	}
+	s.mu.Unlock()
+	return s.render(c, fiber.StatusOK, "integrity", data)
+}
+
+// verify recomputes the station's log now and records that it did.
+func (s *Console) verify(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Minute)
+	defer cancel()
+	actor := sessionOf(c).Account
+	v := verification{Time: s.now(), Actor: actor, OK: true}
+	outcome := "ok"
+	if err := s.d.Audit.Verify(ctx); err != nil {
+		v.OK, v.Err, outcome = false, err.Error(), "failed"
+		s.log.Error().Err(err).Msg("console: audit log verification failed")
+	}
+	s.mu.Lock()
+	s.lastVerify = &v
+	s.mu.Unlock()
+	if err := s.auditView(ctx, c, "console.verify", "", map[string]string{"outcome": outcome}); err != nil {
+		return s.fail(c, err)
+	}
+	return c.Redirect("/integrity?done=verified", fiber.StatusSeeOther)
+}
