@@ -2,19 +2,23 @@ package ctl
 
 import (
 	"context"
-
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/anjungan/anjungan/printerd"
-	"github.com/anjungan/anjungan/printerd/client"
-	"github.com/anjungan/anjungan/station/smartcard"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/printerd/client"
+	"github.com/anjungan/anjungan/station/smartcard"
 )
 
 func parseDev(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
@@ -97,7 +101,11 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 	if err := m.printApprovals(as, v("demo")); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "Kiosk:    http://127.0.0.1:8080/\nConsole:  http://127.0.0.1:8081/\nRegistry: https://127.0.0.1:8090/ (simulated upstream, mTLS)\n")
+	supervisor, err := m.devSupervisor(ctx, varDir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "Kiosk:    http://127.0.0.1:8080/\nConsole:  http://127.0.0.1:8081/ (%s)\nRegistry: https://127.0.0.1:8090/ (simulated upstream, mTLS)\n", supervisor)
 	fmt.Fprintf(m.Stdout, "Printed documents land in %s and %s.\n", v("out", "card"), v("out", "paper"))
 	if cardLogin {
 		fmt.Fprintf(m.Stdout, "e-KTP login is on (vpcd): anjunganctl card insert --nik %s --key %s\n", as[0].NIK, v("keys", "ticket.key"))
@@ -174,4 +182,31 @@ func (m *Main) ensureBlanks(ctx context.Context, socket string) error {
 		fmt.Fprintf(m.Stdout, "Recorded 100 blank cards loaded into %s (anjunganctl ledger shows them).\n", e.Printer)
 	}
 	return nil
+}
+
+// devSupervisor makes a development supervisor account for the console
+// once, keeping its password in var/ (which git ignores), and says how to
+// log in.
+func (m *Main) devSupervisor(ctx context.Context, varDir string) (string, error) {
+	pwFile := filepath.Join(varDir, "console-supervisor.pw")
+	if _, err := os.Stat(pwFile); errors.Is(err, os.ErrNotExist) {
+		b := make([]byte, 10)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		pw := strings.ToLower(base32.StdEncoding.EncodeToString(b))
+		if err := os.WriteFile(pwFile, []byte(pw+"\n"), 0o600); err != nil {
+			return "", err
+		}
+		u := &userAdd{db: filepath.Join(varDir, "station", "station.db"), name: "supervisor", role: "supervisor", passwordFile: pwFile}
+		if err := u.run(ctx, m, strings.NewReader("")); err != nil {
+			os.Remove(pwFile)
+			return "", fmt.Errorf("development supervisor: %w", err)
+		}
+	}
+	pw, err := os.ReadFile(pwFile)
+	if err != nil {
+		return "", err
+	}
+	return "log in as supervisor / " + strings.TrimSpace(string(pw)), nil
 }
