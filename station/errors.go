@@ -35,6 +35,9 @@ var (
 	ErrRequestNotFound = fault.New("request_not_found",
 		"Dokumen ini tidak ada dalam daftar Anda.",
 		"This document is not in your list.")
+	ErrRequestReserved = fault.New("request_reserved",
+		"Dokumen ini sedang disiapkan di anjungan lain. Silakan coba lagi beberapa menit lagi.",
+		"This document is being prepared at another kiosk. Please try again in a few minutes.")
 	ErrAlreadyPrinted = fault.New("already_printed",
 		"Dokumen ini sudah dicetak. Untuk cetak ulang, hubungi petugas.",
 		"This document has already been printed. Ask an officer for a reprint.")

@@ -250,7 +250,7 @@ func (k *Kiosk) sweepLocked() {
 	now := k.cfg.Now()
 	for id, s := range k.sessions {
 		if now.Sub(s.Seen) > k.cfg.SessionTTL {
-			delete(k.sessions, id)
+			k.dropLocked(id)
 		}
 	}
 	for id, r := range k.cards {
@@ -292,8 +292,57 @@ func (k *Kiosk) liveLocked(id string) (*Session, error) {
 // Logout ends the session and drops its personal data.
 func (k *Kiosk) Logout(id string) {
 	k.mu.Lock()
-	delete(k.sessions, id)
+	k.dropLocked(id)
 	k.mu.Unlock()
+}
+
+// dropLocked forgets a session and gives back, in the background, the
+// documents it fetched for a preview but never printed, so another kiosk
+// can print them.
+func (k *Kiosk) dropLocked(id string) {
+	s, ok := k.sessions[id]
+	if !ok {
+		return
+	}
+	delete(k.sessions, id)
+	for rid, p := range s.Prints {
+		if p.State == PrintPreview {
+			k.wg.Add(1)
+			go func() {
+				defer k.wg.Done()
+				_ = k.release(k.ctx, s.Authz, rid)
+			}()
+		}
+	}
+}
+
+// Release gives back a prepared document the citizen chose not to print.
+func (k *Kiosk) Release(ctx context.Context, sessionID string, rid RequestID) error {
+	k.mu.Lock()
+	s, err := k.liveLocked(sessionID)
+	if err != nil {
+		k.mu.Unlock()
+		return err
+	}
+	p, ok := s.Prints[rid]
+	if !ok || p.State != PrintPreview {
+		k.mu.Unlock()
+		return nil // nothing fetched, or already sent to print
+	}
+	delete(s.Prints, rid)
+	authz := s.Authz
+	k.mu.Unlock()
+	return k.release(ctx, authz, rid)
+}
+
+func (k *Kiosk) release(ctx context.Context, authz Authorization, rid RequestID) error {
+	err := k.cfg.Registry.Release(ctx, authz, rid)
+	ev := Event{Kind: "released", Subject: authz.Subject, Request: rid, Err: err}
+	if err != nil {
+		ev.Kind = "release_failed" // the upstream's reservation runs out by itself
+	}
+	k.cfg.Recorder.Record(ctx, ev)
+	return err
 }
 
 // snapshot copies s so callers can read it without the lock.
@@ -351,6 +400,12 @@ func (k *Kiosk) Prepare(ctx context.Context, sessionID string, rid RequestID) (P
 	defer k.mu.Unlock()
 	if err != nil {
 		p.State, p.Err = PrintFailed, fault.As(err)
+		// The fetch may have reserved the request upstream: give it back.
+		k.wg.Add(1)
+		go func() {
+			defer k.wg.Done()
+			_ = k.release(k.ctx, authz, rid)
+		}()
 		return *p, err
 	}
 	p.State, p.SHA256, p.Pages, p.rendered = PrintPreview, out.SHA256, out.Pages, &out

@@ -21,6 +21,7 @@ type fakeRegistry struct {
 	failUntil  int // ConfirmPrint/ReportPrint fail this many times first
 	calls      int
 	confirmed  []station.PrintOutcome
+	released   []station.RequestID
 	reported   []station.PrintOutcome
 	documentOf func(station.RequestID) station.Document
 }
@@ -53,6 +54,13 @@ func (r *fakeRegistry) settle(o station.PrintOutcome, into *[]station.PrintOutco
 func (r *fakeRegistry) ConfirmPrint(_ context.Context, o station.PrintOutcome) (bool, error) {
 	return true, r.settle(o, &r.confirmed)
 }
+func (r *fakeRegistry) Release(_ context.Context, _ station.Authorization, id station.RequestID) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.released = append(r.released, id)
+	return nil
+}
+
 func (r *fakeRegistry) ReportPrint(_ context.Context, o station.PrintOutcome) error {
 	return r.settle(o, &r.reported)
 }
@@ -405,5 +413,30 @@ func TestKioskCardLogin(t *testing.T) {
 	defer cancel()
 	if _, _, err := empty.ReadCard(wctx); !errors.Is(err, station.ErrCardWaiting) {
 		t.Errorf("no card: %v", err)
+	}
+}
+
+// TestKioskReleasesUnprintedPreviews gives back a document the citizen
+// previewed but did not print: on request, and when the session ends.
+func TestKioskReleasesUnprintedPreviews(t *testing.T) {
+	k, reg, pr := newKiosk(t, printerd.JobPrinted, 0)
+	ctx := context.Background()
+	s, _ := k.LoginTicket(ctx, "TK1:GOOD")
+	if _, err := k.Prepare(ctx, s.ID, "R1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Release(ctx, s.ID, "R1"); err != nil {
+		t.Fatal(err)
+	}
+	// Prepared again, then the citizen walks away: logout releases it.
+	if _, err := k.Prepare(ctx, s.ID, "R1"); err != nil {
+		t.Fatal(err)
+	}
+	k.Logout(s.ID)
+	k.Close() // waits for the background release
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	if len(reg.released) != 2 || pr.submits != 0 {
+		t.Errorf("released %v with %d submissions; want R1 twice and nothing printed", reg.released, pr.submits)
 	}
 }

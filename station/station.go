@@ -85,6 +85,9 @@ type Registry interface {
 	ConfirmPrint(ctx context.Context, o PrintOutcome) (tokenBurned bool, err error)
 	// ReportPrint records a failed or uncertain print; it burns nothing.
 	ReportPrint(ctx context.Context, o PrintOutcome) error
+	// Release gives back a request whose document was fetched (which
+	// reserves it) but will not be printed. Idempotent.
+	Release(ctx context.Context, authz Authorization, id RequestID) error
 }
 
 // TicketVerifier checks a scanned QR ticket's text offline.

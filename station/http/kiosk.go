@@ -217,3 +217,17 @@ func (s *Kiosk) loginCard(c *fiber.Ctx) error {
 	}
 	return s.startSession(c, sess)
 }
+
+// release gives back a previewed document the citizen chose not to print.
+func (s *Kiosk) release(c *fiber.Ctx) error {
+	var in struct {
+		RequestID string `json:"request_id"`
+	}
+	if err := c.BodyParser(&in); err != nil {
+		return station.ErrRequestNotFound.With(err)
+	}
+	if err := s.kiosk.Release(c.UserContext(), c.Cookies(sessionCookie), station.RequestID(in.RequestID)); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}

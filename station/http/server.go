@@ -49,6 +49,7 @@ func NewKiosk(k *station.Kiosk, v DocumentVerifier, log zerolog.Logger) *Kiosk {
 	api.Post("/prepare", s.prepare)
 	api.Get("/preview/:request/:page", s.preview)
 	api.Post("/print", s.print)
+	api.Post("/release", s.release)
 	api.Get("/availability", s.availability)
 	api.Get("/config", s.config)
 	MountVerify(s.app, v)
@@ -133,7 +134,7 @@ func statusOf(code fault.Code) int {
 		return fiber.StatusBadRequest
 	case station.ErrCredentialsRejected.Code, station.ErrSessionExpired.Code:
 		return fiber.StatusUnauthorized
-	case station.ErrTicketUsed.Code, station.ErrAlreadyPrinted.Code, station.ErrNothingToPrint.Code:
+	case station.ErrTicketUsed.Code, station.ErrAlreadyPrinted.Code, station.ErrNothingToPrint.Code, station.ErrRequestReserved.Code:
 		return fiber.StatusConflict
 	case station.ErrRequestNotFound.Code:
 		return fiber.StatusNotFound

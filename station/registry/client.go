@@ -254,6 +254,28 @@ func (c *Client) ReportPrint(ctx context.Context, o station.PrintOutcome) error 
 	return nil
 }
 
+// Release gives back a request whose document was fetched but will not be
+// printed (the citizen left at the preview). It is idempotent, so it is
+// retried like the other settlement calls.
+func (c *Client) Release(ctx context.Context, authz station.Authorization, id station.RequestID) error {
+	if authz.ID == "" || id == "" {
+		return fault.Internal.Withf("release without authorization or request")
+	}
+	body, err := c.call(ctx, http.MethodPost, requestPath(authz.ID, id, "release"), struct{}{}, true)
+	if err != nil {
+		return err
+	}
+	var res struct {
+		RequestStatus station.RequestStatus `json:"request_status"`
+		Released      bool                  `json:"released"`
+	}
+	if err := decodeJSON(body, &res); err != nil {
+		return err
+	}
+	c.log.Info().Str("authorization", authz.ID).Str("request", string(id)).Bool("released", res.Released).Msg("request released")
+	return nil
+}
+
 func checkOutcome(o station.PrintOutcome) error {
 	if o.Authorization == "" || o.Request == "" || o.IdempotencyKey == "" || o.JobID == "" || o.Printer == "" {
 		return fault.Internal.Withf("print outcome lacks authorization, request, idempotency key, job or printer")
@@ -348,6 +370,7 @@ var upstreamErrors = map[string]*fault.Error{
 	"request_not_found":    station.ErrRequestNotFound,
 	"already_printed":      station.ErrAlreadyPrinted,
 	"request_in_doubt":     station.ErrAlreadyPrinted,
+	"request_reserved":     station.ErrRequestReserved,
 }
 
 // upstreamError turns an error answer into a station error; the

@@ -43,7 +43,9 @@ func MustBrowser(tb testing.TB, width, height int) *Browser {
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	// Generous: under -race, with other packages' tests on both cores,
+	// typing a ticket through the DevTools protocol alone can take a minute.
+	ctx, cancelT := context.WithTimeout(ctx, 5*time.Minute)
 	tb.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	dir := *screenshots
 	if dir == "" {
@@ -68,10 +70,18 @@ func (b *Browser) text(sel string) string {
 	return s
 }
 
-// screen waits until the named screen shows.
+// screen waits until the named screen shows; when it does not, the test
+// fails with the screen that shows instead, its text and a screenshot.
 func (b *Browser) screen(name string) {
 	b.tb.Helper()
-	b.do(chromedp.WaitVisible(chromedp.CSS("#screen-" + name)))
+	ctx, cancel := context.WithTimeout(b.ctx, 90*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#screen-"+name))); err == nil {
+		return
+	}
+	shown, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`[...document.querySelectorAll(".screen")].filter(s => !s.hidden).map(s => s.id + ": " + s.innerText).join(" | ")`))
+	b.shot("failed-" + name)
+	b.tb.Fatalf("waiting for screen %q; showing: %s (screenshot in %s)", name, shown, b.dir)
 }
 
 // shot saves a screenshot named after the screen and the language.
@@ -216,6 +226,11 @@ func TestBrowserPINWithOneWrongPIN(t *testing.T) {
 	}
 	b.keypad(a.PIN)
 	b.do(chromedp.Click(chromedp.CSS("#pin-ok")))
+	b.screen("docs")
+	b.do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
+	b.screen("preview")
+	// Back from the preview: the document is given back and can be chosen again.
+	b.do(chromedp.Click(chromedp.CSS("#preview-back")))
 	b.screen("docs")
 	b.do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
 	b.screen("preview")

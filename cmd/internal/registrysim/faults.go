@@ -37,9 +37,10 @@ const (
 	RouteDocument     = "document"     // GET …/requests/{rid}/document
 	RouteConfirmation = "confirmation" // POST …/requests/{rid}/confirmation
 	RouteReport       = "report"       // POST …/requests/{rid}/report
+	RouteRelease      = "release"      // POST …/requests/{rid}/release
 )
 
-var faultRoutes = []string{RouteAuthorize, RouteDocument, RouteConfirmation, RouteReport}
+var faultRoutes = []string{RouteAuthorize, RouteDocument, RouteConfirmation, RouteReport, RouteRelease}
 
 // Fault makes one route misbehave for a number of calls.
 type Fault struct {

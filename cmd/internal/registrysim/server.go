@@ -62,6 +62,7 @@ var httpStatus = map[fault.Code]int{
 	station.ErrTooManyAttempts.Code:     http.StatusTooManyRequests,
 	station.ErrRequestNotFound.Code:     http.StatusNotFound,
 	station.ErrAlreadyPrinted.Code:      http.StatusConflict,
+	station.ErrRequestReserved.Code:     http.StatusConflict,
 	station.ErrNIKInvalid.Code:          http.StatusBadRequest,
 	errBadRequest.Code:                  http.StatusBadRequest,
 	errNotFound.Code:                    http.StatusNotFound,
@@ -99,6 +100,7 @@ func (s *server) routes() http.Handler {
 	handle("GET /v1/authorizations/{aid}/requests/{rid}/document", s.withFault(RouteDocument, s.document))
 	handle("POST /v1/authorizations/{aid}/requests/{rid}/confirmation", s.withFault(RouteConfirmation, s.confirm))
 	handle("POST /v1/authorizations/{aid}/requests/{rid}/report", s.withFault(RouteReport, s.report))
+	handle("POST /v1/authorizations/{aid}/requests/{rid}/release", s.withFault(RouteRelease, s.release))
 	handle("POST /admin/approvals", s.createApproval)
 	handle("GET /admin/approvals/{id}", s.approval)
 	handle("POST /admin/faults", s.addFault)
@@ -274,6 +276,11 @@ func (s *server) documentOf(w http.ResponseWriter, r *http.Request, mismatch boo
 	default:
 		return station.ErrAlreadyPrinted.Withf("request %s is %s", req.ID, req.Status)
 	}
+	// Fetching a document reserves its request for this authorization, so
+	// two kiosks cannot prepare the same document at once.
+	if err := s.store.reserve(ctx, req.ID, auth.ID, s.now(), s.now().Add(reservationTTL)); err != nil {
+		return err
+	}
 	a, err := s.store.approval(ctx, auth.ApprovalID)
 	if err != nil {
 		return err
@@ -354,10 +361,39 @@ func (s *server) settle(r *http.Request, o outcomeRecord) (string, bool, error) 
 	o.Authorization, o.ApprovalID, o.Request, o.At = auth.ID, auth.ApprovalID, r.PathValue("rid"), s.now()
 	status, burned, err := s.store.settle(r.Context(), o)
 	if err == nil {
+		err = s.store.unreserve(r.Context(), o.Request)
+	}
+	if err == nil {
 		s.log.Info().Str("approval", o.ApprovalID).Str("request", o.Request).Str("result", o.Result).
 			Str("request_status", status).Bool("token_burned", burned).Msg("print settled")
 	}
 	return status, burned, err
+}
+
+// reservationTTL bounds how long a fetched document stays reserved for a
+// kiosk that neither prints nor releases it.
+const reservationTTL = 15 * time.Minute
+
+// release gives back a request the kiosk fetched but will not print (the
+// citizen left at the preview). It is idempotent.
+func (s *server) release(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	auth, err := s.authorization(ctx, r.PathValue("aid"), false)
+	if err != nil {
+		return err
+	}
+	req, err := s.store.request(ctx, auth.ApprovalID, r.PathValue("rid"))
+	if errors.Is(err, sql.ErrNoRows) {
+		return station.ErrRequestNotFound.Withf("request not in this authorization")
+	}
+	if err != nil {
+		return err
+	}
+	released, err := s.store.release(ctx, req.ID, auth.ID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"request_status": req.Status, "released": released})
 }
 
 // createApproval makes an approval as the upstream would after an

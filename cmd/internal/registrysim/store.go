@@ -67,6 +67,13 @@ CREATE TABLE IF NOT EXISTS confirmations (
 	request_status   TEXT NOT NULL,         -- the answer given, replayed on a retry
 	created_at       INTEGER NOT NULL
 );
+-- A document fetched by a kiosk is reserved for that authorization until
+-- it is printed, reported, released, or the reservation runs out.
+CREATE TABLE IF NOT EXISTS reservations (
+	request_id       TEXT PRIMARY KEY REFERENCES requests (id),
+	authorization_id TEXT NOT NULL,
+	until            INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pin_failures (
 	nik TEXT NOT NULL,
 	at  INTEGER NOT NULL
@@ -98,6 +105,48 @@ func openStore(path string) (*store, error) {
 }
 
 func (s *store) Close() error { return s.db.Close() }
+
+// reserve reserves a request for an authorization until until, unless
+// another authorization holds it now.
+func (s *store) reserve(ctx context.Context, requestID, authID string, now, until time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var holder string
+	var held int64
+	err = tx.QueryRowContext(ctx, `SELECT authorization_id, until FROM reservations WHERE request_id = ?`, requestID).Scan(&holder, &held)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	case holder != authID && held > now.Unix():
+		return station.ErrRequestReserved.Withf("request %s reserved by another authorization", requestID)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO reservations (request_id, authorization_id, until) VALUES (?, ?, ?)
+		ON CONFLICT (request_id) DO UPDATE SET authorization_id = excluded.authorization_id, until = excluded.until`,
+		requestID, authID, until.Unix()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// release gives a request back if authID holds it; it says whether it did.
+func (s *store) release(ctx context.Context, requestID, authID string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM reservations WHERE request_id = ? AND authorization_id = ?`, requestID, authID)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// unreserve ends any reservation of a settled request.
+func (s *store) unreserve(ctx context.Context, requestID string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM reservations WHERE request_id = ?`, requestID)
+	return err
+}
 
 // checkPopulation records the seed and size of the population on first
 // use and refuses another later: approvals name people by NIK.

@@ -6,7 +6,9 @@
   // The station sets the idle timeout (/api/config); the warning comes at 3/4 of it.
   let IDLE_RESET_MS = 60000, IDLE_WARN_MS = 45000;
   const DONE_RESET_MS = 20000, POLL_MS = 700;
-  const SCAN_GAP_MS = 1000; // scanners type far faster than this between keys
+  // A scanner types a ticket and Enter; slow or wireless scanners pause
+  // mid-ticket, so only a long silence drops what was typed.
+  const SCAN_GAP_MS = 10000;
   const texts = {};
   let lang = "id";
   let screen = "start";
@@ -88,9 +90,11 @@
     scanLast = now;
     if (e.key === "Enter") {
       e.preventDefault();
-      const text = scanBuffer.trim();
+      // Keys pressed before the scan (a curious finger) come before the prefix.
+      const at = scanBuffer.indexOf("TK1:");
+      const text = at >= 0 ? scanBuffer.slice(at).trim() : "";
       scanBuffer = "";
-      if (text.startsWith("TK1:")) login("/api/login/ticket", { ticket: text });
+      if (text) login("/api/login/ticket", { ticket: text });
       return;
     }
     if (e.key.length === 1 && !e.ctrlKey && !e.altKey && !e.metaKey) {
@@ -324,7 +328,15 @@
   $("#print-all").addEventListener("click", () => startPrint(view.documents.filter(printable).map((d) => d.request_id)));
   $("#finish").addEventListener("click", reset);
   $("#preview-ok").addEventListener("click", confirmPrint);
-  $("#preview-back").addEventListener("click", () => { $("#preview-pages").replaceChildren(); show("docs"); renderDocs(); });
+  $("#preview-back").addEventListener("click", async () => {
+    // Not printing after all: give the documents back to the registry.
+    for (const id of tracked) await call("POST", "/api/release", { request_id: id }).catch(() => {});
+    tracked = [];
+    $("#preview-pages").replaceChildren();
+    try { view = await call("GET", "/api/session"); } catch (e) { return fail(e); }
+    show("docs");
+    renderDocs();
+  });
   $("#done-ok").addEventListener("click", reset);
   $("#error-ok").addEventListener("click", reset);
   $("#error-retry").addEventListener("click", () => { lastError = null; activeField = "pin"; show("pin"); });
