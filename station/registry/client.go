@@ -254,6 +254,25 @@ func (c *Client) ReportPrint(ctx context.Context, o station.PrintOutcome) error 
 	return nil
 }
 
+// Requests lists the print requests of an authorization's approval with
+// their current status (approved, printed, in doubt). GET: retried.
+func (c *Client) Requests(ctx context.Context, authz station.Authorization) ([]station.PrintRequest, error) {
+	if authz.ID == "" {
+		return nil, fault.Internal.Withf("requests without authorization")
+	}
+	body, err := c.call(ctx, http.MethodGet, "/v1/authorizations/"+url.PathEscape(authz.ID)+"/requests", nil, true)
+	if err != nil {
+		return nil, err
+	}
+	var res struct {
+		Requests []requestJSON `json:"requests"`
+	}
+	if err := decodeJSON(body, &res); err != nil {
+		return nil, err
+	}
+	return decodeRequests(res.Requests)
+}
+
 // Release gives back a request whose document was fetched but will not be
 // printed (the citizen left at the preview). It is idempotent, so it is
 // retried like the other settlement calls.

@@ -63,16 +63,18 @@ func decodeJSON(b []byte, v any) error {
 	return nil
 }
 
+type requestJSON struct {
+	RequestID    string `json:"request_id"`
+	DocumentType string `json:"document_type"`
+	Status       string `json:"status"`
+}
+
 type authorizationJSON struct {
-	AuthorizationID string `json:"authorization_id"`
-	NIK             string `json:"nik"`
-	Method          string `json:"method"`
-	ExpiresAt       string `json:"expires_at"`
-	Requests        []struct {
-		RequestID    string `json:"request_id"`
-		DocumentType string `json:"document_type"`
-		Status       string `json:"status"`
-	} `json:"requests"`
+	AuthorizationID string        `json:"authorization_id"`
+	NIK             string        `json:"nik"`
+	Method          string        `json:"method"`
+	ExpiresAt       string        `json:"expires_at"`
+	Requests        []requestJSON `json:"requests"`
 }
 
 func decodeAuthorization(b []byte, method station.AuthMethod) (station.Authorization, error) {
@@ -95,26 +97,37 @@ func decodeAuthorization(b []byte, method station.AuthMethod) (station.Authoriza
 	if err != nil {
 		return station.Authorization{}, invalid.With(fmt.Errorf("expires_at: %w", err))
 	}
-	if len(in.Requests) > maxRequests {
-		return station.Authorization{}, invalid.Withf("%d requests", len(in.Requests))
-	}
 	a := station.Authorization{ID: in.AuthorizationID, Subject: nik, Method: method, Expires: expires}
+	if a.Requests, err = decodeRequests(in.Requests); err != nil {
+		return station.Authorization{}, err
+	}
+	return a, nil
+}
+
+// decodeRequests checks a list of print requests: bounded, ids well-formed
+// and not repeated, known document types and statuses.
+func decodeRequests(in []requestJSON) ([]station.PrintRequest, error) {
+	invalid := station.ErrUpstreamInvalid
+	if len(in) > maxRequests {
+		return nil, invalid.Withf("%d requests", len(in))
+	}
+	var out []station.PrintRequest
 	seen := map[string]bool{}
-	for _, r := range in.Requests {
+	for _, r := range in {
 		d := station.DocumentType(r.DocumentType)
 		status := station.RequestStatus(r.Status)
 		switch {
 		case !validID(r.RequestID) || seen[r.RequestID]:
-			return station.Authorization{}, invalid.Withf("request_id missing, malformed or repeated")
+			return nil, invalid.Withf("request_id missing, malformed or repeated")
 		case !d.Valid():
-			return station.Authorization{}, invalid.Withf("unknown document type %q", r.DocumentType)
+			return nil, invalid.Withf("unknown document type %q", r.DocumentType)
 		case status != station.RequestApproved && status != station.RequestPrinted && status != station.RequestInDoubt:
-			return station.Authorization{}, invalid.Withf("unknown request status %q", r.Status)
+			return nil, invalid.Withf("unknown request status %q", r.Status)
 		}
 		seen[r.RequestID] = true
-		a.Requests = append(a.Requests, station.PrintRequest{ID: station.RequestID(r.RequestID), Document: d, Status: status})
+		out = append(out, station.PrintRequest{ID: station.RequestID(r.RequestID), Document: d, Status: status})
 	}
-	return a, nil
+	return out, nil
 }
 
 type documentJSON struct {

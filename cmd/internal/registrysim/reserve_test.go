@@ -59,3 +59,33 @@ func TestClientReservations(t *testing.T) {
 		t.Fatalf("fetch after the print: %v, want ErrAlreadyPrinted", err)
 	}
 }
+
+// TestClientRequests lists an approval's requests with their status.
+func TestClientRequests(t *testing.T) {
+	w := newWorld(t)
+	_, _, _, text := w.Approve(t, map[string]any{"documents": []string{"ktp-el", "kk"}})
+	ctx := context.Background()
+	a, err := w.login(t, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.client.ConfirmPrint(ctx, outcome(a, a.Requests[0], "c1", station.ResultPrinted)); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := w.client.Requests(ctx, a)
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("requests: %v %v", rs, err)
+	}
+	for _, r := range rs {
+		want := station.RequestApproved
+		if r.ID == a.Requests[0].ID {
+			want = station.RequestPrinted
+		}
+		if r.Status != want {
+			t.Errorf("request %s (%s): status %s, want %s", r.ID, r.Document, r.Status, want)
+		}
+	}
+	if _, err := w.client.Requests(ctx, station.Authorization{ID: "aut_unknown"}); !errors.Is(err, station.ErrSessionExpired) && !errors.Is(err, station.ErrCredentialsRejected) && !errors.Is(err, station.ErrRequestNotFound) {
+		t.Errorf("unknown authorization: %v", err)
+	}
+}

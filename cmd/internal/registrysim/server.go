@@ -97,6 +97,7 @@ func (s *server) routes() http.Handler {
 		})
 	}
 	handle("POST /v1/authorizations", s.withFault(RouteAuthorize, s.authorize))
+	handle("GET /v1/authorizations/{aid}/requests", s.listRequests)
 	handle("GET /v1/authorizations/{aid}/requests/{rid}/document", s.withFault(RouteDocument, s.document))
 	handle("POST /v1/authorizations/{aid}/requests/{rid}/confirmation", s.withFault(RouteConfirmation, s.confirm))
 	handle("POST /v1/authorizations/{aid}/requests/{rid}/report", s.withFault(RouteReport, s.report))
@@ -368,6 +369,20 @@ func (s *server) settle(r *http.Request, o outcomeRecord) (string, bool, error) 
 			Str("request_status", status).Bool("token_burned", burned).Msg("print settled")
 	}
 	return status, burned, err
+}
+
+// listRequests lists the approval's print requests with their status.
+func (s *server) listRequests(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	auth, err := s.authorization(ctx, r.PathValue("aid"), true)
+	if err != nil {
+		return err
+	}
+	reqs, err := s.store.requests(ctx, auth.ApprovalID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"requests": requestsJSON(reqs)})
 }
 
 // reservationTTL bounds how long a fetched document stays reserved for a
