@@ -34,9 +34,12 @@ build: deps-build
 run: build
 	$(BIN)/anjunganctl dev -var var -bin $(BIN)
 
+# One test binary at a time (-p 1): the suites talk to machine-wide peers
+# (one pcscd, Chromium) and load both cores under -race; run side by side,
+# a browser test can starve.
 test: deps-test
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -p 1 ./...
 
 # printerd killed at every syscall of the dispatch path (strace fault injection).
 test-crash: deps-test

@@ -63,7 +63,7 @@ func TestBrowserCardLogin(t *testing.T) {
 	sys := MustStartWith(t, Options{Card: true})
 	a := sys.MustApprove(t, "ktp-el")
 	b := MustBrowser(t, 1280, 900)
-	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.open(sys.Station.KioskURL())
 	b.screen("start")
 	b.do(chromedp.WaitEnabled(chromedp.CSS("#way-card")))
 	b.do(chromedp.Click(chromedp.CSS("#way-card")))

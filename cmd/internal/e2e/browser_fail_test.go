@@ -44,7 +44,7 @@ func TestBrowserExpiredTicket(t *testing.T) {
 	mustOK(t, err)
 
 	b := MustBrowser(t, 1280, 900)
-	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.open(sys.Station.KioskURL())
 	b.screen("start")
 	b.scan(text)
 	b.mustError("ticket_expired")
@@ -54,7 +54,7 @@ func TestBrowserExpiredTicket(t *testing.T) {
 func TestBrowserNoBlanksBeforeStart(t *testing.T) {
 	sys := MustStartWith(t, Options{Blanks: -1})
 	b := MustBrowser(t, 1280, 900)
-	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.open(sys.Station.KioskURL())
 	b.screen("start")
 	b.do(chromedp.WaitVisible(chromedp.CSS(`#avail-list li[data-type="ktp-el"].avail-no`)))
 	if got := b.text(`#avail-list li[data-type="ktp-el"]`); !strings.Contains(got, "blanko habis") {
@@ -73,7 +73,7 @@ func TestBrowserJamDuringPrint(t *testing.T) {
 	mustOK(t, sys.Printers.InjectFault(ctx, "card-1", printerd.Fault{Kind: printerd.FaultMediaJam, At: printerd.FaultDuringPrint}))
 
 	b := MustBrowser(t, 1280, 900)
-	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.open(sys.Station.KioskURL())
 	b.screen("start")
 	b.scan(a.Ticket)
 	b.screen("docs")
@@ -108,7 +108,7 @@ func TestBrowserUpstreamDown(t *testing.T) {
 	a := sys.MustApprove(t, "kk")
 	mustOK(t, sys.Registry.InjectFault(registrysim.Fault{Route: registrysim.RouteAuthorize, Kind: registrysim.FaultStatus, Status: http.StatusServiceUnavailable, Calls: 3}))
 	b := MustBrowser(t, 1280, 900)
-	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.open(sys.Station.KioskURL())
 	b.screen("start")
 	b.scan(a.Ticket)
 	b.mustError("upstream_unavailable")
@@ -122,7 +122,7 @@ func TestBrowserIdleTimeout(t *testing.T) {
 	sys := MustStartWith(t, Options{Idle: 4 * time.Second})
 	a := sys.MustApprove(t, "kk")
 	b := MustBrowser(t, 1280, 900)
-	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.open(sys.Station.KioskURL())
 	b.screen("start")
 	b.scan(a.Ticket)
 	b.screen("docs")

@@ -54,6 +54,18 @@ func MustBrowser(tb testing.TB, width, height int) *Browser {
 	return &Browser{tb: tb, ctx: ctx, dir: dir, lang: "id"}
 }
 
+// open loads the kiosk page and waits until its script listens, so keys a
+// test types (a scan) are not lost while the page is still loading.
+func (b *Browser) open(url string) {
+	b.tb.Helper()
+	b.do(chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS(`body[data-ready="true"]`)))
+}
+
+func (b *Browser) reload() {
+	b.tb.Helper()
+	b.do(chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`body[data-ready="true"]`)))
+}
+
 func (b *Browser) do(steps ...chromedp.Action[chromedp.Void]) {
 	b.tb.Helper()
 	if err := chromedp.Do(b.ctx, steps...); err != nil {
@@ -140,7 +152,7 @@ func TestBrowserTicketPrintsKTPAndKK(t *testing.T) {
 	sys := MustStart(t)
 	a := sys.MustApprove(t, "ktp-el", "kk")
 	b := MustBrowser(t, 1280, 900)
-	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.open(sys.Station.KioskURL())
 	b.screen("start")
 	b.do(chromedp.WaitVisible(chromedp.CSS(`#avail-list li[data-type="kk"]`)))
 	// Everything the first load transfers: the page works offline from
@@ -202,7 +214,7 @@ func TestBrowserPINWithOneWrongPIN(t *testing.T) {
 	sys := MustStart(t)
 	a := sys.MustApprove(t, "kia")
 	b := MustBrowser(t, 1080, 1700) // a portrait kiosk screen
-	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.open(sys.Station.KioskURL())
 	b.screen("start")
 	b.do(chromedp.Click(chromedp.CSS("#way-pin")))
 	b.screen("pin")
@@ -245,11 +257,11 @@ func TestBrowserReloadResumesAndLogoutWipes(t *testing.T) {
 	sys := MustStart(t)
 	a := sys.MustApprove(t, "kk")
 	b := MustBrowser(t, 1280, 900)
-	b.do(chromedp.Navigate(sys.Station.KioskURL()))
+	b.open(sys.Station.KioskURL())
 	b.screen("start")
 	b.scan(a.Ticket)
 	b.screen("docs")
-	b.do(chromedp.Reload())
+	b.reload()
 	b.screen("docs") // the server's session resumes after a reload
 	b.do(chromedp.Click(chromedp.CSS("#finish")))
 	b.screen("start")
@@ -257,7 +269,7 @@ func TestBrowserReloadResumesAndLogoutWipes(t *testing.T) {
 		t.Errorf("subject still on the page after finishing: %q", got)
 	}
 	// The server forgot the session too.
-	b.do(chromedp.Reload())
+	b.reload()
 	b.screen("start")
 	res, err := http.Get(sys.Station.KioskURL() + "/api/session")
 	mustOK(t, err)

@@ -349,6 +349,10 @@
     $("#way-card small").hidden = cardEnabled;
   }).catch(() => {});
   Promise.all([config, ...["id", "en"].map((l) => fetch("/i18n/" + l + ".json").then((r) => r.json()).then((j) => { texts[l] = j; }))])
-    .then(() => { applyTexts(); resume(); })
+    .then(async () => {
+      applyTexts();
+      await resume();
+      document.body.dataset.ready = "true"; // listening: keys typed from now on are read
+    })
     .catch(() => { document.body.textContent = "Anjungan: texts could not be loaded."; });
 })();
