@@ -17,7 +17,7 @@ ifneq ($(CI),)
 export ANJUNGAN_REQUIRE_PEERS := 1
 endif
 
-.PHONY: all build run test test-crash lint bench fuzz deps-build deps-test clean
+.PHONY: all build run test test-card test-crash lint bench fuzz deps-build deps-test clean
 
 all: build
 
@@ -40,6 +40,10 @@ run: build
 test: deps-test
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -p 1 ./...
+
+# e-KTP login in Chromium through the real pcscd and a virtual card.
+test-card: deps-test
+	ANJUNGAN_CARD_BROWSER=1 ANJUNGAN_REQUIRE_PEERS=1 $(GO) test -race -count=1 -run BrowserCardLogin -v ./cmd/internal/e2e/
 
 # printerd killed at every syscall of the dispatch path (strace fault injection).
 test-crash: deps-test

