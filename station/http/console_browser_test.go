@@ -5,13 +5,14 @@ import (
 	"flag"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/anjungan/anjungan/internal/chromiumtest"
 )
 
 var consoleShots = flag.String("console-screenshots", "", "save console screenshots into this folder (e.g. ../../docs/console)")
@@ -39,24 +40,7 @@ func (r *consoleRig) MustConsoleServer() string {
 // network needs; without it the test skips unless peers are required.
 func MustChromium(tb testing.TB) context.Context {
 	tb.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("ANJUNGAN_REQUIRE_PEERS") == "1" {
-			tb.Fatal("chromium is needed (apt-get install chromium)")
-		}
-		tb.Skip("chromium is not installed (apt-get install chromium)")
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(tb.TempDir()), chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	tb.Cleanup(func() { cancelT(); cancelC(); cancelA() })
-	return ctx
+	return chromiumtest.Start(tb, 1280, 900, 90*time.Second)
 }
 
 // TestConsoleInChromium: a supervisor logs in over plain http on

@@ -5,13 +5,14 @@ import (
 	"flag"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/anjungan/anjungan/internal/chromiumtest"
 )
 
 var screenshots = flag.String("screenshots", "", "save kiosk screenshots into this folder (e.g. ../../../docs/kiosk)")
@@ -28,25 +29,9 @@ type Browser struct {
 // needs; without Chromium the test skips, unless peers are required.
 func MustBrowser(tb testing.TB, width, height int) *Browser {
 	tb.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("ANJUNGAN_REQUIRE_PEERS") == "1" {
-			tb.Fatal("chromium is needed (apt-get install chromium)")
-		}
-		tb.Skip("chromium is not installed (apt-get install chromium)")
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(tb.TempDir()), chromedp.WindowSize(width, height),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
 	// Generous: under -race, with other packages' tests on both cores,
 	// typing a ticket through the DevTools protocol alone can take a minute.
-	ctx, cancelT := context.WithTimeout(ctx, 5*time.Minute)
-	tb.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	ctx := chromiumtest.Start(tb, width, height, 5*time.Minute)
 	dir := *screenshots
 	if dir == "" {
 		dir = tb.TempDir()

@@ -119,7 +119,7 @@ func (d *Device) Print(ctx context.Context, job printerd.PrintJob) (printerd.Pri
 		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeFailed, Reason: "media-mismatch",
 			Err: fmt.Errorf("job media %s, printer holds %s", job.Media, printerd.MediaA4)}
 	}
-	if !validFileName(string(job.ID)) {
+	if !durable.SafeName(string(job.ID)) {
 		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeFailed, Reason: "job-id-invalid"}
 	}
 	d.printMu.Lock()
@@ -224,18 +224,4 @@ func (d *Device) Close() error {
 	defer d.mu.Unlock()
 	d.closed = true
 	return nil
-}
-
-// validFileName accepts the characters of journal job ids and little
-// else, so an id never names a path outside the output directory.
-func validFileName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }

@@ -87,3 +87,17 @@ func Sweep(dir string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// SafeName accepts the characters of journal job ids and little else, so
+// an id used as a file name never names a path outside its directory.
+func SafeName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -79,3 +79,14 @@ func TestSweep(t *testing.T) {
 		}
 	}
 }
+
+func TestSafeName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"JNTDZWCWHBLDW": true, "job-1_a": true, "": false, "../etc": false, "a/b": false,
+		"a.pdf": false, "J\x00": false, string(make([]byte, 65)): false,
+	} {
+		if got := durable.SafeName(name); got != want {
+			t.Errorf("SafeName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
