@@ -82,4 +82,14 @@ type Rendered struct {
 	PDF    []byte
 	SHA256 string // hex of the PDF's SHA-256
 	Pages  int
+	Masks  []Mask // regions the kiosk covers in its preview
+}
+
+// Mask is a region of a rendered page that the kiosk covers in its preview,
+// so that people standing nearby cannot read it (the citizen's name). The
+// printed document is not changed. Coordinates are fractions of the page's
+// width and height, from its top-left corner.
+type Mask struct {
+	Page       int     `json:"page"` // from 0
+	X, Y, W, H float64 `json:"-"`
 }
