@@ -90,6 +90,9 @@ type Rendered struct {
 // printed document is not changed. Coordinates are fractions of the page's
 // width and height, from its top-left corner.
 type Mask struct {
-	Page       int     `json:"page"` // from 0
-	X, Y, W, H float64 `json:"-"`
+	Page int     `json:"page"` // from 0
+	X    float64 `json:"x"`
+	Y    float64 `json:"y"`
+	W    float64 `json:"w"`
+	H    float64 `json:"h"`
 }
