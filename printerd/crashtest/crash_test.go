@@ -452,12 +452,7 @@ func TestSpoolIOError(t *testing.T) {
 	if n := countCalls(t, trace)["fsync"]; n == 0 {
 		t.Error("no fsync of the spool was failed: the test tested nothing")
 	}
-	entries, _ := os.ReadDir(filepath.Join(r.data, "spool"))
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".tmp") {
-			t.Errorf("half-written spool file %s left", e.Name())
-		}
-	}
+	mustNoTemp(t, filepath.Join(r.data, "spool"))
 }
 
 // BenchmarkRSS measures the real printerd's resident memory (VmRSS from
@@ -508,5 +503,110 @@ func BenchmarkRSS(b *testing.B) {
 		}
 		b.ReportMetric(kb/1024, "RSS-MB")
 		p.stop()
+	}
+}
+
+// TestDiskFull puts printerd's data directory on a small tmpfs and fills
+// it: a new job is refused with a clear error, the jobs printerd had stay,
+// nothing is half-written, and once space is freed the same submission is
+// accepted and printed once. A real full file system, not an injected
+// error: SQLite's WAL and the spool both meet ENOSPC where they would.
+func TestDiskFull(t *testing.T) {
+	bin := MustBuild(t)
+	r := MustRig(t, bin)
+	mustTmpfs(t, r.data, "16m")
+	p := r.start(t)
+	before := r.work(p, true)
+	if len(before) != len(keys) {
+		t.Fatalf("accepted %d of %d jobs before the disk filled", len(before), len(keys))
+	}
+	filler := filepath.Join(r.data, "filler")
+	mustFill(t, filler)
+
+	c := client.New(r.sock)
+	defer c.CloseIdleConnections()
+	ctx := context.Background()
+	doc, _ := os.ReadFile("testdata/card.pdf")
+	doc = append(doc, "\n% "+strings.Repeat("x", 256<<10)+"\n"...)
+	req := printerd.SubmitRequest{IdempotencyKey: "full", Media: printerd.MediaCard, Title: "KTP-el", Document: doc}
+	_, err := c.Submit(ctx, req)
+	if !errors.Is(err, printerd.ErrSpoolUnavailable) && !errors.Is(err, printerd.ErrJournal) {
+		t.Fatalf("Submit on a full disk = %v, want spool_unavailable or journal_unavailable", err)
+	}
+	t.Logf("refused on a full disk: %v", err)
+	jobs, err := c.Jobs(ctx, "")
+	if err != nil || len(jobs) != len(before) {
+		t.Errorf("jobs on a full disk = %d, %v; want the %d from before", len(jobs), err, len(before))
+	}
+	for _, j := range jobs {
+		if j.IdempotencyKey == req.IdempotencyKey {
+			t.Errorf("the refused submission left job %s (%s)", j.ID, j.State)
+		}
+	}
+	mustNoTemp(t, filepath.Join(r.data, "spool"))
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Submit(ctx, req); err != nil {
+		t.Fatalf("Submit after space was freed: %v", err)
+	}
+	accepted := r.work(p, false) // the earlier keys again: idempotent
+	accepted[req.IdempotencyKey] = true
+	p.stop()
+	verifyAudit(t, r, "after the disk was full", true)
+	check(t, r, accepted)
+}
+
+// mustTmpfs mounts a tmpfs of size on dir for the test. It needs root and
+// CAP_SYS_ADMIN; without them the test is skipped, saying so.
+func mustTmpfs(t *testing.T, dir, size string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0750"); err != nil {
+		t.Skipf("cannot mount a tmpfs to fill (needs root and CAP_SYS_ADMIN): %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+}
+
+// mustFill writes zeros to name until the file system is full.
+func mustFill(t *testing.T, name string) {
+	t.Helper()
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	block := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(block); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("fill: %v", err)
+			}
+			break
+		}
+	}
+	for _, n := range []int{4096, 512, 1} { // the last partial blocks
+		for {
+			if _, err := f.Write(block[:n]); err != nil {
+				break
+			}
+		}
+	}
+}
+
+func mustNoTemp(t *testing.T, dir string) {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("half-written spool file %s left", e.Name())
+		}
 	}
 }
