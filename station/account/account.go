@@ -49,6 +49,7 @@ const (
 	LookupNIK      Permission = "nik_lookup" // filter the timeline by a NIK
 	SeeIntegrity   Permission = "integrity"  // checkpoints and verification
 	Export         Permission = "export"     // CSV of the timeline
+	Report         Permission = "report"     // the daily PDF report (no personal data)
 	VerifyLog      Permission = "verify"     // run a verification now
 )
 
@@ -58,11 +59,11 @@ func grants(r Role) []Permission {
 	switch r {
 	case Supervisor:
 		return []Permission{SeeOverview, SeeJobs, ResolveJobs, ReleaseJobs, ManagePrinters, SeeLedger,
-			LoadCards, SeeAudit, LookupNIK, SeeIntegrity, Export, VerifyLog}
+			LoadCards, SeeAudit, LookupNIK, SeeIntegrity, Export, Report, VerifyLog}
 	case Technician:
-		return []Permission{SeeOverview, SeeJobs, ReleaseJobs, ManagePrinters, SeeLedger, LoadCards}
+		return []Permission{SeeOverview, SeeJobs, ReleaseJobs, ManagePrinters, SeeLedger, LoadCards, Report}
 	case Auditor:
-		return []Permission{SeeOverview, SeeJobs, SeeAudit, SeeIntegrity, Export, VerifyLog}
+		return []Permission{SeeOverview, SeeJobs, SeeAudit, SeeIntegrity, Export, Report, VerifyLog}
 	}
 	return nil
 }

@@ -1,21 +1,42 @@
 package account
 
 import (
+	"context"
 	"sync"
 	"time"
 )
 
+// FailureStore keeps failed logins across restarts (station/sqlite's
+// Accounts implements it).
+type FailureStore interface {
+	// AddFailure records a failure of key at t and forgets every failure
+	// at or before expired.
+	AddFailure(ctx context.Context, key string, t, expired time.Time) error
+	// CountFailures returns how many failures of key are after since.
+	CountFailures(ctx context.Context, key string, since time.Time) (int, error)
+	// ClearFailures forgets key's failures.
+	ClearFailures(ctx context.Context, key string) error
+}
+
 // Throttle counts failed logins per key (an account name, a client
-// address) and refuses a key that failed Max times within Window. It is
-// in memory: a restart forgets, which only gives an attacker who can
-// restart the station another few tries.
+// address) and refuses a key that failed Max times within Window. Made
+// by NewThrottle it is in memory and a restart forgets; made by
+// NewStoredThrottle it keeps the failures in a FailureStore.
 type Throttle struct {
 	Max    int
 	Window time.Duration
 
 	now      func() time.Time
+	store    FailureStore
 	mu       sync.Mutex
 	failures map[string][]time.Time
+}
+
+// NewStoredThrottle returns a throttle of max failures per window whose
+// failures outlive the process. A store that fails refuses the login:
+// the throttle fails closed.
+func NewStoredThrottle(max int, window time.Duration, now func() time.Time, store FailureStore) *Throttle {
+	return &Throttle{Max: max, Window: window, now: now, store: store}
 }
 
 // maxKeys bounds the memory a flood of distinct keys can take; past it,
@@ -29,13 +50,22 @@ func NewThrottle(max int, window time.Duration, now func() time.Time) *Throttle 
 
 // Allowed reports whether key may try again now.
 func (t *Throttle) Allowed(key string) bool {
+	if t.store != nil {
+		n, err := t.store.CountFailures(context.Background(), key, t.now().Add(-t.Window))
+		return err == nil && n < t.Max
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.recent(key)) < t.Max
 }
 
-// Fail records a failure of key.
-func (t *Throttle) Fail(key string) {
+// Fail records a failure of key. The error is the store's; the
+// in-memory throttle never fails.
+func (t *Throttle) Fail(key string) error {
+	if t.store != nil {
+		now := t.now()
+		return t.store.AddFailure(context.Background(), key, now, now.Add(-t.Window))
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.failures) >= maxKeys {
@@ -48,13 +78,18 @@ func (t *Throttle) Fail(key string) {
 		f = f[len(f)-t.Max:]
 	}
 	t.failures[key] = f
+	return nil
 }
 
 // Reset forgets key's failures (after a successful login).
-func (t *Throttle) Reset(key string) {
+func (t *Throttle) Reset(key string) error {
+	if t.store != nil {
+		return t.store.ClearFailures(context.Background(), key)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.failures, key)
+	return nil
 }
 
 // recent drops key's failures older than the window and returns the

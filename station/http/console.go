@@ -102,6 +102,12 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 		accounts: account.NewThrottle(loginFailures, loginWindow, deps.Now),
 		clients:  account.NewThrottle(loginFailures, loginWindow, deps.Now),
 	}
+	// The station's store (station/sqlite) keeps failures across a
+	// restart; a store without them throttles in memory.
+	if fs, ok := deps.Accounts.(account.FailureStore); ok {
+		s.accounts = account.NewStoredThrottle(loginFailures, loginWindow, deps.Now, fs)
+		s.clients = account.NewStoredThrottle(loginFailures, loginWindow, deps.Now, fs)
+	}
 	s.app.Use(consoleHeaders)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	s.app.Get("/console.css", func(c *fiber.Ctx) error {
@@ -125,6 +131,8 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 	s.action("/ledger/loads", account.LoadCards, s.loadCards)
 	s.page("/audit", account.SeeAudit, s.timeline)
 	s.page("/audit.csv", account.Export, s.exportCSV)
+	s.page("/exports", account.Report, s.exports)
+	s.page("/report.pdf", account.Report, s.reportPDF)
 	s.action("/audit/nik", account.LookupNIK, s.nikLookup)
 	s.page("/integrity", account.SeeIntegrity, s.integrity)
 	s.action("/integrity/verify", account.VerifyLog, s.verify)

@@ -178,8 +178,12 @@ func (s *Console) login(c *fiber.Ctx) error {
 		}
 	}
 	if !ok {
-		s.accounts.Fail("account:" + name)
-		s.clients.Fail("client:" + client)
+		if err := s.accounts.Fail("account:" + name); err != nil {
+			s.log.Error().Err(err).Msg("console: record failed login")
+		}
+		if err := s.clients.Fail("client:" + client); err != nil {
+			s.log.Error().Err(err).Msg("console: record failed login")
+		}
 		s.auditLogin(ctx, actor, "refused", client)
 		return s.showLogin(c, fiber.StatusUnauthorized, tr["login_refused"])
 	}
@@ -207,7 +211,9 @@ func (s *Console) login(c *fiber.Ctx) error {
 	if err := s.d.Accounts.CreateSession(ctx, account.Session{IDHash: h, Account: a.Name, Role: a.Role, CSRF: tok, Created: now, LastSeen: now}); err != nil {
 		return s.fail(c, err)
 	}
-	s.accounts.Reset("account:" + name)
+	if err := s.accounts.Reset("account:" + name); err != nil {
+		s.log.Warn().Err(err).Msg("console: reset login throttle")
+	}
 	c.ClearCookie(consoleLoginCookie)
 	c.Cookie(&fiber.Cookie{Name: consoleSessionCookie, Value: id, Path: "/", Secure: true, HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode})
 	return c.Redirect("/", fiber.StatusSeeOther)

@@ -66,7 +66,7 @@ func (a *fakeAudit) Checkpoint(ctx context.Context) ([]byte, error) { return a.L
 func (a *fakeAudit) LatestCheckpoint(context.Context) ([]byte, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return fmt.Appendf(nil, "station.test\n%d\nAAAA\n\n— station.test sig\n", len(a.entries)), nil
+	return fmt.Appendf(nil, "anjungan.test/station/audit\n%d\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n— anjungan.test/station/audit sig\n", len(a.entries)), nil
 }
 
 func (a *fakeAudit) Verify(context.Context) error {
@@ -234,7 +234,7 @@ func (p *fakePrinterd) done() []string {
 type fakeCheckpoints struct{}
 
 func (fakeCheckpoints) Checkpoint(context.Context) ([]byte, error) {
-	return []byte("printerd.test\n7\nBBBB\n\n— printerd.test sig\n"), nil
+	return []byte("anjungan.test/printerd/audit\n7\nBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=\n\n— anjungan.test/printerd/audit sig\n"), nil
 }
 
 // clock is a settable time source.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"html/template"
 	"io/fs"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,13 +53,14 @@ func parseConsolePages() map[string]*template.Template {
 
 // view is what every page template gets.
 type view struct {
-	T       map[string]string
-	Lang    string
-	Other   string // the other language, for the toggle
-	Session account.Session
-	Can     map[string]bool // by account.Permission; templates index maps by plain strings
-	Notice  string
-	Data    map[string]any
+	T        map[string]string
+	Lang     string
+	Other    string // the other language, for the toggle
+	LangLink string // the toggle's target: this page, or a page to GET for an answer to a POST
+	Session  account.Session
+	Can      map[string]bool // by account.Permission; templates index maps by plain strings
+	Notice   string
+	Data     map[string]any
 }
 
 // render executes a page fully before sending, so a template error never
@@ -72,9 +74,10 @@ func (s *Console) render(c *fiber.Ctx, status int, page string, data map[string]
 	if lang == "en" {
 		v.Other = "id"
 	}
+	v.LangLink = langLink(c, status, v.Other)
 	for _, p := range []account.Permission{account.SeeOverview, account.SeeJobs, account.ResolveJobs, account.ReleaseJobs,
 		account.ManagePrinters, account.SeeLedger, account.LoadCards, account.SeeAudit, account.LookupNIK,
-		account.SeeIntegrity, account.Export, account.VerifyLog} {
+		account.SeeIntegrity, account.Export, account.Report, account.VerifyLog} {
 		v.Can[string(p)] = v.Session.Role.Can(p)
 	}
 	if n := c.Query("done"); n != "" {
@@ -89,6 +92,37 @@ func (s *Console) render(c *fiber.Ctx, status int, page string, data map[string]
 	return c.Status(status).Send(out.Bytes())
 }
 
+// langLink is where the language toggle goes: the same page for a GET
+// (its filters kept); for the answer to a POST, which no link can
+// repeat, the page its form was on; for an error, the overview.
+func langLink(c *fiber.Ctx, status int, lang string) string {
+	path := c.Path()
+	if status >= 400 && path != "/login" {
+		return "/?lang=" + lang
+	}
+	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
+		parts := strings.Split(strings.Trim(path, "/"), "/")
+		switch {
+		case path == "/login":
+		case len(parts) == 3 && parts[0] == "jobs":
+			path = "/" + parts[0] + "/" + parts[1]
+		case path == "/audit/nik", path == "/integrity/verify", path == "/ledger/loads":
+			path = "/" + parts[0]
+		default:
+			path = "/"
+		}
+		return path + "?lang=" + lang
+	}
+	q := url.Values{}
+	c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) {
+		if string(k) != "lang" {
+			q.Add(string(k), string(v))
+		}
+	})
+	q.Set("lang", lang)
+	return path + "?" + q.Encode()
+}
+
 // fail shows an error of printerd, the audit log or the store: its
 // message in the reader's language; the cause goes to the log only.
 func (s *Console) fail(c *fiber.Ctx, err error) error {
@@ -97,7 +131,7 @@ func (s *Console) fail(c *fiber.Ctx, err error) error {
 	switch {
 	case errors.Is(e, printerd.ErrJobNotFound), errors.Is(e, printerd.ErrPrinterNotFound):
 		status = fiber.StatusNotFound
-	case errors.Is(e, printerd.ErrInvalidRequest), errors.Is(e, station.ErrNIKInvalid):
+	case errors.Is(e, printerd.ErrInvalidRequest), errors.Is(e, station.ErrNIKInvalid), errors.Is(e, errReportDay):
 		status = fiber.StatusBadRequest
 	case errors.Is(e, printerd.ErrJobState):
 		status = fiber.StatusConflict
@@ -195,12 +229,21 @@ func (s *Console) resolve(c *fiber.Ctx) error {
 	ctx, cancel := bounded(c)
 	defer cancel()
 	id := printerd.JobID(c.Params("id"))
-	res, err := s.d.Printerd.Resolve(ctx, id, printerd.Resolution{
+	r := printerd.Resolution{
 		Action:     printerd.Action(c.FormValue("action")),
 		Reason:     strings.TrimSpace(c.FormValue("reason")),
 		CardSerial: strings.TrimSpace(c.FormValue("card_serial")),
 		Actor:      sessionOf(c).Account,
-	})
+	}
+	res, err := s.d.Printerd.Resolve(ctx, id, r)
+	// The supervisor's reason is free text and stays in printerd's log
+	// only: it may name the citizen.
+	fields := map[string]string{"job": string(id), "action": string(r.Action), "card_serial": r.CardSerial}
+	if res.Reprint != nil {
+		fields["reprint"] = string(res.Reprint.ID)
+	}
+	fields["printer"] = res.Job.Printer
+	s.auditAction(ctx, c, "console.resolve", err, fields)
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -214,7 +257,9 @@ func (s *Console) resolve(c *fiber.Ctx) error {
 func (s *Console) release(c *fiber.Ctx) error {
 	ctx, cancel := bounded(c)
 	defer cancel()
-	j, err := s.d.Printerd.Release(ctx, printerd.JobID(c.Params("id")), sessionOf(c).Account)
+	id := printerd.JobID(c.Params("id"))
+	j, err := s.d.Printerd.Release(ctx, id, sessionOf(c).Account)
+	s.auditAction(ctx, c, "console.release", err, map[string]string{"job": string(id), "printer": j.Printer})
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -224,7 +269,9 @@ func (s *Console) release(c *fiber.Ctx) error {
 func (s *Console) resume(c *fiber.Ctx) error {
 	ctx, cancel := bounded(c)
 	defer cancel()
-	if err := s.d.Printerd.ResumePrinter(ctx, c.Params("name"), sessionOf(c).Account); err != nil {
+	err := s.d.Printerd.ResumePrinter(ctx, c.Params("name"), sessionOf(c).Account)
+	s.auditAction(ctx, c, "console.resume", err, map[string]string{"printer": c.Params("name")})
+	if err != nil {
 		return s.fail(c, err)
 	}
 	return c.Redirect("/?done=resumed", fiber.StatusSeeOther)
@@ -243,17 +290,24 @@ func (s *Console) ledger(c *fiber.Ctx) error {
 func (s *Console) loadCards(c *fiber.Ctx) error {
 	ctx, cancel := bounded(c)
 	defer cancel()
-	n, err := strconv.Atoi(strings.TrimSpace(c.FormValue("count")))
-	if err != nil {
-		return s.fail(c, printerd.ErrInvalidRequest.Withf("count: %v", err))
-	}
-	_, err = s.d.Printerd.LoadCards(ctx, printerd.Load{
+	l := printerd.Load{
 		Printer:     c.FormValue("printer"),
-		Count:       n,
 		FirstSerial: strings.TrimSpace(c.FormValue("first_serial")),
 		LastSerial:  strings.TrimSpace(c.FormValue("last_serial")),
 		Actor:       sessionOf(c).Account,
-	})
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(c.FormValue("count")))
+	if err != nil {
+		err = printerd.ErrInvalidRequest.Withf("count: %v", err)
+	} else {
+		l.Count = n
+		_, err = s.d.Printerd.LoadCards(ctx, l)
+	}
+	fields := map[string]string{"printer": l.Printer, "first_serial": l.FirstSerial, "last_serial": l.LastSerial}
+	if l.Count > 0 {
+		fields["count"] = strconv.Itoa(l.Count)
+	}
+	s.auditAction(ctx, c, "console.load", err, fields)
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -286,6 +340,28 @@ func (s *Console) auditView(ctx context.Context, c *fiber.Ctx, kind, subject str
 	_, err := s.d.Audit.Append(ctx, station.AuditEntry{Time: s.now(), Kind: kind, Actor: sessionOf(c).Account,
 		Subject: subject, Fields: fields})
 	return err
+}
+
+// auditAction records a supervisor's action on printerd in the station's
+// log, after printerd answered: who, what, on which job or printer, and
+// the outcome (the fault's stable code when it failed). printerd's own
+// log has the action too; this one ties it to the console session. The
+// action has happened by now, so a failed append is logged, not shown:
+// the supervisor must not be led to do it twice.
+func (s *Console) auditAction(ctx context.Context, c *fiber.Ctx, kind string, err error, fields map[string]string) {
+	fields["outcome"] = "ok"
+	if err != nil {
+		fields["outcome"] = "failed"
+		fields["error"] = string(fault.As(err).Code)
+	}
+	for k, v := range fields {
+		if v == "" {
+			delete(fields, k)
+		}
+	}
+	if aerr := s.auditView(ctx, c, kind, "", fields); aerr != nil {
+		s.log.Error().Err(aerr).Str("kind", kind).Str("outcome", fields["outcome"]).Msg("console: audit action")
+	}
 }
 
 func (s *Console) timeline(c *fiber.Ctx) error {

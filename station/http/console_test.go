@@ -190,6 +190,8 @@ func consoleRoutes() []consoleRoute {
 		{"GET", "/audit.csv", "/audit.csv", nil, redirect, ok, forbidden, ok},
 		{"POST", "/audit/nik", "/audit/nik", url.Values{"nik": {testNIK}}, noSession, ok, forbidden, forbidden},
 		{"GET", "/integrity", "/integrity", nil, redirect, ok, forbidden, ok},
+		{"GET", "/exports", "/exports", nil, redirect, ok, ok, ok},
+		{"GET", "/report.pdf", "/report.pdf?day=2025-03-01", nil, redirect, ok, ok, ok},
 		{"POST", "/integrity/verify", "/integrity/verify", url.Values{}, noSession, redirect, forbidden, redirect},
 	}
 }
@@ -670,7 +672,7 @@ func TestIntegrity(t *testing.T) {
 	r := MustConsole(t)
 	ss := r.MustLogin("ani")
 	page := body(t, r.do(request{method: "GET", path: "/integrity", cookies: ss.cookies()}))
-	if !strings.Contains(page, "station.test") || !strings.Contains(page, "printerd.test") {
+	if !strings.Contains(page, "anjungan.test/station/audit") || !strings.Contains(page, "anjungan.test/printerd/audit") {
 		t.Error("checkpoints missing")
 	}
 	r.audit.verifyErr = errors.New("entry 3: hash mismatch")

@@ -43,6 +43,9 @@ func consoleID() map[string]string {
 		"done_resolved": "Keputusan disimpan.", "done_released": "Pekerjaan dikembalikan ke antrean.",
 		"done_resumed": "Printer dijalankan kembali.", "done_loaded": "Pemuatan blanko dicatat.", "done_verified": "Verifikasi selesai.",
 		"alert_in_doubt": "Pekerjaan menunggu keputusan",
+		"nav_exports":    "Ekspor", "exports": "Ekspor", "daily_report": "Laporan harian (PDF)", "day": "Tanggal",
+		"download_pdf": "Unduh PDF",
+		"report_about": "Cetakan menurut jenis dokumen dan hasil, kegagalan dan pekerjaan tidak pasti, blanko kartu, checkpoint kedua log audit, dan grafik cetakan per jam. Tanpa data pribadi. Setiap unduhan dicatat dalam audit.",
 	}
 }
 
@@ -80,5 +83,8 @@ func consoleEN() map[string]string {
 		"done_resolved": "Decision saved.", "done_released": "Job sent back to the queue.",
 		"done_resumed": "Printer resumed.", "done_loaded": "Load of blank cards recorded.", "done_verified": "Verification finished.",
 		"alert_in_doubt": "Jobs waiting for a decision",
+		"nav_exports":    "Exports", "exports": "Exports", "daily_report": "Daily report (PDF)", "day": "Day",
+		"download_pdf": "Download PDF",
+		"report_about": "Prints by document type and outcome, failures and in-doubt jobs, blank cards, the checkpoints of both audit logs, and a chart of prints per hour. No personal data. Every download is recorded in the audit log.",
 	}
 }

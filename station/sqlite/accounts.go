@@ -30,11 +30,6 @@ const accountsSchema = `CREATE TABLE console_accounts (
 	) WITHOUT ROWID;
 	CREATE INDEX console_sessions_account ON console_sessions (account);`
 
-// The accounts migration comes after the ones listed in sqlite.go. The
-// lead may move accountsSchema into that list (as the entry after the
-// audit log's) and drop this init; the resulting schema is the same.
-func init() { migrations = append(migrations, accountsSchema) }
-
 // Accounts keeps the console's accounts and sessions in the station's
 // database.
 type Accounts struct{ DB *DB }

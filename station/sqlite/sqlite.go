@@ -1,7 +1,8 @@
 // Package sqlite is the station's SQLite adapter: one database file for
-// what the station must remember across restarts: the used-ticket list
-// and the audit log (sessions later). The schema grows by numbered
-// migrations, recorded in SQLite's user_version.
+// what the station must remember across restarts: the used-ticket list,
+// the audit log, the console's accounts, sessions and login throttle.
+// The schema grows by numbered migrations, recorded in SQLite's
+// user_version.
 package sqlite
 
 import (
@@ -48,6 +49,11 @@ var migrations = []string{
 	CREATE INDEX audit_index_time ON audit_index (time);
 	CREATE INDEX audit_index_kind ON audit_index (kind);
 	CREATE INDEX audit_index_subject ON audit_index (subject);`,
+	// 3: the console's accounts and sessions (accounts.go).
+	accountsSchema,
+	// 4: failed console logins, so that the throttle survives a restart
+	// (throttle.go).
+	throttleSchema,
 }
 
 // DB is the station's database. Writes go through a single connection,
