@@ -45,6 +45,11 @@ type Options struct {
 	Blanks int           // blank cards recorded in the ledger (default 10; -1 for none)
 	Idle   time.Duration // the kiosk's idle timeout (default 60 s)
 	Card   bool          // e-KTP login through vpcd's virtual readers (the caller holds pcsctest.Lock)
+	// Logs receives every program's log output (default: discarded). It
+	// must be safe for concurrent writes.
+	Logs io.Writer
+	// LogLevel is every program's -log-level (default: the programs' own).
+	LogLevel string
 }
 
 // MustStart starts registry-sim, printerd and station with development
@@ -59,6 +64,13 @@ func MustStartWith(tb testing.TB, o Options) *System {
 	}
 	if o.Idle == 0 {
 		o.Idle = time.Minute
+	}
+	if o.Logs == nil {
+		o.Logs = io.Discard
+	}
+	var level []string
+	if o.LogLevel != "" {
+		level = []string{"-log-level", o.LogLevel}
 	}
 	// A unix socket path must stay under ~108 bytes; t.TempDir can be longer.
 	dir, err := os.MkdirTemp("", "anj")
@@ -76,29 +88,29 @@ func MustStartWith(tb testing.TB, o Options) *System {
 	mustOK(tb, keys.Run(ctx))
 
 	s.Registry = registrysim.NewMain()
-	s.Registry.Stderr = io.Discard
-	mustOK(tb, s.Registry.ParseFlags([]string{"-addr", "127.0.0.1:0", "-data", v("registry-sim"),
+	s.Registry.Stderr = o.Logs
+	mustOK(tb, s.Registry.ParseFlags(append(level, "-addr", "127.0.0.1:0", "-data", v("registry-sim"),
 		"-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"), "-people", "60",
-		"-tls-cert", v("certs", "registry.crt"), "-tls-key", v("certs", "registry.key"), "-client-ca", v("certs", "ca.crt")}))
+		"-tls-cert", v("certs", "registry.crt"), "-tls-key", v("certs", "registry.key"), "-client-ca", v("certs", "ca.crt"))))
 	mustOK(tb, s.Registry.Run(ctx))
 	tb.Cleanup(func() { s.Registry.Close() })
 
 	s.Printerd = printerdcmd.NewMain()
-	s.Printerd.Stderr = io.Discard
-	mustOK(tb, s.Printerd.ParseFlags([]string{"-socket", v("run", "printerd.sock"), "-data", v("printerd"), "-audit-key", v("keys", "audit-printerd.key"),
-		"-printer", "name=card-1,driver=sim,uri=" + v("out", "card") + ",media=om_card_54x86mm,blanks=10",
-		"-printer", "name=paper-1,driver=sim,uri=" + v("out", "paper") + ",media=iso_a4_210x297mm"}))
+	s.Printerd.Stderr = o.Logs
+	mustOK(tb, s.Printerd.ParseFlags(append(level, "-socket", v("run", "printerd.sock"), "-data", v("printerd"), "-audit-key", v("keys", "audit-printerd.key"),
+		"-printer", "name=card-1,driver=sim,uri="+v("out", "card")+",media=om_card_54x86mm,blanks=10",
+		"-printer", "name=paper-1,driver=sim,uri="+v("out", "paper")+",media=iso_a4_210x297mm")))
 	mustOK(tb, s.Printerd.Run(ctx))
 	tb.Cleanup(func() { s.Printerd.Close() })
 
 	s.Station = stationcmd.NewMain()
-	s.Station.Stderr = io.Discard
-	stationArgs := []string{"-kiosk-addr", "127.0.0.1:0", "-console-addr", "127.0.0.1:0",
+	s.Station.Stderr = o.Logs
+	stationArgs := append(level, "-kiosk-addr", "127.0.0.1:0", "-console-addr", "127.0.0.1:0",
 		"-registry-url", s.Registry.URL(), "-printerd-socket", s.Printerd.SocketPath(),
 		"-ticket-pubkey", v("keys", "ticket.pub"), "-document-key", v("keys", "document.key"), "-idle-timeout", o.Idle.String(),
 		"-binding-key", v("keys", "binding.key"), "-db", v("station", "station.db"),
 		"-audit-key", v("keys", "audit-station.key"), "-audit-vkey", v("keys", "audit-station.vkey"), "-subject-key", v("keys", "subject.key"),
-		"-registry-ca", v("certs", "ca.crt"), "-registry-cert", v("certs", "station-client.crt"), "-registry-key", v("certs", "station-client.key")}
+		"-registry-ca", v("certs", "ca.crt"), "-registry-cert", v("certs", "station-client.crt"), "-registry-key", v("certs", "station-client.key"))
 	if o.Card {
 		stationArgs = append(stationArgs, "-card-reader", pcsctest.CardReader, "-sam-reader", pcsctest.SAMReader)
 	}
