@@ -14,19 +14,49 @@ import (
 	"github.com/anjungan/anjungan/station/smartcard/ektp"
 )
 
-// EventKind says what happened at the reader.
+// EventKind says what happened at the reader. docs/card-profile.md lists
+// the kinds and what a kiosk shows for each.
 type EventKind string
 
-// Events, in the order a kiosk page sees them for one tap.
+// Events, in the order a kiosk page sees them for one tap: present, then
+// reading (unless the ATR already shows another card), then one outcome
+// (read, removed_early, not_ektp or error), then removed. Every present
+// is followed by one removed, also when the reader or pcscd goes away.
 const (
-	EventPresent       EventKind = "present"        // a card arrived; reading
-	EventRead          EventKind = "read"           // the card was read: Identity is set
-	EventError         EventKind = "error"          // the read failed: Err says why
+	EventReady         EventKind = "ready"          // watching the reader: at start, and again after the reader or pcscd came back
+	EventPresent       EventKind = "present"        // a card arrived; ATRHint says what it looks like
+	EventReading       EventKind = "reading"        // reading the card: keep it on the reader
+	EventRead          EventKind = "read"           // outcome: the card was read; Identity is set
+	EventRemovedEarly  EventKind = "removed_early"  // outcome: the card left or stopped answering during the read; tap again (Err: card_unreadable)
+	EventNotEKTP       EventKind = "not_ektp"       // outcome: the card is not an e-KTP (Err: card_not_ektp)
+	EventError         EventKind = "error"          // outcome: the read failed otherwise (SAM, not genuine, vendor program); Err says why
 	EventRemoved       EventKind = "removed"        // the card left
-	EventReaderMissing EventKind = "reader_missing" // the contactless reader is not connected
+	EventReaderMissing EventKind = "reader_missing" // the contactless reader is not connected; published once until it is back
 	EventServiceDown   EventKind = "service_down"   // pcscd cannot be reached; retrying
-	EventReady         EventKind = "ready"          // watching the reader (again)
 )
+
+// Outcome reports whether k ends a read: read, removed_early, not_ektp or
+// error. Read and ReadNIK return exactly these.
+func (k EventKind) Outcome() bool {
+	switch k {
+	case EventRead, EventRemovedEarly, EventNotEKTP, EventError:
+		return true
+	}
+	return false
+}
+
+// outcomeKind is the event kind of a read that ended with err.
+func outcomeKind(err error) EventKind {
+	switch fault.CodeOf(err) {
+	case "":
+		return EventRead
+	case station.ErrCardUnreadable.Code:
+		return EventRemovedEarly
+	case ektp.ErrNotEKTP.Code:
+		return EventNotEKTP
+	}
+	return EventError
+}
 
 // Event is one change at the reader. Identity.NIK masks itself in logs.
 type Event struct {
@@ -34,7 +64,7 @@ type Event struct {
 	Reader   string
 	ATRHint  string
 	Identity ektp.Identity
-	Err      error // a *fault.Error for EventError
+	Err      error // a *fault.Error for the failed outcomes
 	At       time.Time
 }
 
@@ -65,6 +95,8 @@ type Loop struct {
 
 	mu      sync.Mutex
 	subs    map[chan Event]struct{}
+	status  *Event // the last ready, reader_missing or service_down
+	card    *Event // the present event of the card on the reader
 	present bool
 	outcome *outcome      // read result of the present card, until taken
 	changed chan struct{} // closed and replaced when present/outcome change
@@ -109,11 +141,20 @@ func (l *Loop) Close() error {
 }
 
 // Subscribe returns a channel of events (for the kiosk page) and a
-// function that ends the subscription. A subscriber that falls behind
-// loses events rather than stalling the reader.
+// function that ends the subscription. The channel starts with the
+// current state, so a page that subscribes late misses nothing it must
+// show: the last ready, reader_missing or service_down event, then the
+// present event of a card on the reader (both with their original At).
+// A subscriber that falls behind loses events rather than stalling the
+// reader.
 func (l *Loop) Subscribe() (<-chan Event, func()) {
 	ch := make(chan Event, 32)
 	l.mu.Lock()
+	for _, e := range []*Event{l.status, l.card} {
+		if e != nil {
+			ch <- *e
+		}
+	}
 	l.subs[ch] = struct{}{}
 	l.mu.Unlock()
 	return ch, func() {
@@ -166,15 +207,16 @@ func (l *Loop) publish(e Event) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	switch e.Kind {
-	case EventPresent:
-		l.present, l.outcome = true, nil
-	case EventRemoved, EventReaderMissing, EventServiceDown:
-		l.present, l.outcome = false, nil
-	case EventRead:
-		l.outcome = &outcome{id: e.Identity}
-	case EventError:
-		l.outcome = &outcome{err: e.Err}
+	switch {
+	case e.Kind == EventPresent:
+		l.present, l.outcome, l.card = true, nil, &e
+	case e.Kind == EventRemoved, e.Kind == EventReaderMissing, e.Kind == EventServiceDown:
+		l.present, l.outcome, l.card = false, nil, nil
+	case e.Kind.Outcome():
+		l.outcome = &outcome{id: e.Identity, err: e.Err}
+	}
+	if e.Kind == EventReady || e.Kind == EventReaderMissing || e.Kind == EventServiceDown {
+		l.status = &e
 	}
 	close(l.changed)
 	l.changed = make(chan struct{})
@@ -214,63 +256,74 @@ func (l *Loop) run(ctx context.Context) {
 }
 
 // watch waits for cards on one PC/SC context until pcscd is lost (it
-// returns the error) or ctx ends. healthy says at least one wait
-// succeeded, which resets the backoff.
+// returns the error) or ctx ends. healthy says pcscd answered at least
+// once, which resets the backoff.
 func (l *Loop) watch(ctx context.Context, c *scard.Context) (healthy bool, err error) {
 	states := []scard.ReaderState{{Reader: l.cfg.CardReader, CurrentState: scard.StateUnaware}}
-	var present, missing bool
+	var present, missing, ready bool
 	var counter uint32
 	defer func() {
 		if present {
 			l.publish(Event{Kind: EventRemoved})
 		}
 	}()
+	// gone handles a reader pcscd does not know (unplugged, or not yet
+	// plugged in) or reports unavailable: it says so once, then waits a
+	// poll period before asking again. pcscd answers at once for an
+	// unknown reader, so without the wait the loop would spin.
+	gone := func(err error) {
+		if present {
+			present = false
+			l.publish(Event{Kind: EventRemoved})
+		}
+		if !missing {
+			missing, ready = true, false
+			l.publish(Event{Kind: EventReaderMissing, Err: err})
+		}
+		states[0].CurrentState = scard.StateUnaware
+		select {
+		case <-ctx.Done():
+		case <-time.After(l.cfg.Poll):
+		}
+	}
 	for ctx.Err() == nil {
 		err := c.GetStatusChange(states, l.cfg.Poll)
 		switch {
 		case errors.Is(err, scard.ErrTimeout):
 			continue
-		case errors.Is(err, scard.ErrUnknownReader), errors.Is(err, scard.ErrReaderUnavailable):
-			// Unplugged, or not yet plugged in: pcscd only knows readers
-			// it has seen, so poll until it appears.
-			if !missing {
-				missing, present = true, false
-				l.publish(Event{Kind: EventReaderMissing, Err: err})
-			}
-			states[0].CurrentState = scard.StateUnaware
-			select {
-			case <-ctx.Done():
-			case <-time.After(l.cfg.Poll):
-			}
+		case errors.Is(err, scard.ErrUnknownReader), errors.Is(err, scard.ErrReaderUnavailable),
+			errors.Is(err, scard.ErrNoReadersAvailable):
+			healthy = true // pcscd answered
+			gone(err)
 			continue
 		case err != nil:
 			return healthy, err
 		}
-		if !healthy || missing {
-			healthy, missing = true, false
-			l.publish(Event{Kind: EventReady})
-		}
+		healthy = true
 		ev := states[0].EventState
 		// The upper 16 bits count card events; the lower ones are the
 		// state. A changed count while a card stays present means it was
 		// swapped between two waits.
 		st, n := ev&0xffff, uint32(ev)>>16
 		states[0].CurrentState = ev &^ scard.StateChanged
+		if st&(scard.StateUnknown|scard.StateUnavailable) != 0 {
+			gone(nil)
+			continue
+		}
+		if !ready {
+			ready, missing = true, false
+			l.publish(Event{Kind: EventReady})
+		}
 		now := st&scard.StatePresent != 0 && st&scard.StateMute == 0
 		swapped := present && now && n != counter
 		counter = n
-		if st&(scard.StateUnknown|scard.StateUnavailable) != 0 {
-			if !missing {
-				missing, present = true, false
-				l.publish(Event{Kind: EventReaderMissing})
-			}
-			continue
-		}
 		if present && (!now || swapped) {
 			present = false
 			l.publish(Event{Kind: EventRemoved})
 		}
 		if now && !present {
+			// A card already on the reader when the loop starts, or when
+			// the reader or pcscd comes back, is read like a new tap.
 			present = true
 			atr := states[0].Atr
 			l.publish(Event{Kind: EventPresent, ATRHint: ektp.HintATR(atr).Name})
@@ -282,17 +335,21 @@ func (l *Loop) watch(ctx context.Context, c *scard.Context) (healthy bool, err e
 			if c.GetStatusChange(base, 0) == nil {
 				counter = uint32(base[0].EventState) >> 16
 			}
-			if err != nil {
+			switch {
+			case ctx.Err() != nil:
+				return healthy, nil // closing: nobody waits for this card
+			case serviceLost(err):
+				// Not the card's fault: once pcscd is back, a card still
+				// on the reader is read again.
+				return healthy, err
+			case err != nil:
 				f := fault.As(err)
 				l.cfg.Logger.Info().Str("code", string(f.Code)).Err(f.Cause).Msg("card read failed")
-				l.publish(Event{Kind: EventError, Err: f})
-				if serviceLost(err) {
-					return healthy, err
-				}
-				continue
+				l.publish(Event{Kind: outcomeKind(f), Err: f})
+			default:
+				l.cfg.Logger.Info().Stringer("nik", id.NIK).Msg("card read")
+				l.publish(Event{Kind: EventRead, Identity: id})
 			}
-			l.cfg.Logger.Info().Stringer("nik", id.NIK).Msg("card read")
-			l.publish(Event{Kind: EventRead, Identity: id})
 		}
 	}
 	return healthy, nil
@@ -303,6 +360,7 @@ func (l *Loop) read(ctx context.Context, c *scard.Context, atr []byte) (_ ektp.I
 	if err := ektp.CheckATR(atr); err != nil {
 		return ektp.Identity{}, err
 	}
+	l.publish(Event{Kind: EventReading})
 	if l.cfg.Vendor != nil {
 		return l.cfg.Vendor.ReadIdentity(ctx, ektp.Readers{Card: l.cfg.CardReader, SAM: l.cfg.SAMReader})
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"slices"
@@ -23,6 +24,7 @@ var (
 	pcscdProblem string
 	ownPCSCD     *exec.Cmd
 	pcscdPath    string
+	unplugged    bool // the own pcscd runs without vpcd's readers
 )
 
 func TestMain(m *testing.M) {
@@ -57,7 +59,7 @@ func startPCSC() (stop func()) {
 		return func() {}
 	}
 	pcscdPath = pcscd
-	if err := spawnPCSCD(); err != nil {
+	if err := spawnPCSCD("", nil); err != nil {
 		pcscdProblem = "cannot start pcscd: " + err.Error()
 		return func() {}
 	}
@@ -76,8 +78,20 @@ func startPCSC() (stop func()) {
 	return stop
 }
 
-func spawnPCSCD() error {
-	cmd := exec.Command(pcscdPath, "--foreground")
+// spawnPCSCD starts pcscd. conf, when not "", replaces /etc/reader.conf.d
+// as the folder of serial reader configurations: an empty folder makes a
+// pcscd without vpcd's readers, as if the reader were unplugged. debug,
+// when not nil, receives pcscd's debug log.
+func spawnPCSCD(conf string, debug io.Writer) error {
+	args := []string{"--foreground"}
+	if conf != "" {
+		args = append(args, "--config", conf)
+	}
+	if debug != nil {
+		args = append(args, "--debug")
+	}
+	cmd := exec.Command(pcscdPath, args...)
+	cmd.Stdout, cmd.Stderr = debug, debug
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -86,7 +100,7 @@ func spawnPCSCD() error {
 }
 
 // killPCSCD kills the pcscd this test binary started (SIGKILL: a crash,
-// not a clean stop); startPCSCDAgain starts a new one.
+// not a clean stop); startPCSCDAgain starts a new one with vpcd's readers.
 func killPCSCD(tb testing.TB) {
 	tb.Helper()
 	_ = ownPCSCD.Process.Kill()
@@ -96,8 +110,49 @@ func killPCSCD(tb testing.TB) {
 
 func startPCSCDAgain(tb testing.TB) {
 	tb.Helper()
-	if err := spawnPCSCD(); err != nil {
+	if err := spawnPCSCD("", nil); err != nil {
 		tb.Fatalf("restart pcscd: %v", err)
+	}
+}
+
+// unplugReaders restarts pcscd without vpcd's readers (an empty
+// configuration folder) and waits until it answers; debug gets its debug
+// log. replugReaders restarts it with them and waits until both show.
+func unplugReaders(tb testing.TB, debug io.Writer) {
+	tb.Helper()
+	empty := tb.TempDir()
+	killPCSCD(tb)
+	unplugged = true
+	// A test that fails with the readers away leaves them plugged in for
+	// the next one (cleanups run before the slots' emptiness checks).
+	tb.Cleanup(func() {
+		if unplugged {
+			replugReaders(tb)
+		}
+	})
+	if err := spawnPCSCD(empty, debug); err != nil {
+		tb.Fatalf("restart pcscd without readers: %v", err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		rs, err := smartcard.Readers()
+		if err == nil && len(rs) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("pcscd without readers: %v, %v", rs, err)
+		}
+	}
+}
+
+func replugReaders(tb testing.TB) {
+	tb.Helper()
+	killPCSCD(tb)
+	unplugged = false
+	startPCSCDAgain(tb)
+	for deadline := time.Now().Add(30 * time.Second); !pcsctest.Ready(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatal("pcscd came back without vpcd's readers")
+		}
 	}
 }
 

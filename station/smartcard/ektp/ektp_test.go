@@ -199,3 +199,24 @@ func TestScriptLengths(t *testing.T) {
 		t.Fatalf("splitScript: % X", got)
 	}
 }
+
+// FuzzVirtualChips sends arbitrary command APDUs to the virtual card and
+// SAM, which `anjunganctl card insert` serves to pcscd: after any command
+// they answer with at least a status word and never panic.
+func FuzzVirtualChips(f *testing.F) {
+	f.Add([]byte{0x00, 0xA4, 0x01, 0x0C, 0x02, 0x7F, 0x0A})
+	f.Add([]byte{0x00, 0xB0, 0x00, 0x00, 0x00})
+	f.Add(append([]byte{0x80, 0x8A, 0x00, 0x00, 0x10}, make([]byte, 17)...))
+	f.Add([]byte{0x00, 0x82, 0x00, 0x00, 0x10})
+	card := mustCard(f, masterKey, registryKey)
+	sam := ektp.NewVirtualSAM(masterKey)
+	// Walk the card into the DF so commands after the first reach deeper.
+	card.Handle([]byte{0x00, 0xA4, 0x01, 0x0C, 0x02, 0x7F, 0x0A})
+	f.Fuzz(func(t *testing.T, apdu []byte) {
+		for name, h := range map[string]func([]byte) []byte{"card": card.Handle, "sam": sam.Handle} {
+			if rsp := h(apdu); len(rsp) < 2 {
+				t.Fatalf("%s answered % X to % X", name, rsp, apdu)
+			}
+		}
+	})
+}
