@@ -12,7 +12,9 @@
 // contract of printerd.Device and of the abilities it implements; the
 // fault part runs each fault of printerd's table through
 // printerd.FaultInjector and skips, with a message, when the device does
-// not implement it or does not support a fault.
+// not implement it or does not support a fault. RunRig takes the injector
+// from the test's rig instead (a printer application's command script);
+// Check runs the same checks without go test, for anjunganctl.
 package drivertest
 
 import (
@@ -37,24 +39,85 @@ var a4PDF []byte
 // Factory opens a fresh, ready device for one subtest.
 type Factory func(t *testing.T) printerd.Device
 
+// RigFactory opens a fresh, ready device and the injector of the rig it
+// runs against, for drivers whose faults come from outside the driver
+// (an ippeveprinter's command script, a simulator process). A nil
+// injector means the rig injects no faults.
+type RigFactory func(t *testing.T) (printerd.Device, printerd.FaultInjector)
+
+// FaultSupport is implemented by injectors that know up front which
+// faults their rig can produce. The suite skips the others, with the
+// reason Supports gives, instead of arming them.
+type FaultSupport interface {
+	// Supports returns nil when f can be injected, or why not.
+	Supports(f printerd.Fault) error
+}
+
+// T is what the checks need of a test. *testing.T has it; Check provides
+// its own so anjunganctl can run the checks outside go test.
+type T interface {
+	Helper()
+	Context() context.Context
+	Cleanup(func())
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Logf(format string, args ...any)
+}
+
 // hung bounds one call so a hung driver fails the test instead of the
 // whole run; it is never what a test asserts.
 const hung = 2 * time.Minute
 
-// Run runs the conformance suite.
+// opener opens a device and its fault injector (nil: none) for one check.
+type opener func(t T) (printerd.Device, printerd.FaultInjector)
+
+// Run runs the conformance suite; the fault checks use the device's own
+// printerd.FaultInjector.
 func Run(t *testing.T, open Factory) {
-	t.Run("Capabilities", func(t *testing.T) { testCapabilities(t, open(t)) })
-	t.Run("StatusIdle", func(t *testing.T) {
-		st := MustStatus(t, open(t))
+	RunRig(t, func(t *testing.T) (printerd.Device, printerd.FaultInjector) {
+		dev := open(t)
+		fi, _ := dev.(printerd.FaultInjector)
+		return dev, fi
+	})
+}
+
+// RunRig runs the conformance suite with faults injected by the rig.
+func RunRig(t *testing.T, open RigFactory) {
+	suite(testT{t}, func(t T) (printerd.Device, printerd.FaultInjector) { return open(t.(testT).T) }, true)
+}
+
+// testT runs the suite's subtests as go test subtests.
+type testT struct{ *testing.T }
+
+func (t testT) run(name string, f func(T)) {
+	t.T.Run(name, func(t *testing.T) { f(testT{t}) })
+}
+
+// run runs f as a subtest of t.
+func run(t T, name string, f func(T)) {
+	t.(interface{ run(string, func(T)) }).run(name, f)
+}
+
+func suite(t T, open opener, faults bool) {
+	dev := func(t T) printerd.Device { d, _ := open(t); return d }
+	run(t, "Capabilities", func(t T) { testCapabilities(t, dev(t)) })
+	run(t, "StatusIdle", func(t T) {
+		st := MustStatus(t, dev(t))
 		if st.State != printerd.PrinterIdle {
 			t.Errorf("fresh device is %s (%v), want idle", st.State, st.Reasons)
 		}
 	})
-	t.Run("HappyPath", func(t *testing.T) { testHappyPath(t, open(t)) })
-	t.Run("StatusDuringPrint", func(t *testing.T) { testStatusDuringPrint(t, open(t)) })
-	t.Run("Faults", func(t *testing.T) { testFaults(t, open) })
-	t.Run("Cancel", func(t *testing.T) { testCancel(t, open) })
-	t.Run("Close", func(t *testing.T) { testClose(t, open(t)) })
+	run(t, "HappyPath", func(t T) { testHappyPath(t, dev(t)) })
+	run(t, "StatusDuringPrint", func(t T) { testStatusDuringPrint(t, dev(t)) })
+	run(t, "Faults", func(t T) {
+		if !faults {
+			t.Skipf("fault checks not requested: they spoil media and stop the printer")
+		}
+		testFaults(t, open)
+	})
+	run(t, "Cancel", func(t T) { testCancel(t, dev) })
+	run(t, "Close", func(t T) { testClose(t, dev(t)) })
 }
 
 // Document returns the embedded test document for media.
@@ -71,7 +134,7 @@ var jobSeq struct {
 }
 
 // Job returns a print job of dev's first media with a fresh id.
-func Job(tb testing.TB, dev printerd.Device) printerd.PrintJob {
+func Job(tb T, dev printerd.Device) printerd.PrintJob {
 	tb.Helper()
 	media := MustCapabilities(tb, dev).Media[0]
 	jobSeq.Lock()
@@ -81,27 +144,27 @@ func Job(tb testing.TB, dev printerd.Device) printerd.PrintJob {
 	return printerd.PrintJob{ID: printerd.JobID(id), Media: media, Title: "conformance", Document: Document(media)}
 }
 
-func ctxFor(tb testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), hung)
+func ctxFor(tb T) context.Context {
+	ctx, cancel := context.WithTimeout(tb.Context(), hung)
 	tb.Cleanup(cancel)
 	return ctx
 }
 
 // MustCapabilities returns dev's capabilities.
-func MustCapabilities(tb testing.TB, dev printerd.Device) printerd.Capabilities {
+func MustCapabilities(tb T, dev printerd.Device) printerd.Capabilities {
 	tb.Helper()
 	caps, err := dev.Capabilities(ctxFor(tb))
 	if err != nil {
 		tb.Fatalf("Capabilities: %v", err)
 	}
 	if len(caps.Media) == 0 {
-		tb.Fatal("Capabilities name no media")
+		tb.Fatalf("Capabilities name no media")
 	}
 	return caps
 }
 
 // MustStatus returns dev's status and checks its shape.
-func MustStatus(tb testing.TB, dev printerd.Device) printerd.Status {
+func MustStatus(tb T, dev printerd.Device) printerd.Status {
 	tb.Helper()
 	st, err := dev.Status(ctxFor(tb))
 	if err != nil {
@@ -144,7 +207,7 @@ func CheckStatus(st printerd.Status) error {
 	return nil
 }
 
-func testCapabilities(t *testing.T, dev printerd.Device) {
+func testCapabilities(t T, dev printerd.Device) {
 	caps := MustCapabilities(t, dev)
 	for _, m := range caps.Media {
 		if !m.Valid() {
@@ -152,7 +215,7 @@ func testCapabilities(t *testing.T, dev printerd.Device) {
 		}
 	}
 	if len(caps.Resolutions) == 0 {
-		t.Error("no resolution")
+		t.Errorf("no resolution")
 	}
 	for _, r := range caps.Resolutions {
 		if r < 72 || r > 2400 {
@@ -170,7 +233,7 @@ func testCapabilities(t *testing.T, dev printerd.Device) {
 		}
 	}
 	if caps.Media[0] == printerd.MediaCard && caps.Card == nil {
-		t.Error("a card printer describes no card features")
+		t.Errorf("a card printer describes no card features")
 	}
 }
 
@@ -185,7 +248,7 @@ func blanks(st printerd.Status) int {
 	return -1
 }
 
-func testHappyPath(t *testing.T, dev printerd.Device) {
+func testHappyPath(t T, dev printerd.Device) {
 	ctx := ctxFor(t)
 	card := MustCapabilities(t, dev).Media[0] == printerd.MediaCard
 	before := blanks(MustStatus(t, dev))
@@ -212,7 +275,7 @@ func testHappyPath(t *testing.T, dev printerd.Device) {
 	}
 }
 
-func testStatusDuringPrint(t *testing.T, dev printerd.Device) {
+func testStatusDuringPrint(t T, dev printerd.Device) {
 	ctx := ctxFor(t)
 	job := Job(t, dev)
 	done := make(chan error, 1)
@@ -256,10 +319,12 @@ func testStatusDuringPrint(t *testing.T, dev printerd.Device) {
 	}
 }
 
-func testFaults(t *testing.T, open Factory) {
-	if _, ok := open(t).(printerd.FaultInjector); !ok {
-		t.Skip("the device does not implement printerd.FaultInjector: fault conformance skipped")
+func testFaults(t T, open opener) {
+	_, fi := open(t)
+	if fi == nil {
+		t.Skipf("no fault injector (the device is not a printerd.FaultInjector and its rig gives none): fault conformance skipped")
 	}
+	var skipped []string
 	for _, kind := range printerd.FaultKinds {
 		for _, at := range printerd.FaultPoints {
 			f := printerd.Fault{Kind: kind, At: at}
@@ -267,11 +332,21 @@ func testFaults(t *testing.T, open Factory) {
 			if err != nil {
 				continue // not a defined combination
 			}
-			t.Run(f.String(), func(t *testing.T) { testFault(t, open(t), f, want) })
+			if fs, ok := fi.(FaultSupport); ok {
+				if why := fs.Supports(f); why != nil {
+					skipped = append(skipped, f.String()+": "+why.Error())
+					run(t, f.String(), func(t T) { t.Skipf("the rig cannot inject %s: %v", f, why) })
+					continue
+				}
+			}
+			run(t, f.String(), func(t T) {
+				dev, fi := open(t)
+				testFault(t, dev, fi, f, want)
+			})
 		}
 	}
-	t.Run("invalid", func(t *testing.T) {
-		fi := open(t).(printerd.FaultInjector)
+	run(t, "invalid", func(t T) {
+		_, fi := open(t)
 		for _, f := range []printerd.Fault{{Kind: "smoke", At: printerd.FaultBeforePrint}, {Kind: printerd.FaultMediaJam, At: "later"},
 			{Kind: printerd.FaultFeederEmpty, At: printerd.FaultAfterPrint}, {Kind: printerd.FaultMediaJam, At: printerd.FaultBeforePrint, Count: -1}} {
 			if err := fi.InjectFault(ctxFor(t), f); !errors.Is(err, printerd.ErrFaultInvalid) {
@@ -279,14 +354,16 @@ func testFaults(t *testing.T, open Factory) {
 			}
 		}
 	})
+	if len(skipped) > 0 {
+		t.Logf("faults the rig cannot inject, not checked:\n\t%s", strings.Join(skipped, "\n\t"))
+	}
 }
 
-func testFault(t *testing.T, dev printerd.Device, f printerd.Fault, want printerd.FaultEffect) {
+func testFault(t T, dev printerd.Device, fi printerd.FaultInjector, f printerd.Fault, want printerd.FaultEffect) {
 	ctx := ctxFor(t)
-	fi := dev.(printerd.FaultInjector)
 	card := MustCapabilities(t, dev).Media[0] == printerd.MediaCard
 	if err := fi.InjectFault(ctx, f); errors.Is(err, printerd.ErrFaultUnsupported) {
-		t.Skipf("the device does not simulate %s: %v", f, err)
+		t.Skipf("the device does not simulate %s, not checked: %v", f, err)
 	} else if err != nil {
 		t.Fatalf("InjectFault: %v", err)
 	}
@@ -351,11 +428,11 @@ func hasReason(st printerd.Status, keyword string, sev printerd.Severity) bool {
 	return false
 }
 
-func testCancel(t *testing.T, open Factory) {
-	t.Run("before print", func(t *testing.T) {
+func testCancel(t T, open func(T) printerd.Device) {
+	run(t, "before print", func(t T) {
 		dev := open(t)
 		before := blanks(MustStatus(t, dev))
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		_, err := dev.Print(ctx, Job(t, dev))
 		var de *printerd.DriverError
@@ -373,16 +450,17 @@ func testCancel(t *testing.T, open Factory) {
 	// it prints too fast to be seen): any result is fine as long as the
 	// card is accounted for and the device prints again.
 	for _, when := range []string{"at once", "when processing"} {
-		t.Run("during print "+when, func(t *testing.T) {
+		run(t, "during print "+when, func(t T) {
 			dev := open(t)
 			before := blanks(MustStatus(t, dev))
 			ctx, cancel := context.WithCancel(ctxFor(t))
 			done := make(chan struct{})
 			var p printerd.Printed
 			var err error
+			job := Job(t, dev)
 			go func() {
 				defer close(done)
-				p, err = dev.Print(ctx, Job(t, dev))
+				p, err = dev.Print(ctx, job)
 			}()
 			if when == "when processing" {
 			poll:
@@ -403,7 +481,7 @@ func testCancel(t *testing.T, open Factory) {
 			if err == nil {
 				used = 1
 				if MustCapabilities(t, dev).Media[0] == printerd.MediaCard && p.CardSerial == "" {
-					t.Error("printed card without a serial")
+					t.Errorf("printed card without a serial")
 				}
 			} else {
 				var de *printerd.DriverError
@@ -431,7 +509,7 @@ func testCancel(t *testing.T, open Factory) {
 	}
 }
 
-func testClose(t *testing.T, dev printerd.Device) {
+func testClose(t T, dev printerd.Device) {
 	if err := dev.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

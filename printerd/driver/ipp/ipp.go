@@ -4,9 +4,17 @@
 // Get-Job-Attributes to its end, retries server-error-busy, and reads
 // status from Get-Printer-Attributes.
 //
-// Configuration: URI ipp://host:port/path (or http://); option media
-// (required). Only PDF is sent so far: a card-sized printer that takes
-// only PWG raster is not supported yet.
+// Configuration: URI ipp://host:port/path (or http://); options media
+// (required: iso_a4_210x297mm or om_card_54x86mm), status-timeout
+// (default 5s) and job-timeout (default 5m, how long a job may take
+// once sent). The document goes as PDF when the printer's
+// document-format-supported has application/pdf, else as PWG raster
+// rendered at 300 dpi with pdftoppm (a card-sized printer).
+//
+// Before sending, Print reads the printer's status and refuses, certain
+// that nothing printed, while a reason stops it (an empty tray holds the
+// job, a jam stops the printer). IPP has no card serial: on a card
+// printer the job's job-uuid stands for it.
 package ipp
 
 import (
@@ -18,12 +26,15 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/OpenPrinting/goipp"
 
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/driver"
+	"github.com/anjungan/anjungan/printerd/internal/pwgraster"
 )
 
 // Name is the name the driver registers under.
@@ -46,17 +57,24 @@ func (Driver) Open(_ context.Context, cfg printerd.DeviceConfig) (printerd.Devic
 
 // Device is one IPP printer.
 type Device struct {
-	uri    string // as the printer knows itself (ipp://)
-	url    string // what HTTP posts to
-	media  printerd.Media
-	client *http.Client
-	poll   time.Duration
+	uri           string // as the printer knows itself (ipp://)
+	url           string // what HTTP posts to
+	media         printerd.Media
+	client        *http.Client
+	poll          time.Duration
+	statusTimeout time.Duration
+	jobTimeout    time.Duration
+	closed        atomic.Bool
+
+	mu     sync.Mutex // guards format: one Print at a time sets it
+	format string     // the document format the printer takes, once known
 }
 
 // Open checks cfg. It does not contact the printer: one that is off at
 // start-up is reported by Status, not refused.
 func Open(cfg printerd.DeviceConfig) (*Device, error) {
-	d := &Device{uri: cfg.URI, client: &http.Client{}, poll: 50 * time.Millisecond}
+	d := &Device{uri: cfg.URI, client: &http.Client{}, poll: 50 * time.Millisecond,
+		statusTimeout: 5 * time.Second, jobTimeout: 5 * time.Minute}
 	switch {
 	case strings.HasPrefix(cfg.URI, "ipp://"):
 		d.url = "http://" + strings.TrimPrefix(cfg.URI, "ipp://")
@@ -66,20 +84,40 @@ func Open(cfg printerd.DeviceConfig) (*Device, error) {
 		return nil, fmt.Errorf("ipp: uri %q is not ipp:// or http://", cfg.URI)
 	}
 	for k, v := range cfg.Options {
-		if k != "media" {
+		var err error
+		switch k {
+		case "media":
+			d.media = printerd.Media(v)
+		case "status-timeout":
+			d.statusTimeout, err = time.ParseDuration(v)
+		case "job-timeout":
+			d.jobTimeout, err = time.ParseDuration(v)
+		default:
 			return nil, fmt.Errorf("ipp: unknown option %q", k)
 		}
-		d.media = printerd.Media(v)
+		if err != nil {
+			return nil, fmt.Errorf("ipp: option %s: %w", k, err)
+		}
 	}
-	if d.media != printerd.MediaA4 {
-		return nil, fmt.Errorf("ipp: option media %q: only %s so far", d.media, printerd.MediaA4)
+	if d.media != printerd.MediaA4 && d.media != printerd.MediaCard {
+		return nil, fmt.Errorf("ipp: option media %q: want %s or %s", d.media, printerd.MediaA4, printerd.MediaCard)
+	}
+	if d.statusTimeout <= 0 || d.jobTimeout <= 0 {
+		return nil, errors.New("ipp: timeouts must be positive")
 	}
 	return d, nil
 }
 
+func (d *Device) card() bool { return d.media == printerd.MediaCard }
+
 // Capabilities implements printerd.Device.
 func (d *Device) Capabilities(context.Context) (printerd.Capabilities, error) {
-	return printerd.Capabilities{Media: []printerd.Media{d.media}, Resolutions: []int{300}}, nil
+	caps := printerd.Capabilities{Media: []printerd.Media{d.media}, Resolutions: []int{300}}
+	if d.card() {
+		// IPP describes no ribbon, reject box or encoder: only a feeder.
+		caps.Card = &printerd.CardFeatures{Feeders: 1}
+	}
+	return caps, nil
 }
 
 func (d *Device) request(op goipp.Op) *goipp.Message {
@@ -136,11 +174,12 @@ func (d *Device) do(ctx context.Context, req *goipp.Message, doc []byte) (*goipp
 	return &m, nil
 }
 
-var statusAttrs = []string{"printer-state", "printer-state-reasons", "printer-supply", "printer-supply-description", "printer-input-tray", "printer-state-message"}
+var statusAttrs = []string{"printer-state", "printer-state-reasons", "printer-supply", "printer-supply-description",
+	"printer-input-tray", "printer-state-message", "document-format-supported"}
 
-// Status implements printerd.Device with Get-Printer-Attributes.
-func (d *Device) Status(ctx context.Context) (printerd.Status, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+// attributes asks the printer for its status attributes.
+func (d *Device) attributes(ctx context.Context) (goipp.Attributes, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.statusTimeout)
 	defer cancel()
 	req := d.request(goipp.OpGetPrinterAttributes)
 	var values goipp.Values
@@ -150,52 +189,171 @@ func (d *Device) Status(ctx context.Context) (printerd.Status, error) {
 	req.Operation.Add(goipp.Attribute{Name: "requested-attributes", Values: values})
 	resp, err := d.do(ctx, req, nil)
 	if err != nil {
-		return printerd.Status{State: printerd.PrinterStopped,
-			Reasons: []printerd.Reason{{Keyword: printerd.ReasonOffline, Severity: printerd.SeverityError}}, VendorCode: clip(err.Error())}, nil
+		return nil, err
 	}
-	return DecodeStatus(resp.Printer), nil
+	return resp.Printer, nil
+}
+
+func offline(err error) printerd.Status {
+	return printerd.Status{State: printerd.PrinterStopped,
+		Reasons: []printerd.Reason{{Keyword: printerd.ReasonOffline, Severity: printerd.SeverityError}}, VendorCode: clip(err.Error())}
+}
+
+// Status implements printerd.Device with Get-Printer-Attributes.
+func (d *Device) Status(ctx context.Context) (printerd.Status, error) {
+	if d.closed.Load() {
+		return offline(errClosed), nil
+	}
+	attrs, err := d.attributes(ctx)
+	if err != nil {
+		return offline(err), nil
+	}
+	return DecodeStatus(attrs), nil
+}
+
+var errClosed = errors.New("device closed")
+
+// fail builds Print's error; on a card printer it says where the card
+// went.
+func (d *Device) fail(o printerd.Outcome, reason string, uncertain bool, disp printerd.Disposition, serial string, err error) error {
+	if d.card() && disp != printerd.DispositionNone {
+		if serial == "" {
+			serial = "unknown"
+		}
+		err = &printerd.CardError{Disposition: disp, CardSerial: serial, Err: err}
+	}
+	return &printerd.DriverError{Outcome: o, Reason: reason, Uncertain: uncertain, Err: err}
+}
+
+// effect is what printerd's fault table says a reason means at a point
+// of the print; ok is false for a reason the table does not name.
+func effect(reason, at string) (printerd.FaultEffect, bool) {
+	for _, k := range printerd.FaultKinds {
+		if e, err := (printerd.Fault{Kind: k, At: at}).Effect(); err == nil && e.Reason == reason {
+			return e, true
+		}
+	}
+	return printerd.FaultEffect{}, false
+}
+
+// worst is the first error reason of st, else its first reason.
+func worst(st printerd.Status) string {
+	for _, r := range st.Reasons {
+		if r.Severity == printerd.SeverityError {
+			return r.Keyword
+		}
+	}
+	if len(st.Reasons) > 0 {
+		return st.Reasons[0].Keyword
+	}
+	return "other"
 }
 
 // Print implements printerd.Device.
 func (d *Device) Print(ctx context.Context, job printerd.PrintJob) (printerd.Printed, error) {
-	if job.Media != d.media {
-		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeFailed, Reason: "media-mismatch"}
+	none := printerd.DispositionNone
+	if d.closed.Load() {
+		return printerd.Printed{}, d.fail(printerd.OutcomeStop, printerd.ReasonOffline, false, none, "", errClosed)
 	}
+	if job.Media != d.media {
+		return printerd.Printed{}, d.fail(printerd.OutcomeFailed, "media-mismatch", false, none, "", fmt.Errorf("job media %s", job.Media))
+	}
+	if err := ctx.Err(); err != nil {
+		return printerd.Printed{}, d.fail(printerd.OutcomeRetry, "canceled", false, none, "", err)
+	}
+	// Ask first: a stopped printer refuses the job before it costs a
+	// sheet or a card, and printerd keeps it.
+	attrs, err := d.attributes(ctx)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return printerd.Printed{}, d.fail(printerd.OutcomeRetry, printerd.ReasonTimedOut, false, none, "", err)
+	case err != nil:
+		return printerd.Printed{}, d.fail(printerd.OutcomeRetry, printerd.ReasonOffline, false, none, "", err)
+	}
+	if st := DecodeStatus(attrs); st.State == printerd.PrinterStopped {
+		reason := worst(st)
+		o := printerd.OutcomeStop
+		if e, ok := effect(reason, printerd.FaultBeforePrint); ok {
+			o = e.Outcome
+		}
+		return printerd.Printed{}, d.fail(o, reason, false, none, "", fmt.Errorf("printer stopped: %v", st.Reasons))
+	}
+	format, doc, err := d.document(ctx, attrs, job)
+	if err != nil {
+		return printerd.Printed{}, d.fail(printerd.OutcomeFailed, "document-format-error", false, none, "", err)
+	}
+
 	req := d.request(goipp.OpPrintJob)
 	req.Operation.Add(goipp.MakeAttribute("job-name", goipp.TagName, goipp.String(string(job.ID))))
-	req.Operation.Add(goipp.MakeAttribute("document-format", goipp.TagMimeType, goipp.String("application/pdf")))
+	req.Operation.Add(goipp.MakeAttribute("document-format", goipp.TagMimeType, goipp.String(format)))
 	req.Job.Add(goipp.MakeAttribute("media", goipp.TagKeyword, goipp.String(string(d.media))))
 	var resp *goipp.Message
-	var err error
 	for wait := 50 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
-		if err := ctx.Err(); err != nil {
-			return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeRetry, Reason: "canceled", Err: err}
-		}
-		resp, err = d.do(ctx, req, job.Document)
+		resp, err = d.do(ctx, req, doc)
 		if !errors.Is(err, errBusy) {
 			break
 		}
 		t := time.NewTimer(wait) // busy with another job: retry, as IPP asks
 		select {
 		case <-ctx.Done():
+			t.Stop()
+			return printerd.Printed{}, d.fail(printerd.OutcomeRetry, "canceled", false, none, "", ctx.Err())
 		case <-t.C:
 		}
-		t.Stop()
 	}
 	var sent *sentError
 	switch {
 	case errors.As(err, &sent):
-		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeStop, Reason: printerd.ReasonOffline, Uncertain: true, Err: err}
+		return printerd.Printed{}, d.fail(printerd.OutcomeStop, printerd.ReasonOffline, true, printerd.DispositionUnknown, "", err)
 	case err != nil && resp == nil:
-		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeRetry, Reason: printerd.ReasonOffline, Err: err}
+		return printerd.Printed{}, d.fail(printerd.OutcomeRetry, printerd.ReasonOffline, false, none, "", err)
 	case err != nil:
-		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeFailed, Reason: "document-format-error", Err: err}
+		return printerd.Printed{}, d.fail(printerd.OutcomeFailed, "document-format-error", false, none, "", err)
 	}
 	id, ok := intAttr(resp.Job, "job-id")
 	if !ok {
-		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeStop, Reason: "other", Uncertain: true, Err: errors.New("no job-id in the response")}
+		return printerd.Printed{}, d.fail(printerd.OutcomeStop, "other", true, printerd.DispositionUnknown, "", errors.New("no job-id in the response"))
 	}
-	return d.follow(ctx, id)
+	return d.follow(ctx, id, stringAttr(resp.Job, "job-uuid"))
+}
+
+// document returns the job's document in a format the printer takes:
+// its PDF, else PWG raster rendered from that same PDF.
+func (d *Device) document(ctx context.Context, attrs goipp.Attributes, job printerd.PrintJob) (string, []byte, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.format == "" {
+		for _, a := range attrs {
+			if a.Name != "document-format-supported" {
+				continue
+			}
+			for _, v := range a.Values {
+				switch v.V.String() {
+				case "application/pdf":
+					d.format = "application/pdf"
+				case "image/pwg-raster":
+					if d.format == "" {
+						d.format = "image/pwg-raster"
+					}
+				}
+			}
+		}
+	}
+	switch d.format {
+	case "application/pdf":
+		return d.format, job.Document, nil
+	case "image/pwg-raster":
+		pages, err := pwgraster.Rasterize(ctx, job.Document, 300, string(d.media))
+		if err != nil {
+			return "", nil, err
+		}
+		var buf bytes.Buffer
+		if err := pwgraster.Encode(&buf, pages); err != nil {
+			return "", nil, err
+		}
+		return d.format, buf.Bytes(), nil
+	}
+	return "", nil, errors.New("the printer takes neither application/pdf nor image/pwg-raster")
 }
 
 // Job states (RFC 8011, 5.3.7).
@@ -206,50 +364,91 @@ const (
 )
 
 // follow polls Get-Job-Attributes until the job ends.
-func (d *Device) follow(ctx context.Context, id int) (printerd.Printed, error) {
+func (d *Device) follow(ctx context.Context, id int, serial string) (printerd.Printed, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.jobTimeout)
+	defer cancel()
+	// Poll soon at first (a small job ends in milliseconds), then every
+	// d.poll.
+	wait := d.poll / 16
 	for {
 		req := d.request(goipp.OpGetJobAttributes)
 		req.Operation.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(id)))
 		resp, err := d.do(ctx, req, nil)
-		if err != nil && !errors.Is(err, errBusy) {
-			return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeStop, Reason: printerd.ReasonOffline, Uncertain: true, Err: err}
+		if err != nil && !errors.Is(err, errBusy) && ctx.Err() == nil {
+			return printerd.Printed{}, d.fail(printerd.OutcomeStop, printerd.ReasonOffline, true, printerd.DispositionUnknown, serial, err)
 		}
 		if err == nil {
 			state, _ := intAttr(resp.Job, "job-state")
+			done, _ := intAttr(resp.Job, "job-impressions-completed")
 			switch state {
 			case jobCompleted:
-				return printerd.Printed{Pages: 1}, nil
-			case jobAborted, jobCanceled:
-				st, _ := d.Status(context.WithoutCancel(ctx))
-				// The printer's worst reason says why (ippeveprinter
-				// leaves a script's reason as a report).
-				reason := "other"
-				for _, r := range st.Reasons {
-					if reason == "other" || r.Severity == printerd.SeverityError {
-						reason = r.Keyword
-					}
-					if r.Severity == printerd.SeverityError {
-						break
-					}
+				if serial == "" {
+					serial = fmt.Sprintf("%s/job-%d", d.uri, id)
 				}
-				return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeStop, Reason: reason,
-					Err: fmt.Errorf("job %d ended in state %d", id, state)}
+				p := printerd.Printed{Pages: max(done, 1)}
+				if d.card() {
+					p.CardSerial = serial
+				}
+				return p, nil
+			case jobAborted, jobCanceled:
+				return printerd.Printed{}, d.aborted(ctx, id, state, done, serial)
 			}
 		}
-		t := time.NewTimer(d.poll)
+		t := time.NewTimer(wait)
+		wait = min(2*wait, d.poll)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeRetry, Reason: "canceled", Uncertain: true, Err: ctx.Err()}
+			// Ask the printer to drop the job; whether a page or a
+			// card went through is unknown.
+			stop, cancelStop := context.WithTimeout(context.WithoutCancel(ctx), d.statusTimeout)
+			req := d.request(goipp.OpCancelJob)
+			req.Operation.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(id)))
+			_, _ = d.do(stop, req, nil)
+			cancelStop()
+			reason := "canceled"
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				reason = printerd.ReasonTimedOut
+			}
+			return printerd.Printed{}, d.fail(printerd.OutcomeRetry, reason, true, printerd.DispositionUnknown, serial, ctx.Err())
 		case <-t.C:
 		}
 	}
 }
 
-// Close implements printerd.Device.
+// aborted explains a job the printer aborted or canceled from the
+// printer's worst reason, read with printerd's fault table: a page that
+// was printed makes the result uncertain.
+func (d *Device) aborted(ctx context.Context, id, state, done int, serial string) error {
+	st, _ := d.Status(context.WithoutCancel(ctx))
+	reason := worst(st)
+	err := fmt.Errorf("job %d ended in state %d after %d impressions", id, state, done)
+	at := printerd.FaultDuringPrint
+	if done > 0 {
+		at = printerd.FaultAfterPrint
+	}
+	if e, ok := effect(reason, at); ok {
+		return d.fail(e.Outcome, reason, e.Uncertain || done > 0, e.Disposition, serial, err)
+	}
+	// A reason the table does not name: a sheet not printed is certain,
+	// a card may have been picked.
+	return d.fail(printerd.OutcomeStop, reason, done > 0 || d.card(), printerd.DispositionUnknown, serial, err)
+}
+
+// Close implements printerd.Device. Later prints fail, certain.
 func (d *Device) Close() error {
+	d.closed.Store(true)
 	d.client.CloseIdleConnections()
 	return nil
+}
+
+func stringAttr(attrs goipp.Attributes, name string) string {
+	for _, a := range attrs {
+		if a.Name == name && len(a.Values) > 0 {
+			return a.Values[0].V.String()
+		}
+	}
+	return ""
 }
 
 func intAttr(attrs goipp.Attributes, name string) (int, bool) {

@@ -1,118 +1,255 @@
 package ipp_test
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net"
+	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
+	"sync/atomic"
 	"testing"
+
+	"github.com/OpenPrinting/goipp"
 
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/driver/ipp"
 	"github.com/anjungan/anjungan/printerd/drivertest"
+	"github.com/anjungan/anjungan/printerd/internal/pwgraster"
 )
 
-func peer(tb testing.TB, prog string) string {
+// MustOpen opens the driver on rig's printer.
+func MustOpen(tb testing.TB, r *Rig) *ipp.Device {
 	tb.Helper()
-	path, err := exec.LookPath(prog)
-	if err != nil {
-		if os.Getenv("ANJUNGAN_REQUIRE_PEERS") == "1" {
-			tb.Fatalf("%s is required: %v", prog, err)
-		}
-		tb.Skipf("%s is not installed (cups-ipp-utils, dbus): %v", prog, err)
+	media := printerd.MediaA4
+	if r.Card {
+		media = printerd.MediaCard
 	}
-	return path
+	dev, err := ipp.Open(printerd.DeviceConfig{URI: r.URI, Options: map[string]string{"media": string(media), "status-timeout": "2s"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = dev.Close() })
+	return dev
 }
 
-// MustBus starts a private D-Bus daemon for ippeveprinter, which needs a
-// system bus even with DNS-SD off, and returns its address.
-func MustBus(tb testing.TB) string {
-	tb.Helper()
-	cmd := exec.Command(peer(tb, "dbus-daemon"), "--session", "--nofork", "--print-address=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		tb.Fatalf("dbus-daemon: %v", err)
-	}
-	return strings.TrimSpace(addr)
-}
-
-// MustPrinter starts an A4 ippeveprinter on a free loopback port and
-// returns its URI and the fault file its -c script reads.
-func MustPrinter(tb testing.TB, bus string) (uri, faultFile string) {
-	tb.Helper()
-	bin := peer(tb, "ippeveprinter")
-	tmp := tb.(interface{ TempDir() string }).TempDir()
-	spool, out := filepath.Join(tmp, "spool"), filepath.Join(tmp, "out")
-	for _, d := range []string{spool, out} {
-		if err := os.Mkdir(d, 0o700); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	script, _ := filepath.Abs("testdata/print.sh")
-	faultFile = filepath.Join(tmp, "fault")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
-	cmd := exec.Command(bin, "-r", "off", "-n", "localhost", "-p", fmt.Sprint(port), "-d", spool, "-c", script,
-		"-D", "file://"+out, "-f", "application/pdf,image/pwg-raster", "-m", "iso_a4_210x297mm", "anjungan-test")
-	cmd.Env = append(os.Environ(), "DBUS_SYSTEM_BUS_ADDRESS="+bus, "IPP_FAULT="+faultFile)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	uri = fmt.Sprintf("ipp://localhost:%d/ipp/print", port)
-	// Ready when it answers; a hung start fails at the test's deadline.
-	for {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			_ = c.Close()
-			return uri, faultFile
-		}
-		if cmd.ProcessState != nil {
-			tb.Fatal("ippeveprinter exited")
-		}
-	}
-}
-
-func TestPrintAndStatus(t *testing.T) {
+func TestConformance(t *testing.T) {
 	bus := MustBus(t)
-	uri, fault := MustPrinter(t, bus)
-	dev, err := ipp.Open(printerd.DeviceConfig{URI: uri, Options: map[string]string{"media": string(printerd.MediaA4)}})
+	for _, tc := range []struct {
+		name string
+		card bool
+	}{{"a4", false}, {"card", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			drivertest.RunRig(t, func(t *testing.T) (printerd.Device, printerd.FaultInjector) {
+				r := MustRig(t, bus, tc.card)
+				return MustOpen(t, r), r
+			})
+		})
+	}
+}
+
+func printed(tb testing.TB, r *Rig) []string {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join(r.Out, "*"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer dev.Close()
+	return files
+}
+
+func TestJamLeavesReason(t *testing.T) {
+	r := MustRig(t, MustBus(t), false)
+	dev := MustOpen(t, r)
 	ctx := context.Background()
-	st := drivertest.MustStatus(t, dev)
-	if st.State != printerd.PrinterIdle {
-		t.Errorf("fresh printer: %+v", st)
-	}
 	if _, err := dev.Print(ctx, drivertest.Job(t, dev)); err != nil {
 		t.Fatalf("Print: %v", err)
 	}
-	if err := os.WriteFile(fault, []byte("media-jam"), 0o600); err != nil {
+	if err := r.InjectFault(ctx, printerd.Fault{Kind: printerd.FaultMediaJam, At: printerd.FaultDuringPrint}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = dev.Print(ctx, drivertest.Job(t, dev))
+	_, err := dev.Print(ctx, drivertest.Job(t, dev))
 	var de *printerd.DriverError
-	if !errors.As(err, &de) || de.Reason != "media-jam" || de.Outcome != printerd.OutcomeStop {
-		t.Errorf("Print with a jam = %v, want stop media-jam", err)
+	if !errors.As(err, &de) || de.Reason != printerd.ReasonMediaJam || de.Outcome != printerd.OutcomeStop || de.Uncertain {
+		t.Errorf("Print with a jam = %v, want a certain stop media-jam", err)
+	}
+	if n := len(printed(t, r)); n != 1 {
+		t.Errorf("the printer received %d documents, want the first only", n)
+	}
+}
+
+// An empty tray (the /media form): the printer reports media-empty, the
+// driver shows it as an error and holds the job without sending it; after
+// a refill the same job prints once.
+func TestMediaEmpty(t *testing.T) {
+	r := MustRig(t, MustBus(t), false)
+	dev := MustOpen(t, r)
+	ctx := context.Background()
+	if err := r.media(0); err != nil {
+		t.Fatal(err)
+	}
+	st := drivertest.MustStatus(t, dev)
+	found := false
+	for _, reason := range st.Reasons {
+		found = found || reason.Keyword == printerd.ReasonMediaEmpty && reason.Severity == printerd.SeverityError
+	}
+	if !found || st.State != printerd.PrinterStopped {
+		t.Errorf("empty tray: %s %v, want stopped with media-empty error", st.State, st.Reasons)
+	}
+	job := drivertest.Job(t, dev)
+	_, err := dev.Print(ctx, job)
+	var de *printerd.DriverError
+	if !errors.As(err, &de) || de.Outcome != printerd.OutcomeHold || de.Reason != printerd.ReasonMediaEmpty || de.Uncertain {
+		t.Errorf("Print on an empty tray = %v, want a certain hold media-empty", err)
+	}
+	if files := printed(t, r); len(files) != 0 {
+		t.Errorf("the printer received %v while its tray was empty", files)
+	}
+	if err := r.media(250); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dev.Print(ctx, job); err != nil {
+		t.Fatalf("Print after a refill: %v", err)
+	}
+	files := printed(t, r)
+	if len(files) != 1 {
+		t.Fatalf("the printer received %v, want the held job once", files)
+	}
+	if b, _ := os.ReadFile(files[0]); !bytes.Equal(b, job.Document) {
+		t.Error("the printer received another document than the job's")
+	}
+}
+
+// The card printer takes PWG raster only: the driver renders the PDF and
+// the bytes the printer received decode to a 300 dpi ID-1 page.
+func TestCardPrintsPWGRaster(t *testing.T) {
+	r := MustRig(t, MustBus(t), true)
+	dev := MustOpen(t, r)
+	p, err := dev.Print(context.Background(), drivertest.Job(t, dev))
+	if err != nil {
+		t.Fatalf("Print: %v", err)
+	}
+	if p.CardSerial == "" {
+		t.Error("no card serial (the job-uuid)")
+	}
+	files := printed(t, r)
+	if len(files) != 1 {
+		t.Fatalf("the printer received %v, want one document", files)
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pages, err := pwgraster.Decode(f)
+	if err != nil {
+		t.Fatalf("what the printer received: %v", err)
+	}
+	if len(pages) != 1 {
+		t.Fatalf("%d pages, want 1", len(pages))
+	}
+	pg := pages[0]
+	if pg.DPI != 300 || pg.MediaName != string(printerd.MediaCard) || pg.Width+pg.Height < 1640 || pg.Width+pg.Height > 1660 {
+		t.Errorf("page %dx%d at %d dpi, media %q; want ID-1 at 300 dpi", pg.Width, pg.Height, pg.DPI, pg.MediaName)
+	}
+	ink := 0
+	for _, b := range pg.Pix {
+		if b < 128 {
+			ink++
+		}
+	}
+	if ink == 0 {
+		t.Error("the received page is blank")
+	}
+}
+
+// busyPrinter answers Print-Job with server-error-busy busy times, then
+// accepts; its jobs complete at once.
+type busyPrinter struct {
+	busy    int
+	calls   atomic.Int32
+	printed atomic.Int32
+}
+
+func (b *busyPrinter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var req goipp.Message
+	if err := req.Decode(r.Body); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	resp := goipp.NewResponse(goipp.DefaultVersion, goipp.StatusOk, req.RequestID)
+	resp.Operation.Add(goipp.MakeAttribute("attributes-charset", goipp.TagCharset, goipp.String("utf-8")))
+	resp.Operation.Add(goipp.MakeAttribute("attributes-natural-language", goipp.TagLanguage, goipp.String("en")))
+	switch goipp.Op(req.Code) {
+	case goipp.OpGetPrinterAttributes:
+		resp.Printer.Add(goipp.MakeAttribute("printer-state", goipp.TagEnum, goipp.Integer(3)))
+		resp.Printer.Add(goipp.MakeAttribute("printer-state-reasons", goipp.TagKeyword, goipp.String("none")))
+		resp.Printer.Add(goipp.MakeAttribute("document-format-supported", goipp.TagMimeType, goipp.String("application/pdf")))
+	case goipp.OpPrintJob:
+		if int(b.calls.Add(1)) <= b.busy {
+			resp.Code = goipp.Code(goipp.StatusErrorBusy)
+			break
+		}
+		b.printed.Add(1)
+		resp.Job.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(7)))
+		resp.Job.Add(goipp.MakeAttribute("job-uuid", goipp.TagURI, goipp.String("urn:uuid:busy-7")))
+	case goipp.OpGetJobAttributes:
+		resp.Job.Add(goipp.MakeAttribute("job-state", goipp.TagEnum, goipp.Integer(9)))
+		resp.Job.Add(goipp.MakeAttribute("job-impressions-completed", goipp.TagInteger, goipp.Integer(1)))
+	default:
+		resp.Code = goipp.Code(goipp.StatusErrorOperationNotSupported)
+	}
+	w.Header().Set("Content-Type", goipp.ContentType)
+	_ = resp.Encode(w)
+}
+
+func TestBusyRetry(t *testing.T) {
+	for _, busy := range []int{0, 1, 4} {
+		t.Run("", func(t *testing.T) {
+			bp := &busyPrinter{busy: busy}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := &http.Server{Handler: bp}
+			go func() { _ = srv.Serve(ln) }()
+			t.Cleanup(func() { _ = srv.Close() })
+			dev, err := ipp.Open(printerd.DeviceConfig{URI: "ipp://" + ln.Addr().String() + "/ipp/print",
+				Options: map[string]string{"media": string(printerd.MediaA4)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer dev.Close()
+			if _, err := dev.Print(context.Background(), drivertest.Job(t, dev)); err != nil {
+				t.Fatalf("Print after %d busy answers: %v", busy, err)
+			}
+			if got := bp.calls.Load(); got != int32(busy+1) {
+				t.Errorf("%d Print-Job requests, want %d", got, busy+1)
+			}
+			if got := bp.printed.Load(); got != 1 {
+				t.Errorf("%d jobs accepted, want exactly 1", got)
+			}
+		})
+	}
+}
+
+func TestOpenOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  printerd.DeviceConfig
+		ok   bool
+	}{
+		{"a4", printerd.DeviceConfig{URI: "ipp://localhost:631/ipp/print", Options: map[string]string{"media": "iso_a4_210x297mm"}}, true},
+		{"card with timeouts", printerd.DeviceConfig{URI: "http://localhost:631/ipp/print", Options: map[string]string{"media": "om_card_54x86mm", "job-timeout": "1m", "status-timeout": "1s"}}, true},
+		{"no media", printerd.DeviceConfig{URI: "ipp://localhost:631/ipp/print"}, false},
+		{"unknown option", printerd.DeviceConfig{URI: "ipp://localhost:631/ipp/print", Options: map[string]string{"media": "iso_a4_210x297mm", "colour": "yes"}}, false},
+		{"bad timeout", printerd.DeviceConfig{URI: "ipp://localhost:631/ipp/print", Options: map[string]string{"media": "iso_a4_210x297mm", "job-timeout": "-1s"}}, false},
+		{"other scheme", printerd.DeviceConfig{URI: "usb://acme", Options: map[string]string{"media": "iso_a4_210x297mm"}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := ipp.Open(tc.cfg); (err == nil) != tc.ok {
+				t.Errorf("Open = %v, want ok=%v", err, tc.ok)
+			}
+		})
 	}
 }

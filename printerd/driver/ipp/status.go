@@ -9,9 +9,20 @@ import (
 	"github.com/anjungan/anjungan/printerd"
 )
 
+// blocking are the reasons that stop a kiosk printer whatever severity
+// the printer gives them. A kiosk printer holds one media: an empty tray,
+// an open cover or a jam means nothing prints. ippeveprinter (and some
+// printers) report these as -report or -warning while the job waits,
+// so the driver raises them to error: the printer is then stopped.
+var blocking = map[string]bool{
+	"media-empty": true, "media-needed": true, "media-jam": true, "cover-open": true, "door-open": true,
+	"marker-supply-empty": true, "toner-empty": true, "output-area-full": true, "input-tray-missing": true,
+	printerd.ReasonOffline: true,
+}
+
 // DecodeStatus reads printer-state, printer-state-reasons (severity
 // suffixes split off), printer-supply (octetString, decoded as text) and
-// printer-input-tray into a Status. printer-input-tray entries become
+// printer-input-tray into a Status; blocking reasons are errors. printer-input-tray entries become
 // supplies of kind input-tray: Status has no trays of its own yet.
 func DecodeStatus(attrs goipp.Attributes) printerd.Status {
 	st := printerd.Status{State: printerd.PrinterIdle}
@@ -69,6 +80,11 @@ func DecodeStatus(attrs goipp.Attributes) printerd.Status {
 				}
 				st.Supplies = append(st.Supplies, bounded(s))
 			}
+		}
+	}
+	for i, r := range st.Reasons {
+		if blocking[r.Keyword] {
+			st.Reasons[i].Severity = printerd.SeverityError
 		}
 	}
 	for _, r := range st.Reasons {
