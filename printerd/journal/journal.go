@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -179,6 +180,10 @@ func Open(dir string, now func() time.Time, opts ...Option) (*Journal, error) {
 	db.SetMaxOpenConns(8)
 	j.db = db
 	if err := j.setup(); err != nil {
+		_ = db.Close()
+		return nil, printerd.ErrJournal.With(err)
+	}
+	if err := j.sweepSpool(context.Background()); err != nil {
 		_ = db.Close()
 		return nil, printerd.ErrJournal.With(err)
 	}
@@ -345,13 +350,59 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 			err = j.auditSubmitted(ctx, tx, now, &job, c, "")
 		}
 	}
-	if err == nil {
-		err = j.commit(tx)
-	}
 	if err != nil {
 		return printerd.Job{}, false, printerd.ErrJournal.With(err)
 	}
+	// A job with the same document may have ended since the spool write
+	// above and taken the file with it (dropSpool runs under j.mu too).
+	if _, err := os.Stat(filepath.Join(j.spoolDir, sha)); err != nil {
+		if err := j.spool(sha, req.Document); err != nil {
+			return printerd.Job{}, false, printerd.ErrSpoolUnavailable.With(err)
+		}
+	}
+	if err := j.commit(tx); err != nil {
+		return printerd.Job{}, false, printerd.ErrJournal.With(err)
+	}
 	return job, true, nil
+}
+
+// activeStates are the states in which a job may still need its spooled
+// document: to print it, or for a supervisor to reprint it.
+const activeStates = "'queued', 'dispatching', 'held', 'in_doubt'"
+
+// dropSpool removes a document from the spool once no job needs it: the
+// spool holds personal data and keeps it no longer than the print. The
+// caller holds j.mu. A removal lost in a crash is redone by sweepSpool.
+func (j *Journal) dropSpool(ctx context.Context, sha string) error {
+	var n int
+	err := j.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM jobs WHERE document_sha256 = ? AND state IN ("+activeStates+")", sha).Scan(&n)
+	if err != nil || n > 0 {
+		return err
+	}
+	if err := os.Remove(filepath.Join(j.spoolDir, sha)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// sweepSpool removes spooled documents no job needs any more: those whose
+// removal a crash interrupted, and those of journals from before spooled
+// documents were removed.
+func (j *Journal) sweepSpool(ctx context.Context) error {
+	entries, err := os.ReadDir(j.spoolDir)
+	if err != nil {
+		return err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, e := range entries {
+		if e.Type().IsRegular() && !strings.HasSuffix(e.Name(), durable.TempSuffix) {
+			if err := j.dropSpool(ctx, e.Name()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func replay(job printerd.Job, sha string) (printerd.Job, bool, error) {
@@ -712,6 +763,11 @@ func (j *Journal) update(ctx context.Context, id printerd.JobID, fn func(tx *sql
 	}
 	if err := j.commit(tx); err != nil {
 		return printerd.Job{}, printerd.ErrJournal.With(err)
+	}
+	if job.State.Terminal() && job.State != printerd.JobInDoubt {
+		// The state change stands; a spool file left behind is removed
+		// by the next start's sweep.
+		_ = j.dropSpool(ctx, job.DocumentSHA256)
 	}
 	return job, nil
 }

@@ -354,7 +354,56 @@ func TestTransitions(t *testing.T) {
 			if gerr != nil || got.State != tt.wantState {
 				t.Errorf("state = %s, %v; want %s", got.State, gerr, tt.wantState)
 			}
+			_, serr := j.Document(ctx, job.ID)
+			if want := !tt.wantState.Terminal() || tt.wantState == printerd.JobInDoubt; (serr == nil) != want {
+				t.Errorf("%s job's document in the spool: %v, want it there: %v", tt.wantState, serr, want)
+			}
 		})
+	}
+}
+
+// TestSpoolKeptWhileNeeded: a document leaves the spool when the last
+// job that may print it ends, and not before; a new submission of the
+// same document spools it again; a start-up sweep removes what a crash
+// left.
+func TestSpoolKeptWhileNeeded(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	j := MustOpen(t, dir)
+	first := MustSubmit(t, j, cardRequest(t, "first"))
+	second := MustSubmit(t, j, cardRequest(t, "second")) // the same document
+	spooled := func() bool {
+		_, err := os.Stat(filepath.Join(dir, "spool", first.DocumentSHA256))
+		return err == nil
+	}
+	if _, err := j.Cancel(ctx, first.ID, "canceled-by-request"); err != nil {
+		t.Fatal(err)
+	}
+	if !spooled() {
+		t.Fatal("document removed while a second job still needs it")
+	}
+	if _, err := j.Cancel(ctx, second.ID, "canceled-by-request"); err != nil {
+		t.Fatal(err)
+	}
+	if spooled() {
+		t.Fatal("document still spooled after every job ended")
+	}
+	third := MustSubmit(t, j, cardRequest(t, "third"))
+	if _, err := j.Document(ctx, third.ID); err != nil {
+		t.Fatalf("document of a new job with an earlier document: %v", err)
+	}
+	if _, err := j.Cancel(ctx, third.ID, "canceled-by-request"); err != nil {
+		t.Fatal(err)
+	}
+	_ = j.Close()
+	// A crash between the commit and the removal leaves the file.
+	orphan := filepath.Join(dir, "spool", first.DocumentSHA256)
+	if err := os.WriteFile(orphan, MustRead(t, "card.pdf"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	MustOpen(t, dir)
+	if spooled() {
+		t.Error("start-up sweep kept the document of ended jobs")
 	}
 }
 
