@@ -56,7 +56,8 @@ func (l *label) check(c *canvas) error {
 }
 
 func (l *label) draw(c *canvas, _ *station.Document) error {
-	return c.text(l.textStyle, l.box, l.Text)
+	_, err := c.text(l.textStyle, l.box, l.Text)
+	return err
 }
 
 // text is a document field, or several in a format such as
@@ -66,6 +67,7 @@ type text struct {
 	Field    string `json:"field"`
 	Format   string `json:"format"`
 	Optional bool   `json:"optional"` // a missing field prints as empty instead of failing
+	Mask     bool   `json:"mask"`     // the kiosk covers it in the preview
 	box
 	textStyle
 	names []string // the fields used
@@ -101,7 +103,15 @@ func (t *text) validate(s Schema) error {
 	if err := t.box.validate(); err != nil {
 		return err
 	}
-	return t.textStyle.validate()
+	if err := t.textStyle.validate(); err != nil {
+		return err
+	}
+	for _, n := range t.names {
+		if slices.Contains(s.Masked, n) && !t.Mask {
+			return fieldErrorf("mask", "field %q identifies the citizen: the preview must cover it (\"mask\": true)", n)
+		}
+	}
+	return nil
 }
 
 func (t *text) bounds() box { return t.box }
@@ -143,7 +153,14 @@ func (t *text) draw(c *canvas, d *station.Document) error {
 	if field == "" {
 		field = t.Format
 	}
-	return inField(c.text(t.textStyle, t.box, b.String()), field)
+	laid, err := c.text(t.textStyle, t.box, b.String())
+	if err != nil {
+		return inField(err, field)
+	}
+	if t.Mask {
+		c.mask(laid)
+	}
+	return nil
 }
 
 // picture is an image from Document.Images (photo, signature), scaled to
@@ -267,6 +284,7 @@ type column struct {
 	Width    float64 `json:"width"`
 	Align    string  `json:"align"`
 	Optional bool    `json:"optional"`
+	Mask     bool    `json:"mask"` // the kiosk covers its cells in the preview
 }
 
 func (t *table) validate(s Schema) error {
@@ -309,6 +327,9 @@ func (t *table) validate(s Schema) error {
 		path := "columns[" + strconv.Itoa(i) + "]"
 		if col.Field != RowNumber && !slices.Contains(s.RowFields, col.Field) {
 			return fieldErrorf(path+".field", "unknown row field %q (row fields: %s, %s)", col.Field, RowNumber, strings.Join(s.RowFields, ", "))
+		}
+		if slices.Contains(s.Masked, col.Field) && !col.Mask {
+			return fieldErrorf(path+".mask", "row field %q identifies a family member: the preview must cover it (\"mask\": true)", col.Field)
 		}
 		if !(col.Width > 0 && col.Width <= maxPageMM) || col.Width <= 2*t.Padding {
 			return fieldErrorf(path+".width", "width must be positive and wider than the padding")
@@ -364,7 +385,7 @@ func (t *table) draw(c *canvas, d *station.Document) error {
 	x := t.X
 	for i, col := range t.Columns {
 		c.pdf.Rect(x, t.Y, col.Width, t.HeaderHeight, "D")
-		if err := c.text(t.headerStyle(), t.cell(x, t.Y, col.Width, t.HeaderHeight), col.Header); err != nil {
+		if _, err := c.text(t.headerStyle(), t.cell(x, t.Y, col.Width, t.HeaderHeight), col.Header); err != nil {
 			return fmt.Errorf("columns[%d] header: %w", i, err)
 		}
 		x += col.Width
@@ -382,9 +403,13 @@ func (t *table) draw(c *canvas, d *station.Document) error {
 			}
 			style := textStyle{Font: t.Font, Align: col.Align, VAlign: "middle", Overflow: t.Overflow}
 			c.pdf.Rect(x, y, col.Width, t.RowHeight, "D")
-			if err := c.text(style, t.cell(x, y, col.Width, t.RowHeight), v); err != nil {
+			laid, err := c.text(style, t.cell(x, y, col.Width, t.RowHeight), v)
+			if err != nil {
 				err = inField(err, col.Field)
 				return fmt.Errorf("columns[%d] (field %q) row %d: %w", i, col.Field, r+1, err)
+			}
+			if col.Mask {
+				c.mask(laid)
 			}
 			x += col.Width
 		}

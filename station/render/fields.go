@@ -7,10 +7,16 @@ import "github.com/anjungan/anjungan/station"
 // (Document.Rows) and of its images (Document.Images). Templates may only
 // name these, so a typo in a template is caught when it is loaded rather
 // than printed as an empty box.
+//
+// Masked names the fields and row fields that identify the citizen or
+// the family (names, NIK, KK number): a template that prints one must
+// mark that text "mask": true, so that the kiosk covers it in its
+// preview, or it is refused when loaded.
 type Schema struct {
 	Fields    []string
 	RowFields []string
 	Images    []string
+	Masked    []string
 }
 
 // RowNumber is the row field a table column may use for the 1-based
@@ -32,6 +38,7 @@ func SchemaOf(t station.DocumentType) (Schema, bool) {
 				"tanggal_terbit",
 			},
 			Images: []string{"photo", "signature"},
+			Masked: []string{"nik", "nama"},
 		}, true
 	case station.KIA:
 		return Schema{
@@ -43,6 +50,7 @@ func SchemaOf(t station.DocumentType) (Schema, bool) {
 			},
 			// The photo is printed only from age 5; the template marks it optional.
 			Images: []string{"photo"},
+			Masked: []string{"nik", "nama", "no_kk", "nama_kepala_keluarga"},
 		}, true
 	case station.KK:
 		return Schema{
@@ -56,6 +64,7 @@ func SchemaOf(t station.DocumentType) (Schema, bool) {
 				"agama", "pendidikan", "pekerjaan", "status_perkawinan", "hubungan",
 				"kewarganegaraan", "no_paspor", "no_kitap", "nama_ayah", "nama_ibu",
 			},
+			Masked: []string{"no_kk", "nama_kepala_keluarga", "nama", "nik", "nama_ayah", "nama_ibu"},
 		}, true
 	}
 	return Schema{}, false

@@ -40,6 +40,7 @@ const fontDir = "fonts"
 // the fonts were prepared for.
 type fontSet struct {
 	defs []fontData // in fontFiles order
+	cp   map[rune]byte
 }
 
 type fontData struct {
@@ -61,7 +62,30 @@ func loadFonts(fsys fs.FS) (fontSet, error) {
 		}
 		s.defs = append(s.defs, fontData{fontFile: f, json: j, z: z})
 	}
+	s.cp = cp1252()
 	return s, nil
+}
+
+// cp1252 maps the runes Windows-1252 holds to its bytes: ASCII, the
+// Latin-1 range U+00A0–U+00FF as itself, and the 27 characters of
+// 0x80–0x9F. It is built once per Renderer rather than taken from fpdf,
+// whose translator parses its table with fmt.Sscanf on every call of
+// UnicodeTranslatorFromDescriptor (a sixth of a card's render time) and
+// shares a buffer between calls. TestCP1252MatchesFpdf holds the two to
+// the same table.
+func cp1252() map[rune]byte {
+	m := map[rune]byte{
+		'€': 0x80, '‚': 0x82, 'ƒ': 0x83, '„': 0x84, '…': 0x85, '†': 0x86, '‡': 0x87,
+		'ˆ': 0x88, '‰': 0x89, 'Š': 0x8A, '‹': 0x8B, 'Œ': 0x8C, 'Ž': 0x8E,
+		'‘': 0x91, '’': 0x92, '“': 0x93, '”': 0x94, '•': 0x95, '–': 0x96, '—': 0x97,
+		'˜': 0x98, '™': 0x99, 'š': 0x9A, '›': 0x9B, 'œ': 0x9C, 'ž': 0x9E, 'Ÿ': 0x9F,
+	}
+	for r := rune(0); r < 0x100; r++ {
+		if r < 0x80 || r >= 0xA0 {
+			m[r] = byte(r)
+		}
+	}
+	return m
 }
 
 // fontFamilies are the family names templates may use.
@@ -86,8 +110,6 @@ func hasFont(family, style string) bool {
 type encoder func(s string) (string, error)
 
 // prepare registers the fonts with pdf and returns the encoder for them.
-// The encoder belongs to pdf: fpdf's translator reuses a buffer, so it is
-// not shared between renders.
 func (s fontSet) prepare(pdf *fpdf.Fpdf) (encoder, error) {
 	for _, f := range s.defs {
 		pdf.AddFontFromBytes(f.family, f.style, f.json, f.z)
@@ -95,27 +117,28 @@ func (s fontSet) prepare(pdf *fpdf.Fpdf) (encoder, error) {
 	if err := pdf.Error(); err != nil {
 		return nil, fmt.Errorf("load fonts: %w", err)
 	}
-	translate := pdf.UnicodeTranslatorFromDescriptor("cp1252")
-	if err := pdf.Error(); err != nil {
-		return nil, fmt.Errorf("load cp1252 map: %w", err)
-	}
-	return func(s string) (string, error) {
-		out := translate(s) // one byte per rune; '.' for a rune it cannot map
-		pos := 0
-		for i, r := range s {
-			bad := r < 0x20 || r == 0x7f || (r >= 0x80 && out[pos] == '.')
-			if r == utf8.RuneError {
-				if _, size := utf8.DecodeRuneInString(s[i:]); size <= 1 {
-					return "", fmt.Errorf("invalid UTF-8 at character %d", pos+1)
-				}
+	return s.encode, nil
+}
+
+// encode turns s into Windows-1252, one byte per rune. Control
+// characters and runes outside the code page are a *CharsetError.
+func (s fontSet) encode(str string) (string, error) {
+	out := make([]byte, 0, len(str))
+	pos := 0
+	for i, r := range str {
+		pos++
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(str[i:]); size <= 1 {
+				return "", fmt.Errorf("invalid UTF-8 at character %d", pos)
 			}
-			if bad {
-				return "", &CharsetError{Pos: pos + 1, Rune: r}
-			}
-			pos++
 		}
-		return out, nil
-	}, nil
+		b, ok := s.cp[r]
+		if !ok || r < 0x20 || r == 0x7f {
+			return "", &CharsetError{Pos: pos, Rune: r}
+		}
+		out = append(out, b)
+	}
+	return string(out), nil
 }
 
 // CharsetError reports a character the fonts cannot draw. It names the

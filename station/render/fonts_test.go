@@ -3,6 +3,8 @@ package render
 import (
 	"errors"
 	"testing"
+
+	"codeberg.org/go-pdf/fpdf"
 )
 
 func TestEncoder(t *testing.T) {
@@ -40,5 +42,23 @@ func TestEncoder(t *testing.T) {
 	}
 	if _, err := c.enc("AB\xff"); err == nil {
 		t.Error("invalid UTF-8 accepted")
+	}
+}
+
+// TestCP1252MatchesFpdf holds the encoder to fpdf's own cp1252 table,
+// the one the font definitions were made with, over the whole BMP.
+func TestCP1252MatchesFpdf(t *testing.T) {
+	translate := fpdf.New("P", "mm", "A4", "").UnicodeTranslatorFromDescriptor("cp1252")
+	fonts := MustFonts(t)
+	for r := rune(0x20); r <= 0xFFFF; r++ {
+		if r == 0x7f || (r >= 0xD800 && r <= 0xDFFF) {
+			continue
+		}
+		theirs := translate(string(r))
+		theirsOK := r < 0x80 || theirs != "."
+		ours, err := fonts.encode(string(r))
+		if (err == nil) != theirsOK || (theirsOK && ours != theirs) {
+			t.Errorf("U+%04X: ours %q (%v), fpdf's %q", r, ours, err, theirs)
+		}
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	qrcode "github.com/skip2/go-qrcode"
-
 	"github.com/anjungan/anjungan/station"
 )
 
@@ -52,13 +50,11 @@ func (q *qrCode) draw(c *canvas, d *station.Document) error {
 		}
 		c.qrText = text
 	}
-	code, err := qrcode.New(c.qrText, qrcode.Medium)
+	code, err := encodeQR(c.qrText)
 	if err != nil {
 		return fmt.Errorf("QR encode: %w", err)
 	}
-	code.DisableBorder = true
-	bm := code.Bitmap()
-	n := len(bm)
+	n := code.size
 	module := q.Size / float64(n+2*qrQuietModules)
 	if module < qrMinModuleMM {
 		return fmt.Errorf("a QR of %d modules needs a %.1f mm box, it has %.1f mm", n,
@@ -73,14 +69,14 @@ func (q *qrCode) draw(c *canvas, d *station.Document) error {
 	y0 := q.Y + qrQuietModules*module
 	// One rectangle per horizontal run of dark modules: far fewer
 	// drawing operators than one per module.
-	for y, row := range bm {
+	for y := 0; y < n; y++ {
 		for x := 0; x < n; {
-			if !row[x] {
+			if !code.dark(x, y) {
 				x++
 				continue
 			}
 			start := x
-			for x < n && row[x] {
+			for x < n && code.dark(x, y) {
 				x++
 			}
 			pdf.Rect(x0+float64(start)*module, y0+float64(y)*module, float64(x-start)*module, module, "F")

@@ -164,6 +164,7 @@ func (r *Renderer) Render(ctx context.Context, d station.Document) (station.Rend
 			return station.Rendered{}, station.ErrRenderFailed.With(err)
 		}
 		c.pdf.AddPageFormat("P", fpdf.SizeType{Wd: p.width, Ht: p.height})
+		c.page, c.width, c.height = c.pdf.PageNo()-1, p.width, p.height
 		for i, el := range p.elements {
 			if err := el.draw(c, &d); err != nil {
 				return station.Rendered{}, station.ErrRenderFailed.With(
@@ -176,7 +177,7 @@ func (r *Renderer) Render(ctx context.Context, d station.Document) (station.Rend
 		return station.Rendered{}, station.ErrRenderFailed.With(fmt.Errorf("write PDF: %w", err))
 	}
 	sum := sha256.Sum256(buf.Bytes())
-	return station.Rendered{PDF: buf.Bytes(), SHA256: hex.EncodeToString(sum[:]), Pages: len(pages)}, nil
+	return station.Rendered{PDF: buf.Bytes(), SHA256: hex.EncodeToString(sum[:]), Pages: len(pages), Masks: c.masks}, nil
 }
 
 // issueDate is the PDF's creation date: the document's tanggal_terbit
@@ -198,6 +199,10 @@ type canvas struct {
 	enc    encoder
 	signer QRSigner
 	qrText string
+
+	page          int     // the current page, from 0
+	width, height float64 // of the current page, mm
+	masks         []station.Mask
 }
 
 // newCanvas starts a PDF with everything that would make its bytes vary
@@ -238,11 +243,18 @@ func (c *canvas) layout(st textStyle, b box, s string) (fitted, error) {
 	return fit(c.measure(st.Font), st.Font, st.Overflow, b.W, b.H, enc)
 }
 
-// text draws s in b, laid out by st.
-func (c *canvas) text(st textStyle, b box, s string) error {
+// laidOut is where text was drawn: the box around its lines, and its
+// size in points.
+type laidOut struct {
+	box
+	size float64
+}
+
+// text draws s in b, laid out by st, and returns where it went.
+func (c *canvas) text(st textStyle, b box, s string) (laidOut, error) {
 	f, err := c.layout(st, b, s)
 	if err != nil {
-		return err
+		return laidOut{}, err
 	}
 	c.pdf.SetFont(st.Font.Family, st.Font.Style, f.size)
 	lh := lineHeight(f.size)
@@ -251,11 +263,38 @@ func (c *canvas) text(st textStyle, b box, s string) error {
 		y += (b.H - float64(len(f.lines))*lh) / 2
 	}
 	align := map[string]string{"left": "L", "center": "C", "right": "R"}[st.Align]
+	widest := 0.0
 	for i, ln := range f.lines {
 		c.pdf.SetXY(b.X, y+float64(i)*lh)
 		c.pdf.CellFormat(b.W, lh, ln, "", 0, align, false, 0, "")
+		widest = max(widest, c.pdf.GetStringWidth(ln))
 	}
-	return c.pdf.Error()
+	x := b.X
+	switch st.Align {
+	case "center":
+		x += (b.W - widest) / 2
+	case "right":
+		x += b.W - widest
+	}
+	return laidOut{box: box{X: x, Y: y, W: widest, H: float64(len(f.lines)) * lh}, size: f.size}, c.pdf.Error()
+}
+
+// maskPad is how far a mask reaches beyond the lines of its text, as a
+// fraction of the font size: accents on capitals and the antialiased
+// edges of glyphs go a little past the line box.
+const maskPad = 0.25
+
+// mask records that the kiosk covers t in its preview. Empty text needs
+// no cover.
+func (c *canvas) mask(t laidOut) {
+	if t.W <= 0 {
+		return
+	}
+	pad := maskPad * t.size * mmPerPt
+	x0, y0 := max(0, t.X-pad), max(0, t.Y-pad)
+	x1, y1 := min(c.width, t.X+t.W+pad), min(c.height, t.Y+t.H+pad)
+	c.masks = append(c.masks, station.Mask{Page: c.page,
+		X: x0 / c.width, Y: y0 / c.height, W: (x1 - x0) / c.width, H: (y1 - y0) / c.height})
 }
 
 // image draws a PNG or JPEG scaled into b with its aspect ratio kept.

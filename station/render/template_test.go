@@ -53,6 +53,8 @@ func TestNewRejects(t *testing.T) {
 		{"table-without-rows.json", "elements[0].kind", 6, "no rows"},
 		{"unknown-row-field.json", "elements[0].columns[1].field", 6, `unknown row field "golongan_darah"`},
 		{"table-past-page.json", "elements[0]", 6, "extends past the 210.00×297.00 mm page"},
+		{"unmasked-name.json", "elements[1].mask", 7, `field "nama" identifies the citizen`},
+		{"unmasked-member-name.json", "elements[0].columns[1].mask", 6, `row field "nama_ibu" identifies a family member`},
 		{"syntax-error.json", "", 7, "invalid character ']'"},
 		{"duplicate-key.json", "side", 4, "duplicate key"},
 		{"unknown-document.json", "document", 2, `unknown document type "sim"`},

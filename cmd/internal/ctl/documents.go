@@ -9,6 +9,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,9 +27,12 @@ import (
 
 // parseRender: anjunganctl render — renders a document to a PDF (and PNG
 // previews) for people who adjust templates, from a sample file or from
-// registry-sim.
+// registry-sim: the document of one resident (-nik), or of anyone
+// eligible.
 func parseRender(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	doc := fs.String("doc", "ktp-el", "document type to fetch from registry-sim: ktp-el (or ktp), kia, kk")
+	nikText := fs.String("nik", "", "render the document of this resident of registry-sim (for a KIA: the child); empty means anyone eligible")
+	parentText := fs.String("parent", "", "with -doc kia: the parent who requests the child's KIA")
 	up := upstreamFlags(fs, "var")
 	in := fs.String("in", "", "render this sample file instead (JSON: type, subject, fields, rows, images as file names beside it)")
 	tmpl := fs.String("templates", "", "template folder (with fonts/); empty means the embedded templates")
@@ -47,6 +52,16 @@ func parseRender(m *Main, fs *flag.FlagSet, args []string) (func(context.Context
 	if *in == "" && !t.Valid() {
 		return nil, fmt.Errorf("-doc %q: want ktp-el, kia or kk", *doc)
 	}
+	var who applicant
+	if *nikText != "" || *parentText != "" {
+		if *in != "" {
+			return nil, errors.New("-nik and -parent fetch from registry-sim; -in renders a sample file: give one or the other")
+		}
+		var err error
+		if who, err = parseApplicant(t, *nikText, *parentText); err != nil {
+			return nil, err
+		}
+	}
 	return func(ctx context.Context) error {
 		signer, err := documentSigner(*key)
 		if err != nil {
@@ -60,7 +75,7 @@ func parseRender(m *Main, fs *flag.FlagSet, args []string) (func(context.Context
 		if *in != "" {
 			d, err = loadSample(*in)
 		} else {
-			d, err = fetchDocument(ctx, up, t)
+			d, err = fetchDocument(ctx, up, t, who)
 		}
 		if err != nil {
 			return err
@@ -146,23 +161,99 @@ func loadSample(path string) (station.Document, error) {
 	return d, nil
 }
 
-// fetchDocument asks registry-sim for a new approval of one document,
-// logs in with its PIN and fetches the document, as a kiosk would.
-func fetchDocument(ctx context.Context, up *upstream, t station.DocumentType) (station.Document, error) {
+// applicant is whose document render fetches: the zero value means
+// anyone registry-sim finds eligible.
+type applicant struct {
+	nik   *station.NIK // the resident whose document it is (for a KIA, the child)
+	adult *station.NIK // for a KIA, the parent who requests it
+}
+
+func parseApplicant(t station.DocumentType, nikText, parentText string) (applicant, error) {
+	var a applicant
+	if nikText == "" {
+		return a, errors.New("-parent goes with -nik (the child)")
+	}
+	nik, err := station.ParseNIK(nikText)
+	if err != nil {
+		return a, fmt.Errorf("-nik: %w", err)
+	}
+	a.nik = &nik
+	if parentText == "" {
+		return a, nil
+	}
+	if t != station.KIA {
+		return a, errors.New("-parent is for -doc kia only")
+	}
+	parent, err := station.ParseNIK(parentText)
+	if err != nil {
+		return a, fmt.Errorf("-parent: %w", err)
+	}
+	a.adult = &parent
+	return a, nil
+}
+
+// approvalRequest is the body of registry-sim's POST /admin/approvals.
+func (a applicant) approvalRequest(t station.DocumentType) map[string]any {
+	body := map[string]any{"documents": []station.DocumentType{t}}
+	switch {
+	case a.nik == nil:
+	case t != station.KIA:
+		body["nik"] = a.nik.Reveal()
+	default:
+		// A KIA is requested by a parent for a child.
+		body["child_nik"] = a.nik.Reveal()
+		if a.adult != nil {
+			body["nik"] = a.adult.Reveal()
+		}
+	}
+	return body
+}
+
+// fetchDocument asks registry-sim for a new approval of one document for
+// who, logs in with its PIN and fetches the document, as a kiosk would.
+func fetchDocument(ctx context.Context, up *upstream, t station.DocumentType, who applicant) (station.Document, error) {
 	hc, err := up.client()
 	if err != nil {
 		return station.Document{}, err
 	}
-	as, err := CreateApprovals(ctx, hc, up.url, [][]string{{string(t)}})
+	a, err := requestApproval(ctx, hc, up.url, who, t)
 	if err != nil {
 		return station.Document{}, err
 	}
-	nik, err := station.ParseNIK(as[0].NIK)
+	d, err := fetchApproved(ctx, hc, up.url, a, t)
+	if err != nil {
+		return station.Document{}, err
+	}
+	if who.nik != nil && !documentOf(d, *who.nik) {
+		return station.Document{}, fmt.Errorf("registry-sim returned a %s that is not of NIK %s", t.Title(), *who.nik)
+	}
+	return d, nil
+}
+
+// documentOf reports whether d is the document of nik: the NIK it
+// prints, or for a KK one of its members'. (d.Subject is the applicant,
+// who for a KIA is the parent.)
+func documentOf(d station.Document, nik station.NIK) bool {
+	if d.Fields["nik"] == nik.Reveal() {
+		return true
+	}
+	for _, row := range d.Rows {
+		if row["nik"] == nik.Reveal() {
+			return true
+		}
+	}
+	return false
+}
+
+// fetchApproved logs in with the PIN of approval a and fetches its
+// document of type t.
+func fetchApproved(ctx context.Context, hc *http.Client, baseURL string, a Approval, t station.DocumentType) (station.Document, error) {
+	nik, err := station.ParseNIK(a.NIK)
 	if err != nil {
 		return station.Document{}, fmt.Errorf("registry-sim approval: %w", err)
 	}
-	c := registry.New(up.url, hc, zerolog.Nop())
-	authz, err := c.AuthenticatePIN(ctx, nik, as[0].PIN)
+	c := registry.New(baseURL, hc, zerolog.Nop())
+	authz, err := c.AuthenticatePIN(ctx, nik, a.PIN)
 	if err != nil {
 		return station.Document{}, err
 	}
@@ -172,6 +263,58 @@ func fetchDocument(ctx context.Context, up *upstream, t station.DocumentType) (s
 		}
 	}
 	return station.Document{}, fmt.Errorf("registry-sim approved no %s", t)
+}
+
+// requestApproval asks registry-sim's admin API for an approval of t for
+// who. Its refusals become errors that say what to do, naming the NIK
+// masked (it is personal data, even when synthetic).
+func requestApproval(ctx context.Context, hc *http.Client, baseURL string, who applicant, t station.DocumentType) (Approval, error) {
+	body, err := json.Marshal(who.approvalRequest(t))
+	if err != nil {
+		return Approval{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(baseURL, "/")+"/admin/approvals", bytes.NewReader(body))
+	if err != nil {
+		return Approval{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := hc.Do(req)
+	if err != nil {
+		return Approval{}, fmt.Errorf("registry-sim: %w", err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return Approval{}, fmt.Errorf("registry-sim: %w", err)
+	}
+	if res.StatusCode == http.StatusCreated {
+		var a Approval
+		if err := json.Unmarshal(b, &a); err != nil {
+			return Approval{}, fmt.Errorf("registry-sim answer: %w", err)
+		}
+		return a, nil
+	}
+	var refusal struct {
+		Error struct {
+			Code      string `json:"code"`
+			MessageEN string `json:"message_en"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(b, &refusal) != nil || refusal.Error.Code == "" {
+		return Approval{}, fmt.Errorf("registry-sim: %s", res.Status)
+	}
+	switch code := refusal.Error.Code; {
+	case code == "person_not_found" && who.adult != nil:
+		return Approval{}, fmt.Errorf("registry-sim has no resident with NIK %s or %s (check -nik and -parent; registry-sim's -seed and -people decide who exists)", who.nik, who.adult)
+	case code == "person_not_found":
+		return Approval{}, fmt.Errorf("registry-sim has no resident with NIK %s (registry-sim's -seed and -people decide who exists)", who.nik)
+	case code == "not_eligible" && t == station.KIA && who.nik != nil && who.adult == nil:
+		return Approval{}, fmt.Errorf("registry-sim cannot make a KIA for NIK %s: %s (give the child's parent with -parent, and check that -nik is a child under 17)", who.nik, refusal.Error.MessageEN)
+	case code == "not_eligible" && who.nik != nil:
+		return Approval{}, fmt.Errorf("registry-sim cannot make a %s for NIK %s: %s", t.Title(), who.nik, refusal.Error.MessageEN)
+	default:
+		return Approval{}, fmt.Errorf("registry-sim: %s: %s (%s)", res.Status, refusal.Error.MessageEN, refusal.Error.Code)
+	}
 }
 
 // parseVerifyQR: anjunganctl verify-qr TEXT — checks a scanned document

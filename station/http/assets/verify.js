@@ -42,12 +42,17 @@
       $('f-name').textContent = r.name;
       $('f-issued').textContent = r.issued;
       $('f-key').textContent = r.key_id;
-    } else if (r.error) {
-      v.textContent = lang === 'en' ? r.error.message_en : r.error.message_id;
     } else {
-      v.textContent = texts[lang].failed;
+      v.textContent = r.error ? (lang === 'en' ? r.error.message_en : r.error.message_id) : texts[lang].failed;
+      // A refusal must not leave the previous document's details on screen.
+      document.querySelectorAll('#fields dd').forEach((dd) => { dd.textContent = ''; });
     }
-    $('fields').hidden = !r.valid;
+    const fields = $('fields');
+    fields.hidden = !r.valid;
+    // verify.css lays the list out as a grid, which overrides the hidden
+    // attribute; set display too (CSSOM is allowed by the page's CSP).
+    fields.style.display = r.valid ? '' : 'none';
+    $('compare').hidden = !r.valid; // nothing to compare after a refusal
   }
 
   $('lang').addEventListener('click', () => { lang = lang === 'id' ? 'en' : 'id'; apply(); });
