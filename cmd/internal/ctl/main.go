@@ -155,12 +155,14 @@ func (m *Main) keysInit(varDir string) error {
 		}
 		made = append(made, "keys/subject.key")
 	}
-	certDir := filepath.Join(varDir, "certs")
-	if _, err := os.Stat(filepath.Join(certDir, "ca.crt")); errors.Is(err, os.ErrNotExist) {
-		if err := certs.WriteDev(certDir, rand.Reader, m.Now()); err != nil {
-			return fmt.Errorf("development certificates: %w", err)
-		}
-		made = append(made, "certs/")
+	// EnsureDev also adds a leaf that is newer than an existing var/certs,
+	// signed by the CA already there.
+	madeCerts, err := certs.EnsureDev(filepath.Join(varDir, "certs"), rand.Reader, m.Now())
+	if err != nil {
+		return fmt.Errorf("development certificates: %w", err)
+	}
+	for _, f := range madeCerts {
+		made = append(made, "certs/"+f)
 	}
 	sort.Strings(made)
 	if len(made) == 0 {

@@ -7,19 +7,21 @@ import (
 	"fmt"
 
 	"github.com/anjungan/anjungan/printerd"
-	"github.com/anjungan/anjungan/printerd/client"
 )
 
 // parsePrinterFault is `anjunganctl printer fault -printer card-1 -kind
 // media-jam -at during-print [-count 2]`: arm a fault on a simulated
 // printer through printerd.
 func parsePrinterFault(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	sock := socketFlag(fs)
+	pd := printerdFlags(fs)
 	name := fs.String("printer", "", "printer name (required)")
 	kind := fs.String("kind", "", "fault kind: feeder-empty, media-jam, ribbon-empty, cover-open, reject-full, offline, timeout, encode-failure")
 	at := fs.String("at", printerd.FaultBeforePrint, "when it fires: before-print, during-print, after-print")
 	count := fs.Int("count", 1, "how many prints it fails")
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := pd.check(fs); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -33,7 +35,11 @@ func parsePrinterFault(m *Main, fs *flag.FlagSet, args []string) (func(context.C
 		return nil, err
 	}
 	return func(ctx context.Context) error {
-		if err := client.New(*sock).InjectFault(ctx, *name, f); err != nil {
+		c, err := pd.client()
+		if err != nil {
+			return err
+		}
+		if err := c.InjectFault(ctx, *name, f); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "%s: %s armed for %d print(s)\n", *name, f, f.Count)
@@ -44,9 +50,12 @@ func parsePrinterFault(m *Main, fs *flag.FlagSet, args []string) (func(context.C
 // parsePrinterClear is `anjunganctl printer clear -printer card-1`: disarm
 // a printer's faults and clear the conditions they left.
 func parsePrinterClear(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	sock := socketFlag(fs)
+	pd := printerdFlags(fs)
 	name := fs.String("printer", "", "printer name (required)")
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := pd.check(fs); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -56,7 +65,11 @@ func parsePrinterClear(m *Main, fs *flag.FlagSet, args []string) (func(context.C
 		return nil, errors.New("-printer is required")
 	}
 	return func(ctx context.Context) error {
-		if err := client.New(*sock).ClearFaults(ctx, *name); err != nil {
+		c, err := pd.client()
+		if err != nil {
+			return err
+		}
+		if err := c.ClearFaults(ctx, *name); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "%s: faults cleared\n", *name)

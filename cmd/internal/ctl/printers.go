@@ -2,6 +2,7 @@ package ctl
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -11,17 +12,64 @@ import (
 	"github.com/anjungan/anjungan/printerd/client"
 )
 
-func socketFlag(fs *flag.FlagSet) *string {
-	return fs.String("socket", "var/run/printerd.sock", "printerd's unix socket")
+// printerdTarget is where a command reaches printerd: its unix socket on
+// this machine, or its mTLS TCP listener (-printerd-url) on another.
+type printerdTarget struct {
+	socket, url, ca, cert, key *string
+}
+
+func printerdFlags(fs *flag.FlagSet) *printerdTarget {
+	return &printerdTarget{
+		socket: fs.String("socket", "var/run/printerd.sock", "printerd's unix socket"),
+		url:    fs.String("printerd-url", "", "printerd's mTLS listener, https://HOST:PORT, instead of -socket"),
+		ca:     fs.String("printerd-ca", "var/certs/ca.crt", "CA that issued printerd's certificate (with -printerd-url)"),
+		cert:   fs.String("printerd-cert", "var/certs/printerd-client.crt", "client certificate for printerd (with -printerd-url)"),
+		key:    fs.String("printerd-key", "var/certs/printerd-client.key", "client key for printerd (with -printerd-url)"),
+	}
+}
+
+// check refuses a URL printerd cannot serve and a choice of both ways.
+func (p *printerdTarget) check(fs *flag.FlagSet) error {
+	if *p.url == "" {
+		return nil
+	}
+	if !strings.HasPrefix(*p.url, "https://") {
+		return fmt.Errorf("-printerd-url %q: printerd's TCP listener speaks only mutual TLS (https://HOST:PORT)", *p.url)
+	}
+	socketSet := false
+	fs.Visit(func(f *flag.Flag) { socketSet = socketSet || f.Name == "socket" })
+	if socketSet {
+		return errors.New("give -socket or -printerd-url, not both")
+	}
+	return nil
+}
+
+// client reads the certificates only when a command runs.
+func (p *printerdTarget) client() (*client.Client, error) {
+	if *p.url == "" {
+		return client.New(*p.socket), nil
+	}
+	cfg, err := client.TLSConfig(*p.ca, *p.cert, *p.key)
+	if err != nil {
+		return nil, fmt.Errorf("%w (anjunganctl keys init makes the development certificates)", err)
+	}
+	return client.NewTLS(*p.url, cfg), nil
 }
 
 func parsePrinters(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	sock := socketFlag(fs)
+	pd := printerdFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	if err := pd.check(fs); err != nil {
+		return nil, err
+	}
 	return func(ctx context.Context) error {
-		ps, err := client.New(*sock).Printers(ctx)
+		c, err := pd.client()
+		if err != nil {
+			return err
+		}
+		ps, err := c.Printers(ctx)
 		if err != nil {
 			return err
 		}
@@ -42,13 +90,20 @@ func parsePrinters(m *Main, fs *flag.FlagSet, args []string) (func(context.Conte
 }
 
 func parseJobs(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	sock := socketFlag(fs)
+	pd := printerdFlags(fs)
 	state := fs.String("state", "", "only jobs in this state (queued, dispatching, printed, held, failed, canceled, in_doubt)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	if err := pd.check(fs); err != nil {
+		return nil, err
+	}
 	return func(ctx context.Context) error {
-		js, err := client.New(*sock).Jobs(ctx, printerd.JobState(*state))
+		c, err := pd.client()
+		if err != nil {
+			return err
+		}
+		js, err := c.Jobs(ctx, printerd.JobState(*state))
 		if err != nil {
 			return err
 		}

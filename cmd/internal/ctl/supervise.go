@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/anjungan/anjungan/printerd"
-	"github.com/anjungan/anjungan/printerd/client"
 )
 
 func actorFlag(fs *flag.FlagSet) *string {
@@ -22,7 +21,7 @@ func actorFlag(fs *flag.FlagSet) *string {
 }
 
 func parseCardsLoad(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	sock := socketFlag(fs)
+	pd := printerdFlags(fs)
 	printer := fs.String("printer", "card-1", "card printer the blanks go into")
 	count := fs.Int("count", 0, "number of blank cards loaded")
 	first := fs.String("first-serial", "", "serial of the first blank, if printed on them")
@@ -31,11 +30,18 @@ func parseCardsLoad(m *Main, fs *flag.FlagSet, args []string) (func(context.Cont
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	if err := pd.check(fs); err != nil {
+		return nil, err
+	}
 	if *count <= 0 {
 		return nil, errors.New("cards load: -count must be positive")
 	}
 	return func(ctx context.Context) error {
-		l, err := client.New(*sock).LoadCards(ctx, printerd.Load{Printer: *printer, Count: *count, FirstSerial: *first, LastSerial: *last, Actor: *actor})
+		c, err := pd.client()
+		if err != nil {
+			return err
+		}
+		l, err := c.LoadCards(ctx, printerd.Load{Printer: *printer, Count: *count, FirstSerial: *first, LastSerial: *last, Actor: *actor})
 		if err != nil {
 			return err
 		}
@@ -45,12 +51,19 @@ func parseCardsLoad(m *Main, fs *flag.FlagSet, args []string) (func(context.Cont
 }
 
 func parseLedger(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	sock := socketFlag(fs)
+	pd := printerdFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	if err := pd.check(fs); err != nil {
+		return nil, err
+	}
 	return func(ctx context.Context) error {
-		es, err := client.New(*sock).Ledger(ctx)
+		c, err := pd.client()
+		if err != nil {
+			return err
+		}
+		es, err := c.Ledger(ctx)
 		if err != nil {
 			return err
 		}
@@ -68,7 +81,7 @@ func parseLedger(m *Main, fs *flag.FlagSet, args []string) (func(context.Context
 }
 
 func parseJobResolve(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	sock := socketFlag(fs)
+	pd := printerdFlags(fs)
 	action := fs.String("action", "", "printed, reprint or void")
 	reason := fs.String("reason", "", "why (required for reprint and void)")
 	serial := fs.String("card-serial", "", "the card's serial (printed, void)")
@@ -76,12 +89,19 @@ func parseJobResolve(m *Main, fs *flag.FlagSet, args []string) (func(context.Con
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	if err := pd.check(fs); err != nil {
+		return nil, err
+	}
 	if fs.NArg() != 1 || *action == "" {
 		return nil, errors.New("usage: anjunganctl job resolve -action printed|reprint|void [-reason …] JOB")
 	}
 	id := printerd.JobID(fs.Arg(0))
 	return func(ctx context.Context) error {
-		r, err := client.New(*sock).Resolve(ctx, id, printerd.Resolution{Action: printerd.Action(*action), Reason: *reason, CardSerial: *serial, Actor: *actor})
+		c, err := pd.client()
+		if err != nil {
+			return err
+		}
+		r, err := c.Resolve(ctx, id, printerd.Resolution{Action: printerd.Action(*action), Reason: *reason, CardSerial: *serial, Actor: *actor})
 		if err != nil {
 			return err
 		}
@@ -94,9 +114,12 @@ func parseJobResolve(m *Main, fs *flag.FlagSet, args []string) (func(context.Con
 }
 
 func parseJobRelease(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	sock := socketFlag(fs)
+	pd := printerdFlags(fs)
 	actor := actorFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := pd.check(fs); err != nil {
 		return nil, err
 	}
 	if fs.NArg() != 1 {
@@ -104,7 +127,11 @@ func parseJobRelease(m *Main, fs *flag.FlagSet, args []string) (func(context.Con
 	}
 	id := printerd.JobID(fs.Arg(0))
 	return func(ctx context.Context) error {
-		j, err := client.New(*sock).Release(ctx, id, *actor)
+		c, err := pd.client()
+		if err != nil {
+			return err
+		}
+		j, err := c.Release(ctx, id, *actor)
 		if err != nil {
 			return err
 		}
@@ -114,9 +141,12 @@ func parseJobRelease(m *Main, fs *flag.FlagSet, args []string) (func(context.Con
 }
 
 func parsePrinterResume(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	sock := socketFlag(fs)
+	pd := printerdFlags(fs)
 	actor := actorFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := pd.check(fs); err != nil {
 		return nil, err
 	}
 	if fs.NArg() != 1 {
@@ -124,7 +154,11 @@ func parsePrinterResume(m *Main, fs *flag.FlagSet, args []string) (func(context.
 	}
 	name := fs.Arg(0)
 	return func(ctx context.Context) error {
-		if err := client.New(*sock).ResumePrinter(ctx, name, *actor); err != nil {
+		c, err := pd.client()
+		if err != nil {
+			return err
+		}
+		if err := c.ResumePrinter(ctx, name, *actor); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "%s resumed\n", name)

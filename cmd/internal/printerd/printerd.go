@@ -1,16 +1,20 @@
 // Package printerd is the printerd program as a library: Main wires the
 // journal, the printer drivers, the dispatcher and the API on a unix
-// socket, so tests run the real program in-process.
+// socket (and, optionally, on a TCP address with mutual TLS), so tests
+// run the real program in-process.
 package printerd
 
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net"
 	"net/http"
 	"os"
@@ -62,14 +66,19 @@ type Main struct {
 	auditKey      string
 	auditEvery    int
 	auditInterval time.Duration
+	tlsAddr       string // "" when the API is on the socket only
+	tlsCert       string
+	tlsKey        string
+	clientCA      string
 
-	log        zerolog.Logger
-	journal    *journal.Journal
-	devices    []domain.Device
-	dispatcher *domain.Dispatcher
-	listener   net.Listener
-	server     *http.Server
-	serveDone  chan struct{}
+	log         zerolog.Logger
+	journal     *journal.Journal
+	devices     []domain.Device
+	dispatcher  *domain.Dispatcher
+	listener    net.Listener
+	tlsListener net.Listener
+	server      *http.Server
+	serving     sync.WaitGroup
 	// endStreams ends the event streams, which never go idle, so that
 	// Shutdown need not wait for them.
 	endStreams context.CancelFunc
@@ -104,6 +113,10 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.auditKey, "audit-key", m.auditKey, "the audit log's signing key (note format; anjunganctl keys init makes it)")
 	fs.IntVar(&m.auditEvery, "audit-every", m.auditEvery, "sign an audit checkpoint after this many new entries")
 	fs.DurationVar(&m.auditInterval, "audit-interval", m.auditInterval, "sign an audit checkpoint at least this often when there are new entries")
+	fs.StringVar(&m.tlsAddr, "tls-addr", "", "also serve the API on this TCP address (HOST:PORT) with mutual TLS; empty: the socket only")
+	fs.StringVar(&m.tlsCert, "tls-cert", "", "printerd's server certificate for -tls-addr (PEM)")
+	fs.StringVar(&m.tlsKey, "tls-key", "", "printerd's server key for -tls-addr (PEM)")
+	fs.StringVar(&m.clientCA, "client-ca", "", "CA whose client certificates may call the API on -tls-addr (PEM)")
 	var specs []printerSpec
 	fs.Func("printer", "a printer, repeatable: name=card-1,driver=sim,uri=var/out/card,media=om_card_54x86mm[,option=value…]", func(s string) error {
 		p, err := parsePrinter(s)
@@ -123,6 +136,17 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	if m.auditEvery < 1 || m.auditInterval <= 0 {
 		return fmt.Errorf("printerd: -audit-every and -audit-interval must be positive")
+	}
+	if m.tlsAddr != "" {
+		var missing []string
+		for _, f := range []struct{ name, value string }{{"-tls-cert", m.tlsCert}, {"-tls-key", m.tlsKey}, {"-client-ca", m.clientCA}} {
+			if f.value == "" {
+				missing = append(missing, f.name)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("printerd: -tls-addr needs %s: the TCP listener only accepts clients with a certificate of -client-ca", strings.Join(missing, ", "))
+		}
 	}
 	return nil
 }
@@ -174,7 +198,8 @@ func parsePrinter(s string) (printerSpec, error) {
 }
 
 // Run opens the journal and the printers, starts the dispatcher and
-// serves the API on the socket. It returns once the socket listens.
+// serves the API on the socket, and on -tls-addr when set. It returns once
+// both listen.
 func (m *Main) Run(ctx context.Context) error {
 	if m.Stderr == nil {
 		m.Stderr = os.Stderr
@@ -224,32 +249,90 @@ func (m *Main) run(ctx context.Context) error {
 		return fmt.Errorf("printerd: %w", err)
 	}
 
+	// The certificates are read before anything listens, so a wrong
+	// file leaves no socket behind.
+	var tlsConfig *tls.Config
+	if m.tlsAddr != "" {
+		if tlsConfig, err = serverTLS(m.tlsCert, m.tlsKey, m.clientCA); err != nil {
+			return fmt.Errorf("printerd: -tls-addr %s: %w", m.tlsAddr, err)
+		}
+	}
 	m.listener, err = listenUnix(m.socket)
 	if err != nil {
 		return fmt.Errorf("printerd: %w", err)
 	}
+	if tlsConfig != nil {
+		ln, err := net.Listen("tcp", m.tlsAddr)
+		if err != nil {
+			return fmt.Errorf("printerd: -tls-addr: %w", err)
+		}
+		m.tlsListener = tls.NewListener(ln, tlsConfig)
+	}
 	base, endStreams := context.WithCancel(context.Background())
 	m.endStreams = endStreams
+	// One server for both listeners: the same handler, timeouts and
+	// shutdown. Refused TLS handshakes go to the service log.
 	m.server = &http.Server{
 		Handler:           api.NewHandler(m.dispatcher, m.log, api.WithAudit(j)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return base },
+		ErrorLog:          stdlog.New(httpErrorLog{m.log}, "", 0),
 	}
 	m.server.RegisterOnShutdown(endStreams)
-	m.serveDone = make(chan struct{})
-	go func() {
-		defer close(m.serveDone)
-		if err := m.server.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.log.Error().Err(err).Msg("serve")
+	for _, ln := range []net.Listener{m.listener, m.tlsListener} {
+		if ln == nil {
+			continue
 		}
-	}()
+		m.serving.Add(1)
+		go func() {
+			defer m.serving.Done()
+			if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.log.Error().Err(err).Str("addr", ln.Addr().String()).Msg("serve")
+			}
+		}()
+	}
 	names := make([]string, len(printers))
 	for i, p := range printers {
 		names[i] = p.Name
 	}
-	m.log.Info().Str("socket", m.socket).Str("data", m.data).Strs("printers", names).Msg("listening")
+	m.log.Info().Str("socket", m.socket).Str("tls_addr", m.TLSAddr()).Str("data", m.data).Strs("printers", names).Msg("listening")
 	return nil
+}
+
+// serverTLS is the configuration of the TCP listener: printerd's
+// certificate, and only clients with a certificate of the client CA (not
+// the system roots) get through the handshake.
+func serverTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("server certificate: %w (for development: anjunganctl keys init makes var/certs/printerd.crt and .key)", err)
+	}
+	pemCA, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("client CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemCA) {
+		return nil, fmt.Errorf("client CA %s holds no PEM certificate", caFile)
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    pool,
+		// Both ends are ours (station, anjunganctl), so no older version
+		// is needed.
+		MinVersion: tls.VersionTLS13,
+	}, nil
+}
+
+// httpErrorLog sends the HTTP server's own messages (refused TLS
+// handshakes, mostly) to the service log.
+type httpErrorLog struct{ log zerolog.Logger }
+
+func (l httpErrorLog) Write(p []byte) (int, error) {
+	l.log.Warn().Str("source", "http").Msg(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
 
 var _ api.AuditLog = (*journal.Journal)(nil)
@@ -355,6 +438,15 @@ func listenUnix(path string) (net.Listener, error) {
 // SocketPath is the socket the API listens on.
 func (m *Main) SocketPath() string { return m.socket }
 
+// TLSAddr is the address the mTLS listener is bound to (the real port
+// when -tls-addr asked for port 0), or "" when there is none.
+func (m *Main) TLSAddr() string {
+	if m.tlsListener == nil {
+		return ""
+	}
+	return m.tlsListener.Addr().String()
+}
+
 // observe logs every job transition: ids, title, state, printer and
 // reason; never document content.
 func (m *Main) observe(e domain.Event) {
@@ -394,9 +486,13 @@ func (m *Main) Close() error {
 				errs = append(errs, m.server.Close())
 			}
 			cancel()
-			<-m.serveDone
-		} else if m.listener != nil {
-			errs = append(errs, m.listener.Close())
+			m.serving.Wait()
+		} else {
+			for _, ln := range []net.Listener{m.listener, m.tlsListener} {
+				if ln != nil {
+					errs = append(errs, ln.Close())
+				}
+			}
 		}
 		if m.dispatcher != nil {
 			errs = append(errs, m.dispatcher.Close())
