@@ -19,46 +19,31 @@ import (
 	"github.com/anjungan/anjungan/station"
 )
 
-// Matcher compares a fingerprint sample with the enrolment of nik. It
+// Matcher compares a fingerprint sample with the enrolment of nik (the
+// interface is the station's, where it is consumed). It
 // returns true and nil for a match. A sample that does not match returns
 // false and ErrNoMatch (its cause is the Remaining attempts) or, when no
 // attempts are left, ErrLocked; other failures return false and another
 // *fault.Error. It never returns false with a nil error.
-type Matcher interface {
-	Match(ctx context.Context, nik station.NIK, sample []byte) (bool, error)
-}
+type Matcher = station.FingerprintMatcher
 
-// Errors of a fingerprint match. The kiosk shows the copies Match
-// returns, which give the attempts left or the time to wait.
+// Errors of a fingerprint match, the station's own: the kiosk shows the
+// copies Match returns, which give the attempts left or the time to wait.
 var (
-	ErrNoMatch = fault.New("fingerprint_no_match",
-		"Sidik jari tidak cocok. Silakan coba lagi.",
-		"The fingerprint does not match. Please try again.")
-	ErrLocked = fault.New("fingerprint_locked",
-		"Terlalu banyak percobaan sidik jari. Silakan coba lagi nanti, gunakan PIN, atau hubungi petugas.",
-		"Too many fingerprint attempts. Please try again later, use your PIN, or ask an officer.")
+	ErrNoMatch = station.ErrFingerprintNoMatch
+	ErrLocked  = station.ErrFingerprintLocked
 )
 
 // Remaining is the cause of an ErrNoMatch: the attempts left before the
 // lockout. Get it with errors.As.
-type Remaining int
-
-func (r Remaining) Error() string { return fmt.Sprintf("%d attempts left", int(r)) }
+type Remaining = station.AttemptsLeft
 
 // LockedUntil is the cause of an ErrLocked: when attempts are allowed again.
 type LockedUntil time.Time
 
 func (l LockedUntil) Error() string { return "locked until " + time.Time(l).UTC().Format(time.RFC3339) }
 
-func noMatch(left int) *fault.Error {
-	e := ErrNoMatch.With(Remaining(left))
-	e.ID = fmt.Sprintf("Sidik jari tidak cocok. Sisa %d kali percobaan.", left)
-	e.EN = fmt.Sprintf("The fingerprint does not match. %d attempts left.", left)
-	if left == 1 {
-		e.EN = "The fingerprint does not match. 1 attempt left."
-	}
-	return e
-}
+func noMatch(left int) *fault.Error { return station.FingerprintNoMatch(left) }
 
 func locked(until time.Time, wait time.Duration) *fault.Error {
 	mins := int((wait + time.Minute - 1) / time.Minute) // rounded up: never promise too early

@@ -390,6 +390,7 @@ var upstreamErrors = map[string]*fault.Error{
 	"already_printed":      station.ErrAlreadyPrinted,
 	"request_in_doubt":     station.ErrAlreadyPrinted,
 	"request_reserved":     station.ErrRequestReserved,
+	"nothing_to_print":     station.ErrNothingToPrint,
 }
 
 // upstreamError turns an error answer into a station error; the

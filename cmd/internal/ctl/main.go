@@ -49,6 +49,7 @@ func commands() []command {
 		{"job release", "send a held job back to the queue", parseJobRelease},
 		{"printer resume", "let a stopped printer take jobs again", parsePrinterResume},
 		{"printer fault", "arm a fault on a simulated printer", parsePrinterFault},
+		{"finger place", "put a finger on the station's simulated fingerprint sensor (--nik N or --wrong)", parseFingerPlace},
 		{"printer conformance", "run the driver conformance checks against a connected device", parsePrinterConformance},
 		{"printer clear", "disarm a printer's faults and clear their conditions", parsePrinterClear},
 		{"cards load", "record blank cards loaded into a card printer", parseCardsLoad},

@@ -52,6 +52,9 @@ var (
 	errIdempotencyConflict = fault.New("idempotency_conflict",
 		"Permintaan ini bertentangan dengan permintaan sebelumnya.",
 		"This request conflicts with an earlier one.")
+	errClientNotTrusted = fault.New("client_not_trusted",
+		"Anjungan ini tidak dikenali oleh layanan Dukcapil.",
+		"The civil registry does not recognise this kiosk.")
 )
 
 // httpStatus maps error codes to HTTP statuses (docs/upstream.md).
@@ -71,6 +74,8 @@ var httpStatus = map[fault.Code]int{
 	errNotEligible.Code:                 http.StatusUnprocessableEntity,
 	errInDoubt.Code:                     http.StatusConflict,
 	errIdempotencyConflict.Code:         http.StatusConflict,
+	errClientNotTrusted.Code:            http.StatusForbidden,
+	station.ErrNothingToPrint.Code:      http.StatusNotFound,
 }
 
 // server answers the upstream contract v1 and the simulator's admin API.
@@ -132,9 +137,13 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) error {
 		TicketID string             `json:"ticket_id"`
 		NIK      string             `json:"nik"`
 		PIN      string             `json:"pin"`
+		Matcher  string             `json:"matcher"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
+	}
+	if (in.Matcher != "") != (in.Method == station.AuthCardFingerprint) {
+		return errBadRequest.Withf("matcher goes with method card_fingerprint only")
 	}
 	ctx, now := r.Context(), s.now()
 	var a approvalRecord
@@ -152,6 +161,8 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) error {
 		// A card login is a NIK read from a verified e-KTP; the approval's
 		// PIN is its second factor, counted like any PIN attempt.
 		a, err = s.pinApproval(ctx, in.NIK, in.PIN, now)
+	case station.AuthCardFingerprint:
+		a, err = s.fingerprintApproval(r, in.NIK, in.PIN, in.Matcher, now)
 	default:
 		return errBadRequest.Withf("method %q", in.Method)
 	}
@@ -450,7 +461,15 @@ func (s *server) createApproval(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Picks are random but reproducible: the seed and the approval's number.
 	rng := rand.New(rand.NewPCG(s.seed, uint64(n)))
-	applicant, err := s.applicant(ctx, rng, in.NIK, in.Documents, now)
+	nikText := in.NIK
+	if nikText == "" && in.ChildNIK != "" {
+		parent, err := s.parentOf(in.ChildNIK, now)
+		if err != nil {
+			return err
+		}
+		nikText = parent.NIK.Reveal()
+	}
+	applicant, err := s.applicant(ctx, rng, nikText, in.Documents, now)
 	if err != nil {
 		return err
 	}
@@ -712,4 +731,23 @@ func isDigits(s string, n int) bool {
 		}
 	}
 	return true
+}
+
+// parentOf is an adult who may ask for a KIA for the child childNIK.
+func (s *server) parentOf(childNIK string, now time.Time) (*person, error) {
+	nik, err := station.ParseNIK(childNIK)
+	if err != nil {
+		return nil, err
+	}
+	if s.pop.person(nik) == nil {
+		return nil, errPersonNotFound.Withf("child_nik")
+	}
+	for _, p := range s.pop.People {
+		for _, k := range p.kiaChildren(now) {
+			if k.NIK.Reveal() == childNIK {
+				return p, nil
+			}
+		}
+	}
+	return nil, errNotEligible.Withf("child_nik is not a child under 17 with a parent in the population")
 }
