@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -26,7 +27,11 @@ func MustOpen(tb testing.TB, r *Rig) *ipp.Device {
 	if r.Card {
 		media = printerd.MediaCard
 	}
-	dev, err := ipp.Open(printerd.DeviceConfig{URI: r.URI, Options: map[string]string{"media": string(media), "status-timeout": "2s"}})
+	// A short job-timeout so the timeout fault (a job the rig makes
+	// hang until it is cleared) ends the driver's wait in seconds; a
+	// healthy rig job ends in well under a second.
+	dev, err := ipp.Open(printerd.DeviceConfig{URI: r.URI, Options: map[string]string{"media": string(media),
+		"status-timeout": "2s", "job-timeout": "2s"}})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -75,6 +80,95 @@ func TestJamLeavesReason(t *testing.T) {
 	}
 	if n := len(printed(t, r)); n != 1 {
 		t.Errorf("the printer received %d documents, want the first only", n)
+	}
+}
+
+// A job that hangs at the printer outlives job-timeout: the driver
+// cancels it at the printer (Cancel-Job), sends it only once, and says it
+// may have printed. After the rig releases the hang the printer ends the
+// job as canceled, not completed or printed again.
+func TestTimeoutCancelsAtPrinter(t *testing.T) {
+	bus := MustBus(t)
+	for _, tc := range []struct {
+		at      string
+		printed int // documents the printer received: the page came out at after-print
+	}{{printerd.FaultDuringPrint, 0}, {printerd.FaultAfterPrint, 1}} {
+		t.Run(tc.at, func(t *testing.T) {
+			r := MustRig(t, bus, false)
+			dev := MustOpen(t, r)
+			ctx := context.Background()
+			if err := r.InjectFault(ctx, printerd.Fault{Kind: printerd.FaultTimeout, At: tc.at}); err != nil {
+				t.Fatal(err)
+			}
+			job := drivertest.Job(t, dev)
+			_, err := dev.Print(ctx, job)
+			var de *printerd.DriverError
+			if !errors.As(err, &de) || de.Reason != printerd.ReasonTimedOut || de.Outcome != printerd.OutcomeRetry || !de.Uncertain {
+				t.Fatalf("Print of a hung job = %v, want an uncertain retry timed-out", err)
+			}
+			// The hang is still on: the cancel request is what the
+			// printer shows for the job.
+			mine := MustJobs(t, r, string(job.ID))
+			if len(mine) != 1 {
+				t.Fatalf("the printer has %d jobs named %s, want 1: %+v", len(mine), job.ID, mine)
+			}
+			if !slices.Contains(mine[0].Reasons, "processing-to-stop-point") {
+				t.Errorf("hung job at the printer: %+v, want processing-to-stop-point (Cancel-Job received)", mine[0])
+			}
+			if err := r.ClearFaults(ctx); err != nil {
+				t.Fatal(err)
+			}
+			mine = MustJobs(t, r, string(job.ID))
+			if len(mine) != 1 || mine[0].State != 7 {
+				t.Errorf("after the hang: %+v, want the one job canceled (7)", mine)
+			}
+			if n := len(printed(t, r)); n != tc.printed {
+				t.Errorf("the printer received %d documents, want %d", n, tc.printed)
+			}
+		})
+	}
+}
+
+// MustJobs returns the printer's jobs named name.
+func MustJobs(tb testing.TB, r *Rig, name string) []printerJob {
+	tb.Helper()
+	all, err := r.jobs(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var mine []printerJob
+	for _, j := range all {
+		if j.Name == name {
+			mine = append(mine, j)
+		}
+	}
+	return mine
+}
+
+// The reject-full fault stays skipped because ippeveprinter drops an
+// output-area-full keyword from its command's STATE: lines while it keeps
+// one it knows. If this fails, ippeveprinter learnt the keyword: let
+// Rig.Supports allow reject-full.
+func TestRigDropsOutputAreaFull(t *testing.T) {
+	r := MustRig(t, MustBus(t), false)
+	dev := MustOpen(t, r)
+	ctx := context.Background()
+	if err := r.arm("set " + printerd.ReasonOutputAreaFull + "-error,spool-area-full"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.job(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := drivertest.MustStatus(t, dev)
+	var got []string
+	for _, reason := range st.Reasons {
+		got = append(got, reason.Keyword)
+	}
+	if !slices.Contains(got, "spool-area-full") {
+		t.Fatalf("reasons %v: the script's STATE: line did not reach the printer", got)
+	}
+	if slices.Contains(got, printerd.ReasonOutputAreaFull) {
+		t.Errorf("reasons %v: ippeveprinter now reports output-area-full; enable reject-full in Rig.Supports", got)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -66,6 +67,8 @@ type Rig struct {
 	URI       string
 	Out       string // documents the printer received
 	faultFile string
+	holdFile  string // while it exists, a job armed to hang keeps hanging
+	frozen    bool   // SIGSTOPped: the printer accepts connections and answers nothing
 	cmd       *exec.Cmd
 	exited    chan struct{} // closed when cmd ends (killed by the rig or its script)
 }
@@ -80,7 +83,8 @@ func MustRig(tb testing.TB, bus string, card bool) *Rig {
 	peer(tb, "ippeveprinter")
 	peer(tb, "pdftoppm")
 	tmp := tb.TempDir()
-	r := &Rig{tb: tb, bus: bus, Card: card, Out: filepath.Join(tmp, "out"), faultFile: filepath.Join(tmp, "fault")}
+	r := &Rig{tb: tb, bus: bus, Card: card, Out: filepath.Join(tmp, "out"), faultFile: filepath.Join(tmp, "fault"),
+		holdFile: filepath.Join(tmp, "hold")}
 	if err := os.Mkdir(r.Out, 0o700); err != nil {
 		tb.Fatal(err)
 	}
@@ -109,7 +113,7 @@ func (r *Rig) start() {
 		args = append(args, "-f", "application/pdf,image/pwg-raster", "a4")
 	}
 	cmd := exec.Command("ippeveprinter", args...)
-	cmd.Env = append(os.Environ(), "DBUS_SYSTEM_BUS_ADDRESS="+r.bus, "IPP_FAULT="+r.faultFile, "IPP_OUT="+r.Out)
+	cmd.Env = append(os.Environ(), "DBUS_SYSTEM_BUS_ADDRESS="+r.bus, "IPP_FAULT="+r.faultFile, "IPP_HOLD="+r.holdFile, "IPP_OUT="+r.Out)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		r.tb.Fatal(err)
@@ -131,27 +135,31 @@ func (r *Rig) start() {
 	}
 }
 
+// kill ends the printer and any command it runs (a hung script): they
+// share the process group the rig gave ippeveprinter.
 func (r *Rig) kill() {
 	if r.cmd != nil {
-		_ = r.cmd.Process.Kill()
+		_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
 		<-r.exited
 		r.cmd = nil
 	}
+	r.frozen = false
 }
 
 // Supports implements drivertest.FaultSupport.
 func (r *Rig) Supports(f printerd.Fault) error {
 	switch f.Kind {
 	case printerd.FaultRejectFull:
-		return errors.New("ippeveprinter knows no output-area-full reason")
+		// TestRigDropsOutputAreaFull shows it still holds.
+		return errors.New("ippeveprinter (CUPS 2.4) keeps printer-state-reasons as a fixed set of keywords " +
+			"(cover-open, media-jam, media-empty, marker-supply-empty, spool-area-full, …) and drops any other " +
+			"STATE: keyword from its -c command: output-area-full never reaches printer-state-reasons")
 	case printerd.FaultEncodeFailure:
 		return errors.New("IPP has no card encoding")
 	case printerd.FaultFeederEmpty:
 		if r.Card {
 			return errors.New("the card profile (-a) has no tray for the /media form, and a media-empty set by the script blocks the job that would clear it")
 		}
-	case printerd.FaultTimeout:
-		return errors.New("ippeveprinter cannot be made to hang for one job only")
 	case printerd.FaultRibbonEmpty, printerd.FaultCoverOpen:
 		if f.At == printerd.FaultAfterPrint {
 			return errors.New("the fault table has no such point")
@@ -177,6 +185,28 @@ func (r *Rig) InjectFault(ctx context.Context, f printerd.Fault) error {
 		return r.arm("kill")
 	case f.Kind == printerd.FaultOffline:
 		return r.arm("printed-kill")
+	case f.Kind == printerd.FaultTimeout && f.At == printerd.FaultBeforePrint:
+		// A hung printer: the kernel still accepts connections, nothing
+		// answers, so the driver's status read before the job times out.
+		if r.cmd == nil {
+			return errors.New("the printer is not running")
+		}
+		if err := r.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+			return err
+		}
+		r.frozen = true
+		return nil
+	case f.Kind == printerd.FaultTimeout:
+		// The script hangs on this job (after printing it, at
+		// after-print) until ClearFaults: far past the driver's
+		// job-timeout.
+		if err := os.WriteFile(r.holdFile, nil, 0o600); err != nil {
+			return err
+		}
+		if f.At == printerd.FaultDuringPrint {
+			return r.arm("hang")
+		}
+		return r.arm("printed-hang")
 	case f.Kind == printerd.FaultFeederEmpty && !r.Card:
 		// The /media form: the main tray holds A4, zero sheets.
 		return r.media(0)
@@ -197,6 +227,13 @@ func (r *Rig) InjectFault(ctx context.Context, f printerd.Fault) error {
 // ClearFaults implements printerd.FaultInjector: what an officer does.
 func (r *Rig) ClearFaults(ctx context.Context) error {
 	_ = os.Remove(r.faultFile)
+	_ = os.Remove(r.holdFile) // a hung job ends (canceled, if the driver asked)
+	if r.frozen {
+		if err := r.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+			return err
+		}
+		r.frozen = false
+	}
 	if r.cmd != nil {
 		select {
 		case <-r.exited: // the script killed it
@@ -225,9 +262,14 @@ func (r *Rig) media(level int) error {
 	if err != nil {
 		return err
 	}
-	_ = resp.Body.Close()
+	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("/media: %s", resp.Status)
+	}
+	// ippeveprinter sends the status line before it applies the form and
+	// the page after: the change is made once the whole page is read.
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return fmt.Errorf("/media: %w", err)
 	}
 	return nil
 }
@@ -248,9 +290,19 @@ func (r *Rig) job(ctx context.Context) error {
 	req := rigRequest(r.URI, goipp.OpPrintJob)
 	req.Operation.Add(goipp.MakeAttribute("job-name", goipp.TagName, goipp.String("rig")))
 	req.Operation.Add(goipp.MakeAttribute("document-format", goipp.TagMimeType, goipp.String(format)))
-	resp, err := r.post(ctx, req, doc)
-	if err != nil {
-		return fmt.Errorf("rig job: %w", err)
+	var resp *goipp.Message
+	for {
+		var err error
+		if resp, err = r.post(ctx, req, doc); err != nil {
+			return fmt.Errorf("rig job: %w", err)
+		}
+		// Busy until a job that hung ends: wait for it as a client must.
+		if goipp.Status(resp.Code) != goipp.StatusErrorBusy {
+			break
+		}
+		if err := pause(ctx); err != nil {
+			return fmt.Errorf("rig job: %w", err)
+		}
 	}
 	var id goipp.Value
 	for _, a := range resp.Job {
@@ -275,10 +327,22 @@ func (r *Rig) job(ctx context.Context) error {
 				}
 			}
 		}
-		if err := ctx.Err(); err != nil {
+		if err := pause(ctx); err != nil {
 			return err
 		}
-		time.Sleep(10 * time.Millisecond) // polling a peer, not a timed assertion
+	}
+}
+
+// pause waits between two polls of the printer; it is not a timed
+// assertion.
+func pause(ctx context.Context) error {
+	t := time.NewTimer(10 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -323,4 +387,52 @@ func (r *Rig) post(ctx context.Context, m *goipp.Message, doc []byte) (*goipp.Me
 		return nil, err
 	}
 	return &out, nil
+}
+
+// printerJob is one job as the printer lists it.
+type printerJob struct {
+	Name    string
+	State   int
+	Reasons []string
+}
+
+// jobs lists every job the printer knows (Get-Jobs, which-jobs=all).
+func (r *Rig) jobs(ctx context.Context) ([]printerJob, error) {
+	req := rigRequest(r.URI, goipp.OpGetJobs)
+	req.Operation.Add(goipp.MakeAttribute("which-jobs", goipp.TagKeyword, goipp.String("all")))
+	var want goipp.Values
+	for _, a := range []string{"job-name", "job-state", "job-state-reasons"} {
+		want.Add(goipp.TagKeyword, goipp.String(a))
+	}
+	req.Operation.Add(goipp.Attribute{Name: "requested-attributes", Values: want})
+	resp, err := r.post(ctx, req, nil)
+	if err != nil {
+		return nil, err
+	}
+	if st := goipp.Status(resp.Code); st >= 0x0100 {
+		return nil, fmt.Errorf("Get-Jobs: %s", st)
+	}
+	var out []printerJob
+	for _, g := range resp.Groups {
+		if g.Tag != goipp.TagJobGroup {
+			continue
+		}
+		var j printerJob
+		for _, a := range g.Attrs {
+			for _, v := range a.Values {
+				switch a.Name {
+				case "job-name":
+					j.Name = v.V.String()
+				case "job-state":
+					if n, ok := v.V.(goipp.Integer); ok {
+						j.State = int(n)
+					}
+				case "job-state-reasons":
+					j.Reasons = append(j.Reasons, v.V.String())
+				}
+			}
+		}
+		out = append(out, j)
+	}
+	return out, nil
 }
