@@ -44,7 +44,7 @@ test: deps-test
 
 # e-KTP login in Chromium through the real pcscd and a virtual card.
 test-card: deps-test
-	ANJUNGAN_CARD_BROWSER=1 ANJUNGAN_REQUIRE_PEERS=1 $(GO) test -race -count=1 -run BrowserCardLogin -v ./cmd/internal/e2e/
+	ANJUNGAN_REQUIRE_PEERS=1 $(GO) test -race -count=1 -run BrowserCard -v ./cmd/internal/e2e/
 
 # printerd killed at every syscall of the dispatch path (strace fault injection).
 test-crash: deps-test

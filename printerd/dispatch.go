@@ -174,8 +174,39 @@ type worker struct {
 	wake    chan struct{} // buffered 1: a pending signal is never lost
 
 	mu        sync.Mutex
-	notBefore time.Time // no claim before this (retry backoff)
-	stopped   string    // why the printer was stopped; "" when running
+	notBefore time.Time     // no claim before this (retry backoff)
+	stopped   string        // why the printer was stopped; "" when running
+	estimate  time.Duration // expected dispatch→printed time; 0 when unknown
+}
+
+// TypicalTimer is a Device that declares how long a print usually takes;
+// the dispatcher starts its estimate from it until it has measured prints.
+type TypicalTimer interface {
+	TypicalPrintTime() time.Duration
+}
+
+// learn folds one measured dispatch→printed time into the printer's
+// estimate: a moving average weighting the newest print by a quarter, so
+// one slow card (a retry inside the driver) does not swing it.
+func (w *worker) learn(took time.Duration) {
+	if took <= 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.estimate <= 0 {
+		w.estimate = took
+		return
+	}
+	w.estimate = (3*w.estimate + took) / 4
+}
+
+// estimated is the printer's current dispatch→printed estimate; 0 when
+// unknown.
+func (w *worker) estimated() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.estimate
 }
 
 // NewDispatcher checks cfg and starts one worker per printer. Close stops
@@ -227,7 +258,11 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 			return nil, errors.New("dispatcher: printer " + p.Name + " has unknown media " + string(p.Media))
 		}
 		names[p.Name] = true
-		d.workers = append(d.workers, &worker{d: d, printer: p, wake: make(chan struct{}, 1)})
+		w := &worker{d: d, printer: p, wake: make(chan struct{}, 1)}
+		if t, ok := p.Device.(TypicalTimer); ok {
+			w.estimate = max(t.TypicalPrintTime(), 0)
+		}
+		d.workers = append(d.workers, w)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
@@ -294,10 +329,14 @@ func (d *Dispatcher) Cancel(ctx context.Context, id JobID) (Job, error) {
 
 // changed reports a job that the journal committed in a new state: to
 // Observe and to the feed.
-func (d *Dispatcher) changed(e Event) {
+func (d *Dispatcher) changed(e Event) { d.changedEstimated(e, 0) }
+
+// changedEstimated is changed with the printer's estimate for a job that
+// has just become dispatching, so followers can show the time left.
+func (d *Dispatcher) changedEstimated(e Event, estimate time.Duration) {
 	d.observe(e)
 	j := e.Job
-	d.feed.Publish(Notice{Kind: NoticeJob, Job: &j, Printer: e.Printer})
+	d.feed.Publish(Notice{Kind: NoticeJob, Job: &j, Printer: e.Printer, EstimateMS: estimate.Milliseconds()})
 }
 
 // signal wakes the workers of media m.
@@ -438,7 +477,8 @@ func (w *worker) dispatchOne(ctx context.Context) bool {
 	if !ok {
 		return false
 	}
-	w.d.changed(Event{Job: job, Printer: name})
+	w.d.changedEstimated(Event{Job: job, Printer: name}, w.estimated())
+	started := w.d.now()
 
 	doc, err := w.d.journal.Document(jctx, job.ID)
 	if err != nil {
@@ -459,6 +499,7 @@ func (w *worker) dispatchOne(ctx context.Context) bool {
 	switch disp, serial := DispositionOf(err); {
 	case state == JobPrinted:
 		r.CardSerial = printed.CardSerial
+		w.learn(w.d.now().Sub(started))
 	case state == JobInDoubt:
 		// A supervisor finds out what became of the card.
 	case disp == DispositionRejected || disp == DispositionStuck:

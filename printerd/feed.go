@@ -16,6 +16,11 @@ type Notice struct {
 	Printer string       `json:"printer,omitempty"`
 	State   PrinterState `json:"state,omitempty"`  // printer notices
 	Reason  string       `json:"reason,omitempty"` // printer notices: why it stopped
+	// EstimateMS is how long the printer is expected to take with a job
+	// that has just become dispatching, in milliseconds from Time: a
+	// moving average of its recent prints, seeded from the driver's
+	// typical time (printerd.TypicalTimer). 0 when unknown.
+	EstimateMS int64 `json:"estimate_ms,omitempty"`
 }
 
 // Notice kinds.

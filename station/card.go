@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/anjungan/anjungan/internal/fault"
 )
 
 // cardReadTTL is how long a card read waits for its second factor.
@@ -25,10 +27,23 @@ var ErrCardWaiting = errors.New("station: no card yet")
 
 // ReadCard waits (until ctx ends) for an e-KTP on the reader and returns an
 // id for the read, to be completed with LoginCard, and the masked NIK.
+//
+// The reader hands each tap to one waiter. Only the newest ReadCard
+// waits: it ends the one before (ErrCardWaiting), so a page that went
+// away, or an earlier request of the same page, cannot take the tap the
+// page on screen waits for.
 func (k *Kiosk) ReadCard(ctx context.Context) (string, string, error) {
 	if k.cfg.Cards == nil {
 		return "", "", ErrCardUnreadable.Withf("no card reader configured")
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	k.mu.Lock()
+	if k.cardRead != nil {
+		k.cardRead()
+	}
+	k.cardRead = cancel
+	k.mu.Unlock()
 	nik, err := k.cfg.Cards.ReadNIK(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -71,4 +86,55 @@ func (k *Kiosk) LoginCard(ctx context.Context, readID, pin string) (*Session, er
 		err = ErrSubjectMismatch.Withf("upstream answered for another subject")
 	}
 	return k.open(ctx, AuthCard, authz, err)
+}
+
+// CardStatus is the reader's state as the card screen shows it.
+type CardStatus string
+
+// Card statuses.
+const (
+	CardWaiting       CardStatus = "waiting"        // ready: tap an e-KTP
+	CardPresent       CardStatus = "present"        // a card is on the reader and being read: hold still
+	CardRead          CardStatus = "read"           // read; the PIN comes next
+	CardRemovedEarly  CardStatus = "removed_early"  // the card left before the read ended: tap again and hold
+	CardNotEKTP       CardStatus = "not_ektp"       // the card is not an e-KTP
+	CardFailed        CardStatus = "failed"         // another failure: Err says what to do
+	CardReaderMissing CardStatus = "reader_missing" // the reader is not connected
+	CardServiceDown   CardStatus = "service_down"   // the card service is down; it is being restarted
+)
+
+// CardState is one change of the reader's state.
+type CardState struct {
+	Status CardStatus
+	Err    *Error // CardFailed: the citizen's words for what went wrong
+}
+
+// CardStates is the reader's live state (the reader loop, through an
+// adapter where the station is wired). Subscribe's channel receives the
+// current state first; the function ends the subscription.
+type CardStates interface {
+	Subscribe() (<-chan CardState, func())
+}
+
+// CardStateStream returns the reader's live state, or false when the
+// kiosk has no reader or no state to show.
+func (k *Kiosk) CardStateStream() (<-chan CardState, func(), bool) {
+	if k.cfg.Cards == nil || k.cfg.CardStates == nil {
+		return nil, nil, false
+	}
+	ch, stop := k.cfg.CardStates.Subscribe()
+	return ch, stop, true
+}
+
+// CardStateOf says how the card screen shows a failed read.
+func CardStateOf(err error) CardState {
+	f := fault.As(err)
+	switch f.Code {
+	case ErrCardUnreadable.Code:
+		// The card left mid-read: the reader's "card lost, tap again".
+		return CardState{Status: CardRemovedEarly, Err: f}
+	case "card_not_ektp": // the card profile's code (station/smartcard/ektp)
+		return CardState{Status: CardNotEKTP, Err: f}
+	}
+	return CardState{Status: CardFailed, Err: f}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"strconv"
 	"sync"
 	"time"
 
@@ -42,11 +43,23 @@ type KioskConfig struct {
 	Used       UsedTickets // optional: without it only the upstream refuses replays
 	Previewer  Previewer   // optional: without it the kiosk shows no preview
 	Cards      CardReader  // optional: the e-KTP reader
+	CardStates CardStates  // optional: the reader's state, shown live on the card screen
+	Notices    JobNotices  // optional: printerd's event stream; without it prints are only polled
 	Recorder   Recorder
 	Now        func() time.Time
 	Rand       io.Reader
 	SessionTTL time.Duration // idle time after which a session ends (default 60 s)
-	PollEvery  time.Duration // how often a pending print is checked
+	// PollEvery is how often a pending print is read from printerd: the
+	// only way without Notices (default 250 ms), a fallback with them for
+	// notices lost while the stream was down (default 2 s).
+	PollEvery time.Duration
+}
+
+// JobNotices is printerd's event stream (printerd/client.Client is one).
+// Events returns once subscribed and closes the channel when the stream
+// breaks.
+type JobNotices interface {
+	Events(ctx context.Context) (<-chan printerd.Notice, error)
 }
 
 // Kiosk is the citizen's flow: log in, see the approved documents, print
@@ -62,7 +75,10 @@ type Kiosk struct {
 
 	mu       sync.Mutex
 	sessions map[string]*Session
-	cards    map[string]cardRead // card reads waiting for their PIN
+	cards    map[string]cardRead                     // card reads waiting for their PIN
+	jobs     map[printerd.JobID]chan printerd.Notice // settlements following a job; a Notice without Job means "read it now"
+	watchers map[string]map[chan *Session]struct{}   // per session: pages following its changes
+	cardRead context.CancelFunc                      // ends the card wait of the page that had the reader before
 }
 
 // Session is one citizen at the kiosk. It holds personal data only as long
@@ -85,7 +101,14 @@ type Print struct {
 	Reason   string // printer reason keyword, when there is one
 	Err      *Error // why it failed, for the citizen
 	Pages    int    // pages of the rendered document
+	Masks    []Mask // preview regions the page covers (the citizen's name)
+	// Until is when printerd expects the print to be done, from its
+	// estimate for the printer; zero when unknown or not printing.
+	Until time.Time
 
+	session  string    // the session the print belongs to, for its watchers
+	updated  time.Time // printerd's time of the job state shown, so an older one never replaces it
+	key      string    // the idempotency key of the attempt submitted (AttemptKey)
 	rendered *Rendered // kept from preview to print: what was shown is what prints
 	previews [][]byte  // PNG per page, made on first request
 }
@@ -112,14 +135,22 @@ func NewKiosk(cfg KioskConfig) *Kiosk {
 	}
 	if cfg.PollEvery == 0 {
 		cfg.PollEvery = 250 * time.Millisecond
+		if cfg.Notices != nil {
+			cfg.PollEvery = 2 * time.Second
+		}
 	}
 	if cfg.Recorder == nil {
 		cfg.Recorder = discard{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	k := &Kiosk{cfg: cfg, ctx: ctx, cancel: cancel, sessions: map[string]*Session{}, cards: map[string]cardRead{}}
+	k := &Kiosk{cfg: cfg, ctx: ctx, cancel: cancel, sessions: map[string]*Session{}, cards: map[string]cardRead{},
+		jobs: map[printerd.JobID]chan printerd.Notice{}, watchers: map[string]map[chan *Session]struct{}{}}
 	k.wg.Add(1)
 	go k.sweepEvery(cfg.SessionTTL / 4)
+	if cfg.Notices != nil {
+		k.wg.Add(1)
+		go k.followNotices()
+	}
 	return k
 }
 
@@ -249,7 +280,7 @@ func (k *Kiosk) randomID() (string, error) {
 func (k *Kiosk) sweepLocked() {
 	now := k.cfg.Now()
 	for id, s := range k.sessions {
-		if now.Sub(s.Seen) > k.cfg.SessionTTL {
+		if k.idle(s, now) {
 			k.dropLocked(id)
 		}
 	}
@@ -258,6 +289,25 @@ func (k *Kiosk) sweepLocked() {
 			delete(k.cards, id)
 		}
 	}
+}
+
+// Now is the kiosk's clock, for the time left of a print.
+func (k *Kiosk) Now() time.Time { return k.cfg.Now() }
+
+// idle reports whether s has been left: no activity for the session TTL
+// and no print under way (the page follows a print without touching the
+// session, and a citizen waiting at the printer is not idle).
+func (k *Kiosk) idle(s *Session, now time.Time) bool {
+	if now.Sub(s.Seen) <= k.cfg.SessionTTL {
+		return false
+	}
+	for _, p := range s.Prints {
+		switch p.State {
+		case PrintPreparing, PrintQueued, PrintPrinting:
+			return false
+		}
+	}
+	return true
 }
 
 // IdleTimeout is how long a session may stay idle before it ends; the page
@@ -281,8 +331,8 @@ func (k *Kiosk) liveLocked(id string) (*Session, error) {
 		return nil, ErrSessionExpired.Withf("unknown session")
 	}
 	now := k.cfg.Now()
-	if now.Sub(s.Seen) > k.cfg.SessionTTL {
-		delete(k.sessions, id)
+	if k.idle(s, now) {
+		k.dropLocked(id)
 		return nil, ErrSessionExpired.Withf("idle session")
 	}
 	s.Seen = now
@@ -305,6 +355,7 @@ func (k *Kiosk) dropLocked(id string) {
 		return
 	}
 	delete(k.sessions, id)
+	k.changedLocked(id) // its pages see that it ended
 	for rid, p := range s.Prints {
 		if p.State == PrintPreview {
 			k.wg.Add(1)
@@ -362,7 +413,23 @@ func (s *Session) snapshot() *Session {
 // approved document can never become two jobs, whichever session, kiosk
 // restart or double tap submits it. A supervisor's reprint uses a new key.
 func IdempotencyKey(r RequestID) string {
-	sum := sha256.Sum256([]byte("anjungan/print-request/v1\x00" + string(r)))
+	return AttemptKey(r, 1)
+}
+
+// MaxPrintAttempts bounds the attempts at printing one request at a kiosk:
+// a new attempt starts only after the last one failed with nothing printed
+// (failed or canceled at printerd). After that many, an officer looks.
+const MaxPrintAttempts = 5
+
+// AttemptKey is the idempotency key of attempt n (from 1) at printing r.
+// Like IdempotencyKey (attempt 1), it depends only on the request and n,
+// so two kiosks or two taps retrying the same failed print make one job.
+func AttemptKey(r RequestID, n int) string {
+	in := "anjungan/print-request/v1\x00" + string(r)
+	if n > 1 {
+		in += "\x00attempt " + strconv.Itoa(n)
+	}
+	sum := sha256.Sum256([]byte(in))
 	return hex.EncodeToString(sum[:])
 }
 
@@ -390,14 +457,16 @@ func (k *Kiosk) Prepare(ctx context.Context, sessionID string, rid RequestID) (P
 		k.mu.Unlock()
 		return Print{}, ErrAlreadyPrinted.Withf("request status %s", req.Status)
 	}
-	p := &Print{Request: rid, Document: req.Document, State: PrintPreparing}
+	p := &Print{Request: rid, Document: req.Document, State: PrintPreparing, session: sessionID}
 	s.Prints[rid] = p
+	k.changedLocked(sessionID)
 	authz := s.Authz
 	k.mu.Unlock()
 
 	out, err := k.render(ctx, authz, req)
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	defer k.changedLocked(sessionID)
 	if err != nil {
 		p.State, p.Err = PrintFailed, fault.As(err)
 		// The fetch may have reserved the request upstream: give it back.
@@ -409,6 +478,7 @@ func (k *Kiosk) Prepare(ctx context.Context, sessionID string, rid RequestID) (P
 		return *p, err
 	}
 	p.State, p.SHA256, p.Pages, p.rendered = PrintPreview, out.SHA256, out.Pages, &out
+	p.Masks = validMasks(out.Masks, out.Pages)
 	return *p, nil
 }
 
@@ -467,17 +537,19 @@ func (k *Kiosk) Print(ctx context.Context, sessionID string, rid RequestID) (Pri
 		return cp, nil
 	}
 	sp.State = PrintQueued
+	k.changedLocked(sessionID)
 	authz, ticketID, out := s.Authz, s.TicketID, sp.rendered
 	k.mu.Unlock()
 
-	job, err := k.submit(ctx, authz, rid, sp.Document, out)
+	job, key, err := k.submit(ctx, authz, rid, sp.Document, out)
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	defer k.changedLocked(sessionID)
 	if err != nil {
 		sp.State, sp.Err = PrintFailed, fault.As(err)
 		return *sp, err
 	}
-	sp.Job = job.ID
+	sp.Job, sp.key = job.ID, key
 	sp.State = printState(job.State)
 	k.wg.Add(1)
 	go k.settle(authz, ticketID, sp)
@@ -521,23 +593,36 @@ func (k *Kiosk) render(ctx context.Context, authz Authorization, req PrintReques
 	return out, nil
 }
 
-func (k *Kiosk) submit(ctx context.Context, authz Authorization, rid RequestID, d DocumentType, out *Rendered) (printerd.Job, error) {
+// submit hands the document to printerd under the first attempt's key
+// whose job did not fail: an attempt that failed with nothing printed
+// (failed, canceled) is followed by the next, never one printed or in
+// doubt. It returns the job and the key it was submitted under.
+func (k *Kiosk) submit(ctx context.Context, authz Authorization, rid RequestID, d DocumentType, out *Rendered) (printerd.Job, string, error) {
 	ev := Event{Subject: authz.Subject, Request: rid, SHA256: out.SHA256}
-	job, err := k.cfg.Printers.Submit(ctx, printerd.SubmitRequest{
-		IdempotencyKey: IdempotencyKey(rid),
-		Media:          d.Media(),
-		Title:          d.Title(),
-		Document:       out.PDF,
-	})
-	if err != nil {
-		err = ErrPrinterUnavailable.With(err)
-		ev.Kind, ev.Err = "print_failed", err
+	for n := 1; ; n++ {
+		key := AttemptKey(rid, n)
+		job, err := k.cfg.Printers.Submit(ctx, printerd.SubmitRequest{
+			IdempotencyKey: key,
+			Media:          d.Media(),
+			Title:          d.Title(),
+			Document:       out.PDF,
+		})
+		if err == nil && (job.State == printerd.JobFailed || job.State == printerd.JobCanceled) {
+			if n < MaxPrintAttempts {
+				continue // that attempt ended with nothing printed
+			}
+			err = ErrPrinterUnavailable.Withf("%d attempts at request %s failed", n, rid)
+		}
+		if err != nil {
+			err = ErrPrinterUnavailable.With(err)
+			ev.Kind, ev.Err = "print_failed", err
+			k.cfg.Recorder.Record(ctx, ev)
+			return printerd.Job{}, "", err
+		}
+		ev.Kind, ev.Job = "submitted", job.ID
 		k.cfg.Recorder.Record(ctx, ev)
-		return printerd.Job{}, err
+		return job, key, nil
 	}
-	ev.Kind, ev.Job = "submitted", job.ID
-	k.cfg.Recorder.Record(ctx, ev)
-	return job, nil
 }
 
 func printState(s printerd.JobState) PrintState {
@@ -566,34 +651,50 @@ func (k *Kiosk) settle(authz Authorization, ticketID string, p *Print) {
 	ctx := k.ctx
 	k.mu.Lock()
 	jobID, sha := p.Job, p.SHA256
+	// Registered before the first read: a change after that read arrives
+	// as a notice (printerd's stream promises no gap after subscribing).
+	notices := make(chan printerd.Notice, 16)
+	k.jobs[jobID] = notices
 	k.mu.Unlock()
+	defer func() {
+		k.mu.Lock()
+		delete(k.jobs, jobID)
+		k.mu.Unlock()
+	}()
 
+	poll := time.NewTimer(0)
+	defer poll.Stop()
 	var job printerd.Job
 	for {
-		j, err := k.cfg.Printers.Job(ctx, jobID)
-		if err == nil {
-			job = j
-			if j.State.Terminal() {
-				break // the citizen sees the outcome once the upstream knows it
-			}
-			state, why := printState(j.State), (*Error)(nil)
-			// A held job, or one sent back to the queue with a reason (the
-			// printer stopped on a jam, an open cover), waits for an officer.
-			// Keep following it: it prints once the printer is cleared.
-			if j.State == printerd.JobHeld || j.State == printerd.JobQueued && j.Reason != "" {
-				state, why = PrintHeld, ErrPrintHeld.Withf("job %s %s: %s", j.ID, j.State, j.Reason)
-			}
-			k.update(p, state, j.Reason, why)
-		}
-		if !k.sleep(k.cfg.PollEvery) {
+		var n printerd.Notice
+		select {
+		case <-ctx.Done():
 			return
+		case n = <-notices:
+		case <-poll.C:
+			poll.Reset(k.cfg.PollEvery)
+		}
+		j := n.Job
+		if j == nil {
+			got, err := k.cfg.Printers.Job(ctx, jobID)
+			if err != nil {
+				continue // printerd away: the next poll or notice tries again
+			}
+			j = &got
+		}
+		if !k.progress(p, *j, n) {
+			continue
+		}
+		if j.State.Terminal() {
+			job = *j
+			break // the citizen sees the outcome once the upstream knows it
 		}
 	}
 
 	o := PrintOutcome{
 		Authorization:  authz.ID,
 		Request:        p.Request,
-		IdempotencyKey: IdempotencyKey(p.Request),
+		IdempotencyKey: p.key,
 		JobID:          string(job.ID),
 		Printer:        job.Printer,
 		CardSerial:     job.CardSerial,
@@ -642,9 +743,43 @@ func (k *Kiosk) settle(authz Authorization, ticketID string, p *Print) {
 	k.cfg.Recorder.Record(ctx, ev)
 }
 
+// progress shows a job state read from printerd (n is its notice, if it
+// came as one) on the print, unless an earlier state than the one shown.
+// It reports whether the state was taken.
+func (k *Kiosk) progress(p *Print, j printerd.Job, n printerd.Notice) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if j.Updated.Before(p.updated) {
+		return false // a notice older than a read already shown
+	}
+	p.updated = j.Updated
+	if j.State.Terminal() {
+		return true // settle shows it once the upstream knows
+	}
+	state, why := printState(j.State), (*Error)(nil)
+	// A held job, or one sent back to the queue with a reason (the
+	// printer stopped on a jam, an open cover), waits for an officer.
+	// Keep following it: it prints once the printer is cleared.
+	if j.State == printerd.JobHeld || j.State == printerd.JobQueued && j.Reason != "" {
+		state, why = PrintHeld, ErrPrintHeld.Withf("job %s %s: %s", j.ID, j.State, j.Reason)
+	}
+	switch {
+	case j.State != printerd.JobDispatching:
+		p.Until = time.Time{}
+	case n.Job != nil && n.EstimateMS > 0:
+		p.Until = n.Time.Add(time.Duration(n.EstimateMS) * time.Millisecond)
+	}
+	if p.State != state || p.Reason != j.Reason {
+		p.State, p.Reason, p.Err = state, j.Reason, why
+		k.changedLocked(p.session)
+	}
+	return true
+}
+
 func (k *Kiosk) update(p *Print, s PrintState, reason string, err *Error) {
 	k.mu.Lock()
-	p.State, p.Reason, p.Err = s, reason, err
+	p.State, p.Reason, p.Err, p.Until = s, reason, err, time.Time{}
+	k.changedLocked(p.session)
 	k.mu.Unlock()
 }
 
@@ -657,4 +792,134 @@ func (k *Kiosk) sleep(d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// followNotices follows printerd's event stream for the whole kiosk and
+// hands each job notice to the settlement following that job. When the
+// stream breaks (printerd restarts) it subscribes again with backoff and
+// has every settlement read its job, since notices of the gap are lost.
+func (k *Kiosk) followNotices() {
+	defer k.wg.Done()
+	const minDelay, maxDelay = 100 * time.Millisecond, 5 * time.Second
+	delay := minDelay
+	for {
+		ch, err := k.cfg.Notices.Events(k.ctx)
+		if err == nil {
+			delay = minDelay
+			k.pokeJobs()
+			k.followStream(ch)
+			k.pokeJobs() // gone: the polls take over until the next subscription
+		}
+		if !k.sleep(delay) {
+			return
+		}
+		delay = min(2*delay, maxDelay)
+	}
+}
+
+// followStream delivers the job notices of one subscription until it
+// ends or the kiosk closes.
+func (k *Kiosk) followStream(ch <-chan printerd.Notice) {
+	for {
+		select {
+		case <-k.ctx.Done():
+			return
+		case n, ok := <-ch:
+			if !ok {
+				return
+			}
+			if n.Kind == printerd.NoticeJob && n.Job != nil {
+				k.deliver(n.Job.ID, n)
+			}
+		}
+	}
+}
+
+// deliver passes n to the settlement of job id, if any, without blocking:
+// a full queue loses the notice, and the settlement's poll catches up.
+func (k *Kiosk) deliver(id printerd.JobID, n printerd.Notice) {
+	k.mu.Lock()
+	ch := k.jobs[id]
+	k.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case ch <- n:
+	default:
+	}
+}
+
+// pokeJobs asks every settlement to read its job now.
+func (k *Kiosk) pokeJobs() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, ch := range k.jobs {
+		select {
+		case ch <- printerd.Notice{}:
+		default:
+		}
+	}
+}
+
+// Watch returns a channel that receives a copy of the session after each
+// change (a print moves on; nil when the session ends), and a function
+// that ends the watch. A watcher that falls behind loses copies, never
+// the last one's successors: the next change sends the whole session
+// again. Watching is not the citizen's activity.
+func (k *Kiosk) Watch(sessionID string) (<-chan *Session, func(), error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	s, ok := k.sessions[sessionID]
+	if !ok || k.idle(s, k.cfg.Now()) {
+		return nil, nil, ErrSessionExpired.Withf("unknown or idle session")
+	}
+	ch := make(chan *Session, 32)
+	ch <- s.snapshot() // the state to start from
+	if k.watchers[sessionID] == nil {
+		k.watchers[sessionID] = map[chan *Session]struct{}{}
+	}
+	k.watchers[sessionID][ch] = struct{}{}
+	return ch, func() {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		delete(k.watchers[sessionID], ch)
+		if len(k.watchers[sessionID]) == 0 {
+			delete(k.watchers, sessionID)
+		}
+	}, nil
+}
+
+// changedLocked sends the session's watchers a copy of it, or nil when it
+// has ended.
+func (k *Kiosk) changedLocked(sessionID string) {
+	ws := k.watchers[sessionID]
+	if len(ws) == 0 {
+		return
+	}
+	var snap *Session
+	if s, ok := k.sessions[sessionID]; ok {
+		snap = s.snapshot()
+	}
+	for ch := range ws {
+		select {
+		case ch <- snap:
+		default: // behind: it gets the next change
+		}
+	}
+}
+
+// validMasks keeps the masks that lie on a page of the document, clipped
+// to it; a template's mistake must not cover the whole screen or nothing.
+func validMasks(ms []Mask, pages int) []Mask {
+	var out []Mask
+	for _, m := range ms {
+		x0, y0 := max(m.X, 0), max(m.Y, 0)
+		x1, y1 := min(m.X+m.W, 1), min(m.Y+m.H, 1)
+		if m.Page < 0 || m.Page >= pages || !(x1 > x0 && y1 > y0) { // NaN fails too
+			continue
+		}
+		out = append(out, Mask{Page: m.Page, X: x0, Y: y0, W: x1 - x0, H: y1 - y0})
+	}
+	return out
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -438,5 +440,287 @@ func TestKioskReleasesUnprintedPreviews(t *testing.T) {
 	defer reg.mu.Unlock()
 	if len(reg.released) != 2 || pr.submits != 0 {
 		t.Errorf("released %v with %d submissions; want R1 twice and nothing printed", reg.released, pr.submits)
+	}
+}
+
+// fakeNotices is printerd's event stream under the test's control: each
+// subscription is a channel the test feeds and may close (a restart).
+type fakeNotices struct {
+	subs chan chan printerd.Notice
+}
+
+func (f *fakeNotices) Events(ctx context.Context) (<-chan printerd.Notice, error) {
+	ch := make(chan printerd.Notice, 16)
+	select {
+	case f.subs <- ch:
+		return ch, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestKioskFollowsNotices drives a print with notices only (the poll is
+// an hour away and printerd's poll answer never moves): each state
+// reaches the session's watcher in order, with printerd's estimate as the
+// time the print should be done; a broken stream is subscribed again.
+func TestKioskFollowsNotices(t *testing.T) {
+	reg := &fakeRegistry{
+		authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthTicket, Requests: []station.PrintRequest{
+			{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved},
+		}},
+		documentOf: func(id station.RequestID) station.Document {
+			return station.Document{Request: id, Type: station.KTPEl, Subject: subject, Fields: map[string]string{"nama": "BUDI"}}
+		},
+	}
+	pr := &fakePrinters{final: printerd.JobQueued, jobs: map[string]printerd.Job{}}
+	notices := &fakeNotices{subs: make(chan chan printerd.Notice)}
+	k := station.NewKiosk(station.KioskConfig{
+		Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{}, Printers: pr, Notices: notices,
+		Now: time.Now, Rand: rand.Reader, PollEvery: time.Hour,
+	})
+	t.Cleanup(k.Close)
+	stream := <-notices.subs
+
+	s, err := k.LoginTicket(context.Background(), "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, stop, err := k.Watch(s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	p, err := k.Print(context.Background(), s.ID, "R1")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// printerd restarts: the stream ends and the kiosk subscribes again.
+	close(stream)
+	stream = <-notices.subs
+
+	t0 := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	job := printerd.Job{ID: p.Job, State: printerd.JobDispatching, Printer: "card-1", Updated: t0}
+	stream <- printerd.Notice{Kind: printerd.NoticeJob, Job: &job, Time: t0, EstimateMS: 30000}
+	late := printerd.Job{ID: p.Job, State: printerd.JobQueued, Updated: t0.Add(-time.Second)}
+	stream <- printerd.Notice{Kind: printerd.NoticeJob, Job: &late, Time: t0.Add(-time.Second)} // older than shown: ignored
+	done := printerd.Job{ID: p.Job, State: printerd.JobPrinted, Printer: "card-1", CardSerial: "SIM-7", Updated: t0.Add(20 * time.Second)}
+	stream <- printerd.Notice{Kind: printerd.NoticeJob, Job: &done, Time: t0.Add(20 * time.Second)}
+
+	var states []station.PrintState
+	var until time.Time
+	for deadline := time.After(10 * time.Second); ; { // stops a hung test only
+		var sess *station.Session
+		select {
+		case sess = <-changes:
+		case <-deadline:
+			t.Fatalf("print never settled; states seen %v", states)
+		}
+		if sess == nil {
+			t.Fatalf("session ended; states seen %v", states)
+		}
+		pr := sess.Prints["R1"]
+		if pr == nil {
+			continue
+		}
+		if len(states) == 0 || states[len(states)-1] != pr.State {
+			states = append(states, pr.State)
+		}
+		if pr.State == station.PrintPrinting {
+			until = pr.Until
+		}
+		if pr.State == station.PrintDone {
+			if !pr.Until.IsZero() {
+				t.Errorf("done print still has a time left until %v", pr.Until)
+			}
+			break
+		}
+	}
+	want := []station.PrintState{station.PrintPreparing, station.PrintPreview, station.PrintQueued, station.PrintPrinting, station.PrintDone}
+	if fmt.Sprint(states) != fmt.Sprint(want) {
+		t.Errorf("states %v, want %v", states, want)
+	}
+	if !until.Equal(t0.Add(30 * time.Second)) {
+		t.Errorf("printing until %v, want the notice's time plus the estimate, %v", until, t0.Add(30*time.Second))
+	}
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	if len(reg.confirmed) != 1 || reg.confirmed[0].CardSerial != "SIM-7" {
+		t.Errorf("confirmed %+v, want the printed notice's job", reg.confirmed)
+	}
+}
+
+// maskRenderer renders like fakeRenderer with the given masks.
+type maskRenderer struct{ masks []station.Mask }
+
+func (r maskRenderer) Render(ctx context.Context, d station.Document) (station.Rendered, error) {
+	out, err := fakeRenderer{}.Render(ctx, d)
+	out.Masks = r.masks
+	return out, err
+}
+
+func TestKioskPreviewMasks(t *testing.T) {
+	tests := []struct {
+		name  string
+		masks []station.Mask
+		want  []station.Mask
+	}{
+		{"none yet", nil, nil},
+		{"kept", []station.Mask{{Page: 0, X: 0.1, Y: 0.2, W: 0.3, H: 0.1}}, []station.Mask{{Page: 0, X: 0.1, Y: 0.2, W: 0.3, H: 0.1}}},
+		{"clipped to the page", []station.Mask{{Page: 0, X: 0.8, Y: -0.1, W: 0.4, H: 0.2}}, []station.Mask{{Page: 0, X: 0.8, Y: 0, W: 0.2, H: 0.1}}},
+		{"page the document lacks", []station.Mask{{Page: 1, X: 0, Y: 0, W: 1, H: 1}}, nil},
+		{"empty or not a number", []station.Mask{{Page: 0, X: 0.5, Y: 0.5}, {Page: 0, X: math.NaN(), Y: 0, W: 1, H: 1}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg := &fakeRegistry{
+				authz: station.Authorization{ID: "A1", Subject: subject, Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}},
+				documentOf: func(id station.RequestID) station.Document {
+					return station.Document{Request: id, Type: station.KTPEl, Subject: subject}
+				},
+			}
+			k := station.NewKiosk(station.KioskConfig{Registry: reg, Tickets: fakeTickets{}, Renderer: maskRenderer{tt.masks},
+				Printers: &fakePrinters{jobs: map[string]printerd.Job{}}, Now: time.Now, Rand: rand.Reader})
+			defer k.Close()
+			s, err := k.LoginTicket(context.Background(), "TK1:GOOD")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := k.Prepare(context.Background(), s.ID, "R1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Masks) != len(tt.want) {
+				t.Fatalf("masks %+v, want %+v", p.Masks, tt.want)
+			}
+			for i, m := range p.Masks {
+				w := tt.want[i]
+				if m.Page != w.Page || math.Abs(m.X-w.X) > 1e-9 || math.Abs(m.Y-w.Y) > 1e-9 || math.Abs(m.W-w.W) > 1e-9 || math.Abs(m.H-w.H) > 1e-9 {
+					t.Errorf("mask %d = %+v, want %+v", i, m, w)
+				}
+			}
+		})
+	}
+}
+
+// TestKioskOneCardWaiter checks that a newer card wait ends the older one,
+// so a page that went away cannot take the tap meant for the page shown.
+func TestKioskOneCardWaiter(t *testing.T) {
+	cards := blockingCards{}
+	k := station.NewKiosk(station.KioskConfig{Registry: &fakeRegistry{}, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+		Printers: &fakePrinters{}, Cards: cards, Now: time.Now, Rand: rand.Reader})
+	defer k.Close()
+	first := make(chan error, 1)
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		_, _, err := k.ReadCard(context.Background())
+		first <- err
+	}()
+	<-started
+	ctx, cancel := context.WithCancel(context.Background())
+	second := make(chan error)
+	// A later wait may start before the first registered: start another
+	// until the first has ended, which is the behaviour under test.
+	launched := 0
+	for ended := false; !ended; {
+		launched++
+		go func() { _, _, err := k.ReadCard(ctx); second <- err }()
+		select {
+		case err := <-first:
+			if !errors.Is(err, station.ErrCardWaiting) {
+				t.Fatalf("older wait ended with %v, want ErrCardWaiting", err)
+			}
+			ended = true
+		case <-time.After(50 * time.Millisecond): // not a timed assertion: the loop starts another wait
+		}
+	}
+	cancel()
+	for range launched {
+		if err := <-second; !errors.Is(err, station.ErrCardWaiting) {
+			t.Fatalf("later wait ended with %v, want ErrCardWaiting (superseded, or its context ended)", err)
+		}
+	}
+}
+
+// blockingCards waits for a tap that never comes.
+type blockingCards struct{}
+
+func (blockingCards) ReadNIK(ctx context.Context) (station.NIK, error) {
+	<-ctx.Done()
+	return station.NIK{}, ctx.Err()
+}
+
+// TestKioskRetriesAFailedPrint: a print that failed with nothing printed
+// can be tried again, as a new job under the next attempt's key; each
+// outcome reaches the upstream under its own attempt's key; after
+// MaxPrintAttempts failures an officer must look.
+func TestKioskRetriesAFailedPrint(t *testing.T) {
+	k, reg, pr := newKiosk(t, printerd.JobFailed, 0)
+	ctx := context.Background()
+	s, err := k.LoginTicket(ctx, "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := k.Print(ctx, s.ID, "R1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, k, s.ID, station.PrintFailed)
+	pr.mu.Lock()
+	pr.final = printerd.JobPrinted
+	pr.mu.Unlock()
+	second, err := k.Print(ctx, s.ID, "R1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Job == first.Job {
+		t.Fatalf("the retry got the failed job %s again", first.Job)
+	}
+	waitState(t, k, s.ID, station.PrintDone)
+	reg.mu.Lock()
+	if len(reg.reported) != 1 || reg.reported[0].IdempotencyKey != station.AttemptKey("R1", 1) ||
+		len(reg.confirmed) != 1 || reg.confirmed[0].IdempotencyKey != station.AttemptKey("R1", 2) {
+		t.Errorf("reported %+v, confirmed %+v; want attempt 1 failed and attempt 2 printed", reg.reported, reg.confirmed)
+	}
+	reg.mu.Unlock()
+
+	// Every attempt fails: the last one is refused.
+	k, _, _ = newKiosk(t, printerd.JobFailed, 0)
+	s, err = k.LoginTicket(ctx, "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n <= station.MaxPrintAttempts; n++ {
+		if _, err := k.Print(ctx, s.ID, "R1"); err != nil {
+			t.Fatalf("attempt %d: %v", n, err)
+		}
+		waitState(t, k, s.ID, station.PrintFailed)
+	}
+	if _, err := k.Print(ctx, s.ID, "R1"); !errors.Is(err, station.ErrPrinterUnavailable) {
+		t.Errorf("attempt %d: %v, want printer_unavailable", station.MaxPrintAttempts+1, err)
+	}
+}
+
+// TestKioskNeverRetriesInDoubt: a print in doubt may have printed; only
+// an officer decides, so tapping Print again submits nothing.
+func TestKioskNeverRetriesInDoubt(t *testing.T) {
+	k, _, pr := newKiosk(t, printerd.JobInDoubt, 0)
+	ctx := context.Background()
+	s, err := k.LoginTicket(ctx, "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Print(ctx, s.ID, "R1"); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, k, s.ID, station.PrintInDoubt)
+	if _, err := k.Print(ctx, s.ID, "R1"); err != nil {
+		t.Fatal(err)
+	}
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if pr.submits != 1 {
+		t.Errorf("%d submissions, want 1: a print in doubt was tried again", pr.submits)
 	}
 }

@@ -17,8 +17,9 @@ import (
 const fingerprintWait = 10 * time.Second
 
 // MountFingerprint adds the fingerprint second factor to the kiosk API;
-// call it before Serve. The card read is the one in the card cookie, as
-// for the PIN:
+// call it before Serve. The card read is named as for the PIN: "read_id"
+// in the body (from the card stream), or the card cookie of
+// /api/card/read:
 //
 //	GET    /api/card/fingerprint  {"enabled": true, "attempts": 4}
 //	POST   /api/card/fingerprint  waits up to 10 s for a finger: 201 and the
@@ -27,6 +28,7 @@ const fingerprintWait = 10 * time.Second
 //	DELETE /api/card/fingerprint  the page left: the wait ends, the read stays for the PIN
 func (s *Kiosk) MountFingerprint(f *station.FingerprintLogin) {
 	h := fingerprintAPI{kiosk: s, login: f}
+	s.fingerprint = true
 	s.app.Get("/api/card/fingerprint", h.info)
 	s.app.Post("/api/card/fingerprint", h.capture)
 	s.app.Delete("/api/card/fingerprint", h.cancel)
@@ -43,8 +45,20 @@ func (h fingerprintAPI) info(c *fiber.Ctx) error {
 }
 
 func (h fingerprintAPI) cancel(c *fiber.Ctx) error {
-	h.login.Cancel(c.Cookies(cardCookie))
+	h.login.Cancel(readID(c))
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// readID is the card read a request names: "read_id" in its JSON body,
+// or the card cookie.
+func readID(c *fiber.Ctx) string {
+	var in struct {
+		ReadID string `json:"read_id"`
+	}
+	if len(c.Body()) > 0 && c.BodyParser(&in) == nil && in.ReadID != "" {
+		return in.ReadID
+	}
+	return c.Cookies(cardCookie)
 }
 
 // fingerprintError is an error answer with the attempts left after a miss.
@@ -54,7 +68,7 @@ type fingerprintError struct {
 }
 
 func (h fingerprintAPI) capture(c *fiber.Ctx) error {
-	id := c.Cookies(cardCookie)
+	id := readID(c)
 	ctx, cancel := context.WithTimeout(c.UserContext(), fingerprintWait)
 	defer cancel()
 	sess, err := h.login.Login(ctx, id)

@@ -1,9 +1,12 @@
 package http
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -28,19 +31,28 @@ type requestView struct {
 }
 
 type printView struct {
-	State  string     `json:"state"`
-	Pages  int        `json:"pages,omitempty"`
-	Job    string     `json:"job,omitempty"`
-	Reason string     `json:"reason,omitempty"`
-	Error  *errorJSON `json:"error,omitempty"`
+	State       string         `json:"state"`
+	Pages       int            `json:"pages,omitempty"`
+	Job         string         `json:"job,omitempty"`
+	Reason      string         `json:"reason,omitempty"`
+	Error       *errorJSON     `json:"error,omitempty"`
+	Masks       []station.Mask `json:"masks,omitempty"`        // preview regions to cover
+	RemainingMS int64          `json:"remaining_ms,omitempty"` // printerd's estimate of the time left; absent when unknown
 }
 
-func viewOf(s *station.Session) sessionView {
+func viewOf(s *station.Session) sessionView { return viewAt(s, time.Time{}) }
+
+// viewAt is viewOf with the time left of each print counted from now
+// (none when now is zero).
+func viewAt(s *station.Session, now time.Time) sessionView {
 	v := sessionView{Subject: s.Authz.Subject.Masked(), Method: string(s.Authz.Method)}
 	for _, r := range s.Authz.Requests {
 		rv := requestView{RequestID: string(r.ID), Type: string(r.Document), Title: r.Document.Title(), Status: string(r.Status)}
 		if p, ok := s.Prints[r.ID]; ok {
 			pv := printViewOf(*p)
+			if !now.IsZero() && !p.Until.IsZero() {
+				pv.RemainingMS = max(p.Until.Sub(now).Milliseconds(), 0)
+			}
 			rv.Print = &pv
 		}
 		v.Documents = append(v.Documents, rv)
@@ -50,7 +62,7 @@ func viewOf(s *station.Session) sessionView {
 }
 
 func printViewOf(p station.Print) printView {
-	pv := printView{State: string(p.State), Job: string(p.Job), Reason: p.Reason, Pages: p.Pages}
+	pv := printView{State: string(p.State), Job: string(p.Job), Reason: p.Reason, Pages: p.Pages, Masks: p.Masks}
 	if p.Err != nil {
 		pv.Error = &errorJSON{Code: string(p.Err.Code), MessageID: p.Err.ID, MessageEN: p.Err.EN}
 	}
@@ -105,7 +117,101 @@ func (s *Kiosk) session(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(viewOf(sess))
+	return c.JSON(viewAt(sess, s.kiosk.Now()))
+}
+
+// events streams the session to its page as Server-Sent Events: the
+// session now, then after each change ("session" events), and "ended"
+// when it is over. The page follows its prints with it instead of
+// polling; when the stream fails it polls /api/session.
+func (s *Kiosk) events(c *fiber.Ctx) error {
+	changes, stop, err := s.kiosk.Watch(c.Cookies(sessionCookie))
+	if err != nil {
+		return err
+	}
+	return s.stream(c, stop, func(ctx context.Context, send func(event string, v any) bool) {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case sess := <-changes:
+				if sess == nil {
+					send("ended", fiber.Map{})
+					return
+				}
+				if !send("session", viewAt(sess, s.kiosk.Now())) {
+					return
+				}
+			}
+		}
+	})
+}
+
+// streamPing keeps an idle stream's connection known to be alive, and
+// finds a page that went away.
+const streamPing = 5 * time.Second
+
+// stream answers with a Server-Sent Events stream written by run, which
+// sends events until it returns, a send fails or ctx ends (the page went
+// away, or the server stops). A comment line goes out every streamPing.
+// stop runs when the stream ends.
+func (s *Kiosk) stream(c *fiber.Ctx, stop func(), run func(ctx context.Context, send func(event string, v any) bool)) error {
+	c.Set(fiber.HeaderContentType, "text/event-stream")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	conn := c.Context().Conn()
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer stop()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-s.done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		var mu sync.Mutex // run's sends and the pings share w
+		write := func(b []byte) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			// The server's write timeout counts from the start of the
+			// answer; a stream lives longer, so each write extends it.
+			_ = conn.SetWriteDeadline(time.Now().Add(3 * streamPing))
+			if _, err := w.Write(b); err != nil || w.Flush() != nil {
+				cancel()
+				return false
+			}
+			return true
+		}
+		if !write([]byte("retry: 1000\n: subscribed\n\n")) {
+			return
+		}
+		var pings sync.WaitGroup
+		pings.Add(1)
+		go func() {
+			defer pings.Done()
+			t := time.NewTicker(streamPing)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					write([]byte(": ping\n\n"))
+				}
+			}
+		}()
+		run(ctx, func(event string, v any) bool {
+			b, err := json.Marshal(v)
+			if err != nil || ctx.Err() != nil {
+				return false
+			}
+			return write([]byte("event: " + event + "\ndata: " + string(b) + "\n\n"))
+		})
+		cancel()
+		pings.Wait() // w belongs to fasthttp again once this returns
+	})
+	return nil
 }
 
 func (s *Kiosk) logout(c *fiber.Ctx) error {
@@ -180,7 +286,8 @@ func (s *Kiosk) preview(c *fiber.Ctx) error {
 
 // config tells the page the station's settings it must follow.
 func (s *Kiosk) config(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"idle_ms": s.kiosk.IdleTimeout().Milliseconds(), "card": s.kiosk.CardEnabled()})
+	return c.JSON(fiber.Map{"idle_ms": s.kiosk.IdleTimeout().Milliseconds(), "card": s.kiosk.CardEnabled(),
+		"fingerprint": s.fingerprint && s.kiosk.CardEnabled()})
 }
 
 const cardCookie = "anjungan_card"
@@ -202,14 +309,103 @@ func (s *Kiosk) cardRead(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "read", "subject": masked})
 }
 
+// cardView is one "card" event of the card screen's stream.
+type cardView struct {
+	Status  string     `json:"status"`            // a station.CardStatus
+	Subject string     `json:"subject,omitempty"` // masked NIK, once read
+	ReadID  string     `json:"read_id,omitempty"` // completes the read with the PIN (POST /api/login/card)
+	Error   *errorJSON `json:"error,omitempty"`
+}
+
+func cardViewOf(st station.CardState) cardView {
+	v := cardView{Status: string(st.Status)}
+	if st.Err != nil {
+		v.Error = &errorJSON{Code: string(st.Err.Code), MessageID: st.Err.ID, MessageEN: st.Err.EN}
+	}
+	return v
+}
+
+// cardEvents streams the card screen: the reader's state as it changes
+// ("card" events: waiting, present, removed too early, not an e-KTP,
+// reader or service missing) and, when a card is read, a last "card"
+// event with status read, the masked NIK and the read's id. While the
+// stream is open this page is the one waiting for the tap; a newer
+// stream (a reload) takes over.
+func (s *Kiosk) cardEvents(c *fiber.Ctx) error {
+	if !s.kiosk.CardEnabled() {
+		return station.ErrCardUnreadable.Withf("no card reader configured")
+	}
+	states, stopStates, ok := s.kiosk.CardStateStream()
+	if !ok {
+		states, stopStates = nil, func() {}
+	}
+	return s.stream(c, stopStates, func(ctx context.Context, send func(string, any) bool) {
+		type read struct {
+			id, subject string
+			err         error
+		}
+		reads := make(chan read)
+		readCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			defer close(reads)
+			for readCtx.Err() == nil {
+				id, subject, err := s.kiosk.ReadCard(readCtx)
+				if errors.Is(err, station.ErrCardWaiting) {
+					return // superseded by a newer page, or the stream ended
+				}
+				select {
+				case reads <- read{id, subject, err}:
+				case <-readCtx.Done():
+					return
+				}
+				if err == nil {
+					return
+				}
+			}
+		}()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case st, ok := <-states:
+				if !ok {
+					states = nil
+					continue
+				}
+				if !send("card", cardViewOf(st)) {
+					return
+				}
+			case r, ok := <-reads:
+				if !ok {
+					send("card", cardView{Status: "superseded"})
+					return
+				}
+				if r.err != nil {
+					if !send("card", cardViewOf(station.CardStateOf(r.err))) {
+						return
+					}
+					continue // the page shows what happened; the next tap is read
+				}
+				send("card", cardView{Status: string(station.CardRead), Subject: r.subject, ReadID: r.id})
+				return
+			}
+		}
+	})
+}
+
 func (s *Kiosk) loginCard(c *fiber.Ctx) error {
 	var in struct {
-		PIN string `json:"pin"`
+		PIN    string `json:"pin"`
+		ReadID string `json:"read_id"` // from the card stream; the cookie of /api/card/read otherwise
 	}
 	if err := c.BodyParser(&in); err != nil {
 		return station.ErrCredentialsRejected.With(err)
 	}
 	id := c.Cookies(cardCookie)
+	if in.ReadID != "" {
+		id = in.ReadID
+	}
 	c.ClearCookie(cardCookie)
 	sess, err := s.kiosk.LoginCard(c.UserContext(), id, in.PIN)
 	if err != nil {

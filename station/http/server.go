@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -32,17 +33,23 @@ type Kiosk struct {
 	kiosk *station.Kiosk
 	log   zerolog.Logger
 	app   *fiber.App
+	done  chan struct{} // closed at Shutdown: event streams end
+	once  sync.Once
+
+	fingerprint bool // MountFingerprint was called: the page offers it after a card read
 }
 
 // NewKiosk returns the kiosk server.
 func NewKiosk(k *station.Kiosk, v DocumentVerifier, log zerolog.Logger) *Kiosk {
-	s := &Kiosk{kiosk: k, log: log}
+	s := &Kiosk{kiosk: k, log: log, done: make(chan struct{})}
 	s.app = newApp(log, "kiosk")
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	api := s.app.Group("/api")
 	api.Post("/login/ticket", s.loginTicket)
 	api.Post("/login/pin", s.loginPIN)
 	api.Post("/card/read", s.cardRead)
+	api.Get("/card/events", s.cardEvents)
+	api.Get("/events", s.events)
 	api.Post("/login/card", s.loginCard)
 	api.Get("/session", s.session)
 	api.Post("/session/logout", s.logout)
@@ -62,7 +69,10 @@ func NewKiosk(k *station.Kiosk, v DocumentVerifier, log zerolog.Logger) *Kiosk {
 func (s *Kiosk) Serve(ln net.Listener) error { return serve(s.app, ln) }
 
 // Shutdown stops accepting requests and waits for those in flight.
-func (s *Kiosk) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+func (s *Kiosk) Shutdown(ctx context.Context) error {
+	s.once.Do(func() { close(s.done) }) // open streams would hold the shutdown
+	return s.app.ShutdownWithContext(ctx)
+}
 
 func serve(app *fiber.App, ln net.Listener) error {
 	err := app.Listener(ln)

@@ -61,6 +61,10 @@ func TestTextsComplete(t *testing.T) {
 	for _, r := range []string{"ready", "media-empty", "no-blanks", "stopped", "no-printer", "other"} {
 		used["avail_"+r] = true
 	}
+	for _, c := range []station.CardStatus{station.CardWaiting, station.CardPresent, station.CardRead, station.CardRemovedEarly,
+		station.CardNotEKTP, station.CardFailed, station.CardReaderMissing, station.CardServiceDown} {
+		used["card_state_"+string(c)] = true
+	}
 	var missing []string
 	for k := range used {
 		if _, ok := id[k]; !ok {

@@ -66,7 +66,8 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 	if rs, err := smartcard.Readers(); err == nil && slices.Contains(rs, "Virtual PCD 00 00") && slices.Contains(rs, "Virtual PCD 00 01") {
 		for i := range specs {
 			if specs[i].name == "station" {
-				specs[i].args = append(specs[i].args, "-card-reader", "Virtual PCD 00 00", "-sam-reader", "Virtual PCD 00 01")
+				specs[i].args = append(specs[i].args, "-card-reader", "Virtual PCD 00 00", "-sam-reader", "Virtual PCD 00 01",
+					"-fingerprint", "sim", "-fingerprint-dir", v("fingerprint"))
 			}
 		}
 		cardLogin = true
@@ -109,6 +110,7 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 	fmt.Fprintf(m.Stdout, "Printed documents land in %s and %s.\n", v("out", "card"), v("out", "paper"))
 	if cardLogin {
 		fmt.Fprintf(m.Stdout, "e-KTP login is on (vpcd): anjunganctl card insert --nik %s --key %s\n", as[0].NIK, v("keys", "ticket.key"))
+		fmt.Fprintf(m.Stdout, "then the PIN, or a finger: anjunganctl finger place --nik %s --dir %s\n", as[0].NIK, v("fingerprint"))
 	}
 	fmt.Fprintln(m.Stdout, "Press Ctrl-C to stop.")
 	select {

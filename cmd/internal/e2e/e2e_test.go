@@ -45,6 +45,12 @@ type Options struct {
 	Blanks int           // blank cards recorded in the ledger (default 10; -1 for none)
 	Idle   time.Duration // the kiosk's idle timeout (default 60 s)
 	Card   bool          // e-KTP login through vpcd's virtual readers (the caller holds pcsctest.Lock)
+	// PrinterdTLS: the station reaches printerd over its mutual-TLS TCP
+	// listener instead of the unix socket.
+	PrinterdTLS bool
+	// Fingerprint offers the simulated fingerprint after a card read; its
+	// samples are placed in Var/fingerprint (fingerprint.PlaceSample).
+	Fingerprint bool
 	// Logs receives every program's log output (default: discarded). It
 	// must be safe for concurrent writes.
 	Logs io.Writer
@@ -97,9 +103,14 @@ func MustStartWith(tb testing.TB, o Options) *System {
 
 	s.Printerd = printerdcmd.NewMain()
 	s.Printerd.Stderr = o.Logs
-	mustOK(tb, s.Printerd.ParseFlags(append(level, "-socket", v("run", "printerd.sock"), "-data", v("printerd"), "-audit-key", v("keys", "audit-printerd.key"),
+	printerdArgs := append(level, "-socket", v("run", "printerd.sock"), "-data", v("printerd"), "-audit-key", v("keys", "audit-printerd.key"),
 		"-printer", "name=card-1,driver=sim,uri="+v("out", "card")+",media=om_card_54x86mm,blanks=10",
-		"-printer", "name=paper-1,driver=sim,uri="+v("out", "paper")+",media=iso_a4_210x297mm")))
+		"-printer", "name=paper-1,driver=sim,uri="+v("out", "paper")+",media=iso_a4_210x297mm")
+	if o.PrinterdTLS {
+		printerdArgs = append(printerdArgs, "-tls-addr", "127.0.0.1:0", "-tls-cert", v("certs", "printerd.crt"),
+			"-tls-key", v("certs", "printerd.key"), "-client-ca", v("certs", "ca.crt"))
+	}
+	mustOK(tb, s.Printerd.ParseFlags(printerdArgs))
 	mustOK(tb, s.Printerd.Run(ctx))
 	tb.Cleanup(func() { s.Printerd.Close() })
 
@@ -113,6 +124,13 @@ func MustStartWith(tb testing.TB, o Options) *System {
 		"-registry-ca", v("certs", "ca.crt"), "-registry-cert", v("certs", "station-client.crt"), "-registry-key", v("certs", "station-client.key"))
 	if o.Card {
 		stationArgs = append(stationArgs, "-card-reader", pcsctest.CardReader, "-sam-reader", pcsctest.SAMReader)
+	}
+	if o.PrinterdTLS {
+		stationArgs = append(stationArgs, "-printerd-url", "https://"+s.Printerd.TLSAddr(), "-printerd-ca", v("certs", "ca.crt"),
+			"-printerd-cert", v("certs", "printerd-client.crt"), "-printerd-key", v("certs", "printerd-client.key"))
+	}
+	if o.Fingerprint {
+		stationArgs = append(stationArgs, "-fingerprint", "sim", "-fingerprint-dir", v("fingerprint"))
 	}
 	mustOK(tb, s.Station.ParseFlags(stationArgs))
 	mustOK(tb, s.Station.Run(ctx))

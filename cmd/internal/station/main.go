@@ -27,11 +27,11 @@ import (
 	"github.com/anjungan/anjungan/station"
 	"github.com/anjungan/anjungan/station/auditrec"
 	"github.com/anjungan/anjungan/station/docqr"
+	"github.com/anjungan/anjungan/station/fingerprint"
 	stationhttp "github.com/anjungan/anjungan/station/http"
 	"github.com/anjungan/anjungan/station/registry"
 	"github.com/anjungan/anjungan/station/render"
 	"github.com/anjungan/anjungan/station/smartcard"
-	"github.com/anjungan/anjungan/station/smartcard/ektp"
 	"github.com/anjungan/anjungan/station/sqlite"
 	"github.com/anjungan/anjungan/station/ticket"
 	"github.com/anjungan/anjungan/templates"
@@ -47,6 +47,10 @@ type Main struct {
 	ConsoleKey     string
 	RegistryURL    string
 	PrinterdSocket string
+	PrinterdURL    string // https://HOST:PORT of printerd's mTLS listener, instead of the socket
+	PrinterdCA     string // mTLS to printerd: its CA, our client certificate and key
+	PrinterdCert   string
+	PrinterdKey    string
 	TicketPubKey   string
 	DocumentKey    string // signs the QR on printed documents
 	RegistryCA     string // mTLS to the upstream: its CA, our client certificate and key
@@ -60,9 +64,17 @@ type Main struct {
 	SubjectKey     string // keys the audit subjects: HMAC of the NIK
 	CardReader     string // PC/SC reader of the e-KTP; "" for no card login
 	SAMReader      string // PC/SC reader holding the SAM
-	LogLevel       string
-	Stderr         io.Writer
-	Now            func() time.Time
+	// A licensed vendor's program that reads the e-KTP instead of the
+	// emulation profile (docs/card-profile.md).
+	CardVendorExec    string
+	CardVendorArgs    []string      // its arguments, before the reader names
+	CardVendorTimeout time.Duration // one read (0: 10 s)
+	CardVendorGrace   time.Duration // from SIGTERM to SIGKILL (0: 1 s)
+	Fingerprint       string        // second factor after a card read: "sim" or "off" (the PIN only)
+	FingerprintDir    string        // the simulated sensor's samples
+	LogLevel          string
+	Stderr            io.Writer
+	Now               func() time.Time
 
 	log       zerolog.Logger
 	kiosk     *station.Kiosk
@@ -70,6 +82,7 @@ type Main struct {
 	audit     *sqlite.AuditLog
 	stopAudit context.CancelFunc
 	cards     *smartcard.Loop
+	presence  *smartcard.Presence
 	kioskLn   net.Listener
 	consLn    net.Listener
 	kioskS    *stationhttp.Kiosk
@@ -87,6 +100,11 @@ func NewMain() *Main {
 		ConsoleKey:     "var/certs/console.key",
 		RegistryURL:    "https://127.0.0.1:8090",
 		PrinterdSocket: "var/run/printerd.sock",
+		PrinterdCA:     "var/certs/ca.crt",
+		PrinterdCert:   "var/certs/printerd-client.crt",
+		PrinterdKey:    "var/certs/printerd-client.key",
+		Fingerprint:    "off",
+		FingerprintDir: "var/fingerprint",
 		TicketPubKey:   "var/keys/ticket.pub",
 		DocumentKey:    "var/keys/document.key",
 		RegistryCA:     "var/certs/ca.crt",
@@ -113,6 +131,10 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.ConsoleKey, "console-key", m.ConsoleKey, "console TLS key")
 	fs.StringVar(&m.RegistryURL, "registry-url", m.RegistryURL, "base URL of the upstream registry")
 	fs.StringVar(&m.PrinterdSocket, "printerd-socket", m.PrinterdSocket, "printerd's unix socket")
+	fs.StringVar(&m.PrinterdURL, "printerd-url", "", "printerd's mTLS listener, https://HOST:PORT, instead of -printerd-socket (printerd on another machine)")
+	fs.StringVar(&m.PrinterdCA, "printerd-ca", m.PrinterdCA, "CA that issued printerd's certificate (with -printerd-url)")
+	fs.StringVar(&m.PrinterdCert, "printerd-cert", m.PrinterdCert, "the station's client certificate for printerd (with -printerd-url)")
+	fs.StringVar(&m.PrinterdKey, "printerd-key", m.PrinterdKey, "the station's client key for printerd (with -printerd-url)")
 	fs.StringVar(&m.TicketPubKey, "ticket-pubkey", m.TicketPubKey, "the upstream's ticket-signing public key (PEM)")
 	fs.StringVar(&m.DocumentKey, "document-key", m.DocumentKey, "the key that signs the QR on printed documents (PKCS #8 PEM)")
 	fs.StringVar(&m.RegistryCA, "registry-ca", m.RegistryCA, "CA that issued the upstream's certificate (https upstream)")
@@ -125,9 +147,27 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.SubjectKey, "subject-key", m.SubjectKey, "key of the audit subjects, the NIKs' keyed hashes (hex)")
 	fs.StringVar(&m.CardReader, "card-reader", "", "PC/SC reader for e-KTP login, e.g. \"Virtual PCD 00 00\" (empty: no card login)")
 	fs.StringVar(&m.SAMReader, "sam-reader", "", "PC/SC reader holding the SAM of the card profile")
+	fs.StringVar(&m.CardVendorExec, "card-vendor-exec", "", "vendor program that reads the e-KTP (empty: the emulation profile; see docs/card-profile.md)")
+	fs.Func("card-vendor-arg", "an argument for the vendor program, before the reader names (repeatable)", func(s string) error {
+		m.CardVendorArgs = append(m.CardVendorArgs, s)
+		return nil
+	})
+	fs.DurationVar(&m.CardVendorTimeout, "card-vendor-timeout", 0, "how long one read by the vendor program may take (0: 10s)")
+	fs.DurationVar(&m.CardVendorGrace, "card-vendor-grace", 0, "how long the vendor program has to exit after SIGTERM (0: 1s)")
+	fs.StringVar(&m.Fingerprint, "fingerprint", m.Fingerprint, "fingerprint second factor after a card read: sim (simulated sensor and matcher; never on a kiosk in service) or off")
+	fs.StringVar(&m.FingerprintDir, "fingerprint-dir", m.FingerprintDir, "folder of the simulated sensor's samples (anjunganctl finger place)")
 	fs.DurationVar(&m.IdleTimeout, "idle-timeout", m.IdleTimeout, "a citizen's session ends after this long without a touch")
 	fs.StringVar(&m.LogLevel, "log-level", "info", "debug, info, warn or error")
-	return fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if m.PrinterdURL != "" && !strings.HasPrefix(m.PrinterdURL, "https://") {
+		return fmt.Errorf("station: -printerd-url %q: printerd's TCP listener speaks only mutual TLS (https://HOST:PORT)", m.PrinterdURL)
+	}
+	if m.Fingerprint != "sim" && m.Fingerprint != "off" {
+		return fmt.Errorf("station: -fingerprint %q: want sim or off", m.Fingerprint)
+	}
+	return nil
 }
 
 // Run starts the kiosk and console and returns once both listen.
@@ -153,6 +193,24 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	printers, err := m.printerd()
+	if err != nil {
+		return err
+	}
+	// Bad card options fail before anything is opened. Identity records
+	// on the cards are signed by the registry, with the same pinned key
+	// as the tickets.
+	var cardCfg smartcard.Config
+	if m.CardReader != "" || m.CardVendorExec != "" {
+		cardCfg, err = smartcard.NewConfig(smartcard.Options{
+			CardReader: m.CardReader, SAMReader: m.SAMReader,
+			VendorExec: m.CardVendorExec, VendorArgs: m.CardVendorArgs,
+			VendorTimeout: m.CardVendorTimeout, VendorGrace: m.CardVendorGrace,
+		}, ticket.KeySet{ticket.KeyID(pub): pub}, m.log, m.Now)
+		if err != nil {
+			return fmt.Errorf("card reader: %w", err)
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(m.DBPath), 0o700); err != nil {
 		return err
 	}
@@ -162,17 +220,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.audit, err = m.auditLog(); err != nil {
 		return err
 	}
-	printers := client.New(m.PrinterdSocket)
 	var cards station.CardReader
+	var cardStates station.CardStates
 	if m.CardReader != "" {
-		// Identity records on the cards are signed by the registry, with
-		// the same pinned key as the tickets.
-		m.cards = smartcard.Start(smartcard.Config{
-			CardReader: m.CardReader, SAMReader: m.SAMReader,
-			Profile: &ektp.Emulation{Verifier: &ektp.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}}},
-			Logger:  m.log, Now: m.Now,
-		})
+		m.cards = smartcard.Start(cardCfg)
 		cards = m.cards
+		m.presence = smartcard.NewPresence(m.cards)
+		cardStates = m.presence
 	}
 	m.kiosk = station.NewKiosk(station.KioskConfig{
 		Registry:   reg,
@@ -183,6 +237,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Previewer:  station.PreviewFunc(render.Preview),
 		SessionTTL: m.IdleTimeout,
 		Cards:      cards,
+		CardStates: cardStates,
+		Notices:    printers,
 		Recorder:   recorders{eventLog{m.log}, auditrec.Recorder{Log: m.audit, Fallback: m.auditLost}},
 		Now:        m.Now,
 		Rand:       rand.Reader,
@@ -198,6 +254,15 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.kioskS = stationhttp.NewKiosk(m.kiosk, docs, m.log)
+	if m.Fingerprint == "sim" && cards != nil {
+		fp, err := m.fingerprint()
+		if err != nil {
+			m.kioskLn.Close()
+			m.consLn.Close()
+			return err
+		}
+		m.kioskS.MountFingerprint(fp)
+	}
 	m.consS = stationhttp.NewConsole(stationhttp.ConsoleDeps{
 		Printerd: printers, Audit: m.audit, Accounts: sqlite.NewAccounts(m.db),
 		PrinterdAudit: printers, Now: m.Now, Rand: rand.Reader,
@@ -207,6 +272,34 @@ func (m *Main) Run(ctx context.Context) error {
 	m.serve("console", func() error { return m.consS.Serve(m.consLn) })
 	m.log.Info().Str("kiosk", m.KioskURL()).Str("console", m.ConsoleURL()).Msg("station ready")
 	return nil
+}
+
+// printerd returns the printerd client: over the unix socket, or over
+// mTLS when printerd runs on another machine (-printerd-url).
+func (m *Main) printerd() (*client.Client, error) {
+	if m.PrinterdURL == "" {
+		return client.New(m.PrinterdSocket), nil
+	}
+	cfg, err := client.TLSConfig(m.PrinterdCA, m.PrinterdCert, m.PrinterdKey)
+	if err != nil {
+		return nil, fmt.Errorf("printerd mTLS: %w (run `anjunganctl keys init`)", err)
+	}
+	return client.NewTLS(m.PrinterdURL, cfg), nil
+}
+
+// fingerprint is the simulated fingerprint second factor.
+func (m *Main) fingerprint() (*station.FingerprintLogin, error) {
+	// The sensor keeps the real clock: it compares with file times.
+	sensor, err := fingerprint.NewDirSensor(fingerprint.DirSensorConfig{Dir: m.FingerprintDir})
+	if err != nil {
+		return nil, err
+	}
+	matcher, err := fingerprint.NewSimulated(fingerprint.SimulatedConfig{Now: m.Now})
+	if err != nil {
+		return nil, err
+	}
+	m.log.Warn().Str("dir", m.FingerprintDir).Msg("simulated fingerprint sensor and matcher: never on a kiosk in service")
+	return station.NewFingerprintLogin(m.kiosk, station.FingerprintConfig{Sensor: sensor, Matcher: matcher, MatcherID: "simulated-v1"})
 }
 
 // registry returns the upstream client: mTLS for an https upstream, the
@@ -295,6 +388,9 @@ func (m *Main) Close() error {
 			if _, cerr := m.audit.Checkpoint(ctx); cerr != nil {
 				err = errors.Join(err, cerr)
 			}
+		}
+		if m.presence != nil {
+			m.presence.Close()
 		}
 		if m.cards != nil {
 			m.cards.Close()

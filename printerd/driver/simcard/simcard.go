@@ -665,3 +665,15 @@ func (d *Device) Close() error {
 	d.closed = true
 	return nil
 }
+
+var _ printerd.TypicalTimer = (*Device)(nil)
+
+// TypicalPrintTime is the configured time of one card, printerd's first
+// estimate of the time left.
+func (d *Device) TypicalPrintTime() time.Duration {
+	sides := time.Duration(1)
+	if d.duplex {
+		sides = 2
+	}
+	return d.timing.Pick + sides*d.timing.Side + d.timing.Eject
+}

@@ -17,7 +17,12 @@
   let lastError = null;     // {code, message_id, message_en}
   let scanBuffer = "", scanLast = 0, activeField = "nik";
   let cardMode = false, cardEnabled = false; // card mode: the NIK comes from the e-KTP
+  let fingerEnabled = false; // the station offers a fingerprint instead of the PIN after a card read
   let pollTimer = null, idleWarnTimer = null, idleResetTimer = null, doneTimer = null, availTimer = null;
+  // One event stream at a time: the session's (prints) or the card screen's.
+  let stream = null, cardReadID = "", countdownTimer = null, sending = false;
+  const deadlines = {};     // request id → Date.now() when printerd expects it done
+  const seen = {};          // request id → the steps shown so far, in order
   const $ = (s) => document.querySelector(s);
 
   function t(key) { return (texts[lang] && texts[lang][key]) || (texts.id && texts.id[key]) || key; }
@@ -80,10 +85,11 @@
   // pressed by the ticket's spaces and final Enter. On these screens the
   // keys are taken before any element sees them.
   document.addEventListener("keyup", (e) => {
-    if (screen === "start" || screen === "ticket") e.preventDefault();
+    if ((screen === "start" || screen === "ticket") && e.key !== "Tab") e.preventDefault();
   }, true);
   document.addEventListener("keydown", (e) => {
     if (screen !== "start" && screen !== "ticket") return;
+    if (e.key === "Tab") return; // keyboard users move between the buttons; scanners end with Enter
     if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
     const now = Date.now();
     if (now - scanLast > SCAN_GAP_MS) scanBuffer = "";
@@ -127,27 +133,103 @@
     else f.focus();
   });
   $("#pin-ok").addEventListener("click", () => {
-    if (cardMode) login("/api/login/card", { pin: $("#pin").value });
+    if (cardMode) login("/api/login/card", { pin: $("#pin").value, read_id: cardReadID });
     else login("/api/login/pin", { nik: $("#nik").value, pin: $("#pin").value });
     $("#pin").value = "";
   });
 
   // ---- e-KTP: wait for a tap, then the PIN as second factor --------------
-  async function waitCard() {
-    while (screen === "card") {
+  function closeStream() { if (stream) { stream.close(); stream = null; } }
+  const onCardScreen = () => screen === "card" || screen === "card-again";
+
+  // The card screens follow the reader live over /api/card/events; the
+  // stream also brings the read. Without a stream the page long-polls.
+  function waitCard() {
+    closeStream();
+    showCardState({ status: "waiting" });
+    if (!window.EventSource) return pollCard();
+    const es = new EventSource("/api/card/events");
+    stream = es;
+    es.addEventListener("card", (m) => {
+      if (stream !== es) return;
+      const c = JSON.parse(m.data);
+      if (c.status === "superseded") { closeStream(); return; }
+      if (c.status === "read" && c.read_id) { closeStream(); return cardRead(c.subject, c.read_id); }
+      showCardState(c);
+    });
+    es.onerror = () => {
+      if (stream !== es) return;
+      closeStream();
+      if (onCardScreen()) pollCard();
+    };
+  }
+
+  async function pollCard() {
+    while (onCardScreen()) {
       let r;
-      try { r = await call("POST", "/api/card/read"); } catch (e) { if (screen === "card") fail(e); return; }
-      if (screen !== "card") return;
-      if (r.status === "read") {
-        cardMode = true;
-        $("#card-subject").textContent = r.subject;
-        $("#card-read").hidden = false;
-        $("#nik-entry").hidden = true;
-        activeField = "pin";
-        show("pin");
-        return;
-      }
+      try { r = await call("POST", "/api/card/read"); } catch (e) { if (onCardScreen()) showCardState({ status: "failed", error: e }); await new Promise((ok) => setTimeout(ok, 2000)); continue; }
+      if (!onCardScreen()) return;
+      if (r.status === "read") return cardRead(r.subject, "");
     }
+  }
+
+  function cardRead(subject, readID) {
+    if (!onCardScreen()) return;
+    cardMode = true;
+    cardReadID = readID;
+    $("#card-subject").textContent = subject;
+    $("#card-read").hidden = false;
+    $("#nik-entry").hidden = true;
+    $("#use-finger").hidden = !fingerEnabled;
+    activeField = "pin";
+    show("pin");
+  }
+
+  // ---- e-KTP: a fingerprint instead of the PIN ----------------------------
+  // Each request waits up to 10 s for a finger; the page asks again until
+  // a match, the last attempt, or the citizen goes back.
+  async function waitFinger() {
+    const body = { read_id: cardReadID };
+    $("#finger-state").textContent = t("finger_waiting");
+    $("#finger-state").className = "card-state ok";
+    while (screen === "finger") {
+      let r;
+      try { r = await call("POST", "/api/card/fingerprint", body); } catch (e) {
+        if (screen !== "finger") return;
+        if (e.code === "fingerprint_no_match" || e.code === "fingerprint_unreadable") {
+          $("#finger-state").textContent = e.code === "fingerprint_no_match" ? t("finger_no_match").replace("{n}", e.attempts_left) : t("finger_unreadable");
+          $("#finger-state").className = "card-state bad";
+          continue;
+        }
+        return fail(e);
+      }
+      if (screen !== "finger") return;
+      if (r.status === "waiting") continue;
+      view = r;
+      show("docs");
+      return renderDocs();
+    }
+  }
+  $("#use-finger").addEventListener("click", () => { show("finger"); waitFinger(); });
+  $("#finger-pin").addEventListener("click", () => {
+    call("DELETE", "/api/card/fingerprint", { read_id: cardReadID }).catch(() => {});
+    activeField = "pin";
+    show("pin");
+  });
+
+  // The reader's state in plain words; a card lifted too early gets its own screen.
+  let cardState = { status: "waiting" };
+  function showCardState(c) {
+    cardState = c;
+    if (c.status === "removed_early") { if (screen !== "card-again") show("card-again"); }
+    else if (screen === "card-again") show("card");
+    const el = $("#card-state");
+    el.dataset.status = c.status;
+    const key = "card_state_" + c.status;
+    let text = texts.id && texts.id[key] ? t(key) : "";
+    if (c.status === "failed" && c.error) text = (lang === "en" ? c.error.message_en : c.error.message_id) || t("card_state_failed");
+    el.textContent = text || t("card_state_waiting");
+    el.className = "card-state " + (["removed_early", "not_ektp", "failed", "reader_missing", "service_down"].includes(c.status) ? "bad" : "ok");
   }
 
   // ---- login, documents, printing ----------------------------------------
@@ -197,68 +279,154 @@
     $("#checking-text").textContent = t("preview_preparing");
     show("checking");
     const figures = [];
+    let masked = false;
     for (const id of ids) {
       let p;
       try { p = await call("POST", "/api/prepare", { request_id: id }); } catch (e) { return fail(e); }
       const title = view.documents.find((d) => d.request_id === id).title;
       for (let i = 0; i < (p.pages || 1); i++) {
         const fig = document.createElement("figure");
+        const sheet = document.createElement("div");
+        sheet.className = "sheet";
         const img = document.createElement("img");
         img.src = "/api/preview/" + encodeURIComponent(id) + "/" + i;
         img.alt = title + " — " + t("preview_page") + " " + (i + 1);
+        sheet.append(img);
+        // The citizen's name, covered from people nearby; "Lihat" shows it while held.
+        (p.masks || []).filter((m) => m.page === i).forEach((m) => {
+          const cover = document.createElement("div");
+          cover.className = "mask";
+          cover.setAttribute("aria-hidden", "true");
+          Object.assign(cover.style, { left: m.x * 100 + "%", top: m.y * 100 + "%", width: m.w * 100 + "%", height: m.h * 100 + "%" });
+          sheet.append(cover);
+          masked = true;
+        });
         const cap = document.createElement("figcaption");
         cap.textContent = img.alt;
-        fig.append(img, cap);
+        fig.append(sheet, cap);
         figures.push(fig);
       }
     }
     $("#preview-pages").replaceChildren(...figures);
+    $("#preview-pages").classList.remove("revealed");
+    $("#reveal").hidden = !masked;
     show("preview");
   }
 
   async function confirmPrint() {
     show("printing");
     renderProgress();
+    follow(); // subscribed before the first print is sent: no step is missed
+    sending = true;
     for (const id of tracked) {
-      try { await call("POST", "/api/print", { request_id: id }); } catch (e) { return fail(e); }
+      try { await call("POST", "/api/print", { request_id: id }); } catch (e) { sending = false; closeStream(); return fail(e); }
     }
-    poll();
+    sending = false;
+    if (view && stream) progressed();
   }
 
+  // follow gets the session's changes pushed over /api/events; when the
+  // stream fails, the page polls /api/session instead.
+  function follow() {
+    closeStream();
+    if (!window.EventSource) return poll();
+    const es = new EventSource("/api/events");
+    stream = es;
+    es.addEventListener("session", (m) => {
+      if (stream !== es) return;
+      view = JSON.parse(m.data);
+      progressed();
+    });
+    es.addEventListener("ended", () => {
+      if (stream !== es) return;
+      closeStream();
+      if (screen === "printing") fail({ code: "session_expired" });
+    });
+    es.onerror = () => {
+      if (stream !== es) return;
+      closeStream();
+      if (screen === "printing") poll();
+    };
+  }
+
+  // The four steps a citizen sees; other states (held, failed) replace them.
+  const STEPS = ["preparing", "queued", "printing", "printed"];
   function renderProgress() {
     if (!view) return;
     $("#progress").replaceChildren(...view.documents.filter((d) => tracked.includes(d.request_id)).map((d) => {
       const li = document.createElement("li");
       li.dataset.request = d.request_id;
+      const st = d.print ? (d.print.state === "preview" ? "preparing" : d.print.state) : "preparing";
+      const steps = seen[d.request_id] || (seen[d.request_id] = []);
+      if (steps[steps.length - 1] !== st) steps.push(st);
+      li.dataset.seen = steps.join(" ");
       const name = document.createElement("strong");
       name.textContent = d.title;
-      const st = d.print ? d.print.state : "preparing";
       const state = document.createElement("span");
       state.className = "state " + st;
       state.textContent = t("step_" + st);
-      li.append(name, state);
+      const at = STEPS.indexOf(st);
+      const ol = document.createElement("ol");
+      ol.className = "steps";
+      if (at >= 0) ol.append(...STEPS.map((s, i) => {
+        const step = document.createElement("li");
+        step.className = i < at ? "step done" : i === at ? "step current" : "step";
+        if (i === at) step.setAttribute("aria-current", "step");
+        step.textContent = t("step_" + s);
+        return step;
+      }));
+      const left = document.createElement("span");
+      left.className = "left";
+      if (d.print && d.print.remaining_ms > 0 && st === "printing") deadlines[d.request_id] = Date.now() + d.print.remaining_ms;
+      else if (st !== "printing") delete deadlines[d.request_id];
+      li.append(name, state, ol, left);
       return li;
     }));
+    tickCountdown();
+  }
+
+  // "about N seconds left", counting down from printerd's estimate; nothing when unknown or overdue.
+  function tickCountdown() {
+    clearTimeout(countdownTimer);
+    let any = false;
+    document.querySelectorAll("#progress > li").forEach((li) => {
+      const until = deadlines[li.dataset.request];
+      const secs = until ? Math.ceil((until - Date.now()) / 1000) : 0;
+      li.querySelector(".left").textContent = secs > 0 ? t("time_left").replace("{n}", secs) : "";
+      if (secs > 0) any = true;
+    });
+    if (any && screen === "printing") countdownTimer = setTimeout(tickCountdown, 1000);
   }
 
   async function poll() {
     clearTimeout(pollTimer);
     try { view = await call("GET", "/api/session"); } catch (e) { return fail(e); }
+    if (!progressed()) pollTimer = setTimeout(poll, POLL_MS);
+  }
+
+  // progressed shows the latest view of the prints and, once every one has
+  // settled, the end of the wait; it reports whether they have.
+  function progressed() {
+    if (screen !== "printing") return true;
     renderProgress();
+    if (sending) return false; // an earlier attempt's state is not this one's outcome
     const mine = view.documents.filter((d) => tracked.includes(d.request_id));
     // "held" ends the citizen's wait: an officer takes over, the token stays valid.
     const settled = mine.every((d) => d.print && ["printed", "failed", "in_doubt", "held"].includes(d.print.state));
-    if (!settled) { pollTimer = setTimeout(poll, POLL_MS); return; }
+    if (!settled) return false;
+    closeStream();
     const bad = mine.find((d) => d.print.state !== "printed");
-    if (bad) return fail(bad.print.error || { code: bad.print.state });
+    if (bad) { fail(bad.print.error || { code: bad.print.state }); return true; }
     const card = mine.some((d) => d.type !== "kk"), paper = mine.some((d) => d.type === "kk");
     $("#done-what").dataset.kinds = (card ? "card " : "") + (paper ? "paper" : "");
     show("done");
     renderDynamic();
     doneTimer = setTimeout(reset, DONE_RESET_MS);
+    return true;
   }
 
   function fail(e) {
+    closeStream();
     lastError = e;
     show("error");
     renderDynamic();
@@ -279,11 +447,16 @@
       $("#error-retry").hidden = lastError.code !== "credentials_rejected" || $("#nik").value.length !== 16;
     }
     if (screen === "start") refreshAvailability();
+    if (screen === "card" || screen === "card-again") showCardState(cardState);
   }
 
   // ---- reset and idle ----------------------------------------------------
   async function reset() {
-    [pollTimer, doneTimer, idleWarnTimer, idleResetTimer].forEach(clearTimeout);
+    [pollTimer, doneTimer, idleWarnTimer, idleResetTimer, countdownTimer].forEach(clearTimeout);
+    closeStream();
+    cardReadID = "";
+    Object.keys(deadlines).forEach((k) => delete deadlines[k]);
+    Object.keys(seen).forEach((k) => delete seen[k]);
     const hadSession = view !== null;
     view = null; tracked = []; lastError = null; scanBuffer = "";
     $("#nik").value = ""; $("#pin").value = ""; updateCount();
@@ -292,6 +465,8 @@
     activeField = "nik";
     cardMode = false;
     $("#card-read").hidden = true; $("#card-subject").textContent = ""; $("#nik-entry").hidden = false;
+    $("#use-finger").hidden = true;
+    if (screen === "finger") call("DELETE", "/api/card/fingerprint", { read_id: cardReadID }).catch(() => {});
     show("start");
     if (hadSession) await call("POST", "/api/session/logout").catch(() => {});
   }
@@ -300,7 +475,7 @@
     clearTimeout(idleWarnTimer); clearTimeout(idleResetTimer);
     $("#idle").hidden = true;
     // Nothing personal on the start screens; a print in progress is never abandoned.
-    if (screen === "start" || screen === "ticket" || screen === "card" || screen === "printing" || screen === "checking") return;
+    if (screen === "start" || screen === "ticket" || screen === "card" || screen === "card-again" || screen === "printing" || screen === "checking") return;
     idleWarnTimer = setTimeout(() => { $("#idle").hidden = false; $("#idle-stay").focus(); }, IDLE_WARN_MS);
     idleResetTimer = setTimeout(reset, IDLE_RESET_MS);
   }
@@ -315,7 +490,7 @@
   async function resume() {
     try { view = await call("GET", "/api/session"); } catch (e) { view = null; return reset(); }
     const busy = view.documents.filter((d) => d.print && ["preparing", "queued", "printing"].includes(d.print.state));
-    if (busy.length) { tracked = busy.map((d) => d.request_id); show("printing"); return poll(); }
+    if (busy.length) { tracked = busy.map((d) => d.request_id); show("printing"); if (!progressed()) follow(); return; }
     show("docs");
     renderDocs();
   }
@@ -338,6 +513,13 @@
     renderDocs();
   });
   $("#done-ok").addEventListener("click", reset);
+  // Press and hold to see what the masks cover; letting go covers it again.
+  const reveal = (on) => { $("#preview-pages").classList.toggle("revealed", on); $("#reveal").setAttribute("aria-pressed", on ? "true" : "false"); };
+  $("#reveal").addEventListener("pointerdown", (e) => { e.preventDefault(); reveal(true); });
+  ["pointerup", "pointerleave", "pointercancel", "blur"].forEach((ev) => $("#reveal").addEventListener(ev, () => reveal(false)));
+  $("#reveal").addEventListener("keydown", (e) => { if (e.key === " " || e.key === "Enter") { e.preventDefault(); reveal(true); } });
+  $("#reveal").addEventListener("keyup", (e) => { if (e.key === " " || e.key === "Enter") reveal(false); });
+  $("#reveal").addEventListener("contextmenu", (e) => e.preventDefault()); // a long press is not a menu
   $("#error-ok").addEventListener("click", reset);
   $("#error-retry").addEventListener("click", () => { lastError = null; activeField = "pin"; show("pin"); });
   $("#lang").addEventListener("click", () => { lang = lang === "id" ? "en" : "id"; applyTexts(); });
@@ -345,6 +527,7 @@
   const config = fetch("/api/config").then((r) => r.json()).then((c) => {
     if (c.idle_ms > 0) { IDLE_RESET_MS = c.idle_ms; IDLE_WARN_MS = Math.round(c.idle_ms * 0.75); }
     cardEnabled = !!c.card;
+    fingerEnabled = !!c.fingerprint;
     $("#way-card").disabled = !cardEnabled;
     $("#way-card small").hidden = cardEnabled;
   }).catch(() => {});
