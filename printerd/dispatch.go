@@ -66,6 +66,8 @@ type Result struct {
 type JobFilter struct {
 	State JobState // "" for every state
 	Limit int      // <= 0 for DefaultListLimit; capped at MaxListLimit
+	// Created in [Since, Until); a zero time leaves that end open.
+	Since, Until time.Time
 }
 
 // List limits.

@@ -3,7 +3,7 @@
 //
 //	POST /v1/jobs               SubmitRequest → 201 Job (200 on an idempotent replay)
 //	GET  /v1/jobs/{id}          → Job
-//	GET  /v1/jobs?state=&limit= → [Job], newest first
+//	GET  /v1/jobs?state=&limit=&since=&until= → [Job], newest first (since, until: RFC 3339)
 //	POST /v1/jobs/{id}/cancel   → Job (queued or held jobs only)
 //	GET  /v1/printers           → [PrinterInfo]
 //	GET  /v1/health             → {"status":"ok"}
@@ -189,6 +189,19 @@ func (h *handler) jobs(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.Limit = n
+	}
+	for _, b := range []struct {
+		name string
+		t    *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		if s := q.Get(b.name); s != "" {
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				h.fail(w, r, 0, printerd.ErrInvalidRequest.Withf("%s %q", b.name, s))
+				return
+			}
+			*b.t = t
+		}
 	}
 	jobs, err := h.svc.Jobs(r.Context(), f)
 	if err != nil {

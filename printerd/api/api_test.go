@@ -123,6 +123,8 @@ func TestErrors(t *testing.T) {
 		{"unknown state", "GET", "/v1/jobs?state=lost", nil, 400, "request_invalid"},
 		{"zero limit", "GET", "/v1/jobs?limit=0", nil, 400, "request_invalid"},
 		{"limit not a number", "GET", "/v1/jobs?limit=ten", nil, 400, "request_invalid"},
+		{"since not a time", "GET", "/v1/jobs?since=yesterday", nil, 400, "request_invalid"},
+		{"until not a time", "GET", "/v1/jobs?until=2025-03-01", nil, 400, "request_invalid"},
 		{"unknown route", "GET", "/v2/jobs", nil, 404, "request_invalid"},
 	}
 	for _, tt := range tests {

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/anjungan/anjungan/internal/fault"
@@ -78,6 +79,16 @@ func (c *Client) Jobs(ctx context.Context, state printerd.JobState) ([]printerd.
 	}
 	var jobs []printerd.Job
 	err := c.call(ctx, http.MethodGet, path, nil, &jobs)
+	return jobs, err
+}
+
+// JobsCreated lists the jobs created in [since, until), newest first, at
+// most printerd.MaxListLimit of them.
+func (c *Client) JobsCreated(ctx context.Context, since, until time.Time) ([]printerd.Job, error) {
+	q := url.Values{"since": {since.Format(time.RFC3339Nano)}, "until": {until.Format(time.RFC3339Nano)},
+		"limit": {strconv.Itoa(printerd.MaxListLimit)}}
+	var jobs []printerd.Job
+	err := c.call(ctx, http.MethodGet, "/v1/jobs?"+q.Encode(), nil, &jobs)
 	return jobs, err
 }
 

@@ -115,6 +115,18 @@ func TestClient(t *testing.T) {
 	if err != nil || len(all) != 1 {
 		t.Errorf("Jobs() = %+v, %v", all, err)
 	}
+	for _, tt := range []struct {
+		since, until time.Time
+		want         int
+	}{
+		{job.Created, job.Created.Add(time.Nanosecond), 1},
+		{job.Created.Add(-time.Hour), job.Created, 0},
+		{job.Created.Add(time.Nanosecond), job.Created.Add(time.Hour), 0},
+	} {
+		if got, err := c.JobsCreated(ctx, tt.since, tt.until); err != nil || len(got) != tt.want {
+			t.Errorf("JobsCreated(%v, %v) = %d jobs, %v; want %d", tt.since, tt.until, len(got), err, tt.want)
+		}
+	}
 	canceled, err := c.Cancel(ctx, job.ID)
 	if err != nil || canceled.State != printerd.JobCanceled {
 		t.Errorf("Cancel = %+v, %v", canceled, err)

@@ -463,8 +463,16 @@ func (j *Journal) List(ctx context.Context, f printerd.JobFilter) ([]printerd.Jo
 		limit = printerd.DefaultListLimit
 	}
 	limit = min(limit, printerd.MaxListLimit)
+	var since, until int64 // 0: open
+	if !f.Since.IsZero() {
+		since = f.Since.UnixNano()
+	}
+	if !f.Until.IsZero() {
+		until = f.Until.UnixNano()
+	}
 	jobs, err := queryJobs(ctx, j.db, "SELECT "+jobColumns+` FROM jobs
-		WHERE ?1 = '' OR state = ?1 ORDER BY created DESC, rowid DESC LIMIT ?2`, f.State, limit)
+		WHERE (?1 = '' OR state = ?1) AND (?3 = 0 OR created >= ?3) AND (?4 = 0 OR created < ?4)
+		ORDER BY created DESC, rowid DESC LIMIT ?2`, f.State, limit, since, until)
 	if err != nil {
 		return nil, printerd.ErrJournal.With(err)
 	}

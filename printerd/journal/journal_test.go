@@ -458,6 +458,11 @@ func TestList(t *testing.T) {
 		{printerd.JobFilter{State: printerd.JobDispatching}, []printerd.JobID{a.ID}, nil},
 		{printerd.JobFilter{State: printerd.JobPrinted}, nil, nil},
 		{printerd.JobFilter{State: "lost"}, nil, printerd.ErrInvalidRequest},
+		// The clock moves 1 ms per call: created in [b, c) is b alone.
+		{printerd.JobFilter{Since: b.Created, Until: c.Created}, []printerd.JobID{b.ID}, nil},
+		{printerd.JobFilter{Since: b.Created}, []printerd.JobID{c.ID, b.ID}, nil},
+		{printerd.JobFilter{Until: b.Created}, []printerd.JobID{a.ID}, nil},
+		{printerd.JobFilter{Since: c.Created.Add(time.Hour)}, nil, nil},
 	}
 	for _, tt := range tests {
 		got, err := j.List(ctx, tt.filter)

@@ -119,6 +119,17 @@ func newFakePrinterd(now time.Time) *fakePrinterd {
 	}}
 }
 
+func (p *fakePrinterd) JobsCreated(ctx context.Context, since, until time.Time) ([]printerd.Job, error) {
+	all, err := p.Jobs(ctx, "")
+	var out []printerd.Job
+	for _, j := range all {
+		if !j.Created.Before(since) && j.Created.Before(until) {
+			out = append(out, j)
+		}
+	}
+	return out, err
+}
+
 func (p *fakePrinterd) Jobs(_ context.Context, state printerd.JobState) ([]printerd.Job, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

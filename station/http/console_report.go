@@ -49,7 +49,10 @@ func (s *Console) reportPDF(c *fiber.Ctx) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
-	jobs, err := s.d.Printerd.Jobs(ctx, "")
+	// A job counts on the day of its last change: it may have been
+	// created the day before (submitted before midnight, printed after).
+	start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, day.Location())
+	jobs, err := s.d.Printerd.JobsCreated(ctx, start.AddDate(0, 0, -1), start.AddDate(0, 0, 1))
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -59,7 +62,7 @@ func (s *Console) reportPDF(c *fiber.Ctx) error {
 	}
 	d := report.Summarize(day, now, jobs, ledger)
 	d.Lang = langOf(c)
-	d.Partial = len(jobs) >= printerd.DefaultListLimit
+	d.Partial = len(jobs) >= printerd.MaxListLimit
 	cp, err := s.d.Audit.LatestCheckpoint(ctx)
 	if err != nil {
 		return s.fail(c, err)

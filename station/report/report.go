@@ -34,8 +34,8 @@ type Day struct {
 	Date      time.Time // the day, midnight in the station's time zone
 	Generated time.Time // when the data was taken; printed on the report
 	Lang      string    // "id" or "en"
-	// Partial says the job list came capped (printerd lists its newest
-	// jobs only): the counts may be low, and the report says so.
+	// Partial says the day's job list came capped at printerd's
+	// MaxListLimit: the counts may be low, and the report says so.
 	Partial bool
 
 	Prints   []DocumentCount // by document type, sorted

@@ -1,10 +1,15 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"net/http"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/anjungan/anjungan/printerd"
 )
@@ -49,6 +54,26 @@ func TestFailedPrintCanBeRetried(t *testing.T) {
 	if n := len(outputs(t, filepath.Join(sys.Var, "out", "card"))); n != 1 {
 		t.Errorf("%d cards printed, want 1", n)
 	}
+
+	// The day's report in the console counts both attempts.
+	day := time.Now().Format(time.DateOnly)
+	pdf := sys.consolePage(t, "/report.pdf?day="+day+"&lang=en")
+	text := mustPDFText(t, []byte(pdf))
+	if !regexp.MustCompile(`KTP-el\s+1\s+1\s+0\s+0\s+2`).MatchString(strings.Join(strings.Fields(text), " ")) {
+		t.Errorf("report of %s does not count 1 printed and 1 failed KTP-el:\n%s", day, text)
+	}
+}
+
+// mustPDFText is the text of a PDF, by poppler's pdftotext.
+func mustPDFText(tb testing.TB, pdf []byte) string {
+	tb.Helper()
+	cmd := exec.Command("pdftotext", "-layout", "-", "-")
+	cmd.Stdin = bytes.NewReader(pdf)
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
 }
 
 // TestPrintsThroughPrinterdOverMTLS: the station reaches printerd over
