@@ -45,6 +45,9 @@ type Options struct {
 	Blanks int           // blank cards recorded in the ledger (default 10; -1 for none)
 	Idle   time.Duration // the kiosk's idle timeout (default 60 s)
 	Card   bool          // e-KTP login through vpcd's virtual readers (the caller holds pcsctest.Lock)
+	// SlowCard gives the simulated card printer a printer's pace (about 5 s
+	// a card), so the printing screen can be seen.
+	SlowCard bool
 	// PrinterdTLS: the station reaches printerd over its mutual-TLS TCP
 	// listener instead of the unix socket.
 	PrinterdTLS bool
@@ -103,8 +106,12 @@ func MustStartWith(tb testing.TB, o Options) *System {
 
 	s.Printerd = printerdcmd.NewMain()
 	s.Printerd.Stderr = o.Logs
+	card := "name=card-1,driver=sim,uri=" + v("out", "card") + ",media=om_card_54x86mm,blanks=10"
+	if o.SlowCard {
+		card += ",pick-time=500ms,side-time=2s,eject-time=500ms"
+	}
 	printerdArgs := append(level, "-socket", v("run", "printerd.sock"), "-data", v("printerd"), "-audit-key", v("keys", "audit-printerd.key"),
-		"-printer", "name=card-1,driver=sim,uri="+v("out", "card")+",media=om_card_54x86mm,blanks=10",
+		"-printer", card,
 		"-printer", "name=paper-1,driver=sim,uri="+v("out", "paper")+",media=iso_a4_210x297mm")
 	if o.PrinterdTLS {
 		printerdArgs = append(printerdArgs, "-tls-addr", "127.0.0.1:0", "-tls-cert", v("certs", "printerd.crt"),

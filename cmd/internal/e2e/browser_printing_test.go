@@ -1,0 +1,38 @@
+package e2e
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserPrintingScreen prints a KTP-el on a card printer with a
+// printer's pace: the printing screen shows the steps and counts down the
+// time left that printerd estimates, then the citizen is told to take the
+// card.
+func TestBrowserPrintingScreen(t *testing.T) {
+	sys := MustStartWith(t, Options{SlowCard: true})
+	a := sys.MustApprove(t, "ktp-el")
+	b := MustBrowser(t, 1080, 1920)
+	b.open(sys.Station.KioskURL())
+	b.screen("start")
+	b.do(chromedp.Click(chromedp.CSS("#way-ticket")))
+	b.screen("ticket")
+	b.scan(a.Ticket)
+	b.screen("docs")
+	b.do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
+	b.screen("preview")
+	b.waitImagesLoaded()
+	b.do(chromedp.Click(chromedp.CSS("#preview-ok")))
+	b.screen("printing")
+	// printerd's first estimate is the simulator's own pace: 5 s a card.
+	b.do(chromedp.WaitVisible(chromedp.CSS(`#progress .left:not(:empty)`)))
+	left := b.text("#progress .left")
+	if !regexp.MustCompile(`^sekitar [1-5] detik lagi$`).MatchString(left) {
+		t.Errorf("time left shows %q, want about 1 to 5 seconds", left)
+	}
+	b.both("printing")
+	b.mustAccessible("printing")
+	b.screen("done")
+}
