@@ -77,8 +77,12 @@ type Kiosk struct {
 	sessions map[string]*Session
 	cards    map[string]cardRead                     // card reads waiting for their PIN
 	jobs     map[printerd.JobID]chan printerd.Notice // settlements following a job; a Notice without Job means "read it now"
-	watchers map[string]map[chan *Session]struct{}   // per session: pages following its changes
-	cardRead context.CancelFunc                      // ends the card wait of the page that had the reader before
+	// early keeps the latest notice of a job no settlement follows yet:
+	// printerd may dispatch a job before its settlement starts, and the
+	// dispatch notice is the only one with the time left.
+	early    map[printerd.JobID]printerd.Notice
+	watchers map[string]map[chan *Session]struct{} // per session: pages following its changes
+	cardRead context.CancelFunc                    // ends the card wait of the page that had the reader before
 }
 
 // Session is one citizen at the kiosk. It holds personal data only as long
@@ -144,7 +148,7 @@ func NewKiosk(cfg KioskConfig) *Kiosk {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	k := &Kiosk{cfg: cfg, ctx: ctx, cancel: cancel, sessions: map[string]*Session{}, cards: map[string]cardRead{},
-		jobs: map[printerd.JobID]chan printerd.Notice{}, watchers: map[string]map[chan *Session]struct{}{}}
+		jobs: map[printerd.JobID]chan printerd.Notice{}, early: map[printerd.JobID]printerd.Notice{}, watchers: map[string]map[chan *Session]struct{}{}}
 	k.wg.Add(1)
 	go k.sweepEvery(cfg.SessionTTL / 4)
 	if cfg.Notices != nil {
@@ -655,6 +659,10 @@ func (k *Kiosk) settle(authz Authorization, ticketID string, p *Print) {
 	// as a notice (printerd's stream promises no gap after subscribing).
 	notices := make(chan printerd.Notice, 16)
 	k.jobs[jobID] = notices
+	if n, ok := k.early[jobID]; ok {
+		notices <- n
+		delete(k.early, jobID)
+	}
 	k.mu.Unlock()
 	defer func() {
 		k.mu.Lock()
@@ -763,14 +771,17 @@ func (k *Kiosk) progress(p *Print, j printerd.Job, n printerd.Notice) bool {
 	if j.State == printerd.JobHeld || j.State == printerd.JobQueued && j.Reason != "" {
 		state, why = PrintHeld, ErrPrintHeld.Withf("job %s %s: %s", j.ID, j.State, j.Reason)
 	}
+	until := p.Until
 	switch {
 	case j.State != printerd.JobDispatching:
-		p.Until = time.Time{}
+		until = time.Time{}
 	case n.Job != nil && n.EstimateMS > 0:
-		p.Until = n.Time.Add(time.Duration(n.EstimateMS) * time.Millisecond)
+		until = n.Time.Add(time.Duration(n.EstimateMS) * time.Millisecond)
 	}
-	if p.State != state || p.Reason != j.Reason {
-		p.State, p.Reason, p.Err = state, j.Reason, why
+	// The time left may come after the state (a poll read the job
+	// dispatching before its notice came): either change is news.
+	if p.State != state || p.Reason != j.Reason || !p.Until.Equal(until) {
+		p.State, p.Reason, p.Err, p.Until = state, j.Reason, why, until
 		k.changedLocked(p.session)
 	}
 	return true
@@ -835,11 +846,21 @@ func (k *Kiosk) followStream(ch <-chan printerd.Notice) {
 	}
 }
 
-// deliver passes n to the settlement of job id, if any, without blocking:
-// a full queue loses the notice, and the settlement's poll catches up.
+// maxEarly bounds the notices kept for jobs no settlement follows yet.
+const maxEarly = 64
+
+// deliver passes n to the settlement of job id without blocking: a full
+// queue loses the notice, and the settlement's poll catches up. Without a
+// settlement yet, n waits in k.early for it.
 func (k *Kiosk) deliver(id printerd.JobID, n printerd.Notice) {
 	k.mu.Lock()
 	ch := k.jobs[id]
+	if ch == nil {
+		if len(k.early) >= maxEarly {
+			clear(k.early) // notices of jobs no settlement came for
+		}
+		k.early[id] = n
+	}
 	k.mu.Unlock()
 	if ch == nil {
 		return

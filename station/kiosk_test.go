@@ -724,3 +724,109 @@ func TestKioskNeverRetriesInDoubt(t *testing.T) {
 		t.Errorf("%d submissions, want 1: a print in doubt was tried again", pr.submits)
 	}
 }
+
+// dispatchingPrinters dispatches each job at once: the dispatch notice,
+// with the time left, is on the stream before Submit returns.
+type dispatchingPrinters struct {
+	*fakePrinters
+	stream chan printerd.Notice
+	at     time.Time
+}
+
+func (p *dispatchingPrinters) Submit(ctx context.Context, req printerd.SubmitRequest) (printerd.Job, error) {
+	j, err := p.fakePrinters.Submit(ctx, req)
+	d := j
+	d.State, d.Updated = printerd.JobDispatching, p.at
+	p.stream <- printerd.Notice{Kind: printerd.NoticeJob, Job: &d, Time: p.at, EstimateMS: 12000}
+	return j, err
+}
+
+// TestKioskKeepsEarlyNotices: printerd may dispatch a job before the
+// kiosk starts following it; the dispatch notice still gives the time left.
+func TestKioskKeepsEarlyNotices(t *testing.T) {
+	reg := &fakeRegistry{
+		authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthTicket, Requests: []station.PrintRequest{
+			{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved},
+		}},
+		documentOf: func(id station.RequestID) station.Document {
+			return station.Document{Request: id, Type: station.KTPEl, Subject: subject, Fields: map[string]string{"nama": "BUDI"}}
+		},
+	}
+	notices := &fakeNotices{subs: make(chan chan printerd.Notice)}
+	at := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	pr := &dispatchingPrinters{fakePrinters: &fakePrinters{final: printerd.JobDispatching, jobs: map[string]printerd.Job{}}, at: at}
+	k := station.NewKiosk(station.KioskConfig{
+		Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{}, Printers: pr, Notices: notices,
+		Now: time.Now, Rand: rand.Reader, PollEvery: time.Hour,
+	})
+	t.Cleanup(k.Close)
+	pr.stream = <-notices.subs
+	s, err := k.LoginTicket(context.Background(), "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Print(context.Background(), s.ID, "R1"); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) { // stops a hung test only
+		sess, err := k.Session(s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := sess.Prints["R1"]; p != nil && p.State == station.PrintPrinting && p.Until.Equal(at.Add(12*time.Second)) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dispatch notice that came before the kiosk followed the job was lost: %+v", sess.Prints["R1"])
+		}
+	}
+}
+
+// TestKioskTellsTheTimeLeftAfterTheState: a poll may show the job
+// dispatching before its notice brings the time left; the page is still
+// told when the time left comes.
+func TestKioskTellsTheTimeLeftAfterTheState(t *testing.T) {
+	reg := &fakeRegistry{
+		authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthTicket, Requests: []station.PrintRequest{
+			{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved},
+		}},
+		documentOf: func(id station.RequestID) station.Document {
+			return station.Document{Request: id, Type: station.KTPEl, Subject: subject, Fields: map[string]string{"nama": "BUDI"}}
+		},
+	}
+	notices := &fakeNotices{subs: make(chan chan printerd.Notice)}
+	pr := &fakePrinters{final: printerd.JobDispatching, jobs: map[string]printerd.Job{}}
+	k := station.NewKiosk(station.KioskConfig{
+		Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{}, Printers: pr, Notices: notices,
+		Now: time.Now, Rand: rand.Reader, PollEvery: time.Hour,
+	})
+	t.Cleanup(k.Close)
+	stream := <-notices.subs
+	s, err := k.LoginTicket(context.Background(), "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := k.Print(context.Background(), s.ID, "R1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, k, s.ID, station.PrintPrinting) // the first poll read it dispatching
+	changes, stop, err := k.Watch(s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	at := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	job := printerd.Job{ID: p.Job, State: printerd.JobDispatching, Printer: "card-1"}
+	stream <- printerd.Notice{Kind: printerd.NoticeJob, Job: &job, Time: at, EstimateMS: 9000}
+	for deadline := time.After(10 * time.Second); ; { // stops a hung test only
+		select {
+		case sess := <-changes:
+			if pr := sess.Prints["R1"]; pr != nil && pr.Until.Equal(at.Add(9*time.Second)) {
+				return
+			}
+		case <-deadline:
+			t.Fatal("the time left that came after the state was never pushed")
+		}
+	}
+}

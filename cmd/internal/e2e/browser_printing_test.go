@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"context"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -27,7 +29,11 @@ func TestBrowserPrintingScreen(t *testing.T) {
 	b.do(chromedp.Click(chromedp.CSS("#preview-ok")))
 	b.screen("printing")
 	// printerd's first estimate is the simulator's own pace: 5 s a card.
-	b.do(chromedp.WaitVisible(chromedp.CSS(`#progress .left:not(:empty)`)))
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second) // stops a hung test only
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#progress .left:not(:empty)`))); err != nil {
+		t.Fatalf("the printing screen never showed the time left: %s", b.text("#progress"))
+	}
 	left := b.text("#progress .left")
 	if !regexp.MustCompile(`^sekitar [1-5] detik lagi$`).MatchString(left) {
 		t.Errorf("time left shows %q, want about 1 to 5 seconds", left)
