@@ -464,21 +464,7 @@ func (f *fakeNotices) Events(ctx context.Context) (<-chan printerd.Notice, error
 // reaches the session's watcher in order, with printerd's estimate as the
 // time the print should be done; a broken stream is subscribed again.
 func TestKioskFollowsNotices(t *testing.T) {
-	reg := &fakeRegistry{
-		authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthTicket, Requests: []station.PrintRequest{
-			{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved},
-		}},
-		documentOf: func(id station.RequestID) station.Document {
-			return station.Document{Request: id, Type: station.KTPEl, Subject: subject, Fields: map[string]string{"nama": "BUDI"}}
-		},
-	}
-	pr := &fakePrinters{final: printerd.JobQueued, jobs: map[string]printerd.Job{}}
-	notices := &fakeNotices{subs: make(chan chan printerd.Notice)}
-	k := station.NewKiosk(station.KioskConfig{
-		Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{}, Printers: pr, Notices: notices,
-		Now: time.Now, Rand: rand.Reader, PollEvery: time.Hour,
-	})
-	t.Cleanup(k.Close)
+	k, reg, notices := newNoticeKiosk(t, &fakePrinters{final: printerd.JobQueued, jobs: map[string]printerd.Job{}})
 	stream := <-notices.subs
 
 	s, err := k.LoginTicket(context.Background(), "TK1:GOOD")
@@ -725,6 +711,27 @@ func TestKioskNeverRetriesInDoubt(t *testing.T) {
 	}
 }
 
+// newNoticeKiosk is a kiosk with one approved KTP-el (R1) that follows
+// printerd's notices (the poll an hour away) through pr.
+func newNoticeKiosk(t *testing.T, pr station.PrintService) (*station.Kiosk, *fakeRegistry, *fakeNotices) {
+	t.Helper()
+	reg := &fakeRegistry{
+		authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthTicket, Requests: []station.PrintRequest{
+			{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved},
+		}},
+		documentOf: func(id station.RequestID) station.Document {
+			return station.Document{Request: id, Type: station.KTPEl, Subject: subject, Fields: map[string]string{"nama": "BUDI"}}
+		},
+	}
+	notices := &fakeNotices{subs: make(chan chan printerd.Notice)}
+	k := station.NewKiosk(station.KioskConfig{
+		Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{}, Printers: pr, Notices: notices,
+		Now: time.Now, Rand: rand.Reader, PollEvery: time.Hour,
+	})
+	t.Cleanup(k.Close)
+	return k, reg, notices
+}
+
 // dispatchingPrinters dispatches each job at once: the dispatch notice,
 // with the time left, is on the stream before Submit returns.
 type dispatchingPrinters struct {
@@ -744,22 +751,9 @@ func (p *dispatchingPrinters) Submit(ctx context.Context, req printerd.SubmitReq
 // TestKioskKeepsEarlyNotices: printerd may dispatch a job before the
 // kiosk starts following it; the dispatch notice still gives the time left.
 func TestKioskKeepsEarlyNotices(t *testing.T) {
-	reg := &fakeRegistry{
-		authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthTicket, Requests: []station.PrintRequest{
-			{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved},
-		}},
-		documentOf: func(id station.RequestID) station.Document {
-			return station.Document{Request: id, Type: station.KTPEl, Subject: subject, Fields: map[string]string{"nama": "BUDI"}}
-		},
-	}
-	notices := &fakeNotices{subs: make(chan chan printerd.Notice)}
 	at := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
 	pr := &dispatchingPrinters{fakePrinters: &fakePrinters{final: printerd.JobDispatching, jobs: map[string]printerd.Job{}}, at: at}
-	k := station.NewKiosk(station.KioskConfig{
-		Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{}, Printers: pr, Notices: notices,
-		Now: time.Now, Rand: rand.Reader, PollEvery: time.Hour,
-	})
-	t.Cleanup(k.Close)
+	k, _, notices := newNoticeKiosk(t, pr)
 	pr.stream = <-notices.subs
 	s, err := k.LoginTicket(context.Background(), "TK1:GOOD")
 	if err != nil {
@@ -786,21 +780,7 @@ func TestKioskKeepsEarlyNotices(t *testing.T) {
 // dispatching before its notice brings the time left; the page is still
 // told when the time left comes.
 func TestKioskTellsTheTimeLeftAfterTheState(t *testing.T) {
-	reg := &fakeRegistry{
-		authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthTicket, Requests: []station.PrintRequest{
-			{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved},
-		}},
-		documentOf: func(id station.RequestID) station.Document {
-			return station.Document{Request: id, Type: station.KTPEl, Subject: subject, Fields: map[string]string{"nama": "BUDI"}}
-		},
-	}
-	notices := &fakeNotices{subs: make(chan chan printerd.Notice)}
-	pr := &fakePrinters{final: printerd.JobDispatching, jobs: map[string]printerd.Job{}}
-	k := station.NewKiosk(station.KioskConfig{
-		Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{}, Printers: pr, Notices: notices,
-		Now: time.Now, Rand: rand.Reader, PollEvery: time.Hour,
-	})
-	t.Cleanup(k.Close)
+	k, _, notices := newNoticeKiosk(t, &fakePrinters{final: printerd.JobDispatching, jobs: map[string]printerd.Job{}})
 	stream := <-notices.subs
 	s, err := k.LoginTicket(context.Background(), "TK1:GOOD")
 	if err != nil {

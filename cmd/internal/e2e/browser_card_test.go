@@ -102,11 +102,7 @@ func TestBrowserCardLogin(t *testing.T) {
 	sys := MustStartWith(t, Options{Card: true})
 	a := sys.MustApprove(t, "ktp-el")
 	b := MustBrowser(t, 1280, 900)
-	b.open(sys.Station.KioskURL())
-	b.screen("start")
-	b.do(chromedp.WaitEnabled(chromedp.CSS("#way-card")))
-	b.do(chromedp.Click(chromedp.CSS("#way-card")))
-	b.screen("card")
+	b.openCardScreen(sys)
 	b.both("card")
 	remove := sys.insertCard(t, a.NIK)
 	defer remove()
@@ -125,6 +121,16 @@ func TestBrowserCardLogin(t *testing.T) {
 	if !sys.approvalStatus(t, a.ApprovalID).TokenBurned {
 		t.Error("PIN not burned after a card login print")
 	}
+}
+
+// openCardScreen opens the kiosk and chooses "Tempel KTP-el".
+func (b *Browser) openCardScreen(sys *System) {
+	b.tb.Helper()
+	b.open(sys.Station.KioskURL())
+	b.screen("start")
+	b.do(chromedp.WaitEnabled(chromedp.CSS("#way-card")))
+	b.do(chromedp.Click(chromedp.CSS("#way-card")))
+	b.screen("card")
 }
 
 // waitCardState waits until the card screen shows the reader's status.
@@ -147,11 +153,7 @@ func TestBrowserCardPresence(t *testing.T) {
 	sys := MustStartWith(t, Options{Card: true})
 	a := sys.MustApprove(t, "ktp-el")
 	b := MustBrowser(t, 1080, 1920)
-	b.open(sys.Station.KioskURL())
-	b.screen("start")
-	b.do(chromedp.WaitEnabled(chromedp.CSS("#way-card")))
-	b.do(chromedp.Click(chromedp.CSS("#way-card")))
-	b.screen("card")
+	b.openCardScreen(sys)
 	b.waitCardState("waiting")
 	b.mustAccessible("card")
 
@@ -195,11 +197,7 @@ func TestBrowserCardFingerprint(t *testing.T) {
 	mustOK(t, err)
 	dir := filepath.Join(sys.Var, "fingerprint")
 	b := MustBrowser(t, 1080, 1920)
-	b.open(sys.Station.KioskURL())
-	b.screen("start")
-	b.do(chromedp.WaitEnabled(chromedp.CSS("#way-card")))
-	b.do(chromedp.Click(chromedp.CSS("#way-card")))
-	b.screen("card")
+	b.openCardScreen(sys)
 	remove := sys.insertCard(t, a.NIK)
 	defer remove()
 	b.screen("pin")
