@@ -115,7 +115,7 @@ func MustStartWith(tb testing.TB, o Options) *System {
 		"-printer", "name=paper-1,driver=sim,uri="+v("out", "paper")+",media=iso_a4_210x297mm")
 	if o.PrinterdTLS {
 		printerdArgs = append(printerdArgs, "-tls-addr", "127.0.0.1:0", "-tls-cert", v("certs", "printerd.crt"),
-			"-tls-key", v("certs", "printerd.key"), "-client-ca", v("certs", "ca.crt"))
+			"-tls-key", v("certs", "printerd.key"), "-client-ca", v("certs", "ca.crt"), "-client-name", "printerd-client")
 	}
 	mustOK(tb, s.Printerd.ParseFlags(printerdArgs))
 	mustOK(tb, s.Printerd.Run(ctx))

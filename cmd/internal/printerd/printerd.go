@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -70,6 +71,7 @@ type Main struct {
 	tlsCert       string
 	tlsKey        string
 	clientCA      string
+	clientNames   []string // when set, the only client certificate names -tls-addr accepts
 
 	log         zerolog.Logger
 	journal     *journal.Journal
@@ -117,6 +119,13 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.tlsCert, "tls-cert", "", "printerd's server certificate for -tls-addr (PEM)")
 	fs.StringVar(&m.tlsKey, "tls-key", "", "printerd's server key for -tls-addr (PEM)")
 	fs.StringVar(&m.clientCA, "client-ca", "", "CA whose client certificates may call the API on -tls-addr (PEM)")
+	fs.Func("client-name", "with -tls-addr, accept only client certificates of this name (common name or DNS name; repeatable)", func(s string) error {
+		if s == "" {
+			return errors.New("empty client name")
+		}
+		m.clientNames = append(m.clientNames, s)
+		return nil
+	})
 	var specs []printerSpec
 	fs.Func("printer", "a printer, repeatable: name=card-1,driver=sim,uri=var/out/card,media=om_card_54x86mm[,option=value…]", func(s string) error {
 		p, err := parsePrinter(s)
@@ -253,7 +262,7 @@ func (m *Main) run(ctx context.Context) error {
 	// file leaves no socket behind.
 	var tlsConfig *tls.Config
 	if m.tlsAddr != "" {
-		if tlsConfig, err = serverTLS(m.tlsCert, m.tlsKey, m.clientCA); err != nil {
+		if tlsConfig, err = serverTLS(m.tlsCert, m.tlsKey, m.clientCA, m.clientNames); err != nil {
 			return fmt.Errorf("printerd: -tls-addr %s: %w", m.tlsAddr, err)
 		}
 	}
@@ -302,8 +311,9 @@ func (m *Main) run(ctx context.Context) error {
 
 // serverTLS is the configuration of the TCP listener: printerd's
 // certificate, and only clients with a certificate of the client CA (not
-// the system roots) get through the handshake.
-func serverTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
+// the system roots), and of one of names when there are names, get
+// through the handshake.
+func serverTLS(certFile, keyFile, caFile string, names []string) (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("server certificate: %w (for development: anjunganctl keys init makes var/certs/printerd.crt and .key)", err)
@@ -323,6 +333,18 @@ func serverTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
 		// Both ends are ours (station, anjunganctl), so no older version
 		// is needed.
 		MinVersion: tls.VersionTLS13,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(names) == 0 {
+				return nil
+			}
+			leaf := cs.PeerCertificates[0] // verified against the CA by now
+			for _, n := range append([]string{leaf.Subject.CommonName}, leaf.DNSNames...) {
+				if slices.Contains(names, n) {
+					return nil
+				}
+			}
+			return fmt.Errorf("client certificate %q is not one of -client-name", leaf.Subject.CommonName)
+		},
 	}, nil
 }
 

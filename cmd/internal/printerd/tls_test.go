@@ -289,3 +289,33 @@ func TestTLSRunFailsCleanly(t *testing.T) {
 		})
 	}
 }
+
+// TestTLSClientNames: with -client-name, a certificate of the client CA
+// gets through only when it carries one of the names; the station's
+// registry certificate, from the same development CA, is refused.
+func TestTLSClientNames(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // stops a hung test only
+	defer cancel()
+	tmp := t.TempDir()
+	dir := MustCerts(t, filepath.Join(tmp, "certs"))
+	key, _ := MustAuditKey(t, tmp)
+	m := MustRun(t, io.Discard, append([]string{"-audit-key", key,
+		"-socket", filepath.Join(MustSocketDir(t), "printerd.sock"), "-data", filepath.Join(tmp, "data"),
+		"-printer", "name=card-1,driver=sim,uri=" + filepath.Join(tmp, "card") + ",media=om_card_54x86mm",
+		"-client-name", "printerd-client"}, tlsArgs("127.0.0.1:0", dir)...)...)
+	for _, tt := range []struct {
+		leaf string
+		ok   bool
+	}{{"printerd-client", true}, {"station-client", false}} {
+		cfg, err := client.TLSConfig(filepath.Join(dir, "ca.crt"), filepath.Join(dir, tt.leaf+".crt"), filepath.Join(dir, tt.leaf+".key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := client.NewTLS("https://"+m.TLSAddr(), cfg)
+		err = c.Health(ctx)
+		c.CloseIdleConnections()
+		if (err == nil) != tt.ok || !tt.ok && !errors.Is(err, printerd.ErrUnreachable) {
+			t.Errorf("%s: Health = %v, want accepted: %v", tt.leaf, err, tt.ok)
+		}
+	}
+}
