@@ -203,6 +203,7 @@ type canvas struct {
 	page          int     // the current page, from 0
 	width, height float64 // of the current page, mm
 	masks         []station.Mask
+	imageWidths   map[int]string // pixel width → the image registered with it
 }
 
 // newCanvas starts a PDF with everything that would make its bytes vary
@@ -224,7 +225,7 @@ func newCanvas(fonts fontSet, created time.Time) (*canvas, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &canvas{pdf: pdf, enc: enc}, nil
+	return &canvas{pdf: pdf, enc: enc, imageWidths: map[int]string{}}, nil
 }
 
 func (c *canvas) measure(f Font) measureFunc {
@@ -324,14 +325,31 @@ func (c *canvas) image(b box, data []byte) error {
 	}
 	sum := sha256.Sum256(data)
 	name := "img-" + hex.EncodeToString(sum[:16])
+	pad := 0
+	if other, taken := c.imageWidths[cfg.Width]; taken && other != name {
+		if data, pad, err = widen(data, cfg.Width, c.imageWidths); err != nil {
+			return fmt.Errorf("%s image: %w", kind, err)
+		}
+		kind, name = "PNG", fmt.Sprintf("%s-pad%d", name, pad)
+	}
+	c.imageWidths[cfg.Width+pad] = name
 	opt := fpdf.ImageOptions{ImageType: kind}
 	info := c.pdf.RegisterImageOptionsReader(name, opt, bytes.NewReader(data))
 	if err := c.pdf.Error(); err != nil {
 		return fmt.Errorf("%s image: %w", kind, err)
 	}
 	iw, ih := info.Extent()
+	iw *= float64(cfg.Width) / float64(cfg.Width+pad) // the columns shown
 	scale := min(b.W/iw, b.H/ih)
 	w, h := iw*scale, ih*scale
-	c.pdf.ImageOptions(name, b.X+(b.W-w)/2, b.Y+(b.H-h)/2, w, h, false, opt, 0, "")
+	x, y := b.X+(b.W-w)/2, b.Y+(b.H-h)/2
+	if pad == 0 {
+		c.pdf.ImageOptions(name, x, y, w, h, false, opt, 0, "")
+		return c.pdf.Error()
+	}
+	// The padding columns fall right of the clip.
+	c.pdf.ClipRect(x, y, w, h, false)
+	c.pdf.ImageOptions(name, x, y, w*float64(cfg.Width+pad)/float64(cfg.Width), h, false, opt, 0, "")
+	c.pdf.ClipEnd()
 	return c.pdf.Error()
 }
