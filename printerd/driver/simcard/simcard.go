@@ -108,22 +108,16 @@ type Device struct {
 	rejects, rejectCap  int
 	serial              int    // last serial given
 	inside              string // serial of a card left inside, "" when the path is clear
-	armed               []armedFault
-	conditions          map[string]printerd.FaultEffect // lasting conditions by fault kind
+	faults              printerd.FaultPlan
 	identified, cleaned int
 	closed              bool
-}
-
-type armedFault struct {
-	printerd.Fault
-	left int
 }
 
 var options = []string{"media", "blanks", "ribbon", "reject", "duplex", "timing", "pick-time", "side-time", "eject-time", "raster"}
 
 // Open checks cfg and opens a simulated card printer.
 func Open(cfg printerd.DeviceConfig) (*Device, error) {
-	d := &Device{dir: cfg.URI, duplex: true, panels: len(ribbonPanels), conditions: map[string]printerd.FaultEffect{},
+	d := &Device{dir: cfg.URI, duplex: true, panels: len(ribbonPanels),
 		blanks: DefaultBlanks, ribbon: DefaultRibbon, rejectCap: DefaultReject}
 	if d.dir == "" {
 		return nil, errors.New("simcard: no output directory (uri)")
@@ -242,10 +236,8 @@ func (d *Device) Status(context.Context) (printerd.Status, error) {
 	if d.closed {
 		add(printerd.ReasonOffline, printerd.SeverityError)
 	}
-	for _, k := range printerd.FaultKinds {
-		if e, ok := d.conditions[k]; ok {
-			add(e.Reason, printerd.SeverityError)
-		}
+	for _, e := range d.faults.Conditions() {
+		add(e.Reason, printerd.SeverityError)
 	}
 	switch {
 	case d.blanks == 0:
@@ -418,11 +410,8 @@ func (d *Device) refuseLocked(sides int) error {
 	if d.closed {
 		return refuse(printerd.FaultEffect{Reason: printerd.ReasonOffline, Outcome: printerd.OutcomeStop})
 	}
-	for _, k := range printerd.FaultKinds {
-		if _, ok := d.conditions[k]; ok {
-			e, _ := printerd.Fault{Kind: k, At: printerd.FaultBeforePrint}.Effect()
-			return refuse(e)
-		}
+	if e, ok := d.faults.Refusal(); ok {
+		return refuse(e)
 	}
 	switch {
 	case d.blanks == 0:
@@ -450,26 +439,11 @@ func (d *Device) pick() (string, error) {
 	return fmt.Sprintf("SIM-%06d", next), nil
 }
 
-// fire returns the effect of an armed fault at point at, if one fires,
-// and records the lasting condition it leaves.
+// fire returns the effect of an armed fault at point at, if one fires.
 func (d *Device) fire(at string) (printerd.FaultEffect, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for i, a := range d.armed {
-		if a.At != at {
-			continue
-		}
-		d.armed[i].left--
-		if d.armed[i].left <= 0 {
-			d.armed = slices.Delete(d.armed, i, i+1)
-		}
-		e, _ := a.Effect()
-		if e.Lasting {
-			d.conditions[a.Kind] = e
-		}
-		return e, true
-	}
-	return printerd.FaultEffect{}, false
+	return d.faults.Fire(at)
 }
 
 // fail accounts for the card of a failed print and returns the error.
@@ -596,13 +570,9 @@ func outputReason(err error) string {
 // InjectFault implements printerd.FaultInjector; every defined fault is
 // supported.
 func (d *Device) InjectFault(_ context.Context, f printerd.Fault) error {
-	if _, err := f.Effect(); err != nil {
-		return err
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.armed = append(d.armed, armedFault{Fault: f, left: max(f.Count, 1)})
-	return nil
+	return d.faults.Arm(f)
 }
 
 // ClearFaults implements printerd.FaultInjector: what an officer does
@@ -611,8 +581,7 @@ func (d *Device) InjectFault(_ context.Context, f printerd.Fault) error {
 func (d *Device) ClearFaults(context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.armed = nil
-	clear(d.conditions)
+	d.faults.Clear()
 	d.rejects = 0
 	return nil
 }

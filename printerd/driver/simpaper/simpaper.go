@@ -50,21 +50,15 @@ type Device struct {
 	dir     string
 	printMu sync.Mutex // one job at a time, as on a real printer
 
-	mu         sync.Mutex // guards the fields below; held briefly, so Status answers during Print
-	printing   bool
-	armed      []armedFault
-	conditions map[string]printerd.FaultEffect
-	closed     bool
-}
-
-type armedFault struct {
-	printerd.Fault
-	left int
+	mu       sync.Mutex // guards the fields below; held briefly, so Status answers during Print
+	printing bool
+	faults   printerd.FaultPlan
+	closed   bool
 }
 
 // Open checks cfg and opens a simulated paper printer.
 func Open(cfg printerd.DeviceConfig) (*Device, error) {
-	d := &Device{dir: cfg.URI, conditions: map[string]printerd.FaultEffect{}}
+	d := &Device{dir: cfg.URI}
 	if d.dir == "" {
 		return nil, errors.New("simpaper: no output directory (uri)")
 	}
@@ -98,8 +92,8 @@ func (d *Device) Status(context.Context) (printerd.Status, error) {
 	if d.closed {
 		st.Reasons = append(st.Reasons, printerd.Reason{Keyword: printerd.ReasonOffline, Severity: printerd.SeverityError})
 	}
-	for _, k := range printerd.FaultKinds {
-		if e, ok := d.conditions[k]; ok && !(d.closed && e.Reason == printerd.ReasonOffline) {
+	for _, e := range d.faults.Conditions() {
+		if !(d.closed && e.Reason == printerd.ReasonOffline) {
 			st.Reasons = append(st.Reasons, printerd.Reason{Keyword: e.Reason, Severity: printerd.SeverityError})
 		}
 	}
@@ -132,12 +126,9 @@ func (d *Device) Print(ctx context.Context, job printerd.PrintJob) (printerd.Pri
 		d.mu.Unlock()
 		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeStop, Reason: printerd.ReasonOffline}
 	}
-	for _, k := range printerd.FaultKinds {
-		if _, ok := d.conditions[k]; ok {
-			d.mu.Unlock()
-			e, _ := printerd.Fault{Kind: k, At: printerd.FaultBeforePrint}.Effect()
-			return printerd.Printed{}, &printerd.DriverError{Outcome: e.Outcome, Reason: e.Reason}
-		}
+	if e, ok := d.faults.Refusal(); ok {
+		d.mu.Unlock()
+		return printerd.Printed{}, effectError(e)
 	}
 	d.printing = true
 	d.mu.Unlock()
@@ -178,21 +169,7 @@ func effectError(e printerd.FaultEffect) error {
 func (d *Device) fire(at string) (printerd.FaultEffect, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for i, a := range d.armed {
-		if a.At != at {
-			continue
-		}
-		d.armed[i].left--
-		if d.armed[i].left <= 0 {
-			d.armed = slices.Delete(d.armed, i, i+1)
-		}
-		e, _ := a.Effect()
-		if e.Lasting {
-			d.conditions[a.Kind] = e
-		}
-		return e, true
-	}
-	return printerd.FaultEffect{}, false
+	return d.faults.Fire(at)
 }
 
 // InjectFault implements printerd.FaultInjector.
@@ -205,16 +182,14 @@ func (d *Device) InjectFault(_ context.Context, f printerd.Fault) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.armed = append(d.armed, armedFault{Fault: f, left: max(f.Count, 1)})
-	return nil
+	return d.faults.Arm(f)
 }
 
 // ClearFaults implements printerd.FaultInjector.
 func (d *Device) ClearFaults(context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.armed = nil
-	clear(d.conditions)
+	d.faults.Clear()
 	return nil
 }
 
