@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/printerd/client"
 )
 
 // parsePrinterFault is `anjunganctl printer fault -printer card-1 -kind
@@ -18,10 +19,7 @@ func parsePrinterFault(m *Main, fs *flag.FlagSet, args []string) (func(context.C
 	kind := fs.String("kind", "", "fault kind: feeder-empty, media-jam, ribbon-empty, cover-open, reject-full, offline, timeout, encode-failure")
 	at := fs.String("at", printerd.FaultBeforePrint, "when it fires: before-print, during-print, after-print")
 	count := fs.Int("count", 1, "how many prints it fails")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if err := pd.check(fs); err != nil {
+	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -34,17 +32,13 @@ func parsePrinterFault(m *Main, fs *flag.FlagSet, args []string) (func(context.C
 	if _, err := f.Effect(); err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context) error {
-		c, err := pd.client()
-		if err != nil {
-			return err
-		}
+	return pd.with(func(ctx context.Context, c *client.Client) error {
 		if err := c.InjectFault(ctx, *name, f); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "%s: %s armed for %d print(s)\n", *name, f, f.Count)
 		return nil
-	}, nil
+	}), nil
 }
 
 // parsePrinterClear is `anjunganctl printer clear -printer card-1`: disarm
@@ -52,10 +46,7 @@ func parsePrinterFault(m *Main, fs *flag.FlagSet, args []string) (func(context.C
 func parsePrinterClear(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	pd := printerdFlags(fs)
 	name := fs.String("printer", "", "printer name (required)")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if err := pd.check(fs); err != nil {
+	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -64,15 +55,11 @@ func parsePrinterClear(m *Main, fs *flag.FlagSet, args []string) (func(context.C
 	if *name == "" {
 		return nil, errors.New("-printer is required")
 	}
-	return func(ctx context.Context) error {
-		c, err := pd.client()
-		if err != nil {
-			return err
-		}
+	return pd.with(func(ctx context.Context, c *client.Client) error {
 		if err := c.ClearFaults(ctx, *name); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "%s: faults cleared\n", *name)
 		return nil
-	}, nil
+	}), nil
 }

@@ -28,8 +28,12 @@ func printerdFlags(fs *flag.FlagSet) *printerdTarget {
 	}
 }
 
-// check refuses a URL printerd cannot serve and a choice of both ways.
-func (p *printerdTarget) check(fs *flag.FlagSet) error {
+// parse parses args and refuses a URL printerd cannot serve and a choice
+// of both ways.
+func (p *printerdTarget) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	if *p.url == "" {
 		return nil
 	}
@@ -56,19 +60,23 @@ func (p *printerdTarget) client() (*client.Client, error) {
 	return client.NewTLS(*p.url, cfg), nil
 }
 
-func parsePrinters(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	pd := printerdFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if err := pd.check(fs); err != nil {
-		return nil, err
-	}
+// with makes a command that runs f with a client of printerd.
+func (p *printerdTarget) with(f func(context.Context, *client.Client) error) func(context.Context) error {
 	return func(ctx context.Context) error {
-		c, err := pd.client()
+		c, err := p.client()
 		if err != nil {
 			return err
 		}
+		return f(ctx, c)
+	}
+}
+
+func parsePrinters(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
+	pd := printerdFlags(fs)
+	if err := pd.parse(fs, args); err != nil {
+		return nil, err
+	}
+	return pd.with(func(ctx context.Context, c *client.Client) error {
 		ps, err := c.Printers(ctx)
 		if err != nil {
 			return err
@@ -86,23 +94,16 @@ func parsePrinters(m *Main, fs *flag.FlagSet, args []string) (func(context.Conte
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Driver, p.Media, p.Status.State, dash(strings.Join(reasons, ",")), dash(strings.Join(supplies, "; ")))
 		}
 		return w.Flush()
-	}, nil
+	}), nil
 }
 
 func parseJobs(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	pd := printerdFlags(fs)
 	state := fs.String("state", "", "only jobs in this state (queued, dispatching, printed, held, failed, canceled, in_doubt)")
-	if err := fs.Parse(args); err != nil {
+	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
-	if err := pd.check(fs); err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context) error {
-		c, err := pd.client()
-		if err != nil {
-			return err
-		}
+	return pd.with(func(ctx context.Context, c *client.Client) error {
 		js, err := c.Jobs(ctx, printerd.JobState(*state))
 		if err != nil {
 			return err
@@ -113,7 +114,7 @@ func parseJobs(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) 
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Title, j.State, dash(j.Reason), dash(j.Printer), dash(j.CardSerial), j.Updated.Format("2006-01-02 15:04:05"))
 		}
 		return w.Flush()
-	}, nil
+	}), nil
 }
 
 func dash(s string) string {

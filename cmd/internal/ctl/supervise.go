@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/printerd/client"
 )
 
 func actorFlag(fs *flag.FlagSet) *string {
@@ -27,42 +28,28 @@ func parseCardsLoad(m *Main, fs *flag.FlagSet, args []string) (func(context.Cont
 	first := fs.String("first-serial", "", "serial of the first blank, if printed on them")
 	last := fs.String("last-serial", "", "serial of the last blank")
 	actor := actorFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if err := pd.check(fs); err != nil {
+	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
 	if *count <= 0 {
 		return nil, errors.New("cards load: -count must be positive")
 	}
-	return func(ctx context.Context) error {
-		c, err := pd.client()
-		if err != nil {
-			return err
-		}
+	return pd.with(func(ctx context.Context, c *client.Client) error {
 		l, err := c.LoadCards(ctx, printerd.Load{Printer: *printer, Count: *count, FirstSerial: *first, LastSerial: *last, Actor: *actor})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "recorded %d blank cards loaded into %s by %s\n", l.Count, l.Printer, l.Actor)
 		return nil
-	}, nil
+	}), nil
 }
 
 func parseLedger(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	pd := printerdFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
-	if err := pd.check(fs); err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context) error {
-		c, err := pd.client()
-		if err != nil {
-			return err
-		}
+	return pd.with(func(ctx context.Context, c *client.Client) error {
 		es, err := c.Ledger(ctx)
 		if err != nil {
 			return err
@@ -77,7 +64,7 @@ func parseLedger(m *Main, fs *flag.FlagSet, args []string) (func(context.Context
 			fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", e.Printer, e.Loaded, e.Printed, e.Rejected, e.Voided, e.Remaining, hopper, dash(strings.Join(e.Alerts, ",")))
 		}
 		return w.Flush()
-	}, nil
+	}), nil
 }
 
 func parseJobResolve(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
@@ -86,21 +73,14 @@ func parseJobResolve(m *Main, fs *flag.FlagSet, args []string) (func(context.Con
 	reason := fs.String("reason", "", "why (required for reprint and void)")
 	serial := fs.String("card-serial", "", "the card's serial (printed, void)")
 	actor := actorFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if err := pd.check(fs); err != nil {
+	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() != 1 || *action == "" {
 		return nil, errors.New("usage: anjunganctl job resolve -action printed|reprint|void [-reason …] JOB")
 	}
 	id := printerd.JobID(fs.Arg(0))
-	return func(ctx context.Context) error {
-		c, err := pd.client()
-		if err != nil {
-			return err
-		}
+	return pd.with(func(ctx context.Context, c *client.Client) error {
 		r, err := c.Resolve(ctx, id, printerd.Resolution{Action: printerd.Action(*action), Reason: *reason, CardSerial: *serial, Actor: *actor})
 		if err != nil {
 			return err
@@ -110,58 +90,44 @@ func parseJobResolve(m *Main, fs *flag.FlagSet, args []string) (func(context.Con
 			fmt.Fprintf(m.Stdout, "reprint queued as %s\n", r.Reprint.ID)
 		}
 		return nil
-	}, nil
+	}), nil
 }
 
 func parseJobRelease(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	pd := printerdFlags(fs)
 	actor := actorFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if err := pd.check(fs); err != nil {
+	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() != 1 {
 		return nil, errors.New("usage: anjunganctl job release JOB")
 	}
 	id := printerd.JobID(fs.Arg(0))
-	return func(ctx context.Context) error {
-		c, err := pd.client()
-		if err != nil {
-			return err
-		}
+	return pd.with(func(ctx context.Context, c *client.Client) error {
 		j, err := c.Release(ctx, id, *actor)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "%s is now %s\n", j.ID, j.State)
 		return nil
-	}, nil
+	}), nil
 }
 
 func parsePrinterResume(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	pd := printerdFlags(fs)
 	actor := actorFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if err := pd.check(fs); err != nil {
+	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() != 1 {
 		return nil, errors.New("usage: anjunganctl printer resume PRINTER")
 	}
 	name := fs.Arg(0)
-	return func(ctx context.Context) error {
-		c, err := pd.client()
-		if err != nil {
-			return err
-		}
+	return pd.with(func(ctx context.Context, c *client.Client) error {
 		if err := c.ResumePrinter(ctx, name, *actor); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "%s resumed\n", name)
 		return nil
-	}, nil
+	}), nil
 }
