@@ -41,18 +41,30 @@ func MustSocketDir(tb testing.TB) string {
 // printer with no blank cards, so jobs end held) on a unix socket.
 func MustServe(tb testing.TB) string {
 	tb.Helper()
-	dir := tb.TempDir()
-	j, err := journal.Open(filepath.Join(dir, "data"), time.Now)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	dev, err := sim.Open(printerd.DeviceConfig{Name: "card-1", URI: filepath.Join(dir, "out"),
+	dev, err := sim.Open(printerd.DeviceConfig{Name: "card-1", URI: filepath.Join(tb.TempDir(), "out"),
 		Options: map[string]string{"media": string(printerd.MediaCard), "blanks": "0"}})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d, err := printerd.NewDispatcher(printerd.DispatcherConfig{Journal: j, Poll: 10 * time.Millisecond,
+	return mustServeAPI(tb, printerd.DispatcherConfig{
 		Printers: []printerd.Printer{{Name: "card-1", Driver: "sim", Media: printerd.MediaCard, Device: dev}}})
+}
+
+// mustServeAPI serves the real API on a unix socket, with a journal in a
+// temporary folder and a dispatcher of cfg (polling every 10 ms unless
+// cfg says otherwise). It returns the socket's path; the dispatcher, the
+// printers' devices and the journal are closed when the test ends.
+func mustServeAPI(tb testing.TB, cfg printerd.DispatcherConfig) string {
+	tb.Helper()
+	j, err := journal.Open(filepath.Join(tb.TempDir(), "data"), time.Now)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Journal = j
+	if cfg.Poll == 0 {
+		cfg.Poll = 10 * time.Millisecond
+	}
+	d, err := printerd.NewDispatcher(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -64,9 +76,11 @@ func MustServe(tb testing.TB) string {
 	srv := &http.Server{Handler: api.NewHandler(d, zerolog.Nop())}
 	go func() { _ = srv.Serve(ln) }()
 	tb.Cleanup(func() {
+		_ = d.Close() // ends the event streams
 		_ = srv.Close()
-		_ = d.Close()
-		_ = dev.Close()
+		for _, p := range cfg.Printers {
+			_ = p.Device.Close()
+		}
 		_ = j.Close()
 	})
 	return sock

@@ -2,20 +2,14 @@ package client_test
 
 import (
 	"context"
-	"net"
-	"net/http"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/anjungan/anjungan/printerd"
-	"github.com/anjungan/anjungan/printerd/api"
 	"github.com/anjungan/anjungan/printerd/client"
 	"github.com/anjungan/anjungan/printerd/driver/sim"
-	"github.com/anjungan/anjungan/printerd/journal"
 )
 
 // typical is a simulated card printer that declares a typical print time.
@@ -46,35 +40,13 @@ func (c *steppingClock) Now() time.Time {
 // blanks, wrapped by wrap, and a dispatcher on the given clock.
 func mustServeCards(tb testing.TB, now func() time.Time, wrap func(printerd.Device) printerd.Device) *client.Client {
 	tb.Helper()
-	dir := tb.TempDir()
-	j, err := journal.Open(filepath.Join(dir, "data"), time.Now)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	dev, err := sim.Open(printerd.DeviceConfig{Name: "card-1", URI: filepath.Join(dir, "out"),
+	dev, err := sim.Open(printerd.DeviceConfig{Name: "card-1", URI: filepath.Join(tb.TempDir(), "out"),
 		Options: map[string]string{"media": string(printerd.MediaCard), "raster": "off"}})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d, err := printerd.NewDispatcher(printerd.DispatcherConfig{Journal: j, Poll: 10 * time.Millisecond, Now: now,
-		Printers: []printerd.Printer{{Name: "card-1", Driver: "sim", Media: printerd.MediaCard, Device: wrap(dev)}}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sock := filepath.Join(MustSocketDir(tb), "printerd.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv := &http.Server{Handler: api.NewHandler(d, zerolog.Nop())}
-	go func() { _ = srv.Serve(ln) }()
-	tb.Cleanup(func() {
-		_ = srv.Close()
-		_ = d.Close()
-		_ = dev.Close()
-		_ = j.Close()
-	})
-	c := client.New(sock)
+	c := client.New(mustServeAPI(tb, printerd.DispatcherConfig{Now: now,
+		Printers: []printerd.Printer{{Name: "card-1", Driver: "sim", Media: printerd.MediaCard, Device: wrap(dev)}}}))
 	tb.Cleanup(c.CloseIdleConnections)
 	return c
 }

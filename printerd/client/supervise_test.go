@@ -3,20 +3,14 @@ package client_test
 import (
 	"context"
 	"errors"
-	"net"
-	"net/http"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/anjungan/anjungan/printerd"
-	"github.com/anjungan/anjungan/printerd/api"
 	"github.com/anjungan/anjungan/printerd/client"
 	"github.com/anjungan/anjungan/printerd/driver/sim"
-	"github.com/anjungan/anjungan/printerd/journal"
 )
 
 // cardPrinter answers each Print with the next scripted error (nil is a
@@ -81,39 +75,17 @@ func (c *cardPrinter) Close() error { return nil }
 // which cannot simulate faults).
 func MustServeSupervised(tb testing.TB, card *cardPrinter) *client.Client {
 	tb.Helper()
-	dir := tb.TempDir()
-	j, err := journal.Open(filepath.Join(dir, "data"), time.Now)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	paper, err := sim.Open(printerd.DeviceConfig{Name: "paper-1", URI: filepath.Join(dir, "out"),
+	paper, err := sim.Open(printerd.DeviceConfig{Name: "paper-1", URI: filepath.Join(tb.TempDir(), "out"),
 		Options: map[string]string{"media": string(printerd.MediaA4)}})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d, err := printerd.NewDispatcher(printerd.DispatcherConfig{Journal: j, Poll: 10 * time.Millisecond, LowStock: 5,
+	return client.New(mustServeAPI(tb, printerd.DispatcherConfig{LowStock: 5,
 		Printers: []printerd.Printer{
 			{Name: "card-1", Driver: "test", Media: printerd.MediaCard, Device: card},
 			// Wrapped so that only the Device methods show: no faults.
 			{Name: "paper-1", Driver: "sim", Media: printerd.MediaA4, Device: struct{ printerd.Device }{paper}},
-		}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sock := filepath.Join(MustSocketDir(tb), "printerd.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv := &http.Server{Handler: api.NewHandler(d, zerolog.Nop())}
-	go func() { _ = srv.Serve(ln) }()
-	tb.Cleanup(func() {
-		_ = d.Close() // ends the event streams
-		_ = srv.Close()
-		_ = paper.Close()
-		_ = j.Close()
-	})
-	return client.New(sock)
+		}}))
 }
 
 // MustSee reads notices until one satisfies ok.
