@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -37,10 +35,11 @@ func (r *consoleRig) MustConsoleServer() string {
 }
 
 // MustChromium starts Debian's Chromium headless with the flags a closed
-// network needs; without it the test skips unless peers are required.
-func MustChromium(tb testing.TB) context.Context {
+// network needs, saving screenshots into dir (a temporary folder when "");
+// without it the test skips unless peers are required.
+func MustChromium(tb testing.TB, dir string) *chromiumtest.Page {
 	tb.Helper()
-	return chromiumtest.Start(tb, 1280, 900, 90*time.Second)
+	return chromiumtest.NewPage(tb, 1280, 900, 90*time.Second, dir)
 }
 
 // TestConsoleInChromium: a supervisor logs in over plain http on
@@ -53,70 +52,42 @@ func TestConsoleInChromium(t *testing.T) {
 	nik := mustNIK(t, testNIK)
 	_, _ = r.audit.Append(ctx, auditEntry("print.confirmed", r.audit.SubjectOf(nik), r.clock.Now()))
 	base := r.MustConsoleServer()
-	b := MustChromium(t)
-	dir := *consoleShots
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(b, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(b, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(b, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b := MustChromium(t, *consoleShots)
 
-	do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#login")))
-	shot("login")
-	do(chromedp.SendKeys(chromedp.CSS("#name"), "siti"), chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+	b.Do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#login")))
+	b.Shot("login")
+	b.Do(chromedp.SendKeys(chromedp.CSS("#name"), "siti"), chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
 		chromedp.Click(chromedp.CSS("#login")), chromedp.WaitVisible(chromedp.CSS(".in-doubt-link")))
-	shot("overview")
+	b.Shot("overview")
 
-	do(chromedp.Navigate(base+"/audit"), chromedp.WaitVisible(chromedp.CSS("#nik")),
+	b.Do(chromedp.Navigate(base+"/audit"), chromedp.WaitVisible(chromedp.CSS("#nik")),
 		chromedp.SendKeys(chromedp.CSS("#nik"), testNIK), chromedp.Click(chromedp.CSS("#nik-submit")),
 		chromedp.WaitVisible(chromedp.CSS("#results-for")))
-	if got := text("#results-for"); !strings.Contains(got, nik.Masked()) {
+	if got := b.Text("#results-for"); !strings.Contains(got, nik.Masked()) {
 		t.Errorf("results for %q", got)
 	}
-	if got := text("#timeline"); !strings.Contains(got, "print.confirmed") {
+	if got := b.Text("#timeline"); !strings.Contains(got, "print.confirmed") {
 		t.Errorf("the print is not found by NIK: %q", got)
 	}
-	shot("nik-lookup")
+	b.Shot("nik-lookup")
 
-	do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(".in-doubt-link")), chromedp.Click(chromedp.CSS(".in-doubt-link")),
+	b.Do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(".in-doubt-link")), chromedp.Click(chromedp.CSS(".in-doubt-link")),
 		chromedp.WaitVisible(chromedp.CSS("#resolve")), chromedp.Click(chromedp.CSS("#action-reprint")),
 		chromedp.SendKeys(chromedp.CSS("#reason"), "kartu macet di printer"))
-	shot("resolve")
-	do(chromedp.Click(chromedp.CSS("#resolve-submit")), chromedp.WaitVisible(chromedp.CSS("#notice")))
-	if loc, err := chromedp.Run(b, chromedp.Location()); err != nil || !strings.Contains(loc, "/jobs/J4") {
+	b.Shot("resolve")
+	b.Do(chromedp.Click(chromedp.CSS("#resolve-submit")), chromedp.WaitVisible(chromedp.CSS("#notice")))
+	if loc, err := chromedp.Run(b.Ctx, chromedp.Location()); err != nil || !strings.Contains(loc, "/jobs/J4") {
 		t.Errorf("after the reprint the page is %q, %v; want the new job", loc, err)
 	}
-	shot("resolved")
+	b.Shot("resolved")
 
-	do(chromedp.Navigate(base+"/ledger"), chromedp.WaitVisible(chromedp.CSS("#load")),
+	b.Do(chromedp.Navigate(base+"/ledger"), chromedp.WaitVisible(chromedp.CSS("#load")),
 		chromedp.SendKeys(chromedp.CSS("#load-count"), "250"), chromedp.Click(chromedp.CSS("#load-submit")),
 		chromedp.WaitVisible(chromedp.CSS("#notice")))
-	shot("ledger")
+	b.Shot("ledger")
 
-	do(chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")))
-	do(chromedp.Navigate(base+"/ledger"), chromedp.WaitVisible(chromedp.CSS("#login")))
+	b.Do(chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")))
+	b.Do(chromedp.Navigate(base+"/ledger"), chromedp.WaitVisible(chromedp.CSS("#login")))
 
 	want := []string{"resolve J1 reprint by siti", "load card-1 250 by siti"}
 	if got := r.pd.done(); strings.Join(got, "|") != strings.Join(want, "|") {

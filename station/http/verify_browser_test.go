@@ -5,8 +5,6 @@ import (
 	"crypto/ed25519"
 	"flag"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -54,45 +52,17 @@ func TestVerifyPageInChromium(t *testing.T) {
 	}
 	tampered := good[:len(good)-3] + "000"
 
-	b := MustChromium(t)
-	dir := *verifyShots
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(b, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(b, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(b, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b := MustChromium(t, *verifyShots)
 	// paste puts text in the box as a paste does (no key events) and
 	// presses the button.
 	paste := func(s string) {
 		t.Helper()
-		do(chromedp.SetValue(chromedp.CSS("#qr-text"), s), chromedp.Click(chromedp.CSS(`#verify-form button[type="submit"]`)))
+		b.Do(chromedp.SetValue(chromedp.CSS("#qr-text"), s), chromedp.Click(chromedp.CSS(`#verify-form button[type="submit"]`)))
 	}
 
-	do(chromedp.Navigate(base+"/verify"), chromedp.WaitVisible(chromedp.CSS("#qr-text")))
+	b.Do(chromedp.Navigate(base+"/verify"), chromedp.WaitVisible(chromedp.CSS("#qr-text")))
 	paste(good)
-	do(chromedp.WaitVisible(chromedp.CSS("#verdict.valid")), chromedp.WaitVisible(chromedp.CSS("#fields")),
+	b.Do(chromedp.WaitVisible(chromedp.CSS("#verdict.valid")), chromedp.WaitVisible(chromedp.CSS("#fields")),
 		chromedp.WaitVisible(chromedp.CSS("#compare")))
 	for sel, want := range map[string]string{
 		"#verdict":    "Asli",
@@ -102,28 +72,28 @@ func TestVerifyPageInChromium(t *testing.T) {
 		"#f-issued":   "20-01-2025",
 		"#f-key":      signer.KeyID(),
 	} {
-		if got := text(sel); !strings.Contains(got, want) {
+		if got := b.Text(sel); !strings.Contains(got, want) {
 			t.Errorf("%s shows %q, want %q", sel, got, want)
 		}
 	}
-	if strings.Contains(text("#result"), "3374121505150007") {
+	if strings.Contains(b.Text("#result"), "3374121505150007") {
 		t.Error("the page shows the KK number in full")
 	}
-	shot("verify-genuine")
-	do(chromedp.Click(chromedp.CSS("#lang")))
-	if got := text("#verdict"); !strings.HasPrefix(got, "Genuine") {
+	b.Shot("verify-genuine")
+	b.Do(chromedp.Click(chromedp.CSS("#lang")))
+	if got := b.Text("#verdict"); !strings.HasPrefix(got, "Genuine") {
 		t.Errorf("in English the verdict is %q", got)
 	}
-	do(chromedp.Click(chromedp.CSS("#lang")))
+	b.Do(chromedp.Click(chromedp.CSS("#lang")))
 
 	paste(tampered)
-	do(chromedp.WaitVisible(chromedp.CSS("#verdict.invalid")), chromedp.WaitNotVisible(chromedp.CSS("#fields")),
+	b.Do(chromedp.WaitVisible(chromedp.CSS("#verdict.invalid")), chromedp.WaitNotVisible(chromedp.CSS("#fields")),
 		chromedp.WaitNotVisible(chromedp.CSS("#compare")))
-	if got := text("#verdict"); got != docqr.ErrInvalid.ID {
+	if got := b.Text("#verdict"); got != docqr.ErrInvalid.ID {
 		t.Errorf("a tampered code gives %q, want %q", got, docqr.ErrInvalid.ID)
 	}
-	if got := text("#result"); strings.Contains(got, "JOSÉ") {
+	if got := b.Text("#result"); strings.Contains(got, "JOSÉ") {
 		t.Errorf("the refusal still shows the earlier name: %q", got)
 	}
-	shot("verify-tampered")
+	b.Shot("verify-tampered")
 }

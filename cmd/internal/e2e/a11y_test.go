@@ -99,20 +99,20 @@ type a11yReport struct {
 
 // a11yProblems checks the page as shown, in lang, against the rules above.
 func (b *Browser) a11yProblems(lang string) []string {
-	b.tb.Helper()
-	r, err := chromedp.Run(b.ctx, chromedp.Evaluate[a11yReport](a11yJS+"("+jsString(lang)+")"))
+	b.TB.Helper()
+	r, err := chromedp.Run(b.Ctx, chromedp.Evaluate[a11yReport](a11yJS+"("+jsString(lang)+")"))
 	if err != nil {
-		b.tb.Fatalf("accessibility check: %v", err)
+		b.TB.Fatalf("accessibility check: %v", err)
 	}
 	// Tab through the page from its start, as a keyboard user would,
 	// and note every control that takes the focus.
-	_, err = chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(document.activeElement && document.activeElement.blur(), true)`))
-	mustOK(b.tb, err)
+	_, err = chromedp.Run(b.Ctx, chromedp.Evaluate[bool](`(document.activeElement && document.activeElement.blur(), true)`))
+	mustOK(b.TB, err)
 	reached := map[string]bool{}
 	for range len(r.Controls) + 4 {
-		b.do(chromedp.KeyEvent("\t"))
-		at, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(document.activeElement && document.activeElement.dataset.a11y) || ""`))
-		mustOK(b.tb, err)
+		b.Do(chromedp.KeyEvent("\t"))
+		at, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`(document.activeElement && document.activeElement.dataset.a11y) || ""`))
+		mustOK(b.TB, err)
 		reached[at] = true
 	}
 	for _, c := range r.Controls {
@@ -127,16 +127,16 @@ func (b *Browser) a11yProblems(lang string) []string {
 // mustAccessible checks the screen shown in both languages and fails the
 // test with every problem found.
 func (b *Browser) mustAccessible(name string) {
-	b.tb.Helper()
+	b.TB.Helper()
 	for _, lang := range []string{b.lang, other(b.lang)} {
 		if lang != b.lang {
-			b.do(chromedp.Click(chromedp.CSS("#lang")))
+			b.Do(chromedp.Click(chromedp.CSS("#lang")))
 		}
 		for _, p := range b.a11yProblems(lang) {
-			b.tb.Errorf("%s (%s): %s", name, lang, p)
+			b.TB.Errorf("%s (%s): %s", name, lang, p)
 		}
 	}
-	b.do(chromedp.Click(chromedp.CSS("#lang")))
+	b.Do(chromedp.Click(chromedp.CSS("#lang")))
 }
 
 func other(lang string) string {
@@ -156,37 +156,37 @@ func TestBrowserAccessibility(t *testing.T) {
 			b := MustBrowser(t, size.w, size.h)
 			b.open(sys.Station.KioskURL())
 			b.screen("start")
-			b.do(chromedp.WaitVisible(chromedp.CSS(`#avail-list li`)))
+			b.Do(chromedp.WaitVisible(chromedp.CSS(`#avail-list li`)))
 			b.mustAccessible("start")
-			b.do(chromedp.Click(chromedp.CSS("#way-ticket")))
+			b.Do(chromedp.Click(chromedp.CSS("#way-ticket")))
 			b.screen("ticket")
 			b.mustAccessible("ticket")
-			b.do(chromedp.Click(chromedp.CSS("#screen-ticket [data-go=start]")))
+			b.Do(chromedp.Click(chromedp.CSS("#screen-ticket [data-go=start]")))
 			b.screen("start")
-			b.do(chromedp.Click(chromedp.CSS("#way-pin")))
+			b.Do(chromedp.Click(chromedp.CSS("#way-pin")))
 			b.screen("pin")
 			b.keypad(a.NIK)
 			b.keypad(a.PIN)
 			// Checked once typed: the Tab walk moves the focus, and the
 			// keypad types into the field that has it.
 			b.mustAccessible("pin")
-			b.do(chromedp.Click(chromedp.CSS("#pin-ok")))
+			b.Do(chromedp.Click(chromedp.CSS("#pin-ok")))
 			b.screen("docs")
 			b.mustAccessible("docs")
-			b.do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
+			b.Do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
 			b.screen("preview")
 			b.waitImagesLoaded()
 			b.mustAccessible("preview")
-			b.do(chromedp.Click(chromedp.CSS("#preview-ok")))
+			b.Do(chromedp.Click(chromedp.CSS("#preview-ok")))
 			b.screen("done")
 			b.mustAccessible("done")
-			b.do(chromedp.Click(chromedp.CSS("#done-ok")))
+			b.Do(chromedp.Click(chromedp.CSS("#done-ok")))
 			b.screen("start")
-			b.do(chromedp.Click(chromedp.CSS("#way-pin")))
+			b.Do(chromedp.Click(chromedp.CSS("#way-pin")))
 			b.screen("pin")
 			b.keypad(a.NIK)
 			b.keypad(a.PIN) // used: the registry refuses it
-			b.do(chromedp.Click(chromedp.CSS("#pin-ok")))
+			b.Do(chromedp.Click(chromedp.CSS("#pin-ok")))
 			b.screen("error")
 			b.mustAccessible("error")
 		})

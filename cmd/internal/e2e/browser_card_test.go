@@ -107,16 +107,16 @@ func TestBrowserCardLogin(t *testing.T) {
 	remove := sys.insertCard(t, a.NIK)
 	defer remove()
 	b.screen("pin")
-	if got := b.text("#card-subject"); got != a.NIK[:4]+"********"+a.NIK[12:] {
+	if got := b.Text("#card-subject"); got != a.NIK[:4]+"********"+a.NIK[12:] {
 		t.Errorf("card read shows %q, want the masked NIK", got)
 	}
 	b.both("card-pin")
 	b.keypad(a.PIN)
-	b.do(chromedp.Click(chromedp.CSS("#pin-ok")))
+	b.Do(chromedp.Click(chromedp.CSS("#pin-ok")))
 	b.screen("docs")
-	b.do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
+	b.Do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
 	b.screen("preview")
-	b.do(chromedp.Click(chromedp.CSS("#preview-ok")))
+	b.Do(chromedp.Click(chromedp.CSS("#preview-ok")))
 	b.screen("done")
 	if !sys.approvalStatus(t, a.ApprovalID).TokenBurned {
 		t.Error("PIN not burned after a card login print")
@@ -125,22 +125,22 @@ func TestBrowserCardLogin(t *testing.T) {
 
 // openCardScreen opens the kiosk and chooses "Tempel KTP-el".
 func (b *Browser) openCardScreen(sys *System) {
-	b.tb.Helper()
+	b.TB.Helper()
 	b.open(sys.Station.KioskURL())
 	b.screen("start")
-	b.do(chromedp.WaitEnabled(chromedp.CSS("#way-card")))
-	b.do(chromedp.Click(chromedp.CSS("#way-card")))
+	b.Do(chromedp.WaitEnabled(chromedp.CSS("#way-card")))
+	b.Do(chromedp.Click(chromedp.CSS("#way-card")))
 	b.screen("card")
 }
 
 // waitCardState waits until the card screen shows the reader's status.
 func (b *Browser) waitCardState(status string) {
-	b.tb.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second) // stops a hung test only
+	b.TB.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 60*time.Second) // stops a hung test only
 	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#card-state[data-status="`+status+`"]`))); err != nil {
-		got, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("#card-state").dataset.status + ": " + document.querySelector("#card-state").textContent`))
-		b.tb.Fatalf("card screen never showed %q; it shows %q", status, got)
+		got, _ := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`document.querySelector("#card-state").dataset.status + ": " + document.querySelector("#card-state").textContent`))
+		b.TB.Fatalf("card screen never showed %q; it shows %q", status, got)
 	}
 }
 
@@ -160,7 +160,7 @@ func TestBrowserCardPresence(t *testing.T) {
 	// Another card (here: the SAM's ATR, which is not an e-KTP's).
 	removeOther := insertOther(t, ektp.VirtualSAMATR, func([]byte) []byte { return []byte{0x6D, 0x00} })
 	b.waitCardState("not_ektp")
-	if got := b.text("#card-state"); !strings.Contains(got, "bukan KTP-el") {
+	if got := b.Text("#card-state"); !strings.Contains(got, "bukan KTP-el") {
 		t.Errorf("not an e-KTP: the screen says %q", got)
 	}
 	b.both("card-not-ektp")
@@ -169,7 +169,7 @@ func TestBrowserCardPresence(t *testing.T) {
 	// An e-KTP lifted at its first command: vpcd answers nothing.
 	removeLifted := insertOther(t, ektp.VirtualCardATR, func([]byte) []byte { return nil })
 	b.screen("card-again")
-	if got := b.text("#screen-card-again"); !strings.Contains(got, "tahan") {
+	if got := b.Text("#screen-card-again"); !strings.Contains(got, "tahan") {
 		t.Errorf("card lifted too early: the screen says %q", got)
 	}
 	b.both("card-removed-early")
@@ -180,7 +180,7 @@ func TestBrowserCardPresence(t *testing.T) {
 	remove := sys.insertCard(t, a.NIK)
 	defer remove()
 	b.screen("pin")
-	if got := b.text("#card-subject"); got != a.NIK[:4]+"********"+a.NIK[12:] {
+	if got := b.Text("#card-subject"); got != a.NIK[:4]+"********"+a.NIK[12:] {
 		t.Errorf("card read shows %q, want the masked NIK", got)
 	}
 }
@@ -201,15 +201,15 @@ func TestBrowserCardFingerprint(t *testing.T) {
 	remove := sys.insertCard(t, a.NIK)
 	defer remove()
 	b.screen("pin")
-	b.do(chromedp.WaitVisible(chromedp.CSS("#use-finger")))
-	b.do(chromedp.Click(chromedp.CSS("#use-finger")))
+	b.Do(chromedp.WaitVisible(chromedp.CSS("#use-finger")))
+	b.Do(chromedp.Click(chromedp.CSS("#use-finger")))
 	b.screen("finger")
 	b.both("finger")
 	b.mustAccessible("finger")
 	_, err = fingerprint.PlaceSample(dir, []byte("not this citizen's finger"), time.Now())
 	mustOK(t, err)
-	b.do(chromedp.WaitVisible(chromedp.CSS("#finger-state.bad")))
-	if got := b.text("#finger-state"); !strings.Contains(got, "3") {
+	b.Do(chromedp.WaitVisible(chromedp.CSS("#finger-state.bad")))
+	if got := b.Text("#finger-state"); !strings.Contains(got, "3") {
 		t.Errorf("after a wrong finger the page says %q, want the 3 attempts left", got)
 	}
 	b.both("finger-no-match")
@@ -217,9 +217,9 @@ func TestBrowserCardFingerprint(t *testing.T) {
 	_, err = fingerprint.PlaceSample(dir, fingerprint.Template(nik), time.Now())
 	mustOK(t, err)
 	b.screen("docs")
-	b.do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
+	b.Do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
 	b.screen("preview")
-	b.do(chromedp.Click(chromedp.CSS("#preview-ok")))
+	b.Do(chromedp.Click(chromedp.CSS("#preview-ok")))
 	b.screen("done")
 	if !sys.approvalStatus(t, a.ApprovalID).TokenBurned {
 		t.Error("approval not burned after a fingerprint login print")

@@ -21,13 +21,13 @@ import (
 // leaves printerd and the registry as they should be.
 
 func (b *Browser) mustError(code string) {
-	b.tb.Helper()
+	b.TB.Helper()
 	b.screen("error")
-	if got := b.text("#error-code"); got != code {
-		b.tb.Fatalf("error screen shows code %q, want %q (%s)", got, code, b.text("#error-text"))
+	if got := b.Text("#error-code"); got != code {
+		b.TB.Fatalf("error screen shows code %q, want %q (%s)", got, code, b.Text("#error-text"))
 	}
-	if b.text("#error-text") == "" {
-		b.tb.Fatal("error screen without a message")
+	if b.Text("#error-text") == "" {
+		b.TB.Fatal("error screen without a message")
 	}
 }
 
@@ -56,11 +56,11 @@ func TestBrowserNoBlanksBeforeStart(t *testing.T) {
 	b := MustBrowser(t, 1280, 900)
 	b.open(sys.Station.KioskURL())
 	b.screen("start")
-	b.do(chromedp.WaitVisible(chromedp.CSS(`#avail-list li[data-type="ktp-el"].avail-no`)))
-	if got := b.text(`#avail-list li[data-type="ktp-el"]`); !strings.Contains(got, "blanko habis") {
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`#avail-list li[data-type="ktp-el"].avail-no`)))
+	if got := b.Text(`#avail-list li[data-type="ktp-el"]`); !strings.Contains(got, "blanko habis") {
 		t.Errorf("KTP-el availability says %q", got)
 	}
-	if got := b.text(`#avail-list li[data-type="kk"]`); !strings.Contains(got, "dapat dicetak") {
+	if got := b.Text(`#avail-list li[data-type="kk"]`); !strings.Contains(got, "dapat dicetak") {
 		t.Errorf("KK availability says %q", got)
 	}
 	b.both("start-no-blanks")
@@ -77,9 +77,9 @@ func TestBrowserJamDuringPrint(t *testing.T) {
 	b.screen("start")
 	b.scan(a.Ticket)
 	b.screen("docs")
-	b.do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
+	b.Do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
 	b.screen("preview")
-	b.do(chromedp.Click(chromedp.CSS("#preview-ok")))
+	b.Do(chromedp.Click(chromedp.CSS("#preview-ok")))
 	b.mustError("print_held")
 	b.both("error-jam")
 	if sys.approvalStatus(t, a.ApprovalID).TokenBurned {
@@ -127,11 +127,11 @@ func TestBrowserIdleTimeout(t *testing.T) {
 	b.scan(a.Ticket)
 	b.screen("docs")
 	// The warning comes first, then the start screen, with nothing personal left.
-	b.do(chromedp.WaitVisible(chromedp.CSS("#idle")))
+	b.Do(chromedp.WaitVisible(chromedp.CSS("#idle")))
 	b.shot("idle-warning") // the dialog is modal: the language button behind it cannot be pressed
-	b.do(chromedp.WaitNotVisible(chromedp.CSS("#idle")))
+	b.Do(chromedp.WaitNotVisible(chromedp.CSS("#idle")))
 	b.screen("start")
-	if got := b.text("#subject"); got != "" {
+	if got := b.Text("#subject"); got != "" {
 		t.Errorf("subject still on the page after the idle timeout: %q", got)
 	}
 	res, err := http.Get(sys.Station.KioskURL() + "/api/session")

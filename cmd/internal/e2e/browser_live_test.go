@@ -37,16 +37,16 @@ func TestBrowserProgressStreamed(t *testing.T) {
 	b.screen("start")
 	b.scan(a.Ticket)
 	b.screen("docs")
-	b.do(chromedp.Click(chromedp.CSS("#print-all")))
+	b.Do(chromedp.Click(chromedp.CSS("#print-all")))
 	b.screen("preview")
-	confirmed, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](`performance.now()`))
+	confirmed, err := chromedp.Run(b.Ctx, chromedp.Evaluate[float64](`performance.now()`))
 	mustOK(t, err)
-	b.do(chromedp.Click(chromedp.CSS("#preview-ok")))
+	b.Do(chromedp.Click(chromedp.CSS("#preview-ok")))
 	b.screen("done")
 
 	// What the page fetched after the confirmation: the prints and the
 	// stream, no session poll.
-	fetched, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`performance.getEntriesByType("resource").filter(e => e.startTime >= `+
+	fetched, err := chromedp.Run(b.Ctx, chromedp.Evaluate[[]string](`performance.getEntriesByType("resource").filter(e => e.startTime >= `+
 		formatFloat(confirmed)+`).map(e => new URL(e.name).pathname)`))
 	mustOK(t, err)
 	for _, p := range fetched {
@@ -55,7 +55,7 @@ func TestBrowserProgressStreamed(t *testing.T) {
 			break
 		}
 	}
-	streams, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`performance.getEntriesByType("resource").filter(e => e.name.endsWith("/api/events")).length`))
+	streams, err := chromedp.Run(b.Ctx, chromedp.Evaluate[int](`performance.getEntriesByType("resource").filter(e => e.name.endsWith("/api/events")).length`))
 	mustOK(t, err)
 	// A stream shows in resource timing once it has ended: the page closes
 	// it when the prints settle.
@@ -64,7 +64,7 @@ func TestBrowserProgressStreamed(t *testing.T) {
 	}
 
 	// Each document's steps, as the page showed them, in order.
-	seen, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#progress > li")].map(li => li.dataset.seen)`))
+	seen, err := chromedp.Run(b.Ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#progress > li")].map(li => li.dataset.seen)`))
 	mustOK(t, err)
 	t.Logf("steps shown: %q", seen)
 	if len(seen) != 2 {
@@ -165,10 +165,10 @@ func (s *System) mustKiosk(tb testing.TB, wrap func(station.Renderer) station.Re
 type rect struct{ X, Y, W, H float64 }
 
 func (b *Browser) rect(sel string) rect {
-	b.tb.Helper()
-	r, err := chromedp.Run(b.ctx, chromedp.Evaluate[rect](`(() => { const r = document.querySelector(`+jsString(sel)+`).getBoundingClientRect(); return {X: r.x, Y: r.y, W: r.width, H: r.height}; })()`))
+	b.TB.Helper()
+	r, err := chromedp.Run(b.Ctx, chromedp.Evaluate[rect](`(() => { const r = document.querySelector(`+jsString(sel)+`).getBoundingClientRect(); return {X: r.x, Y: r.y, W: r.width, H: r.height}; })()`))
 	if err != nil {
-		b.tb.Fatalf("rect of %s: %v", sel, err)
+		b.TB.Fatalf("rect of %s: %v", sel, err)
 	}
 	return r
 }
@@ -191,11 +191,11 @@ func TestBrowserPreviewMasks(t *testing.T) {
 	b.screen("start")
 	b.scan(a.Ticket)
 	b.screen("docs")
-	b.do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
+	b.Do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
 	b.screen("preview")
 	b.waitImagesLoaded()
 
-	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#preview-pages .mask").length`))
+	n, err := chromedp.Run(b.Ctx, chromedp.Evaluate[int](`document.querySelectorAll("#preview-pages .mask").length`))
 	mustOK(t, err)
 	if n != 1 {
 		t.Fatalf("%d masks on the preview, want 1 (a mask of a page the document lacks is dropped)", n)
@@ -206,7 +206,7 @@ func TestBrowserPreviewMasks(t *testing.T) {
 		t.Errorf("mask at %+v, want %+v over the image at %+v", cover, want, img)
 	}
 	visible := func() bool {
-		v, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`getComputedStyle(document.querySelector("#preview-pages .mask")).visibility === "visible"`))
+		v, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](`getComputedStyle(document.querySelector("#preview-pages .mask")).visibility === "visible"`))
 		mustOK(t, err)
 		return v
 	}
@@ -215,18 +215,18 @@ func TestBrowserPreviewMasks(t *testing.T) {
 	}
 
 	// Press and hold: the name shows; let go: it is covered again.
-	b.do(chromedp.ScrollIntoView(chromedp.CSS("#reveal")))
+	b.Do(chromedp.ScrollIntoView(chromedp.CSS("#reveal")))
 	btn := b.rect("#reveal")
 	x, y := btn.X+btn.W/2, btn.Y+btn.H/2
-	b.do(chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	b.Do(chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
 	if visible() {
 		t.Error("the mask still covers the name while Lihat is held")
 	}
-	b.do(chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	b.Do(chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
 	if !visible() {
 		t.Error("the mask does not cover the name again after Lihat is let go")
 	}
-	b.do(chromedp.Click(chromedp.CSS("#preview-back")))
+	b.Do(chromedp.Click(chromedp.CSS("#preview-back")))
 	b.screen("docs")
 }
 

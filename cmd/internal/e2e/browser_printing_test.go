@@ -19,22 +19,22 @@ func TestBrowserPrintingScreen(t *testing.T) {
 	b := MustBrowser(t, 1080, 1920)
 	b.open(sys.Station.KioskURL())
 	b.screen("start")
-	b.do(chromedp.Click(chromedp.CSS("#way-ticket")))
+	b.Do(chromedp.Click(chromedp.CSS("#way-ticket")))
 	b.screen("ticket")
 	b.scan(a.Ticket)
 	b.screen("docs")
-	b.do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
+	b.Do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
 	b.screen("preview")
 	b.waitImagesLoaded()
-	b.do(chromedp.Click(chromedp.CSS("#preview-ok")))
+	b.Do(chromedp.Click(chromedp.CSS("#preview-ok")))
 	b.screen("printing")
 	// printerd's first estimate is the simulator's own pace: 5 s a card.
-	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second) // stops a hung test only
+	ctx, cancel := context.WithTimeout(b.Ctx, 60*time.Second) // stops a hung test only
 	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#progress .left:not(:empty)`))); err != nil {
-		t.Fatalf("the printing screen never showed the time left: %s", b.text("#progress"))
+		t.Fatalf("the printing screen never showed the time left: %s", b.Text("#progress"))
 	}
-	left := b.text("#progress .left")
+	left := b.Text("#progress .left")
 	if !regexp.MustCompile(`^sekitar [1-5] detik lagi$`).MatchString(left) {
 		t.Errorf("time left shows %q, want about 1 to 5 seconds", left)
 	}
