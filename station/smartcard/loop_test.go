@@ -124,6 +124,17 @@ func mustLoop(tb testing.TB, cfg smartcard.Config) (*smartcard.Loop, <-chan smar
 	return l, events
 }
 
+// mustReadNIK waits for the loop's next read and checks its NIK; the
+// deadline only stops a hung test.
+func mustReadNIK(tb testing.TB, l *smartcard.Loop, want string, within time.Duration) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	if nik, err := l.ReadNIK(ctx); err != nil || nik.Reveal() != want {
+		tb.Fatalf("ReadNIK = %v, %v; want %s", nik, err, want)
+	}
+}
+
 // waitEvent returns the first event of kind; the deadline only stops a
 // hung test.
 func waitEvent(tb testing.TB, events <-chan smartcard.Event, kind smartcard.EventKind) smartcard.Event {
@@ -349,11 +360,7 @@ func TestLoopTwoReadersRolesFollowConfig(t *testing.T) {
 	l, _ := mustLoop(t, smartcard.Config{CardReader: reader1, SAMReader: reader0})
 	mustInsertSAM(t, reader0, ektp.NewVirtualSAM(masterKey))
 	mustInsert(t, reader1, ektp.VirtualCardATR, mustCard(t, nikB, 2))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if nik, err := l.ReadNIK(ctx); err != nil || nik.Reveal() != nikB {
-		t.Fatalf("ReadNIK = %v, %v", nik, err)
-	}
+	mustReadNIK(t, l, nikB, 30*time.Second)
 }
 
 func TestLoopSlowCard(t *testing.T) {
@@ -361,11 +368,7 @@ func TestLoopSlowCard(t *testing.T) {
 	l, _ := mustLoop(t, smartcard.Config{})
 	mustInsertSAM(t, reader1, ektp.NewVirtualSAM(masterKey))
 	mustInsert(t, reader0, ektp.VirtualCardATR, &counting{Applet: mustCard(t, nikA, 1), pullAt: -1, delay: 300 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if nik, err := l.ReadNIK(ctx); err != nil || nik.Reveal() != nikA {
-		t.Fatalf("ReadNIK = %v, %v", nik, err)
-	}
+	mustReadNIK(t, l, nikA, 60*time.Second)
 }
 
 func TestLoopSurvivesPCSCDRestart(t *testing.T) {
@@ -380,11 +383,7 @@ func TestLoopSurvivesPCSCDRestart(t *testing.T) {
 	waitEvent(t, events, smartcard.EventReady)
 	mustInsertSAM(t, reader1, ektp.NewVirtualSAM(masterKey))
 	mustInsert(t, reader0, ektp.VirtualCardATR, mustCard(t, nikA, 1))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if nik, err := l.ReadNIK(ctx); err != nil || nik.Reveal() != nikA {
-		t.Fatalf("ReadNIK after restart = %v, %v", nik, err)
-	}
+	mustReadNIK(t, l, nikA, 30*time.Second)
 }
 
 func TestLoopCloseUnblocksRead(t *testing.T) {

@@ -104,11 +104,7 @@ func TestLoopReaderUnplugAndReplug(t *testing.T) {
 	waitEvent(t, events, smartcard.EventReady)
 	mustInsertSAM(t, reader1, ektp.NewVirtualSAM(masterKey))
 	mustInsert(t, reader0, ektp.VirtualCardATR, mustCard(t, nikB, 2))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if nik, err := l.ReadNIK(ctx); err != nil || nik.Reveal() != nikB {
-		t.Fatalf("ReadNIK after the reader came back = %v, %v", nik, err)
-	}
+	mustReadNIK(t, l, nikB, 30*time.Second)
 }
 
 // commands counts the client requests in pcscd's debug log so far.
