@@ -2,13 +2,12 @@ package client
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/anjungan/anjungan/certs"
 )
 
 // NewTLS returns a client of a printerd serving its API with mutual TLS
@@ -37,21 +36,10 @@ func NewTLS(baseURL string, cfg *tls.Config) *Client {
 // the CA in caFile (not the system roots, so no other certificate can pose
 // as printerd) and presents the certificate in certFile/keyFile.
 func TLSConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
-	pemCA, err := os.ReadFile(caFile)
+	cfg, err := certs.ClientMTLS("printerd", caFile, certFile, keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("printerd CA: %w", err)
+		return nil, err
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemCA) {
-		return nil, fmt.Errorf("printerd CA %s holds no PEM certificate", caFile)
-	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("printerd client certificate: %w", err)
-	}
-	return &tls.Config{
-		RootCAs:      pool,
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS13,
-	}, nil
+	cfg.MinVersion = tls.VersionTLS13 // both ends are ours
+	return cfg, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"net"
 	"net/http"
 	"os"
@@ -21,22 +20,15 @@ import (
 // PKI of dir, requiring a client certificate of its CA as printerd does.
 func MustTLSServer(tb testing.TB, dir string) string {
 	tb.Helper()
-	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "printerd.crt"), filepath.Join(dir, "printerd.key"))
+	cfg, err := certs.ServerMTLS(filepath.Join(dir, "printerd.crt"), filepath.Join(dir, "printerd.key"), filepath.Join(dir, "ca.crt"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(b)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert,
-		ClientCAs: pool, MinVersion: tls.VersionTLS13})
+	ln = tls.NewListener(ln, cfg)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v1/health" {
 			http.NotFound(w, r)

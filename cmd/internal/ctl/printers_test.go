@@ -5,13 +5,11 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"flag"
 	"io"
 	"log"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,22 +24,15 @@ import (
 // else {"status":"ok"}. It records the requests it receives.
 func MustTLSPrinterd(tb testing.TB, dir string) (url string, got func() []string) {
 	tb.Helper()
-	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "printerd.crt"), filepath.Join(dir, "printerd.key"))
+	cfg, err := certs.ServerMTLS(filepath.Join(dir, "printerd.crt"), filepath.Join(dir, "printerd.key"), filepath.Join(dir, "ca.crt"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(b)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert,
-		ClientCAs: pool, MinVersion: tls.VersionTLS13})
+	ln = tls.NewListener(ln, cfg)
 	var mu sync.Mutex
 	var reqs []string
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

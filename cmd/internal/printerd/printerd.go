@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -27,6 +26,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/anjungan/anjungan/certs"
 	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/logging"
 	domain "github.com/anjungan/anjungan/printerd"
@@ -314,38 +314,26 @@ func (m *Main) run(ctx context.Context) error {
 // the system roots), and of one of names when there are names, get
 // through the handshake.
 func serverTLS(certFile, keyFile, caFile string, names []string) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	cfg, err := certs.ServerMTLS(certFile, keyFile, caFile)
 	if err != nil {
-		return nil, fmt.Errorf("server certificate: %w (for development: anjunganctl keys init makes var/certs/printerd.crt and .key)", err)
+		return nil, fmt.Errorf("%w (for development: anjunganctl keys init makes var/certs/printerd.crt and .key)", err)
 	}
-	pemCA, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("client CA: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemCA) {
-		return nil, fmt.Errorf("client CA %s holds no PEM certificate", caFile)
-	}
-	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    pool,
-		// Both ends are ours (station, anjunganctl), so no older version
-		// is needed.
-		MinVersion: tls.VersionTLS13,
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(names) == 0 {
+	// Both ends are ours (station, anjunganctl), so no older version is
+	// needed.
+	cfg.MinVersion = tls.VersionTLS13
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(names) == 0 {
+			return nil
+		}
+		leaf := cs.PeerCertificates[0] // verified against the CA by now
+		for _, n := range append([]string{leaf.Subject.CommonName}, leaf.DNSNames...) {
+			if slices.Contains(names, n) {
 				return nil
 			}
-			leaf := cs.PeerCertificates[0] // verified against the CA by now
-			for _, n := range append([]string{leaf.Subject.CommonName}, leaf.DNSNames...) {
-				if slices.Contains(names, n) {
-					return nil
-				}
-			}
-			return fmt.Errorf("client certificate %q is not one of -client-name", leaf.Subject.CommonName)
-		},
-	}, nil
+		}
+		return fmt.Errorf("client certificate %q is not one of -client-name", leaf.Subject.CommonName)
+	}
+	return cfg, nil
 }
 
 // httpErrorLog sends the HTTP server's own messages (refused TLS

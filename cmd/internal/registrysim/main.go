@@ -10,7 +10,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/anjungan/anjungan/certs"
 	"github.com/anjungan/anjungan/internal/logging"
 	"github.com/anjungan/anjungan/station/ticket"
 )
@@ -191,24 +191,11 @@ func (m *Main) serverTLS() (*tls.Config, error) {
 	if m.TLSCert == "" {
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(m.TLSCert, m.TLSKey)
+	cfg, err := certs.ServerMTLS(m.TLSCert, m.TLSKey, m.ClientCA)
 	if err != nil {
-		return nil, fmt.Errorf("server certificate: %w (run `anjunganctl keys init` first)", err)
+		return nil, fmt.Errorf("%w (run `anjunganctl keys init` first)", err)
 	}
-	pemCA, err := os.ReadFile(m.ClientCA)
-	if err != nil {
-		return nil, fmt.Errorf("client CA: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemCA) {
-		return nil, fmt.Errorf("client CA %s holds no PEM certificate", m.ClientCA)
-	}
-	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    pool,
-		MinVersion:   tls.VersionTLS12,
-	}, nil
+	return cfg, nil
 }
 
 // URL is the base URL, http://127.0.0.1:PORT (https with mTLS), once Run
