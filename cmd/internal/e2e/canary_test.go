@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -605,67 +604,19 @@ func auditEntries(t *testing.T, path string) [][]byte {
 	return out
 }
 
-// consoleLookups adds a supervisor (not named like anybody in the
-// population) with anjunganctl, logs in to the console as a browser
-// would and looks up each NIK on the audit page's form.
+// consoleLookups logs in to the console as a supervisor (not named like
+// anybody in the population) and looks up each NIK on the audit page's
+// form.
 func (s *System) consoleLookups(t *testing.T, niks ...string) {
 	t.Helper()
-	const name, password = "pengawas", "kata-sandi-yang-panjang-sekali"
-	pwFile := filepath.Join(s.Var, "canary.pw")
-	mustOK(t, os.WriteFile(pwFile, []byte(password+"\n"), 0o600))
-	add := ctl.NewMain()
-	add.Stdout = io.Discard
-	mustOK(t, add.ParseFlags([]string{"user", "add", "-db", filepath.Join(s.Var, "station", "station.db"), "-name", name, "-role", "supervisor", "-password-file", pwFile}))
-	mustOK(t, add.Run(context.Background()))
-	mustOK(t, os.Remove(pwFile))
-
-	base := s.Station.ConsoleURL()
-	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	send := func(method, path string, form url.Values, cookies ...*http.Cookie) (*http.Response, string) {
-		t.Helper()
-		req, err := http.NewRequest(method, base+path, strings.NewReader(form.Encode()))
-		mustOK(t, err)
-		if method == "POST" {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Origin", base)
-		}
-		for _, c := range cookies {
-			req.AddCookie(c)
-		}
-		res, err := hc.Do(req)
-		mustOK(t, err)
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res, string(b)
-	}
-	cookie := func(res *http.Response, name string) *http.Cookie {
-		for _, c := range res.Cookies() {
-			if c.Name == name {
-				return c
-			}
-		}
-		t.Fatalf("%s: no cookie %s", res.Request.URL.Path, name)
-		return nil
-	}
-	field := func(page, name string) string {
-		m := regexp.MustCompile(`name="` + name + `" value="([^"]+)"`).FindStringSubmatch(page)
-		if m == nil {
-			t.Fatalf("no %s field on the page", name)
-		}
-		return m[1]
-	}
-	res, page := send("GET", "/login", nil)
-	res, _ = send("POST", "/login", url.Values{"login_token": {field(page, "login_token")}, "name": {name}, "password": {password}},
-		cookie(res, "__Host-anjungan_console_login"))
-	session := cookie(res, "__Host-anjungan_console")
-	_, page = send("GET", "/audit", nil, session)
-	csrf := field(page, "csrf")
+	sv := s.MustSupervisor(t, "pengawas")
+	csrf := sv.field(sv.page("/audit"), "csrf")
 	for _, nik := range niks {
 		want := http.StatusOK
 		if len(nik) != 16 {
 			want = http.StatusBadRequest
 		}
-		if res, _ := send("POST", "/audit/nik", url.Values{"csrf": {csrf}, "nik": {nik}}, session); res.StatusCode != want {
+		if res, _ := sv.send("POST", "/audit/nik", url.Values{"csrf": {csrf}, "nik": {nik}}); res.StatusCode != want {
 			t.Fatalf("NIK lookup: %s, want %d", res.Status, want)
 		}
 	}

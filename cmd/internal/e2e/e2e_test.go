@@ -11,10 +11,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -376,7 +374,7 @@ func TestTicketPrintsOnceAndBurnsTheToken(t *testing.T) {
 	}
 
 	// A supervisor's console lists both jobs and shows no personal data.
-	page := sys.consolePage(t, "/")
+	page := sys.MustSupervisor(t, "sari").page("/")
 	for _, j := range jobs {
 		if !strings.Contains(page, string(j.ID)) {
 			t.Errorf("console does not list job %s", j.ID)
@@ -385,63 +383,6 @@ func TestTicketPrintsOnceAndBurnsTheToken(t *testing.T) {
 	if strings.Contains(page, a.NIK) {
 		t.Error("console shows a full NIK")
 	}
-}
-
-// consolePage adds a supervisor with anjunganctl, logs in to the console as
-// a browser would (login form token, Origin header, the __Host- cookie) and
-// returns the page at path.
-func (s *System) consolePage(tb testing.TB, path string) string {
-	tb.Helper()
-	pwFile := filepath.Join(s.Var, "supervisor.pw")
-	mustOK(tb, os.WriteFile(pwFile, []byte("kata-sandi-yang-panjang-sekali\n"), 0o600))
-	add := ctl.NewMain()
-	add.Stdout = io.Discard
-	mustOK(tb, add.ParseFlags([]string{"user", "add", "-db", filepath.Join(s.Var, "station", "station.db"), "-name", "sari", "-role", "supervisor", "-password-file", pwFile}))
-	mustOK(tb, add.Run(context.Background()))
-
-	base := s.Station.ConsoleURL()
-	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := hc.Get(base + "/login")
-	mustOK(tb, err)
-	form, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	var loginCookie *http.Cookie
-	for _, c := range res.Cookies() {
-		if c.Name == "__Host-anjungan_console_login" {
-			loginCookie = c
-		}
-	}
-	m := regexp.MustCompile(`name="login_token" value="([^"]+)"`).FindSubmatch(form)
-	if loginCookie == nil || m == nil {
-		tb.Fatalf("login form without its token: %s", form)
-	}
-	vals := url.Values{"login_token": {string(m[1])}, "name": {"sari"}, "password": {"kata-sandi-yang-panjang-sekali"}}
-	req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(vals.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", base)
-	req.AddCookie(loginCookie)
-	res, err = hc.Do(req)
-	mustOK(tb, err)
-	res.Body.Close()
-	var session *http.Cookie
-	for _, c := range res.Cookies() {
-		if c.Name == "__Host-anjungan_console" {
-			session = c
-		}
-	}
-	if session == nil {
-		tb.Fatalf("console login: %s, no session cookie", res.Status)
-	}
-	req, _ = http.NewRequest("GET", base+path, nil)
-	req.AddCookie(session)
-	res, err = hc.Do(req)
-	mustOK(tb, err)
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		tb.Fatalf("console %s: %s", path, res.Status)
-	}
-	return string(body)
 }
 
 func TestPINPrintsKIA(t *testing.T) {

@@ -57,7 +57,7 @@ func TestFailedPrintCanBeRetried(t *testing.T) {
 
 	// The day's report in the console counts both attempts.
 	day := time.Now().Format(time.DateOnly)
-	pdf := sys.consolePage(t, "/report.pdf?day="+day+"&lang=en")
+	pdf := sys.MustSupervisor(t, "sari").page("/report.pdf?day=" + day + "&lang=en")
 	text := mustPDFText(t, []byte(pdf))
 	if !regexp.MustCompile(`KTP-el\s+1\s+1\s+0\s+0\s+2`).MatchString(strings.Join(strings.Fields(text), " ")) {
 		t.Errorf("report of %s does not count 1 printed and 1 failed KTP-el:\n%s", day, text)
