@@ -13,7 +13,8 @@ type Journal interface {
 	// Submit spools the document and records a queued job. The same
 	// idempotency key with the same document returns the existing job
 	// with created false; with another document it is
-	// ErrIdempotencyConflict. A spool that cannot be written is
+	// ErrIdempotencyConflict, returned with the job the key names so the
+	// caller can see how that job ended. A spool that cannot be written is
 	// ErrSpoolUnavailable and leaves no job.
 	Submit(ctx context.Context, req SubmitRequest) (job Job, created bool, err error)
 	// Get returns one job or ErrJobNotFound.
@@ -290,7 +291,8 @@ func (d *Dispatcher) Close() error {
 
 // Submit validates req, checks that a printer holds its media, records the
 // job and signals the workers of that media. created is false when the
-// same request was already submitted.
+// same request was already submitted. An ErrIdempotencyConflict comes
+// with the job the key names.
 func (d *Dispatcher) Submit(ctx context.Context, req SubmitRequest) (Job, bool, error) {
 	if err := req.Validate(); err != nil {
 		return Job{}, false, err
@@ -300,7 +302,7 @@ func (d *Dispatcher) Submit(ctx context.Context, req SubmitRequest) (Job, bool, 
 	}
 	job, created, err := d.journal.Submit(ctx, req)
 	if err != nil {
-		return Job{}, false, err
+		return job, false, err
 	}
 	if created {
 		d.changed(Event{Job: job})

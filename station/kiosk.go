@@ -600,7 +600,10 @@ func (k *Kiosk) render(ctx context.Context, authz Authorization, req PrintReques
 // submit hands the document to printerd under the first attempt's key
 // whose job did not fail: an attempt that failed with nothing printed
 // (failed, canceled) is followed by the next, never one printed or in
-// doubt. It returns the job and the key it was submitted under.
+// doubt. That holds too when the failed attempt had other bytes (a
+// template or the upstream's data changed since), which printerd refuses
+// as a conflict naming that job. It returns the job and the key it was
+// submitted under.
 func (k *Kiosk) submit(ctx context.Context, authz Authorization, rid RequestID, d DocumentType, out *Rendered) (printerd.Job, string, error) {
 	ev := Event{Subject: authz.Subject, Request: rid, SHA256: out.SHA256}
 	for n := 1; ; n++ {
@@ -611,7 +614,9 @@ func (k *Kiosk) submit(ctx context.Context, authz Authorization, rid RequestID, 
 			Title:          d.Title(),
 			Document:       out.PDF,
 		})
-		if err == nil && (job.State == printerd.JobFailed || job.State == printerd.JobCanceled) {
+		// job is the key's job: new, the same, or one with other bytes.
+		keysJob := err == nil || errors.Is(err, printerd.ErrIdempotencyConflict)
+		if keysJob && (job.State == printerd.JobFailed || job.State == printerd.JobCanceled) {
 			if n < MaxPrintAttempts {
 				continue // that attempt ended with nothing printed
 			}

@@ -82,7 +82,8 @@ func (fakeRenderer) Render(_ context.Context, d station.Document) (station.Rende
 	return station.Rendered{PDF: []byte("%PDF-" + d.Fields["nama"]), SHA256: "sha-" + string(d.Request), Pages: 1}, nil
 }
 
-// fakePrinters ends every job in the state final.
+// fakePrinters ends every job in the state final. Like printerd, it
+// refuses a key submitted again with another document, naming its job.
 type fakePrinters struct {
 	mu      sync.Mutex
 	avail   []printerd.Availability
@@ -98,9 +99,13 @@ func (p *fakePrinters) Submit(_ context.Context, req printerd.SubmitRequest) (pr
 	p.submits++
 	p.lastDoc = req.Document
 	if j, ok := p.jobs[req.IdempotencyKey]; ok {
+		if j.DocumentSHA256 != string(req.Document) {
+			return j, printerd.ErrIdempotencyConflict.Withf("key of job %s submitted again with another document", j.ID)
+		}
 		return j, nil
 	}
-	j := printerd.Job{ID: printerd.JobID("J" + req.IdempotencyKey[:6]), IdempotencyKey: req.IdempotencyKey, State: printerd.JobQueued, Printer: "card-1"}
+	j := printerd.Job{ID: printerd.JobID("J" + req.IdempotencyKey[:6]), IdempotencyKey: req.IdempotencyKey, State: printerd.JobQueued, Printer: "card-1",
+		DocumentSHA256: string(req.Document)} // the document itself stands in for its hash
 	p.jobs[req.IdempotencyKey] = j
 	return j, nil
 }
@@ -708,6 +713,74 @@ func TestKioskNeverRetriesInDoubt(t *testing.T) {
 	defer pr.mu.Unlock()
 	if pr.submits != 1 {
 		t.Errorf("%d submissions, want 1: a print in doubt was tried again", pr.submits)
+	}
+}
+
+// renamed makes the registry serve R1 with another name: the document
+// renders to other bytes, as after a template change or a correction.
+func renamed(reg *fakeRegistry, name string) {
+	reg.documentOf = func(id station.RequestID) station.Document {
+		return station.Document{Request: id, Type: station.KTPEl, Subject: subject, Fields: map[string]string{"nama": name}}
+	}
+}
+
+// TestKioskRetriesAfterTheDocumentChanged: printerd refuses an attempt's
+// key with another document. When the job under that key ended with
+// nothing printed, the kiosk goes on to the next attempt; otherwise it
+// submits nothing more.
+func TestKioskRetriesAfterTheDocumentChanged(t *testing.T) {
+	ctx := context.Background()
+	k, reg, pr := newKiosk(t, printerd.JobFailed, 0)
+	s, err := k.LoginTicket(ctx, "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Print(ctx, s.ID, "R1"); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, k, s.ID, station.PrintFailed)
+	renamed(reg, "BUDI SANTOSO")
+	pr.mu.Lock()
+	pr.final = printerd.JobPrinted
+	pr.mu.Unlock()
+	// Another session, as after a restart: the kiosk starts again at
+	// attempt 1, whose key printerd refuses with the new document.
+	s, err = k.LoginTicket(ctx, "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := k.Print(ctx, s.ID, "R1")
+	if err != nil {
+		t.Fatalf("print after the document changed: %v", err)
+	}
+	pr.mu.Lock()
+	j, ok := pr.jobs[station.AttemptKey("R1", 2)]
+	pr.mu.Unlock()
+	if !ok || p.Job != j.ID {
+		t.Fatalf("print %+v; want the job of attempt 2", p)
+	}
+	waitState(t, k, s.ID, station.PrintDone)
+
+	// A job in doubt under the key may have printed: nothing more.
+	k, reg, pr = newKiosk(t, printerd.JobInDoubt, 0)
+	if s, err = k.LoginTicket(ctx, "TK1:GOOD"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Print(ctx, s.ID, "R1"); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, k, s.ID, station.PrintInDoubt)
+	renamed(reg, "BUDI SANTOSO")
+	if s, err = k.LoginTicket(ctx, "TK1:GOOD"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Print(ctx, s.ID, "R1"); !errors.Is(err, station.ErrPrinterUnavailable) {
+		t.Errorf("print over a job in doubt with another document: %v, want printer_unavailable", err)
+	}
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if pr.submits != 2 || len(pr.jobs) != 1 {
+		t.Errorf("%d submissions made %d jobs; want the refused one and no new job", pr.submits, len(pr.jobs))
 	}
 }
 

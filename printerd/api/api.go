@@ -70,9 +70,12 @@ type Service interface {
 
 var _ Service = (*printerd.Dispatcher)(nil)
 
-// ErrorResponse is the body of every error answer.
+// ErrorResponse is the body of every error answer. A submission refused
+// as an idempotency conflict names the job its key already has, so the
+// caller can tell a key whose job ended with nothing printed.
 type ErrorResponse struct {
-	Error ErrorBody `json:"error"`
+	Error ErrorBody     `json:"error"`
+	Job   *printerd.Job `json:"job,omitempty"`
 }
 
 // ErrorBody carries a fault's code and its citizen-safe messages.
@@ -134,6 +137,10 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	job, created, err := h.svc.Submit(r.Context(), req)
 	if err != nil {
+		if job.ID != "" && errors.Is(err, printerd.ErrIdempotencyConflict) {
+			h.failJob(w, r, 0, err, &job)
+			return
+		}
 		h.fail(w, r, 0, err)
 		return
 	}
@@ -258,6 +265,11 @@ func StatusOf(code fault.Code) int {
 
 // fail answers with err; status 0 means the status of its code.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
+	h.failJob(w, r, status, err, nil)
+}
+
+// failJob answers as fail does, naming the job err concerns.
+func (h *handler) failJob(w http.ResponseWriter, r *http.Request, status int, err error, job *printerd.Job) {
 	fe := fault.As(err)
 	if status == 0 {
 		status = StatusOf(fe.Code)
@@ -268,7 +280,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, status int, err e
 	}
 	ev.Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
 		Str("code", string(fe.Code)).AnErr("cause", fe.Cause).Msg("request failed")
-	writeJSON(w, status, ErrorResponse{Error: ErrorBody{Code: fe.Code, MessageID: fe.ID, MessageEN: fe.EN}})
+	writeJSON(w, status, ErrorResponse{Error: ErrorBody{Code: fe.Code, MessageID: fe.ID, MessageEN: fe.EN}, Job: job})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -56,7 +56,8 @@ func New(socketPath string) *Client {
 func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 // Submit asks printerd to print a document and returns its job; the same
-// request again returns the same job.
+// request again returns the same job. printerd.ErrIdempotencyConflict
+// comes with the job the key already names.
 func (c *Client) Submit(ctx context.Context, req printerd.SubmitRequest) (printerd.Job, error) {
 	var job printerd.Job
 	err := c.call(ctx, http.MethodPost, "/v1/jobs", req, &job)
@@ -140,6 +141,12 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 		return printerd.ErrUnreachable.With(err)
 	}
 	if resp.StatusCode >= 300 {
+		if job, ok := out.(*printerd.Job); ok {
+			var er api.ErrorResponse // the job an idempotency conflict names
+			if json.Unmarshal(b, &er) == nil && er.Job != nil {
+				*job = *er.Job
+			}
+		}
 		return decodeError(resp.StatusCode, b)
 	}
 	if err := json.Unmarshal(b, out); err != nil {

@@ -193,6 +193,35 @@ func TestClientErrors(t *testing.T) {
 	}
 }
 
+// TestClientConflictNamesTheJob: a key submitted again with another
+// document is refused, and the answer carries the job the key names, so
+// the station can see how it ended.
+func TestClientConflictNamesTheJob(t *testing.T) {
+	c := client.New(MustServe(t))
+	defer c.CloseIdleConnections()
+	ctx := context.Background()
+	card := MustRead(t, "card.pdf")
+	first, err := c.Submit(ctx, printerd.SubmitRequest{IdempotencyKey: "k1", Media: printerd.MediaCard, Document: card})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := c.Submit(ctx, printerd.SubmitRequest{IdempotencyKey: "k1", Media: printerd.MediaCard, Document: append(bytes.Clone(card), ' ')})
+	if !errors.Is(err, printerd.ErrIdempotencyConflict) {
+		t.Fatalf("Submit = %v, want idempotency_conflict", err)
+	}
+	now, err := c.Job(ctx, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.ID != first.ID || job.State == "" || job.IdempotencyKey != "k1" {
+		t.Errorf("conflict names %+v, want %s (%s now)", job, first.ID, now.State)
+	}
+	// Other refusals name no job.
+	if job, err := c.Submit(ctx, printerd.SubmitRequest{IdempotencyKey: "a4", Media: printerd.MediaA4, Document: card}); !errors.Is(err, printerd.ErrNoPrinter) || job.ID != "" {
+		t.Errorf("Submit = %+v, %v; want no_printer and no job", job, err)
+	}
+}
+
 func TestClientTimeout(t *testing.T) {
 	// A server that accepts and never answers.
 	sock := filepath.Join(MustSocketDir(t), "mute.sock")

@@ -407,7 +407,7 @@ func (j *Journal) sweepSpool(ctx context.Context) error {
 
 func replay(job printerd.Job, sha string) (printerd.Job, bool, error) {
 	if job.DocumentSHA256 != sha {
-		return printerd.Job{}, false, printerd.ErrIdempotencyConflict.Withf(
+		return job, false, printerd.ErrIdempotencyConflict.Withf(
 			"key of job %s submitted again with another document", job.ID)
 	}
 	return job, false, nil

@@ -131,6 +131,9 @@ func TestSubmit(t *testing.T) {
 			if len(jobs) != wantJobs {
 				t.Errorf("journal holds %d jobs, want %d", len(jobs), wantJobs)
 			}
+			if errors.Is(err, printerd.ErrIdempotencyConflict) && job != first {
+				t.Errorf("conflict names %+v, want the key's job %+v", job, first)
+			}
 			if err != nil {
 				return
 			}
