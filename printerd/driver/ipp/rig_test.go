@@ -235,10 +235,17 @@ func (r *Rig) ClearFaults(ctx context.Context) error {
 		r.frozen = false
 	}
 	if r.cmd != nil {
-		select {
-		case <-r.exited: // the script killed it
-			r.cmd = nil
-		default:
+		// A refused connection means the script killed the printer: its
+		// listener is gone though the process may not be reaped yet.
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", r.Port)); err == nil {
+			c.Close()
+		} else {
+			select {
+			case <-r.exited:
+				r.cmd = nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 	}
 	if r.cmd == nil {
