@@ -48,6 +48,24 @@ func TestEqualWidthImagesRenderTheSame(t *testing.T) {
 	}
 }
 
+// BenchmarkRenderKTPEqualWidthImages is BenchmarkRenderKTP with a
+// signature as wide as the photo: the cost of widening one image.
+func BenchmarkRenderKTPEqualWidthImages(b *testing.B) {
+	r := MustNewRenderer(b)
+	d := MustLoadSample(b, "ktp-el")
+	cfg, _, err := stdimage.DecodeConfig(bytes.NewReader(d.Images["photo"]))
+	if err != nil {
+		b.Fatal(err)
+	}
+	d.Images["signature"] = mustPNG(b, cfg.Width, cfg.Width/3, 0x40)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Render(context.Background(), d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // TestWidenedImageShowsTheSamePixels: drawing X then Y (Y widened, as
 // its width is taken) and Y then X (X widened) give the same page in
 // poppler's raster, so the widening never shows.
