@@ -97,7 +97,7 @@ func (h fingerprintAPI) capture(c *fiber.Ctx) error {
 	if status == fiber.StatusTooManyRequests {
 		c.ClearCookie(cardCookie) // the read ended with the last attempt
 	}
-	body := fingerprintError{errorJSON: errorJSON{Code: string(e.Code), MessageID: e.ID, MessageEN: e.EN}}
+	body := fingerprintError{errorJSON: *errorJSONOf(e)}
 	var left station.AttemptsLeft
 	if errors.As(err, &left) {
 		n := int(left)

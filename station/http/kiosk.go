@@ -64,7 +64,7 @@ func viewAt(s *station.Session, now time.Time) sessionView {
 func printViewOf(p station.Print) printView {
 	pv := printView{State: string(p.State), Job: string(p.Job), Reason: p.Reason, Pages: p.Pages, Masks: p.Masks}
 	if p.Err != nil {
-		pv.Error = &errorJSON{Code: string(p.Err.Code), MessageID: p.Err.ID, MessageEN: p.Err.EN}
+		pv.Error = errorJSONOf(p.Err)
 	}
 	return pv
 }
@@ -320,7 +320,7 @@ type cardView struct {
 func cardViewOf(st station.CardState) cardView {
 	v := cardView{Status: string(st.Status)}
 	if st.Err != nil {
-		v.Error = &errorJSON{Code: string(st.Err.Code), MessageID: st.Err.ID, MessageEN: st.Err.EN}
+		v.Error = errorJSONOf(st.Err)
 	}
 	return v
 }

@@ -133,8 +133,14 @@ type errorJSON struct {
 	MessageEN string `json:"message_en"`
 }
 
+// errorJSONOf is e as the page shows it: its code and both languages'
+// messages, never its internal cause.
+func errorJSONOf(e *fault.Error) *errorJSON {
+	return &errorJSON{Code: string(e.Code), MessageID: e.ID, MessageEN: e.EN}
+}
+
 func errorBody(e *fault.Error) fiber.Map {
-	return fiber.Map{"error": errorJSON{Code: string(e.Code), MessageID: e.ID, MessageEN: e.EN}}
+	return fiber.Map{"error": errorJSONOf(e)}
 }
 
 // statusOf maps error codes to HTTP statuses.

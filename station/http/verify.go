@@ -55,7 +55,7 @@ func MountVerify(app *fiber.App, v DocumentVerifier) {
 			if e.Code != docqr.ErrInvalid.Code {
 				return err
 			}
-			return c.JSON(verifyResult{Error: &errorJSON{Code: string(e.Code), MessageID: e.ID, MessageEN: e.EN}})
+			return c.JSON(verifyResult{Error: errorJSONOf(e)})
 		}
 		return c.JSON(verifyResult{
 			Valid:    true,
