@@ -890,9 +890,8 @@ func (k *Kiosk) pokeJobs() {
 
 // Watch returns a channel that receives a copy of the session after each
 // change (a print moves on; nil when the session ends), and a function
-// that ends the watch. A watcher that falls behind loses copies, never
-// the last one's successors: the next change sends the whole session
-// again. Watching is not the citizen's activity.
+// that ends the watch. A watcher that falls behind loses its oldest
+// copies, never the newest. Watching is not the citizen's activity.
 func (k *Kiosk) Watch(sessionID string) (<-chan *Session, func(), error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -930,7 +929,14 @@ func (k *Kiosk) changedLocked(sessionID string) {
 	for ch := range ws {
 		select {
 		case ch <- snap:
-		default: // behind: it gets the next change
+		default:
+			// Behind: drop its oldest copy, so the newest always arrives
+			// (the kiosk is the only sender, under k.mu).
+			select {
+			case <-ch:
+			default:
+			}
+			ch <- snap
 		}
 	}
 }

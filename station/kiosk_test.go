@@ -851,6 +851,60 @@ func TestKioskKeepsEarlyNotices(t *testing.T) {
 
 // TestKioskTellsTheTimeLeftAfterTheState: a poll may show the job
 // dispatching before its notice brings the time left; the page is still
+// TestKioskWatcherBehindGetsTheNewest: a watcher that reads nothing
+// while the print changes more often than its queue holds still gets the
+// last change, the print done.
+func TestKioskWatcherBehindGetsTheNewest(t *testing.T) {
+	k, _, notices := newNoticeKiosk(t, &fakePrinters{final: printerd.JobQueued, jobs: map[string]printerd.Job{}})
+	stream := <-notices.subs
+	s, err := k.LoginTicket(context.Background(), "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, stop, err := k.Watch(s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	p, err := k.Print(context.Background(), s.ID, "R1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	for i := range 2 * cap(changes) { // each a new time left: a change
+		at := t0.Add(time.Duration(i) * time.Second)
+		job := printerd.Job{ID: p.Job, State: printerd.JobDispatching, Printer: "card-1", Updated: at}
+		stream <- printerd.Notice{Kind: printerd.NoticeJob, Job: &job, Time: at, EstimateMS: 30000}
+		// One at a time: the settlement's own queue is short, and a
+		// notice it drops waits for a poll an hour away.
+		until, deadline := at.Add(30*time.Second), time.Now().Add(10*time.Second) // stops a hung test only
+		for {
+			sess, err := k.Session(s.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sess.Prints["R1"].Until.Equal(until) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("notice %d never shown", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	done := printerd.Job{ID: p.Job, State: printerd.JobPrinted, Printer: "card-1", CardSerial: "SIM-7", Updated: t0.Add(time.Hour)}
+	stream <- printerd.Notice{Kind: printerd.NoticeJob, Job: &done, Time: t0.Add(time.Hour)}
+	waitState(t, k, s.ID, station.PrintDone)
+
+	var last *station.Session
+	for n := len(changes); n > 0; n-- {
+		last = <-changes
+	}
+	if last == nil || last.Prints["R1"] == nil || last.Prints["R1"].State != station.PrintDone {
+		t.Fatalf("the watcher's newest copy is %+v, want the print done", last)
+	}
+}
+
 // told when the time left comes.
 func TestKioskTellsTheTimeLeftAfterTheState(t *testing.T) {
 	k, _, notices := newNoticeKiosk(t, &fakePrinters{final: printerd.JobDispatching, jobs: map[string]printerd.Job{}})
