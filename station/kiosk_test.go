@@ -142,9 +142,7 @@ func newKiosk(t *testing.T, final printerd.JobState, failUntil int) (*station.Ki
 			{ID: "R2", Document: station.KK, Status: station.RequestPrinted},
 		}},
 		failUntil: failUntil,
-		documentOf: func(id station.RequestID) station.Document {
-			return station.Document{Request: id, Type: station.KTPEl, Subject: subject, Fields: map[string]string{"nama": "BUDI"}}
-		},
+		documentOf: ktpNamed("BUDI"),
 	}
 	pr := &fakePrinters{final: final, jobs: map[string]printerd.Job{}}
 	k := station.NewKiosk(station.KioskConfig{
@@ -153,6 +151,28 @@ func newKiosk(t *testing.T, final printerd.JobState, failUntil int) (*station.Ki
 	})
 	t.Cleanup(k.Close)
 	return k, reg, pr
+}
+
+// ktpNamed serves every request as a KTP-el of name.
+func ktpNamed(name string) func(station.RequestID) station.Document {
+	return func(id station.RequestID) station.Document {
+		return station.Document{Request: id, Type: station.KTPEl, Subject: subject, Fields: map[string]string{"nama": name}}
+	}
+}
+
+// mustLoginAndPrint logs in with the good ticket and prints R1.
+func mustLoginAndPrint(t *testing.T, k *station.Kiosk) (*station.Session, station.Print) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := k.LoginTicket(ctx, "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := k.Print(ctx, s.ID, "R1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, p
 }
 
 func waitState(t *testing.T, k *station.Kiosk, sid string, want station.PrintState) station.Print {
@@ -319,9 +339,7 @@ func (u *memUsed) MarkUsed(_ context.Context, id string, at time.Time) error {
 func TestKioskRefusesReplayLocally(t *testing.T) {
 	reg := &fakeRegistry{
 		authz: station.Authorization{ID: "A1", Subject: subject, Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}},
-		documentOf: func(id station.RequestID) station.Document {
-			return station.Document{Request: id, Type: station.KTPEl, Subject: subject, Fields: map[string]string{"nama": "BUDI"}}
-		},
+		documentOf: ktpNamed("BUDI"),
 	}
 	used := &memUsed{ids: map[string]time.Time{}}
 	k := station.NewKiosk(station.KioskConfig{Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
@@ -329,13 +347,7 @@ func TestKioskRefusesReplayLocally(t *testing.T) {
 		Now: time.Now, Rand: rand.Reader, PollEvery: time.Millisecond})
 	defer k.Close()
 	ctx := context.Background()
-	s, err := k.LoginTicket(ctx, "TK1:GOOD")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := k.Print(ctx, s.ID, "R1"); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := mustLoginAndPrint(t, k)
 	waitState(t, k, s.ID, station.PrintDone)
 	if ok, _ := used.Used(ctx, "00"); !ok {
 		t.Fatal("burned ticket not recorded as used")
@@ -649,14 +661,7 @@ func (blockingCards) ReadNIK(ctx context.Context) (station.NIK, error) {
 func TestKioskRetriesAFailedPrint(t *testing.T) {
 	k, reg, pr := newKiosk(t, printerd.JobFailed, 0)
 	ctx := context.Background()
-	s, err := k.LoginTicket(ctx, "TK1:GOOD")
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := k.Print(ctx, s.ID, "R1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, first := mustLoginAndPrint(t, k)
 	waitState(t, k, s.ID, station.PrintFailed)
 	pr.mu.Lock()
 	pr.final = printerd.JobPrinted
@@ -698,13 +703,7 @@ func TestKioskRetriesAFailedPrint(t *testing.T) {
 func TestKioskNeverRetriesInDoubt(t *testing.T) {
 	k, _, pr := newKiosk(t, printerd.JobInDoubt, 0)
 	ctx := context.Background()
-	s, err := k.LoginTicket(ctx, "TK1:GOOD")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := k.Print(ctx, s.ID, "R1"); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := mustLoginAndPrint(t, k)
 	waitState(t, k, s.ID, station.PrintInDoubt)
 	if _, err := k.Print(ctx, s.ID, "R1"); err != nil {
 		t.Fatal(err)
@@ -716,14 +715,6 @@ func TestKioskNeverRetriesInDoubt(t *testing.T) {
 	}
 }
 
-// renamed makes the registry serve R1 with another name: the document
-// renders to other bytes, as after a template change or a correction.
-func renamed(reg *fakeRegistry, name string) {
-	reg.documentOf = func(id station.RequestID) station.Document {
-		return station.Document{Request: id, Type: station.KTPEl, Subject: subject, Fields: map[string]string{"nama": name}}
-	}
-}
-
 // TestKioskRetriesAfterTheDocumentChanged: printerd refuses an attempt's
 // key with another document. When the job under that key ended with
 // nothing printed, the kiosk goes on to the next attempt; otherwise it
@@ -731,21 +722,15 @@ func renamed(reg *fakeRegistry, name string) {
 func TestKioskRetriesAfterTheDocumentChanged(t *testing.T) {
 	ctx := context.Background()
 	k, reg, pr := newKiosk(t, printerd.JobFailed, 0)
-	s, err := k.LoginTicket(ctx, "TK1:GOOD")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := k.Print(ctx, s.ID, "R1"); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := mustLoginAndPrint(t, k)
 	waitState(t, k, s.ID, station.PrintFailed)
-	renamed(reg, "BUDI SANTOSO")
+	reg.documentOf = ktpNamed("BUDI SANTOSO") // other bytes, as after a correction
 	pr.mu.Lock()
 	pr.final = printerd.JobPrinted
 	pr.mu.Unlock()
 	// Another session, as after a restart: the kiosk starts again at
 	// attempt 1, whose key printerd refuses with the new document.
-	s, err = k.LoginTicket(ctx, "TK1:GOOD")
+	s, err := k.LoginTicket(ctx, "TK1:GOOD")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -763,14 +748,9 @@ func TestKioskRetriesAfterTheDocumentChanged(t *testing.T) {
 
 	// A job in doubt under the key may have printed: nothing more.
 	k, reg, pr = newKiosk(t, printerd.JobInDoubt, 0)
-	if s, err = k.LoginTicket(ctx, "TK1:GOOD"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := k.Print(ctx, s.ID, "R1"); err != nil {
-		t.Fatal(err)
-	}
+	s, _ = mustLoginAndPrint(t, k)
 	waitState(t, k, s.ID, station.PrintInDoubt)
-	renamed(reg, "BUDI SANTOSO")
+	reg.documentOf = ktpNamed("BUDI SANTOSO") // other bytes, as after a correction
 	if s, err = k.LoginTicket(ctx, "TK1:GOOD"); err != nil {
 		t.Fatal(err)
 	}
@@ -792,9 +772,7 @@ func newNoticeKiosk(t *testing.T, pr station.PrintService) (*station.Kiosk, *fak
 		authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthTicket, Requests: []station.PrintRequest{
 			{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved},
 		}},
-		documentOf: func(id station.RequestID) station.Document {
-			return station.Document{Request: id, Type: station.KTPEl, Subject: subject, Fields: map[string]string{"nama": "BUDI"}}
-		},
+		documentOf: ktpNamed("BUDI"),
 	}
 	notices := &fakeNotices{subs: make(chan chan printerd.Notice)}
 	k := station.NewKiosk(station.KioskConfig{
@@ -909,14 +887,7 @@ func TestKioskWatcherBehindGetsTheNewest(t *testing.T) {
 func TestKioskTellsTheTimeLeftAfterTheState(t *testing.T) {
 	k, _, notices := newNoticeKiosk(t, &fakePrinters{final: printerd.JobDispatching, jobs: map[string]printerd.Job{}})
 	stream := <-notices.subs
-	s, err := k.LoginTicket(context.Background(), "TK1:GOOD")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := k.Print(context.Background(), s.ID, "R1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, p := mustLoginAndPrint(t, k)
 	waitState(t, k, s.ID, station.PrintPrinting) // the first poll read it dispatching
 	changes, stop, err := k.Watch(s.ID)
 	if err != nil {
