@@ -107,17 +107,14 @@ func TestBrowserCardLogin(t *testing.T) {
 	remove := sys.insertCard(t, a.NIK)
 	defer remove()
 	b.screen("pin")
-	if got := b.Text("#card-subject"); got != a.NIK[:4]+"********"+a.NIK[12:] {
+	if got := b.Text("#card-subject"); got != maskedNIK(a.NIK) {
 		t.Errorf("card read shows %q, want the masked NIK", got)
 	}
 	b.both("card-pin")
 	b.keypad(a.PIN)
-	b.Do(chromedp.Click(chromedp.CSS("#pin-ok")))
-	b.screen("docs")
-	b.Do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
-	b.screen("preview")
-	b.Do(chromedp.Click(chromedp.CSS("#preview-ok")))
-	b.screen("done")
+	b.tap("#pin-ok", "docs")
+	b.tap("#doc-list button.print", "preview")
+	b.tap("#preview-ok", "done")
 	if !sys.approvalStatus(t, a.ApprovalID).TokenBurned {
 		t.Error("PIN not burned after a card login print")
 	}
@@ -126,11 +123,9 @@ func TestBrowserCardLogin(t *testing.T) {
 // openCardScreen opens the kiosk and chooses "Tempel KTP-el".
 func (b *Browser) openCardScreen(sys *System) {
 	b.TB.Helper()
-	b.open(sys.Station.KioskURL())
-	b.screen("start")
+	b.openStart(sys.Station.KioskURL())
 	b.Do(chromedp.WaitEnabled(chromedp.CSS("#way-card")))
-	b.Do(chromedp.Click(chromedp.CSS("#way-card")))
-	b.screen("card")
+	b.tap("#way-card", "card")
 }
 
 // waitCardState waits until the card screen shows the reader's status.
@@ -180,7 +175,7 @@ func TestBrowserCardPresence(t *testing.T) {
 	remove := sys.insertCard(t, a.NIK)
 	defer remove()
 	b.screen("pin")
-	if got := b.Text("#card-subject"); got != a.NIK[:4]+"********"+a.NIK[12:] {
+	if got := b.Text("#card-subject"); got != maskedNIK(a.NIK) {
 		t.Errorf("card read shows %q, want the masked NIK", got)
 	}
 }
@@ -202,8 +197,7 @@ func TestBrowserCardFingerprint(t *testing.T) {
 	defer remove()
 	b.screen("pin")
 	b.Do(chromedp.WaitVisible(chromedp.CSS("#use-finger")))
-	b.Do(chromedp.Click(chromedp.CSS("#use-finger")))
-	b.screen("finger")
+	b.tap("#use-finger", "finger")
 	b.both("finger")
 	b.mustAccessible("finger")
 	_, err = fingerprint.PlaceSample(dir, []byte("not this citizen's finger"), time.Now())
@@ -217,10 +211,8 @@ func TestBrowserCardFingerprint(t *testing.T) {
 	_, err = fingerprint.PlaceSample(dir, fingerprint.Template(nik), time.Now())
 	mustOK(t, err)
 	b.screen("docs")
-	b.Do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
-	b.screen("preview")
-	b.Do(chromedp.Click(chromedp.CSS("#preview-ok")))
-	b.screen("done")
+	b.tap("#doc-list button.print", "preview")
+	b.tap("#preview-ok", "done")
 	if !sys.approvalStatus(t, a.ApprovalID).TokenBurned {
 		t.Error("approval not burned after a fingerprint login print")
 	}

@@ -33,16 +33,13 @@ func TestBrowserProgressStreamed(t *testing.T) {
 	sys := MustStart(t)
 	a := sys.MustApprove(t, "ktp-el", "kk")
 	b := MustBrowser(t, 1280, 900)
-	b.open(sys.Station.KioskURL())
-	b.screen("start")
+	b.openStart(sys.Station.KioskURL())
 	b.scan(a.Ticket)
 	b.screen("docs")
-	b.Do(chromedp.Click(chromedp.CSS("#print-all")))
-	b.screen("preview")
+	b.tap("#print-all", "preview")
 	confirmed, err := chromedp.Run(b.Ctx, chromedp.Evaluate[float64](`performance.now()`))
 	mustOK(t, err)
-	b.Do(chromedp.Click(chromedp.CSS("#preview-ok")))
-	b.screen("done")
+	b.tap("#preview-ok", "done")
 
 	// What the page fetched after the confirmation: the prints and the
 	// stream, no session poll.
@@ -187,12 +184,10 @@ func TestBrowserPreviewMasks(t *testing.T) {
 		return maskingRenderer{Renderer: r, masks: []station.Mask{mask, {Page: 7, X: 0, Y: 0, W: 1, H: 1}}}
 	})
 	b := MustBrowser(t, 1280, 900)
-	b.open(url)
-	b.screen("start")
+	b.openStart(url)
 	b.scan(a.Ticket)
 	b.screen("docs")
-	b.Do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
-	b.screen("preview")
+	b.tap("#doc-list button.print", "preview")
 	b.waitImagesLoaded()
 
 	n, err := chromedp.Run(b.Ctx, chromedp.Evaluate[int](`document.querySelectorAll("#preview-pages .mask").length`))
@@ -226,8 +221,7 @@ func TestBrowserPreviewMasks(t *testing.T) {
 	if !visible() {
 		t.Error("the mask does not cover the name again after Lihat is let go")
 	}
-	b.Do(chromedp.Click(chromedp.CSS("#preview-back")))
-	b.screen("docs")
+	b.tap("#preview-back", "docs")
 }
 
 func near(a, b rect, tol float64) bool {

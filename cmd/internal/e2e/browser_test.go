@@ -38,6 +38,20 @@ func (b *Browser) open(url string) {
 	b.Do(chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS(`body[data-ready="true"]`)))
 }
 
+// openStart opens the kiosk page at url and waits for the start screen.
+func (b *Browser) openStart(url string) {
+	b.TB.Helper()
+	b.open(url)
+	b.screen("start")
+}
+
+// tap taps the element sel selects and waits for the screen it leads to.
+func (b *Browser) tap(sel, screen string) {
+	b.TB.Helper()
+	b.Do(chromedp.Click(chromedp.CSS(sel)))
+	b.screen(screen)
+}
+
 func (b *Browser) reload() {
 	b.TB.Helper()
 	b.Do(chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`body[data-ready="true"]`)))
@@ -107,8 +121,7 @@ func TestBrowserTicketPrintsKTPAndKK(t *testing.T) {
 	sys := MustStart(t)
 	a := sys.MustApprove(t, "ktp-el", "kk")
 	b := MustBrowser(t, 1280, 900)
-	b.open(sys.Station.KioskURL())
-	b.screen("start")
+	b.openStart(sys.Station.KioskURL())
 	b.Do(chromedp.WaitVisible(chromedp.CSS(`#avail-list li[data-type="kk"]`)))
 	// Everything the first load transfers: the page works offline from
 	// embedded files and stays small.
@@ -123,17 +136,15 @@ func TestBrowserTicketPrintsKTPAndKK(t *testing.T) {
 	}
 	b.both("start")
 
-	b.Do(chromedp.Click(chromedp.CSS("#way-ticket")))
-	b.screen("ticket")
+	b.tap("#way-ticket", "ticket")
 	b.both("ticket")
 	b.scan(a.Ticket)
 	b.screen("docs")
-	if got := b.Text("#subject"); got != a.NIK[:4]+"********"+a.NIK[12:] {
+	if got := b.Text("#subject"); got != maskedNIK(a.NIK) {
 		t.Errorf("docs screen shows subject %q, want the masked NIK", got)
 	}
 	b.both("documents")
-	b.Do(chromedp.Click(chromedp.CSS("#print-all")))
-	b.screen("preview")
+	b.tap("#print-all", "preview")
 	// Both documents' pages are shown, from the PDFs that will print.
 	b.Do(chromedp.WaitVisible(chromedp.CSS(`#preview-pages figure:nth-child(3) img`)))
 	b.waitImagesLoaded()
@@ -141,8 +152,7 @@ func TestBrowserTicketPrintsKTPAndKK(t *testing.T) {
 	if n := len(outputs(t, filepath.Join(sys.Var, "out", "card"))); n != 0 {
 		t.Fatalf("%d cards printed before the citizen confirmed", n)
 	}
-	b.Do(chromedp.Click(chromedp.CSS("#preview-ok")))
-	b.screen("done")
+	b.tap("#preview-ok", "done")
 	if got := b.Text("#done-what"); !strings.Contains(got, "kartu") || !strings.Contains(got, "Kartu Keluarga") {
 		t.Errorf("done screen says %q", got)
 	}
@@ -155,8 +165,7 @@ func TestBrowserTicketPrintsKTPAndKK(t *testing.T) {
 	}
 
 	// The same ticket again: the error screen says it was used; nothing prints.
-	b.Do(chromedp.Click(chromedp.CSS("#done-ok")))
-	b.screen("start")
+	b.tap("#done-ok", "start")
 	b.scan(a.Ticket)
 	b.screen("error")
 	if got := b.Text("#error-code"); got != "ticket_used" {
@@ -169,15 +178,12 @@ func TestBrowserPINWithOneWrongPIN(t *testing.T) {
 	sys := MustStart(t)
 	a := sys.MustApprove(t, "kia")
 	b := MustBrowser(t, 1080, 1700) // a portrait kiosk screen
-	b.open(sys.Station.KioskURL())
-	b.screen("start")
-	b.Do(chromedp.Click(chromedp.CSS("#way-pin")))
-	b.screen("pin")
+	b.openStart(sys.Station.KioskURL())
+	b.tap("#way-pin", "pin")
 	b.keypad(a.NIK)
 	b.keypad(wrongPIN(a.PIN))
 	b.both("pin")
-	b.Do(chromedp.Click(chromedp.CSS("#pin-ok")))
-	b.screen("error")
+	b.tap("#pin-ok", "error")
 	if got := b.Text("#error-code"); got != "credentials_rejected" {
 		t.Errorf("wrong PIN: error code %q", got)
 	}
@@ -186,23 +192,17 @@ func TestBrowserPINWithOneWrongPIN(t *testing.T) {
 	}
 	b.both("error-wrong-pin")
 	// Trying again keeps the NIK: only the PIN is typed again.
-	b.Do(chromedp.Click(chromedp.CSS("#error-retry")))
-	b.screen("pin")
+	b.tap("#error-retry", "pin")
 	if got, err := chromedp.Run(b.Ctx, chromedp.Value(chromedp.CSS("#nik"))); err != nil || got != a.NIK {
 		t.Fatalf("NIK after a wrong PIN: %q %v", got, err)
 	}
 	b.keypad(a.PIN)
-	b.Do(chromedp.Click(chromedp.CSS("#pin-ok")))
-	b.screen("docs")
-	b.Do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
-	b.screen("preview")
+	b.tap("#pin-ok", "docs")
+	b.tap("#doc-list button.print", "preview")
 	// Back from the preview: the document is given back and can be chosen again.
-	b.Do(chromedp.Click(chromedp.CSS("#preview-back")))
-	b.screen("docs")
-	b.Do(chromedp.Click(chromedp.CSS("#doc-list button.print")))
-	b.screen("preview")
-	b.Do(chromedp.Click(chromedp.CSS("#preview-ok")))
-	b.screen("done")
+	b.tap("#preview-back", "docs")
+	b.tap("#doc-list button.print", "preview")
+	b.tap("#preview-ok", "done")
 	if n := len(outputs(t, filepath.Join(sys.Var, "out", "card"))); n != 1 {
 		t.Errorf("%d cards printed, want 1", n)
 	}
@@ -212,14 +212,12 @@ func TestBrowserReloadResumesAndLogoutWipes(t *testing.T) {
 	sys := MustStart(t)
 	a := sys.MustApprove(t, "kk")
 	b := MustBrowser(t, 1280, 900)
-	b.open(sys.Station.KioskURL())
-	b.screen("start")
+	b.openStart(sys.Station.KioskURL())
 	b.scan(a.Ticket)
 	b.screen("docs")
 	b.reload()
 	b.screen("docs") // the server's session resumes after a reload
-	b.Do(chromedp.Click(chromedp.CSS("#finish")))
-	b.screen("start")
+	b.tap("#finish", "start")
 	if got := b.Text("#subject"); got != "" {
 		t.Errorf("subject still on the page after finishing: %q", got)
 	}
