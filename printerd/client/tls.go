@@ -2,6 +2,7 @@ package client
 
 import (
 	"crypto/tls"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -42,4 +43,37 @@ func TLSConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 	}
 	cfg.MinVersion = tls.VersionTLS13 // both ends are ours
 	return cfg, nil
+}
+
+// Target is where a caller reaches printerd: its unix socket on this
+// machine, or, when URL is set, its mutual-TLS listener on another
+// (https://HOST:PORT) with the CA that issued printerd's certificate and
+// the caller's own certificate and key.
+type Target struct {
+	Socket, URL, CA, Cert, Key string
+}
+
+// Check refuses a URL that printerd's listener cannot serve: it speaks
+// only mutual TLS.
+func (t Target) Check() error {
+	if t.URL != "" && !strings.HasPrefix(t.URL, "https://") {
+		return fmt.Errorf("printerd URL %q: printerd's TCP listener speaks only mutual TLS (https://HOST:PORT)", t.URL)
+	}
+	return nil
+}
+
+// Client returns a client of the target, reading the certificates for a
+// URL.
+func (t Target) Client() (*Client, error) {
+	if t.URL == "" {
+		return New(t.Socket), nil
+	}
+	if err := t.Check(); err != nil {
+		return nil, err
+	}
+	cfg, err := TLSConfig(t.CA, t.Cert, t.Key)
+	if err != nil {
+		return nil, err
+	}
+	return NewTLS(t.URL, cfg), nil
 }

@@ -87,3 +87,43 @@ func TestTLSConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestTarget: a target reaches printerd over its socket or, with a URL,
+// over mutual TLS; a URL that is not https is refused before any file is
+// read.
+func TestTarget(t *testing.T) {
+	dir := t.TempDir()
+	if err := certs.WriteDev(dir, rand.Reader, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	f := func(name string) string { return filepath.Join(dir, name) }
+	url := MustTLSServer(t, dir)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		target  client.Target
+		wantErr string // "" when the client reaches printerd
+	}{
+		{"socket", client.Target{Socket: MustServe(t)}, ""},
+		{"mutual TLS", client.Target{URL: url, CA: f("ca.crt"), Cert: f("printerd-client.crt"), Key: f("printerd-client.key")}, ""},
+		{"plain http", client.Target{URL: "http://" + strings.TrimPrefix(url, "https://"), CA: f("missing.crt")}, "only mutual TLS"},
+		{"certificate missing", client.Target{URL: url, CA: f("ca.crt"), Cert: f("missing.crt"), Key: f("printerd-client.key")}, "client certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := tc.target.Client()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Client = %v, want an error with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseIdleConnections()
+			if err := c.Health(ctx); err != nil {
+				t.Errorf("Health: %v", err)
+			}
+		})
+	}
+}

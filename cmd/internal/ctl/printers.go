@@ -37,8 +37,8 @@ func (p *printerdTarget) parse(fs *flag.FlagSet, args []string) error {
 	if *p.url == "" {
 		return nil
 	}
-	if !strings.HasPrefix(*p.url, "https://") {
-		return fmt.Errorf("-printerd-url %q: printerd's TCP listener speaks only mutual TLS (https://HOST:PORT)", *p.url)
+	if err := p.target().Check(); err != nil {
+		return fmt.Errorf("-printerd-url: %w", err)
 	}
 	socketSet := false
 	fs.Visit(func(f *flag.Flag) { socketSet = socketSet || f.Name == "socket" })
@@ -48,16 +48,17 @@ func (p *printerdTarget) parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+func (p *printerdTarget) target() client.Target {
+	return client.Target{Socket: *p.socket, URL: *p.url, CA: *p.ca, Cert: *p.cert, Key: *p.key}
+}
+
 // client reads the certificates only when a command runs.
 func (p *printerdTarget) client() (*client.Client, error) {
-	if *p.url == "" {
-		return client.New(*p.socket), nil
-	}
-	cfg, err := client.TLSConfig(*p.ca, *p.cert, *p.key)
+	c, err := p.target().Client()
 	if err != nil {
 		return nil, fmt.Errorf("%w (anjunganctl keys init makes the development certificates)", err)
 	}
-	return client.NewTLS(*p.url, cfg), nil
+	return c, nil
 }
 
 // with makes a command that runs f with a client of printerd.

@@ -161,8 +161,8 @@ func (m *Main) ParseFlags(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if m.PrinterdURL != "" && !strings.HasPrefix(m.PrinterdURL, "https://") {
-		return fmt.Errorf("station: -printerd-url %q: printerd's TCP listener speaks only mutual TLS (https://HOST:PORT)", m.PrinterdURL)
+	if err := m.printerdTarget().Check(); err != nil {
+		return fmt.Errorf("station: -printerd-url: %w", err)
 	}
 	if m.Fingerprint != "sim" && m.Fingerprint != "off" {
 		return fmt.Errorf("station: -fingerprint %q: want sim or off", m.Fingerprint)
@@ -274,17 +274,19 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// printerd returns the printerd client: over the unix socket, or over
-// mTLS when printerd runs on another machine (-printerd-url).
+// printerdTarget is where printerd is: its unix socket, or its mTLS
+// listener when printerd runs on another machine (-printerd-url).
+func (m *Main) printerdTarget() client.Target {
+	return client.Target{Socket: m.PrinterdSocket, URL: m.PrinterdURL, CA: m.PrinterdCA, Cert: m.PrinterdCert, Key: m.PrinterdKey}
+}
+
+// printerd returns the printerd client.
 func (m *Main) printerd() (*client.Client, error) {
-	if m.PrinterdURL == "" {
-		return client.New(m.PrinterdSocket), nil
-	}
-	cfg, err := client.TLSConfig(m.PrinterdCA, m.PrinterdCert, m.PrinterdKey)
+	c, err := m.printerdTarget().Client()
 	if err != nil {
 		return nil, fmt.Errorf("printerd mTLS: %w (run `anjunganctl keys init`)", err)
 	}
-	return client.NewTLS(m.PrinterdURL, cfg), nil
+	return c, nil
 }
 
 // fingerprint is the simulated fingerprint second factor.
