@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anjungan/anjungan/internal/fanout"
 	"github.com/anjungan/anjungan/internal/fault"
 	"github.com/anjungan/anjungan/printerd"
 )
@@ -927,17 +928,7 @@ func (k *Kiosk) changedLocked(sessionID string) {
 		snap = s.snapshot()
 	}
 	for ch := range ws {
-		select {
-		case ch <- snap:
-		default:
-			// Behind: drop its oldest copy, so the newest always arrives
-			// (the kiosk is the only sender, under k.mu).
-			select {
-			case <-ch:
-			default:
-			}
-			ch <- snap
-		}
+		fanout.SendNewest(ch, snap) // under k.mu
 	}
 }
 

@@ -3,6 +3,7 @@ package smartcard
 import (
 	"sync"
 
+	"github.com/anjungan/anjungan/internal/fanout"
 	"github.com/anjungan/anjungan/internal/fault"
 	"github.com/anjungan/anjungan/station"
 )
@@ -47,10 +48,7 @@ func (p *Presence) run(events <-chan Event) {
 			if known {
 				p.current = next
 				for ch := range p.subs {
-					select {
-					case ch <- next:
-					default: // behind: a page that misses a state sees the next
-					}
+					fanout.SendNewest(ch, next) // under p.mu: a page behind loses old states, never the newest
 				}
 			}
 			p.mu.Unlock()

@@ -3,6 +3,7 @@ package smartcard
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/anjungan/anjungan/station"
 )
@@ -42,5 +43,41 @@ func TestNextCardState(t *testing.T) {
 				t.Errorf("error = %v, want code %s", got.Err, tt.wantCode)
 			}
 		})
+	}
+}
+
+// TestPresenceSubscriberBehindGetsTheNewest: a page that reads nothing
+// while the reader changes more often than its queue holds still reads
+// the newest state last.
+func TestPresenceSubscriberBehindGetsTheNewest(t *testing.T) {
+	events := make(chan Event)
+	p := &Presence{stop: func() {}, done: make(chan struct{}), subs: map[chan station.CardState]struct{}{},
+		current: station.CardState{Status: station.CardWaiting}}
+	go p.run(events)
+	defer p.Close()
+	states, stop := p.Subscribe()
+	defer stop()
+	for range 2 * cap(states) {
+		events <- Event{Kind: EventPresent}
+		events <- Event{Kind: EventReady}
+	}
+	events <- Event{Kind: EventNotEKTP}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) { // stops a hung test only
+		p.mu.Lock()
+		cur := p.current.Status
+		p.mu.Unlock()
+		if cur == station.CardNotEKTP {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the last event was never handled; current %s", cur)
+		}
+	}
+	var last station.CardState
+	for len(states) > 0 {
+		last = <-states
+	}
+	if last.Status != station.CardNotEKTP {
+		t.Fatalf("the newest state read is %s, want %s", last.Status, station.CardNotEKTP)
 	}
 }
