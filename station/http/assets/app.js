@@ -447,7 +447,7 @@
       $("#error-retry").hidden = lastError.code !== "credentials_rejected" || $("#nik").value.length !== 16;
     }
     if (screen === "start") refreshAvailability();
-    if (screen === "card" || screen === "card-again") showCardState(cardState);
+    if (onCardScreen()) showCardState(cardState);
   }
 
   // ---- reset and idle ----------------------------------------------------
