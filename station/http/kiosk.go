@@ -396,16 +396,12 @@ func (s *Kiosk) cardEvents(c *fiber.Ctx) error {
 
 func (s *Kiosk) loginCard(c *fiber.Ctx) error {
 	var in struct {
-		PIN    string `json:"pin"`
-		ReadID string `json:"read_id"` // from the card stream; the cookie of /api/card/read otherwise
+		PIN string `json:"pin"`
 	}
 	if err := c.BodyParser(&in); err != nil {
 		return station.ErrCredentialsRejected.With(err)
 	}
-	id := c.Cookies(cardCookie)
-	if in.ReadID != "" {
-		id = in.ReadID
-	}
+	id := readID(c) // from the card stream; the cookie of /api/card/read otherwise
 	c.ClearCookie(cardCookie)
 	sess, err := s.kiosk.LoginCard(c.UserContext(), id, in.PIN)
 	if err != nil {
