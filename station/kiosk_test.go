@@ -141,7 +141,7 @@ func newKiosk(t *testing.T, final printerd.JobState, failUntil int) (*station.Ki
 			{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved},
 			{ID: "R2", Document: station.KK, Status: station.RequestPrinted},
 		}},
-		failUntil: failUntil,
+		failUntil:  failUntil,
 		documentOf: ktpNamed("BUDI"),
 	}
 	pr := &fakePrinters{final: final, jobs: map[string]printerd.Job{}}
@@ -338,7 +338,7 @@ func (u *memUsed) MarkUsed(_ context.Context, id string, at time.Time) error {
 // burns its token, and then refuses it without asking the upstream.
 func TestKioskRefusesReplayLocally(t *testing.T) {
 	reg := &fakeRegistry{
-		authz: station.Authorization{ID: "A1", Subject: subject, Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}},
+		authz:      station.Authorization{ID: "A1", Subject: subject, Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}},
 		documentOf: ktpNamed("BUDI"),
 	}
 	used := &memUsed{ids: map[string]time.Time{}}
