@@ -66,6 +66,7 @@ type Result struct {
 // JobFilter selects jobs to list.
 type JobFilter struct {
 	State JobState // "" for every state
+	Key   string   // "" for every key; else the one job submitted under it
 	Limit int      // <= 0 for DefaultListLimit; capped at MaxListLimit
 	// Created in [Since, Until); a zero time leaves that end open.
 	Since, Until time.Time

@@ -72,6 +72,11 @@ type Job struct {
 	Attempts       int       `json:"attempts"`
 	Created        time.Time `json:"created"`
 	Updated        time.Time `json:"updated"`
+	// ReprintOf is the job in doubt this one reprints; ReprintedAs the
+	// reprint a supervisor queued for this one. They let whoever settles
+	// a print follow it to the document that finally came out.
+	ReprintOf   JobID `json:"reprint_of,omitempty"`
+	ReprintedAs JobID `json:"reprinted_as,omitempty"`
 }
 
 // PrinterState follows IPP's printer-state.

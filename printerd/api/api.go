@@ -3,7 +3,7 @@
 //
 //	POST /v1/jobs               SubmitRequest → 201 Job (200 on an idempotent replay)
 //	GET  /v1/jobs/{id}          → Job
-//	GET  /v1/jobs?state=&limit=&since=&until= → [Job], newest first (since, until: RFC 3339)
+//	GET  /v1/jobs?state=&key=&limit=&since=&until= → [Job], newest first (since, until: RFC 3339)
 //	POST /v1/jobs/{id}/cancel   → Job (queued or held jobs only)
 //	GET  /v1/printers           → [PrinterInfo]
 //	GET  /v1/health             → {"status":"ok"}
@@ -188,7 +188,11 @@ func (h *handler) job(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) jobs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := printerd.JobFilter{State: printerd.JobState(q.Get("state"))}
+	f := printerd.JobFilter{State: printerd.JobState(q.Get("state")), Key: q.Get("key")}
+	if len(f.Key) > printerd.MaxIdempotencyKey {
+		h.fail(w, r, 0, printerd.ErrInvalidRequest.Withf("key of %d bytes", len(f.Key)))
+		return
+	}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {

@@ -83,6 +83,20 @@ func (c *Client) Jobs(ctx context.Context, state printerd.JobState) ([]printerd.
 	return jobs, err
 }
 
+// JobByKey returns the job submitted under an idempotency key, and false
+// when printerd has none. After a submission answered with an error, it
+// tells whether the job was recorded.
+func (c *Client) JobByKey(ctx context.Context, key string) (printerd.Job, bool, error) {
+	var jobs []printerd.Job
+	if err := c.call(ctx, http.MethodGet, "/v1/jobs?"+url.Values{"key": {key}}.Encode(), nil, &jobs); err != nil {
+		return printerd.Job{}, false, err
+	}
+	if len(jobs) == 0 {
+		return printerd.Job{}, false, nil
+	}
+	return jobs[0], true, nil
+}
+
 // JobsCreated lists the jobs created in [since, until), newest first, at
 // most printerd.MaxListLimit of them.
 func (c *Client) JobsCreated(ctx context.Context, since, until time.Time) ([]printerd.Job, error) {

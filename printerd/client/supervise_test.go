@@ -182,6 +182,16 @@ func TestSupervisorFlow(t *testing.T) {
 	if _, err := c.Resolve(ctx, job.ID, printerd.Resolution{Action: printerd.ActionPrinted, Actor: "sari"}); !errors.Is(err, printerd.ErrJobState) {
 		t.Errorf("second resolution = %v, want job_state_conflict", err)
 	}
+	// Whoever settles the first job finds the reprint from it, by link or by key.
+	if got, err := c.Job(ctx, job.ID); err != nil || got.ReprintedAs != res.Reprint.ID || got.ReprintOf != "" {
+		t.Errorf("Job(first) = %+v, %v; want reprinted_as %s", got, err, res.Reprint.ID)
+	}
+	if got, ok, err := c.JobByKey(ctx, "req-1~2"); err != nil || !ok || got.ID != res.Reprint.ID || got.ReprintOf != job.ID {
+		t.Errorf("JobByKey(req-1~2) = %+v, %v, %v", got, ok, err)
+	}
+	if _, ok, err := c.JobByKey(ctx, "req-never"); err != nil || ok {
+		t.Errorf("JobByKey(unknown) = %v, %v; want none", ok, err)
+	}
 
 	// Job 2 is held, then released and printed.
 	job2, err := c.Submit(ctx, printerd.SubmitRequest{IdempotencyKey: "req-2", Media: printerd.MediaCard, Title: "KIA", Document: doc})

@@ -111,11 +111,17 @@ var schemaV3 = audit.Schema + `
 ALTER TABLE printer_events ADD COLUMN detail TEXT NOT NULL DEFAULT '';
 `
 
-// schemaVersion is the user_version the schemas above reach.
-const schemaVersion = 3
+// schemaV4 indexes the reprint link every job read looks up.
+const schemaV4 = `CREATE INDEX IF NOT EXISTS jobs_reprint_of ON jobs (reprint_of);`
 
+// schemaVersion is the user_version the schemas above reach.
+const schemaVersion = 4
+
+// jobColumns are a job's columns; the reprint links let a follower of a
+// job in doubt find the print a supervisor queued in its place.
 const jobColumns = `id, idempotency_key, media, title, document_sha256, state, reason,
-	printer, card_serial, attempts, created, updated`
+	printer, card_serial, attempts, created, updated, reprint_of,
+	COALESCE((SELECT r.id FROM jobs r WHERE r.reprint_of = jobs.id LIMIT 1), '')`
 
 // Journal is an open journal. It is safe for concurrent use.
 type Journal struct {
@@ -245,6 +251,11 @@ func (j *Journal) migrate(ctx context.Context) error {
 	}
 	if version < 3 {
 		if _, err := tx.ExecContext(ctx, schemaV3); err != nil {
+			return err
+		}
+	}
+	if version < 4 {
+		if _, err := tx.ExecContext(ctx, schemaV4); err != nil {
 			return err
 		}
 	}
@@ -472,7 +483,8 @@ func (j *Journal) List(ctx context.Context, f printerd.JobFilter) ([]printerd.Jo
 	}
 	jobs, err := queryJobs(ctx, j.db, "SELECT "+jobColumns+` FROM jobs
 		WHERE (?1 = '' OR state = ?1) AND (?3 = 0 OR created >= ?3) AND (?4 = 0 OR created < ?4)
-		ORDER BY created DESC, rowid DESC LIMIT ?2`, f.State, limit, since, until)
+		AND (?5 = '' OR idempotency_key = ?5)
+		ORDER BY created DESC, rowid DESC LIMIT ?2`, f.State, limit, since, until, f.Key)
 	if err != nil {
 		return nil, printerd.ErrJournal.With(err)
 	}
@@ -900,7 +912,7 @@ func queryJobs(ctx context.Context, q querier, query string, args ...any) ([]pri
 		var created, updated int64
 		if err := rows.Scan(&job.ID, &job.IdempotencyKey, &job.Media, &job.Title,
 			&job.DocumentSHA256, &job.State, &job.Reason, &job.Printer, &job.CardSerial,
-			&job.Attempts, &created, &updated); err != nil {
+			&job.Attempts, &created, &updated, &job.ReprintOf, &job.ReprintedAs); err != nil {
 			return nil, err
 		}
 		job.Created, job.Updated = time.Unix(0, created).UTC(), time.Unix(0, updated).UTC()
