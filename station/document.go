@@ -56,6 +56,7 @@ const (
 	RequestApproved RequestStatus = "approved" // may be printed
 	RequestPrinted  RequestStatus = "printed"  // printed and confirmed
 	RequestInDoubt  RequestStatus = "in_doubt" // outcome unknown; a supervisor decides
+	RequestPrinting RequestStatus = "printing" // held for a print at a kiosk until it is settled
 )
 
 // PrintRequest is a document the upstream approved for printing.

@@ -38,6 +38,9 @@ var (
 	ErrRequestReserved = fault.New("request_reserved",
 		"Dokumen ini sedang disiapkan di anjungan lain. Silakan coba lagi beberapa menit lagi.",
 		"This document is being prepared at another kiosk. Please try again in a few minutes.")
+	ErrRequestPrinting = fault.New("request_printing",
+		"Dokumen ini sedang dicetak. Jika Anda belum menerimanya, hubungi petugas.",
+		"This document is being printed. If you have not received it, ask an officer.")
 	ErrAlreadyPrinted = fault.New("already_printed",
 		"Dokumen ini sudah dicetak. Untuk cetak ulang, hubungi petugas.",
 		"This document has already been printed. Ask an officer for a reprint.")

@@ -46,6 +46,12 @@ type KioskConfig struct {
 	Cards      CardReader  // optional: the e-KTP reader
 	CardStates CardStates  // optional: the reader's state, shown live on the card screen
 	Notices    JobNotices  // optional: printerd's event stream; without it prints are only polled
+	// Settlements keeps what the station owes the upstream about each
+	// print, so that a restart carries on with it.
+	Settlements SettlementStore
+	// Settle tunes the settler (its Store, Registry, Jobs, Used,
+	// Recorder, Now and Rand are the kiosk's own).
+	Settle     SettlerConfig
 	Recorder   Recorder
 	Now        func() time.Time
 	Rand       io.Reader
@@ -68,7 +74,8 @@ type JobNotices interface {
 // burned by the upstream only when the station confirms a printed job;
 // a failed or uncertain print is reported, never silently dropped.
 type Kiosk struct {
-	cfg KioskConfig
+	cfg     KioskConfig
+	settler *Settler
 
 	ctx    context.Context // lives until Close; settlements run under it
 	cancel context.CancelFunc
@@ -104,9 +111,12 @@ type Print struct {
 	SHA256   string
 	State    PrintState
 	Reason   string // printer reason keyword, when there is one
-	Err      *Error // why it failed, for the citizen
-	Pages    int    // pages of the rendered document
-	Masks    []Mask // preview regions the page covers (the citizen's name)
+	// Settlement names the settlement that carries the print's outcome
+	// to the upstream.
+	Settlement string
+	Err        *Error // why it failed, for the citizen
+	Pages      int    // pages of the rendered document
+	Masks      []Mask // preview regions the page covers (the citizen's name)
 	// Until is when printerd expects the print to be done, from its
 	// estimate for the printer; zero when unknown or not printing.
 	Until time.Time
@@ -127,7 +137,7 @@ const (
 	PrintPreview   PrintState = "preview"   // rendered, shown to the citizen, not yet sent
 	PrintQueued    PrintState = "queued"    // waiting at printerd
 	PrintPrinting  PrintState = "printing"  // at the printer
-	PrintDone      PrintState = "printed"   // printed and confirmed to the upstream
+	PrintDone      PrintState = "printed"   // printed; its confirmation is recorded and reaches the upstream
 	PrintHeld      PrintState = "held"      // printerd holds the job (jam, no blanks): an officer acts; token kept
 	PrintFailed    PrintState = "failed"    // nothing printed; token kept
 	PrintInDoubt   PrintState = "in_doubt"  // outcome unknown; an officer decides
@@ -150,8 +160,15 @@ func NewKiosk(cfg KioskConfig) *Kiosk {
 	ctx, cancel := context.WithCancel(context.Background())
 	k := &Kiosk{cfg: cfg, ctx: ctx, cancel: cancel, sessions: map[string]*Session{}, cards: map[string]cardRead{},
 		jobs: map[printerd.JobID]chan printerd.Notice{}, early: map[printerd.JobID]printerd.Notice{}, watchers: map[string]map[chan *Session]struct{}{}}
-	k.wg.Add(1)
+	sc := cfg.Settle
+	sc.Store, sc.Registry, sc.Jobs, sc.Used, sc.Recorder, sc.Now, sc.Rand = cfg.Settlements, cfg.Registry, cfg.Printers, cfg.Used, cfg.Recorder, cfg.Now, cfg.Rand
+	k.settler = NewSettler(sc)
+	k.wg.Add(2)
 	go k.sweepEvery(cfg.SessionTTL / 4)
+	go func() {
+		defer k.wg.Done()
+		k.settler.Run(ctx)
+	}()
 	if cfg.Notices != nil {
 		k.wg.Add(1)
 		go k.followNotices()
@@ -174,9 +191,11 @@ type discard struct{}
 
 func (discard) Record(context.Context, Event) {}
 
-// Close stops the settlement of pending prints and waits for them. A print
-// left unsettled keeps its token unburned and its job in printerd, where
-// a supervisor sees it.
+// Settler returns the kiosk's settler, for the console.
+func (k *Kiosk) Settler() *Settler { return k.settler }
+
+// Close stops the settlement of pending prints and waits for them. What is
+// still owed stays in the settlement store; the next start delivers it.
 func (k *Kiosk) Close() {
 	k.cancel()
 	k.wg.Wait()
@@ -546,7 +565,7 @@ func (k *Kiosk) Print(ctx context.Context, sessionID string, rid RequestID) (Pri
 	authz, ticketID, out := s.Authz, s.TicketID, sp.rendered
 	k.mu.Unlock()
 
-	job, key, err := k.submit(ctx, authz, rid, sp.Document, out)
+	job, st, err := k.submit(ctx, authz, ticketID, rid, sp.Document, out)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	defer k.changedLocked(sessionID)
@@ -554,10 +573,10 @@ func (k *Kiosk) Print(ctx context.Context, sessionID string, rid RequestID) (Pri
 		sp.State, sp.Err = PrintFailed, fault.As(err)
 		return *sp, err
 	}
-	sp.Job, sp.key = job.ID, key
+	sp.Job, sp.key, sp.Settlement = job.ID, st.Key, st.ID
 	sp.State = printState(job.State)
 	k.wg.Add(1)
-	go k.settle(authz, ticketID, sp)
+	go k.settle(authz, sp)
 	return *sp, nil
 }
 
@@ -603,35 +622,64 @@ func (k *Kiosk) render(ctx context.Context, authz Authorization, req PrintReques
 // (failed, canceled) is followed by the next, never one printed or in
 // doubt. That holds too when the failed attempt had other bytes (a
 // template or the upstream's data changed since), which printerd refuses
-// as a conflict naming that job. It returns the job and the key it was
-// submitted under.
-func (k *Kiosk) submit(ctx context.Context, authz Authorization, rid RequestID, d DocumentType, out *Rendered) (printerd.Job, string, error) {
+// as a conflict naming that job. Each attempt is recorded and held at the
+// upstream (Settler.Begin) before printerd sees it. It returns the job and
+// its settlement.
+func (k *Kiosk) submit(ctx context.Context, authz Authorization, ticketID string, rid RequestID, d DocumentType, out *Rendered) (printerd.Job, Settlement, error) {
 	ev := Event{Subject: authz.Subject, Request: rid, SHA256: out.SHA256}
-	for n := 1; ; n++ {
-		key := AttemptKey(rid, n)
+	fail := func(err error) (printerd.Job, Settlement, error) {
+		ev.Kind, ev.Err = "print_failed", err
+		k.cfg.Recorder.Record(ctx, ev)
+		return printerd.Job{}, Settlement{}, err
+	}
+	n := 1
+	last, found, err := k.settler.LastAttempt(ctx, rid)
+	switch {
+	case err != nil:
+		return fail(err)
+	case !found:
+	case last.Stage == SettleSubmitting:
+		n = last.Attempt // a submission cut short: the same key again is safe
+	case last.Owed == ResultFailed && (last.Stage == SettleOwed || last.Settled()):
+		n = last.Attempt + 1
+	case last.Job != "":
+		// This kiosk printed the request, or is printing it: show that job.
+		job, err := k.cfg.Printers.Job(ctx, last.Job)
+		if err != nil {
+			return fail(ErrPrinterUnavailable.With(err))
+		}
+		return job, last, nil
+	default:
+		return fail(ErrPrinterUnavailable.Withf("request %s has an attempt without a job", rid))
+	}
+	for ; ; n++ {
+		if n > MaxPrintAttempts {
+			return fail(ErrPrinterUnavailable.Withf("%d attempts at request %s failed", n-1, rid))
+		}
+		st, err := k.settler.Begin(ctx, authz, ticketID, rid, d, n, out.SHA256)
+		if err != nil {
+			return fail(err)
+		}
 		job, err := k.cfg.Printers.Submit(ctx, printerd.SubmitRequest{
-			IdempotencyKey: key,
+			IdempotencyKey: st.Key,
 			Media:          d.Media(),
 			Title:          d.Title(),
 			Document:       out.PDF,
 		})
 		// job is the key's job: new, the same, or one with other bytes.
-		keysJob := err == nil || errors.Is(err, printerd.ErrIdempotencyConflict)
-		if keysJob && (job.State == printerd.JobFailed || job.State == printerd.JobCanceled) {
-			if n < MaxPrintAttempts {
-				continue // that attempt ended with nothing printed
-			}
-			err = ErrPrinterUnavailable.Withf("%d attempts at request %s failed", n, rid)
+		if err != nil && !errors.Is(err, printerd.ErrIdempotencyConflict) {
+			k.settler.SubmitFailed(st) // it may exist: the settler looks it up later
+			return fail(ErrPrinterUnavailable.With(err))
 		}
-		if err != nil {
-			err = ErrPrinterUnavailable.With(err)
-			ev.Kind, ev.Err = "print_failed", err
-			k.cfg.Recorder.Record(ctx, ev)
-			return printerd.Job{}, "", err
+		if st, err = k.settler.Submitted(ctx, st, job); err != nil {
+			return fail(err)
+		}
+		if job.State == printerd.JobFailed || job.State == printerd.JobCanceled {
+			continue // that attempt ended with nothing printed: reported, and the next one
 		}
 		ev.Kind, ev.Job = "submitted", job.ID
 		k.cfg.Recorder.Record(ctx, ev)
-		return job, key, nil
+		return job, st, nil
 	}
 }
 
@@ -652,15 +700,17 @@ func printState(s printerd.JobState) PrintState {
 	}
 }
 
-// settle follows the job until printerd reaches a terminal state, then
-// tells the upstream: a confirmed print burns the token, a failed or
-// uncertain one is reported. Upstream errors are retried with backoff
-// until the kiosk closes; nothing is dropped silently.
-func (k *Kiosk) settle(authz Authorization, ticketID string, p *Print) {
+// settle follows the job for the citizen until printerd reaches a
+// terminal state, then hands the outcome to the settler, which records it
+// durably and carries it to the upstream: a confirmed print burns the
+// token, a failed or uncertain one is reported. The citizen sees the
+// outcome once it is recorded; the settler tries the upstream at once, so
+// in the usual case it is also acknowledged by then.
+func (k *Kiosk) settle(authz Authorization, p *Print) {
 	defer k.wg.Done()
 	ctx := k.ctx
 	k.mu.Lock()
-	jobID, sha := p.Job, p.SHA256
+	jobID, settlement := p.Job, p.Settlement
 	// Registered before the first read: a change after that read arrives
 	// as a notice (printerd's stream promises no gap after subscribing).
 	notices := make(chan printerd.Notice, 16)
@@ -701,60 +751,32 @@ func (k *Kiosk) settle(authz Authorization, ticketID string, p *Print) {
 		}
 		if j.State.Terminal() {
 			job = *j
-			break // the citizen sees the outcome once the upstream knows it
+			break
 		}
 	}
+	k.settler.Observe(ctx, settlement, job)
+	// One prompt try, so that in the usual case the upstream knows before
+	// the citizen leaves; the settler keeps trying after it.
+	k.settler.DeliverNow(ctx, settlement)
 
-	o := PrintOutcome{
-		Authorization:  authz.ID,
-		Request:        p.Request,
-		IdempotencyKey: p.key,
-		JobID:          string(job.ID),
-		Printer:        job.Printer,
-		CardSerial:     job.CardSerial,
-		PDFSHA256:      sha,
-		Reason:         job.Reason,
-	}
-	ev := Event{Subject: authz.Subject, Request: p.Request, Job: job.ID, SHA256: sha, Printer: job.Printer, CardSerial: job.CardSerial}
+	ev := Event{Subject: authz.Subject, Request: p.Request, Job: job.ID, SHA256: p.SHA256, Printer: job.Printer, CardSerial: job.CardSerial}
 	var final PrintState
 	var citizenErr *Error
 	switch job.State {
 	case printerd.JobPrinted:
-		o.Result, final, ev.Kind = ResultPrinted, PrintDone, "confirmed"
+		final, ev.Kind = PrintDone, "printed"
 	case printerd.JobInDoubt:
-		o.Result, final, ev.Kind = ResultInDoubt, PrintInDoubt, "print_in_doubt"
+		final, ev.Kind = PrintInDoubt, "print_in_doubt"
 		citizenErr = ErrPrintInDoubt
 	default:
-		o.Result, final, ev.Kind = ResultFailed, PrintFailed, "print_failed"
+		final, ev.Kind = PrintFailed, "print_failed"
 		citizenErr = ErrPrintFailed.Withf("job %s %s: %s", job.ID, job.State, job.Reason)
-	}
-	for delay := k.cfg.PollEvery; ; delay = min(2*delay, 30*time.Second) {
-		var err error
-		if o.Result == ResultPrinted {
-			var burned bool
-			burned, err = k.cfg.Registry.ConfirmPrint(ctx, o)
-			if err == nil && burned && ticketID != "" && k.cfg.Used != nil {
-				if uerr := k.cfg.Used.MarkUsed(ctx, ticketID, k.cfg.Now()); uerr != nil {
-					// The upstream still refuses the replay; the log says the local list missed it.
-					k.cfg.Recorder.Record(ctx, Event{Kind: "used_ticket_unrecorded", Subject: authz.Subject, Request: p.Request, Err: uerr})
-				}
-			}
-		} else {
-			err = k.cfg.Registry.ReportPrint(ctx, o)
-		}
-		if err == nil {
-			break
-		}
-		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
-			return
-		}
-		k.cfg.Recorder.Record(ctx, Event{Kind: "settle_retry", Subject: authz.Subject, Request: p.Request, Job: job.ID, Err: err})
-		if !k.sleep(delay) {
-			return
-		}
+		ev.Err = citizenErr
 	}
 	k.update(p, final, job.Reason, citizenErr)
-	k.cfg.Recorder.Record(ctx, ev)
+	if final == PrintDone {
+		k.cfg.Recorder.Record(ctx, ev) // the settler records the confirmation and the failures
+	}
 }
 
 // progress shows a job state read from printerd (n is its notice, if it
@@ -861,6 +883,9 @@ const maxEarly = 64
 func (k *Kiosk) deliver(id printerd.JobID, n printerd.Notice) {
 	k.mu.Lock()
 	ch := k.jobs[id]
+	if n.Job != nil && (n.Job.State.Terminal() || n.Job.State == printerd.JobInDoubt) {
+		k.settler.Wake() // a settlement may follow it, from before a restart or a supervisor's decision
+	}
 	if ch == nil {
 		if len(k.early) >= maxEarly {
 			clear(k.early) // notices of jobs no settlement came for

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/station/sqlite"
 )
 
 // The fakes below stand in for the adapters in this unit test of the
@@ -25,6 +27,7 @@ type fakeRegistry struct {
 	confirmed  []station.PrintOutcome
 	released   []station.RequestID
 	reported   []station.PrintOutcome
+	holds      []string
 	documentOf func(station.RequestID) station.Document
 }
 
@@ -65,6 +68,24 @@ func (r *fakeRegistry) Release(_ context.Context, _ station.Authorization, id st
 
 func (r *fakeRegistry) ReportPrint(_ context.Context, o station.PrintOutcome) error {
 	return r.settle(o, &r.reported)
+}
+
+func (r *fakeRegistry) HoldForPrint(_ context.Context, _ station.Authorization, id station.RequestID, key string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.holds = append(r.holds, key)
+	return nil
+}
+
+// mustSettlements is a settlement store in a real SQLite file.
+func mustSettlements(tb testing.TB) station.SettlementStore {
+	tb.Helper()
+	db, err := sqlite.Open(filepath.Join(tb.TempDir(), "station.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return sqlite.Settlements{DB: db}
 }
 
 type fakeTickets struct{}
@@ -116,6 +137,17 @@ func (p *fakePrinters) Availability(context.Context) ([]printerd.Availability, e
 	return p.avail, nil
 }
 
+func (p *fakePrinters) JobByKey(ctx context.Context, key string) (printerd.Job, bool, error) {
+	p.mu.Lock()
+	j, ok := p.jobs[key]
+	p.mu.Unlock()
+	if !ok {
+		return printerd.Job{}, false, nil
+	}
+	j, err := p.Job(ctx, j.ID)
+	return j, err == nil, err
+}
+
 func (p *fakePrinters) Job(_ context.Context, id printerd.JobID) (printerd.Job, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -145,12 +177,27 @@ func newKiosk(t *testing.T, final printerd.JobState, failUntil int) (*station.Ki
 		documentOf: ktpNamed("BUDI"),
 	}
 	pr := &fakePrinters{final: final, jobs: map[string]printerd.Job{}}
-	k := station.NewKiosk(station.KioskConfig{
+	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t),
 		Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{}, Printers: pr,
 		Now: time.Now, Rand: rand.Reader, PollEvery: time.Millisecond,
+		Settle: station.SettlerConfig{Every: 5 * time.Millisecond, FirstRetry: time.Millisecond, MaxRetry: 10 * time.Millisecond},
 	})
 	t.Cleanup(k.Close)
 	return k, reg, pr
+}
+
+// waitSettled waits until the upstream has been told n outcomes.
+func waitSettled(tb testing.TB, reg *fakeRegistry, n int) {
+	tb.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		reg.mu.Lock()
+		got := len(reg.confirmed) + len(reg.reported)
+		reg.mu.Unlock()
+		if got >= n {
+			return
+		}
+	}
+	tb.Fatalf("the upstream was never told %d outcomes", n)
 }
 
 // ktpNamed serves every request as a KTP-el of name.
@@ -216,6 +263,7 @@ func TestKioskSettlesEachOutcome(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := waitState(t, k, s.ID, tt.want)
+			waitSettled(t, reg, 1)
 			reg.mu.Lock()
 			defer reg.mu.Unlock()
 			got := reg.reported
@@ -226,8 +274,10 @@ func TestKioskSettlesEachOutcome(t *testing.T) {
 				t.Fatalf("confirmed %d, reported %d; want exactly one %s", len(reg.confirmed), len(reg.reported), tt.wantResult)
 			}
 			o := got[0]
-			if o.Result != tt.wantResult || o.Request != "R1" || o.IdempotencyKey != station.IdempotencyKey("R1") || o.PDFSHA256 != "sha-R1" {
-				t.Errorf("outcome %+v", o)
+			// Each outcome names the hold it settles and has a key of its own.
+			if o.Result != tt.wantResult || o.Request != "R1" || len(reg.holds) != 1 || o.IntentKey != reg.holds[0] ||
+				o.IdempotencyKey == o.IntentKey || o.PDFSHA256 != "sha-R1" {
+				t.Errorf("outcome %+v, holds %q", o, reg.holds)
 			}
 			if tt.wantConfirmed && o.CardSerial != "SIM-1" {
 				t.Errorf("card serial %q not passed on", o.CardSerial)
@@ -300,7 +350,7 @@ func TestKioskSessionsExpire(t *testing.T) {
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	reg := &fakeRegistry{authz: station.Authorization{ID: "A1", Subject: subject, Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}}}
-	k := station.NewKiosk(station.KioskConfig{Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
 		Printers: &fakePrinters{jobs: map[string]printerd.Job{}}, Now: clock, Rand: rand.Reader, SessionTTL: time.Minute})
 	defer k.Close()
 	s, err := k.LoginTicket(context.Background(), "TK1:GOOD")
@@ -342,7 +392,7 @@ func TestKioskRefusesReplayLocally(t *testing.T) {
 		documentOf: ktpNamed("BUDI"),
 	}
 	used := &memUsed{ids: map[string]time.Time{}}
-	k := station.NewKiosk(station.KioskConfig{Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
 		Printers: &fakePrinters{final: printerd.JobPrinted, jobs: map[string]printerd.Job{}}, Used: used,
 		Now: time.Now, Rand: rand.Reader, PollEvery: time.Millisecond})
 	defer k.Close()
@@ -403,7 +453,7 @@ func (c fakeCards) ReadNIK(ctx context.Context) (station.NIK, error) {
 func TestKioskCardLogin(t *testing.T) {
 	reg := &fakeRegistry{authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthCard,
 		Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}}}
-	k := station.NewKiosk(station.KioskConfig{Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
 		Printers: &fakePrinters{jobs: map[string]printerd.Job{}}, Cards: fakeCards{nik: subject}, Now: time.Now, Rand: rand.Reader})
 	defer k.Close()
 	ctx := context.Background()
@@ -425,7 +475,7 @@ func TestKioskCardLogin(t *testing.T) {
 	}
 
 	// No card tapped: the wait ends with ErrCardWaiting, not an error screen.
-	empty := station.NewKiosk(station.KioskConfig{Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+	empty := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
 		Printers: &fakePrinters{jobs: map[string]printerd.Job{}}, Cards: fakeCards{}, Now: time.Now, Rand: rand.Reader})
 	defer empty.Close()
 	wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
@@ -582,7 +632,7 @@ func TestKioskPreviewMasks(t *testing.T) {
 					return station.Document{Request: id, Type: station.KTPEl, Subject: subject}
 				},
 			}
-			k := station.NewKiosk(station.KioskConfig{Registry: reg, Tickets: fakeTickets{}, Renderer: maskRenderer{tt.masks},
+			k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: maskRenderer{tt.masks},
 				Printers: &fakePrinters{jobs: map[string]printerd.Job{}}, Now: time.Now, Rand: rand.Reader})
 			defer k.Close()
 			s, err := k.LoginTicket(context.Background(), "TK1:GOOD")
@@ -610,7 +660,7 @@ func TestKioskPreviewMasks(t *testing.T) {
 // so a page that went away cannot take the tap meant for the page shown.
 func TestKioskOneCardWaiter(t *testing.T) {
 	cards := blockingCards{}
-	k := station.NewKiosk(station.KioskConfig{Registry: &fakeRegistry{}, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: &fakeRegistry{}, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
 		Printers: &fakePrinters{}, Cards: cards, Now: time.Now, Rand: rand.Reader})
 	defer k.Close()
 	first := make(chan error, 1)
@@ -674,10 +724,15 @@ func TestKioskRetriesAFailedPrint(t *testing.T) {
 		t.Fatalf("the retry got the failed job %s again", first.Job)
 	}
 	waitState(t, k, s.ID, station.PrintDone)
+	waitSettled(t, reg, 2)
 	reg.mu.Lock()
-	if len(reg.reported) != 1 || reg.reported[0].IdempotencyKey != station.AttemptKey("R1", 1) ||
-		len(reg.confirmed) != 1 || reg.confirmed[0].IdempotencyKey != station.AttemptKey("R1", 2) {
-		t.Errorf("reported %+v, confirmed %+v; want attempt 1 failed and attempt 2 printed", reg.reported, reg.confirmed)
+	pr.mu.Lock()
+	job1, job2 := pr.jobs[station.AttemptKey("R1", 1)].ID, pr.jobs[station.AttemptKey("R1", 2)].ID
+	pr.mu.Unlock()
+	// Each attempt runs under a hold of its own, settled by its outcome.
+	if len(reg.holds) != 2 || len(reg.reported) != 1 || reg.reported[0].JobID != string(job1) || reg.reported[0].IntentKey != reg.holds[0] ||
+		len(reg.confirmed) != 1 || reg.confirmed[0].JobID != string(job2) || reg.confirmed[0].IntentKey != reg.holds[1] {
+		t.Errorf("holds %q, reported %+v, confirmed %+v; want attempt 1 failed and attempt 2 printed", reg.holds, reg.reported, reg.confirmed)
 	}
 	reg.mu.Unlock()
 
@@ -754,13 +809,15 @@ func TestKioskRetriesAfterTheDocumentChanged(t *testing.T) {
 	if s, err = k.LoginTicket(ctx, "TK1:GOOD"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := k.Print(ctx, s.ID, "R1"); !errors.Is(err, station.ErrPrinterUnavailable) {
-		t.Errorf("print over a job in doubt with another document: %v, want printer_unavailable", err)
+	// The kiosk knows its attempt is in doubt: it shows that print and
+	// submits nothing, whatever the document is now.
+	if p, err := k.Print(ctx, s.ID, "R1"); err != nil || p.State != station.PrintInDoubt {
+		t.Errorf("print over a job in doubt with another document: %+v, %v; want the print in doubt", p, err)
 	}
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
-	if pr.submits != 2 || len(pr.jobs) != 1 {
-		t.Errorf("%d submissions made %d jobs; want the refused one and no new job", pr.submits, len(pr.jobs))
+	if pr.submits != 1 || len(pr.jobs) != 1 {
+		t.Errorf("%d submissions made %d jobs; want no new submission", pr.submits, len(pr.jobs))
 	}
 }
 
@@ -775,7 +832,7 @@ func newNoticeKiosk(t *testing.T, pr station.PrintService) (*station.Kiosk, *fak
 		documentOf: ktpNamed("BUDI"),
 	}
 	notices := &fakeNotices{subs: make(chan chan printerd.Notice)}
-	k := station.NewKiosk(station.KioskConfig{
+	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t),
 		Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{}, Printers: pr, Notices: notices,
 		Now: time.Now, Rand: rand.Reader, PollEvery: time.Hour,
 	})

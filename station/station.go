@@ -53,12 +53,16 @@ type PrintOutcome struct {
 	Authorization  string
 	Request        RequestID
 	IdempotencyKey string
-	JobID          string
-	Printer        string
-	CardSerial     string
-	PDFSHA256      string
-	Result         PrintResult
-	Reason         string // IPP keyword or short cause; never personal data
+	// IntentKey names the hold (HoldForPrint) the print ran under; the
+	// upstream gives the request back on a failure only while that hold
+	// is the request's.
+	IntentKey  string
+	JobID      string
+	Printer    string
+	CardSerial string
+	PDFSHA256  string
+	Result     PrintResult
+	Reason     string // IPP keyword or short cause; never personal data
 }
 
 // PrintResult is the outcome reported to the upstream.
@@ -79,6 +83,11 @@ type Registry interface {
 	// the PIN as second factor.
 	AuthenticateCard(ctx context.Context, nik NIK, pin string) (Authorization, error)
 	Document(ctx context.Context, authz Authorization, id RequestID) (Document, error)
+	// HoldForPrint asks the upstream to hold the request for one print,
+	// named by intentKey: until the print is confirmed or reported
+	// failed, no other kiosk may fetch or print it, and no timeout frees
+	// it. Idempotent by key.
+	HoldForPrint(ctx context.Context, authz Authorization, id RequestID, intentKey string) error
 	// ConfirmPrint records a printed document; it burns the one-time
 	// token once every request it covers is printed, and says whether it
 	// did. Idempotent by key.
@@ -132,6 +141,10 @@ func (f PreviewFunc) Preview(ctx context.Context, pdf []byte, dpi int) ([][]byte
 type PrintService interface {
 	Submit(ctx context.Context, req printerd.SubmitRequest) (printerd.Job, error)
 	Job(ctx context.Context, id printerd.JobID) (printerd.Job, error)
+	// JobByKey finds the job submitted under an idempotency key, if any:
+	// after a submission answered with an error it tells whether the job
+	// was recorded.
+	JobByKey(ctx context.Context, key string) (printerd.Job, bool, error)
 	// Availability says per media whether a job can print now (printer
 	// ready, blank cards left in the ledger).
 	Availability(ctx context.Context) ([]printerd.Availability, error)

@@ -49,12 +49,21 @@ type ConsoleDeps struct {
 	// PrinterdAudit shows printerd's checkpoint on the integrity page;
 	// nil shows none.
 	PrinterdAudit CheckpointFetcher
-	Now           func() time.Time
-	Rand          io.Reader
+	// Settlements shows the prints whose settlement with the upstream is
+	// pending, and is woken by a supervisor's decision; nil shows none.
+	Settlements ConsoleSettlements
+	Now         func() time.Time
+	Rand        io.Reader
 	// Hashing is the argon2id cost of the stand-in hash checked for an
 	// unknown account, so that a login takes as long whether or not the
 	// account exists. Zero means account.DefaultParams.
 	Hashing account.Params
+}
+
+// ConsoleSettlements is the station's settler as the console uses it.
+type ConsoleSettlements interface {
+	Open(ctx context.Context) ([]station.Settlement, error)
+	Wake()
 }
 
 // Login throttling: 5 failures in 15 minutes per account and per client

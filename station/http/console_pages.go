@@ -209,6 +209,27 @@ func (s *Console) overview(c *fiber.Ctx) error {
 	if len(doubt) > 0 {
 		alerts = append(alerts, texts(langOf(c))["alert_in_doubt"]+": "+strconv.Itoa(len(doubt)))
 	}
+	if s.d.Settlements != nil {
+		open, err := s.d.Settlements.Open(ctx)
+		if err != nil {
+			alerts = append(alerts, fault.As(err).Message(langOf(c)))
+		}
+		type unsettled struct {
+			station.Settlement
+			Since time.Duration
+		}
+		var pending []unsettled
+		for _, st := range open {
+			// A print under way is no news; one owed or cut short is.
+			if st.Stage == station.SettleOwed || st.Stage == station.SettleSubmitting && now.Sub(st.Updated) > time.Minute {
+				pending = append(pending, unsettled{st, now.Sub(st.Created).Round(time.Second)})
+			}
+		}
+		if len(pending) > 0 {
+			alerts = append(alerts, texts(langOf(c))["alert_unsettled"]+": "+strconv.Itoa(len(pending)))
+		}
+		data["Unsettled"] = pending
+	}
 	data["Printed"], data["Failed"], data["Held"], data["InDoubt"] = counts, failed, held, doubt
 	data["Printers"], data["Ledger"], data["Alerts"], data["Jobs"] = printers, ledger, alerts, jobs
 	return s.render(c, fiber.StatusOK, "overview", data)
@@ -246,6 +267,9 @@ func (s *Console) resolve(c *fiber.Ctx) error {
 	s.auditAction(ctx, c, "console.resolve", err, fields)
 	if err != nil {
 		return s.fail(c, err)
+	}
+	if s.d.Settlements != nil {
+		s.d.Settlements.Wake() // the decision reaches the upstream now, not at the next pass
 	}
 	to := "/jobs/" + string(res.Job.ID)
 	if res.Reprint != nil {

@@ -173,8 +173,13 @@ func (c *Client) Document(ctx context.Context, authz station.Authorization, id s
 	return decodeDocument(body, authz.Subject, *req)
 }
 
+type holdRequest struct {
+	IdempotencyKey string `json:"idempotency_key"`
+}
+
 type confirmationRequest struct {
 	IdempotencyKey string `json:"idempotency_key"`
+	IntentKey      string `json:"intent_key,omitempty"`
 	JobID          string `json:"job_id"`
 	PrinterID      string `json:"printer_id"`
 	CardSerial     string `json:"card_serial"`
@@ -183,8 +188,9 @@ type confirmationRequest struct {
 
 type reportRequest struct {
 	IdempotencyKey string `json:"idempotency_key"`
-	JobID          string `json:"job_id"`
-	PrinterID      string `json:"printer_id"`
+	IntentKey      string `json:"intent_key,omitempty"`
+	JobID          string `json:"job_id,omitempty"`
+	PrinterID      string `json:"printer_id,omitempty"`
 	Result         string `json:"result"`
 	Reason         string `json:"reason"`
 }
@@ -192,6 +198,28 @@ type reportRequest struct {
 type settleResponse struct {
 	RequestStatus station.RequestStatus `json:"request_status"`
 	TokenBurned   bool                  `json:"token_burned"`
+}
+
+// HoldForPrint asks the upstream to hold a request for one print before
+// its job reaches printerd. Retries are safe: the key makes the upstream
+// take the hold once.
+func (c *Client) HoldForPrint(ctx context.Context, authz station.Authorization, id station.RequestID, intentKey string) error {
+	if authz.ID == "" || id == "" || intentKey == "" {
+		return fault.Internal.Withf("hold without authorization, request or key")
+	}
+	body, err := c.call(ctx, http.MethodPost, requestPath(authz.ID, id, "hold"), holdRequest{IdempotencyKey: intentKey}, true)
+	if err != nil {
+		return err
+	}
+	var res settleResponse
+	if err := decodeJSON(body, &res); err != nil {
+		return err
+	}
+	if res.RequestStatus != station.RequestPrinting {
+		return station.ErrUpstreamInvalid.Withf("hold answered with status %q", res.RequestStatus)
+	}
+	c.log.Info().Str("authorization", authz.ID).Str("request", string(id)).Msg("request held for print")
+	return nil
 }
 
 // ConfirmPrint tells the upstream a document printed. Retries are safe:
@@ -207,7 +235,7 @@ func (c *Client) ConfirmPrint(ctx context.Context, o station.PrintOutcome) (bool
 		return false, fault.Internal.Withf("PDF digest is not 64 hex digits")
 	}
 	body, err := c.call(ctx, http.MethodPost, requestPath(o.Authorization, o.Request, "confirmation"), confirmationRequest{
-		IdempotencyKey: o.IdempotencyKey, JobID: o.JobID, PrinterID: o.Printer, CardSerial: o.CardSerial, PDFSHA256: o.PDFSHA256,
+		IdempotencyKey: o.IdempotencyKey, IntentKey: o.IntentKey, JobID: o.JobID, PrinterID: o.Printer, CardSerial: o.CardSerial, PDFSHA256: o.PDFSHA256,
 	}, true)
 	if err != nil {
 		return false, err
@@ -238,7 +266,7 @@ func (c *Client) ReportPrint(ctx context.Context, o station.PrintOutcome) error 
 		return err
 	}
 	body, err := c.call(ctx, http.MethodPost, requestPath(o.Authorization, o.Request, "report"), reportRequest{
-		IdempotencyKey: o.IdempotencyKey, JobID: o.JobID, PrinterID: o.Printer, Result: string(o.Result), Reason: o.Reason,
+		IdempotencyKey: o.IdempotencyKey, IntentKey: o.IntentKey, JobID: o.JobID, PrinterID: o.Printer, Result: string(o.Result), Reason: o.Reason,
 	}, true)
 	if err != nil {
 		return err
@@ -247,7 +275,9 @@ func (c *Client) ReportPrint(ctx context.Context, o station.PrintOutcome) error 
 	if err := decodeJSON(body, &res); err != nil {
 		return err
 	}
-	if res.RequestStatus != want {
+	// A failure reported for a hold that is no longer the request's
+	// changes nothing and is answered with the request's status as it is.
+	if res.RequestStatus != want && (o.Result != station.ResultFailed || !knownStatus(res.RequestStatus)) {
 		return station.ErrUpstreamInvalid.Withf("report %s answered with status %q", o.Result, res.RequestStatus)
 	}
 	c.log.Info().Str("authorization", o.Authorization).Str("request", string(o.Request)).Str("result", string(o.Result)).Msg("print reported")
@@ -296,10 +326,24 @@ func (c *Client) Release(ctx context.Context, authz station.Authorization, id st
 }
 
 func checkOutcome(o station.PrintOutcome) error {
-	if o.Authorization == "" || o.Request == "" || o.IdempotencyKey == "" || o.JobID == "" || o.Printer == "" {
-		return fault.Internal.Withf("print outcome lacks authorization, request, idempotency key, job or printer")
+	if o.Authorization == "" || o.Request == "" || o.IdempotencyKey == "" {
+		return fault.Internal.Withf("print outcome lacks authorization, request or idempotency key")
+	}
+	// Only a job that never reached printerd has no id, and only one that
+	// failed before a printer took it has no printer.
+	if o.JobID == "" && (o.Result != station.ResultFailed || o.Reason != station.ReasonNotSubmitted) ||
+		o.Printer == "" && o.Result != station.ResultFailed {
+		return fault.Internal.Withf("print outcome lacks job or printer")
 	}
 	return nil
+}
+
+func knownStatus(s station.RequestStatus) bool {
+	switch s {
+	case station.RequestApproved, station.RequestPrinted, station.RequestInDoubt, station.RequestPrinting:
+		return true
+	}
+	return false
 }
 
 func requestPath(authz string, id station.RequestID, what string) string {
@@ -390,6 +434,7 @@ var upstreamErrors = map[string]*fault.Error{
 	"already_printed":      station.ErrAlreadyPrinted,
 	"request_in_doubt":     station.ErrAlreadyPrinted,
 	"request_reserved":     station.ErrRequestReserved,
+	"request_printing":     station.ErrRequestPrinting,
 	"nothing_to_print":     station.ErrNothingToPrint,
 }
 

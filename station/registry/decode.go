@@ -121,7 +121,7 @@ func decodeRequests(in []requestJSON) ([]station.PrintRequest, error) {
 			return nil, invalid.Withf("request_id missing, malformed or repeated")
 		case !d.Valid():
 			return nil, invalid.Withf("unknown document type %q", r.DocumentType)
-		case status != station.RequestApproved && status != station.RequestPrinted && status != station.RequestInDoubt:
+		case status != station.RequestApproved && status != station.RequestPrinted && status != station.RequestInDoubt && status != station.RequestPrinting:
 			return nil, invalid.Withf("unknown request status %q", r.Status)
 		}
 		seen[r.RequestID] = true

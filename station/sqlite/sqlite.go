@@ -1,6 +1,7 @@
 // Package sqlite is the station's SQLite adapter: one database file for
 // what the station must remember across restarts: the used-ticket list,
-// the audit log, the console's accounts, sessions and login throttle.
+// the audit log, the console's accounts, sessions and login throttle, and
+// the settlement of every print with the upstream.
 // The schema grows by numbered migrations, recorded in SQLite's
 // user_version.
 package sqlite
@@ -54,6 +55,9 @@ var migrations = []string{
 	// 4: failed console logins, so that the throttle survives a restart
 	// (throttle.go).
 	throttleSchema,
+	// 5: what the station owes the upstream about each print
+	// (settlements.go).
+	settlementsSchema,
 }
 
 // DB is the station's database. Writes go through a single connection,

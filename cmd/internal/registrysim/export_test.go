@@ -43,3 +43,22 @@ func (s *sim) Burned(tb testing.TB, id string) bool {
 
 // Dir is the folder holding the sim's keys/, certs/ and data/.
 func (s *sim) Dir() string { return s.dir }
+
+// Confirmations returns how many printed confirmations the sim recorded
+// for each request of an approval.
+func (s *sim) Confirmations(tb testing.TB, id string) map[string]int {
+	tb.Helper()
+	st, out := s.call(tb, "GET", "/admin/approvals/"+id, nil)
+	if st != 200 {
+		tb.Fatalf("approval %s: %d %v", id, st, out)
+	}
+	n := map[string]int{}
+	reqs, _ := out["requests"].([]any)
+	for _, r := range reqs {
+		m, _ := r.(map[string]any)
+		id, _ := m["request_id"].(string)
+		c, _ := m["confirmations"].(float64)
+		n[id] = int(c)
+	}
+	return n
+}

@@ -38,9 +38,10 @@ const (
 	RouteConfirmation = "confirmation" // POST …/requests/{rid}/confirmation
 	RouteReport       = "report"       // POST …/requests/{rid}/report
 	RouteRelease      = "release"      // POST …/requests/{rid}/release
+	RouteHold         = "hold"         // POST …/requests/{rid}/hold
 )
 
-var faultRoutes = []string{RouteAuthorize, RouteDocument, RouteConfirmation, RouteReport, RouteRelease}
+var faultRoutes = []string{RouteAuthorize, RouteDocument, RouteHold, RouteConfirmation, RouteReport, RouteRelease}
 
 // Fault makes one route misbehave for a number of calls.
 type Fault struct {

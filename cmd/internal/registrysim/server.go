@@ -73,6 +73,7 @@ var httpStatus = map[fault.Code]int{
 	errApprovalNotFound.Code:            http.StatusNotFound,
 	errNotEligible.Code:                 http.StatusUnprocessableEntity,
 	errInDoubt.Code:                     http.StatusConflict,
+	station.ErrRequestPrinting.Code:     http.StatusConflict,
 	errIdempotencyConflict.Code:         http.StatusConflict,
 	errClientNotTrusted.Code:            http.StatusForbidden,
 	station.ErrNothingToPrint.Code:      http.StatusNotFound,
@@ -104,6 +105,7 @@ func (s *server) routes() http.Handler {
 	handle("POST /v1/authorizations", s.withFault(RouteAuthorize, s.authorize))
 	handle("GET /v1/authorizations/{aid}/requests", s.listRequests)
 	handle("GET /v1/authorizations/{aid}/requests/{rid}/document", s.withFault(RouteDocument, s.document))
+	handle("POST /v1/authorizations/{aid}/requests/{rid}/hold", s.withFault(RouteHold, s.hold))
 	handle("POST /v1/authorizations/{aid}/requests/{rid}/confirmation", s.withFault(RouteConfirmation, s.confirm))
 	handle("POST /v1/authorizations/{aid}/requests/{rid}/report", s.withFault(RouteReport, s.report))
 	handle("POST /v1/authorizations/{aid}/requests/{rid}/release", s.withFault(RouteRelease, s.release))
@@ -285,6 +287,8 @@ func (s *server) documentOf(w http.ResponseWriter, r *http.Request, mismatch boo
 	case statusApproved:
 	case statusInDoubt:
 		return errInDoubt.Withf("request %s", req.ID)
+	case statusPrinting:
+		return station.ErrRequestPrinting.Withf("request %s is held for a print", req.ID)
 	default:
 		return station.ErrAlreadyPrinted.Withf("request %s is %s", req.ID, req.Status)
 	}
@@ -314,9 +318,41 @@ func (s *server) documentOf(w http.ResponseWriter, r *http.Request, mismatch boo
 	return writeJSON(w, http.StatusOK, document(req, applicant, subject, a.Created))
 }
 
+// hold holds a request for one print at the kiosk that asks (see the
+// holds table): the kiosk does this before its job reaches a printer.
+func (s *server) hold(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		IdempotencyKey string `json:"idempotency_key"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.IdempotencyKey == "" || len(in.IdempotencyKey) > 128 {
+		return errBadRequest.Withf("idempotency_key must have 1 to 128 bytes")
+	}
+	ctx := r.Context()
+	auth, err := s.authorization(ctx, r.PathValue("aid"), true)
+	if err != nil {
+		return err
+	}
+	req, err := s.store.request(ctx, auth.ApprovalID, r.PathValue("rid"))
+	if errors.Is(err, sql.ErrNoRows) {
+		return station.ErrRequestNotFound.Withf("request not in this authorization")
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.store.hold(ctx, req.ID, auth.ID, in.IdempotencyKey, s.now()); err != nil {
+		return err
+	}
+	s.log.Info().Str("approval", auth.ApprovalID).Str("request", req.ID).Msg("request held for print")
+	return writeJSON(w, http.StatusOK, map[string]any{"request_status": statusPrinting})
+}
+
 func (s *server) confirm(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		IdempotencyKey string `json:"idempotency_key"`
+		IntentKey      string `json:"intent_key"`
 		JobID          string `json:"job_id"`
 		PrinterID      string `json:"printer_id"`
 		CardSerial     string `json:"card_serial"`
@@ -328,7 +364,7 @@ func (s *server) confirm(w http.ResponseWriter, r *http.Request) error {
 	if !isHex(in.PDFSHA256, 64) || len(in.CardSerial) > 128 {
 		return errBadRequest.Withf("pdf_sha256 must be 64 hex digits; card_serial at most 128 bytes")
 	}
-	o := outcomeRecord{Key: in.IdempotencyKey, Result: "printed", JobID: in.JobID, Printer: in.PrinterID,
+	o := outcomeRecord{Key: in.IdempotencyKey, IntentKey: in.IntentKey, Result: "printed", JobID: in.JobID, Printer: in.PrinterID,
 		CardSerial: in.CardSerial, PDFSHA256: in.PDFSHA256}
 	status, burned, err := s.settle(r, o)
 	if err != nil {
@@ -340,6 +376,7 @@ func (s *server) confirm(w http.ResponseWriter, r *http.Request) error {
 func (s *server) report(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		IdempotencyKey string `json:"idempotency_key"`
+		IntentKey      string `json:"intent_key"`
 		JobID          string `json:"job_id"`
 		PrinterID      string `json:"printer_id"`
 		Result         string `json:"result"`
@@ -351,7 +388,7 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) error {
 	if (in.Result != "failed" && in.Result != "in_doubt") || len(in.Reason) > 200 {
 		return errBadRequest.Withf("result must be failed or in_doubt; reason at most 200 bytes")
 	}
-	o := outcomeRecord{Key: in.IdempotencyKey, Result: in.Result, JobID: in.JobID, Printer: in.PrinterID, Reason: in.Reason}
+	o := outcomeRecord{Key: in.IdempotencyKey, IntentKey: in.IntentKey, Result: in.Result, JobID: in.JobID, Printer: in.PrinterID, Reason: in.Reason}
 	status, _, err := s.settle(r, o)
 	if err != nil {
 		return err
@@ -361,8 +398,12 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) error {
 
 // settle checks what confirmations and reports share and records o.
 func (s *server) settle(r *http.Request, o outcomeRecord) (string, bool, error) {
-	for name, v := range map[string]string{"idempotency_key": o.Key, "job_id": o.JobID, "printer_id": o.Printer} {
-		if v == "" || len(v) > 128 {
+	for name, v := range map[string]string{"idempotency_key": o.Key, "intent_key": o.IntentKey, "job_id": o.JobID, "printer_id": o.Printer} {
+		// A failure may name no job (it never reached a printer) and no
+		// printer (it failed before one took it); the intent key is
+		// optional for kiosks that take no hold.
+		optional := name == "intent_key" || o.Result == "failed" && name != "idempotency_key"
+		if v == "" && !optional || len(v) > 128 {
 			return "", false, errBadRequest.Withf("%s must have 1 to 128 bytes", name)
 		}
 	}
@@ -626,13 +667,24 @@ func (s *server) approval(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	type adminRequest struct {
+		requestJSON
+		Confirmations int `json:"confirmations"` // printed confirmations recorded: more than 1 is a double print
+	}
+	out := make([]adminRequest, len(reqs))
+	for i, rj := range requestsJSON(reqs) {
+		out[i].requestJSON = rj
+		if out[i].Confirmations, err = s.store.confirmations(ctx, reqs[i].ID); err != nil {
+			return err
+		}
+	}
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"approval_id":  a.ID,
 		"nik":          a.NIK,
 		"documents":    a.Documents,
 		"expires_at":   a.Expires.Format(time.RFC3339),
 		"token_burned": a.Burned,
-		"requests":     requestsJSON(reqs),
+		"requests":     out,
 	})
 }
 

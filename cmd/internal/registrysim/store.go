@@ -20,6 +20,9 @@ const (
 	statusApproved = "approved"
 	statusPrinted  = "printed"
 	statusInDoubt  = "in_doubt"
+	// statusPrinting is not stored: it is how the contract shows an
+	// approved request under an active hold.
+	statusPrinting = "printing"
 )
 
 const schema = `
@@ -74,6 +77,18 @@ CREATE TABLE IF NOT EXISTS reservations (
 	authorization_id TEXT NOT NULL,
 	until            INTEGER NOT NULL
 );
+-- A kiosk's hold on a request for one print (POST …/hold), named by the
+-- kiosk's intent key. While active, nobody else may fetch or hold the
+-- request and no timeout frees it; a confirmation, or a failure reported
+-- under the same key, ends it. Ended holds stay, so a replayed key is known.
+CREATE TABLE IF NOT EXISTS holds (
+	intent_key       TEXT PRIMARY KEY,
+	request_id       TEXT NOT NULL REFERENCES requests (id),
+	authorization_id TEXT NOT NULL,
+	active           INTEGER NOT NULL,
+	created_at       INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS holds_active ON holds (request_id) WHERE active = 1;
 CREATE TABLE IF NOT EXISTS pin_failures (
 	nik TEXT NOT NULL,
 	at  INTEGER NOT NULL
@@ -142,6 +157,70 @@ func (s *store) release(ctx context.Context, requestID, authID string) (bool, er
 	return n > 0, err
 }
 
+// hold takes a hold on a request for the print named by key (see the
+// holds table). The same key again answers as the first time while the
+// hold lasts.
+func (s *store) hold(ctx context.Context, requestID, authID, key string, now time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var req string
+	var active bool
+	err = tx.QueryRowContext(ctx, `SELECT request_id, active FROM holds WHERE intent_key = ?`, key).Scan(&req, &active)
+	switch {
+	case err == nil && req == requestID && active:
+		return nil // a replay
+	case err == nil:
+		return errIdempotencyConflict.Withf("hold key used for another request or a settled print")
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	var status, holder string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM requests WHERE id = ?`, requestID).Scan(&status); err != nil {
+		return err
+	}
+	err = tx.QueryRowContext(ctx, `SELECT intent_key FROM holds WHERE request_id = ? AND active = 1`, requestID).Scan(&holder)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	switch {
+	case status == statusInDoubt:
+		return errInDoubt.Withf("request %s", requestID)
+	case status != statusApproved:
+		return station.ErrAlreadyPrinted.Withf("request %s is %s", requestID, status)
+	case holder != "":
+		return station.ErrRequestPrinting.Withf("request %s is held for another print", requestID)
+	}
+	var other string
+	var until int64
+	err = tx.QueryRowContext(ctx, `SELECT authorization_id, until FROM reservations WHERE request_id = ?`, requestID).Scan(&other, &until)
+	if err == nil && other != authID && until > now.Unix() {
+		return station.ErrRequestReserved.Withf("request %s reserved by another authorization", requestID)
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO holds (intent_key, request_id, authorization_id, active, created_at) VALUES (?, ?, ?, 1, ?)`,
+		key, requestID, authID, now.Unix()); err != nil {
+		return err
+	}
+	// The hold replaces the reservation: it does not run out.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM reservations WHERE request_id = ?`, requestID); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// confirmations counts the confirmations (printed) recorded for a request:
+// more than one would be two documents for one approval.
+func (s *store) confirmations(ctx context.Context, requestID string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM confirmations WHERE request_id = ? AND result = 'printed'`, requestID).Scan(&n)
+	return n, err
+}
+
 // unreserve ends any reservation of a settled request.
 func (s *store) unreserve(ctx context.Context, requestID string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM reservations WHERE request_id = ?`, requestID)
@@ -195,6 +274,7 @@ type authorizationRecord struct {
 // outcomeRecord is a print confirmation or report.
 type outcomeRecord struct {
 	Key           string
+	IntentKey     string // the hold the print ran under; "" from a kiosk that takes none
 	Authorization string
 	ApprovalID    string
 	Request       string
@@ -298,8 +378,12 @@ func (s *store) openNIKs(ctx context.Context, now time.Time) (map[string]bool, e
 	return out, rows.Err()
 }
 
+// requestStatus is a request's status as the contract shows it.
+const requestStatus = `CASE WHEN status = 'approved' AND EXISTS
+	(SELECT 1 FROM holds h WHERE h.request_id = requests.id AND h.active = 1) THEN 'printing' ELSE status END`
+
 func (s *store) requests(ctx context.Context, approvalID string) ([]requestRecord, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, approval_id, document_type, subject_nik, status
+	rows, err := s.db.QueryContext(ctx, `SELECT id, approval_id, document_type, subject_nik, `+requestStatus+`
 		FROM requests WHERE approval_id = ? ORDER BY rowid`, approvalID)
 	if err != nil {
 		return nil, err
@@ -318,7 +402,7 @@ func (s *store) requests(ctx context.Context, approvalID string) ([]requestRecor
 
 func (s *store) request(ctx context.Context, approvalID, id string) (requestRecord, error) {
 	var r requestRecord
-	err := s.db.QueryRowContext(ctx, `SELECT id, approval_id, document_type, subject_nik, status
+	err := s.db.QueryRowContext(ctx, `SELECT id, approval_id, document_type, subject_nik, `+requestStatus+`
 		FROM requests WHERE id = ? AND approval_id = ?`, id, approvalID).
 		Scan(&r.ID, &r.ApprovalID, &r.Document, &r.Subject, &r.Status)
 	return r, err
@@ -384,12 +468,20 @@ func (s *store) settle(ctx context.Context, o outcomeRecord) (status string, bur
 	if err != nil {
 		return "", false, err
 	}
+	var holder string // the active hold's intent key, "" when none
+	if err := tx.QueryRowContext(ctx, `SELECT intent_key FROM holds WHERE request_id = ? AND active = 1`, o.Request).Scan(&holder); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", false, err
+	}
 	if current != statusApproved && current != statusInDoubt {
 		return "", false, station.ErrAlreadyPrinted.Withf("request is %s", current)
 	}
+	// A failure or doubt reported for a print that does not hold the
+	// request changes nothing: the hold belongs to another print (or the
+	// report is a late one), and only its own outcome may give it back.
+	ownsHold := holder == "" || holder == o.IntentKey
 	switch o.Result {
 	case "printed":
-		status = statusPrinted
+		status = statusPrinted // a document exists, whoever held the request
 	case "failed":
 		status = statusApproved
 	case "in_doubt":
@@ -397,8 +489,20 @@ func (s *store) settle(ctx context.Context, o outcomeRecord) (status string, bur
 	default:
 		return "", false, errBadRequest.Withf("result %q", o.Result)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE requests SET status = ? WHERE id = ?`, status, o.Request); err != nil {
-		return "", false, err
+	if o.Result != "printed" && !ownsHold {
+		status = current
+		if current == statusApproved {
+			status = statusPrinting
+		}
+	} else {
+		if _, err := tx.ExecContext(ctx, `UPDATE requests SET status = ? WHERE id = ?`, status, o.Request); err != nil {
+			return "", false, err
+		}
+		if o.Result != "in_doubt" { // a doubt keeps the hold until it is resolved
+			if _, err := tx.ExecContext(ctx, `UPDATE holds SET active = 0 WHERE request_id = ? AND active = 1`, o.Request); err != nil {
+				return "", false, err
+			}
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO confirmations (idempotency_key, authorization_id, request_id, result,
 		job_id, printer_id, card_serial, pdf_sha256, reason, request_status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -75,6 +76,12 @@ type Main struct {
 	LogLevel          string
 	Stderr            io.Writer
 	Now               func() time.Time
+	// Settle tunes how prints are settled with the upstream (tests
+	// shorten its times); its other fields are wired by Run.
+	Settle station.SettlerConfig
+	// CrashAt kills the process at a named settlement step
+	// (station.CrashPoints): the crash tests' -crash-at, never in service.
+	CrashAt string
 
 	log       zerolog.Logger
 	kiosk     *station.Kiosk
@@ -158,6 +165,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.FingerprintDir, "fingerprint-dir", m.FingerprintDir, "folder of the simulated sensor's samples (anjunganctl finger place)")
 	fs.DurationVar(&m.IdleTimeout, "idle-timeout", m.IdleTimeout, "a citizen's session ends after this long without a touch")
 	fs.StringVar(&m.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&m.CrashAt, "crash-at", "", "tests only: kill the station at this settlement step ("+strings.Join(station.CrashPoints, ", ")+")")
+	fs.DurationVar(&m.Settle.SubmitGrace, "settle-submit-grace", 0, "how long a submission cut short may still reach printerd before its absence is believed (0: 1m)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -228,20 +237,26 @@ func (m *Main) Run(ctx context.Context) error {
 		m.presence = smartcard.NewPresence(m.cards)
 		cardStates = m.presence
 	}
+	settle := m.Settle
+	if m.CrashAt != "" {
+		settle.Crash = crashAt(m.CrashAt, m.log)
+	}
 	m.kiosk = station.NewKiosk(station.KioskConfig{
-		Registry:   reg,
-		Tickets:    &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
-		Renderer:   renderer,
-		Printers:   printers,
-		Used:       sqlite.NewUsedTickets(m.db),
-		Previewer:  station.PreviewFunc(render.Preview),
-		SessionTTL: m.IdleTimeout,
-		Cards:      cards,
-		CardStates: cardStates,
-		Notices:    printers,
-		Recorder:   recorders{eventLog{m.log}, auditrec.Recorder{Log: m.audit, Fallback: m.auditLost}},
-		Now:        m.Now,
-		Rand:       rand.Reader,
+		Settlements: sqlite.Settlements{DB: m.db},
+		Settle:      settle,
+		Registry:    reg,
+		Tickets:     &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
+		Renderer:    renderer,
+		Printers:    printers,
+		Used:        sqlite.NewUsedTickets(m.db),
+		Previewer:   station.PreviewFunc(render.Preview),
+		SessionTTL:  m.IdleTimeout,
+		Cards:       cards,
+		CardStates:  cardStates,
+		Notices:     printers,
+		Recorder:    recorders{eventLog{m.log}, auditrec.Recorder{Log: m.audit, Fallback: m.auditLost}},
+		Now:         m.Now,
+		Rand:        rand.Reader,
 	})
 	docPub := docKey.Public().(ed25519.PublicKey)
 	docs := &docqr.Verifier{Keys: ticket.KeySet{ticket.KeyID(docPub): docPub}}
@@ -265,13 +280,26 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.consS = stationhttp.NewConsole(stationhttp.ConsoleDeps{
 		Printerd: printers, Audit: m.audit, Accounts: sqlite.NewAccounts(m.db),
-		PrinterdAudit: printers, Now: m.Now, Rand: rand.Reader,
+		PrinterdAudit: printers, Now: m.Now, Rand: rand.Reader, Settlements: m.kiosk.Settler(),
 	}, m.log)
 	m.checkpoints()
 	m.serve("kiosk", func() error { return m.kioskS.Serve(m.kioskLn) })
 	m.serve("console", func() error { return m.consS.Serve(m.consLn) })
 	m.log.Info().Str("kiosk", m.KioskURL()).Str("console", m.ConsoleURL()).Msg("station ready")
 	return nil
+}
+
+// crashAt returns a Crash hook that kills the process at point, as a
+// power cut would: no deferred function runs, nothing is flushed.
+func crashAt(point string, log zerolog.Logger) func(string) {
+	return func(p string) {
+		if p != point {
+			return
+		}
+		log.Warn().Str("point", p).Msg("crash point reached: killing the station")
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {} // the signal lands before this returns
+	}
 }
 
 // printerdTarget is where printerd is: its unix socket, or its mTLS
