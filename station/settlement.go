@@ -539,22 +539,22 @@ func (s *Settler) Begin(ctx context.Context, authz Authorization, ticketID strin
 	return st, nil
 }
 
-// Submitted records that printerd took st's job.
+// Submitted records that printerd took st's job: from now on it is
+// followed, and an outcome printerd already has is recorded.
 func (s *Settler) Submitted(ctx context.Context, st Settlement, job printerd.Job) (Settlement, error) {
 	defer s.done(st.ID)
 	s.cfg.Crash("submitted")
 	unlock := s.lock(st.Request)
 	defer unlock()
-	next, err := s.observe(ctx, st, job)
-	if err == nil && next.Stage == st.Stage && next.Job == st.Job {
-		// A job still running: it is now followed.
-		next.Stage, next.Job = SettleFollowing, job.ID
-		next, err = s.save(ctx, next)
+	if job.State.Terminal() {
+		next, err := s.observe(ctx, st, job)
+		if err == nil && next.Stage == SettleOwed {
+			s.Wake()
+		}
+		return next, err
 	}
-	if next.Stage == SettleOwed {
-		s.Wake()
-	}
-	return next, err
+	st.Stage, st.Job = SettleFollowing, job.ID
+	return s.save(ctx, st)
 }
 
 // SubmitFailed ends this process's part in a submission that printerd

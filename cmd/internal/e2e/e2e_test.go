@@ -31,6 +31,10 @@ import (
 // System is the three services running for one test.
 type System struct {
 	Var      string
+	Keys     string // the folder holding keys/ and certs/: Var, or the peer's
+	// StationArgs are the station's flags for this system (for a test
+	// that runs the station as a process).
+	StationArgs []string
 	Registry *registrysim.Main
 	Printerd *printerdcmd.Main
 	Station  *stationcmd.Main
@@ -57,6 +61,13 @@ type Options struct {
 	Logs io.Writer
 	// LogLevel is every program's -log-level (default: the programs' own).
 	LogLevel string
+	// Peer, when set, is another kiosk of the same upstream: this system
+	// uses its registry-sim, keys and certificates, and runs its own
+	// printerd and station, as a second kiosk in the hall does.
+	Peer *System
+	// NoStation starts registry-sim and printerd only; the test runs the
+	// station itself (StationArgs), as a process it can kill.
+	NoStation bool
 }
 
 // MustStart starts registry-sim, printerd and station with development
@@ -85,22 +96,35 @@ func MustStartWith(tb testing.TB, o Options) *System {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { os.RemoveAll(dir) })
-	s := &System{Var: dir}
+	s := &System{Var: dir, Keys: dir}
+	if o.Peer != nil {
+		s.Keys = o.Peer.Keys
+	}
 	v := func(p ...string) string { return filepath.Join(append([]string{dir}, p...)...) }
 	ctx := context.Background()
 
-	keys := ctl.NewMain()
-	keys.Stdout = io.Discard
-	mustOK(tb, keys.ParseFlags([]string{"keys", "init", "-var", dir}))
-	mustOK(tb, keys.Run(ctx))
-
-	s.Registry = registrysim.NewMain()
-	s.Registry.Stderr = o.Logs
-	mustOK(tb, s.Registry.ParseFlags(append(level, "-addr", "127.0.0.1:0", "-data", v("registry-sim"),
-		"-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"), "-people", "60",
-		"-tls-cert", v("certs", "registry.crt"), "-tls-key", v("certs", "registry.key"), "-client-ca", v("certs", "ca.crt"))))
-	mustOK(tb, s.Registry.Run(ctx))
-	tb.Cleanup(func() { s.Registry.Close() })
+	if o.Peer == nil {
+		keys := ctl.NewMain()
+		keys.Stdout = io.Discard
+		mustOK(tb, keys.ParseFlags([]string{"keys", "init", "-var", dir}))
+		mustOK(tb, keys.Run(ctx))
+		s.Registry = registrysim.NewMain()
+		s.Registry.Stderr = o.Logs
+		mustOK(tb, s.Registry.ParseFlags(append(level, "-addr", "127.0.0.1:0", "-data", v("registry-sim"),
+			"-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"), "-people", "60",
+			"-tls-cert", v("certs", "registry.crt"), "-tls-key", v("certs", "registry.key"), "-client-ca", v("certs", "ca.crt"))))
+		mustOK(tb, s.Registry.Run(ctx))
+		tb.Cleanup(func() { s.Registry.Close() })
+	} else {
+		s.Registry = o.Peer.Registry
+	}
+	// Keys and certificates are the first kiosk's, shared with the upstream.
+	v = func(p ...string) string {
+		if len(p) > 0 && (p[0] == "keys" || p[0] == "certs") {
+			return filepath.Join(append([]string{s.Keys}, p...)...)
+		}
+		return filepath.Join(append([]string{dir}, p...)...)
+	}
 
 	s.Printerd = printerdcmd.NewMain()
 	s.Printerd.Stderr = o.Logs
@@ -119,8 +143,6 @@ func MustStartWith(tb testing.TB, o Options) *System {
 	mustOK(tb, s.Printerd.Run(ctx))
 	tb.Cleanup(func() { s.Printerd.Close() })
 
-	s.Station = stationcmd.NewMain()
-	s.Station.Stderr = o.Logs
 	stationArgs := append(level, "-kiosk-addr", "127.0.0.1:0", "-console-addr", "127.0.0.1:0",
 		"-registry-url", s.Registry.URL(), "-printerd-socket", s.Printerd.SocketPath(),
 		"-ticket-pubkey", v("keys", "ticket.pub"), "-document-key", v("keys", "document.key"), "-idle-timeout", o.Idle.String(),
@@ -137,9 +159,14 @@ func MustStartWith(tb testing.TB, o Options) *System {
 	if o.Fingerprint {
 		stationArgs = append(stationArgs, "-fingerprint", "sim", "-fingerprint-dir", v("fingerprint"))
 	}
-	mustOK(tb, s.Station.ParseFlags(stationArgs))
-	mustOK(tb, s.Station.Run(ctx))
-	tb.Cleanup(func() { s.Station.Close() })
+	s.StationArgs = stationArgs
+	if !o.NoStation {
+		s.Station = stationcmd.NewMain()
+		s.Station.Stderr = o.Logs
+		mustOK(tb, s.Station.ParseFlags(stationArgs))
+		mustOK(tb, s.Station.Run(ctx))
+		tb.Cleanup(func() { s.Station.Close() })
+	}
 
 	s.Printers = client.New(s.Printerd.SocketPath())
 	// A supervisor records the blank cards before the kiosk opens.
@@ -180,9 +207,12 @@ type Citizen struct {
 	hc   *http.Client
 }
 
-func (s *System) NewCitizen(tb testing.TB) *Citizen {
+func (s *System) NewCitizen(tb testing.TB) *Citizen { return NewCitizenAt(tb, s.Station.KioskURL()) }
+
+// NewCitizenAt is a citizen at the kiosk page at base.
+func NewCitizenAt(tb testing.TB, base string) *Citizen {
 	jar, _ := cookiejar.New(nil)
-	return &Citizen{tb: tb, base: s.Station.KioskURL(), hc: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	return &Citizen{tb: tb, base: base, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 }
 
 type apiError struct {

@@ -289,6 +289,9 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
+// Settlements is the station's settler: what it owes the upstream.
+func (m *Main) Settlements() *station.Settler { return m.kiosk.Settler() }
+
 // crashAt returns a Crash hook that kills the process at point, as a
 // power cut would: no deferred function runs, nothing is flushed.
 func crashAt(point string, log zerolog.Logger) func(string) {
