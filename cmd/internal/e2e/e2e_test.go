@@ -30,16 +30,16 @@ import (
 
 // System is the three services running for one test.
 type System struct {
-	Var      string
-	Keys     string // the folder holding keys/ and certs/: Var, or the peer's
+	Var  string
+	Keys string // the folder holding keys/ and certs/: Var, or the peer's
 	// StationArgs are the station's flags for this system (for a test
 	// that runs the station as a process).
 	StationArgs []string
-	Registry *registrysim.Main
-	Printerd *printerdcmd.Main
-	Station  *stationcmd.Main
-	Printers *client.Client
-	Upstream *http.Client // mTLS client of registry-sim, with the station's certificate
+	Registry    *registrysim.Main
+	Printerd    *printerdcmd.Main
+	Station     *stationcmd.Main
+	Printers    *client.Client
+	Upstream    *http.Client // mTLS client of registry-sim, with the station's certificate
 }
 
 // Options change the system a test starts.
