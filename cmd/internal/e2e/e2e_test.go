@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,8 +40,13 @@ type System struct {
 	Printerd    *printerdcmd.Main
 	Station     *stationcmd.Main
 	Printers    *client.Client
-	Upstream    *http.Client // mTLS client of registry-sim, with the station's certificate
+	Upstream    *http.Client  // mTLS client of registry-sim, with the station's certificate
+	skew        *atomic.Int64 // how far registry-sim's clock is ahead (AdvanceUpstream)
 }
+
+// AdvanceUpstream moves registry-sim's clock on by d: reservations and
+// authorizations run out as if that much time had passed.
+func (s *System) AdvanceUpstream(d time.Duration) { s.skew.Add(int64(d)) }
 
 // Options change the system a test starts.
 type Options struct {
@@ -110,13 +116,15 @@ func MustStartWith(tb testing.TB, o Options) *System {
 		mustOK(tb, keys.Run(ctx))
 		s.Registry = registrysim.NewMain()
 		s.Registry.Stderr = o.Logs
+		s.skew = new(atomic.Int64)
+		s.Registry.Now = func() time.Time { return time.Now().Add(time.Duration(s.skew.Load())) }
 		mustOK(tb, s.Registry.ParseFlags(append(level, "-addr", "127.0.0.1:0", "-data", v("registry-sim"),
 			"-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"), "-people", "60",
 			"-tls-cert", v("certs", "registry.crt"), "-tls-key", v("certs", "registry.key"), "-client-ca", v("certs", "ca.crt"))))
 		mustOK(tb, s.Registry.Run(ctx))
 		tb.Cleanup(func() { s.Registry.Close() })
 	} else {
-		s.Registry = o.Peer.Registry
+		s.Registry, s.skew = o.Peer.Registry, o.Peer.skew
 	}
 	// Keys and certificates are the first kiosk's, shared with the upstream.
 	v = func(p ...string) string {
