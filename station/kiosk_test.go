@@ -28,6 +28,7 @@ type fakeRegistry struct {
 	released   []station.RequestID
 	reported   []station.PrintOutcome
 	holds      []string
+	holdErr    error // HoldForPrint's answer
 	documentOf func(station.RequestID) station.Document
 }
 
@@ -74,7 +75,7 @@ func (r *fakeRegistry) HoldForPrint(_ context.Context, _ station.Authorization, 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.holds = append(r.holds, key)
-	return nil
+	return r.holdErr
 }
 
 // mustSettlements is a settlement store in a real SQLite file.
