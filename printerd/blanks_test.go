@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/driver/simcard"
@@ -99,10 +100,25 @@ func TestDispatcherHoldsWithoutBlanks(t *testing.T) {
 	}
 }
 
+// gated prints only once its gate is open.
+type gated struct {
+	scripted
+	gate chan struct{}
+}
+
+func (g *gated) Print(ctx context.Context, job printerd.PrintJob) (printerd.Printed, error) {
+	select {
+	case <-g.gate:
+	case <-ctx.Done(): // the test failed and closes the dispatcher
+		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeRetry, Reason: "canceled", Err: ctx.Err()}
+	}
+	return g.scripted.Print(ctx, job)
+}
+
 // With two card printers, one without blanks in the ledger leaves the job
-// to the other rather than holding it.
+// to the other rather than holding it, even while the other is busy.
 func TestDispatcherLeavesJobToPrinterWithBlanks(t *testing.T) {
-	empty, loaded := &scripted{}, &scripted{}
+	empty, loaded := &scripted{}, &gated{gate: make(chan struct{})}
 	j := MustOpenJournal(t, t.TempDir(), nil)
 	if _, err := j.RecordLoad(context.Background(), printerd.Load{Printer: "card-2", Count: 5, Actor: "sari"}); err != nil {
 		t.Fatal(err)
@@ -111,10 +127,22 @@ func TestDispatcherLeavesJobToPrinterWithBlanks(t *testing.T) {
 		{Name: "card-1", Media: printerd.MediaCard, Device: empty},
 		{Name: "card-2", Media: printerd.MediaCard, Device: loaded},
 	}})
-	for _, key := range []string{"a", "b", "c"} {
-		job := MustReach(t, d, MustSubmit(t, d, key).ID, func(j printerd.Job) bool { return j.State.Terminal() || j.State == printerd.JobHeld })
+	// card-2 takes one job and stays busy with it; card-1, polling every
+	// 5 ms, sees the other queued all along.
+	first := MustSubmit(t, d, "a")
+	if got := MustReach(t, d, first.ID, func(j printerd.Job) bool { return j.State != printerd.JobQueued }); got.State != printerd.JobDispatching || got.Printer != "card-2" {
+		t.Fatalf("job a is %s (%s) on %s, want dispatching on card-2", got.State, got.Reason, got.Printer)
+	}
+	second := MustSubmit(t, d, "b")
+	time.Sleep(50 * time.Millisecond)
+	if got, _ := d.Job(context.Background(), second.ID); got.State != printerd.JobQueued {
+		t.Errorf("while card-2 is busy, job b is %s (%s), want queued for card-2", got.State, got.Reason)
+	}
+	close(loaded.gate)
+	for _, job := range []printerd.Job{first, second} {
+		job = MustReach(t, d, job.ID, func(j printerd.Job) bool { return j.State.Terminal() || j.State == printerd.JobHeld })
 		if job.State != printerd.JobPrinted || job.Printer != "card-2" {
-			t.Errorf("job %s: %s on %s, want printed on card-2", key, job.State, job.Printer)
+			t.Errorf("job %s: %s on %s, want printed on card-2", job.IdempotencyKey, job.State, job.Printer)
 		}
 	}
 	if n := len(empty.calls()); n != 0 {
