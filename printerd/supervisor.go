@@ -217,15 +217,22 @@ func (w *worker) capabilities(ctx context.Context) (caps Capabilities, err error
 }
 
 // recoverCall, deferred, turns a panic in a driver call outside Print into
-// ErrDriverPanic in *err, stops the printer and reports it.
+// ErrDriverPanic in *err, stops the printer and reports it. A printer
+// already stopped by a panic is not reported again: the console polls
+// Status, and one report until a supervisor resumes it is enough.
 func (w *worker) recoverCall(call string, err *error) {
 	v := recover()
 	if v == nil {
 		return
 	}
 	*err = w.panicked(call, v)
-	w.stop(ReasonDriverPanic)
-	w.d.observe(Event{Printer: w.printer.Name, Err: *err})
+	w.mu.Lock()
+	again := w.stopped == ReasonDriverPanic
+	w.mu.Unlock()
+	if !again {
+		w.stop(ReasonDriverPanic)
+		w.d.observe(Event{Printer: w.printer.Name, Err: *err})
+	}
 }
 
 // InjectFault arms a fault on a printer whose device can simulate one

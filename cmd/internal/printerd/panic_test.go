@@ -78,11 +78,14 @@ func TestDriverPanicIsLoggedAndSurvived(t *testing.T) {
 	if err != nil || len(ps) != 1 || ps[0].Status.State != printerd.PrinterStopped || !hasReason(ps[0].Status.Reasons, printerd.ReasonDriverPanic) {
 		t.Errorf("Printers = %+v, %v; want card-1 stopped with driver-panic", ps, err)
 	}
-	var logged bool
-	for _, line := range strings.Split(log.String(), "\n") {
-		var l struct{ Level, Job, State, Cause string }
-		if json.Unmarshal([]byte(line), &l) == nil && l.Job == string(job.ID) && l.State == "in_doubt" {
-			logged = l.Level == "error" && strings.Contains(l.Cause, "driver_panic") && strings.Contains(l.Cause, "index out of range")
+	// The journal commits the change before printerd logs it: wait a while.
+	logged := false
+	for deadline := time.Now().Add(5 * time.Second); !logged && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		for _, line := range strings.Split(log.String(), "\n") {
+			var l struct{ Level, Job, State, Cause string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Job == string(job.ID) && l.State == "in_doubt" {
+				logged = l.Level == "error" && strings.Contains(l.Cause, "driver_panic") && strings.Contains(l.Cause, "index out of range")
+			}
 		}
 	}
 	if !logged {

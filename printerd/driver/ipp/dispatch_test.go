@@ -56,14 +56,19 @@ func (l *eventLog) add(e printerd.Event) {
 	l.events = append(l.events, e)
 }
 
-// cause returns the cause reported with job id's change to state.
+// cause returns the cause reported with job id's change to state. The
+// journal commits a change before the Dispatcher reports it: it waits a
+// while for the report.
 func (l *eventLog) cause(id printerd.JobID, state printerd.JobState) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, e := range l.events {
-		if e.Job.ID == id && e.Job.State == state {
-			return e.Err
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		l.mu.Lock()
+		for _, e := range l.events {
+			if e.Job.ID == id && e.Job.State == state {
+				l.mu.Unlock()
+				return e.Err
+			}
 		}
+		l.mu.Unlock()
 	}
 	return nil
 }
