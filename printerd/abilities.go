@@ -179,6 +179,14 @@ const (
 	ReasonEncodeFailure     = "encode-failure"
 )
 
+// printer-state-reasons keywords of printerd's own for a device that
+// misbehaves (IPP has none): a printer stopped with one needs a
+// supervisor, and the vendor, to look at it.
+const (
+	ReasonDriverPanic    = "driver-panic"    // the driver panicked (ErrDriverPanic)
+	ReasonMalformedReply = "malformed-reply" // the printer's reply did not decode (ErrMalformedReply)
+)
+
 type faultAt struct{ kind, at string }
 
 // faultEffects is the contract every driver's fault simulation follows

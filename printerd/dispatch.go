@@ -3,6 +3,8 @@ package printerd
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -25,6 +27,12 @@ type Journal interface {
 	// printer and counts an attempt; the change is committed before it
 	// returns, so no byte reaches a printer for a job that is not durably
 	// dispatching. ok is false when nothing is queued.
+	//
+	// A job of counted media needs a blank card: when printer's ledger
+	// has none left (loaded − used ≤ 0; a printer with no load recorded
+	// has none), the job becomes held with reason ReasonNoBlanks instead,
+	// checked and moved in the same transaction, and is returned in that
+	// state. So no card is used that the ledger does not hold.
 	ClaimNext(ctx context.Context, media Media, printer string) (job Job, ok bool, err error)
 	// Finish records what became of a dispatching job: printed, failed,
 	// held, canceled, in_doubt, or queued again for another attempt, and
@@ -120,8 +128,9 @@ type DispatcherConfig struct {
 	MaxAttempts int
 	// PrintTimeout bounds one Device.Print call (default 5m).
 	PrintTimeout time.Duration
-	// Observe, when set, is called after every state change and failure.
-	// It runs on the worker's goroutine and must not block.
+	// Observe, when set, is called after every state change and failure
+	// (a driver's panic among them, see ErrDriverPanic). It runs on the
+	// worker's goroutine, or the caller's, and must not block.
 	Observe func(Event)
 	// LowStock is the number of blank cards at or below which the ledger
 	// raises a low-stock alert (default 20).
@@ -150,7 +159,19 @@ const MaxRetryDelay = 5 * time.Minute
 //     either becomes failed once the job has had MaxAttempts dispatches;
 //   - stop: queued again (another printer of the same media may take it)
 //     and this printer takes no more jobs until Resume; an uncertain
-//     stop makes the job in_doubt and stops the printer too.
+//     stop makes the job in_doubt and stops the printer too;
+//   - a cause of ErrMalformedReply or ErrDriverPanic, whatever the
+//     outcome, also stops the printer: the device is at fault, and it
+//     would fail every next job the same way;
+//   - a panic in the driver's Print (a driver is vendor code) is
+//     recovered as an uncertain stop, reason driver-panic: the job is
+//     in_doubt (bytes may have gone out) and the printer stopped. A panic
+//     in Status or Capabilities stops the printer as well.
+//
+// A card job is held (reason no-blanks) instead of claimed while its
+// printer's ledger has no blank card left (see Journal.ClaimNext); a
+// worker whose printer has none leaves the job to another printer of
+// the same media that has some.
 //
 // A job found dispatching after a crash is never printed again
 // automatically: the journal turns it in_doubt when it opens.
@@ -393,16 +414,16 @@ func (d *Dispatcher) Printers(ctx context.Context) ([]PrinterInfo, error) {
 	for _, w := range d.workers {
 		p := w.printer
 		info := PrinterInfo{Name: p.Name, Driver: p.Driver, Media: p.Media}
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		st, err := p.Device.Status(sctx)
-		if err != nil {
+		st, err := w.status(ctx)
+		switch {
+		case errors.Is(err, ErrDriverPanic):
+			st = Status{State: PrinterStopped} // the reason is w.stopped's, below
+		case err != nil:
 			st = Status{State: PrinterStopped, Reasons: []Reason{{Keyword: "offline", Severity: SeverityError}}}
 		}
-		caps, err := p.Device.Capabilities(sctx)
-		if err == nil {
+		if caps, err := w.capabilities(ctx); err == nil {
 			info.Capabilities = caps
 		}
-		cancel()
 		w.mu.Lock()
 		if w.stopped != "" {
 			st.State = PrinterStopped
@@ -474,6 +495,9 @@ func (w *worker) dispatchOne(ctx context.Context) bool {
 	// that is half reported helps no one.
 	jctx := context.WithoutCancel(ctx)
 	name := w.printer.Name
+	if w.printer.Media.Counted() && w.leaveToOthers(jctx) {
+		return false
+	}
 	job, ok, err := w.d.journal.ClaimNext(jctx, w.printer.Media, name)
 	if err != nil {
 		w.d.observe(Event{Printer: name, Err: err})
@@ -481,6 +505,12 @@ func (w *worker) dispatchOne(ctx context.Context) bool {
 	}
 	if !ok {
 		return false
+	}
+	if job.State == JobHeld {
+		// No blank card left in the ledger: held before a card could be
+		// used; a supervisor loads cards and releases it.
+		w.d.changed(Event{Job: job, Printer: name})
+		return true
 	}
 	w.d.changedEstimated(Event{Job: job, Printer: name}, w.estimated())
 	started := w.d.now()
@@ -497,21 +527,80 @@ func (w *worker) dispatchOne(ctx context.Context) bool {
 		return false
 	}
 	pctx, cancel := context.WithTimeout(ctx, w.d.printTimeout)
-	printed, err := w.printer.Device.Print(pctx, PrintJob{ID: job.ID, Media: job.Media, Title: job.Title, Document: doc})
+	pj := PrintJob{ID: job.ID, Media: job.Media, Title: job.Title, Document: doc, Attempt: job.Attempts}
+	printed, err := w.print(pctx, pj)
 	cancel()
 	state, reason := w.judge(job, err)
 	r := Result{State: state, Reason: reason}
 	switch disp, serial := DispositionOf(err); {
 	case state == JobPrinted:
-		r.CardSerial = printed.CardSerial
+		r.CardSerial = w.serial(printed.CardSerial, pj)
 		w.learn(w.d.now().Sub(started))
 	case state == JobInDoubt:
 		// A supervisor finds out what became of the card.
 	case disp == DispositionRejected || disp == DispositionStuck:
-		r.Spoiled, r.CardSerial = true, serial
+		r.Spoiled, r.CardSerial = true, w.serial(serial, pj)
 	}
 	w.finish(jctx, job, r, err)
 	return state != JobQueued || ctx.Err() == nil && w.ready()
+}
+
+// print is Device.Print with the driver's panic recovered: a driver is
+// vendor code, and one malformed reply must not end printerd (and, after
+// a restart, end it again on the same job). printerd cannot know whether
+// a byte went out, so the result is an uncertain stop: the job in_doubt,
+// never queued again automatically, the printer stopped.
+func (w *worker) print(ctx context.Context, job PrintJob) (p Printed, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &DriverError{Outcome: OutcomeStop, Reason: ReasonDriverPanic, Uncertain: true, Err: w.panicked("Print", v)}
+		}
+	}()
+	return w.printer.Device.Print(ctx, job)
+}
+
+// panicked is the ErrDriverPanic for a recovered panic, with the stack
+// for the log.
+func (w *worker) panicked(call string, v any) error {
+	return ErrDriverPanic.With(fmt.Errorf("printer %s: %s panicked: %v\n%s", w.printer.Name, call, v, debug.Stack()))
+}
+
+// serial is the card serial to record for a card this print used: the
+// driver's, else one made unique from the printer and the job.
+func (w *worker) serial(reported string, job PrintJob) string {
+	if reported != "" || !job.Media.Counted() {
+		return reported
+	}
+	return CardSerialFor(w.printer.Name, job)
+}
+
+// leaveToOthers reports whether this printer, which holds counted media,
+// should leave the queue alone: it has no blank card left in the ledger
+// while another running printer of the same media has some. Otherwise
+// ClaimNext decides, atomically, between claiming and holding.
+func (w *worker) leaveToOthers(ctx context.Context) bool {
+	var others []*worker
+	for _, o := range w.d.workers {
+		if o != w && o.printer.Media == w.printer.Media {
+			others = append(others, o)
+		}
+	}
+	if len(others) == 0 {
+		return false
+	}
+	tallies, err := w.d.tallies(ctx)
+	if err != nil || tallies[w.printer.Name].Remaining() > 0 {
+		return false
+	}
+	for _, o := range others {
+		o.mu.Lock()
+		running := o.stopped == ""
+		o.mu.Unlock()
+		if running && tallies[o.printer.Name].Remaining() > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // judge turns a driver's result into the job's next state (see the
@@ -529,7 +618,7 @@ func (w *worker) judge(job Job, err error) (JobState, string) {
 	if reason == "" {
 		reason = string(de.Outcome)
 	}
-	if de.Outcome == OutcomeStop {
+	if de.Outcome == OutcomeStop || errors.Is(err, ErrMalformedReply) || errors.Is(err, ErrDriverPanic) {
 		w.stop(reason)
 	}
 	if de.Uncertain {

@@ -37,9 +37,10 @@ func (c *clock) Add(d time.Duration) {
 // scripted is a device that answers each Print with the next scripted
 // error (nil is a success) and succeeds once the script is used up.
 type scripted struct {
-	mu      sync.Mutex
-	script  []error
-	printed []printerd.JobID // every Print call, in order
+	mu       sync.Mutex
+	script   []error
+	printed  []printerd.JobID // every Print call, in order
+	noSerial bool             // report no card serial (IPP, a terse exec program)
 }
 
 func (s *scripted) Capabilities(context.Context) (printerd.Capabilities, error) {
@@ -60,6 +61,9 @@ func (s *scripted) Print(_ context.Context, job printerd.PrintJob) (printerd.Pri
 	}
 	if err != nil {
 		return printerd.Printed{}, err
+	}
+	if s.noSerial {
+		return printerd.Printed{}, nil
 	}
 	return printerd.Printed{CardSerial: fmt.Sprintf("T-%d", len(s.printed))}, nil
 }
@@ -82,7 +86,24 @@ func MustOpenJournal(tb testing.TB, dir string, now func() time.Time) *journal.J
 	return j
 }
 
+// MustDispatcher starts a Dispatcher and records 100 blank cards loaded
+// into each card printer, as a supervisor does at opening (a card job
+// on a printer with none is held: see TestDispatcherHoldsWithoutBlanks).
 func MustDispatcher(tb testing.TB, cfg printerd.DispatcherConfig) *printerd.Dispatcher {
+	tb.Helper()
+	d := MustDispatcherNoBlanks(tb, cfg)
+	for _, p := range cfg.Printers {
+		if p.Media.Counted() {
+			if _, err := d.LoadCards(context.Background(), printerd.Load{Printer: p.Name, Count: 100, Actor: "test"}); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	return d
+}
+
+// MustDispatcherNoBlanks starts a Dispatcher with nothing in the ledger.
+func MustDispatcherNoBlanks(tb testing.TB, cfg printerd.DispatcherConfig) *printerd.Dispatcher {
 	tb.Helper()
 	if cfg.Poll == 0 {
 		cfg.Poll = 5 * time.Millisecond
@@ -238,8 +259,11 @@ func TestDispatcherNeverReprintsAfterCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1"); err != nil {
+	if _, err := j.RecordLoad(ctx, printerd.Load{Printer: "card-1", Count: 1, Actor: "test"}); err != nil {
 		t.Fatal(err)
+	}
+	if got, _, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1"); err != nil || got.State != printerd.JobDispatching {
+		t.Fatalf("ClaimNext = %+v, %v", got, err)
 	}
 	_ = j.Close() // the process dies with the job dispatching
 

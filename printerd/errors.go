@@ -48,6 +48,23 @@ var (
 		"This printer does not support that action.")
 )
 
+// Errors of a device that misbehaves: the device, not the job, is at
+// fault, so the dispatcher stops the printer whatever the outcome, and
+// printerd logs them at error level.
+var (
+	// ErrDriverPanic: a driver (vendor code) panicked in Print, Status or
+	// Capabilities. The dispatcher recovers it; a print it cut short is
+	// in doubt, since printerd cannot know whether a byte went out.
+	ErrDriverPanic = fault.New("driver_panic",
+		"Printer mengalami gangguan. Petugas akan memeriksa apakah dokumen sudah tercetak.",
+		"The printer had a fault. An officer will check whether the document was printed.")
+	// ErrMalformedReply: the printer sent a reply its protocol cannot
+	// decode (a malformed IPP message, say).
+	ErrMalformedReply = fault.New("printer_reply_malformed",
+		"Printer mengirim jawaban yang tidak dapat dibaca. Silakan hubungi petugas.",
+		"The printer sent a reply that cannot be read. Please ask an officer.")
+)
+
 // ErrNoCheckpoint: the audit log has no signed checkpoint yet (none is
 // signed before the first entry).
 var ErrNoCheckpoint = fault.New("audit_checkpoint_missing",

@@ -1,6 +1,11 @@
 package printerd
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"time"
+)
 
 // Counted reports whether printerd keeps a blank ledger for m: blank
 // cards (blanko KTP-el) are rationed and counted one by one; paper is not.
@@ -15,6 +20,26 @@ const (
 	CardRejected CardUse = "rejected" // spoiled by the printer, in its reject box
 	CardVoided   CardUse = "voided"   // voided by a supervisor
 )
+
+// ReasonNoBlanks is why a card job is held, and a card media unavailable,
+// while the ledger has no blank card left on the printer.
+const ReasonNoBlanks = "no-blanks"
+
+// CardSerialFor is the serial of a card whose printer reports none (IPP
+// has no card serial; an exec program may not say): the printer's
+// identity, printerd's job id and the dispatch attempt, as in
+// "card-1/J4KQ2M7XH3N5P/1". Job ids are random and unique in the journal,
+// and one dispatch uses at most one card, so the serial is unique forever,
+// whatever the printer's own job numbers do when it restarts. An identity
+// that would make it longer than MaxCardSerial is replaced by a hash of it.
+func CardSerialFor(identity string, job PrintJob) string {
+	tail := "/" + string(job.ID) + "/" + strconv.Itoa(max(job.Attempt, 1))
+	if len(identity)+len(tail) > MaxCardSerial {
+		sum := sha256.Sum256([]byte(identity))
+		identity = "h" + hex.EncodeToString(sum[:8])
+	}
+	return identity + tail
+}
 
 // Load is a supervisor's record of blank cards put into a printer.
 type Load struct {

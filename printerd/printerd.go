@@ -137,11 +137,17 @@ type PrintJob struct {
 	Media    Media
 	Title    string
 	Document []byte // PDF
+	// Attempt counts the dispatches of the job, from 1; with ID it names
+	// this print uniquely (see CardSerialFor).
+	Attempt int
 }
 
 // Printed is what a Device reports after a successful print.
 type Printed struct {
-	CardSerial string // the card's serial, when the device knows it
+	// CardSerial is the card's serial when the device knows it; it must
+	// never repeat. When it is empty the dispatcher records
+	// CardSerialFor(printer name, job).
+	CardSerial string
 	Pages      int
 }
 

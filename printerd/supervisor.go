@@ -2,6 +2,7 @@ package printerd
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -64,7 +65,14 @@ func (d *Dispatcher) LoadCards(ctx context.Context, l Load) (Load, error) {
 	if !w.printer.Media.Counted() {
 		return Load{}, ErrInvalidRequest.Withf("printer %s holds %s, which is not counted", l.Printer, w.printer.Media)
 	}
-	return d.journal.RecordLoad(ctx, l)
+	l, err = d.journal.RecordLoad(ctx, l)
+	if err != nil {
+		return Load{}, err
+	}
+	// A job left queued for another printer may now print here. Held
+	// jobs stay held until a supervisor releases them.
+	d.signal(w.printer.Media)
+	return l, nil
 }
 
 // Ledger reports the blank cards of every printer of counted media: the
@@ -147,7 +155,7 @@ func (d *Dispatcher) Availability(ctx context.Context) ([]Availability, error) {
 			}
 			why := w.unavailable(ctx)
 			if why == "" && m.Counted() && tallies[w.printer.Name].Remaining() <= 0 {
-				why = "no-blanks"
+				why = ReasonNoBlanks
 			}
 			if why == "" {
 				a.Printers = append(a.Printers, w.printer.Name)
@@ -173,7 +181,10 @@ func (w *worker) unavailable(ctx context.Context) string {
 		return stopped
 	}
 	st, err := w.status(ctx)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrDriverPanic):
+		return ReasonDriverPanic
+	case err != nil:
 		return "offline"
 	}
 	for _, r := range st.Reasons {
@@ -188,11 +199,40 @@ func (w *worker) unavailable(ctx context.Context) string {
 }
 
 // status asks the device, bounded so that a hung device cannot hang the
-// API.
-func (w *worker) status(ctx context.Context) (Status, error) {
+// API. A panic in the driver is ErrDriverPanic: it stops the printer and
+// is reported to Observe.
+func (w *worker) status(ctx context.Context) (st Status, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	defer w.recoverCall("Status", &err)
 	return w.printer.Device.Status(ctx)
+}
+
+// capabilities is status's twin for Device.Capabilities.
+func (w *worker) capabilities(ctx context.Context) (caps Capabilities, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	defer w.recoverCall("Capabilities", &err)
+	return w.printer.Device.Capabilities(ctx)
+}
+
+// recoverCall, deferred, turns a panic in a driver call outside Print into
+// ErrDriverPanic in *err, stops the printer and reports it. A printer
+// already stopped by a panic is not reported again: the console polls
+// Status, and one report until a supervisor resumes it is enough.
+func (w *worker) recoverCall(call string, err *error) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	*err = w.panicked(call, v)
+	w.mu.Lock()
+	again := w.stopped == ReasonDriverPanic
+	w.mu.Unlock()
+	if !again {
+		w.stop(ReasonDriverPanic)
+		w.d.observe(Event{Printer: w.printer.Name, Err: *err})
+	}
 }
 
 // InjectFault arms a fault on a printer whose device can simulate one

@@ -7,6 +7,7 @@ package printerd
 //	""          → queued                        (submit, or a supervisor's reprint)
 //	queued      → dispatching                   (claimed; durable before any byte is sent)
 //	queued      → canceled                      (cancel)
+//	queued      → held                          (no blank card left: no-blanks)
 //	dispatching → printed, failed, held,        (the driver's outcome)
 //	              canceled, in_doubt, queued
 //	held        → queued                        (a supervisor releases it)
@@ -30,7 +31,7 @@ func nextStates(from JobState) []JobState {
 	case "":
 		return []JobState{JobQueued}
 	case JobQueued:
-		return []JobState{JobDispatching, JobCanceled}
+		return []JobState{JobDispatching, JobCanceled, JobHeld}
 	case JobDispatching:
 		return []JobState{JobPrinted, JobFailed, JobHeld, JobCanceled, JobInDoubt, JobQueued}
 	case JobHeld:

@@ -14,6 +14,7 @@ func TestCanMove(t *testing.T) {
 		{"", printerd.JobQueued}:                        true,
 		{printerd.JobQueued, printerd.JobDispatching}:   true,
 		{printerd.JobQueued, printerd.JobCanceled}:      true,
+		{printerd.JobQueued, printerd.JobHeld}:          true, // no blank card left
 		{printerd.JobDispatching, printerd.JobPrinted}:  true,
 		{printerd.JobDispatching, printerd.JobFailed}:   true,
 		{printerd.JobDispatching, printerd.JobHeld}:     true,

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,13 @@ func MustServe(tb testing.TB, blanks string) string {
 		Printers: []printerd.Printer{{Name: "card-1", Driver: "sim", Media: printerd.MediaCard, Device: dev}}})
 	if err != nil {
 		tb.Fatal(err)
+	}
+	// The ledger holds what the hopper holds: a card job is claimed only
+	// while the ledger has a blank left.
+	if n, _ := strconv.Atoi(blanks); n > 0 {
+		if _, err := d.LoadCards(context.Background(), printerd.Load{Printer: "card-1", Count: n, Actor: "test"}); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	srv := httptest.NewServer(api.NewHandler(d, zerolog.Nop()))
 	tb.Cleanup(func() {

@@ -48,6 +48,10 @@ func mustServeCards(tb testing.TB, now func() time.Time, wrap func(printerd.Devi
 	c := client.New(mustServeAPI(tb, printerd.DispatcherConfig{Now: now,
 		Printers: []printerd.Printer{{Name: "card-1", Driver: "sim", Media: printerd.MediaCard, Device: wrap(dev)}}}))
 	tb.Cleanup(c.CloseIdleConnections)
+	// A card job is claimed only while the ledger has a blank left.
+	if _, err := c.LoadCards(context.Background(), printerd.Load{Printer: "card-1", Count: 100, Actor: "test"}); err != nil {
+		tb.Fatal(err)
+	}
 	return c
 }
 

@@ -209,9 +209,11 @@ func TestAuditEntries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			j := MustOpen(t, dir)
+			MustLoad(t, j, 10) // so that card jobs are claimed
 			tt.drive(t, j, dir)
-			if got := kinds(MustEntries(t, dir)); !slices.Equal(got, tt.want) {
-				t.Errorf("entries\n got %v\nwant %v", got, tt.want)
+			want := append([]string{"cards.loaded"}, tt.want...)
+			if got := kinds(MustEntries(t, dir)); !slices.Equal(got, want) {
+				t.Errorf("entries\n got %v\nwant %v", got, want)
 			}
 		})
 	}
@@ -224,6 +226,7 @@ func TestAuditFields(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	j := MustOpen(t, dir)
+	MustLoad(t, j, 10)
 	job := MustSubmit(t, j, cardRequest(t, "req-1"))
 	MustClaim(t, j)
 	finish(t, j, job.ID, printerd.Result{State: printerd.JobInDoubt, Reason: "offline"})
@@ -253,6 +256,10 @@ func TestAuditFields(t *testing.T) {
 			"state": "printed", "printer": "card-1", "card_serial": "C-77"}},
 	}
 	got := MustEntries(t, dir)
+	if len(got) == 0 || got[0].Kind != "cards.loaded" {
+		t.Fatalf("entries = %v, want the load first", kinds(got))
+	}
+	got = got[1:]
 	if len(got) != len(want) {
 		t.Fatalf("entries = %v, want %v", kinds(got), kinds(want))
 	}
@@ -278,6 +285,7 @@ func TestAuditRollback(t *testing.T) {
 	dir := t.TempDir()
 	opt, vkey := MustCheckpoints(t, 1000, nil)
 	j := MustOpen(t, dir, opt)
+	MustLoad(t, j, 10)
 	job := MustSubmit(t, j, cardRequest(t, "k"))
 	MustClaim(t, j)
 	db := MustDB(t, dir)
@@ -303,8 +311,8 @@ func TestAuditRollback(t *testing.T) {
 	finish(t, j, job.ID, printerd.Result{State: printerd.JobPrinted, CardSerial: "C-1"})
 	_, err = j.Checkpoint(ctx)
 	mustOK(t, err)
-	if rep, err := audit.Verify(ctx, db, vkey); err != nil || rep.Entries != 3 {
-		t.Errorf("Verify = %+v, %v; want 3 entries, no problem", rep, err)
+	if rep, err := audit.Verify(ctx, db, vkey); err != nil || rep.Entries != 4 {
+		t.Errorf("Verify = %+v, %v; want 4 entries, no problem", rep, err)
 	}
 }
 
@@ -406,7 +414,7 @@ func TestAuditTamper(t *testing.T) {
 func TestCheckpointEvery(t *testing.T) {
 	ctx := context.Background()
 	signed := make(chan int64, 10)
-	opt, vkey := MustCheckpoints(t, 3, func(size int64, err error) {
+	opt, vkey := MustCheckpoints(t, 4, func(size int64, err error) {
 		if err != nil {
 			t.Error(err)
 		}
@@ -414,25 +422,26 @@ func TestCheckpointEvery(t *testing.T) {
 	})
 	dir := t.TempDir()
 	j := MustOpen(t, dir, opt)
+	MustLoad(t, j, 10)
 	job := MustSubmit(t, j, cardRequest(t, "k"))
 	MustClaim(t, j)
 	finish(t, j, job.ID, printerd.Result{State: printerd.JobPrinted, CardSerial: "C-1"})
 	select {
 	case size := <-signed:
-		if size != 3 {
-			t.Errorf("signed at size %d, want 3", size)
+		if size != 4 {
+			t.Errorf("signed at size %d, want 4", size)
 		}
 	case <-time.After(30 * time.Second): // only stops a hung test
-		t.Fatal("no checkpoint after 3 entries")
+		t.Fatal("no checkpoint after 4 entries")
 	}
 	latest, err := j.LatestCheckpoint(ctx)
 	mustOK(t, err)
-	file, err := os.ReadFile(filepath.Join(dir, "checkpoints", "3.note"))
+	file, err := os.ReadFile(filepath.Join(dir, "checkpoints", "4.note"))
 	mustOK(t, err)
 	if !bytes.Equal(latest, file) {
-		t.Errorf("checkpoints/3.note differs from the stored checkpoint")
+		t.Errorf("checkpoints/4.note differs from the stored checkpoint")
 	}
-	if c, err := audit.OpenCheckpoint(latest, vkey); err != nil || c.Size != 3 {
+	if c, err := audit.OpenCheckpoint(latest, vkey); err != nil || c.Size != 4 {
 		t.Errorf("latest = %+v, %v", c, err)
 	}
 	// Nothing new: nothing signed.

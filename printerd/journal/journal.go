@@ -491,7 +491,8 @@ func (j *Journal) List(ctx context.Context, f printerd.JobFilter) ([]printerd.Jo
 	return jobs, nil
 }
 
-// ClaimNext implements printerd.Journal.
+// ClaimNext implements printerd.Journal: a card job whose printer has
+// no blank card left is held (no-blanks) instead.
 func (j *Journal) ClaimNext(ctx context.Context, media printerd.Media, printer string) (printerd.Job, bool, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -509,8 +510,20 @@ func (j *Journal) ClaimNext(ctx context.Context, media printerd.Media, printer s
 		return printerd.Job{}, false, nil
 	}
 	job := jobs[0]
-	job.Attempts++
-	err = j.move(ctx, tx, &job, change{to: printerd.JobDispatching, printer: printer})
+	left := 1
+	if media.Counted() {
+		// Read in the claim's transaction: a load or a card use that
+		// commits first is seen, and none can slip in between.
+		if left, err = remaining(ctx, tx, printer); err != nil {
+			return printerd.Job{}, false, printerd.ErrJournal.With(err)
+		}
+	}
+	if left > 0 {
+		job.Attempts++
+		err = j.move(ctx, tx, &job, change{to: printerd.JobDispatching, printer: printer})
+	} else {
+		err = j.move(ctx, tx, &job, change{to: printerd.JobHeld, reason: printerd.ReasonNoBlanks, printer: printer})
+	}
 	if err == nil {
 		err = j.commit(tx)
 	}
@@ -518,6 +531,26 @@ func (j *Journal) ClaimNext(ctx context.Context, media printerd.Media, printer s
 		return printerd.Job{}, false, printerd.ErrJournal.With(err)
 	}
 	return job, true, nil
+}
+
+// remaining is the blank cards of printer in the ledger: loaded − used;
+// 0 when nothing was ever loaded.
+func remaining(ctx context.Context, q querier, printer string) (int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT
+		(SELECT COALESCE(SUM(count), 0) FROM card_loads WHERE printer = ?) -
+		(SELECT COUNT(*) FROM card_uses WHERE printer = ?)`, printer, printer)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	if rows.Next() {
+		err = rows.Scan(&n)
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	return n, err
 }
 
 // Finish implements printerd.Journal.

@@ -60,6 +60,15 @@ func MustSubmit(tb testing.TB, j *journal.Journal, req printerd.SubmitRequest) p
 	return job
 }
 
+// MustLoad records n blank cards loaded into card-1: a card job is
+// claimed only while the ledger has one left (see TestClaimHoldsWithoutBlanks).
+func MustLoad(tb testing.TB, j *journal.Journal, n int) {
+	tb.Helper()
+	if _, err := j.RecordLoad(context.Background(), printerd.Load{Printer: "card-1", Count: n, Actor: "test"}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 func cardRequest(tb testing.TB, key string) printerd.SubmitRequest {
 	return printerd.SubmitRequest{IdempotencyKey: key, Media: printerd.MediaCard, Title: "KTP-el", Document: MustRead(tb, "card.pdf")}
 }
@@ -203,6 +212,7 @@ func TestReopenTurnsDispatchingInDoubt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	MustLoad(t, j, 10)
 	claimed := MustSubmit(t, j, cardRequest(t, "crashed"))
 	waiting := MustSubmit(t, j, cardRequest(t, "waiting"))
 	if got, ok, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1"); err != nil || !ok || got.ID != claimed.ID {
@@ -342,6 +352,7 @@ func TestTransitions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			j := MustOpen(t, t.TempDir())
+			MustLoad(t, j, 10)
 			job := MustSubmit(t, j, cardRequest(t, "k"))
 			var err error
 			for i, s := range tt.steps {
@@ -427,6 +438,7 @@ func TestNotFound(t *testing.T) {
 func TestClaimOrder(t *testing.T) {
 	ctx := context.Background()
 	j := MustOpen(t, t.TempDir())
+	MustLoad(t, j, 10)
 	first := MustSubmit(t, j, cardRequest(t, "1"))
 	MustSubmit(t, j, printerd.SubmitRequest{IdempotencyKey: "kk", Media: printerd.MediaA4, Document: MustRead(t, "a4.pdf")})
 	second := MustSubmit(t, j, cardRequest(t, "2"))
@@ -444,6 +456,7 @@ func TestClaimOrder(t *testing.T) {
 func TestList(t *testing.T) {
 	ctx := context.Background()
 	j := MustOpen(t, t.TempDir())
+	MustLoad(t, j, 10)
 	a := MustSubmit(t, j, cardRequest(t, "a"))
 	b := MustSubmit(t, j, cardRequest(t, "b"))
 	c := MustSubmit(t, j, cardRequest(t, "c"))

@@ -123,6 +123,7 @@ func TestResolve(t *testing.T) {
 func TestReprintChain(t *testing.T) {
 	ctx := context.Background()
 	j := MustOpen(t, t.TempDir())
+	MustLoad(t, j, 10)
 	first := MustInDoubt(t, j, "req-1")
 	res, err := j.Resolve(ctx, first.ID, printerd.Resolution{Action: printerd.ActionReprint, Reason: "jam", Actor: "sari"})
 	if err != nil {
@@ -156,6 +157,7 @@ func TestReprintChain(t *testing.T) {
 func TestRelease(t *testing.T) {
 	ctx := context.Background()
 	j := MustOpen(t, t.TempDir())
+	MustLoad(t, j, 10)
 	job := MustSubmit(t, j, cardRequest(t, "k"))
 	if _, err := j.Release(ctx, job.ID, "sari"); !errors.Is(err, printerd.ErrJobState) {
 		t.Errorf("Release of a queued job = %v, want job_state_conflict", err)
@@ -243,5 +245,78 @@ func BenchmarkSubmitP99(b *testing.B) {
 		slices.Sort(took)
 		b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
 		b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
+	}
+}
+
+// ClaimNext claims a card job only while the claiming printer's ledger
+// has a blank card left (loaded − printed − rejected − voided > 0; a
+// printer with no load recorded has none). Otherwise it holds the job
+// with reason no-blanks in the same transaction: no attempt is counted
+// and no card is used. Paper is never held.
+func TestClaimHoldsWithoutBlanks(t *testing.T) {
+	use := func(r printerd.Result) func(t *testing.T, j *journal.Journal) {
+		return func(t *testing.T, j *journal.Journal) {
+			job := MustSubmit(t, j, cardRequest(t, "used"))
+			if _, ok, err := j.ClaimNext(context.Background(), printerd.MediaCard, "card-1"); !ok || err != nil {
+				t.Fatal(ok, err)
+			}
+			r.Printer = "card-1"
+			if _, err := j.Finish(context.Background(), job.ID, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	load := func(printer string, n int) func(t *testing.T, j *journal.Journal) {
+		return func(t *testing.T, j *journal.Journal) {
+			if _, err := j.RecordLoad(context.Background(), printerd.Load{Printer: printer, Count: n, Actor: "sari"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		setup []func(t *testing.T, j *journal.Journal)
+		want  printerd.JobState
+	}{
+		{"nothing ever loaded", nil, printerd.JobHeld},
+		{"loaded into another printer", []func(*testing.T, *journal.Journal){load("card-2", 5)}, printerd.JobHeld},
+		{"the last card printed", []func(*testing.T, *journal.Journal){load("card-1", 1), use(printerd.Result{State: printerd.JobPrinted, CardSerial: "C-1"})}, printerd.JobHeld},
+		{"the last card spoiled", []func(*testing.T, *journal.Journal){load("card-1", 1), use(printerd.Result{State: printerd.JobQueued, Reason: "media-jam", Spoiled: true})}, printerd.JobHeld},
+		{"one card left", []func(*testing.T, *journal.Journal){load("card-1", 2), use(printerd.Result{State: printerd.JobPrinted, CardSerial: "C-1"})}, printerd.JobDispatching},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			j := MustOpen(t, t.TempDir())
+			for _, s := range tc.setup {
+				s(t, j)
+			}
+			// A job requeued by the setup (the spoiled card) is claimed
+			// first; either way the oldest queued job is the one decided.
+			job, ok, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1")
+			if !ok && err == nil {
+				MustSubmit(t, j, cardRequest(t, "next"))
+				job, ok, err = j.ClaimNext(ctx, printerd.MediaCard, "card-1")
+			}
+			if !ok || err != nil || job.State != tc.want {
+				t.Fatalf("ClaimNext = %+v, %v, %v; want %s", job, ok, err, tc.want)
+			}
+			before := MustTally(t, j, "card-1")
+			if tc.want == printerd.JobHeld {
+				if job.Reason != printerd.ReasonNoBlanks || job.Printer != "card-1" {
+					t.Errorf("held job = %+v, want reason no-blanks on card-1", job)
+				}
+				if got, _ := j.Get(ctx, job.ID); got.State != printerd.JobHeld || got.Attempts != job.Attempts {
+					t.Errorf("stored job = %+v, want held, no attempt counted", got)
+				}
+				if before.Remaining() < 0 {
+					t.Errorf("tally %+v went below zero", before)
+				}
+			}
+			// Paper is not counted: it is claimed whatever the ledger says.
+			paper := MustSubmit(t, j, printerd.SubmitRequest{IdempotencyKey: "paper", Media: printerd.MediaA4, Document: MustRead(t, "a4.pdf")})
+			if got, ok, err := j.ClaimNext(ctx, printerd.MediaA4, "paper-1"); !ok || err != nil || got.ID != paper.ID || got.State != printerd.JobDispatching {
+				t.Errorf("paper ClaimNext = %+v, %v, %v; want dispatching", got, ok, err)
+			}
+		})
 	}
 }

@@ -465,8 +465,12 @@ func (m *Main) observe(e domain.Event) {
 		return
 	}
 	ev := m.log.Info()
-	switch e.Job.State {
-	case domain.JobFailed, domain.JobHeld, domain.JobInDoubt:
+	switch {
+	case errors.Is(e.Err, domain.ErrDriverPanic) || errors.Is(e.Err, domain.ErrMalformedReply):
+		// The device, not the job, is at fault: someone must look at
+		// the driver or the printer.
+		ev = m.log.Error()
+	case e.Job.State == domain.JobFailed || e.Job.State == domain.JobHeld || e.Job.State == domain.JobInDoubt:
 		ev = m.log.Warn()
 	}
 	if e.Err != nil {

@@ -14,7 +14,12 @@
 // Before sending, Print reads the printer's status and refuses, certain
 // that nothing printed, while a reason stops it (an empty tray holds the
 // job, a jam stops the printer). IPP has no card serial: on a card
-// printer the job's job-uuid stands for it.
+// printer the driver reports printerd.CardSerialFor(URI, job), since the
+// printer's job-id starts again at 1 when it restarts.
+//
+// Every reply is decoded behind a recover (DecodeReply): a reply goipp
+// cannot decode, or panics on, is printerd.ErrMalformedReply with reason
+// malformed-reply, never a crash of printerd.
 package ipp
 
 import (
@@ -25,6 +30,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -161,17 +167,57 @@ func (d *Device) do(ctx context.Context, req *goipp.Message, doc []byte) (*goipp
 	if resp.StatusCode != http.StatusOK {
 		return nil, &sentError{fmt.Errorf("HTTP %s", resp.Status)}
 	}
-	var m goipp.Message
-	if err := m.Decode(io.LimitReader(resp.Body, 1<<20)); err != nil {
+	// Read whole first, so that a connection lost mid-reply (offline) is
+	// told apart from bytes that do not decode (malformed).
+	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxReply+1))
+	if err != nil {
+		return nil, &sentError{err}
+	}
+	m, err := DecodeReply(reply)
+	if err != nil {
 		return nil, &sentError{err}
 	}
 	switch st := goipp.Status(m.Code); {
 	case st == goipp.StatusErrorBusy:
 		return nil, errBusy
 	case st >= 0x0100:
-		return &m, fmt.Errorf("IPP %s", st)
+		return m, fmt.Errorf("IPP %s", st)
 	}
-	return &m, nil
+	return m, nil
+}
+
+// maxReply bounds a reply: printerd asks for a few attributes, never a
+// document.
+const maxReply = 1 << 20
+
+// DecodeReply decodes an IPP reply. It is the one place where bytes a
+// printer sent reach goipp, and goipp (v1.1.0) panics on some malformed
+// messages (an extension tag naming a delimiter tag, for one): any
+// decoding error or panic is printerd.ErrMalformedReply, with what went
+// wrong as its cause, for the log.
+func DecodeReply(b []byte) (m *goipp.Message, err error) {
+	if len(b) > maxReply {
+		return nil, printerd.ErrMalformedReply.Withf("IPP reply of more than %d bytes", maxReply)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			m, err = nil, printerd.ErrMalformedReply.Withf("IPP reply of %d bytes: goipp panicked: %v\n%s", len(b), v, debug.Stack())
+		}
+	}()
+	m = new(goipp.Message)
+	if err := m.DecodeBytes(b); err != nil {
+		return nil, printerd.ErrMalformedReply.Withf("IPP reply of %d bytes: %w", len(b), err)
+	}
+	return m, nil
+}
+
+// failReason is the printer-state-reasons keyword for a request that
+// failed after it may have reached the printer.
+func failReason(err error) string {
+	if errors.Is(err, printerd.ErrMalformedReply) {
+		return printerd.ReasonMalformedReply
+	}
+	return printerd.ReasonOffline
 }
 
 var statusAttrs = []string{"printer-state", "printer-state-reasons", "printer-supply", "printer-supply-description",
@@ -199,14 +245,18 @@ func offline(err error) printerd.Status {
 		Reasons: []printerd.Reason{{Keyword: printerd.ReasonOffline, Severity: printerd.SeverityError}}, VendorCode: clip(err.Error())}
 }
 
-// Status implements printerd.Device with Get-Printer-Attributes.
+// Status implements printerd.Device with Get-Printer-Attributes. A
+// printer that does not answer is stopped and offline; one whose reply
+// does not decode is stopped with reason malformed-reply.
 func (d *Device) Status(ctx context.Context) (printerd.Status, error) {
 	if d.closed.Load() {
 		return offline(errClosed), nil
 	}
 	attrs, err := d.attributes(ctx)
 	if err != nil {
-		return offline(err), nil
+		st := offline(err)
+		st.Reasons[0].Keyword = failReason(err)
+		return st, nil
 	}
 	return DecodeStatus(attrs), nil
 }
@@ -265,6 +315,11 @@ func (d *Device) Print(ctx context.Context, job printerd.PrintJob) (printerd.Pri
 	// sheet or a card, and printerd keeps it.
 	attrs, err := d.attributes(ctx)
 	switch {
+	case errors.Is(err, printerd.ErrMalformedReply):
+		// Nothing of the job was sent: it fails, certain, and printerd
+		// stops the printer (ErrMalformedReply), which would answer the
+		// next job the same way.
+		return printerd.Printed{}, d.fail(printerd.OutcomeFailed, printerd.ReasonMalformedReply, false, none, "", err)
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 		return printerd.Printed{}, d.fail(printerd.OutcomeRetry, printerd.ReasonTimedOut, false, none, "", err)
 	case err != nil:
@@ -301,10 +356,19 @@ func (d *Device) Print(ctx context.Context, job printerd.PrintJob) (printerd.Pri
 		case <-t.C:
 		}
 	}
+	// The card's serial, should one be used from here on: unique forever,
+	// unlike the printer's job-id, which starts again at 1 when it
+	// restarts.
+	serial := ""
+	if d.card() {
+		serial = printerd.CardSerialFor(d.uri, job)
+	}
 	var sent *sentError
 	switch {
 	case errors.As(err, &sent):
-		return printerd.Printed{}, d.fail(printerd.OutcomeStop, printerd.ReasonOffline, true, printerd.DispositionUnknown, "", err)
+		// The document went out (a malformed reply, a lost connection):
+		// the printer may print it.
+		return printerd.Printed{}, d.fail(printerd.OutcomeStop, failReason(err), true, printerd.DispositionUnknown, serial, err)
 	case err != nil && resp == nil:
 		return printerd.Printed{}, d.fail(printerd.OutcomeRetry, printerd.ReasonOffline, false, none, "", err)
 	case err != nil:
@@ -312,9 +376,9 @@ func (d *Device) Print(ctx context.Context, job printerd.PrintJob) (printerd.Pri
 	}
 	id, ok := intAttr(resp.Job, "job-id")
 	if !ok {
-		return printerd.Printed{}, d.fail(printerd.OutcomeStop, "other", true, printerd.DispositionUnknown, "", errors.New("no job-id in the response"))
+		return printerd.Printed{}, d.fail(printerd.OutcomeStop, "other", true, printerd.DispositionUnknown, serial, errors.New("no job-id in the response"))
 	}
-	return d.follow(ctx, id, stringAttr(resp.Job, "job-uuid"))
+	return d.follow(ctx, id, serial)
 }
 
 // document returns the job's document in a format the printer takes:
@@ -363,7 +427,8 @@ const (
 	jobCompleted = 9
 )
 
-// follow polls Get-Job-Attributes until the job ends.
+// follow polls Get-Job-Attributes until the job ends; serial is the
+// card's, "" on a paper printer.
 func (d *Device) follow(ctx context.Context, id int, serial string) (printerd.Printed, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.jobTimeout)
 	defer cancel()
@@ -375,16 +440,13 @@ func (d *Device) follow(ctx context.Context, id int, serial string) (printerd.Pr
 		req.Operation.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(id)))
 		resp, err := d.do(ctx, req, nil)
 		if err != nil && !errors.Is(err, errBusy) && ctx.Err() == nil {
-			return printerd.Printed{}, d.fail(printerd.OutcomeStop, printerd.ReasonOffline, true, printerd.DispositionUnknown, serial, err)
+			return printerd.Printed{}, d.fail(printerd.OutcomeStop, failReason(err), true, printerd.DispositionUnknown, serial, err)
 		}
 		if err == nil {
 			state, _ := intAttr(resp.Job, "job-state")
 			done, _ := intAttr(resp.Job, "job-impressions-completed")
 			switch state {
 			case jobCompleted:
-				if serial == "" {
-					serial = fmt.Sprintf("%s/job-%d", d.uri, id)
-				}
 				p := printerd.Printed{Pages: max(done, 1)}
 				if d.card() {
 					p.CardSerial = serial
@@ -440,15 +502,6 @@ func (d *Device) Close() error {
 	d.closed.Store(true)
 	d.client.CloseIdleConnections()
 	return nil
-}
-
-func stringAttr(attrs goipp.Attributes, name string) string {
-	for _, a := range attrs {
-		if a.Name == name && len(a.Values) > 0 {
-			return a.Values[0].V.String()
-		}
-	}
-	return ""
 }
 
 func intAttr(attrs goipp.Attributes, name string) (int, bool) {

@@ -398,6 +398,7 @@ func (r *Rig) post(ctx context.Context, m *goipp.Message, doc []byte) (*goipp.Me
 
 // printerJob is one job as the printer lists it.
 type printerJob struct {
+	ID      int // the printer's job-id
 	Name    string
 	State   int
 	Reasons []string
@@ -408,7 +409,7 @@ func (r *Rig) jobs(ctx context.Context) ([]printerJob, error) {
 	req := rigRequest(r.URI, goipp.OpGetJobs)
 	req.Operation.Add(goipp.MakeAttribute("which-jobs", goipp.TagKeyword, goipp.String("all")))
 	var want goipp.Values
-	for _, a := range []string{"job-name", "job-state", "job-state-reasons"} {
+	for _, a := range []string{"job-id", "job-name", "job-state", "job-state-reasons"} {
 		want.Add(goipp.TagKeyword, goipp.String(a))
 	}
 	req.Operation.Add(goipp.Attribute{Name: "requested-attributes", Values: want})
@@ -428,6 +429,10 @@ func (r *Rig) jobs(ctx context.Context) ([]printerJob, error) {
 		for _, a := range g.Attrs {
 			for _, v := range a.Values {
 				switch a.Name {
+				case "job-id":
+					if n, ok := v.V.(goipp.Integer); ok {
+						j.ID = int(n)
+					}
 				case "job-name":
 					j.Name = v.V.String()
 				case "job-state":
