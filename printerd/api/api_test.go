@@ -18,6 +18,7 @@ import (
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/api"
 	"github.com/anjungan/anjungan/printerd/driver/sim"
+	"github.com/anjungan/anjungan/printerd/drivertest"
 	"github.com/anjungan/anjungan/printerd/journal"
 )
 
@@ -31,7 +32,7 @@ func MustServe(tb testing.TB, blanks string) string {
 		tb.Fatal(err)
 	}
 	dev, err := sim.Open(printerd.DeviceConfig{Name: "card-1", URI: filepath.Join(dir, "out"),
-		Options: map[string]string{"media": string(printerd.MediaCard), "blanks": blanks}})
+		Options: map[string]string{"media": string(printerd.MediaCard), "blanks": blanks}, TempDir: drivertest.TempDir(tb)})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -130,13 +130,15 @@ func (s *System) mustKiosk(tb testing.TB, wrap func(station.Renderer) station.Re
 	reg.BindingKey, err = ticket.LoadBindingKey(v("keys", "binding.key"))
 	mustOK(tb, err)
 	printers := client.New(s.Printerd.SocketPath())
+	previewer, err := render.NewPreviewer(tb.TempDir())
+	mustOK(tb, err)
 	k := station.NewKiosk(station.KioskConfig{
 		Registry:  reg,
 		Tickets:   &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
 		Renderer:  wrap(renderer),
 		Printers:  printers,
 		Notices:   printers,
-		Previewer: station.PreviewFunc(render.Preview),
+		Previewer: previewer,
 		Now:       time.Now,
 		Rand:      rand.Reader,
 	})
