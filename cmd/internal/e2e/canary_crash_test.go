@@ -354,4 +354,3 @@ func hasFile(paths []string, name string) bool {
 	}
 	return false
 }
-
