@@ -162,6 +162,9 @@ func TestCanaryCrash(t *testing.T) {
 	}
 	realPdftoppm, err := exec.LookPath("pdftoppm")
 	if err != nil {
+		if os.Getenv("ANJUNGAN_REQUIRE_PEERS") == "1" {
+			t.Fatal("pdftoppm (poppler-utils) is not installed and ANJUNGAN_REQUIRE_PEERS=1")
+		}
 		t.Skip("pdftoppm (poppler-utils) is not installed")
 	}
 	// The binaries and the slow pdftoppm live outside TMPDIR: only what
