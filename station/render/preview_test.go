@@ -12,7 +12,11 @@ import (
 // test's own.
 func preview(t *testing.T, pdf []byte, dpi int) ([][]byte, error) {
 	t.Helper()
-	p, err := NewPreviewer(t.TempDir())
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil { // as the station's private folder
+		t.Fatal(err)
+	}
+	p, err := NewPreviewer(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/rs/zerolog"
 
+	"github.com/anjungan/anjungan/internal/privtmp"
 	"github.com/anjungan/anjungan/printerd/client"
 	"github.com/anjungan/anjungan/station"
 	"github.com/anjungan/anjungan/station/docqr"
@@ -130,7 +131,9 @@ func (s *System) mustKiosk(tb testing.TB, wrap func(station.Renderer) station.Re
 	reg.BindingKey, err = ticket.LoadBindingKey(v("keys", "binding.key"))
 	mustOK(tb, err)
 	printers := client.New(s.Printerd.SocketPath())
-	previewer, err := render.NewPreviewer(tb.TempDir())
+	tmp := filepath.Join(tb.TempDir(), privtmp.Name)
+	mustOK(tb, privtmp.Prepare(tmp))
+	previewer, err := render.NewPreviewer(tmp)
 	mustOK(tb, err)
 	k := station.NewKiosk(station.KioskConfig{
 		Registry:  reg,
