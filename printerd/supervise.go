@@ -52,13 +52,13 @@ type ReasonCode string
 
 // Reason codes of a resolution.
 const (
-	ReasonJam          ReasonCode = "jam"           // jammed in the printer
-	ReasonBlankOutput  ReasonCode = "blank-output"  // came out blank
-	ReasonMisprint     ReasonCode = "misprint"      // colours, position, smears
-	ReasonCardDamaged  ReasonCode = "card-damaged"  // the card or page is damaged
-	ReasonWrongData    ReasonCode = "wrong-data"    // it shows data that is not the document's
-	ReasonPrinterFault ReasonCode = "printer-fault" // the printer failed (error, power)
-	ReasonOther        ReasonCode = "other"         // anything else; say what in the note
+	ReasonCodeJam          ReasonCode = "jam"           // jammed in the printer
+	ReasonCodeBlankOutput  ReasonCode = "blank-output"  // came out blank
+	ReasonCodeMisprint     ReasonCode = "misprint"      // colours, position, smears
+	ReasonCodeCardDamaged  ReasonCode = "card-damaged"  // the card or page is damaged
+	ReasonCodeWrongData    ReasonCode = "wrong-data"    // it shows data that is not the document's
+	ReasonCodePrinterFault ReasonCode = "printer-fault" // the printer failed (error, power)
+	ReasonCodeOther        ReasonCode = "other"         // anything else; say what in the note
 )
 
 // ReasonCodeInfo describes one reason code for the people who choose it.
@@ -74,13 +74,13 @@ type ReasonCodeInfo struct {
 func ReasonCodes() []ReasonCodeInfo {
 	both := []Action{ActionReprint, ActionVoid}
 	return []ReasonCodeInfo{
-		{ReasonJam, "Macet di printer", "Jammed in the printer", []Action{ActionReprint}},
-		{ReasonBlankOutput, "Keluar kosong", "Came out blank", both},
-		{ReasonMisprint, "Cetakan cacat (warna, posisi, noda)", "Misprint (colours, position, smears)", both},
-		{ReasonCardDamaged, "Kartu atau kertas rusak", "Card or page damaged", both},
-		{ReasonWrongData, "Data pada cetakan salah", "Wrong data on the print", []Action{ActionVoid}},
-		{ReasonPrinterFault, "Gangguan printer (galat, listrik)", "Printer fault (error, power)", []Action{ActionReprint}},
-		{ReasonOther, "Lainnya (jelaskan di catatan)", "Other (explain in the note)", both},
+		{ReasonCodeJam, "Macet di printer", "Jammed in the printer", []Action{ActionReprint}},
+		{ReasonCodeBlankOutput, "Keluar kosong", "Came out blank", both},
+		{ReasonCodeMisprint, "Cetakan cacat (warna, posisi, noda)", "Misprint (colours, position, smears)", both},
+		{ReasonCodeCardDamaged, "Kartu atau kertas rusak", "Card or page damaged", both},
+		{ReasonCodeWrongData, "Data pada cetakan salah", "Wrong data on the print", []Action{ActionVoid}},
+		{ReasonCodePrinterFault, "Gangguan printer (galat, listrik)", "Printer fault (error, power)", []Action{ActionReprint}},
+		{ReasonCodeOther, "Lainnya (jelaskan di catatan)", "Other (explain in the note)", both},
 	}
 }
 

@@ -16,17 +16,17 @@ func TestResolutionValidate(t *testing.T) {
 	}{
 		{"printed", printerd.Resolution{Action: printerd.ActionPrinted, Actor: "sari"}, nil},
 		{"printed with a note", printerd.Resolution{Action: printerd.ActionPrinted, Note: "checked the tray", Actor: "sari"}, nil},
-		{"reprint", printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonJam, Actor: "sari"}, nil},
-		{"reprint with a note", printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonOther, Note: "ribbon torn", Actor: "sari"}, nil},
-		{"void", printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonWrongData, CardSerial: "C-1", Actor: "sari"}, nil},
+		{"reprint", printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeJam, Actor: "sari"}, nil},
+		{"reprint with a note", printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeOther, Note: "ribbon torn", Actor: "sari"}, nil},
+		{"void", printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonCodeWrongData, CardSerial: "C-1", Actor: "sari"}, nil},
 		{"an old client's reprint: a reason, no code", printerd.Resolution{Action: printerd.ActionReprint, Note: "jammed", Actor: "sari"}, printerd.ErrReasonCodeMissing},
 		{"void without a code", printerd.Resolution{Action: printerd.ActionVoid, Actor: "sari"}, printerd.ErrReasonCodeMissing},
 		{"unknown code", printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: "Jam", Actor: "sari"}, printerd.ErrReasonCodeInvalid},
-		{"code of another action", printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonJam, Actor: "sari"}, printerd.ErrReasonCodeInvalid},
-		{"code on a confirmed print", printerd.Resolution{Action: printerd.ActionPrinted, ReasonCode: printerd.ReasonMisprint, Actor: "sari"}, printerd.ErrReasonCodeInvalid},
-		{"note too long", printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonJam, Note: strings.Repeat("x", printerd.MaxNote+1), Actor: "sari"}, printerd.ErrInvalidRequest},
-		{"note with a control character", printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonJam, Note: "a\nb", Actor: "sari"}, printerd.ErrInvalidRequest},
-		{"no actor", printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonJam}, printerd.ErrInvalidRequest},
+		{"code of another action", printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonCodeJam, Actor: "sari"}, printerd.ErrReasonCodeInvalid},
+		{"code on a confirmed print", printerd.Resolution{Action: printerd.ActionPrinted, ReasonCode: printerd.ReasonCodeMisprint, Actor: "sari"}, printerd.ErrReasonCodeInvalid},
+		{"note too long", printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeJam, Note: strings.Repeat("x", printerd.MaxNote+1), Actor: "sari"}, printerd.ErrInvalidRequest},
+		{"note with a control character", printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeJam, Note: "a\nb", Actor: "sari"}, printerd.ErrInvalidRequest},
+		{"no actor", printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeJam}, printerd.ErrInvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,7 +73,7 @@ func TestReasonCodes(t *testing.T) {
 		}
 	}
 	for _, a := range []printerd.Action{printerd.ActionReprint, printerd.ActionVoid} {
-		if !printerd.ReasonOther.Applies(a) {
+		if !printerd.ReasonCodeOther.Applies(a) {
 			t.Errorf("other does not apply to %s: a supervisor must always have a choice", a)
 		}
 	}

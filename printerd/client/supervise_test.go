@@ -176,7 +176,7 @@ func TestSupervisorFlow(t *testing.T) {
 	MustSee(t, events, "printer resumed", func(n printerd.Notice) bool {
 		return n.Kind == printerd.NoticePrinter && n.State == printerd.PrinterIdle
 	})
-	res, err := c.Resolve(ctx, job.ID, printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonBlankOutput,
+	res, err := c.Resolve(ctx, job.ID, printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeBlankOutput,
 		Note: "card never came out", Actor: "sari"})
 	if err != nil || res.Reprint == nil || res.Job.State != printerd.JobFailed {
 		t.Fatalf("Resolve = %+v, %v", res, err)

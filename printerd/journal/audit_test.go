@@ -172,19 +172,19 @@ func TestAuditEntries(t *testing.T) {
 			job := MustSubmit(t, j, cardRequest(t, "k"))
 			MustClaim(t, j)
 			finish(t, j, job.ID, inDoubt)
-			resolve(t, j, job.ID, printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonJam, Note: "jammed", CardSerial: "C-3", Actor: "sari"})
+			resolve(t, j, job.ID, printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeJam, Note: "jammed", CardSerial: "C-3", Actor: "sari"})
 		}, []string{"job.submitted", "job.dispatched", "job.in_doubt", "job.submitted", "job.resolved", "card.voided"}},
 		{"in doubt, voided", func(t *testing.T, j *journal.Journal, _ string) {
 			job := MustSubmit(t, j, cardRequest(t, "k"))
 			MustClaim(t, j)
 			finish(t, j, job.ID, inDoubt)
-			resolve(t, j, job.ID, printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonCardDamaged, CardSerial: "C-4", Actor: "sari"})
+			resolve(t, j, job.ID, printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonCodeCardDamaged, CardSerial: "C-4", Actor: "sari"})
 		}, []string{"job.submitted", "job.dispatched", "job.in_doubt", "job.resolved", "card.voided"}},
 		{"in doubt, voided with a note, the note erased", func(t *testing.T, j *journal.Journal, _ string) {
 			job := MustSubmit(t, j, cardRequest(t, "k"))
 			MustClaim(t, j)
 			finish(t, j, job.ID, inDoubt)
-			resolve(t, j, job.ID, printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonMisprint, Note: "smeared", CardSerial: "C-4", Actor: "sari"})
+			resolve(t, j, job.ID, printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonCodeMisprint, Note: "smeared", CardSerial: "C-4", Actor: "sari"})
 			for range 2 { // the second erasure finds nothing and writes nothing
 				_, err := j.EraseNote(ctx, job.ID, "dpo")
 				mustOK(t, err)
@@ -237,7 +237,7 @@ func TestAuditFields(t *testing.T) {
 	job := MustSubmit(t, j, cardRequest(t, "req-1"))
 	MustClaim(t, j)
 	finish(t, j, job.ID, printerd.Result{State: printerd.JobInDoubt, Reason: "offline"})
-	res, err := j.Resolve(ctx, job.ID, printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonJam, Note: "card jammed", Actor: "sari"})
+	res, err := j.Resolve(ctx, job.ID, printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeJam, Note: "card jammed", Actor: "sari"})
 	mustOK(t, err)
 	next := res.Reprint
 	note, err := j.Note(ctx, job.ID)
@@ -341,7 +341,7 @@ func MustAuditedJournal(tb testing.TB) (string, string) {
 	mustOK(tb, err)
 	MustClaim(tb, j)
 	finish(tb, j, b.ID, printerd.Result{State: printerd.JobInDoubt, Reason: "offline"})
-	resolve(tb, j, b.ID, printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonMisprint, CardSerial: "C-2", Actor: "sari"})
+	resolve(tb, j, b.ID, printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonCodeMisprint, CardSerial: "C-2", Actor: "sari"})
 	mustOK(tb, j.Close()) // signs the last checkpoint
 	return dir, vkey
 }

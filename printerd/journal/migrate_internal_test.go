@@ -45,7 +45,7 @@ func TestMigrateV3(t *testing.T) {
 	if err := j.db.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != schemaVersion {
 		t.Errorf("user_version %d (%v), want %d", version, err, schemaVersion)
 	}
-	if _, err := j.Resolve(ctx, "JOLD", printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonMisprint,
+	if _, err := j.Resolve(ctx, "JOLD", printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonCodeMisprint,
 		Note: "smeared", CardSerial: "C-1", Actor: "sari"}); err != nil {
 		t.Fatal(err)
 	}

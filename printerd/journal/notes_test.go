@@ -48,7 +48,7 @@ func TestNoteStaysOutOfTheAuditLog(t *testing.T) {
 	cp, _ := MustCheckpoints(t, 1000, nil)
 	j := MustOpen(t, dir, cp)
 	job := MustInDoubt(t, j, "req-1")
-	res, err := j.Resolve(ctx, job.ID, printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonJam,
+	res, err := j.Resolve(ctx, job.ID, printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeJam,
 		Note: "  " + canaryNote + " ", Actor: "sari"})
 	mustOK(t, err)
 
@@ -101,7 +101,7 @@ func TestNoteStaysOutOfTheAuditLog(t *testing.T) {
 				t.Errorf("event %+v holds the note", e)
 			}
 		}
-		if last := evs[len(evs)-1]; last.ReasonCode != printerd.ReasonJam {
+		if last := evs[len(evs)-1]; last.ReasonCode != printerd.ReasonCodeJam {
 			t.Errorf("event %+v, want reason code jam", last)
 		}
 	}
@@ -147,7 +147,7 @@ func TestEraseNote(t *testing.T) {
 	if erased, err := j.EraseNote(ctx, job.ID, "dpo"); err != nil || erased {
 		t.Errorf("EraseNote of an unresolved job = %v, %v; want false", erased, err)
 	}
-	resolve(t, j, job.ID, printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonMisprint, CardSerial: "C-1", Actor: "sari"})
+	resolve(t, j, job.ID, printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonCodeMisprint, CardSerial: "C-1", Actor: "sari"})
 	if _, err := j.Note(ctx, job.ID); !errors.Is(err, journal.ErrNoNote) {
 		t.Errorf("Note without one = %v, want ErrNoNote", err)
 	}
