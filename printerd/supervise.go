@@ -84,6 +84,11 @@ func ReasonCodes() []ReasonCodeInfo {
 	}
 }
 
+// Known reports whether code is one of ReasonCodes.
+func (code ReasonCode) Known() bool {
+	return code.Applies(ActionReprint) || code.Applies(ActionVoid)
+}
+
 // Applies reports whether code is a known reason code for action.
 func (code ReasonCode) Applies(action Action) bool {
 	for _, c := range ReasonCodes() {
@@ -127,13 +132,15 @@ func (r Resolution) Validate() error {
 		return err
 	}
 	switch {
+	// The causes do not quote the code: a wrong one may be free text,
+	// and causes go to the log.
 	case r.Action == ActionPrinted && r.ReasonCode != "":
-		return ErrReasonCodeInvalid.Withf("a confirmed print takes no reason code (got %q)", r.ReasonCode)
+		return ErrReasonCodeInvalid.Withf("a confirmed print takes no reason code")
 	case r.Action == ActionPrinted:
 	case r.ReasonCode == "":
 		return ErrReasonCodeMissing.Withf("%s without reason_code", r.Action)
 	case !r.ReasonCode.Applies(r.Action):
-		return ErrReasonCodeInvalid.Withf("reason_code %q for %s", r.ReasonCode, r.Action)
+		return ErrReasonCodeInvalid.Withf("reason_code unknown, or not one for %s", r.Action)
 	}
 	if err := validText("note", r.Note, MaxNote); err != nil {
 		return err

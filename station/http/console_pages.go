@@ -272,8 +272,10 @@ func (s *Console) resolve(c *fiber.Ctx) error {
 	}
 	res, err := s.d.Printerd.Resolve(ctx, id, r)
 	// The note is free text and stays in printerd's journal only: it may
-	// name the citizen. The reason code is a code.
-	fields := map[string]string{"job": string(id), "action": string(r.Action), "reason_code": string(r.ReasonCode), "card_serial": r.CardSerial}
+	// name the citizen. The code and the action are recorded only when
+	// they are codes: a crafted form could put words in them too.
+	fields := map[string]string{"job": string(id), "action": codeOrInvalid(string(r.Action), validAction(r.Action)),
+		"reason_code": codeOrInvalid(string(r.ReasonCode), r.ReasonCode.Known()), "card_serial": r.CardSerial}
 	if res.Reprint != nil {
 		fields["reprint"] = string(res.Reprint.ID)
 	}
@@ -287,6 +289,19 @@ func (s *Console) resolve(c *fiber.Ctx) error {
 		to = "/jobs/" + string(res.Reprint.ID)
 	}
 	return c.Redirect(to+"?done=resolved", fiber.StatusSeeOther)
+}
+
+// codeOrInvalid is s for the audit log when it is a known code (or
+// empty), else "invalid".
+func codeOrInvalid(s string, known bool) string {
+	if s == "" || known {
+		return s
+	}
+	return "invalid"
+}
+
+func validAction(a printerd.Action) bool {
+	return a == printerd.ActionPrinted || a == printerd.ActionReprint || a == printerd.ActionVoid
 }
 
 // resolveRefused shows the job page again with the refusal and the form
