@@ -50,6 +50,10 @@ type Journal interface {
 	Resolve(ctx context.Context, id JobID, r Resolution) (Resolved, error)
 	// Release moves a held job back to queued, audited with actor.
 	Release(ctx context.Context, id JobID, actor string) (Job, error)
+	// EraseNote removes the supervisor's note of job id's resolution from
+	// the journal for good, audited with actor; erased is false when
+	// there was no note left. An unknown job is ErrJobNotFound.
+	EraseNote(ctx context.Context, id JobID, actor string) (erased bool, err error)
 	// RecordPrinterAction audits an action on a printer (a supervisor's
 	// resume, a fault injected into or cleared from a simulator).
 	RecordPrinterAction(ctx context.Context, a PrinterAction) error

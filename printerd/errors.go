@@ -40,6 +40,15 @@ var (
 
 // Errors of supervisor actions and printer abilities.
 var (
+	// The reason code errors are request_invalid (errors.Is matches
+	// ErrInvalidRequest) with a message that names the field, so that a
+	// client written before reason codes learns what is missing.
+	ErrReasonCodeMissing = fault.New("request_invalid",
+		"Pilih kode alasan (reason_code) untuk cetak ulang atau pembatalan kartu; catatan (reason) saja tidak cukup.",
+		"Choose a reason code (reason_code) for a reprint or a void; a note (reason) alone is not enough.")
+	ErrReasonCodeInvalid = fault.New("request_invalid",
+		"Kode alasan (reason_code) tidak dikenal atau tidak berlaku untuk tindakan ini.",
+		"The reason code (reason_code) is unknown or does not apply to this action.")
 	ErrPrinterNotFound = fault.New("printer_not_found",
 		"Printer tidak ditemukan.",
 		"The printer was not found.")

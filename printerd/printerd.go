@@ -192,6 +192,15 @@ type DeviceConfig struct {
 	Name    string
 	URI     string
 	Options map[string]string
+	// TempDir is printerd's private folder (mode 0700, under its data
+	// folder) for the temporary files of a print: rasters, a copy of the
+	// document for a vendor program. They hold personal data, so a driver
+	// keeps every temporary file there, removes it when the job ends,
+	// and never uses the system's temp folder; printerd empties TempDir
+	// at start-up, removing what a crash left. Several devices share it:
+	// make unique names (os.MkdirTemp). A driver that needs temporary
+	// files refuses to open without it.
+	TempDir string
 }
 
 // Driver supports one family of printer models. Drivers register

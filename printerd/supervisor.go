@@ -39,6 +39,19 @@ func (d *Dispatcher) Release(ctx context.Context, id JobID, actor string) (Job, 
 	return job, nil
 }
 
+// EraseNote erases the note of a job's resolution from the journal (the
+// audit log never held it). It changes no job, so nobody is notified.
+func (d *Dispatcher) EraseNote(ctx context.Context, id JobID, actor string) (NoteErased, error) {
+	if err := validActor(actor); err != nil {
+		return NoteErased{}, err
+	}
+	erased, err := d.journal.EraseNote(ctx, id, actor)
+	if err != nil {
+		return NoteErased{}, err
+	}
+	return NoteErased{Job: id, Erased: erased}, nil
+}
+
 // ResumePrinter is Resume on a supervisor's behalf, audited.
 func (d *Dispatcher) ResumePrinter(ctx context.Context, printer, actor string) error {
 	if err := validActor(actor); err != nil {

@@ -11,6 +11,7 @@
 // Supervisors (the console adds authentication; actor names who acted):
 //
 //	POST   /v1/jobs/{id}/resolve        Resolution → Resolved (in_doubt jobs only)
+//	POST   /v1/jobs/{id}/erase-note     {"actor"} → NoteErased (the note of its resolution, from the journal)
 //	POST   /v1/jobs/{id}/release        {"actor"} → Job (held jobs only)
 //	POST   /v1/printers/{name}/resume   {"actor"} → {"status":"ok"}
 //	POST   /v1/printers/{name}/faults   Fault → {"status":"ok"} (simulators; 422 otherwise)
@@ -59,6 +60,7 @@ type Service interface {
 
 	Resolve(ctx context.Context, id printerd.JobID, r printerd.Resolution) (printerd.Resolved, error)
 	Release(ctx context.Context, id printerd.JobID, actor string) (printerd.Job, error)
+	EraseNote(ctx context.Context, id printerd.JobID, actor string) (printerd.NoteErased, error)
 	ResumePrinter(ctx context.Context, printer, actor string) error
 	InjectFault(ctx context.Context, printer string, f printerd.Fault) error
 	ClearFaults(ctx context.Context, printer string) error
@@ -112,6 +114,7 @@ func NewHandler(svc Service, log zerolog.Logger, opts ...Option) http.Handler {
 	mux.HandleFunc("GET /v1/health", h.health)
 	mux.HandleFunc("POST /v1/jobs/{id}/resolve", h.resolve)
 	mux.HandleFunc("POST /v1/jobs/{id}/release", h.release)
+	mux.HandleFunc("POST /v1/jobs/{id}/erase-note", h.eraseNote)
 	mux.HandleFunc("POST /v1/printers/{name}/resume", h.resume)
 	mux.HandleFunc("POST /v1/printers/{name}/faults", h.injectFault)
 	mux.HandleFunc("DELETE /v1/printers/{name}/faults", h.clearFaults)

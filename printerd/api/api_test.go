@@ -19,6 +19,7 @@ import (
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/api"
 	"github.com/anjungan/anjungan/printerd/driver/sim"
+	"github.com/anjungan/anjungan/printerd/drivertest"
 	"github.com/anjungan/anjungan/printerd/journal"
 )
 
@@ -32,7 +33,7 @@ func MustServe(tb testing.TB, blanks string) string {
 		tb.Fatal(err)
 	}
 	dev, err := sim.Open(printerd.DeviceConfig{Name: "card-1", URI: filepath.Join(dir, "out"),
-		Options: map[string]string{"media": string(printerd.MediaCard), "blanks": blanks}})
+		Options: map[string]string{"media": string(printerd.MediaCard), "blanks": blanks}, TempDir: drivertest.TempDir(tb)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -134,6 +135,9 @@ func TestErrors(t *testing.T) {
 		{"since not a time", "GET", "/v1/jobs?since=yesterday", nil, 400, "request_invalid"},
 		{"until not a time", "GET", "/v1/jobs?until=2025-03-01", nil, 400, "request_invalid"},
 		{"unknown route", "GET", "/v2/jobs", nil, 404, "request_invalid"},
+		{"erase the note of an unknown job", "POST", "/v1/jobs/JNOSUCHJOB000/erase-note", strings.NewReader(`{"actor":"dpo"}`), 404, "job_not_found"},
+		{"erase a note without an actor", "POST", "/v1/jobs/JNOSUCHJOB000/erase-note", strings.NewReader(`{}`), 400, "request_invalid"},
+		{"erase a note with an unknown field", "POST", "/v1/jobs/JNOSUCHJOB000/erase-note", strings.NewReader(`{"actor":"dpo","why":"x"}`), 400, "request_invalid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -273,3 +277,58 @@ func TestConcurrentSubmissions(t *testing.T) {
 type statusError struct{ status int }
 
 func (e *statusError) Error() string { return http.StatusText(e.status) }
+
+// TestResolveWithoutReasonCode: a client written before reason codes
+// sends only "reason" with a reprint; it gets a 400 request_invalid whose
+// messages name the missing reason_code, and the job stays in doubt. The
+// same request with a code resolves it.
+func TestResolveWithoutReasonCode(t *testing.T) {
+	base := MustServe(t, "5")
+	status, body := do(t, "POST", base+"/v1/printers/card-1/faults", strings.NewReader(`{"kind":"offline","at":"after-print"}`))
+	if status != 200 {
+		t.Fatalf("inject fault: %d %s", status, body)
+	}
+	status, body = do(t, "POST", base+"/v1/jobs", bytes.NewReader(MustJSON(t, printerd.SubmitRequest{IdempotencyKey: "req-1",
+		Media: printerd.MediaCard, Title: "KTP-el", Document: MustRead(t, "card.pdf")})))
+	var job printerd.Job
+	if status != 201 || json.Unmarshal(body, &job) != nil {
+		t.Fatalf("submit: %d %s", status, body)
+	}
+	deadline := time.Now().Add(10 * time.Second) // only stops a hung test
+	for job.State != printerd.JobInDoubt {
+		if time.Now().After(deadline) {
+			t.Fatalf("job never in doubt: %+v", job)
+		}
+		time.Sleep(10 * time.Millisecond)
+		_, body = do(t, "GET", base+"/v1/jobs/"+string(job.ID), nil)
+		mustUnmarshal(t, body, &job)
+	}
+	resolve := base + "/v1/jobs/" + string(job.ID) + "/resolve"
+	status, body = do(t, "POST", resolve, strings.NewReader(`{"action":"reprint","reason":"card jammed","actor":"sari"}`))
+	var er api.ErrorResponse
+	mustUnmarshal(t, body, &er)
+	if status != 400 || er.Error.Code != "request_invalid" || !strings.Contains(er.Error.MessageEN, "reason_code") || !strings.Contains(er.Error.MessageID, "reason_code") {
+		t.Errorf("reprint without a reason code = %d %s, want 400 request_invalid naming reason_code", status, body)
+	}
+	status, body = do(t, "POST", resolve, strings.NewReader(`{"action":"reprint","reason_code":"jam","reason":"card jammed","actor":"sari"}`))
+	var res printerd.Resolved
+	mustUnmarshal(t, body, &res)
+	if status != 200 || res.Job.State != printerd.JobFailed || res.Reprint == nil {
+		t.Fatalf("reprint with a reason code = %d %s", status, body)
+	}
+	for _, want := range []bool{true, false} {
+		status, body = do(t, "POST", base+"/v1/jobs/"+string(job.ID)+"/erase-note", strings.NewReader(`{"actor":"dpo"}`))
+		var out printerd.NoteErased
+		mustUnmarshal(t, body, &out)
+		if status != 200 || out.Job != job.ID || out.Erased != want {
+			t.Errorf("erase-note = %d %s, want erased %v", status, body, want)
+		}
+	}
+}
+
+func mustUnmarshal(tb testing.TB, b []byte, v any) {
+	tb.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		tb.Fatalf("%s: %v", b, err)
+	}
+}

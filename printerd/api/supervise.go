@@ -53,7 +53,24 @@ func (h *handler) resolve(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, 0, err)
 		return
 	}
-	h.log.Info().Str("job", string(out.Job.ID)).Str("action", string(res.Action)).Str("actor", res.Actor).Msg("job resolved")
+	// The note stays out of the log: it may name the citizen.
+	h.log.Info().Str("job", string(out.Job.ID)).Str("action", string(res.Action)).Str("reason_code", string(res.ReasonCode)).
+		Str("actor", res.Actor).Msg("job resolved")
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) eraseNote(w http.ResponseWriter, r *http.Request) {
+	var e printerd.EraseNote
+	if err := decodeSmall(w, r, &e); err != nil {
+		h.fail(w, r, 0, err)
+		return
+	}
+	out, err := h.svc.EraseNote(r.Context(), printerd.JobID(r.PathValue("id")), e.Actor)
+	if err != nil {
+		h.fail(w, r, 0, err)
+		return
+	}
+	h.log.Info().Str("job", string(out.Job)).Bool("erased", out.Erased).Str("actor", e.Actor).Msg("resolution note erased")
 	writeJSON(w, http.StatusOK, out)
 }
 

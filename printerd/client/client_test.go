@@ -18,6 +18,7 @@ import (
 	"github.com/anjungan/anjungan/printerd/api"
 	"github.com/anjungan/anjungan/printerd/client"
 	"github.com/anjungan/anjungan/printerd/driver/sim"
+	"github.com/anjungan/anjungan/printerd/drivertest"
 	"github.com/anjungan/anjungan/printerd/journal"
 	"github.com/anjungan/anjungan/station"
 )
@@ -42,7 +43,7 @@ func MustSocketDir(tb testing.TB) string {
 func MustServe(tb testing.TB) string {
 	tb.Helper()
 	dev, err := sim.Open(printerd.DeviceConfig{Name: "card-1", URI: filepath.Join(tb.TempDir(), "out"),
-		Options: map[string]string{"media": string(printerd.MediaCard), "blanks": "0"}})
+		Options: map[string]string{"media": string(printerd.MediaCard), "blanks": "0"}, TempDir: drivertest.TempDir(tb)})
 	if err != nil {
 		tb.Fatal(err)
 	}

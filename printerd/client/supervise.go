@@ -23,6 +23,14 @@ func (c *Client) Resolve(ctx context.Context, id printerd.JobID, r printerd.Reso
 	return out, err
 }
 
+// EraseNote erases the supervisor's note of a job's resolution from
+// printerd's journal; erased is false when there was none left.
+func (c *Client) EraseNote(ctx context.Context, id printerd.JobID, actor string) (bool, error) {
+	var out printerd.NoteErased
+	err := c.call(ctx, http.MethodPost, "/v1/jobs/"+url.PathEscape(string(id))+"/erase-note", printerd.EraseNote{Actor: actor}, &out)
+	return out.Erased, err
+}
+
 // Release moves a held job back to the queue.
 func (c *Client) Release(ctx context.Context, id printerd.JobID, actor string) (printerd.Job, error) {
 	var job printerd.Job

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anjungan/anjungan/internal/fault"
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/client"
 	"github.com/anjungan/anjungan/printerd/driver/sim"
@@ -159,8 +160,12 @@ func TestSupervisorFlow(t *testing.T) {
 	if avail, _ := c.Availability(ctx); avail[0].Available || avail[0].Reason != "offline" {
 		t.Errorf("availability of a stopped printer = %+v", avail[0])
 	}
-	if _, err := c.Resolve(ctx, job.ID, printerd.Resolution{Action: printerd.ActionReprint, Actor: "sari"}); !errors.Is(err, printerd.ErrInvalidRequest) {
-		t.Errorf("reprint without reason = %v, want request_invalid", err)
+	// A caller that sends only a note is told the code is missing, in the
+	// error's own messages.
+	var fe *fault.Error
+	if _, err := c.Resolve(ctx, job.ID, printerd.Resolution{Action: printerd.ActionReprint, Note: "card never came out", Actor: "sari"}); !errors.As(err, &fe) ||
+		fe.Code != "request_invalid" || fe.EN != printerd.ErrReasonCodeMissing.EN || fe.ID != printerd.ErrReasonCodeMissing.ID {
+		t.Errorf("reprint without a reason code = %v, want request_invalid naming reason_code", err)
 	}
 	if err := c.ResumePrinter(ctx, "card-9", "sari"); !errors.Is(err, printerd.ErrPrinterNotFound) {
 		t.Errorf("ResumePrinter(card-9) = %v", err)
@@ -171,9 +176,21 @@ func TestSupervisorFlow(t *testing.T) {
 	MustSee(t, events, "printer resumed", func(n printerd.Notice) bool {
 		return n.Kind == printerd.NoticePrinter && n.State == printerd.PrinterIdle
 	})
-	res, err := c.Resolve(ctx, job.ID, printerd.Resolution{Action: printerd.ActionReprint, Reason: "card never came out", Actor: "sari"})
+	res, err := c.Resolve(ctx, job.ID, printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeBlankOutput,
+		Note: "card never came out", Actor: "sari"})
 	if err != nil || res.Reprint == nil || res.Job.State != printerd.JobFailed {
 		t.Fatalf("Resolve = %+v, %v", res, err)
+	}
+	if _, err := c.EraseNote(ctx, job.ID, ""); !errors.Is(err, printerd.ErrInvalidRequest) {
+		t.Errorf("EraseNote without an actor = %v, want request_invalid", err)
+	}
+	if _, err := c.EraseNote(ctx, "JNOSUCHJOB000", "dpo"); !errors.Is(err, printerd.ErrJobNotFound) {
+		t.Errorf("EraseNote of an unknown job = %v, want job_not_found", err)
+	}
+	for _, want := range []bool{true, false} {
+		if erased, err := c.EraseNote(ctx, job.ID, "dpo"); err != nil || erased != want {
+			t.Errorf("EraseNote = %v, %v; want %v", erased, err, want)
+		}
 	}
 	printed := MustSee(t, events, "reprint printed", jobIn(res.Reprint.ID, printerd.JobPrinted))
 	if printed.Job.CardSerial != "C-1" || printed.Job.IdempotencyKey != "req-1~2" {

@@ -22,11 +22,13 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/anjungan/anjungan/internal/privtmp"
 	"github.com/anjungan/anjungan/printerd"
 )
 
@@ -524,4 +526,15 @@ func testClose(t T, dev printerd.Device) {
 	if d, _ := printerd.DispositionOf(err); d != printerd.DispositionNone {
 		t.Errorf("Print after Close consumed a card: %s", d)
 	}
+}
+
+// TempDir returns a private folder for DeviceConfig.TempDir, as printerd
+// gives its drivers: mode 0700, empty, removed when the test ends.
+func TempDir(tb testing.TB) string {
+	tb.Helper()
+	dir := filepath.Join(tb.TempDir(), privtmp.Name)
+	if err := privtmp.Prepare(dir); err != nil {
+		tb.Fatalf("drivertest: %v", err)
+	}
+	return dir
 }

@@ -30,6 +30,7 @@ const (
 	KindJobRequeued         = "job.requeued" // a retry, or a stopped printer gave the job back
 	KindJobReleased         = "job.released"
 	KindJobResolved         = "job.resolved"
+	KindJobNoteErased       = "job.note_erased"
 	KindCardsLoaded         = "cards.loaded"
 	KindCardSpoiled         = "card.spoiled"
 	KindCardVoided          = "card.voided"
@@ -137,7 +138,7 @@ func (j *Journal) auditSubmitted(ctx context.Context, tx *sql.Tx, t time.Time, j
 	return j.record(ctx, tx, t, KindJobSubmitted, c.actor, map[string]string{
 		"job": string(job.ID), "document_sha256": job.DocumentSHA256, "media": string(job.Media),
 		"title": job.Title, "idempotency_key": job.IdempotencyKey, "reason": c.reason,
-		"reprint_of": string(reprintOf), "note": c.note,
+		"reprint_of": string(reprintOf), "reason_code": string(c.code),
 	})
 }
 
@@ -151,7 +152,9 @@ func (j *Journal) auditMove(ctx context.Context, tx *sql.Tx, t time.Time, job *p
 	switch {
 	case from == printerd.JobInDoubt:
 		kind = KindJobResolved
-		fields["action"], fields["reprint"], fields["note"] = string(c.action), string(c.reprint), c.said
+		// The supervisor's note never enters the log: only its keyed hash.
+		fields["action"], fields["reprint"] = string(c.action), string(c.reprint)
+		fields["reason_code"], fields["note_hmac"] = string(c.code), c.noteHMAC
 	case c.to == printerd.JobDispatching:
 		kind = KindJobDispatched
 		fields["attempt"] = strconv.Itoa(job.Attempts)

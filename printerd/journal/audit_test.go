@@ -172,14 +172,24 @@ func TestAuditEntries(t *testing.T) {
 			job := MustSubmit(t, j, cardRequest(t, "k"))
 			MustClaim(t, j)
 			finish(t, j, job.ID, inDoubt)
-			resolve(t, j, job.ID, printerd.Resolution{Action: printerd.ActionReprint, Reason: "jammed", CardSerial: "C-3", Actor: "sari"})
+			resolve(t, j, job.ID, printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeJam, Note: "jammed", CardSerial: "C-3", Actor: "sari"})
 		}, []string{"job.submitted", "job.dispatched", "job.in_doubt", "job.submitted", "job.resolved", "card.voided"}},
 		{"in doubt, voided", func(t *testing.T, j *journal.Journal, _ string) {
 			job := MustSubmit(t, j, cardRequest(t, "k"))
 			MustClaim(t, j)
 			finish(t, j, job.ID, inDoubt)
-			resolve(t, j, job.ID, printerd.Resolution{Action: printerd.ActionVoid, CardSerial: "C-4", Actor: "sari"})
+			resolve(t, j, job.ID, printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonCodeCardDamaged, CardSerial: "C-4", Actor: "sari"})
 		}, []string{"job.submitted", "job.dispatched", "job.in_doubt", "job.resolved", "card.voided"}},
+		{"in doubt, voided with a note, the note erased", func(t *testing.T, j *journal.Journal, _ string) {
+			job := MustSubmit(t, j, cardRequest(t, "k"))
+			MustClaim(t, j)
+			finish(t, j, job.ID, inDoubt)
+			resolve(t, j, job.ID, printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonCodeMisprint, Note: "smeared", CardSerial: "C-4", Actor: "sari"})
+			for range 2 { // the second erasure finds nothing and writes nothing
+				_, err := j.EraseNote(ctx, job.ID, "dpo")
+				mustOK(t, err)
+			}
+		}, []string{"job.submitted", "job.dispatched", "job.in_doubt", "job.resolved", "card.voided", "job.note_erased"}},
 		{"in doubt after a crash", func(t *testing.T, j *journal.Journal, dir string) {
 			MustSubmit(t, j, cardRequest(t, "k"))
 			MustClaim(t, j)
@@ -230,9 +240,11 @@ func TestAuditFields(t *testing.T) {
 	job := MustSubmit(t, j, cardRequest(t, "req-1"))
 	MustClaim(t, j)
 	finish(t, j, job.ID, printerd.Result{State: printerd.JobInDoubt, Reason: "offline"})
-	res, err := j.Resolve(ctx, job.ID, printerd.Resolution{Action: printerd.ActionReprint, Reason: "card jammed", Actor: "sari"})
+	res, err := j.Resolve(ctx, job.ID, printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeJam, Note: "card jammed", Actor: "sari"})
 	mustOK(t, err)
 	next := res.Reprint
+	note, err := j.Note(ctx, job.ID)
+	mustOK(t, err)
 	MustClaim(t, j)
 	finish(t, j, next.ID, printerd.Result{State: printerd.JobPrinted, CardSerial: "C-77"})
 
@@ -246,10 +258,10 @@ func TestAuditFields(t *testing.T) {
 			"state": "in_doubt", "reason": "offline", "printer": "card-1"}},
 		{Kind: "job.submitted", Actor: "sari", Fields: map[string]string{"job": string(next.ID), "document_sha256": sha,
 			"media": "om_card_54x86mm", "title": "KTP-el", "idempotency_key": "req-1~2", "reason": "reprint",
-			"reprint_of": string(job.ID), "note": "card jammed"}},
+			"reprint_of": string(job.ID), "reason_code": "jam"}},
 		{Kind: "job.resolved", Actor: "sari", Fields: map[string]string{"job": string(job.ID), "document_sha256": sha,
 			"from": "in_doubt", "state": "failed", "reason": "reprinted", "printer": "card-1", "action": "reprint",
-			"reprint": string(next.ID), "note": "card jammed"}},
+			"reprint": string(next.ID), "reason_code": "jam", "note_hmac": journal.NoteHMAC(note.Key, "card jammed")}},
 		{Kind: "job.dispatched", Fields: map[string]string{"job": string(next.ID), "document_sha256": sha, "from": "queued",
 			"state": "dispatching", "printer": "card-1", "attempt": "1"}},
 		{Kind: "job.printed", Fields: map[string]string{"job": string(next.ID), "document_sha256": sha, "from": "dispatching",
@@ -337,7 +349,7 @@ func MustAuditedJournal(tb testing.TB) (string, string) {
 	mustOK(tb, err)
 	MustClaim(tb, j)
 	finish(tb, j, b.ID, printerd.Result{State: printerd.JobInDoubt, Reason: "offline"})
-	resolve(tb, j, b.ID, printerd.Resolution{Action: printerd.ActionVoid, CardSerial: "C-2", Actor: "sari"})
+	resolve(tb, j, b.ID, printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonCodeMisprint, CardSerial: "C-2", Actor: "sari"})
 	mustOK(tb, j.Close()) // signs the last checkpoint
 	return dir, vkey
 }

@@ -111,11 +111,12 @@ var schemaV3 = audit.Schema + `
 ALTER TABLE printer_events ADD COLUMN detail TEXT NOT NULL DEFAULT '';
 `
 
-// schemaV4 indexes the reprint link every job read looks up.
-const schemaV4 = `CREATE INDEX IF NOT EXISTS jobs_reprint_of ON jobs (reprint_of);`
+// schemaV5 indexes the reprint link every job read looks up.
+const schemaV5 = `CREATE INDEX IF NOT EXISTS jobs_reprint_of ON jobs (reprint_of);`
 
-// schemaVersion is the user_version the schemas above reach.
-const schemaVersion = 4
+// schemaVersion is the user_version the schemas above (and schemaV4 in
+// notes.go) reach.
+const schemaVersion = 5
 
 // jobColumns are a job's columns; the reprint links let a follower of a
 // job in doubt find the print a supervisor queued in its place.
@@ -177,6 +178,9 @@ func Open(dir string, now func() time.Time, opts ...Option) (*Journal, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// Deleted content is overwritten with zeros, so an erased note leaves
+	// no copy in free space (notes.go).
+	q.Add("_pragma", "secure_delete(1)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", filepath.Join(dir, "journal.db")+"?"+q.Encode())
 	if err != nil {
@@ -256,6 +260,11 @@ func (j *Journal) migrate(ctx context.Context) error {
 	}
 	if version < 4 {
 		if _, err := tx.ExecContext(ctx, schemaV4); err != nil {
+			return err
+		}
+	}
+	if version < 5 {
+		if _, err := tx.ExecContext(ctx, schemaV5); err != nil {
 			return err
 		}
 	}
@@ -607,7 +616,15 @@ func (j *Journal) Resolve(ctx context.Context, id printerd.JobID, r printerd.Res
 		if job.State != printerd.JobInDoubt {
 			return stateError(job, printerd.JobPrinted)
 		}
-		c := change{actor: r.Actor, note: r.Reason, said: r.Reason, action: r.Action}
+		c := change{actor: r.Actor, action: r.Action, code: r.ReasonCode}
+		// The note is kept apart from the events, where it can be erased;
+		// the events and the audit log get its keyed hash.
+		if note := strings.TrimSpace(r.Note); note != "" {
+			var err error
+			if c.noteHMAC, err = saveNote(ctx, tx, job.ID, note, r.Actor, j.now()); err != nil {
+				return err
+			}
+		}
 		use := printerd.CardUse("")
 		switch r.Action {
 		case printerd.ActionPrinted:
@@ -625,7 +642,7 @@ func (j *Journal) Resolve(ctx context.Context, id printerd.JobID, r printerd.Res
 			}
 			reprint = &next
 			c.reprint = next.ID
-			c.note = "reprinted as " + string(next.ID) + ": " + r.Reason
+			c.note = "reprinted as " + string(next.ID)
 		}
 		if err := j.move(ctx, tx, job, c); err != nil {
 			return err
@@ -681,11 +698,10 @@ func (j *Journal) queueReprint(ctx context.Context, tx *sql.Tx, job *printerd.Jo
 		return printerd.Job{}, err
 	}
 	c := change{to: printerd.JobQueued, reason: printerd.ReasonReprint,
-		actor: r.Actor, note: "reprint of " + string(job.ID) + ": " + r.Reason}
+		actor: r.Actor, note: "reprint of " + string(job.ID), code: r.ReasonCode}
 	if err := insertEvent(ctx, tx, next.ID, now, "", c); err != nil {
 		return printerd.Job{}, err
 	}
-	c.note = r.Reason
 	return next, j.auditSubmitted(ctx, tx, now, &next, c, job.ID)
 }
 
@@ -826,16 +842,18 @@ func (j *Journal) update(ctx context.Context, id printerd.JobID, fn func(tx *sql
 }
 
 // change is one state change of a job. Empty printer or serial keep the
-// recorded ones; actor is "" for printerd's own changes. action and
-// reprint are set by a supervisor's resolution.
+// recorded ones; actor is "" for printerd's own changes. action, code,
+// reprint and noteHMAC are set by a supervisor's resolution; note is
+// printerd's own words (the link to a reprint), never the supervisor's.
 type change struct {
 	to              printerd.JobState
 	reason, note    string
 	printer, serial string
 	actor           string
 	action          printerd.Action
+	code            printerd.ReasonCode
 	reprint         printerd.JobID
-	said            string // the supervisor's reason as given (note may add a link)
+	noteHMAC        string // keyed hash of the supervisor's note (notes.go)
 }
 
 // move writes job's new state and its event in tx, after checking the
@@ -868,8 +886,8 @@ func (j *Journal) move(ctx context.Context, tx *sql.Tx, job *printerd.Job, c cha
 
 func insertEvent(ctx context.Context, tx *sql.Tx, id printerd.JobID, t time.Time, from printerd.JobState, c change) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO job_events (job_id, time, from_state, to_state,
-		reason, printer, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, t.UnixNano(), from, c.to, c.reason, c.printer, c.actor, c.note)
+		reason, printer, actor, note, reason_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, t.UnixNano(), from, c.to, c.reason, c.printer, c.actor, c.note, c.code)
 	return err
 }
 
@@ -881,12 +899,15 @@ type Event struct {
 	Reason  string
 	Printer string
 	Actor   string // the supervisor; "" for printerd's own changes
-	Note    string // the supervisor's words, or the link to a reprint
+	// Note is printerd's link between a job and its reprint; the
+	// supervisor's words are kept apart (Journal.Note).
+	Note       string
+	ReasonCode printerd.ReasonCode // of a supervisor's reprint or void
 }
 
 // Events returns the state changes of a job, oldest first.
 func (j *Journal) Events(ctx context.Context, id printerd.JobID) ([]Event, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT time, from_state, to_state, reason, printer, actor, note
+	rows, err := j.db.QueryContext(ctx, `SELECT time, from_state, to_state, reason, printer, actor, note, reason_code
 		FROM job_events WHERE job_id = ? ORDER BY seq`, id)
 	if err != nil {
 		return nil, printerd.ErrJournal.With(err)
@@ -896,7 +917,7 @@ func (j *Journal) Events(ctx context.Context, id printerd.JobID) ([]Event, error
 	for rows.Next() {
 		var e Event
 		var t int64
-		if err := rows.Scan(&t, &e.From, &e.To, &e.Reason, &e.Printer, &e.Actor, &e.Note); err != nil {
+		if err := rows.Scan(&t, &e.From, &e.To, &e.Reason, &e.Printer, &e.Actor, &e.Note, &e.ReasonCode); err != nil {
 			return nil, printerd.ErrJournal.With(err)
 		}
 		e.Time = time.Unix(0, t).UTC()

@@ -58,14 +58,24 @@ func TestResolve(t *testing.T) {
 			nil, printerd.JobPrinted, printerd.ReasonConfirmed, "C-7", false, printerd.Tally{Loaded: 10, Printed: 1}},
 		{"printed without serial", printerd.Resolution{Action: printerd.ActionPrinted, Actor: "sari"},
 			nil, printerd.JobPrinted, printerd.ReasonConfirmed, "", false, printerd.Tally{Loaded: 10, Printed: 1}},
-		{"reprint", printerd.Resolution{Action: printerd.ActionReprint, Reason: "jammed, nothing came out", Actor: "sari"},
+		{"reprint", printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeJam, Note: "jammed, nothing came out", Actor: "sari"},
 			nil, printerd.JobFailed, printerd.ReasonReprinted, "", true, printerd.Tally{Loaded: 10}},
-		{"reprint after a spoiled card", printerd.Resolution{Action: printerd.ActionReprint, Reason: "smudged", CardSerial: "C-8", Actor: "sari"},
+		{"reprint after a spoiled card", printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeMisprint, CardSerial: "C-8", Actor: "sari"},
 			nil, printerd.JobFailed, printerd.ReasonReprinted, "", true, printerd.Tally{Loaded: 10, Voided: 1}},
-		{"void", printerd.Resolution{Action: printerd.ActionVoid, CardSerial: "C-9", Actor: "sari"},
+		{"void", printerd.Resolution{Action: printerd.ActionVoid, ReasonCode: printerd.ReasonCodeWrongData, CardSerial: "C-9", Actor: "sari"},
 			nil, printerd.JobFailed, printerd.ReasonVoided, "C-9", false, printerd.Tally{Loaded: 10, Voided: 1}},
-		{"reprint without a reason", printerd.Resolution{Action: printerd.ActionReprint, Actor: "sari"},
+		{"reprint without a reason code", printerd.Resolution{Action: printerd.ActionReprint, Actor: "sari"},
 			printerd.ErrInvalidRequest, printerd.JobInDoubt, "offline", "", false, printerd.Tally{Loaded: 10}},
+		{"reprint with a note and no reason code", printerd.Resolution{Action: printerd.ActionReprint, Note: "jammed", Actor: "sari"},
+			printerd.ErrReasonCodeMissing, printerd.JobInDoubt, "offline", "", false, printerd.Tally{Loaded: 10}},
+		{"void without a reason code", printerd.Resolution{Action: printerd.ActionVoid, CardSerial: "C-9", Actor: "sari"},
+			printerd.ErrReasonCodeMissing, printerd.JobInDoubt, "offline", "", false, printerd.Tally{Loaded: 10}},
+		{"reprint for wrong data", printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeWrongData, Actor: "sari"},
+			printerd.ErrReasonCodeInvalid, printerd.JobInDoubt, "offline", "", false, printerd.Tally{Loaded: 10}},
+		{"unknown reason code", printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: "coffee", Actor: "sari"},
+			printerd.ErrReasonCodeInvalid, printerd.JobInDoubt, "offline", "", false, printerd.Tally{Loaded: 10}},
+		{"printed with a reason code", printerd.Resolution{Action: printerd.ActionPrinted, ReasonCode: printerd.ReasonCodeJam, Actor: "sari"},
+			printerd.ErrReasonCodeInvalid, printerd.JobInDoubt, "offline", "", false, printerd.Tally{Loaded: 10}},
 		{"no actor", printerd.Resolution{Action: printerd.ActionPrinted},
 			printerd.ErrInvalidRequest, printerd.JobInDoubt, "offline", "", false, printerd.Tally{Loaded: 10}},
 		{"unknown action", printerd.Resolution{Action: "shred", Actor: "sari"},
@@ -125,7 +135,7 @@ func TestReprintChain(t *testing.T) {
 	j := MustOpen(t, t.TempDir())
 	MustLoad(t, j, 10)
 	first := MustInDoubt(t, j, "req-1")
-	res, err := j.Resolve(ctx, first.ID, printerd.Resolution{Action: printerd.ActionReprint, Reason: "jam", Actor: "sari"})
+	res, err := j.Resolve(ctx, first.ID, printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeJam, Note: "jam", Actor: "sari"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +146,7 @@ func TestReprintChain(t *testing.T) {
 	if _, err := j.Finish(ctx, res.Reprint.ID, printerd.Result{State: printerd.JobInDoubt, Printer: "card-1"}); err != nil {
 		t.Fatal(err)
 	}
-	res2, err := j.Resolve(ctx, res.Reprint.ID, printerd.Resolution{Action: printerd.ActionReprint, Reason: "jam again", Actor: "budi"})
+	res2, err := j.Resolve(ctx, res.Reprint.ID, printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeJam, Note: "jam again", Actor: "budi"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,11 +71,14 @@ func TestConsoleActionsAudited(t *testing.T) {
 		{"failed login", func() *http.Response { return r.tryLogin("siti", "salah", nil) }, http.StatusUnauthorized,
 			"console.login", map[string]string{"outcome": "refused"}},
 		{"resolve reprint", func() *http.Response {
-			return post(siti, "/jobs/J1/resolve", url.Values{"action": {"reprint"}, "reason": {"Budi bilang kartunya macet"}, "card_serial": {"SIM-9"}})
-		}, redirect, "console.resolve", map[string]string{"outcome": "ok", "job": "J1", "action": "reprint", "reprint": "J4", "card_serial": "SIM-9", "printer": "card-1"}},
+			return post(siti, "/jobs/J1/resolve", url.Values{"action": {"reprint"}, "reason_code": {"jam"}, "note": {"Budi bilang kartunya macet"}, "card_serial": {"SIM-9"}})
+		}, redirect, "console.resolve", map[string]string{"outcome": "ok", "job": "J1", "action": "reprint", "reason_code": "jam", "reprint": "J4", "card_serial": "SIM-9", "printer": "card-1"}},
 		{"resolve refused", func() *http.Response {
-			return post(siti, "/jobs/J2/resolve", url.Values{"action": {"reprint"}})
-		}, http.StatusBadRequest, "console.resolve", map[string]string{"outcome": "failed", "job": "J2", "error": "request_invalid"}},
+			return post(siti, "/jobs/J2/resolve", url.Values{"action": {"reprint"}, "note": {"Budi bilang kartunya macet"}})
+		}, http.StatusBadRequest, "console.resolve", map[string]string{"outcome": "failed", "job": "J2", "action": "reprint", "error": "request_invalid"}},
+		{"resolve with words for codes", func() *http.Response {
+			return post(siti, "/jobs/J2/resolve", url.Values{"action": {"Budi"}, "reason_code": {"Budi bilang macet"}})
+		}, http.StatusBadRequest, "console.resolve", map[string]string{"outcome": "failed", "job": "J2", "action": "invalid", "reason_code": "invalid", "error": "request_invalid"}},
 		{"release", func() *http.Response { return post(siti, "/jobs/J3/release", url.Values{}) }, redirect,
 			"console.release", map[string]string{"outcome": "ok", "job": "J3"}},
 		{"resume", func() *http.Response { return post(siti, "/printers/card-1/resume", url.Values{}) }, redirect,

@@ -73,7 +73,13 @@ func TestConsoleInChromium(t *testing.T) {
 
 	b.Do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(".in-doubt-link")), chromedp.Click(chromedp.CSS(".in-doubt-link")),
 		chromedp.WaitVisible(chromedp.CSS("#resolve")), chromedp.Click(chromedp.CSS("#action-reprint")),
-		chromedp.SendKeys(chromedp.CSS("#reason"), "kartu macet di printer"))
+		chromedp.SendKeys(chromedp.CSS("#note"), "kartu tertahan di jalur"))
+	// Without a reason code the form comes back, filled, saying why.
+	b.Do(chromedp.Click(chromedp.CSS("#resolve-submit")), chromedp.WaitVisible(chromedp.CSS("#resolve-problem")))
+	if note, err := chromedp.Run(b.Ctx, chromedp.Value(chromedp.CSS("#note"))); err != nil || note != "kartu tertahan di jalur" {
+		t.Errorf("the note after a refusal is %q, %v", note, err)
+	}
+	b.Do(chromedp.SetValue(chromedp.CSS("#reason-code"), "jam"))
 	b.Shot("resolve")
 	b.Do(chromedp.Click(chromedp.CSS("#resolve-submit")), chromedp.WaitVisible(chromedp.CSS("#notice")))
 	if loc, err := chromedp.Run(b.Ctx, chromedp.Location()); err != nil || !strings.Contains(loc, "/jobs/J4") {

@@ -83,6 +83,11 @@ func (s *Console) render(c *fiber.Ctx, status int, page string, data map[string]
 	if n := c.Query("done"); n != "" {
 		v.Notice = v.T["done_"+n]
 	}
+	// A page shown again with its form's error (a refused resolution)
+	// toggles to itself, which a GET can show.
+	if p, ok := data["LangPath"].(string); ok {
+		v.LangLink = p + "?lang=" + v.Other
+	}
 	var out bytes.Buffer
 	if err := s.pages[page].ExecuteTemplate(&out, "layout.html", v); err != nil {
 		s.log.Error().Err(err).Str("page", page).Msg("console: template")
@@ -127,19 +132,23 @@ func langLink(c *fiber.Ctx, status int, lang string) string {
 // message in the reader's language; the cause goes to the log only.
 func (s *Console) fail(c *fiber.Ctx, err error) error {
 	e := fault.As(err)
-	status := fiber.StatusInternalServerError
+	s.log.Warn().Str("request_id", c.GetRespHeader(fiber.HeaderXRequestID)).Str("code", string(e.Code)).Err(e.Cause).Msg("console: failed")
+	return s.render(c, consoleStatus(e), "error", map[string]any{"Message": e.Message(langOf(c)), "Code": string(e.Code)})
+}
+
+// consoleStatus is the HTTP status of a failed console action.
+func consoleStatus(e *fault.Error) int {
 	switch {
 	case errors.Is(e, printerd.ErrJobNotFound), errors.Is(e, printerd.ErrPrinterNotFound):
-		status = fiber.StatusNotFound
+		return fiber.StatusNotFound
 	case errors.Is(e, printerd.ErrInvalidRequest), errors.Is(e, station.ErrNIKInvalid), errors.Is(e, errReportDay):
-		status = fiber.StatusBadRequest
+		return fiber.StatusBadRequest
 	case errors.Is(e, printerd.ErrJobState):
-		status = fiber.StatusConflict
+		return fiber.StatusConflict
 	case errors.Is(e, printerd.ErrUnreachable):
-		status = fiber.StatusServiceUnavailable
+		return fiber.StatusServiceUnavailable
 	}
-	s.log.Warn().Str("request_id", c.GetRespHeader(fiber.HeaderXRequestID)).Str("code", string(e.Code)).Err(e.Cause).Msg("console: failed")
-	return s.render(c, status, "error", map[string]any{"Message": e.Message(langOf(c)), "Code": string(e.Code)})
+	return fiber.StatusInternalServerError
 }
 
 func bounded(c *fiber.Ctx) (context.Context, context.CancelFunc) {
@@ -242,8 +251,33 @@ func (s *Console) job(c *fiber.Ctx) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
-	return s.render(c, fiber.StatusOK, "job", map[string]any{"Job": j,
-		"InDoubt": j.State == printerd.JobInDoubt, "Held": j.State == printerd.JobHeld})
+	return s.render(c, fiber.StatusOK, "job", jobPage(c, j, printerd.Resolution{}, ""))
+}
+
+// reasonOption is one reason code in the resolution form's select.
+type reasonOption struct {
+	Code     printerd.ReasonCode
+	Label    string // in the console's language, with the actions it applies to when not both
+	Selected bool
+}
+
+// jobPage is the job page's data; r refills the resolution form and
+// problem says why it was refused.
+func jobPage(c *fiber.Ctx, j printerd.Job, r printerd.Resolution, problem string) map[string]any {
+	t := texts(langOf(c))
+	var options []reasonOption
+	for _, rc := range printerd.ReasonCodes() {
+		label := rc.ID
+		if langOf(c) == "en" {
+			label = rc.EN
+		}
+		if len(rc.Actions) == 1 {
+			label += " (" + t["only_"+string(rc.Actions[0])] + ")"
+		}
+		options = append(options, reasonOption{Code: rc.Code, Label: label, Selected: rc.Code == r.ReasonCode})
+	}
+	return map[string]any{"Job": j, "InDoubt": j.State == printerd.JobInDoubt, "Held": j.State == printerd.JobHeld,
+		"Form": r, "ReasonCodes": options, "Problem": problem}
 }
 
 func (s *Console) resolve(c *fiber.Ctx) error {
@@ -252,21 +286,24 @@ func (s *Console) resolve(c *fiber.Ctx) error {
 	id := printerd.JobID(c.Params("id"))
 	r := printerd.Resolution{
 		Action:     printerd.Action(c.FormValue("action")),
-		Reason:     strings.TrimSpace(c.FormValue("reason")),
+		ReasonCode: printerd.ReasonCode(c.FormValue("reason_code")),
+		Note:       strings.TrimSpace(c.FormValue("note")),
 		CardSerial: strings.TrimSpace(c.FormValue("card_serial")),
 		Actor:      sessionOf(c).Account,
 	}
 	res, err := s.d.Printerd.Resolve(ctx, id, r)
-	// The supervisor's reason is free text and stays in printerd's log
-	// only: it may name the citizen.
-	fields := map[string]string{"job": string(id), "action": string(r.Action), "card_serial": r.CardSerial}
+	// The note is free text and stays in printerd's journal only: it may
+	// name the citizen. The code and the action are recorded only when
+	// they are codes: a crafted form could put words in them too.
+	fields := map[string]string{"job": string(id), "action": codeOrInvalid(string(r.Action), validAction(r.Action)),
+		"reason_code": codeOrInvalid(string(r.ReasonCode), r.ReasonCode.Known()), "card_serial": r.CardSerial}
 	if res.Reprint != nil {
 		fields["reprint"] = string(res.Reprint.ID)
 	}
 	fields["printer"] = res.Job.Printer
 	s.auditAction(ctx, c, "console.resolve", err, fields)
 	if err != nil {
-		return s.fail(c, err)
+		return s.resolveRefused(ctx, c, id, r, err)
 	}
 	if s.d.Settlements != nil {
 		s.d.Settlements.Wake() // the decision reaches the upstream now, not at the next pass
@@ -276,6 +313,34 @@ func (s *Console) resolve(c *fiber.Ctx) error {
 		to = "/jobs/" + string(res.Reprint.ID)
 	}
 	return c.Redirect(to+"?done=resolved", fiber.StatusSeeOther)
+}
+
+// codeOrInvalid is s for the audit log when it is a known code (or
+// empty), else "invalid".
+func codeOrInvalid(s string, known bool) string {
+	if s == "" || known {
+		return s
+	}
+	return "invalid"
+}
+
+func validAction(a printerd.Action) bool {
+	return a == printerd.ActionPrinted || a == printerd.ActionReprint || a == printerd.ActionVoid
+}
+
+// resolveRefused shows the job page again with the refusal and the form
+// as the supervisor filled it, so nothing has to be typed twice. When the
+// job cannot be shown (unknown, printerd unreachable), the error page.
+func (s *Console) resolveRefused(ctx context.Context, c *fiber.Ctx, id printerd.JobID, r printerd.Resolution, err error) error {
+	e := fault.As(err)
+	j, jerr := s.d.Printerd.Job(ctx, id)
+	if jerr != nil || errors.Is(e, printerd.ErrJobNotFound) {
+		return s.fail(c, err)
+	}
+	s.log.Warn().Str("request_id", c.GetRespHeader(fiber.HeaderXRequestID)).Str("code", string(e.Code)).Err(e.Cause).Msg("console: resolution refused")
+	data := jobPage(c, j, r, e.Message(langOf(c)))
+	data["LangPath"] = "/jobs/" + string(j.ID)
+	return s.render(c, consoleStatus(e), "job", data)
 }
 
 func (s *Console) release(c *fiber.Ctx) error {

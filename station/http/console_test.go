@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"html/template"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/station/account"
 	"github.com/anjungan/anjungan/station/sqlite"
 )
@@ -616,9 +618,9 @@ func TestResolveAndLedger(t *testing.T) {
 	}
 	res := post("/jobs/J1/resolve", url.Values{"action": {"reprint"}})
 	if res.StatusCode != http.StatusBadRequest {
-		t.Errorf("reprint without a reason: %d", res.StatusCode)
+		t.Errorf("reprint without a reason code: %d", res.StatusCode)
 	}
-	res = post("/jobs/J1/resolve", url.Values{"action": {"reprint"}, "reason": {"kartu macet"}})
+	res = post("/jobs/J1/resolve", url.Values{"action": {"reprint"}, "reason_code": {"jam"}, "note": {"kartu macet"}})
 	if res.StatusCode != redirect || res.Header.Get("Location") != "/jobs/J4?done=resolved" {
 		t.Errorf("reprint: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -640,6 +642,48 @@ func TestResolveAndLedger(t *testing.T) {
 	want := []string{"resolve J1 reprint by siti", "resolve J1 printed by siti", "load card-1 250 by siti"}
 	if got := r.pd.done(); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("printerd got %q, want %q", got, want)
+	}
+}
+
+// TestResolveKeepsTheForm: a refused resolution shows the job page again
+// with why, in the console's language, and the form as it was filled.
+func TestResolveKeepsTheForm(t *testing.T) {
+	r := MustConsole(t)
+	ss := r.MustLogin("siti")
+	post := func(path string, form url.Values) (*http.Response, string) {
+		form.Set(csrfField, ss.csrf)
+		res := r.do(request{method: "POST", path: path, header: sameOrigin, cookies: ss.cookies(), form: form})
+		return res, body(t, res)
+	}
+	tests := []struct {
+		name, lang string
+		form       url.Values
+		want       []string // in the page
+		problem    string   // in the refusal
+	}{
+		{"an old form: a reason, no code", "id", url.Values{"action": {"reprint"}, "note": {"tidak keluar"}, "card_serial": {"SIM-7"}},
+			[]string{`value="reprint" id="action-reprint" checked`, `value="tidak keluar"`, `value="SIM-7"`, `<option value="">`},
+			printerd.ErrReasonCodeMissing.ID},
+		{"a code of another action", "en", url.Values{"action": {"void"}, "reason_code": {"jam"}, "card_serial": {"SIM-8"}},
+			[]string{`value="void" id="action-void" checked`, `<option value="jam" selected>Jammed in the printer (reprint only)</option>`, `value="SIM-8"`},
+			printerd.ErrReasonCodeInvalid.EN},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, page := post("/jobs/J1/resolve?lang="+tt.lang, tt.form)
+			if res.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400", res.StatusCode)
+			}
+			want := append(tt.want, `id="resolve-problem">`+template.HTMLEscapeString(tt.problem), `href="/jobs/J1?lang=`)
+			for _, w := range want {
+				if !strings.Contains(page, w) {
+					t.Errorf("the page lacks %s\n%s", w, page)
+				}
+			}
+		})
+	}
+	if got := r.pd.done(); len(got) != 0 {
+		t.Errorf("printerd carried out %q", got)
 	}
 }
 

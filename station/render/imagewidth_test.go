@@ -96,7 +96,7 @@ func TestWidenedImageShowsTheSamePixels(t *testing.T) {
 		if err := c.pdf.Output(&pdf); err != nil {
 			t.Fatal(err)
 		}
-		pngs, err := Preview(context.Background(), pdf.Bytes(), dpi)
+		pngs, err := preview(t, pdf.Bytes(), dpi)
 		if err != nil {
 			t.Fatal(err)
 		}

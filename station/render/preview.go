@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/anjungan/anjungan/internal/privtmp"
 	"github.com/anjungan/anjungan/station"
 )
 
@@ -19,11 +20,31 @@ const (
 	maxDPI = 1200
 )
 
-// Preview rasterises every page of pdf at dpi with poppler's pdftoppm and
-// returns one PNG per page, in order. The kiosk shows these and the card
-// printer gets the same path at 300 dpi, so what the citizen sees is what
-// prints. Errors are station.ErrRenderFailed.
-func Preview(ctx context.Context, pdf []byte, dpi int) ([][]byte, error) {
+// Previewer rasterises PDFs with poppler's pdftoppm. Its temporary files
+// (the PDF's copy and the page images: a citizen's document) live in a
+// private folder of the station's data folder, which the station empties
+// at start-up, so a crash mid-preview leaves nothing in TMPDIR.
+type Previewer struct {
+	dir string
+}
+
+var _ station.Previewer = (*Previewer)(nil)
+
+// NewPreviewer returns a previewer whose temporary files go in dir, a
+// private folder (privtmp.Check: mode 0700, no link). There is no
+// default: the system's temp folder is never used.
+func NewPreviewer(dir string) (*Previewer, error) {
+	if err := privtmp.Check(dir); err != nil {
+		return nil, fmt.Errorf("preview: %w", err)
+	}
+	return &Previewer{dir: dir}, nil
+}
+
+// Preview rasterises every page of pdf at dpi and returns one PNG per
+// page, in order. The kiosk shows these and the card printer gets the
+// same path at 300 dpi, so what the citizen sees is what prints. Errors
+// are station.ErrRenderFailed.
+func (p *Previewer) Preview(ctx context.Context, pdf []byte, dpi int) ([][]byte, error) {
 	if dpi < minDPI || dpi > maxDPI {
 		return nil, station.ErrRenderFailed.Withf("preview: dpi %d outside [%d, %d]", dpi, minDPI, maxDPI)
 	}
@@ -31,20 +52,24 @@ func Preview(ctx context.Context, pdf []byte, dpi int) ([][]byte, error) {
 	if err != nil {
 		return nil, station.ErrRenderFailed.Withf("preview: pdftoppm not found (apt-get install poppler-utils): %v", err)
 	}
-	dir, err := os.MkdirTemp("", "anjungan-preview-")
+	dir, err := privtmp.MkdirTemp(p.dir, "preview-")
 	if err != nil {
 		return nil, station.ErrRenderFailed.With(err)
 	}
 	defer os.RemoveAll(dir)
 	in := filepath.Join(dir, "doc.pdf")
-	if err := os.WriteFile(in, pdf, 0o600); err != nil {
+	if err := privtmp.WriteFile(dir, "doc.pdf", pdf); err != nil {
 		return nil, station.ErrRenderFailed.With(err)
 	}
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, tool, "-r", fmt.Sprint(dpi), "-png", in, filepath.Join(dir, "page"))
+	cmd.Env = privtmp.Env(os.Environ(), dir)
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, station.ErrRenderFailed.Withf("preview: pdftoppm: %v: %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	if err := privtmp.Restrict(dir); err != nil {
+		return nil, station.ErrRenderFailed.With(err)
 	}
 	// pdftoppm names pages page-1.png, or page-01.png when there are ten
 	// or more: the names sort in page order either way.

@@ -245,7 +245,7 @@ func checkQR(t *testing.T, pdf []byte, d station.Document) {
 	t.Helper()
 	zbarimg := peer(t, "zbarimg", "zbar-tools")
 	peer(t, "pdftoppm", "poppler-utils")
-	pngs, err := Preview(context.Background(), pdf, 300)
+	pngs, err := preview(t, pdf, 300)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/anjungan/anjungan/internal/privtmp"
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/driver"
 	"github.com/anjungan/anjungan/printerd/drivertest"
@@ -29,6 +30,7 @@ func parsePrinterConformance(m *Main, fs *flag.FlagSet, args []string) (func(con
 	var opts optionList
 	fs.Var(&opts, "option", "driver option key=value (repeatable), e.g. -option media=om_card_54x86mm")
 	faults := fs.Bool("faults", false, "also run the fault checks: only for devices that inject faults (simulators); they spoil media and stop the printer")
+	tmp := fs.String("temp-dir", "var/conformance/tmp", "private folder for the driver's temporary files (made 0700 and emptied first)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -39,8 +41,12 @@ func parsePrinterConformance(m *Main, fs *flag.FlagSet, args []string) (func(con
 	if !ok {
 		return nil, fmt.Errorf("no driver %q (have %s)", *name, strings.Join(driver.Names(), ", "))
 	}
-	cfg := printerd.DeviceConfig{Name: "conformance", URI: *uri, Options: map[string]string(opts)}
+	cfg := printerd.DeviceConfig{Name: "conformance", URI: *uri, Options: map[string]string(opts), TempDir: *tmp}
 	return func(ctx context.Context) error {
+		// As printerd does for its drivers: a private folder, never TMPDIR.
+		if err := privtmp.Prepare(*tmp); err != nil {
+			return err
+		}
 		rep := drivertest.Check(ctx, drivertest.Config{
 			Open:   func(ctx context.Context) (printerd.Device, error) { return drv.Open(ctx, cfg) },
 			Faults: *faults,

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,6 +25,8 @@ func runConformance(t *testing.T, args ...string) (string, error) {
 	m.Stdout, m.Stderr = &out, io.Discard
 	fs := flag.NewFlagSet("printer conformance", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	// Never the default under the working directory (the source tree).
+	args = append([]string{"-temp-dir", filepath.Join(t.TempDir(), "tmp")}, args...)
 	run, err := parsePrinterConformance(m, fs, args)
 	if err != nil {
 		return "", err

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/anjungan/anjungan/internal/privtmp"
 	"github.com/anjungan/anjungan/station"
 	"github.com/anjungan/anjungan/station/docqr"
 	"github.com/anjungan/anjungan/station/registry"
@@ -91,7 +92,18 @@ func parseRender(m *Main, fs *flag.FlagSet, args []string) (func(context.Context
 		if *dpi == 0 {
 			return nil
 		}
-		pngs, err := render.Preview(ctx, res.PDF, *dpi)
+		// The previewer's temporary files go in a private folder beside
+		// the PDF, which holds the same data; never in TMPDIR.
+		tmp, err := privtmp.MkdirTemp(filepath.Dir(*out), ".render-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		pv, err := render.NewPreviewer(tmp)
+		if err != nil {
+			return err
+		}
+		pngs, err := pv.Preview(ctx, res.PDF, *dpi)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/anjungan/anjungan/internal/fault"
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/client"
 )
@@ -67,27 +68,76 @@ func parseLedger(m *Main, fs *flag.FlagSet, args []string) (func(context.Context
 	}), nil
 }
 
+// reasonCodeUsage lists the reason codes and the actions they apply to.
+func reasonCodeUsage() string {
+	var b strings.Builder
+	b.WriteString("why, for reprint and void (required):")
+	for _, c := range printerd.ReasonCodes() {
+		acts := make([]string, len(c.Actions))
+		for i, a := range c.Actions {
+			acts[i] = string(a)
+		}
+		fmt.Fprintf(&b, "\n  %s (%s): %s", c.Code, strings.Join(acts, ", "), c.EN)
+	}
+	return b.String()
+}
+
 func parseJobResolve(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	pd := printerdFlags(fs)
 	action := fs.String("action", "", "printed, reprint or void")
-	reason := fs.String("reason", "", "why (required for reprint and void)")
+	code := fs.String("reason-code", "", reasonCodeUsage())
+	note := fs.String("note", "", "optional words; kept in printerd's journal only, never in the audit log, and erasable (job erase-note). Do not name the citizen.")
 	serial := fs.String("card-serial", "", "the card's serial (printed, void)")
 	actor := actorFlag(fs)
 	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() != 1 || *action == "" {
-		return nil, errors.New("usage: anjunganctl job resolve -action printed|reprint|void [-reason …] JOB")
+		return nil, errors.New("usage: anjunganctl job resolve -action printed|reprint|void [-reason-code CODE] [-note …] [-card-serial …] JOB")
+	}
+	r := printerd.Resolution{Action: printerd.Action(*action), ReasonCode: printerd.ReasonCode(*code), Note: *note, CardSerial: *serial, Actor: *actor}
+	// Checked here too, so a mistyped code is refused before printerd is
+	// asked; printerd checks again.
+	if err := r.Validate(); err != nil {
+		var fe *fault.Error
+		if errors.As(err, &fe) {
+			return nil, fmt.Errorf("job resolve: %s (%v)", fe.EN, fe.Cause)
+		}
+		return nil, err
 	}
 	id := printerd.JobID(fs.Arg(0))
 	return pd.with(func(ctx context.Context, c *client.Client) error {
-		r, err := c.Resolve(ctx, id, printerd.Resolution{Action: printerd.Action(*action), Reason: *reason, CardSerial: *serial, Actor: *actor})
+		r, err := c.Resolve(ctx, id, r)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "%s is now %s\n", r.Job.ID, r.Job.State)
 		if r.Reprint != nil {
 			fmt.Fprintf(m.Stdout, "reprint queued as %s\n", r.Reprint.ID)
+		}
+		return nil
+	}), nil
+}
+
+func parseJobEraseNote(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
+	pd := printerdFlags(fs)
+	actor := actorFlag(fs)
+	if err := pd.parse(fs, args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() != 1 {
+		return nil, errors.New("usage: anjunganctl job erase-note JOB")
+	}
+	id := printerd.JobID(fs.Arg(0))
+	return pd.with(func(ctx context.Context, c *client.Client) error {
+		erased, err := c.EraseNote(ctx, id, *actor)
+		if err != nil {
+			return err
+		}
+		if erased {
+			fmt.Fprintf(m.Stdout, "the note of %s's resolution is erased\n", id)
+		} else {
+			fmt.Fprintf(m.Stdout, "%s's resolution has no note to erase\n", id)
 		}
 		return nil
 	}), nil

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/rs/zerolog"
 
+	"github.com/anjungan/anjungan/internal/privtmp"
 	"github.com/anjungan/anjungan/printerd/client"
 	"github.com/anjungan/anjungan/station"
 	"github.com/anjungan/anjungan/station/docqr"
@@ -130,13 +131,17 @@ func (s *System) mustKiosk(tb testing.TB, wrap func(station.Renderer) station.Re
 	reg.BindingKey, err = ticket.LoadBindingKey(v("keys", "binding.key"))
 	mustOK(tb, err)
 	printers := client.New(s.Printerd.SocketPath())
+	tmp := filepath.Join(tb.TempDir(), privtmp.Name)
+	mustOK(tb, privtmp.Prepare(tmp))
+	previewer, err := render.NewPreviewer(tmp)
+	mustOK(tb, err)
 	k := station.NewKiosk(station.KioskConfig{
 		Registry:  reg,
 		Tickets:   &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
 		Renderer:  wrap(renderer),
 		Printers:  printers,
 		Notices:   printers,
-		Previewer: station.PreviewFunc(render.Preview),
+		Previewer: previewer,
 		Now:       time.Now,
 		Rand:      rand.Reader,
 	})

@@ -674,3 +674,106 @@ func TestCanaryScanner(t *testing.T) {
 		})
 	}
 }
+
+// TestCanaryResolutionNote: a supervisor resolves a print in doubt on the
+// console with a reason code and a careless note naming the citizen (name
+// and NIK). The note reaches printerd's journal, and nothing else: no
+// audit entry of either service, no audit export (GET /v1/audit/entries),
+// no log line. anjunganctl job erase-note then removes it, and no file of
+// the data folders holds it any more.
+func TestCanaryResolutionNote(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	logs := &logBuffer{}
+	sys := MustStartWith(t, Options{Logs: logs, LogLevel: "debug", AuditEvery: 1})
+	ctx := context.Background()
+
+	var cs canaries
+	a := sys.MustApprove(t, "ktp-el")
+	docs := sys.mustDocuments(t, a)
+	for _, d := range docs {
+		cs.addDocument(d)
+	}
+	note := "kartu " + docs[0].Fields["nama"] + " NIK " + docs[0].NIK + " macet, dia menunggu"
+	noted := canaries{{What: "the supervisor's note", Value: note, How: exact}}
+	cs = append(cs, noted...)
+
+	// The card leaves the printer, then the printer goes offline: the
+	// print is in doubt.
+	mustOK(t, sys.Printers.InjectFault(ctx, "card-1", printerd.Fault{Kind: printerd.FaultOffline, At: printerd.FaultAfterPrint}))
+	c := sys.NewCitizen(t)
+	v := c.previewAndPrint(t, "/api/login/ticket", map[string]string{"ticket": a.Ticket})
+	if p := v.Documents[0].Print; p == nil || p.State != "in_doubt" {
+		t.Fatalf("print: %+v, want in_doubt", p)
+	}
+	job := v.Documents[0].Print.Job
+
+	sv := sys.MustSupervisor(t, "pengawas")
+	csrf := sv.field(sv.page("/jobs/"+job), "csrf")
+	if res, page := sv.send("POST", "/jobs/"+job+"/resolve", url.Values{"csrf": {csrf}, "action": {"reprint"},
+		"reason_code": {"jam"}, "note": {note}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resolve: %s\n%s", res.Status, page)
+	}
+
+	// exportUntil reads printerd's audit export until it holds kind for
+	// the job (a checkpoint follows each entry, in the background).
+	exportUntil := func(kind string) []byte {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute) // only stops a hung test
+		for {
+			var buf bytes.Buffer
+			mustOK(t, sys.Printers.AuditEntries(ctx, 0, "jsonl", &buf))
+			if bytes.Contains(buf.Bytes(), []byte(`"kind":"`+kind+`"`)) && bytes.Contains(buf.Bytes(), []byte(job)) {
+				return buf.Bytes()
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s in the export:\n%s", kind, buf.Bytes())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	export := exportUntil("job.resolved")
+	if !bytes.Contains(export, []byte(`"reason_code":"jam"`)) || !bytes.Contains(export, []byte(`"note_hmac":"`)) {
+		t.Errorf("the resolution's entry has no reason code or note hash:\n%s", export)
+	}
+	journalDir := filepath.Join(sys.Var, "printerd")
+	if hits, _, _ := noted.scanTree(journalDir); len(hits) == 0 {
+		t.Error("printerd's journal does not hold the note before its erasure: the search cannot see it")
+	}
+	var hits []hit
+	for i, line := range bytes.Split(export, []byte("\n")) {
+		hits = append(hits, cs.scan(fmt.Sprintf("printerd audit export line %d", i+1), line)...)
+	}
+	for _, db := range []string{filepath.Join(sys.Var, "station", "station.db"), filepath.Join(journalDir, "journal.db")} {
+		for i, e := range auditEntries(t, db) {
+			hits = append(hits, cs.scan(fmt.Sprintf("%s audit entry %d %s", filepath.Base(db), i, e), e)...)
+		}
+	}
+
+	erase := ctl.NewMain()
+	var out bytes.Buffer
+	erase.Stdout = &out
+	mustOK(t, erase.ParseFlags([]string{"job", "erase-note", "-socket", sys.Printerd.SocketPath(), "-actor", "dpo", job}))
+	mustOK(t, erase.Run(ctx))
+	if !strings.Contains(out.String(), "erased") {
+		t.Errorf("anjunganctl job erase-note said %q", out.String())
+	}
+	exportUntil("job.note_erased")
+	// While the programs run (printerd's journal open) and after they stop.
+	noteHits, _, err := noted.scanTree(sys.Var, filepath.Join(sys.Var, "registry-sim"))
+	mustOK(t, err)
+	hits = append(hits, noteHits...)
+	mustOK(t, sys.Station.Close())
+	mustOK(t, sys.Printerd.Close())
+	// The reprint waits for the stopped printer: the spool keeps its
+	// document by design (TestCanaryFullPrints checks the spool's rule).
+	fileHits, _, err := cs.scanTree(tmp, filepath.Join(sys.Var, "out"), filepath.Join(sys.Var, "registry-sim"), filepath.Join(journalDir, "spool"))
+	mustOK(t, err)
+	hits = append(hits, fileHits...)
+	for i, l := range bytes.Split(logs.Bytes(), []byte("\n")) {
+		hits = append(hits, cs.scan(fmt.Sprintf("log line %d %s", i+1, l), l)...)
+	}
+	for _, h := range hits {
+		t.Errorf("personal data found: %s", h)
+	}
+}

@@ -74,6 +74,9 @@ type Options struct {
 	// NoStation starts registry-sim and printerd only; the test runs the
 	// station itself (StationArgs), as a process it can kill.
 	NoStation bool
+	// AuditEvery is printerd's -audit-every (default: printerd's own), so
+	// that a test can export its audit log soon after an entry.
+	AuditEvery int
 }
 
 // MustStart starts registry-sim, printerd and station with development
@@ -143,6 +146,9 @@ func MustStartWith(tb testing.TB, o Options) *System {
 	printerdArgs := append(level, "-socket", v("run", "printerd.sock"), "-data", v("printerd"), "-audit-key", v("keys", "audit-printerd.key"),
 		"-printer", card,
 		"-printer", "name=paper-1,driver=sim,uri="+v("out", "paper")+",media=iso_a4_210x297mm")
+	if o.AuditEvery > 0 {
+		printerdArgs = append(printerdArgs, "-audit-every", fmt.Sprint(o.AuditEvery))
+	}
 	if o.PrinterdTLS {
 		printerdArgs = append(printerdArgs, "-tls-addr", "127.0.0.1:0", "-tls-cert", v("certs", "printerd.crt"),
 			"-tls-key", v("certs", "printerd.key"), "-client-ca", v("certs", "ca.crt"), "-client-name", "printerd-client")

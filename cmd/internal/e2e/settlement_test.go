@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/anjungan/anjungan/cmd/internal/registrysim"
 	"github.com/anjungan/anjungan/printerd"
 )
 
@@ -99,12 +97,12 @@ func TestSupervisorDecisionsReachTheUpstream(t *testing.T) {
 			mustOK(t, sys.Printers.ClearFaults(context.Background(), "card-1"))
 			mustOK(t, sys.Printers.ResumePrinter(context.Background(), "card-1", "sari"))
 			_, err := sys.Printers.Resolve(context.Background(), job.ID, printerd.Resolution{Action: printerd.ActionReprint,
-				Reason: "nothing came out", Actor: "sari"})
+				ReasonCode: printerd.ReasonCodeBlankOutput, Actor: "sari"})
 			mustOK(t, err)
 		}, "printed", true, "in_doubt"},
 		{"in doubt, void", inDoubt, "in_doubt", func(t *testing.T, sys *System, job printerd.Job) {
 			_, err := sys.Printers.Resolve(context.Background(), job.ID, printerd.Resolution{Action: printerd.ActionVoid,
-				CardSerial: "VOID-1", Actor: "sari"})
+				CardSerial: "VOID-1", ReasonCode: printerd.ReasonCodeCardDamaged, Actor: "sari"})
 			mustOK(t, err)
 		}, "approved", false, "in_doubt"},
 		{"held, canceled", held, "held", func(t *testing.T, sys *System, job printerd.Job) {
@@ -165,6 +163,3 @@ func TestSupervisorDecisionsReachTheUpstream(t *testing.T) {
 		})
 	}
 }
-
-var _ = filepath.Join
-var _ registrysim.Fault

@@ -29,6 +29,7 @@ import (
 	"github.com/anjungan/anjungan/certs"
 	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/logging"
+	"github.com/anjungan/anjungan/internal/privtmp"
 	domain "github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/api"
 	"github.com/anjungan/anjungan/printerd/driver"
@@ -234,6 +235,12 @@ func (m *Main) run(ctx context.Context) error {
 		return fmt.Errorf("printerd: open journal in %s: %w", m.data, err)
 	}
 	m.journal = j
+	// The drivers' temporary files (rasters, a vendor program's copy of
+	// the document) hold personal data: they live in the data folder, and
+	// what a crash left there goes now, before any printer opens.
+	if err := privtmp.Prepare(m.TempDir()); err != nil {
+		return fmt.Errorf("printerd: temp folder: %w", err)
+	}
 	for _, job := range j.Recovered() {
 		// A supervisor resolves these: printed, reprint or void.
 		m.logJob(m.log.Warn(), job).Msg("job was dispatching when printerd stopped; now in doubt")
@@ -399,7 +406,7 @@ func (m *Main) openPrinter(ctx context.Context, spec printerSpec) (domain.Printe
 	if !ok {
 		return domain.Printer{}, fmt.Errorf("printerd: printer %s: no driver %q (have %s)", spec.Name, spec.Driver, strings.Join(driver.Names(), ", "))
 	}
-	dev, err := drv.Open(ctx, domain.DeviceConfig{Name: spec.Name, URI: spec.URI, Options: spec.Options})
+	dev, err := drv.Open(ctx, domain.DeviceConfig{Name: spec.Name, URI: spec.URI, Options: spec.Options, TempDir: m.TempDir()})
 	if err != nil {
 		return domain.Printer{}, fmt.Errorf("printerd: printer %s: %w", spec.Name, err)
 	}
@@ -444,6 +451,10 @@ func listenUnix(path string) (net.Listener, error) {
 	}
 	return ln, nil
 }
+
+// TempDir is printerd's private folder for the drivers' temporary files,
+// tmp in its data folder (-data): mode 0700, emptied at start-up.
+func (m *Main) TempDir() string { return filepath.Join(m.data, privtmp.Name) }
 
 // SocketPath is the socket the API listens on.
 func (m *Main) SocketPath() string { return m.socket }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/logging"
+	"github.com/anjungan/anjungan/internal/privtmp"
 	"github.com/anjungan/anjungan/printerd/client"
 	"github.com/anjungan/anjungan/station"
 	"github.com/anjungan/anjungan/station/auditrec"
@@ -223,6 +224,15 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Dir(m.DBPath), 0o700); err != nil {
 		return err
 	}
+	// Previews hold the citizen's document: their temporary files stay in
+	// the data folder, and a crash's leftovers go at the next start.
+	if err := privtmp.Prepare(m.TempDir()); err != nil {
+		return fmt.Errorf("station temp folder: %w", err)
+	}
+	previewer, err := render.NewPreviewer(m.TempDir())
+	if err != nil {
+		return err
+	}
 	if m.db, err = sqlite.Open(m.DBPath); err != nil {
 		return fmt.Errorf("station database: %w", err)
 	}
@@ -249,7 +259,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Renderer:    renderer,
 		Printers:    printers,
 		Used:        sqlite.NewUsedTickets(m.db),
-		Previewer:   station.PreviewFunc(render.Preview),
+		Previewer:   previewer,
 		SessionTTL:  m.IdleTimeout,
 		Cards:       cards,
 		CardStates:  cardStates,
@@ -303,6 +313,12 @@ func crashAt(point string, log zerolog.Logger) func(string) {
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {} // the signal lands before this returns
 	}
+}
+
+// TempDir is the station's private folder for temporary files, tmp in
+// the folder of its database (-db): mode 0700, emptied at start-up.
+func (m *Main) TempDir() string {
+	return filepath.Join(filepath.Dir(m.DBPath), privtmp.Name)
 }
 
 // printerdTarget is where printerd is: its unix socket, or its mTLS

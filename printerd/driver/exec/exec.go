@@ -3,11 +3,14 @@
 //
 //	program JOB-ID USER TITLE COPIES OPTIONS FILE
 //
-// FILE is the job's PDF (a private temporary file); OPTIONS holds
-// "media=<PWG name>". The environment carries DEVICE_URI (option
-// "device-uri"), PRINTER (the printer's name), CONTENT_TYPE
-// (application/pdf) and ANJUNGAN_FAULT_FILE (option "fault-file", for
-// simulators). Run with no arguments and ANJUNGAN_ACTION=status, the
+// FILE is the job's PDF, mode 0600 in a folder of its own (0700) under
+// printerd's private temp folder (DeviceConfig.TempDir, required);
+// OPTIONS holds "media=<PWG name>". The environment carries DEVICE_URI
+// (option "device-uri"), PRINTER (the printer's name), CONTENT_TYPE
+// (application/pdf), ANJUNGAN_FAULT_FILE (option "fault-file", for
+// simulators) and TMPDIR, set to that same folder: the program's own
+// temporary files hold the document too, and the folder is removed when
+// the run ends (and, after a crash, when printerd starts). Run with no arguments and ANJUNGAN_ACTION=status, the
 // program only reports status; printerd does that when it opens the
 // device and after ClearFaults.
 //
@@ -45,6 +48,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/anjungan/anjungan/internal/privtmp"
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/driver"
 )
@@ -89,6 +93,7 @@ type Device struct {
 	deviceURI  string
 	faultFile  string
 	grace      time.Duration
+	tmp        string // private folder: a folder of it per run
 
 	printMu sync.Mutex // the program runs once at a time
 
@@ -100,9 +105,12 @@ type Device struct {
 
 // Open checks cfg, finds the program and asks it for its status.
 func Open(ctx context.Context, cfg printerd.DeviceConfig) (*Device, error) {
-	d := &Device{name: cfg.Name, program: cfg.URI, resolution: 300, grace: 5 * time.Second}
+	d := &Device{name: cfg.Name, program: cfg.URI, resolution: 300, grace: 5 * time.Second, tmp: cfg.TempDir}
 	if d.program == "" {
 		return nil, errors.New("exec: no program (uri)")
+	}
+	if err := privtmp.Check(d.tmp); err != nil {
+		return nil, fmt.Errorf("exec: the job's file needs printerd's private temp folder: %w", err)
 	}
 	path, err := osexec.LookPath(d.program)
 	if err != nil {
@@ -186,19 +194,20 @@ func (d *Device) Print(ctx context.Context, job printerd.PrintJob) (printerd.Pri
 	if err := ctx.Err(); err != nil {
 		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeRetry, Reason: "canceled", Err: errors.Join(none, err)}
 	}
-	doc, err := os.CreateTemp("", "anjungan-job-*.pdf")
+	work, err := privtmp.MkdirTemp(d.tmp, "job-")
 	if err != nil {
 		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeRetry, Reason: "spool-area-full", Err: errors.Join(none, err)}
 	}
-	defer os.Remove(doc.Name())
-	_, err = doc.Write(job.Document)
-	if err = errors.Join(err, doc.Close()); err != nil {
+	// The folder goes with whatever the program left in it.
+	defer os.RemoveAll(work)
+	doc := filepath.Join(work, "job.pdf")
+	if err := privtmp.WriteFile(work, "job.pdf", job.Document); err != nil {
 		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeRetry, Reason: "spool-area-full", Err: errors.Join(none, err)}
 	}
 
 	d.setPrinting(true)
 	defer d.setPrinting(false)
-	rep, code, runErr := d.run(ctx, nil, string(job.ID), "printerd", job.Title, "1", "media="+string(d.media), doc.Name())
+	rep, code, runErr := d.run(ctx, work, nil, string(job.ID), "printerd", job.Title, "1", "media="+string(d.media), doc)
 	var notRun *startError
 	if errors.As(runErr, &notRun) {
 		// The program never ran: nothing reached the printer.
@@ -266,7 +275,12 @@ func (d *Device) result(ctx context.Context, rep Report, code int, runErr error)
 func (d *Device) probe(ctx context.Context) error {
 	d.printMu.Lock()
 	defer d.printMu.Unlock()
-	_, code, err := d.run(ctx, []string{"ANJUNGAN_ACTION=status"})
+	work, err := privtmp.MkdirTemp(d.tmp, "status-")
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	defer os.RemoveAll(work)
+	_, code, err := d.run(ctx, work, []string{"ANJUNGAN_ACTION=status"})
 	if err == nil && code != 0 {
 		err = fmt.Errorf("exit status %d", code)
 	}
@@ -276,12 +290,12 @@ func (d *Device) probe(ctx context.Context) error {
 	return nil
 }
 
-// run runs the program, folds its report into the device's status and
-// returns the report of this run and the exit code. err is set when the
-// program could not run or did not exit normally.
-func (d *Device) run(ctx context.Context, env []string, args ...string) (Report, int, error) {
+// run runs the program with TMPDIR work, folds its report into the
+// device's status and returns the report of this run and the exit code.
+// err is set when the program could not run or did not exit normally.
+func (d *Device) run(ctx context.Context, work string, env []string, args ...string) (Report, int, error) {
 	cmd := osexec.CommandContext(ctx, d.program, args...)
-	cmd.Env = append(os.Environ(), "DEVICE_URI="+d.deviceURI, "PRINTER="+d.name, "CONTENT_TYPE=application/pdf",
+	cmd.Env = append(privtmp.Env(os.Environ(), work), "DEVICE_URI="+d.deviceURI, "PRINTER="+d.name, "CONTENT_TYPE=application/pdf",
 		"ANJUNGAN_FAULT_FILE="+d.faultFile)
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/anjungan/anjungan/printerd"
@@ -24,7 +25,7 @@ func MustOpen(tb testing.TB, script string, opts map[string]string) printerd.Dev
 	if err != nil {
 		tb.Fatal(err)
 	}
-	dev, err := drv.Open(context.Background(), printerd.DeviceConfig{Name: "vendor", URI: abs, Options: opts})
+	dev, err := drv.Open(context.Background(), printerd.DeviceConfig{Name: "vendor", URI: abs, Options: opts, TempDir: drivertest.TempDir(tb)})
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -138,16 +139,63 @@ func TestCancelKillsProgram(t *testing.T) {
 func TestOpenRejects(t *testing.T) {
 	drv := exec.Driver{}
 	script, _ := filepath.Abs("testdata/simcard.sh")
+	tmp := drivertest.TempDir(t)
+	state := "file://" + t.TempDir()
 	for name, cfg := range map[string]printerd.DeviceConfig{
-		"no program":     {Options: map[string]string{"media": "om_card_54x86mm"}},
-		"missing":        {URI: "/nonexistent/vendor", Options: map[string]string{"media": "om_card_54x86mm"}},
-		"no media":       {URI: script},
-		"unknown option": {URI: script, Options: map[string]string{"media": "om_card_54x86mm", "speed": "fast"}},
-		"bad resolution": {URI: script, Options: map[string]string{"media": "om_card_54x86mm", "resolution": "high"}},
-		"status fails":   {URI: script, Options: map[string]string{"media": "om_card_54x86mm", "device-uri": "file:///nonexistent"}},
+		"no program":     {Options: map[string]string{"media": "om_card_54x86mm"}, TempDir: tmp},
+		"missing":        {URI: "/nonexistent/vendor", Options: map[string]string{"media": "om_card_54x86mm"}, TempDir: tmp},
+		"no media":       {URI: script, TempDir: tmp},
+		"unknown option": {URI: script, Options: map[string]string{"media": "om_card_54x86mm", "speed": "fast"}, TempDir: tmp},
+		"bad resolution": {URI: script, Options: map[string]string{"media": "om_card_54x86mm", "resolution": "high"}, TempDir: tmp},
+		"status fails":   {URI: script, Options: map[string]string{"media": "om_card_54x86mm", "device-uri": "file:///nonexistent"}, TempDir: tmp},
+		"no temp folder": {URI: script, Options: map[string]string{"media": "om_card_54x86mm", "device-uri": state}},
+		"missing temp folder": {URI: script, Options: map[string]string{"media": "om_card_54x86mm", "device-uri": state},
+			TempDir: filepath.Join(tmp, "missing")},
 	} {
 		if _, err := drv.Open(context.Background(), cfg); err == nil {
 			t.Errorf("%s: Open accepted %+v", name, cfg)
 		}
+	}
+}
+
+// TestJobFilesStayPrivate: the job's file is 0600 in a 0700 folder of the
+// private temp folder, the program's TMPDIR is that folder, TMPDIR of
+// printerd (pointing nowhere) is never used, and the folder goes with
+// what the program left in it when the run ends.
+func TestJobFilesStayPrivate(t *testing.T) {
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "no-such-folder"))
+	drv, _ := driver.Lookup(exec.Name)
+	script, _ := filepath.Abs("testdata/tempfiles.sh")
+	private := drivertest.TempDir(t)
+	record := filepath.Join(t.TempDir(), "record")
+	dev, err := drv.Open(context.Background(), printerd.DeviceConfig{Name: "vendor", URI: script, TempDir: private,
+		Options: map[string]string{"media": string(printerd.MediaCard), "device-uri": "file://" + record}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	if _, err := dev.Print(context.Background(), drivertest.Job(t, dev)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("record:\n%s", b)
+	}
+	work, _ := strings.CutPrefix(lines[0], "TMPDIR ")
+	if filepath.Dir(work) != private {
+		t.Errorf("the program's TMPDIR %q is not a folder of the private folder %s", work, private)
+	}
+	if want := "mode 700 " + work; lines[1] != want {
+		t.Errorf("job folder: %q, want %q", lines[1], want)
+	}
+	if want := "mode 600 " + filepath.Join(work, "job.pdf"); lines[2] != want {
+		t.Errorf("job file: %q, want %q", lines[2], want)
+	}
+	if left, _ := os.ReadDir(private); len(left) != 0 {
+		t.Errorf("left in the private folder: %v", left)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/driver"
 	"github.com/anjungan/anjungan/printerd/driver/sim"
+	"github.com/anjungan/anjungan/printerd/drivertest"
 )
 
 func MustRead(tb testing.TB, name string) []byte {
@@ -28,7 +29,7 @@ func MustOpen(tb testing.TB, dir string, opts map[string]string) printerd.Device
 	if !ok {
 		tb.Fatal("driver sim is not registered")
 	}
-	dev, err := drv.Open(context.Background(), printerd.DeviceConfig{Name: "p", URI: dir, Options: opts})
+	dev, err := drv.Open(context.Background(), printerd.DeviceConfig{Name: "p", URI: dir, Options: opts, TempDir: drivertest.TempDir(tb)})
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -124,7 +125,7 @@ func TestSerialSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	doc := MustRead(t, "card.pdf")
 	for _, want := range []string{"SIM-000001", "SIM-000002"} {
-		dev, err := sim.Open(printerd.DeviceConfig{URI: dir, Options: map[string]string{"media": "om_card_54x86mm"}})
+		dev, err := sim.Open(printerd.DeviceConfig{URI: dir, Options: map[string]string{"media": "om_card_54x86mm"}, TempDir: drivertest.TempDir(t)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ func TestConformance(t *testing.T) {
 
 func MustOpen(tb testing.TB, dir string, opts map[string]string) *simcard.Device {
 	tb.Helper()
-	dev, err := simcard.Open(printerd.DeviceConfig{Name: "card", URI: dir, Options: opts})
+	dev, err := simcard.Open(printerd.DeviceConfig{Name: "card", URI: dir, Options: opts, TempDir: drivertest.TempDir(tb)})
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}

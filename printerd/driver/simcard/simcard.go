@@ -6,7 +6,8 @@
 //
 // It "prints" a card by writing, under the output directory (the URI):
 // <job>.pdf (the document, byte for byte), <job>-side1.png and
-// <job>-side2.png (each printed side rasterised with pdftoppm at 300 dpi),
+// <job>-side2.png (each printed side rasterised with pdftoppm at 300 dpi,
+// in a folder of DeviceConfig.TempDir removed once the card is out),
 // <job>.mag (magnetic tracks, when encoded), and a line per card picked in
 // cards.log (serial, job, what became of it). Serials SIM-000001,
 // SIM-000002, … are recorded in .sim-serial before a card is picked, so
@@ -24,6 +25,8 @@
 //	timing      fast (default: no delays) or realistic
 //	pick-time, side-time, eject-time   Go durations overriding timing
 //	raster      auto (default: when pdftoppm is on PATH), on, off
+//
+// Rastering needs DeviceConfig.TempDir, printerd's private folder.
 package simcard
 
 import (
@@ -41,6 +44,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/anjungan/anjungan/internal/privtmp"
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/driver"
 	"github.com/anjungan/anjungan/printerd/internal/durable"
@@ -95,6 +99,7 @@ func (Driver) Open(_ context.Context, cfg printerd.DeviceConfig) (printerd.Devic
 // Device is one simulated card printer.
 type Device struct {
 	dir     string
+	tmp     string // private folder of the rasters
 	timing  Timing
 	raster  bool
 	duplex  bool
@@ -117,7 +122,7 @@ var options = []string{"media", "blanks", "ribbon", "reject", "duplex", "timing"
 
 // Open checks cfg and opens a simulated card printer.
 func Open(cfg printerd.DeviceConfig) (*Device, error) {
-	d := &Device{dir: cfg.URI, duplex: true, panels: len(ribbonPanels),
+	d := &Device{dir: cfg.URI, tmp: cfg.TempDir, duplex: true, panels: len(ribbonPanels),
 		blanks: DefaultBlanks, ribbon: DefaultRibbon, rejectCap: DefaultReject}
 	if d.dir == "" {
 		return nil, errors.New("simcard: no output directory (uri)")
@@ -177,6 +182,12 @@ func Open(cfg printerd.DeviceConfig) (*Device, error) {
 	case "off":
 	default:
 		return nil, fmt.Errorf("simcard: option raster %q is not auto, on or off", o["raster"])
+	}
+	if d.raster {
+		// The rasters are the citizen's document.
+		if err := privtmp.Check(d.tmp); err != nil {
+			return nil, fmt.Errorf("simcard: rasters need printerd's private temp folder: %w", err)
+		}
 	}
 	if err := os.MkdirAll(d.dir, 0o750); err != nil {
 		return nil, fmt.Errorf("simcard: %w", err)
@@ -490,23 +501,29 @@ func (d *Device) sleep(ctx context.Context, t time.Duration) error {
 	}
 }
 
-// rasterise renders each page of the job's PDF to a PNG in a temporary
-// directory, as a card printer's driver rasterises before it prints.
-// With raster off it returns no sides and the card counts one side.
+// rasterise renders each page of the job's PDF to a PNG in a folder of
+// the private temp folder, as a card printer's driver rasterises before
+// it prints. With raster off it returns no sides and the card counts one
+// side.
 func (d *Device) rasterise(ctx context.Context, job printerd.PrintJob) ([]string, error) {
 	if !d.raster {
 		return nil, nil
 	}
-	tmp, err := os.MkdirTemp("", "simcard-")
+	tmp, err := privtmp.MkdirTemp(d.tmp, "simcard-")
 	if err != nil {
 		return nil, err
 	}
 	pdf := filepath.Join(tmp, "doc.pdf")
-	if err := os.WriteFile(pdf, job.Document, 0o600); err != nil {
+	if err := privtmp.WriteFile(tmp, "doc.pdf", job.Document); err != nil {
 		_ = os.RemoveAll(tmp)
 		return nil, err
 	}
-	out, err := exec.CommandContext(ctx, "pdftoppm", "-r", "300", "-png", pdf, filepath.Join(tmp, "side")).CombinedOutput()
+	cmd := exec.CommandContext(ctx, "pdftoppm", "-r", "300", "-png", pdf, filepath.Join(tmp, "side"))
+	cmd.Env = privtmp.Env(os.Environ(), tmp)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		err = privtmp.Restrict(tmp)
+	}
 	if err != nil {
 		_ = os.RemoveAll(tmp)
 		return nil, fmt.Errorf("pdftoppm: %w: %s", err, strings.TrimSpace(string(out)))

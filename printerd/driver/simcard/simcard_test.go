@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,9 +23,73 @@ func TestOpenRejects(t *testing.T) {
 		{"media": "iso_a4_210x297mm"}, {"blanks": "-1"}, {"ribbon": "x"}, {"reject": "-2"}, {"duplex": "maybe"},
 		{"timing": "slow"}, {"side-time": "soon"}, {"raster": "sometimes"}, {"hopper": "3"},
 	} {
-		if _, err := simcard.Open(printerd.DeviceConfig{URI: t.TempDir(), Options: opts}); err == nil {
+		if _, err := simcard.Open(printerd.DeviceConfig{URI: t.TempDir(), Options: opts, TempDir: drivertest.TempDir(t)}); err == nil {
 			t.Errorf("Open accepted %v", opts)
 		}
+	}
+	// Rasters hold the document: no private folder, no rasters.
+	if _, err := simcard.Open(printerd.DeviceConfig{URI: t.TempDir(), Options: map[string]string{"raster": "on"}}); err == nil {
+		t.Error("Open accepted raster on without a private temp folder")
+	}
+}
+
+// TestRastersStayPrivate: while a card prints, its rasters and the
+// document's copy are 0600 files in a 0700 folder of the private temp
+// folder, TMPDIR (pointing nowhere) is not used, and once the card is
+// out the private folder is empty.
+func TestRastersStayPrivate(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/pdftoppm"); err != nil && os.Getenv("ANJUNGAN_REQUIRE_PEERS") != "1" {
+		t.Skip("pdftoppm (poppler-utils) is not installed")
+	}
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "no-such-folder"))
+	private := drivertest.TempDir(t)
+	dev, err := simcard.Open(printerd.DeviceConfig{URI: t.TempDir(), TempDir: private,
+		Options: map[string]string{"raster": "on", "pick-time": "300ms"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := dev.Print(context.Background(), job("J1"))
+		done <- err
+	}()
+	// The card is picked after rastering: the rasters exist then.
+	for {
+		if st, _ := dev.Status(context.Background()); st.State == printerd.PrinterProcessing {
+			break
+		}
+	}
+	var files []string
+	err = filepath.WalkDir(private, func(path string, d os.DirEntry, err error) error {
+		if err != nil || path == private {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		want := os.FileMode(0o600)
+		if d.IsDir() {
+			want = 0o700
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", path, fi.Mode().Perm(), want)
+		}
+		files = append(files, d.Name())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(files, "doc.pdf") || !slices.Contains(files, "side-1.png") {
+		t.Errorf("while printing, the private folder holds %v; want the document and its raster", files)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(private); len(left) != 0 {
+		t.Errorf("left in the private folder: %v", left)
 	}
 }
 
