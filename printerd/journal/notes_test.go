@@ -47,6 +47,7 @@ func TestNoteStaysOutOfTheAuditLog(t *testing.T) {
 	dir := t.TempDir()
 	cp, _ := MustCheckpoints(t, 1000, nil)
 	j := MustOpen(t, dir, cp)
+	MustLoad(t, j, 10)
 	job := MustInDoubt(t, j, "req-1")
 	res, err := j.Resolve(ctx, job.ID, printerd.Resolution{Action: printerd.ActionReprint, ReasonCode: printerd.ReasonCodeJam,
 		Note: "  " + canaryNote + " ", Actor: "sari"})
@@ -140,6 +141,7 @@ func TestNoteStaysOutOfTheAuditLog(t *testing.T) {
 func TestEraseNote(t *testing.T) {
 	ctx := context.Background()
 	j := MustOpen(t, t.TempDir())
+	MustLoad(t, j, 10)
 	if _, err := j.EraseNote(ctx, "JNOPE", "dpo"); !errors.Is(err, printerd.ErrJobNotFound) {
 		t.Errorf("EraseNote of an unknown job = %v, want job_not_found", err)
 	}
