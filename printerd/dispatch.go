@@ -57,6 +57,12 @@ type Journal interface {
 	// RecordPrinterAction audits an action on a printer (a supervisor's
 	// resume, a fault injected into or cleared from a simulator).
 	RecordPrinterAction(ctx context.Context, a PrinterAction) error
+	// RenewPresence makes the presence id live until until (created if
+	// new; a lease is never shortened by a renewal).
+	RenewPresence(ctx context.Context, id string, until time.Time) error
+	// EndPresence ends presence id now and holds its queued jobs as
+	// citizen_absent; it returns them.
+	EndPresence(ctx context.Context, id string) ([]Job, error)
 	// RecordLoad records blank cards loaded into a printer.
 	RecordLoad(ctx context.Context, l Load) (Load, error)
 	// Tallies counts the blank cards of every printer that has any record.

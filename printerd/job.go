@@ -38,6 +38,11 @@ func (r SubmitRequest) Validate() error {
 			return ErrInvalidJob.Withf("title holds a control character")
 		}
 	}
+	if r.Presence != "" {
+		if err := ValidPresence(r.Presence); err != nil {
+			return ErrInvalidJob.With(err)
+		}
+	}
 	if len(r.Document) == 0 {
 		return ErrInvalidJob.Withf("empty document")
 	}

@@ -56,6 +56,10 @@ type SubmitRequest struct {
 	Media          Media  `json:"media"`
 	Title          string `json:"title"`    // e.g. "KTP-el"; never personal data
 	Document       []byte `json:"document"` // PDF
+	// Presence names the citizen's visit the job belongs to (see
+	// presence.go): the job reaches a printer only while it is live. ""
+	// for a job with no citizen (an operator's test print).
+	Presence string `json:"presence,omitempty"`
 }
 
 // Job is a print job as the journal records it.
@@ -77,6 +81,9 @@ type Job struct {
 	// a print follow it to the document that finally came out.
 	ReprintOf   JobID `json:"reprint_of,omitempty"`
 	ReprintedAs JobID `json:"reprinted_as,omitempty"`
+	// Presence is the visit the job waits for ("" once a supervisor
+	// handed it over, or for a job with no citizen).
+	Presence string `json:"presence,omitempty"`
 }
 
 // PrinterState follows IPP's printer-state.

@@ -53,6 +53,10 @@ type KioskConfig struct {
 	Now        func() time.Time
 	Rand       io.Reader
 	SessionTTL time.Duration // idle time after which a session ends (default 60 s)
+	// PresenceTTL is how long printerd believes a citizen is at the kiosk
+	// after the last renewal (default 20 s; renewed every third of it):
+	// if the station dies, their jobs stop reaching a printer after it.
+	PresenceTTL time.Duration
 	// PollEvery is how often a pending print is read from printerd: the
 	// only way without Notices (default 250 ms), a fallback with them for
 	// notices lost while the stream was down (default 2 s).
@@ -96,6 +100,9 @@ type Session struct {
 	ID       string
 	Authz    Authorization
 	TicketID string // the ticket used to log in, if any
+	// Presence names this visit at printerd: its jobs reach a printer
+	// only while the session lives (printerd/presence.go).
+	Presence string
 	Prints   map[RequestID]*Print
 	Seen     time.Time
 }
@@ -104,6 +111,9 @@ type Session struct {
 func NewKiosk(cfg KioskConfig) *Kiosk {
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 60 * time.Second
+	}
+	if cfg.PresenceTTL == 0 {
+		cfg.PresenceTTL = 20 * time.Second
 	}
 	if cfg.PollEvery == 0 {
 		cfg.PollEvery = 250 * time.Millisecond
@@ -120,8 +130,9 @@ func NewKiosk(cfg KioskConfig) *Kiosk {
 	sc := cfg.Settle
 	sc.Store, sc.Registry, sc.Jobs, sc.Used, sc.Recorder, sc.Now, sc.Rand = cfg.Settlements, cfg.Registry, cfg.Printers, cfg.Used, cfg.Recorder, cfg.Now, cfg.Rand
 	k.settler = NewSettler(sc)
-	k.wg.Add(2)
+	k.wg.Add(3)
 	go k.sweepEvery(cfg.SessionTTL / 4)
+	go k.keepPresence(cfg.PresenceTTL / 3)
 	go func() {
 		defer k.wg.Done()
 		k.settler.Run(ctx)
@@ -141,6 +152,34 @@ func (k *Kiosk) sweepEvery(d time.Duration) {
 		k.mu.Lock()
 		k.sweepLocked()
 		k.mu.Unlock()
+	}
+}
+
+// keepPresence renews the presence of every live session, so that their
+// jobs may reach a printer; an idle or ended session is not renewed.
+func (k *Kiosk) keepPresence(d time.Duration) {
+	defer k.wg.Done()
+	for k.sleep(d) {
+		k.mu.Lock()
+		now := k.cfg.Now()
+		var live []string
+		for _, s := range k.sessions {
+			if !k.idle(s, now) {
+				live = append(live, s.Presence)
+			}
+		}
+		k.mu.Unlock()
+		for _, p := range live {
+			k.renew(k.ctx, p)
+		}
+	}
+}
+
+// renew renews one presence; a failure (printerd away) is retried at the
+// next renewal, and the jobs wait meanwhile.
+func (k *Kiosk) renew(ctx context.Context, presence string) {
+	if _, err := k.cfg.Printers.RenewPresence(ctx, presence, k.cfg.PresenceTTL); err != nil {
+		k.cfg.Recorder.Record(ctx, Event{Kind: "presence_renew_failed", Err: err})
 	}
 }
 
@@ -230,11 +269,16 @@ func (k *Kiosk) open(ctx context.Context, m AuthMethod, authz Authorization, err
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{ID: id, Authz: authz, Prints: map[RequestID]*Print{}, Seen: k.cfg.Now()}
+	presence, err := k.randomID()
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{ID: id, Authz: authz, Prints: map[RequestID]*Print{}, Seen: k.cfg.Now(), Presence: "v" + presence[:32]}
 	k.mu.Lock()
 	k.sweepLocked()
 	k.sessions[id] = s
 	k.mu.Unlock()
+	k.renew(ctx, s.Presence)
 	k.cfg.Recorder.Record(ctx, Event{Kind: "login_ok", Method: m, Subject: authz.Subject})
 	return s.snapshot(), nil
 }
@@ -337,6 +381,15 @@ func (k *Kiosk) dropLocked(id string) {
 	}
 	delete(k.sessions, id)
 	k.changedLocked(id) // its pages see that it ended
+	// The citizen is gone: their jobs not yet at a printer are held.
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		if _, err := k.cfg.Printers.EndPresence(k.ctx, s.Presence); err != nil {
+			// The lease runs out by itself within PresenceTTL.
+			k.cfg.Recorder.Record(k.ctx, Event{Kind: "presence_end_failed", Err: err})
+		}
+	}()
 	for rid, p := range s.Prints {
 		if p.State == PrintPreview {
 			k.wg.Add(1)

@@ -138,6 +138,12 @@ func (p *fakePrinters) Availability(context.Context) ([]printerd.Availability, e
 	return p.avail, nil
 }
 
+func (p *fakePrinters) RenewPresence(_ context.Context, id string, ttl time.Duration) (printerd.PresenceLease, error) {
+	return printerd.PresenceLease{ID: id, Until: time.Now().Add(ttl)}, nil
+}
+
+func (p *fakePrinters) EndPresence(context.Context, string) ([]printerd.Job, error) { return nil, nil }
+
 func (p *fakePrinters) JobByKey(ctx context.Context, key string) (printerd.Job, bool, error) {
 	p.mu.Lock()
 	j, ok := p.jobs[key]

@@ -188,10 +188,10 @@ func (k *Kiosk) Print(ctx context.Context, sessionID string, rid RequestID) (Pri
 	}
 	sp.State = PrintQueued
 	k.changedLocked(sessionID)
-	authz, ticketID, out := s.Authz, s.TicketID, sp.rendered
+	authz, ticketID, presence, out := s.Authz, s.TicketID, s.Presence, sp.rendered
 	k.mu.Unlock()
 
-	job, st, err := k.submit(ctx, authz, ticketID, rid, sp.Document, out)
+	job, st, err := k.submit(ctx, authz, ticketID, presence, rid, sp.Document, out)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	defer k.changedLocked(sessionID)
@@ -251,7 +251,7 @@ func (k *Kiosk) render(ctx context.Context, authz Authorization, req PrintReques
 // as a conflict naming that job. Each attempt is recorded and held at the
 // upstream (Settler.Begin) before printerd sees it. It returns the job and
 // its settlement.
-func (k *Kiosk) submit(ctx context.Context, authz Authorization, ticketID string, rid RequestID, d DocumentType, out *Rendered) (printerd.Job, Settlement, error) {
+func (k *Kiosk) submit(ctx context.Context, authz Authorization, ticketID, presence string, rid RequestID, d DocumentType, out *Rendered) (printerd.Job, Settlement, error) {
 	ev := Event{Subject: authz.Subject, Request: rid, SHA256: out.SHA256}
 	fail := func(err error) (printerd.Job, Settlement, error) {
 		ev.Kind, ev.Err = "print_failed", err
@@ -291,6 +291,7 @@ func (k *Kiosk) submit(ctx context.Context, authz Authorization, ticketID string
 			Media:          d.Media(),
 			Title:          d.Title(),
 			Document:       out.PDF,
+			Presence:       presence,
 		})
 		// job is the key's job: new, the same, or one with other bytes.
 		if err != nil && !errors.Is(err, printerd.ErrIdempotencyConflict) {
@@ -364,6 +365,11 @@ func (k *Kiosk) settle(authz Authorization, p *Print) {
 		case <-poll.C:
 			poll.Reset(k.cfg.PollEvery)
 		}
+		if !k.live(p.session) {
+			// The citizen left: nobody watches this print here any more;
+			// the settler follows it to its end.
+			return
+		}
 		j := n.Job
 		if j == nil {
 			got, err := k.cfg.Printers.Job(ctx, jobID)
@@ -403,6 +409,14 @@ func (k *Kiosk) settle(authz Authorization, p *Print) {
 	if final == PrintDone {
 		k.cfg.Recorder.Record(ctx, ev) // the settler records the confirmation and the failures
 	}
+}
+
+// live reports whether the session still exists.
+func (k *Kiosk) live(sessionID string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.sessions[sessionID]
+	return ok
 }
 
 // progress shows a job state read from printerd (n is its notice, if it

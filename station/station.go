@@ -145,6 +145,11 @@ type PrintService interface {
 	// after a submission answered with an error it tells whether the job
 	// was recorded.
 	JobByKey(ctx context.Context, key string) (printerd.Job, bool, error)
+	// RenewPresence and EndPresence keep printerd told whether a citizen
+	// is at the kiosk: a job submitted under a presence reaches a printer
+	// only while it is live (printerd/presence.go).
+	RenewPresence(ctx context.Context, id string, ttl time.Duration) (printerd.PresenceLease, error)
+	EndPresence(ctx context.Context, id string) ([]printerd.Job, error)
 	// Availability says per media whether a job can print now (printer
 	// ready, blank cards left in the ledger).
 	Availability(ctx context.Context) ([]printerd.Availability, error)

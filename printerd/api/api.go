@@ -67,6 +67,8 @@ type Service interface {
 	Ledger(ctx context.Context) ([]printerd.LedgerEntry, error)
 	LoadCards(ctx context.Context, l printerd.Load) (printerd.Load, error)
 	Availability(ctx context.Context) ([]printerd.Availability, error)
+	RenewPresence(ctx context.Context, id string, ttl time.Duration) (printerd.PresenceLease, error)
+	EndPresence(ctx context.Context, id string) ([]printerd.Job, error)
 	Subscribe(buffer int) (<-chan printerd.Notice, func())
 }
 
@@ -121,6 +123,8 @@ func NewHandler(svc Service, log zerolog.Logger, opts ...Option) http.Handler {
 	mux.HandleFunc("GET /v1/ledger", h.ledger)
 	mux.HandleFunc("POST /v1/ledger/loads", h.load)
 	mux.HandleFunc("GET /v1/availability", h.availability)
+	mux.HandleFunc("PUT /v1/presence/{id}", h.renewPresence)
+	mux.HandleFunc("DELETE /v1/presence/{id}", h.endPresence)
 	mux.HandleFunc("GET /v1/events", h.events)
 	if h.audit != nil {
 		mux.HandleFunc("GET /v1/audit/checkpoint", h.checkpoint)

@@ -89,6 +89,44 @@ func (h *handler) release(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, job)
 }
 
+// PresenceRenewal is the body of PUT /v1/presence/{id}.
+type PresenceRenewal struct {
+	TTLMS int64 `json:"ttl_ms"`
+}
+
+func (h *handler) renewPresence(w http.ResponseWriter, r *http.Request) {
+	var in PresenceRenewal
+	if err := decodeSmall(w, r, &in); err != nil {
+		h.fail(w, r, 0, err)
+		return
+	}
+	lease, err := h.svc.RenewPresence(r.Context(), r.PathValue("id"), time.Duration(in.TTLMS)*time.Millisecond)
+	if err != nil {
+		h.fail(w, r, 0, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, lease)
+}
+
+// PresenceEnded is the answer of DELETE /v1/presence/{id}: the jobs held
+// because their citizen left.
+type PresenceEnded struct {
+	Held []printerd.Job `json:"held"`
+}
+
+func (h *handler) endPresence(w http.ResponseWriter, r *http.Request) {
+	held, err := h.svc.EndPresence(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, 0, err)
+		return
+	}
+	if held == nil {
+		held = []printerd.Job{}
+	}
+	h.log.Info().Int("held", len(held)).Msg("presence ended")
+	writeJSON(w, http.StatusOK, PresenceEnded{Held: held})
+}
+
 func (h *handler) resume(w http.ResponseWriter, r *http.Request) {
 	var a Actor
 	if err := decodeSmall(w, r, &a); err != nil {

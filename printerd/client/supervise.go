@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/anjungan/anjungan/internal/fault"
 	"github.com/anjungan/anjungan/printerd"
@@ -168,4 +169,20 @@ func ReadEvents(r io.Reader, fn func(printerd.Notice) bool) error {
 		return printerd.ErrUnreachable.With(err)
 	}
 	return nil
+}
+
+// RenewPresence keeps the presence id live for ttl: the citizen is at the
+// kiosk (printerd/presence.go).
+func (c *Client) RenewPresence(ctx context.Context, id string, ttl time.Duration) (printerd.PresenceLease, error) {
+	var lease printerd.PresenceLease
+	err := c.call(ctx, http.MethodPut, "/v1/presence/"+url.PathEscape(id), api.PresenceRenewal{TTLMS: ttl.Milliseconds()}, &lease)
+	return lease, err
+}
+
+// EndPresence ends the presence id: the citizen left. It returns the jobs
+// held because of it.
+func (c *Client) EndPresence(ctx context.Context, id string) ([]printerd.Job, error) {
+	var out api.PresenceEnded
+	err := c.call(ctx, http.MethodDelete, "/v1/presence/"+url.PathEscape(id), nil, &out)
+	return out.Held, err
 }

@@ -115,14 +115,14 @@ ALTER TABLE printer_events ADD COLUMN detail TEXT NOT NULL DEFAULT '';
 const schemaV5 = `CREATE INDEX IF NOT EXISTS jobs_reprint_of ON jobs (reprint_of);`
 
 // schemaVersion is the user_version the schemas above (and schemaV4 in
-// notes.go) reach.
-const schemaVersion = 5
+// notes.go, schemaV6 in presence.go) reach.
+const schemaVersion = 6
 
 // jobColumns are a job's columns; the reprint links let a follower of a
 // job in doubt find the print a supervisor queued in its place.
 const jobColumns = `id, idempotency_key, media, title, document_sha256, state, reason,
 	printer, card_serial, attempts, created, updated, reprint_of,
-	COALESCE((SELECT r.id FROM jobs r WHERE r.reprint_of = jobs.id LIMIT 1), '')`
+	COALESCE((SELECT r.id FROM jobs r WHERE r.reprint_of = jobs.id LIMIT 1), ''), presence`
 
 // Journal is an open journal. It is safe for concurrent use.
 type Journal struct {
@@ -268,6 +268,11 @@ func (j *Journal) migrate(ctx context.Context) error {
 			return err
 		}
 	}
+	if version < 6 {
+		if _, err := tx.ExecContext(ctx, schemaV6); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 		return err
 	}
@@ -358,12 +363,12 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 	now := j.now().UTC()
 	job := printerd.Job{
 		ID: id, IdempotencyKey: req.IdempotencyKey, Media: req.Media, Title: req.Title,
-		DocumentSHA256: sha, State: printerd.JobQueued, Created: now, Updated: now,
+		DocumentSHA256: sha, State: printerd.JobQueued, Created: now, Updated: now, Presence: req.Presence,
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO jobs (id, idempotency_key, media, title,
-		document_sha256, state, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		document_sha256, state, created, updated, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		job.ID, job.IdempotencyKey, job.Media, job.Title, job.DocumentSHA256, job.State,
-		now.UnixNano(), now.UnixNano())
+		now.UnixNano(), now.UnixNano(), job.Presence)
 	if err == nil {
 		c := change{to: printerd.JobQueued, reason: "submitted"}
 		if err = insertEvent(ctx, tx, job.ID, now, "", c); err == nil {
@@ -500,8 +505,9 @@ func (j *Journal) List(ctx context.Context, f printerd.JobFilter) ([]printerd.Jo
 	return jobs, nil
 }
 
-// ClaimNext implements printerd.Journal: a card job whose printer has
-// no blank card left is held (no-blanks) instead.
+// ClaimNext implements printerd.Journal: a job whose citizen has left is
+// held (citizen_absent), and a card job whose printer has no blank card
+// left is held (no-blanks), instead.
 func (j *Journal) ClaimNext(ctx context.Context, media printerd.Media, printer string) (printerd.Job, bool, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -519,6 +525,22 @@ func (j *Journal) ClaimNext(ctx context.Context, media printerd.Media, printer s
 		return printerd.Job{}, false, nil
 	}
 	job := jobs[0]
+	// The citizen must be at the kiosk when the job is claimed: checked in
+	// the claim's transaction, so a visit that ends first is seen.
+	here, err := present(ctx, tx, job.Presence, j.now())
+	if err != nil {
+		return printerd.Job{}, false, printerd.ErrJournal.With(err)
+	}
+	if !here {
+		err = j.move(ctx, tx, &job, change{to: printerd.JobHeld, reason: printerd.ReasonCitizenAbsent})
+		if err == nil {
+			err = j.commit(tx)
+		}
+		if err != nil {
+			return printerd.Job{}, false, printerd.ErrJournal.With(err)
+		}
+		return job, true, nil
+	}
 	left := 1
 	if media.Counted() {
 		// Read in the claim's transaction: a load or a card use that
@@ -601,6 +623,15 @@ func (j *Journal) Release(ctx context.Context, id printerd.JobID, actor string) 
 	return j.update(ctx, id, func(tx *sql.Tx, job *printerd.Job) error {
 		if job.State != printerd.JobHeld {
 			return stateError(job, printerd.JobQueued)
+		}
+		if job.Reason == printerd.ReasonCitizenAbsent {
+			// The supervisor hands the document over in person: it no
+			// longer waits for the visit that ended.
+			if _, err := tx.ExecContext(ctx, `UPDATE jobs SET presence = '' WHERE id = ?`, job.ID); err != nil {
+				return err
+			}
+			job.Presence = ""
+			return j.move(ctx, tx, job, change{to: printerd.JobQueued, reason: printerd.ReasonHandedOver, actor: actor})
 		}
 		return j.move(ctx, tx, job, change{to: printerd.JobQueued, reason: printerd.ReasonReleased, actor: actor})
 	})
@@ -966,7 +997,7 @@ func queryJobs(ctx context.Context, q querier, query string, args ...any) ([]pri
 		var created, updated int64
 		if err := rows.Scan(&job.ID, &job.IdempotencyKey, &job.Media, &job.Title,
 			&job.DocumentSHA256, &job.State, &job.Reason, &job.Printer, &job.CardSerial,
-			&job.Attempts, &created, &updated, &job.ReprintOf, &job.ReprintedAs); err != nil {
+			&job.Attempts, &created, &updated, &job.ReprintOf, &job.ReprintedAs, &job.Presence); err != nil {
 			return nil, err
 		}
 		job.Created, job.Updated = time.Unix(0, created).UTC(), time.Unix(0, updated).UTC()

@@ -1,0 +1,100 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/anjungan/anjungan/printerd"
+)
+
+// schemaV6 adds presence (printerd/presence.go): the visit each job waits
+// for, and the leases the station keeps on visits.
+const schemaV6 = `
+ALTER TABLE jobs ADD COLUMN presence TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_presence ON jobs (presence, state) WHERE presence != '';
+CREATE TABLE presence (
+	id    TEXT PRIMARY KEY,
+	until INTEGER NOT NULL,          -- Unix nanoseconds
+	ended INTEGER NOT NULL DEFAULT 0 -- 1: the visit ended; no renewal revives it
+) WITHOUT ROWID;
+`
+
+// ErrPresenceEnded is a renewal of a visit that has ended.
+var errPresenceEnded = printerd.ErrInvalidRequest.Withf("presence has ended")
+
+// RenewPresence implements printerd.Journal.
+func (j *Journal) RenewPresence(ctx context.Context, id string, until time.Time) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	tx, err := j.begin(ctx)
+	if err != nil {
+		return printerd.ErrJournal.With(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var ended bool
+	err = tx.QueryRowContext(ctx, `SELECT ended FROM presence WHERE id = ?`, id).Scan(&ended)
+	switch {
+	case err == nil && ended:
+		return errPresenceEnded
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return printerd.ErrJournal.With(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO presence (id, until) VALUES (?, ?)
+		ON CONFLICT (id) DO UPDATE SET until = max(until, excluded.until)`, id, until.UnixNano()); err != nil {
+		return printerd.ErrJournal.With(err)
+	}
+	if err := j.commit(tx); err != nil {
+		return printerd.ErrJournal.With(err)
+	}
+	return nil
+}
+
+// EndPresence implements printerd.Journal.
+func (j *Journal) EndPresence(ctx context.Context, id string) ([]printerd.Job, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	tx, err := j.begin(ctx)
+	if err != nil {
+		return nil, printerd.ErrJournal.With(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	now := j.now().UTC().UnixNano()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO presence (id, until, ended) VALUES (?, ?, 1)
+		ON CONFLICT (id) DO UPDATE SET until = min(until, excluded.until), ended = 1`, id, now); err != nil {
+		return nil, printerd.ErrJournal.With(err)
+	}
+	jobs, err := queryJobs(ctx, tx, "SELECT "+jobColumns+" FROM jobs WHERE presence = ? AND state = ? ORDER BY created, rowid",
+		id, printerd.JobQueued)
+	if err != nil {
+		return nil, printerd.ErrJournal.With(err)
+	}
+	for i := range jobs {
+		if err := j.move(ctx, tx, &jobs[i], change{to: printerd.JobHeld, reason: printerd.ReasonCitizenAbsent}); err != nil {
+			return nil, printerd.ErrJournal.With(err)
+		}
+	}
+	if err := j.commit(tx); err != nil {
+		return nil, printerd.ErrJournal.With(err)
+	}
+	return jobs, nil
+}
+
+// present reports whether the visit a job waits for is live at now: a job
+// with no presence always is.
+func present(ctx context.Context, tx *sql.Tx, id string, now time.Time) (bool, error) {
+	if id == "" {
+		return true, nil
+	}
+	var until int64
+	var ended bool
+	err := tx.QueryRowContext(ctx, `SELECT until, ended FROM presence WHERE id = ?`, id).Scan(&until, &ended)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !ended && until > now.UnixNano(), nil
+}

@@ -1,0 +1,84 @@
+package printerd
+
+import (
+	"context"
+	"time"
+)
+
+// Presence: a document reaches a printer only while the citizen it
+// belongs to is at the kiosk. The station names each citizen's visit with
+// a presence id and keeps a lease on it (RenewPresence) while the session
+// lives; a job submitted under that id is claimed for a printer only while
+// the lease is live, checked in the claim's own transaction. When the
+// visit ends (EndPresence) or the lease runs out (the station crashed),
+// the job is held with reason citizen_absent and never printed
+// automatically: a supervisor hands it over in person (Release), or
+// cancels it. A job submitted without a presence id (an operator's test
+// print) needs none.
+
+// ReasonCitizenAbsent is the reason of a job held because its citizen left
+// (the presence ended or ran out) before a printer took it.
+const ReasonCitizenAbsent = "citizen_absent"
+
+// ReasonHandedOver is the reason of a citizen_absent job a supervisor
+// released: the citizen is at the counter; it prints without a presence.
+const ReasonHandedOver = "handed-over"
+
+// Limits of presence ids and leases.
+const (
+	MaxPresenceID  = 64
+	MaxPresenceTTL = 10 * time.Minute
+)
+
+// PresenceLease is a live presence: its id and until when it holds.
+type PresenceLease struct {
+	ID    string    `json:"id"`
+	Until time.Time `json:"until"`
+}
+
+// ValidPresence checks a presence id: 1 to 64 bytes of [A-Za-z0-9_.-].
+func ValidPresence(id string) error {
+	if id == "" || len(id) > MaxPresenceID {
+		return ErrInvalidRequest.Withf("presence id of %d bytes", len(id))
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return ErrInvalidRequest.Withf("presence id byte %d", i)
+		}
+	}
+	return nil
+}
+
+// RenewPresence keeps presence id live for ttl from now (at most
+// MaxPresenceTTL). The station calls it while the citizen's session lives.
+func (d *Dispatcher) RenewPresence(ctx context.Context, id string, ttl time.Duration) (PresenceLease, error) {
+	if err := ValidPresence(id); err != nil {
+		return PresenceLease{}, err
+	}
+	if ttl <= 0 || ttl > MaxPresenceTTL {
+		return PresenceLease{}, ErrInvalidRequest.Withf("presence ttl %v outside (0, %v]", ttl, MaxPresenceTTL)
+	}
+	until := d.now().Add(ttl).UTC()
+	if err := d.journal.RenewPresence(ctx, id, until); err != nil {
+		return PresenceLease{}, err
+	}
+	return PresenceLease{ID: id, Until: until}, nil
+}
+
+// EndPresence ends presence id: the citizen left. Its queued jobs are held
+// as citizen_absent at once, so a supervisor sees them; a job already at a
+// printer finishes.
+func (d *Dispatcher) EndPresence(ctx context.Context, id string) ([]Job, error) {
+	if err := ValidPresence(id); err != nil {
+		return nil, err
+	}
+	held, err := d.journal.EndPresence(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range held {
+		d.changed(Event{Job: j})
+	}
+	return held, nil
+}
