@@ -1,6 +1,8 @@
 package audit_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
@@ -28,6 +30,13 @@ func FuzzOpenCheckpoint(f *testing.F) {
 		f.Fatalf("seed checkpoint does not verify: %v", err)
 	}
 	f.Add(valid)
+	for _, name := range []string{"extra-signature.note", "unknown-key-only.note"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "checkpoint", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	f.Add([]byte("anjungan.test/audit\n7\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u2014 anjungan.test/audit mpo7m0Zr\n"))
 	f.Add([]byte(""))
 	f.Add([]byte("\n\n\n\n"))
@@ -46,6 +55,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"time":"2026-11-23T08:00:00Z","kind":"job.printed","fields":{"job":"J1"}}`))
 	f.Add([]byte(`{"time":1}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"actor":"sari","fields":{"title":"<KTP> & \u001b 🪪"},"kind":"job.submitted","time":"2026-11-23T08:00:00Z"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := audit.Decode(b)
 		if err != nil {
