@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -61,8 +62,21 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := e.Encode(); err != nil {
+		b1, err := e.Encode()
+		if err != nil {
 			t.Fatalf("decoded entry does not encode: %v", err)
+		}
+		// The canonical form is a fixed point: decoding it and encoding
+		// again gives the same bytes.
+		if len(b1) > audit.MaxEntrySize {
+			return
+		}
+		e2, err := audit.Decode(b1)
+		if err != nil {
+			t.Fatalf("canonical bytes %q do not decode: %v", b1, err)
+		}
+		if b2, err := e2.Encode(); err != nil || !bytes.Equal(b1, b2) {
+			t.Fatalf("canonical form is not stable:\n%q\n%q (%v)", b1, b2, err)
 		}
 	})
 }
