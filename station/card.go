@@ -49,7 +49,7 @@ func (k *Kiosk) ReadCard(ctx context.Context) (string, string, error) {
 		if ctx.Err() != nil {
 			return "", "", ErrCardWaiting
 		}
-		k.cfg.Recorder.Record(ctx, Event{Kind: "login_refused", Method: AuthCard, Err: err})
+		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: AuthCard, Err: err})
 		return "", "", err
 	}
 	id, err := k.randomID()
@@ -73,12 +73,12 @@ func (k *Kiosk) LoginCard(ctx context.Context, readID, pin string) (*Session, er
 	k.mu.Unlock()
 	if !ok || k.cfg.Now().Sub(r.when) > cardReadTTL {
 		err := ErrCardUnreadable.Withf("no pending card read")
-		k.cfg.Recorder.Record(ctx, Event{Kind: "login_refused", Method: AuthCard, Err: err})
+		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: AuthCard, Err: err})
 		return nil, err
 	}
 	if len(pin) != 6 || !digits(pin) {
 		err := ErrCredentialsRejected.Withf("malformed PIN")
-		k.cfg.Recorder.Record(ctx, Event{Kind: "login_refused", Method: AuthCard, Subject: r.nik, Err: err})
+		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: AuthCard, Subject: r.nik, Err: err})
 		return nil, err
 	}
 	authz, err := k.cfg.Registry.AuthenticateCard(ctx, r.nik, pin)

@@ -154,7 +154,7 @@ func (f *FingerprintLogin) Login(ctx context.Context, readID string) (*Session, 
 	nik, when, err := f.pending(readID)
 	if err != nil {
 		f.forget(readID)
-		k.cfg.Recorder.Record(ctx, Event{Kind: "login_refused", Method: AuthCardFingerprint, Err: err})
+		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: AuthCardFingerprint, Err: err})
 		return nil, err
 	}
 
@@ -193,7 +193,7 @@ func (f *FingerprintLogin) Login(ctx context.Context, readID string) (*Session, 
 	}
 	if err != nil {
 		err = f.missed(readID, r, err)
-		k.cfg.Recorder.Record(ctx, Event{Kind: "login_refused", Method: AuthCardFingerprint, Subject: nik, Err: err})
+		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: AuthCardFingerprint, Subject: nik, Err: err})
 		return nil, err
 	}
 
@@ -206,7 +206,7 @@ func (f *FingerprintLogin) Login(ctx context.Context, readID string) (*Session, 
 	f.forget(readID)
 	if !ok {
 		err := ErrCardUnreadable.Withf("card read used or expired during the fingerprint")
-		k.cfg.Recorder.Record(ctx, Event{Kind: "login_refused", Method: AuthCardFingerprint, Subject: nik, Err: err})
+		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: AuthCardFingerprint, Subject: nik, Err: err})
 		return nil, err
 	}
 	authz, err := f.reg.AuthenticateCardFingerprint(ctx, nik, f.cfg.MatcherID)

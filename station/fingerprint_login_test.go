@@ -58,7 +58,7 @@ func (e *events) codes() []string {
 	defer e.mu.Unlock()
 	var out []string
 	for _, ev := range e.all {
-		out = append(out, ev.Kind+":"+string(fault.CodeOf(ev.Err)))
+		out = append(out, string(ev.Kind)+":"+string(fault.CodeOf(ev.Err)))
 	}
 	return out
 }

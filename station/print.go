@@ -219,26 +219,26 @@ func (k *Kiosk) render(ctx context.Context, authz Authorization, req PrintReques
 	ev := Event{Subject: authz.Subject, Request: req.ID}
 	doc, err := k.cfg.Registry.Document(ctx, authz, req.ID)
 	if err != nil {
-		ev.Kind, ev.Err = "print_failed", err
+		ev.Kind, ev.Err = EventPrintFailed, err
 		k.cfg.Recorder.Record(ctx, ev)
 		return Rendered{}, err
 	}
 	if doc.Type != req.Document || doc.Request != req.ID {
 		err := ErrUpstreamInvalid.Withf("document %s/%s does not answer request %s/%s", doc.Type, doc.Request, req.Document, req.ID)
-		ev.Kind, ev.Err = "print_failed", err
+		ev.Kind, ev.Err = EventPrintFailed, err
 		k.cfg.Recorder.Record(ctx, ev)
 		return Rendered{}, err
 	}
-	ev.Kind = "document_fetched"
+	ev.Kind = EventDocumentFetched
 	k.cfg.Recorder.Record(ctx, ev)
 
 	out, err := k.cfg.Renderer.Render(ctx, doc)
 	if err != nil {
-		ev.Kind, ev.Err = "print_failed", err
+		ev.Kind, ev.Err = EventPrintFailed, err
 		k.cfg.Recorder.Record(ctx, ev)
 		return Rendered{}, err
 	}
-	ev.Kind, ev.SHA256 = "rendered", out.SHA256
+	ev.Kind, ev.SHA256 = EventRendered, out.SHA256
 	k.cfg.Recorder.Record(ctx, ev)
 	return out, nil
 }
@@ -254,7 +254,7 @@ func (k *Kiosk) render(ctx context.Context, authz Authorization, req PrintReques
 func (k *Kiosk) submit(ctx context.Context, authz Authorization, ticketID, presence string, rid RequestID, d DocumentType, out *Rendered) (printerd.Job, Settlement, error) {
 	ev := Event{Subject: authz.Subject, Request: rid, SHA256: out.SHA256}
 	fail := func(err error) (printerd.Job, Settlement, error) {
-		ev.Kind, ev.Err = "print_failed", err
+		ev.Kind, ev.Err = EventPrintFailed, err
 		k.cfg.Recorder.Record(ctx, ev)
 		return printerd.Job{}, Settlement{}, err
 	}
@@ -304,7 +304,7 @@ func (k *Kiosk) submit(ctx context.Context, authz Authorization, ticketID, prese
 		if job.State == printerd.JobFailed || job.State == printerd.JobCanceled {
 			continue // that attempt ended with nothing printed: reported, and the next one
 		}
-		ev.Kind, ev.Job = "submitted", job.ID
+		ev.Kind, ev.Job = EventSubmitted, job.ID
 		k.cfg.Recorder.Record(ctx, ev)
 		return job, st, nil
 	}
@@ -396,12 +396,12 @@ func (k *Kiosk) settle(authz Authorization, p *Print) {
 	var citizenErr *Error
 	switch job.State {
 	case printerd.JobPrinted:
-		final, ev.Kind = PrintDone, "printed"
+		final, ev.Kind = PrintDone, EventPrinted
 	case printerd.JobInDoubt:
-		final, ev.Kind = PrintInDoubt, "print_in_doubt"
+		final, ev.Kind = PrintInDoubt, EventPrintInDoubt
 		citizenErr = ErrPrintInDoubt
 	default:
-		final, ev.Kind = PrintFailed, "print_failed"
+		final, ev.Kind = PrintFailed, EventPrintFailed
 		citizenErr = ErrPrintFailed.Withf("job %s %s: %s", job.ID, job.State, job.Reason)
 		ev.Err = citizenErr
 	}

@@ -375,7 +375,7 @@ func (s *Settler) observe(ctx context.Context, st Settlement, job printerd.Job) 
 	}
 	s.cfg.Crash("recorded")
 	if child != nil {
-		s.cfg.Recorder.Record(ctx, Event{Kind: "reprint_followed", Request: st.Request, Job: job.ReprintedAs})
+		s.cfg.Recorder.Record(ctx, Event{Kind: EventReprintFollowed, Request: st.Request, Job: job.ReprintedAs})
 	}
 	return next, nil
 }
@@ -404,13 +404,13 @@ func (s *Settler) deliver(ctx context.Context, st Settlement) Settlement {
 	var burned bool
 	switch st.Owed {
 	case ResultPrinted:
-		ev.Kind = "confirmed"
+		ev.Kind = EventConfirmed
 		burned, err = s.cfg.Registry.ConfirmPrint(ctx, o)
 	case ResultInDoubt:
-		ev.Kind = "print_in_doubt"
+		ev.Kind = EventPrintInDoubt
 		err = s.cfg.Registry.ReportPrint(ctx, o)
 	default:
-		ev.Kind = "print_failed"
+		ev.Kind = EventPrintFailed
 		err = s.cfg.Registry.ReportPrint(ctx, o)
 	}
 	if err != nil {
@@ -421,14 +421,14 @@ func (s *Settler) deliver(ctx context.Context, st Settlement) Settlement {
 		st.LastError = string(fault.As(err).Code)
 		delay := s.cfg.FirstRetry << min(st.Tries-1, 16)
 		st.NextTry = now.Add(min(delay, s.cfg.MaxRetry))
-		s.cfg.Recorder.Record(ctx, Event{Kind: "settle_retry", Request: st.Request, Job: st.Job, Err: err})
+		s.cfg.Recorder.Record(ctx, Event{Kind: EventSettleRetry, Request: st.Request, Job: st.Job, Err: err})
 		st, _ = s.save(ctx, st)
 		return st
 	}
 	s.cfg.Crash("delivered")
 	if burned && st.TicketID != "" && s.cfg.Used != nil {
 		if uerr := s.cfg.Used.MarkUsed(ctx, st.TicketID, now); uerr != nil {
-			s.cfg.Recorder.Record(ctx, Event{Kind: "used_ticket_unrecorded", Request: st.Request, Err: uerr})
+			s.cfg.Recorder.Record(ctx, Event{Kind: EventUsedTicketUnrecorded, Request: st.Request, Err: uerr})
 		}
 	}
 	st.Stage, st.LastError, st.NextTry = SettleDone, "", time.Time{}

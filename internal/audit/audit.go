@@ -23,7 +23,8 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Entry is one audited event.
+// Entry is one audited event. Encode gives the bytes stored and hashed;
+// the JSON tags are for reading entries (Decode) and for exports.
 type Entry struct {
 	Time    time.Time         `json:"time"`
 	Kind    string            `json:"kind"`              // e.g. job.printed, login.refused
@@ -36,13 +37,6 @@ type Entry struct {
 type Record struct {
 	Index int64
 	Data  []byte
-}
-
-// Encode returns the canonical bytes of e that the tree hashes: JSON with
-// a fixed field order and sorted map keys, times in UTC.
-func (e Entry) Encode() ([]byte, error) {
-	e.Time = e.Time.UTC()
-	return json.Marshal(e)
 }
 
 // Decode parses a stored record's bytes.

@@ -58,10 +58,16 @@ func OpenCheckpoint(signed []byte, vkey string) (Checkpoint, error) {
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("audit: checkpoint signature: %w", err)
 	}
+	// Exactly one signature, the log's: a line added by another key would
+	// change the stored bytes without failing note.Open.
+	if len(n.Sigs) != 1 || len(n.UnverifiedSigs) != 0 {
+		return Checkpoint{}, fmt.Errorf("audit: checkpoint has %d signature(s) by unknown keys and %d by its own; want its own only",
+			len(n.UnverifiedSigs), len(n.Sigs))
+	}
 	// Accept only the canonical encoding, so that no byte of a stored
 	// checkpoint can change unnoticed (base64 has bits a lenient decoder ignores).
 	canon := n.Text + "\n"
-	for _, s := range append(append([]note.Signature{}, n.Sigs...), n.UnverifiedSigs...) {
+	for _, s := range n.Sigs {
 		raw, err := base64.StdEncoding.Strict().DecodeString(s.Base64)
 		if err != nil || base64.StdEncoding.EncodeToString(raw) != s.Base64 {
 			return Checkpoint{}, errors.New("audit: checkpoint signature is not canonical base64")

@@ -12,7 +12,7 @@ import (
 
 // Problem is one thing Verify found wrong.
 type Problem struct {
-	Kind   string // entry-gap, entry-invalid, hash-mismatch, hash-count, checkpoint-invalid, checkpoint-truncated, checkpoint-mismatch, fork, trusted-invalid, trusted-mismatch
+	Kind   string // entry-gap, entry-invalid, entry-noncanonical, hash-mismatch, hash-count, checkpoint-invalid, checkpoint-truncated, checkpoint-mismatch, fork, trusted-invalid, trusted-mismatch
 	Detail string
 }
 
@@ -73,8 +73,14 @@ func Verify(ctx context.Context, db *sql.DB, vkey string, trusted ...[]byte) (Re
 			rep.add("entry-gap", "entry %d found where %d was expected", idx, rep.Entries)
 			break
 		}
-		if _, err := Decode(data); err != nil {
+		if e, err := Decode(data); err != nil {
 			rep.add("entry-invalid", "entry %d: %v", idx, err)
+		} else if FormatOf(data) == Format2 {
+			// Its hash covers it whatever its form; a form other than the
+			// canonical one means a writer that other verifiers cannot follow.
+			if canon, err := e.Encode(); err != nil || !bytes.Equal(canon, data) {
+				rep.add("entry-noncanonical", "entry %d is not in the canonical form (format 2)", idx)
+			}
 		}
 		hs, err := tlog.StoredHashes(rep.Entries, data, hashes)
 		if err != nil {

@@ -34,8 +34,8 @@ func (c *Client) Checkpoint(ctx context.Context) ([]byte, error) {
 
 // AuditEntries copies to w the entries of printerd's audit log from index
 // from on, with inclusion proofs against the checkpoint on the first line
-// ("jsonl") or after a header ("csv"); see audit.Export and
-// audit.CheckExported. A long log takes long: Client.Timeout does not
+// (as JSON for "jsonl", in base64 after "# checkpoint: " for "csv"); see
+// audit.Export and audit.CheckExport. A long log takes long: Client.Timeout does not
 // apply, ctx does.
 func (c *Client) AuditEntries(ctx context.Context, from int64, format string, w io.Writer) error {
 	q := url.Values{"from": {strconv.FormatInt(from, 10)}, "format": {format}}

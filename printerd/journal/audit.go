@@ -281,7 +281,7 @@ func (j *Journal) AuditSize() int64 {
 
 // ExportAudit writes the latest checkpoint and the entries it covers from
 // index from on, each with its inclusion proof (audit.Export), as "jsonl"
-// or "csv". The first line is the checkpoint (jsonl) or the header (csv).
+// or "csv". The export starts with the checkpoint (and the CSV's header).
 func (j *Journal) ExportAudit(ctx context.Context, from int64, format string, w io.Writer) error {
 	if format != "jsonl" && format != "csv" {
 		return printerd.ErrInvalidRequest.Withf("format %q: jsonl or csv", format)
@@ -303,9 +303,10 @@ func (j *Journal) ExportAudit(ctx context.Context, from int64, format string, w 
 	return f.flush()
 }
 
-// fromFilter passes the first line of an export and then only the lines
-// of entries at index from or later. audit.Export writes whole entries
-// in order; lines are cut here because the CSV writer buffers.
+// fromFilter passes the head of an export (the checkpoint line, and the
+// column header of a CSV) and then only the lines of entries at index
+// from or later. audit.Export writes whole entries in order; lines are
+// cut here because the CSV writer buffers.
 type fromFilter struct {
 	w     io.Writer
 	from  int64
@@ -330,7 +331,11 @@ func (f *fromFilter) Write(p []byte) (int, error) {
 
 func (f *fromFilter) line(l []byte) error {
 	f.lines++
-	if f.lines > 1 {
+	head := 1
+	if f.csv {
+		head = 2
+	}
+	if f.lines > head {
 		idx, err := f.index(l)
 		if err != nil {
 			return err

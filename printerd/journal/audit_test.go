@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -511,7 +512,14 @@ func TestExportAuditFrom(t *testing.T) {
 
 	buf.Reset()
 	mustOK(t, j.ExportAudit(ctx, 8, "csv", &buf))
-	recs, err := csv.NewReader(&buf).ReadAll()
+	if _, n, err := audit.CheckExport(bytes.NewReader(buf.Bytes()), "csv", vkey); err != nil || n != 1 {
+		t.Errorf("csv export from 8: %d entries checked, %v", n, err)
+	}
+	first, rest, _ := strings.Cut(buf.String(), "\n")
+	if !strings.HasPrefix(first, audit.CSVCheckpointPrefix) {
+		t.Errorf("csv export starts with %q, want its checkpoint", first)
+	}
+	recs, err := csv.NewReader(strings.NewReader(rest)).ReadAll()
 	mustOK(t, err)
 	if len(recs) != 2 || recs[0][0] != "index" || recs[1][0] != "8" || recs[1][2] != "card.voided" {
 		t.Errorf("csv export from 8 = %q", recs)

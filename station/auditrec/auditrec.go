@@ -29,22 +29,48 @@ const (
 // the kiosk for ever.
 const appendTimeout = 15 * time.Second
 
-type mapping struct{ kind, outcome string }
-
-// kinds maps each kiosk event kind to its entry kind and outcome.
-var kinds = map[string]mapping{
-	"login_ok":               {"login.ok", OutcomeOK},
-	"login_refused":          {"login.refused", OutcomeRefused},
-	"document_fetched":       {"document.fetched", OutcomeOK},
-	"rendered":               {"document.rendered", OutcomeOK},
-	"submitted":              {"print.submitted", OutcomeOK},
-	"printed":                {"print.printed", OutcomeOK},
-	"confirmed":              {"print.confirmed", OutcomeOK},
-	"print_failed":           {"print.failed", OutcomeFailed},
-	"print_in_doubt":         {"print.in_doubt", OutcomeInDoubt},
-	"settle_retry":           {"print.settle_retry", OutcomeRetry},
-	"used_ticket_unrecorded": {"ticket.used_unrecorded", OutcomeFailed},
+// mapping is the entry of one kiosk event kind: its kind, its outcome,
+// and the event's fields it carries (besides outcome, and error when the
+// event failed). A field not listed is not written: each kind's fields
+// are exactly those of docs/audit.md's table.
+type mapping struct {
+	kind, outcome string
+	fields        []string
 }
+
+// Fields an entry may take from its event.
+const (
+	fieldMethod     = "method"
+	fieldRequest    = "request"
+	fieldJob        = "job"
+	fieldSHA256     = "sha256"
+	fieldPrinter    = "printer"
+	fieldCardSerial = "card_serial"
+)
+
+var (
+	printFields = []string{fieldRequest, fieldJob, fieldSHA256, fieldPrinter, fieldCardSerial}
+
+	// kinds maps each kiosk event kind to its entry.
+	kinds = map[station.EventKind]mapping{
+		station.EventLoginOK:              {"login.ok", OutcomeOK, []string{fieldMethod}},
+		station.EventLoginRefused:         {"login.refused", OutcomeRefused, []string{fieldMethod}},
+		station.EventDocumentFetched:      {"document.fetched", OutcomeOK, []string{fieldRequest}},
+		station.EventRendered:             {"document.rendered", OutcomeOK, []string{fieldRequest, fieldSHA256}},
+		station.EventReleased:             {"document.released", OutcomeOK, []string{fieldRequest}},
+		station.EventReleaseFailed:        {"document.release_failed", OutcomeFailed, []string{fieldRequest}},
+		station.EventSubmitted:            {"print.submitted", OutcomeOK, []string{fieldRequest, fieldJob, fieldSHA256}},
+		station.EventPrinted:              {"print.printed", OutcomeOK, printFields},
+		station.EventConfirmed:            {"print.confirmed", OutcomeOK, printFields},
+		station.EventPrintFailed:          {"print.failed", OutcomeFailed, printFields},
+		station.EventPrintInDoubt:         {"print.in_doubt", OutcomeInDoubt, printFields},
+		station.EventReprintFollowed:      {"print.reprint_followed", OutcomeOK, []string{fieldRequest, fieldJob}},
+		station.EventSettleRetry:          {"print.settle_retry", OutcomeRetry, []string{fieldRequest, fieldJob}},
+		station.EventUsedTicketUnrecorded: {"ticket.used_unrecorded", OutcomeFailed, []string{fieldRequest}},
+		station.EventPresenceRenewFailed:  {"presence.renew_failed", OutcomeFailed, nil},
+		station.EventPresenceEndFailed:    {"presence.end_failed", OutcomeFailed, nil},
+	}
+)
 
 // UnknownKind is the entry kind of an event this package does not know:
 // such an event is still logged, with its kind in the "event" field.
@@ -75,8 +101,8 @@ func Entry(log station.AuditLog, e station.Event) station.AuditEntry {
 	m, known := kinds[e.Kind]
 	fields := map[string]string{}
 	if !known {
-		m = mapping{UnknownKind, OutcomeOK}
-		fields["event"] = code(e.Kind)
+		m = mapping{kind: UnknownKind, outcome: OutcomeOK}
+		fields["event"] = code(string(e.Kind))
 	}
 	outcome := m.outcome
 	if e.Err != nil {
@@ -87,17 +113,15 @@ func Entry(log station.AuditLog, e station.Event) station.AuditEntry {
 		}
 	}
 	fields["outcome"] = outcome
-	set := func(k, v string) {
-		if v != "" {
+	of := map[string]string{
+		fieldMethod: string(e.Method), fieldRequest: string(e.Request), fieldJob: string(e.Job),
+		fieldSHA256: e.SHA256, fieldPrinter: e.Printer, fieldCardSerial: e.CardSerial,
+	}
+	for _, k := range m.fields {
+		if v := of[k]; v != "" {
 			fields[k] = v
 		}
 	}
-	set("method", string(e.Method))
-	set("request", string(e.Request))
-	set("job", string(e.Job))
-	set("sha256", e.SHA256)
-	set("printer", e.Printer)
-	set("card_serial", e.CardSerial)
 	entry := station.AuditEntry{Kind: m.kind, Actor: Actor, Fields: fields}
 	if !e.Subject.IsZero() {
 		entry.Subject = log.SubjectOf(e.Subject)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,13 +82,22 @@ func TestEntryOfEachEvent(t *testing.T) {
 			map[string]string{"job": "J1", "outcome": "retry", "error": "internal"}},
 		{station.Event{Kind: "used_ticket_unrecorded", Err: sqlite.ErrStorage.Withf("disk full")}, "ticket.used_unrecorded",
 			map[string]string{"outcome": "failed", "error": "storage_failed"}},
-		{station.Event{Kind: "card_removed"}, auditrec.UnknownKind, map[string]string{"event": "card_removed", "outcome": "ok"}},
+		{station.Event{Kind: station.EventReleased, Subject: nik, Request: "REQ-1"}, "document.released",
+			map[string]string{"request": "REQ-1", "outcome": "ok"}},
+		{station.Event{Kind: station.EventReleaseFailed, Subject: nik, Request: "REQ-1", Err: station.ErrUpstreamInvalid}, "document.release_failed",
+			map[string]string{"request": "REQ-1", "outcome": "failed", "error": string(station.ErrUpstreamInvalid.Code)}},
+		{station.Event{Kind: station.EventReprintFollowed, Request: "REQ-1", Job: "J2"}, "print.reprint_followed",
+			map[string]string{"request": "REQ-1", "job": "J2", "outcome": "ok"}},
+		// A field the kind does not list is not written.
+		{station.Event{Kind: station.EventLoginOK, Method: station.AuthCard, Job: "J1", Printer: "card-1"}, "login.ok",
+			map[string]string{"method": "card", "outcome": "ok"}},
+		{station.Event{Kind: "card_removed", Job: "J1"}, auditrec.UnknownKind, map[string]string{"event": "card_removed", "outcome": "ok"}},
 		{station.Event{Kind: "Budi Santoso 3171014107990001", Err: errors.New("x")}, auditrec.UnknownKind,
 			map[string]string{"event": "invalid", "outcome": "failed", "error": "internal"}},
 	}
 	l, _, _ := MustLog(t)
 	for _, tt := range tests {
-		t.Run(tt.event.Kind, func(t *testing.T) {
+		t.Run(string(tt.event.Kind), func(t *testing.T) {
 			e := auditrec.Entry(l, tt.event)
 			if e.Kind != tt.kind || e.Actor != auditrec.Actor || !reflect.DeepEqual(e.Fields, tt.want) {
 				t.Fatalf("entry %+v, want kind %s fields %v", e, tt.kind, tt.want)
@@ -145,7 +155,7 @@ func TestRecorderFallback(t *testing.T) {
 		if !errors.Is(err, sqlite.ErrStorage) {
 			t.Errorf("fallback error %v", err)
 		}
-		got = append(got, e.Kind)
+		got = append(got, string(e.Kind))
 	}}
 	r.Record(context.Background(), station.Event{Kind: "confirmed", Job: "J1"})
 	r.Record(context.Background(), station.Event{Kind: "print_failed", Job: "J2"})
@@ -171,8 +181,7 @@ func TestCanary(t *testing.T) {
 	ctx := context.Background()
 	l, db, path := MustLog(t)
 	r := auditrec.Recorder{Log: l, Fallback: func(e station.Event, err error) { t.Errorf("fallback for %s: %v", e.Kind, err) }}
-	kinds := []string{"login_ok", "login_refused", "document_fetched", "rendered", "submitted", "printed", "confirmed",
-		"print_failed", "print_in_doubt", "settle_retry", "used_ticket_unrecorded", "some_future_kind"}
+	kinds := append(slices.Clone(station.EventKinds), "some_future_kind")
 	for i, c := range canaries {
 		nik := station.MustParseNIK(c.nik)
 		leaks := []error{

@@ -10,13 +10,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/anjungan/anjungan/station/base45"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/veraison/go-cose"
 
 	"github.com/anjungan/anjungan/internal/fault"
 	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/station/base45"
 	"github.com/anjungan/anjungan/station/ticket"
 )
 
@@ -36,6 +37,19 @@ var (
 		"Kode QR dokumen tidak dapat dibuat. Silakan hubungi petugas.",
 		"The document's QR code could not be made. Please ask an officer.")
 )
+
+// IssuedLayout is the form of the issue date (tanggal_terbit, claim 4):
+// DD-MM-YYYY, two digits, two digits, four digits, a real date.
+const IssuedLayout = "02-01-2006"
+
+// checkIssued refuses an issue date in any other form. The value is not
+// quoted: causes go to the log.
+func checkIssued(s string) error {
+	if t, err := time.Parse(IssuedLayout, s); err != nil || t.Format(IssuedLayout) != s {
+		return errors.New("issue date is not a DD-MM-YYYY date")
+	}
+	return nil
+}
 
 // Claims are what a document QR states, once verified.
 type Claims struct {
@@ -191,6 +205,9 @@ func (s *Signer) Sign(d station.Document) (string, error) {
 	if p.Number == "" || p.Name == "" || p.Issued == "" {
 		return "", ErrSign.Withf("%s, %s and tanggal_terbit are required", numberField, nameField)
 	}
+	if err := checkIssued(p.Issued); err != nil {
+		return "", ErrSign.With(err)
+	}
 	var err error
 	if p.Content, err = ContentHash(d); err != nil {
 		return "", ErrSign.With(err)
@@ -272,6 +289,9 @@ func (v *Verifier) Verify(text string) (Claims, error) {
 		return Claims{}, ErrInvalid.Withf("a key field is missing")
 	case len(p.Content) != sha256.Size:
 		return Claims{}, ErrInvalid.Withf("content hash has %d bytes", len(p.Content))
+	}
+	if err := checkIssued(p.Issued); err != nil {
+		return Claims{}, ErrInvalid.With(err)
 	}
 	return Claims{Type: t, Number: p.Number, Name: p.Name, Issued: p.Issued, ContentHash: p.Content, KeyID: kid}, nil
 }

@@ -243,7 +243,7 @@ func FuzzVerify(f *testing.F) {
 			}
 			return
 		}
-		if !c.Type.Valid() || len(c.ContentHash) != 32 {
+		if !c.Type.Valid() || len(c.ContentHash) != 32 || checkIssued(c.Issued) != nil {
 			t.Fatalf("verified claims are not valid: %+v", c)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	_ "modernc.org/sqlite" // the services' databases are SQLite files
 
 	"github.com/anjungan/anjungan/internal/audit"
+	"github.com/anjungan/anjungan/station/sqlite"
 )
 
 // auditServices are the services that keep an audit log, each with its
@@ -66,10 +68,6 @@ func parseAuditVerify(m *Main, fs *flag.FlagSet, args []string) (func(context.Co
 		return nil, err
 	}
 	return func(ctx context.Context) error {
-		vkey, err := readKey(*vkeyPath)
-		if err != nil {
-			return err
-		}
 		var ts [][]byte
 		for _, p := range trusted {
 			b, err := os.ReadFile(p)
@@ -78,32 +76,71 @@ func parseAuditVerify(m *Main, fs *flag.FlagSet, args []string) (func(context.Co
 			}
 			ts = append(ts, b)
 		}
-		db, err := openReadOnly(*dbPath)
-		if err != nil {
+		rep, station, err := verifyLog(ctx, *dbPath, *vkeyPath, ts...)
+		if rep == nil {
 			return err
 		}
-		defer db.Close()
-		rep, err := audit.Verify(ctx, db, vkey, ts...)
 		fmt.Fprintf(m.Stdout, "entries: %d\ncheckpoints: %d\n", rep.Entries, rep.Checkpoints)
 		if rep.Latest != nil {
 			fmt.Fprintf(m.Stdout, "latest checkpoint: size %d\n", rep.Latest.Size)
 		}
+		if station {
+			fmt.Fprintln(m.Stdout, "station database: filter index (audit_index) checked")
+		}
 		if len(ts) > 0 && err == nil {
 			fmt.Fprintf(m.Stdout, "consistent with %d exported checkpoint(s)\n", len(ts))
 		}
-		var bad audit.Report
-		if errors.As(err, &bad) {
-			for _, p := range bad.Problems {
-				fmt.Fprintf(m.Stdout, "PROBLEM %s: %s\n", p.Kind, p.Detail)
-			}
-			return errors.New("the audit log does not verify")
-		}
 		if err != nil {
-			return err
+			printProblems(m.Stdout, *rep)
+			return errors.New("the audit log does not verify")
 		}
 		fmt.Fprintln(m.Stdout, "OK")
 		return nil
 	}, nil
+}
+
+// verifyLog runs every check of audit verify on the database at dbPath:
+// audit.Verify, and on a station's database also its filter index
+// (sqlite.VerifyAudit), so that an edited index row cannot hide an entry
+// from the console's timeline. The database is the station's when the
+// key is the station's log key (its name ends in /station/audit) or the
+// file has the index table. rep is nil when nothing could be checked.
+func verifyLog(ctx context.Context, dbPath, vkeyPath string, trusted ...[]byte) (rep *audit.Report, station bool, err error) {
+	vkey, err := readKey(vkeyPath)
+	if err != nil {
+		return nil, false, err
+	}
+	db, err := openReadOnly(dbPath)
+	if err != nil {
+		return nil, false, err
+	}
+	defer db.Close()
+	name, _, _ := strings.Cut(vkey, "+")
+	station = strings.HasSuffix(name, "/station/audit")
+	if !station {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_index'`).Scan(&n); err != nil {
+			return nil, false, err
+		}
+		station = n > 0
+	}
+	var r audit.Report
+	if station {
+		r, err = sqlite.VerifyAudit(ctx, db, vkey, trusted...)
+	} else {
+		r, err = audit.Verify(ctx, db, vkey, trusted...)
+	}
+	var bad audit.Report
+	if err != nil && !errors.As(err, &bad) {
+		return nil, station, err
+	}
+	return &r, station, err
+}
+
+func printProblems(w io.Writer, rep audit.Report) {
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "PROBLEM %s: %s\n", p.Kind, p.Detail)
+	}
 }
 
 func parseAuditExport(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
@@ -113,7 +150,20 @@ func parseAuditExport(m *Main, fs *flag.FlagSet, args []string) (func(context.Co
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	if *format != "jsonl" && *format != "csv" {
+		return nil, fmt.Errorf("-format %q: jsonl or csv", *format)
+	}
 	return func(ctx context.Context) error {
+		// An export is evidence: never write one from a log that fails
+		// the checks of audit verify.
+		rep, _, err := verifyLog(ctx, *dbPath, *vkeyPath)
+		if rep == nil {
+			return err
+		}
+		if err != nil {
+			printProblems(m.Stderr, *rep)
+			return fmt.Errorf("the audit log does not verify (%d problem(s)); nothing exported", len(rep.Problems))
+		}
 		vkey, err := readKey(*vkeyPath)
 		if err != nil {
 			return err

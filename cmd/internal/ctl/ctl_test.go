@@ -93,8 +93,12 @@ func TestAuditVerifyAndExport(t *testing.T) {
 		t.Fatalf("verify: %v\n%s", err, out)
 	}
 	out, err = run(t, "audit", "export", "-db", dbPath, "-vkey", vkey, "-format", "csv")
-	if err != nil || strings.Count(out, "\n") != 6 {
+	// The checkpoint line, the header, five entries.
+	if err != nil || strings.Count(out, "\n") != 7 {
 		t.Fatalf("export: %v\n%s", err, out)
+	}
+	if _, n, err := audit.CheckExport(strings.NewReader(out), "csv", mustReadKey(t, vkey)); err != nil || n != 5 {
+		t.Fatalf("the CSV export checks %d entries: %v", n, err)
 	}
 	if _, err := db.Exec("UPDATE audit_entries SET data = replace(data, 'JB', 'JZ') WHERE idx = 1"); err != nil {
 		t.Fatal(err)

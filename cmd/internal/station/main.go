@@ -496,7 +496,7 @@ func (m *Main) checkpoints() {
 
 // auditLost logs an event the audit log could not take, by ids only.
 func (m *Main) auditLost(e station.Event, err error) {
-	m.log.Error().Err(err).Str("event", e.Kind).Str("request", string(e.Request)).Str("job", string(e.Job)).Msg("audit entry lost")
+	m.log.Error().Err(err).Str("event", string(e.Kind)).Str("request", string(e.Request)).Str("job", string(e.Job)).Msg("audit entry lost")
 }
 
 // recorders sends each kiosk event to several recorders.
@@ -520,6 +520,6 @@ func (l eventLog) Record(_ context.Context, e station.Event) {
 	if !e.Subject.IsZero() {
 		ev = ev.Stringer("subject", e.Subject)
 	}
-	ev.Str("event", e.Kind).Str("method", string(e.Method)).Str("request", string(e.Request)).
+	ev.Str("event", string(e.Kind)).Str("method", string(e.Method)).Str("request", string(e.Request)).
 		Str("job", string(e.Job)).Str("sha256", e.SHA256).Msg("kiosk")
 }
