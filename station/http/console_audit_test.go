@@ -40,8 +40,7 @@ func MustConsoleLog(tb testing.TB) (*consoleRig, *sqlite.AuditLog) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r.s = NewConsole(ConsoleDeps{Printerd: r.pd, Audit: log, Accounts: r.accounts, PrinterdAudit: fakeCheckpoints{},
-		Now: r.clock.Now, Rand: rand.Reader, Hashing: cheapHash}, zerolog.Nop())
+	r.s = NewConsole(r.deps(log), zerolog.Nop())
 	return r, log
 }
 
