@@ -177,15 +177,7 @@ func (k *Kiosk) LoginTicket(ctx context.Context, text string) (*Session, error) 
 		}
 	}
 	authz, err := k.cfg.Registry.AuthenticateTicket(ctx, t)
-	s, err := k.open(ctx, AuthTicket, authz, err)
-	if err != nil {
-		return nil, err
-	}
-	k.mu.Lock()
-	k.sessions[s.ID].TicketID = t.ID
-	k.mu.Unlock()
-	s.TicketID = t.ID
-	return s, nil
+	return k.openTicket(ctx, AuthTicket, authz, t.ID, err)
 }
 
 // LoginPIN checks a NIK and one-time PIN with the upstream.
@@ -217,6 +209,15 @@ func digits(s string) bool {
 }
 
 func (k *Kiosk) open(ctx context.Context, m AuthMethod, authz Authorization, err error) (*Session, error) {
+	return k.openTicket(ctx, m, authz, "", err)
+}
+
+// openTicket starts the session of a login; ticketID is the ticket it
+// used, if any. A kiosk has one citizen at a time: the new session ends
+// every other one, as a logout would (its personal data dropped, what it
+// fetched and did not print given back), so nobody's data waits behind
+// the next citizen and sessions cannot pile up.
+func (k *Kiosk) openTicket(ctx context.Context, m AuthMethod, authz Authorization, ticketID string, err error) (*Session, error) {
 	if err != nil {
 		k.cfg.Recorder.Record(ctx, Event{Kind: "login_refused", Method: m, Err: err})
 		return nil, err
@@ -230,9 +231,12 @@ func (k *Kiosk) open(ctx context.Context, m AuthMethod, authz Authorization, err
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{ID: id, Authz: authz, Prints: map[RequestID]*Print{}, Seen: k.cfg.Now()}
+	s := &Session{ID: id, Authz: authz, TicketID: ticketID, Prints: map[RequestID]*Print{}, Seen: k.cfg.Now()}
 	k.mu.Lock()
 	k.sweepLocked()
+	for other := range k.sessions {
+		k.dropLocked(other)
+	}
 	k.sessions[id] = s
 	k.mu.Unlock()
 	k.cfg.Recorder.Record(ctx, Event{Kind: "login_ok", Method: m, Subject: authz.Subject})
