@@ -342,14 +342,58 @@ func (k *Kiosk) dropLocked(id string) {
 	delete(k.sessions, id)
 	k.changedLocked(id) // its pages see that it ended
 	for rid, p := range s.Prints {
-		if p.State == PrintPreview {
+		switch p.State {
+		case PrintPreview:
 			k.wg.Add(1)
 			go func() {
 				defer k.wg.Done()
 				_ = k.release(k.ctx, s.Authz, rid)
 			}()
+		case PrintPreparing:
+			// Its fetch may reserve the request after this: give it back
+			// once the preparation ends (a new login can end a session in
+			// the middle of it).
+			k.releaseWhenPrepared(id, s.Authz, rid, p)
 		}
 	}
+}
+
+// releaseWhenPrepared gives back rid once p, a print of the ended session
+// id that was being prepared, is ready for a preview that nobody will see.
+// The preparation tells the session's watchers when it ends; k.mu is held.
+func (k *Kiosk) releaseWhenPrepared(id string, authz Authorization, rid RequestID, p *Print) {
+	ch := make(chan *Session, 1)
+	if k.watchers[id] == nil {
+		k.watchers[id] = map[chan *Session]struct{}{}
+	}
+	k.watchers[id][ch] = struct{}{}
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		for {
+			k.mu.Lock()
+			state := p.State
+			if state != PrintPreparing {
+				delete(k.watchers[id], ch)
+				if len(k.watchers[id]) == 0 {
+					delete(k.watchers, id)
+				}
+			}
+			k.mu.Unlock()
+			switch {
+			case state == PrintPreview:
+				_ = k.release(k.ctx, authz, rid)
+				return
+			case state != PrintPreparing:
+				return // failed, and given back by the preparation itself
+			}
+			select {
+			case <-ch:
+			case <-k.ctx.Done():
+				return
+			}
+		}
+	}()
 }
 
 // Release gives back a prepared document the citizen chose not to print.

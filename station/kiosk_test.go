@@ -542,6 +542,49 @@ func TestKioskNewLoginEndsThePrevious(t *testing.T) {
 	}
 }
 
+// TestKioskNewLoginMidPreparation: a login that ends the previous
+// session while that session's document is being fetched still gives the
+// document back once the fetch is done; kept, it would stay reserved for
+// the previous citizen and the next one could not print it.
+func TestKioskNewLoginMidPreparation(t *testing.T) {
+	k, reg, _ := newKiosk(t, printerd.JobPrinted, 0)
+	fetching, proceed := make(chan struct{}), make(chan struct{})
+	reg.documentOf = func(id station.RequestID) station.Document {
+		close(fetching)
+		<-proceed
+		return ktpNamed("BUDI")(id)
+	}
+	ctx := context.Background()
+	first, err := k.LoginTicket(ctx, "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepared := make(chan error, 1)
+	go func() {
+		_, err := k.Prepare(ctx, first.ID, "R1")
+		prepared <- err
+	}()
+	<-fetching
+	if _, err := k.LoginPIN(ctx, subject.Reveal(), "123456"); err != nil {
+		t.Fatal(err)
+	}
+	close(proceed)
+	if err := <-prepared; err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		reg.mu.Lock()
+		n := len(reg.released)
+		reg.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("released %d documents; want the ended session's R1 given back", n)
+		}
+	}
+}
+
 func TestKioskReleasesUnprintedPreviews(t *testing.T) {
 	k, reg, pr := newKiosk(t, printerd.JobPrinted, 0)
 	ctx := context.Background()

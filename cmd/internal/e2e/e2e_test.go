@@ -480,6 +480,12 @@ func TestDoubleTapPrintsOnce(t *testing.T) {
 		}
 	}()
 	wg.Wait()
+	// The second citizen taps again while the first session's fetch is
+	// being given back (request_reserved until then); a print already
+	// under way answers with itself or request_printing.
+	if v := c2.waitPrintable(rid); v != "" {
+		t.Logf("second session: %s", v)
+	}
 	// The first session has ended; printerd's jobs tell when all is done.
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		jobs, err := sys.Printers.Jobs(context.Background(), "")
@@ -499,6 +505,24 @@ func TestDoubleTapPrintsOnce(t *testing.T) {
 	}
 	if n := len(outputs(t, filepath.Join(sys.Var, "out", "card"))); n != 1 {
 		t.Fatalf("%d cards printed for one approved document, want 1", n)
+	}
+}
+
+// waitPrintable presses Print for rid until the answer is not
+// request_reserved, and returns the last error code, if any.
+func (c *Citizen) waitPrintable(rid string) string {
+	c.tb.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var p struct {
+			Error *apiError `json:"error"`
+		}
+		st := c.call("POST", "/api/print", map[string]string{"request_id": rid}, &p)
+		if st == http.StatusAccepted || p.Error == nil {
+			return ""
+		}
+		if p.Error.Code != "request_reserved" || time.Now().After(deadline) {
+			return p.Error.Code
+		}
 	}
 }
 
