@@ -219,15 +219,7 @@ func (k *Kiosk) LoginTicket(ctx context.Context, text string) (*Session, error) 
 		}
 	}
 	authz, err := k.cfg.Registry.AuthenticateTicket(ctx, t)
-	s, err := k.open(ctx, AuthTicket, authz, err)
-	if err != nil {
-		return nil, err
-	}
-	k.mu.Lock()
-	k.sessions[s.ID].TicketID = t.ID
-	k.mu.Unlock()
-	s.TicketID = t.ID
-	return s, nil
+	return k.openTicket(ctx, AuthTicket, authz, t.ID, err)
 }
 
 // LoginPIN checks a NIK and one-time PIN with the upstream.
@@ -259,6 +251,15 @@ func digits(s string) bool {
 }
 
 func (k *Kiosk) open(ctx context.Context, m AuthMethod, authz Authorization, err error) (*Session, error) {
+	return k.openTicket(ctx, m, authz, "", err)
+}
+
+// openTicket starts the session of a login; ticketID is the ticket it
+// used, if any. A kiosk has one citizen at a time: the new session ends
+// every other one, as a logout would (its personal data dropped, what it
+// fetched and did not print given back), so nobody's data waits behind
+// the next citizen and sessions cannot pile up.
+func (k *Kiosk) openTicket(ctx context.Context, m AuthMethod, authz Authorization, ticketID string, err error) (*Session, error) {
 	if err != nil {
 		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: m, Err: err})
 		return nil, err
@@ -276,9 +277,12 @@ func (k *Kiosk) open(ctx context.Context, m AuthMethod, authz Authorization, err
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{ID: id, Authz: authz, Prints: map[RequestID]*Print{}, Seen: k.cfg.Now(), Presence: "v" + presence[:32]}
+	s := &Session{ID: id, Authz: authz, TicketID: ticketID, Prints: map[RequestID]*Print{}, Seen: k.cfg.Now(), Presence: "v" + presence[:32]}
 	k.mu.Lock()
 	k.sweepLocked()
+	for other := range k.sessions {
+		k.dropLocked(other)
+	}
 	k.sessions[id] = s
 	k.mu.Unlock()
 	k.renew(ctx, s.Presence)
@@ -396,14 +400,58 @@ func (k *Kiosk) dropLocked(id string) {
 		}()
 	}
 	for rid, p := range s.Prints {
-		if p.State == PrintPreview {
+		switch p.State {
+		case PrintPreview:
 			k.wg.Add(1)
 			go func() {
 				defer k.wg.Done()
 				_ = k.release(k.ctx, s.Authz, rid)
 			}()
+		case PrintPreparing:
+			// Its fetch may reserve the request after this: give it back
+			// once the preparation ends (a new login can end a session in
+			// the middle of it).
+			k.releaseWhenPrepared(id, s.Authz, rid, p)
 		}
 	}
+}
+
+// releaseWhenPrepared gives back rid once p, a print of the ended session
+// id that was being prepared, is ready for a preview that nobody will see.
+// The preparation tells the session's watchers when it ends; k.mu is held.
+func (k *Kiosk) releaseWhenPrepared(id string, authz Authorization, rid RequestID, p *Print) {
+	ch := make(chan *Session, 1)
+	if k.watchers[id] == nil {
+		k.watchers[id] = map[chan *Session]struct{}{}
+	}
+	k.watchers[id][ch] = struct{}{}
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		for {
+			k.mu.Lock()
+			state := p.State
+			if state != PrintPreparing {
+				delete(k.watchers[id], ch)
+				if len(k.watchers[id]) == 0 {
+					delete(k.watchers, id)
+				}
+			}
+			k.mu.Unlock()
+			switch {
+			case state == PrintPreview:
+				_ = k.release(k.ctx, authz, rid)
+				return
+			case state != PrintPreparing:
+				return // failed, and given back by the preparation itself
+			}
+			select {
+			case <-ch:
+			case <-k.ctx.Done():
+				return
+			}
+		}
+	}()
 }
 
 // Release gives back a prepared document the citizen chose not to print.

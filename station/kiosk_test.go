@@ -494,6 +494,103 @@ func TestKioskCardLogin(t *testing.T) {
 
 // TestKioskReleasesUnprintedPreviews gives back a document the citizen
 // previewed but did not print: on request, and when the session ends.
+// TestKioskNewLoginEndsThePrevious: one kiosk has one citizen. A login
+// ends the session before it as a logout does: its pages are told, what
+// it fetched for a preview is given back, and however many logins come,
+// one session is live.
+func TestKioskNewLoginEndsThePrevious(t *testing.T) {
+	k, reg, _ := newKiosk(t, printerd.JobPrinted, 0)
+	ctx := context.Background()
+	first, err := k.LoginTicket(ctx, "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Prepare(ctx, first.ID, "R1"); err != nil {
+		t.Fatal(err)
+	}
+	changes, stop, err := k.Watch(first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	var ids []string
+	for i := 0; i < 50; i++ {
+		s, err := k.LoginPIN(ctx, subject.Reveal(), "123456")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, s.ID)
+	}
+	if _, err := k.Session(first.ID); !errors.Is(err, station.ErrSessionExpired) {
+		t.Errorf("the previous citizen's session after a new login: %v, want ErrSessionExpired", err)
+	}
+	for _, id := range ids[:len(ids)-1] {
+		if _, err := k.Session(id); !errors.Is(err, station.ErrSessionExpired) {
+			t.Fatalf("an older session is still live after %d logins: %v", len(ids), err)
+		}
+	}
+	if _, err := k.Session(ids[len(ids)-1]); err != nil {
+		t.Errorf("the newest session: %v", err)
+	}
+	for ended := false; !ended; {
+		select {
+		case s := <-changes:
+			ended = s == nil
+		case <-time.After(10 * time.Second):
+			t.Fatal("the previous session's page was never told it ended")
+		}
+	}
+	k.Close() // waits for the background release
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	if len(reg.released) != 1 {
+		t.Errorf("released %v; want the previous citizen's preview given back", reg.released)
+	}
+}
+
+// TestKioskNewLoginMidPreparation: a login that ends the previous
+// session while that session's document is being fetched still gives the
+// document back once the fetch is done; kept, it would stay reserved for
+// the previous citizen and the next one could not print it.
+func TestKioskNewLoginMidPreparation(t *testing.T) {
+	k, reg, _ := newKiosk(t, printerd.JobPrinted, 0)
+	fetching, proceed := make(chan struct{}), make(chan struct{})
+	reg.documentOf = func(id station.RequestID) station.Document {
+		close(fetching)
+		<-proceed
+		return ktpNamed("BUDI")(id)
+	}
+	ctx := context.Background()
+	first, err := k.LoginTicket(ctx, "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepared := make(chan error, 1)
+	go func() {
+		_, err := k.Prepare(ctx, first.ID, "R1")
+		prepared <- err
+	}()
+	<-fetching
+	if _, err := k.LoginPIN(ctx, subject.Reveal(), "123456"); err != nil {
+		t.Fatal(err)
+	}
+	close(proceed)
+	if err := <-prepared; err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		reg.mu.Lock()
+		n := len(reg.released)
+		reg.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("released %d documents; want the ended session's R1 given back", n)
+		}
+	}
+}
+
 func TestKioskReleasesUnprintedPreviews(t *testing.T) {
 	k, reg, pr := newKiosk(t, printerd.JobPrinted, 0)
 	ctx := context.Background()

@@ -43,6 +43,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/internal/httpguard"
 	"github.com/anjungan/anjungan/printerd"
 )
 
@@ -133,7 +134,11 @@ func NewHandler(svc Service, log zerolog.Logger, opts ...Option) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusNotFound, printerd.ErrInvalidRequest.Withf("no route %s %s", r.Method, r.URL.Path))
 	})
-	return h.logged(mux)
+	// Nothing printerd serves takes a compressed body; refusing one unread
+	// keeps a small request from inflating into a large one.
+	return h.logged(httpguard.RefuseEncoded(mux, func(w http.ResponseWriter, r *http.Request, err error) {
+		h.fail(w, r, 0, err)
+	}))
 }
 
 func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
@@ -270,6 +275,8 @@ func StatusOf(code fault.Code) int {
 		return http.StatusConflict
 	case printerd.ErrSpoolUnavailable.Code, printerd.ErrJournal.Code:
 		return http.StatusServiceUnavailable
+	case fault.EncodingUnsupported.Code:
+		return http.StatusUnsupportedMediaType
 	}
 	return http.StatusInternalServerError
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -144,6 +145,54 @@ func TestErrors(t *testing.T) {
 			status, body := do(t, tt.method, base+tt.path, tt.body)
 			if status != tt.wantStatus || errorCode(body) != tt.wantCode {
 				t.Errorf("%s %s = %d %s, want %d %s", tt.method, tt.path, status, body, tt.wantStatus, tt.wantCode)
+			}
+		})
+	}
+}
+
+// TestCompressedBodiesRefused: printerd's API reads bodies as they
+// arrive; a Content-Encoding other than identity is refused with its own
+// code before anything is read, so a small body never inflates (the
+// 32 MiB limit counts the bytes on the wire).
+func TestCompressedBodiesRefused(t *testing.T) {
+	base := MustServe(t, "1")
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(make([]byte, 64<<20))
+	_ = zw.Close()
+	valid := MustJSON(t, printerd.SubmitRequest{IdempotencyKey: "k-identity", Media: printerd.MediaCard, Title: "KTP-el", Document: MustRead(t, "card.pdf")})
+	tests := []struct {
+		name, encoding string
+		body           []byte
+		wantStatus     int
+		wantCode       string
+	}{
+		{"gzip bomb", "gzip", gz.Bytes(), 415, "encoding_unsupported"},
+		{"deflate", "deflate", gz.Bytes(), 415, "encoding_unsupported"},
+		{"brotli", "br", []byte{0x0b, 0x02, 0x80}, 415, "encoding_unsupported"},
+		{"chained", "gzip, br", gz.Bytes(), 415, "encoding_unsupported"},
+		{"hidden after identity", "identity, gzip", gz.Bytes(), 415, "encoding_unsupported"},
+		{"identity", "identity", valid, 201, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest("POST", base+"/v1/jobs", bytes.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Encoding", tt.encoding)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			code := errorCode(b)
+			if tt.wantCode == "" {
+				code = ""
+			}
+			if res.StatusCode != tt.wantStatus || code != tt.wantCode {
+				t.Errorf("%d %s, want %d %s", res.StatusCode, b, tt.wantStatus, tt.wantCode)
 			}
 		})
 	}

@@ -2,8 +2,11 @@ package account_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,35 +148,144 @@ func TestSessionID(t *testing.T) {
 	}
 }
 
-func TestThrottle(t *testing.T) {
-	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
-	th := account.NewThrottle(5, 15*time.Minute, func() time.Time { return now })
-	for i := 0; i < 5; i++ {
-		if !th.Allowed("acct:siti") {
-			t.Fatalf("refused after %d failures", i)
+func TestDelays(t *testing.T) {
+	d := account.Delays{Free: 5, First: time.Second, Max: 30 * time.Second, Window: 15 * time.Minute}
+	for n, want := range map[int]time.Duration{
+		0: 0, 4: 0, // typos cost nothing
+		5: time.Second, 6: 2 * time.Second, 7: 4 * time.Second, 9: 16 * time.Second,
+		10: 30 * time.Second, 1000: 30 * time.Second, // never more than Max
+	} {
+		if got := d.After(n); got != want {
+			t.Errorf("After(%d) = %v, want %v", n, got, want)
 		}
-		th.Fail("acct:siti")
-		now = now.Add(time.Minute)
 	}
-	if th.Allowed("acct:siti") {
-		t.Error("allowed after 5 failures")
+}
+
+// TestThrottleNeverLocksOut: a stranger's wrong passwords make the next
+// attempt wait (counted from the latest one, doubling up to Max), but no
+// number of them refuses an attempt; attempts made at the same instant
+// each wait longer than the one before; a reset and the window end it.
+func TestThrottleNeverLocksOut(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	th := account.NewThrottle(account.Delays{Free: 5, First: time.Second, Max: 30 * time.Second, Window: 15 * time.Minute},
+		func() time.Time { return now })
+	attempt := func(key string) time.Duration {
+		t.Helper()
+		w, err := th.Attempt(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
 	}
-	if !th.Allowed("acct:budi") {
-		t.Error("another key is refused")
+	for i := 0; i < 5; i++ {
+		if w := attempt("account:siti"); w != 0 {
+			t.Fatalf("attempt %d waits %v", i+1, w)
+		}
 	}
-	now = now.Add(11 * time.Minute) // failures at 0 and 1 min leave the window: 3 are left
-	if !th.Allowed("acct:siti") {
-		t.Error("still refused once the oldest failures left the window")
+	// Five strangers' attempts at the same instant: each waits longer.
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second} {
+		if w := attempt("account:siti"); w != want {
+			t.Errorf("concurrent attempt %d waits %v, want %v", i+6, w, want)
+		}
 	}
-	th.Fail("acct:siti")
-	th.Fail("acct:siti")
-	if th.Allowed("acct:siti") {
-		t.Error("allowed again with 5 failures in the window")
+	if w := attempt("account:budi"); w != 0 {
+		t.Errorf("another key waits %v", w)
 	}
-	th.Reset("acct:siti")
-	if !th.Allowed("acct:siti") {
-		t.Error("refused after Reset")
+	// The wait counts from the latest attempt.
+	now = now.Add(20 * time.Second)
+	if w := attempt("account:siti"); w != 10*time.Second {
+		t.Errorf("20 s after the latest attempt: wait %v, want 10s", w)
 	}
+	if err := th.Reset("account:siti"); err != nil {
+		t.Fatal(err)
+	}
+	if w := attempt("account:siti"); w != 0 {
+		t.Errorf("after a reset: wait %v", w)
+	}
+	for i := 0; i < 10; i++ {
+		attempt("account:tono")
+	}
+	now = now.Add(15*time.Minute + time.Second)
+	if w := attempt("account:tono"); w != 0 {
+		t.Errorf("after the window: wait %v", w)
+	}
+}
+
+// TestGateBoundsChecks: however many attempts arrive together, no more
+// checks than the gate's slots run at once; attempts beyond its queue,
+// or that wait longer than its wait, are refused unchecked.
+func TestGateBoundsChecks(t *testing.T) {
+	tests := []struct {
+		name                 string
+		slots, queue, n      int
+		wait, hold           time.Duration
+		wantMax, wantRefused int
+	}{
+		{"one at a time, all queued", 1, 64, 30, 10 * time.Second, time.Millisecond, 1, 0},
+		{"two at a time", 2, 64, 30, 10 * time.Second, time.Millisecond, 2, 0},
+		{"queue full", 1, 4, 30, 10 * time.Second, 50 * time.Millisecond, 1, 25},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := account.NewGate(tt.slots, tt.queue, tt.wait)
+			var mu sync.Mutex
+			running, most, refused := 0, 0, 0
+			release := make(chan struct{})
+			started := make(chan struct{}, tt.n)
+			var wg sync.WaitGroup
+			attempt := func() {
+				defer wg.Done()
+				err := g.Do(context.Background(), func() {
+					mu.Lock()
+					running++
+					most = max(most, running)
+					mu.Unlock()
+					started <- struct{}{}
+					<-release
+					time.Sleep(tt.hold)
+					mu.Lock()
+					running--
+					mu.Unlock()
+				})
+				if err != nil {
+					if !errors.Is(err, account.ErrThrottled) {
+						t.Errorf("refusal %v", err)
+					}
+					mu.Lock()
+					refused++
+					mu.Unlock()
+				}
+			}
+			// The first attempt holds its slot while the others arrive.
+			wg.Add(1)
+			go attempt()
+			<-started
+			for i := 1; i < tt.n; i++ {
+				wg.Add(1)
+				go attempt()
+			}
+			// Let every attempt arrive before the first check ends.
+			time.Sleep(100 * time.Millisecond)
+			close(release)
+			wg.Wait()
+			if most > tt.wantMax || most == 0 {
+				t.Errorf("%d checks ran at once, want at most %d", most, tt.wantMax)
+			}
+			if refused != tt.wantRefused {
+				t.Errorf("%d refused, want %d", refused, tt.wantRefused)
+			}
+		})
+	}
+	t.Run("turn waited too long", func(t *testing.T) {
+		g := account.NewGate(1, 8, 20*time.Millisecond)
+		hold := make(chan struct{})
+		go func() { _ = g.Do(context.Background(), func() { <-hold }) }()
+		time.Sleep(10 * time.Millisecond)
+		if err := g.Do(context.Background(), func() { t.Error("ran without a slot") }); !errors.Is(err, account.ErrThrottled) {
+			t.Errorf("Do = %v, want ErrThrottled", err)
+		}
+		close(hold)
+	})
 }
 
 // FuzzCheck feeds stored hashes to the parser: it must never panic, never

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"html/template"
 	"io"
+	"mime"
 	"net"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
 
+	"github.com/anjungan/anjungan/internal/fault"
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/station"
 	"github.com/anjungan/anjungan/station/account"
@@ -58,6 +60,9 @@ type ConsoleDeps struct {
 	// unknown account, so that a login takes as long whether or not the
 	// account exists. Zero means account.DefaultParams.
 	Hashing account.Params
+	// Sleep waits out a login's throttle delay; nil waits on a timer
+	// (tests pass one that moves their clock).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // ConsoleSettlements is the station's settler as the console uses it.
@@ -66,12 +71,23 @@ type ConsoleSettlements interface {
 	Wake()
 }
 
-// Login throttling: 5 failures in 15 minutes per account and per client
-// address.
+// Login throttling (docs/console.md, "Throttling"): per account name, and
+// per client address beyond loopback, 5 attempts in 15 minutes wait for
+// nothing; then each waits 1 s after the one before, doubling to 30 s.
+// One password check runs at a time; 32 more may wait up to 10 s.
 const (
-	loginFailures = 5
-	loginWindow   = 15 * time.Minute
+	loginFree      = 5
+	loginFirstWait = time.Second
+	loginMaxWait   = 30 * time.Second
+	loginWindow    = 15 * time.Minute
+	loginChecks    = 1
+	loginQueue     = 32
+	loginTurnWait  = 10 * time.Second
 )
+
+func loginDelays() account.Delays {
+	return account.Delays{Free: loginFree, First: loginFirstWait, Max: loginMaxWait, Window: loginWindow}
+}
 
 // Console serves the supervisors' console: server-rendered pages, no
 // script, forms protected by a session token and an origin check.
@@ -83,6 +99,7 @@ type Console struct {
 
 	accounts *account.Throttle
 	clients  *account.Throttle
+	checks   *account.Gate
 
 	dummyOnce sync.Once
 	dummy     string
@@ -104,21 +121,25 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 	if deps.Hashing == (account.Params{}) {
 		deps.Hashing = account.DefaultParams()
 	}
+	if deps.Sleep == nil {
+		deps.Sleep = sleep
+	}
 	s := &Console{
 		d:        deps,
 		log:      log,
-		app:      newApp(log, "console"),
 		pages:    parseConsolePages(),
-		accounts: account.NewThrottle(loginFailures, loginWindow, deps.Now),
-		clients:  account.NewThrottle(loginFailures, loginWindow, deps.Now),
+		accounts: account.NewThrottle(loginDelays(), deps.Now),
+		clients:  account.NewThrottle(loginDelays(), deps.Now),
+		checks:   account.NewGate(loginChecks, loginQueue, loginTurnWait),
 	}
-	// The station's store (station/sqlite) keeps failures across a
+	// The station's store (station/sqlite) keeps attempts across a
 	// restart; a store without them throttles in memory.
 	if fs, ok := deps.Accounts.(account.FailureStore); ok {
-		s.accounts = account.NewStoredThrottle(loginFailures, loginWindow, deps.Now, fs)
-		s.clients = account.NewStoredThrottle(loginFailures, loginWindow, deps.Now, fs)
+		s.accounts = account.NewStoredThrottle(loginDelays(), deps.Now, fs)
+		s.clients = account.NewStoredThrottle(loginDelays(), deps.Now, fs)
 	}
-	s.app.Use(consoleHeaders)
+	s.app = newApp(log, "console", s.errorPage)
+	s.app.Use(consoleHeaders, formsOnly)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	s.app.Get("/console.css", func(c *fiber.Ctx) error {
 		css, err := consoleFS.ReadFile("console/console.css")
@@ -173,6 +194,33 @@ const consoleCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-a
 // consoleHeaders tightens newApp's headers for pages that hold personal
 // data: nothing is cached, no other site may open or embed them.
 func consoleHeaders(c *fiber.Ctx) error {
+	setConsoleHeaders(c)
+	return c.Next()
+}
+
+// formsOnly accepts the one body the console's pages send: an
+// application/x-www-form-urlencoded form. A multipart or any other body
+// is refused before a handler parses it.
+func formsOnly(c *fiber.Ctx) error {
+	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+		return c.Next()
+	}
+	ct := string(c.Request().Header.ContentType())
+	if mt, _, err := mime.ParseMediaType(ct); (err != nil || mt != fiber.MIMEApplicationForm) && (ct != "" || len(c.Request().Body()) > 0) {
+		return fault.ContentTypeUnsupported.Withf("Content-Type %q", ct)
+	}
+	return c.Next()
+}
+
+// errorPage answers a request the console refuses before or outside its
+// handlers (no route, a body or headers too large, a compressed or
+// malformed request) with its error page, headers and code.
+func (s *Console) errorPage(c *fiber.Ctx, status int, e *fault.Error) error {
+	setConsoleHeaders(c)
+	return s.render(c, status, "error", map[string]any{"Message": e.Message(langOf(c)), "Code": string(e.Code)})
+}
+
+func setConsoleHeaders(c *fiber.Ctx) {
 	c.Set("Content-Security-Policy", consoleCSP)
 	// no-referrer would make Chromium send "Origin: null" with the
 	// console's own forms, which the origin check must refuse; same-origin
@@ -185,7 +233,18 @@ func consoleHeaders(c *fiber.Ctx) error {
 	if c.Protocol() == "https" {
 		c.Set("Strict-Transport-Security", "max-age=31536000")
 	}
-	return c.Next()
 }
 
 func (s *Console) now() time.Time { return s.d.Now() }
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/mod/sumdb/note"
@@ -40,8 +41,7 @@ func MustConsoleLog(tb testing.TB) (*consoleRig, *sqlite.AuditLog) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r.s = NewConsole(ConsoleDeps{Printerd: r.pd, Audit: log, Accounts: r.accounts, PrinterdAudit: fakeCheckpoints{},
-		Now: r.clock.Now, Rand: rand.Reader, Hashing: cheapHash}, zerolog.Nop())
+	r.s = NewConsole(r.deps(log), zerolog.Nop())
 	return r, log
 }
 
@@ -59,6 +59,9 @@ func TestConsoleActionsAudited(t *testing.T) {
 	get := func(ss session, path string) *http.Response {
 		return r.do(request{method: "GET", path: path, cookies: ss.cookies()})
 	}
+	// Longer than the log takes in one entry (16 KiB), within the body
+	// limit (64 KiB).
+	long := strings.Repeat("SERI-", 12<<10)
 	for _, tc := range []struct {
 		name   string
 		act    func() *http.Response
@@ -89,6 +92,16 @@ func TestConsoleActionsAudited(t *testing.T) {
 		{"card load refused", func() *http.Response {
 			return post(siti, "/ledger/loads", url.Values{"printer": {"card-1"}, "count": {"banyak"}})
 		}, http.StatusBadRequest, "console.load", map[string]string{"outcome": "failed", "printer": "card-1", "error": "request_invalid"}},
+		{"refused load with a 60 KiB serial", func() *http.Response {
+			return post(siti, "/ledger/loads", url.Values{"printer": {"card-1"}, "count": {"banyak"}, "first_serial": {long}})
+		}, http.StatusBadRequest, "console.load", map[string]string{"outcome": "failed", "printer": "card-1", "error": "request_invalid",
+			"first_serial": auditField(long)}},
+		{"refused resolve with a 60 KiB card serial", func() *http.Response {
+			return post(siti, "/jobs/J2/resolve", url.Values{"action": {"void"}, "card_serial": {long}})
+		}, http.StatusBadRequest, "console.resolve", map[string]string{"outcome": "failed", "job": "J2", "card_serial": auditField(long)}},
+		{"NIK lookup with a 60 KiB format", func() *http.Response {
+			return post(siti, "/audit/nik", url.Values{"nik": {testNIK}, "format": {long}})
+		}, ok, "console.nik_lookup", map[string]string{"outcome": "ok", "format": auditField(long)}},
 		{"verify now", func() *http.Response { return post(siti, "/integrity/verify", url.Values{}) }, redirect,
 			"console.verify", map[string]string{"outcome": "ok"}},
 		{"CSV export", func() *http.Response { return get(siti, "/audit.csv") }, ok,
@@ -114,7 +127,7 @@ func TestConsoleActionsAudited(t *testing.T) {
 				t.Fatalf("no new console entry: %+v", got)
 			}
 			e := got[0]
-			if e.Kind != tc.kind || e.Actor != "siti" || e.Subject != "" {
+			if e.Kind != tc.kind || e.Actor != "siti" || (e.Subject != "") != (tc.kind == "console.nik_lookup") {
 				t.Errorf("entry %s by %q (subject %q), want %s by siti", e.Kind, e.Actor, e.Subject, tc.kind)
 			}
 			for k, v := range tc.fields {
@@ -131,5 +144,29 @@ func TestConsoleActionsAudited(t *testing.T) {
 	}
 	if err := log.Verify(ctx); err != nil {
 		t.Errorf("the log does not verify: %v", err)
+	}
+}
+
+func TestAuditField(t *testing.T) {
+	long := strings.Repeat("é", 100) // 200 bytes, two per character
+	tests := []struct {
+		name, in string
+		want     func(string) bool
+	}{
+		{"short kept", "SIM-9", func(s string) bool { return s == "SIM-9" }},
+		{"at the bound kept", strings.Repeat("a", maxAuditField), func(s string) bool { return len(s) == maxAuditField }},
+		{"long summarised", strings.Repeat("a", 60<<10), func(s string) bool {
+			return len(s) < 2*maxAuditField && strings.Contains(s, "(61440 bytes, sha256 ")
+		}},
+		{"no character cut", long, func(s string) bool {
+			return utf8.ValidString(s) && strings.HasPrefix(s, strings.Repeat("é", 32)+"…")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := auditField(tt.in); !tt.want(got) {
+				t.Errorf("auditField = %q", got)
+			}
+		})
 	}
 }

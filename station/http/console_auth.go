@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"time"
 
@@ -140,9 +141,12 @@ func (s *Console) showLogin(c *fiber.Ctx, status int, message string) error {
 	return s.render(c, status, "login", map[string]any{"LoginToken": tok, "Message": message})
 }
 
-// login checks the throttles, then the password, and on success starts a
-// new session: any session the browser brought is ended (rotation), so
-// an id planted before login never becomes a logged-in one.
+// login records the attempt with the throttles, waits out their delay,
+// checks the password (one check at a time, see account.Gate), and on
+// success starts a new session: any session the browser brought is
+// ended (rotation), so an id planted before login never becomes a
+// logged-in one. Nothing is locked out: a correct password is always
+// checked once its wait is over (docs/console.md, "Throttling").
 func (s *Console) login(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	tr := texts(langOf(c))
@@ -154,9 +158,28 @@ func (s *Console) login(c *fiber.Ctx) error {
 	client := c.IP()
 	known := account.ValidName(name) == nil
 	actor := "unknown" // a mistyped name may be a password: it is not logged
-	if !s.accounts.Allowed("account:"+name) || !s.clients.Allowed("client:"+client) {
-		s.auditLogin(ctx, actor, "throttled", client)
-		return s.showLogin(c, fiber.StatusTooManyRequests, tr["login_throttled"])
+	// The attempt counts before its password is hashed, so attempts that
+	// arrive together see each other.
+	keys := []throttleKey{{s.accounts, "account:" + name}}
+	if !loopback(client) {
+		// Every browser of a loopback console shares its address; a limit
+		// per address there would be one limit for all supervisors.
+		keys = append(keys, throttleKey{s.clients, "client:" + client})
+	}
+	var wait time.Duration
+	for _, k := range keys {
+		w, err := k.t.Attempt(k.key)
+		if err != nil {
+			s.auditLogin(ctx, actor, "throttled", client, 0)
+			return s.fail(c, err)
+		}
+		wait = max(wait, w)
+	}
+	if wait > 0 {
+		if err := s.d.Sleep(ctx, wait); err != nil {
+			s.auditLogin(ctx, actor, "throttled", client, wait)
+			return s.showLogin(c, fiber.StatusTooManyRequests, tr["login_throttled"])
+		}
 	}
 	var a account.Account
 	ok := false
@@ -166,25 +189,30 @@ func (s *Console) login(c *fiber.Ctx) error {
 		switch {
 		case err == nil:
 			actor = a.Name
-			ok, err = account.Check(a.Hash, password)
-			if err != nil {
-				s.log.Error().Err(err).Str("account", a.Name).Msg("console: stored hash")
-			}
-			ok = ok && !a.Disabled
 		case errors.Is(err, account.ErrNotFound):
-			s.checkDummy(password)
+			known = false
 		default:
 			return s.fail(c, err)
 		}
 	}
+	err := s.checks.Do(ctx, func() {
+		if !known {
+			s.checkDummy(password)
+			return
+		}
+		var err error
+		ok, err = account.Check(a.Hash, password)
+		if err != nil {
+			s.log.Error().Err(err).Str("account", a.Name).Msg("console: stored hash")
+		}
+		ok = ok && !a.Disabled
+	})
+	if err != nil {
+		s.auditLogin(ctx, actor, "throttled", client, wait)
+		return s.showLogin(c, fiber.StatusTooManyRequests, tr["login_throttled"])
+	}
 	if !ok {
-		if err := s.accounts.Fail("account:" + name); err != nil {
-			s.log.Error().Err(err).Msg("console: record failed login")
-		}
-		if err := s.clients.Fail("client:" + client); err != nil {
-			s.log.Error().Err(err).Msg("console: record failed login")
-		}
-		s.auditLogin(ctx, actor, "refused", client)
+		s.auditLogin(ctx, actor, "refused", client, wait)
 		return s.showLogin(c, fiber.StatusUnauthorized, tr["login_refused"])
 	}
 	if old := c.Cookies(consoleSessionCookie); old != "" {
@@ -202,7 +230,7 @@ func (s *Console) login(c *fiber.Ctx) error {
 	}
 	now := s.now()
 	// Every supervisor login is in the log: no entry, no session.
-	if err := s.auditLogin(ctx, a.Name, "ok", client); err != nil {
+	if err := s.auditLogin(ctx, a.Name, "ok", client, wait); err != nil {
 		return s.fail(c, err)
 	}
 	if err := s.d.Accounts.DeleteExpired(ctx, now); err != nil {
@@ -219,6 +247,18 @@ func (s *Console) login(c *fiber.Ctx) error {
 	return c.Redirect("/", fiber.StatusSeeOther)
 }
 
+// throttleKey is a key of a login attempt and the throttle counting it.
+type throttleKey struct {
+	t   *account.Throttle
+	key string
+}
+
+// loopback reports whether addr is a loopback address.
+func loopback(addr string) bool {
+	ip := net.ParseIP(addr)
+	return ip != nil && ip.IsLoopback()
+}
+
 // checkDummy spends the time of a password check on an unknown account.
 func (s *Console) checkDummy(password string) {
 	s.dummyOnce.Do(func() {
@@ -231,9 +271,14 @@ func (s *Console) checkDummy(password string) {
 	_, _ = account.Check(s.dummy, password)
 }
 
-func (s *Console) auditLogin(ctx context.Context, actor, outcome, client string) error {
-	_, err := s.d.Audit.Append(ctx, station.AuditEntry{Time: s.now(), Kind: "console.login", Actor: actor,
-		Fields: map[string]string{"outcome": outcome, "client": client}})
+// auditLogin records a login attempt; wait is the throttle's delay it
+// waited, if any.
+func (s *Console) auditLogin(ctx context.Context, actor, outcome, client string, wait time.Duration) error {
+	fields := map[string]string{"outcome": outcome, "client": client}
+	if wait > 0 {
+		fields["delay"] = wait.Round(time.Millisecond).String()
+	}
+	_, err := s.d.Audit.Append(ctx, station.AuditEntry{Time: s.now(), Kind: "console.login", Actor: actor, Fields: fields})
 	if err != nil {
 		s.log.Error().Err(err).Str("outcome", outcome).Msg("console: audit login")
 	}

@@ -3,8 +3,10 @@ package http
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/url"
@@ -12,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -426,9 +429,33 @@ func (s *Console) timelineFilter(c *fiber.Ctx) station.AuditFilter {
 // auditView records that a supervisor saw entries of the log: every
 // view of the timeline is itself in it. No entry, no view.
 func (s *Console) auditView(ctx context.Context, c *fiber.Ctx, kind, subject string, fields map[string]string) error {
+	for k, v := range fields {
+		fields[k] = auditField(v)
+	}
 	_, err := s.d.Audit.Append(ctx, station.AuditEntry{Time: s.now(), Kind: kind, Actor: sessionOf(c).Account,
 		Subject: subject, Fields: fields})
 	return err
+}
+
+// maxAuditField bounds a field's value in a console entry. Form fields
+// and path segments are what the browser sent, up to the 64 KiB body
+// limit, and the log refuses an entry over 16 KiB (internal/audit): a
+// refused action with a long field would leave no entry at all.
+const maxAuditField = 128
+
+// auditField returns v, or when it is longer than maxAuditField its
+// beginning with its length and SHA-256, so that the attempt is still
+// recorded and the value can be matched against printerd's log.
+func auditField(v string) string {
+	if len(v) <= maxAuditField {
+		return v
+	}
+	n := 64
+	for n > 0 && !utf8.RuneStart(v[n]) {
+		n-- // do not cut a character in two
+	}
+	sum := sha256.Sum256([]byte(v))
+	return fmt.Sprintf("%s… (%d bytes, sha256 %x)", v[:n], len(v), sum[:8])
 }
 
 // auditAction records a supervisor's action on printerd in the station's

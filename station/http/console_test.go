@@ -1,24 +1,32 @@
 package http
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"errors"
 	"html/template"
 	"io"
+	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/station"
 	"github.com/anjungan/anjungan/station/account"
 	"github.com/anjungan/anjungan/station/sqlite"
 )
@@ -41,6 +49,33 @@ type consoleRig struct {
 	pd       *fakePrinterd
 	clock    *clock
 	accounts *sqlite.Accounts
+	waits    *waits
+}
+
+// waits records the throttle delays logins were made to wait, without
+// waiting.
+type waits struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (w *waits) sleep(_ context.Context, d time.Duration) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.d = append(w.d, d)
+	return nil
+}
+
+func (w *waits) all() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.d...)
+}
+
+// deps are the rig's console dependencies with audit as the log.
+func (r *consoleRig) deps(audit station.AuditLog) ConsoleDeps {
+	return ConsoleDeps{Printerd: r.pd, Audit: audit, Accounts: r.accounts, PrinterdAudit: fakeCheckpoints{},
+		Now: r.clock.Now, Rand: rand.Reader, Hashing: cheapHash, Sleep: r.waits.sleep}
 }
 
 // MustConsole returns a rig with the accounts siti (supervisor), tono
@@ -53,7 +88,7 @@ func MustConsole(tb testing.TB) *consoleRig {
 	}
 	tb.Cleanup(func() { db.Close() })
 	clk := &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
-	r := &consoleRig{tb: tb, audit: &fakeAudit{}, pd: newFakePrinterd(clk.Now()), clock: clk, accounts: sqlite.NewAccounts(db)}
+	r := &consoleRig{tb: tb, audit: &fakeAudit{}, pd: newFakePrinterd(clk.Now()), clock: clk, accounts: sqlite.NewAccounts(db), waits: &waits{}}
 	for name, role := range map[string]account.Role{"siti": account.Supervisor, "tono": account.Technician, "ani": account.Auditor} {
 		h, err := account.Hash(testPassword, rand.Reader, cheapHash)
 		if err != nil {
@@ -63,8 +98,7 @@ func MustConsole(tb testing.TB) *consoleRig {
 			tb.Fatal(err)
 		}
 	}
-	r.s = NewConsole(ConsoleDeps{Printerd: r.pd, Audit: r.audit, Accounts: r.accounts, PrinterdAudit: fakeCheckpoints{},
-		Now: clk.Now, Rand: rand.Reader, Hashing: cheapHash}, zerolog.Nop())
+	r.s = NewConsole(r.deps(r.audit), zerolog.Nop())
 	return r
 }
 
@@ -392,34 +426,127 @@ func TestLogin(t *testing.T) {
 	}
 }
 
+// TestLoginThrottle: wrong passwords slow the next attempts down, never
+// lock anyone out; a correct password is always checked after its wait.
 func TestLoginThrottle(t *testing.T) {
-	t.Run("per account", func(t *testing.T) {
+	d := loginDelays()
+	t.Run("a stranger's guesses slow the account and never lock it", func(t *testing.T) {
 		r := MustConsole(t)
-		for i := 0; i < loginFailures; i++ {
-			r.tryLogin("siti", "salah", nil)
-			r.clock.Add(time.Minute)
+		for i := 0; i < 20; i++ {
+			if res := r.tryLogin("siti", "salah", nil); res.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("wrong password %d: %d", i+1, res.StatusCode)
+			}
 		}
 		res := r.tryLogin("siti", testPassword, nil)
-		if res.StatusCode != http.StatusTooManyRequests || cookie(res, consoleSessionCookie) != nil {
-			t.Fatalf("right password after %d failures: %d", loginFailures, res.StatusCode)
+		if res.StatusCode != redirect || cookie(res, consoleSessionCookie) == nil {
+			t.Fatalf("right password after 20 wrong ones: %d, want a session", res.StatusCode)
 		}
-		if got := r.audit.last(); got.Fields["outcome"] != "throttled" {
-			t.Errorf("audit entry %+v", got)
+		w := r.waits.all()
+		if len(w) != 21-loginFree || w[0] != d.First || w[len(w)-1] != loginMaxWait {
+			t.Errorf("waits %v: want %d of them, from %v to %v", w, 21-loginFree, d.First, loginMaxWait)
 		}
-		r.clock.Add(loginWindow)
-		if res := r.tryLogin("siti", testPassword, nil); res.StatusCode != redirect {
-			t.Errorf("after the window: %d", res.StatusCode)
+		if got := r.audit.last(); got.Fields["outcome"] != "ok" || got.Fields["delay"] != "30s" {
+			t.Errorf("audit entry %+v, want ok with its delay", got)
+		}
+		// A success clears the account's attempts (the address's stay).
+		if w, err := r.s.accounts.Attempt("account:siti"); err != nil || w != 0 {
+			t.Errorf("the account's next attempt waits %v, %v", w, err)
 		}
 	})
-	t.Run("per client", func(t *testing.T) {
+	t.Run("concurrent wrong passwords each count before hashing", func(t *testing.T) {
 		r := MustConsole(t)
-		for i := 0; i < loginFailures; i++ {
+		const n = 30
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.tryLogin("siti", "salah", nil)
+			}()
+		}
+		wg.Wait()
+		// Counted after their check, all 30 would be checked with no wait.
+		w := r.waits.all()
+		if len(w) != n-loginFree {
+			t.Fatalf("%d of %d concurrent attempts waited (%v); want all but the first %d", len(w), n, w, loginFree)
+		}
+		longest := slices.Max(w)
+		if longest != loginMaxWait {
+			t.Errorf("longest wait %v, want %v", longest, loginMaxWait)
+		}
+	})
+	t.Run("per client beyond loopback", func(t *testing.T) {
+		r := MustConsole(t) // app.Test's client is 0.0.0.0
+		for i := 0; i < loginFree; i++ {
 			r.tryLogin("user"+string(rune('a'+i)), "salah", nil)
 		}
-		if res := r.tryLogin("ani", testPassword, nil); res.StatusCode != http.StatusTooManyRequests {
-			t.Errorf("another account from the same client: %d", res.StatusCode)
+		res := r.tryLogin("ani", testPassword, nil)
+		if res.StatusCode != redirect {
+			t.Fatalf("another account from the same client: %d", res.StatusCode)
+		}
+		if w := r.waits.all(); len(w) != 1 || w[0] != d.First {
+			t.Errorf("waits %v, want the client's %v", w, d.First)
 		}
 	})
+}
+
+// TestLoopbackConsoleNotLockedOut: on a console bound to loopback every
+// browser has the address 127.0.0.1. Five wrong passwords of a stranger
+// there must not keep another supervisor out (they did, for 15 minutes).
+func TestLoopbackConsoleNotLockedOut(t *testing.T) {
+	r := MustConsole(t)
+	base := r.serve()
+	for i := 0; i < 2*loginFree; i++ {
+		if st := loginOver(t, base, "user"+string(rune('a'+i)), "salah"); st != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d", i+1, st)
+		}
+	}
+	if st := loginOver(t, base, "ani", testPassword); st != redirect {
+		t.Fatalf("a supervisor after a stranger's %d wrong passwords on loopback: %d, want logged in", 2*loginFree, st)
+	}
+	if w := r.waits.all(); len(w) != 0 {
+		t.Errorf("the supervisor waited %v for other accounts' failures", w)
+	}
+}
+
+// serve serves the rig's console on 127.0.0.1:0 and returns its base URL.
+func (r *consoleRig) serve() string {
+	r.tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		r.tb.Fatal(err)
+	}
+	go func() { _ = r.s.Serve(ln) }()
+	r.tb.Cleanup(func() { _ = r.s.Shutdown(context.Background()) })
+	return "http://" + ln.Addr().String()
+}
+
+// loginOver logs in through a real connection and returns the status.
+func loginOver(tb testing.TB, base, name, password string) int {
+	tb.Helper()
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := hc.Get(base + "/login")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res.Body.Close()
+	var tok string
+	for _, c := range res.Cookies() {
+		if c.Name == consoleLoginCookie {
+			tok = c.Value
+		}
+	}
+	form := url.Values{"login_token": {tok}, "name": {name}, "password": {password}}
+	req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	req.AddCookie(&http.Cookie{Name: consoleLoginCookie, Value: tok})
+	res, err = hc.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
 }
 
 func TestLoginNeedsTheAuditLog(t *testing.T) {
@@ -751,5 +878,91 @@ func TestConsoleTextsComplete(t *testing.T) {
 		if id[k] == "" {
 			t.Errorf("%q is missing", k)
 		}
+	}
+}
+
+// TestConsoleRefusals: requests the console refuses before or outside
+// its handlers answer with its own error page (not the kiosk's JSON),
+// their code, their status and the console's headers, never internal.
+func TestConsoleRefusals(t *testing.T) {
+	r := MustConsole(t)
+	base := r.serve()
+	ss := r.MustLogin("siti")
+	form := url.Values{csrfField: {ss.csrf}, "nik": {testNIK}}.Encode()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(bytes.Repeat([]byte("nik="+testNIK+"&"), 1<<20))
+	_ = zw.Close()
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	_ = mw.WriteField(csrfField, ss.csrf)
+	_ = mw.WriteField("nik", testNIK)
+	_ = mw.Close()
+	session := consoleSessionCookie + "=" + ss.id
+	formType := "application/x-www-form-urlencoded"
+	tests := []struct {
+		name, method, path string
+		header             map[string]string
+		body               []byte
+		status             int
+		code               string
+	}{
+		{"gzip form inflated without a bound", "POST", "/audit/nik", map[string]string{"Content-Type": formType, "Content-Encoding": "gzip"}, gz.Bytes(), 415, "encoding_unsupported"},
+		{"gzip multipart login", "POST", "/login", map[string]string{"Content-Type": mw.FormDataContentType(), "Content-Encoding": "gzip"}, gz.Bytes(), 415, "encoding_unsupported"},
+		{"multipart form", "POST", "/audit/nik", map[string]string{"Content-Type": mw.FormDataContentType()}, mp.Bytes(), 415, "content_type_unsupported"},
+		{"JSON body", "POST", "/audit/nik", map[string]string{"Content-Type": "application/json"}, []byte(`{"nik":"` + testNIK + `"}`), 415, "content_type_unsupported"},
+		{"body too large", "POST", "/audit/nik", map[string]string{"Content-Type": formType}, []byte(form + "&pad=" + strings.Repeat("a", 70<<10)), 413, "body_too_large"},
+		{"unknown route", "GET", "/nothing-here", nil, nil, 404, "route_not_found"},
+		{"wrong method", "PUT", "/audit/nik", map[string]string{"Content-Type": formType}, []byte(form), 405, "method_not_allowed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, base+tt.path, bytes.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tt.header {
+				req.Header.Set(k, v)
+			}
+			req.Header.Set("Origin", base)
+			req.Header.Set("Cookie", session)
+			req.Header.Set("Accept-Encoding", "identity")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			page := body(t, res)
+			code := regexp.MustCompile(`<p class="code">([a-z_]+)</p>`).FindStringSubmatch(page)
+			if res.StatusCode != tt.status || code == nil || code[1] != tt.code {
+				t.Fatalf("%d %v, want %d %s: %.300s", res.StatusCode, code, tt.status, tt.code, page)
+			}
+			if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+				t.Errorf("Content-Type %q, want the HTML page", ct)
+			}
+			for h, want := range map[string]string{"Content-Security-Policy": consoleCSP, "Cache-Control": "no-store",
+				"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"} {
+				if got := res.Header.Get(h); got != want {
+					t.Errorf("%s = %q, want %q", h, got, want)
+				}
+			}
+		})
+	}
+	// What fasthttp refuses before any handler gets the page too.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	_, _ = io.WriteString(conn, "GET / HTTP/1.1\r\nHost: k\r\nX-Pad: "+strings.Repeat("a", 8<<10)+"\r\n\r\n")
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if page := body(t, res); res.StatusCode != 431 || !strings.Contains(page, `<p class="code">headers_too_large</p>`) ||
+		res.Header.Get("Content-Security-Policy") != consoleCSP {
+		t.Errorf("headers too large: %d %v %.300s", res.StatusCode, res.Header, page)
 	}
 }

@@ -45,20 +45,30 @@ func (h fingerprintAPI) info(c *fiber.Ctx) error {
 }
 
 func (h fingerprintAPI) cancel(c *fiber.Ctx) error {
-	h.login.Cancel(readID(c))
+	id, err := readID(c)
+	if err != nil {
+		return err
+	}
+	h.login.Cancel(id)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
 // readID is the card read a request names: "read_id" in its JSON body,
-// or the card cookie.
-func readID(c *fiber.Ctx) string {
+// or the card cookie. A body, when there is one, is decoded as strictly
+// as any other.
+func readID(c *fiber.Ctx) (string, error) {
 	var in struct {
 		ReadID string `json:"read_id"`
 	}
-	if len(c.Body()) > 0 && c.BodyParser(&in) == nil && in.ReadID != "" {
-		return in.ReadID
+	if len(c.Request().Body()) > 0 {
+		if err := decodeJSON(c, &in); err != nil {
+			return "", err
+		}
 	}
-	return c.Cookies(cardCookie)
+	if in.ReadID != "" {
+		return in.ReadID, nil
+	}
+	return c.Cookies(cardCookie), nil
 }
 
 // fingerprintError is an error answer with the attempts left after a miss.
@@ -68,7 +78,10 @@ type fingerprintError struct {
 }
 
 func (h fingerprintAPI) capture(c *fiber.Ctx) error {
-	id := readID(c)
+	id, err := readID(c)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), fingerprintWait)
 	defer cancel()
 	sess, err := h.login.Login(ctx, id)

@@ -87,8 +87,8 @@ func (s *Kiosk) loginTicket(c *fiber.Ctx) error {
 	var in struct {
 		Ticket string `json:"ticket"`
 	}
-	if err := c.BodyParser(&in); err != nil {
-		return station.ErrTicketInvalid.With(err)
+	if err := decodeJSON(c, &in); err != nil {
+		return err
 	}
 	sess, err := s.kiosk.LoginTicket(c.UserContext(), in.Ticket)
 	if err != nil {
@@ -102,8 +102,8 @@ func (s *Kiosk) loginPIN(c *fiber.Ctx) error {
 		NIK string `json:"nik"`
 		PIN string `json:"pin"`
 	}
-	if err := c.BodyParser(&in); err != nil {
-		return station.ErrCredentialsRejected.With(err)
+	if err := decodeJSON(c, &in); err != nil {
+		return err
 	}
 	sess, err := s.kiosk.LoginPIN(c.UserContext(), in.NIK, in.PIN)
 	if err != nil {
@@ -224,8 +224,8 @@ func (s *Kiosk) print(c *fiber.Ctx) error {
 	var in struct {
 		RequestID string `json:"request_id"`
 	}
-	if err := c.BodyParser(&in); err != nil {
-		return station.ErrRequestNotFound.With(err)
+	if err := decodeJSON(c, &in); err != nil {
+		return err
 	}
 	p, err := s.kiosk.Print(c.UserContext(), c.Cookies(sessionCookie), station.RequestID(in.RequestID))
 	if err != nil {
@@ -258,8 +258,8 @@ func (s *Kiosk) prepare(c *fiber.Ctx) error {
 	var in struct {
 		RequestID string `json:"request_id"`
 	}
-	if err := c.BodyParser(&in); err != nil {
-		return station.ErrRequestNotFound.With(err)
+	if err := decodeJSON(c, &in); err != nil {
+		return err
 	}
 	p, err := s.kiosk.Prepare(c.UserContext(), c.Cookies(sessionCookie), station.RequestID(in.RequestID))
 	if err != nil {
@@ -396,12 +396,16 @@ func (s *Kiosk) cardEvents(c *fiber.Ctx) error {
 
 func (s *Kiosk) loginCard(c *fiber.Ctx) error {
 	var in struct {
-		PIN string `json:"pin"`
+		PIN    string `json:"pin"`
+		ReadID string `json:"read_id"` // from the card stream
 	}
-	if err := c.BodyParser(&in); err != nil {
-		return station.ErrCredentialsRejected.With(err)
+	if err := decodeJSON(c, &in); err != nil {
+		return err
 	}
-	id := readID(c) // from the card stream; the cookie of /api/card/read otherwise
+	id := in.ReadID
+	if id == "" {
+		id = c.Cookies(cardCookie) // the read of /api/card/read
+	}
 	c.ClearCookie(cardCookie)
 	sess, err := s.kiosk.LoginCard(c.UserContext(), id, in.PIN)
 	if err != nil {
@@ -415,8 +419,8 @@ func (s *Kiosk) release(c *fiber.Ctx) error {
 	var in struct {
 		RequestID string `json:"request_id"`
 	}
-	if err := c.BodyParser(&in); err != nil {
-		return station.ErrRequestNotFound.With(err)
+	if err := decodeJSON(c, &in); err != nil {
+		return err
 	}
 	if err := s.kiosk.Release(c.UserContext(), c.Cookies(sessionCookie), station.RequestID(in.RequestID)); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/internal/httpguard"
 	"github.com/anjungan/anjungan/station"
 )
 
@@ -42,7 +44,8 @@ type Kiosk struct {
 // NewKiosk returns the kiosk server.
 func NewKiosk(k *station.Kiosk, v DocumentVerifier, log zerolog.Logger) *Kiosk {
 	s := &Kiosk{kiosk: k, log: log, done: make(chan struct{})}
-	s.app = newApp(log, "kiosk")
+	s.app = newApp(log, "kiosk", kioskAnswer)
+	s.app.Use(kioskRequest)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	api := s.app.Group("/api")
 	api.Post("/login/ticket", s.loginTicket)
@@ -82,9 +85,16 @@ func serve(app *fiber.App, ln net.Listener) error {
 	return err
 }
 
+// answerFunc writes an error answer with its status: the kiosk's JSON or
+// the console's page. It is called for errors of handlers and for
+// requests fasthttp refused before any handler ran, so it sets every
+// header itself.
+type answerFunc func(c *fiber.Ctx, status int, e *fault.Error) error
+
 // newApp returns a fiber app with request ids, access logs without
-// personal data, security headers and JSON errors.
-func newApp(log zerolog.Logger, name string) *fiber.App {
+// personal data, security headers, and errors answered by answer: a
+// client's error gets its own code and status, never internal.
+func newApp(log zerolog.Logger, name string, answer answerFunc) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "anjungan-" + name,
 		Immutable:             true,
@@ -94,20 +104,21 @@ func newApp(log zerolog.Logger, name string) *fiber.App {
 		WriteTimeout:          15 * time.Second,
 		IdleTimeout:           60 * time.Second,
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
-			var fe *fiber.Error
-			if errors.As(err, &fe) {
-				return c.Status(fe.Code).JSON(errorBody(fault.Internal.With(err)))
+			status, e := classify(err)
+			ev := log.Warn()
+			if status >= 500 {
+				ev = log.Error()
 			}
-			return writeError(c, log, err)
+			ev.Str("request_id", c.GetRespHeader(fiber.HeaderXRequestID)).Int("status", status).
+				Str("code", string(e.Code)).Err(e.Cause).Msg("request refused")
+			securityHeaders(c)
+			return answer(c, status, e)
 		},
 	})
 	app.Use(requestid.New())
 	app.Use(func(c *fiber.Ctx) error {
 		start := time.Now()
-		c.Set("X-Content-Type-Options", "nosniff")
-		c.Set("X-Frame-Options", "DENY")
-		c.Set("Referrer-Policy", "no-referrer")
-		c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		securityHeaders(c)
 		err := c.Next()
 		if err != nil {
 			// Let the error handler write the response so the status is right.
@@ -124,7 +135,109 @@ func newApp(log zerolog.Logger, name string) *fiber.App {
 			Msg("request")
 		return nil
 	})
+	// Before any handler can read a body: fiber's c.Body() and fasthttp's
+	// multipart parser inflate gzip, deflate and br with no bound on the
+	// inflated size.
+	app.Use(func(c *fiber.Ctx) error {
+		var vs []string
+		for _, v := range c.Request().Header.PeekAll(fiber.HeaderContentEncoding) {
+			vs = append(vs, string(v))
+		}
+		if !httpguard.IdentityEncoding(vs) {
+			return fault.EncodingUnsupported.Withf("Content-Encoding %q", strings.Join(vs, ", "))
+		}
+		return c.Next()
+	})
 	return app
+}
+
+// securityHeaders are on every answer of every app, errors included.
+func securityHeaders(c *fiber.Ctx) {
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("X-Frame-Options", "DENY")
+	c.Set("Referrer-Policy", "no-referrer")
+	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+}
+
+// classify returns the status and error of err: fiber's and fasthttp's
+// own errors (a *fiber.Error: no route, a body or headers too large, a
+// malformed request, a timeout) become the client error they are;
+// anything else is a fault whose code gives the status.
+func classify(err error) (int, *fault.Error) {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		switch fe.Code {
+		case fiber.StatusNotFound, fiber.StatusForbidden: // a folder of the static files is no page either
+			return fiber.StatusNotFound, fault.RouteNotFound.With(err)
+		case fiber.StatusMethodNotAllowed:
+			return fe.Code, fault.MethodNotAllowed.With(err)
+		case fiber.StatusRequestEntityTooLarge:
+			return fe.Code, fault.BodyTooLarge.With(err)
+		case fiber.StatusRequestHeaderFieldsTooLarge:
+			return fe.Code, fault.HeadersTooLarge.With(err)
+		case fiber.StatusRequestTimeout:
+			return fe.Code, fault.RequestTimeout.With(err)
+		case fiber.StatusUnsupportedMediaType:
+			return fe.Code, fault.ContentTypeUnsupported.With(err)
+		case fiber.StatusUnprocessableEntity:
+			return fiber.StatusBadRequest, fault.BodyInvalid.With(err)
+		}
+		if fe.Code >= 400 && fe.Code < 500 {
+			return fiber.StatusBadRequest, fault.RequestMalformed.With(err)
+		}
+		// fasthttp reports a connection that broke while the request was
+		// read as a network error (502); nobody reads the answer.
+		return fe.Code, fault.Internal.With(err)
+	}
+	e := fault.As(err)
+	return statusOf(e.Code), e
+}
+
+// kioskAnswer is an error as the kiosk page reads it: JSON, never cached.
+func kioskAnswer(c *fiber.Ctx, status int, e *fault.Error) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(status).JSON(errorBody(e))
+}
+
+// kioskRequest holds the kiosk's rules for every request (docs/kiosk.md,
+// "API rules"): no answer of the API is cached, since they carry the
+// session's data; a request that changes something must come from the
+// kiosk's own page and carry JSON, if anything.
+func kioskRequest(c *fiber.Ctx) error {
+	if strings.HasPrefix(c.Path(), "/api/") {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+	}
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return c.Next()
+	}
+	if err := sameSite(c); err != nil {
+		return err
+	}
+	if len(c.Request().Body()) > 0 || len(c.Request().Header.ContentType()) > 0 {
+		if err := jsonContentType(c); err != nil {
+			return err
+		}
+	}
+	return c.Next()
+}
+
+// sameSite refuses a request that a browser says comes from another
+// site: Sec-Fetch-Site, when sent, must be same-origin, and Origin, when
+// sent, must be this kiosk's scheme://host:port. Browsers send at least
+// one of them with every POST, PUT or DELETE a page makes; a request with
+// neither is not a browser's (curl, a test client) and cannot carry the
+// citizen's session by surprise, so it passes.
+func sameSite(c *fiber.Ctx) error {
+	site := c.Get("Sec-Fetch-Site")
+	origin := c.Get(fiber.HeaderOrigin)
+	if site != "" && site != "same-origin" {
+		return fault.CrossSite.Withf("Sec-Fetch-Site %q", site)
+	}
+	if origin != "" && origin != c.Protocol()+"://"+c.Hostname() {
+		return fault.CrossSite.Withf("Origin %q", origin)
+	}
+	return nil
 }
 
 type errorJSON struct {
@@ -162,18 +275,22 @@ func statusOf(code fault.Code) int {
 		return fiber.StatusUnprocessableEntity
 	case station.ErrUpstreamInvalid.Code, station.ErrSubjectMismatch.Code:
 		return fiber.StatusBadGateway
+	case fault.EncodingUnsupported.Code, fault.ContentTypeUnsupported.Code:
+		return fiber.StatusUnsupportedMediaType
+	case fault.BodyInvalid.Code, fault.RequestMalformed.Code:
+		return fiber.StatusBadRequest
+	case fault.BodyTooLarge.Code:
+		return fiber.StatusRequestEntityTooLarge
+	case fault.HeadersTooLarge.Code:
+		return fiber.StatusRequestHeaderFieldsTooLarge
+	case fault.RequestTimeout.Code:
+		return fiber.StatusRequestTimeout
+	case fault.RouteNotFound.Code:
+		return fiber.StatusNotFound
+	case fault.MethodNotAllowed.Code:
+		return fiber.StatusMethodNotAllowed
+	case fault.CrossSite.Code:
+		return fiber.StatusForbidden
 	}
 	return fiber.StatusInternalServerError
-}
-
-func writeError(c *fiber.Ctx, log zerolog.Logger, err error) error {
-	e := fault.As(err)
-	status := statusOf(e.Code)
-	// The cause goes to the log only; it never names the citizen.
-	ev := log.Warn()
-	if status >= 500 {
-		ev = log.Error()
-	}
-	ev.Str("request_id", c.GetRespHeader(fiber.HeaderXRequestID)).Str("code", string(e.Code)).Err(e.Cause).Msg("request refused")
-	return c.Status(status).JSON(errorBody(e))
 }

@@ -45,8 +45,8 @@ func MountVerify(app *fiber.App, v DocumentVerifier) {
 		var in struct {
 			Text string `json:"text"`
 		}
-		if err := c.BodyParser(&in); err != nil {
-			return c.Status(fiber.StatusBadRequest).JSON(errorBody(docqr.ErrInvalid.With(err)))
+		if err := decodeJSON(c, &in); err != nil {
+			return err
 		}
 		claims, err := v.Verify(in.Text)
 		if err != nil {

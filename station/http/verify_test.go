@@ -22,7 +22,7 @@ import (
 func MustVerifyServer(tb testing.TB, key ed25519.PrivateKey) string {
 	tb.Helper()
 	pub := key.Public().(ed25519.PublicKey)
-	app := newApp(zerolog.Nop(), "verify-test")
+	app := newApp(zerolog.Nop(), "verify-test", kioskAnswer)
 	MountVerify(app, &docqr.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -65,7 +65,7 @@ func TestVerifyPage(t *testing.T) {
 		{"genuine", mustJSON(t, map[string]string{"text": good}), 200, true, `"number":"3174********0003"`},
 		{"tampered", mustJSON(t, map[string]string{"text": good[:len(good)-3] + "000"}), 200, false, `"code":"document_qr_invalid"`},
 		{"not a document QR", mustJSON(t, map[string]string{"text": "hello"}), 200, false, `"code":"document_qr_invalid"`},
-		{"not JSON", "{", 400, false, `"code":"document_qr_invalid"`},
+		{"not JSON", "{", 400, false, `"code":"body_invalid"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := http.Post(base+"/api/verify", "application/json", strings.NewReader(tc.body))

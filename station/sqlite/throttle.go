@@ -11,8 +11,9 @@ import (
 	"github.com/anjungan/anjungan/station/account"
 )
 
-// throttleSchema is the migration of the login throttle. A failure is
-// kept under an HMAC of its key ("account:<name>", "client:<address>")
+// throttleSchema is the migration of the login throttle. The table keeps
+// every login attempt not yet followed by a successful login of its key
+// (the name is older than that rule). An attempt is kept under an HMAC of its key ("account:<name>", "client:<address>")
 // so that client addresses, and names mistyped as passwords, are not
 // stored in clear. The HMAC key is made by the migration and lives in
 // the same file: it keeps the values out of a casual read, a backup
@@ -45,10 +46,14 @@ func keyHMAC(ctx context.Context, q interface {
 	return hex.EncodeToString(m.Sum(nil)), nil
 }
 
-// AddFailure records a failed login of key at t and forgets every failure
-// (of any key) at or before expired, so the table holds one window.
-func (s *Accounts) AddFailure(ctx context.Context, key string, t, expired time.Time) error {
-	return s.DB.update(ctx, func(tx *sql.Tx) error {
+// RecordAttempt forgets every attempt (of any key) at or before expired,
+// records an attempt of key at t, and returns how many attempts of key
+// were kept before it and the latest of them, all in one transaction:
+// attempts that arrive together each count the ones before.
+func (s *Accounts) RecordAttempt(ctx context.Context, key string, t, expired time.Time) (int, time.Time, error) {
+	var n int
+	var latest sql.NullInt64
+	err := s.DB.update(ctx, func(tx *sql.Tx) error {
 		h, err := keyHMAC(ctx, tx, key)
 		if err != nil {
 			return err
@@ -56,22 +61,19 @@ func (s *Accounts) AddFailure(ctx context.Context, key string, t, expired time.T
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at <= ?`, expired.UnixNano()); err != nil {
 			return err
 		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), max(at) FROM login_failures WHERE key_hmac = ?`, h).Scan(&n, &latest); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO login_failures (key_hmac, at) VALUES (?, ?)`, h, t.UnixNano())
 		return err
 	})
-}
-
-// CountFailures returns how many failures of key are after since.
-func (s *Accounts) CountFailures(ctx context.Context, key string, since time.Time) (int, error) {
-	h, err := keyHMAC(ctx, s.DB.read, key)
 	if err != nil {
-		return 0, ErrStorage.With(err)
+		return 0, time.Time{}, err
 	}
-	var n int
-	if err := s.DB.read.QueryRowContext(ctx, `SELECT count(*) FROM login_failures WHERE key_hmac = ? AND at > ?`, h, since.UnixNano()).Scan(&n); err != nil {
-		return 0, ErrStorage.With(err)
+	if !latest.Valid {
+		return n, time.Time{}, nil
 	}
-	return n, nil
+	return n, time.Unix(0, latest.Int64).UTC(), nil
 }
 
 // ClearFailures forgets key's failures.

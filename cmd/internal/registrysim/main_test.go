@@ -2,6 +2,7 @@ package registrysim
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -538,5 +539,52 @@ func TestNotFound(t *testing.T) {
 		if st, out := s.call(t, "GET", p, nil); st != 404 {
 			t.Errorf("GET %s: %d %v", p, st, out)
 		}
+	}
+}
+
+// TestCompressedBodiesRefused: the contract takes no compressed body. A
+// Content-Encoding other than identity is refused with its own code
+// before the body is read, on every route.
+func TestCompressedBodiesRefused(t *testing.T) {
+	s := newSim(t)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(make([]byte, 64<<20))
+	_ = zw.Close()
+	a := s.MustApprove(t, map[string]any{"documents": []string{"kk"}})
+	login, _ := json.Marshal(map[string]string{"method": "pin", "nik": a.NIK, "pin": a.PIN})
+	tests := []struct {
+		name, path, encoding string
+		body                 []byte
+		status               int
+		code                 string
+	}{
+		{"gzip bomb", "/v1/authorizations", "gzip", gz.Bytes(), 415, "encoding_unsupported"},
+		{"deflate", "/v1/authorizations", "deflate", gz.Bytes(), 415, "encoding_unsupported"},
+		{"brotli", "/v1/authorizations", "br", []byte{0x0b, 0x02, 0x80}, 415, "encoding_unsupported"},
+		{"chained", "/v1/authorizations", "gzip, gzip", gz.Bytes(), 415, "encoding_unsupported"},
+		{"admin route", "/admin/approvals", "gzip", gz.Bytes(), 415, "encoding_unsupported"},
+		{"unknown route", "/v1/nothing", "gzip", gz.Bytes(), 415, "encoding_unsupported"},
+		{"identity", "/v1/authorizations", "identity", login, 201, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest("POST", s.URL()+tt.path, bytes.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Content-Encoding", tt.encoding)
+			res, err := s.client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var out map[string]any
+			_ = json.NewDecoder(res.Body).Decode(&out)
+			if res.StatusCode != tt.status || errorCode(out) != tt.code {
+				t.Errorf("%d %v, want %d %s", res.StatusCode, out, tt.status, tt.code)
+			}
+		})
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/internal/httpguard"
 	"github.com/anjungan/anjungan/station"
 	"github.com/anjungan/anjungan/station/ticket"
 )
@@ -77,6 +78,7 @@ var httpStatus = map[fault.Code]int{
 	errIdempotencyConflict.Code:         http.StatusConflict,
 	errClientNotTrusted.Code:            http.StatusForbidden,
 	station.ErrNothingToPrint.Code:      http.StatusNotFound,
+	fault.EncodingUnsupported.Code:      http.StatusUnsupportedMediaType,
 }
 
 // server answers the upstream contract v1 and the simulator's admin API.
@@ -115,7 +117,9 @@ func (s *server) routes() http.Handler {
 	handle("GET /admin/faults", s.listFaults)
 	handle("DELETE /admin/faults", s.clearFaults)
 	handle("/", func(http.ResponseWriter, *http.Request) error { return errNotFound })
-	return s.logRequests(mux)
+	// The contract takes no compressed body; refusing one unread keeps a
+	// small request from inflating into a large one.
+	return s.logRequests(httpguard.RefuseEncoded(mux, s.writeError))
 }
 
 type requestJSON struct {
