@@ -47,13 +47,22 @@ type consoleRig struct {
 // (technician) and ani (auditor), all with testPassword.
 func MustConsole(tb testing.TB) *consoleRig {
 	tb.Helper()
+	clk := &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
+	pd := newFakePrinterd(clk.Now())
+	r := mustConsoleOn(tb, pd, clk)
+	r.pd = pd
+	return r
+}
+
+// mustConsoleOn is MustConsole's rig on printerd pd and clock clk.
+func mustConsoleOn(tb testing.TB, pd ConsolePrinterd, clk *clock) *consoleRig {
+	tb.Helper()
 	db, err := sqlite.Open(filepath.Join(tb.TempDir(), "station.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	clk := &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
-	r := &consoleRig{tb: tb, audit: &fakeAudit{}, pd: newFakePrinterd(clk.Now()), clock: clk, accounts: sqlite.NewAccounts(db)}
+	r := &consoleRig{tb: tb, audit: &fakeAudit{}, clock: clk, accounts: sqlite.NewAccounts(db)}
 	for name, role := range map[string]account.Role{"siti": account.Supervisor, "tono": account.Technician, "ani": account.Auditor} {
 		h, err := account.Hash(testPassword, rand.Reader, cheapHash)
 		if err != nil {
@@ -63,7 +72,7 @@ func MustConsole(tb testing.TB) *consoleRig {
 			tb.Fatal(err)
 		}
 	}
-	r.s = NewConsole(ConsoleDeps{Printerd: r.pd, Audit: r.audit, Accounts: r.accounts, PrinterdAudit: fakeCheckpoints{},
+	r.s = NewConsole(ConsoleDeps{Printerd: pd, Audit: r.audit, Accounts: r.accounts, PrinterdAudit: fakeCheckpoints{},
 		Now: clk.Now, Rand: rand.Reader, Hashing: cheapHash}, zerolog.Nop())
 	return r
 }
