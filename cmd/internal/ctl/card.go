@@ -25,7 +25,7 @@ func parseCardInsert(m *Main, fs *flag.FlagSet, args []string) (func(context.Con
 	key := fs.String("key", "var/keys/ticket.key", "the registry's signing key")
 	host := fs.String("vpcd", "127.0.0.1", "host where vpcd listens")
 	issuer := fs.String("issuer", "registry-sim", "issuer written in the identity record")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
 	nik, err := station.ParseNIK(*nikFlag)

@@ -20,7 +20,7 @@ import (
 func parseDev(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	varDir := fs.String("var", "var", "the station's var/ folder (keys, data, output)")
 	bin := fs.String("bin", "var/bin", "folder holding the built registry-sim, printerd and station")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context) error { return m.dev(ctx, *varDir, *bin) }, nil
