@@ -88,6 +88,9 @@ type JobFilter struct {
 	Limit int      // <= 0 for DefaultListLimit; capped at MaxListLimit
 	// Created in [Since, Until); a zero time leaves that end open.
 	Since, Until time.Time
+	// Last changed in [UpdatedSince, UpdatedUntil); a zero time leaves
+	// that end open. A day's counts take the jobs that changed in it.
+	UpdatedSince, UpdatedUntil time.Time
 }
 
 // List limits.

@@ -5,13 +5,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/anjungan/anjungan/cmd/internal/cli"
 	"github.com/anjungan/anjungan/cmd/internal/printerd"
 )
 
@@ -20,11 +19,7 @@ func main() { os.Exit(run()) }
 func run() int {
 	m := printerd.NewMain()
 	if err := m.ParseFlags(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(os.Stderr, err)
-		return 2
+		return cli.ExitCode(err) // ParseFlags printed the usage, and what is wrong
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -10,13 +10,14 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/anjungan/anjungan/cmd/internal/cli"
 	"github.com/anjungan/anjungan/cmd/internal/registrysim"
 )
 
 func main() {
 	m := registrysim.NewMain()
 	if err := m.ParseFlags(os.Args[1:]); err != nil {
-		os.Exit(2) // the flag set has printed the problem
+		os.Exit(cli.ExitCode(err)) // ParseFlags printed the usage, and what is wrong
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

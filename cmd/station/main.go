@@ -8,13 +8,14 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/anjungan/anjungan/cmd/internal/cli"
 	"github.com/anjungan/anjungan/cmd/internal/station"
 )
 
 func main() {
 	m := station.NewMain()
 	if err := m.ParseFlags(os.Args[1:]); err != nil {
-		os.Exit(2)
+		os.Exit(cli.ExitCode(err)) // ParseFlags printed the usage, and what is wrong
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

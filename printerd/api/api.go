@@ -216,7 +216,7 @@ func (h *handler) jobs(w http.ResponseWriter, r *http.Request) {
 	for _, b := range []struct {
 		name string
 		t    *time.Time
-	}{{"since", &f.Since}, {"until", &f.Until}} {
+	}{{"since", &f.Since}, {"until", &f.Until}, {"updated_since", &f.UpdatedSince}, {"updated_until", &f.UpdatedUntil}} {
 		if s := q.Get(b.name); s != "" {
 			t, err := time.Parse(time.RFC3339Nano, s)
 			if err != nil {

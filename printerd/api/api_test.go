@@ -135,6 +135,8 @@ func TestErrors(t *testing.T) {
 		{"limit not a number", "GET", "/v1/jobs?limit=ten", nil, 400, "request_invalid"},
 		{"since not a time", "GET", "/v1/jobs?since=yesterday", nil, 400, "request_invalid"},
 		{"until not a time", "GET", "/v1/jobs?until=2025-03-01", nil, 400, "request_invalid"},
+		{"updated_since not a time", "GET", "/v1/jobs?updated_since=today", nil, 400, "request_invalid"},
+		{"updated_until not a time", "GET", "/v1/jobs?updated_until=2025-03-02", nil, 400, "request_invalid"},
 		{"unknown route", "GET", "/v2/jobs", nil, 404, "request_invalid"},
 		{"erase the note of an unknown job", "POST", "/v1/jobs/JNOSUCHJOB000/erase-note", strings.NewReader(`{"actor":"dpo"}`), 404, "job_not_found"},
 		{"erase a note without an actor", "POST", "/v1/jobs/JNOSUCHJOB000/erase-note", strings.NewReader(`{}`), 400, "request_invalid"},

@@ -74,9 +74,36 @@ func (c *Client) Job(ctx context.Context, id printerd.JobID) (printerd.Job, erro
 // Jobs lists the newest jobs (up to printerd.DefaultListLimit) in state,
 // or in every state when state is "".
 func (c *Client) Jobs(ctx context.Context, state printerd.JobState) ([]printerd.Job, error) {
+	return c.ListJobs(ctx, printerd.JobFilter{State: state})
+}
+
+// ListJobs lists the jobs f selects, newest first (GET /v1/jobs with
+// state, key, limit, since, until, updated_since and updated_until).
+func (c *Client) ListJobs(ctx context.Context, f printerd.JobFilter) ([]printerd.Job, error) {
+	q := url.Values{}
+	set := func(name, v string) {
+		if v != "" {
+			q.Set(name, v)
+		}
+	}
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format(time.RFC3339Nano)
+	}
+	set("state", string(f.State))
+	set("key", f.Key)
+	if f.Limit > 0 {
+		set("limit", strconv.Itoa(f.Limit))
+	}
+	set("since", at(f.Since))
+	set("until", at(f.Until))
+	set("updated_since", at(f.UpdatedSince))
+	set("updated_until", at(f.UpdatedUntil))
 	path := "/v1/jobs"
-	if state != "" {
-		path += "?" + url.Values{"state": {string(state)}}.Encode()
+	if len(q) > 0 {
+		path += "?" + q.Encode()
 	}
 	var jobs []printerd.Job
 	err := c.call(ctx, http.MethodGet, path, nil, &jobs)
@@ -100,11 +127,7 @@ func (c *Client) JobByKey(ctx context.Context, key string) (printerd.Job, bool, 
 // JobsCreated lists the jobs created in [since, until), newest first, at
 // most printerd.MaxListLimit of them.
 func (c *Client) JobsCreated(ctx context.Context, since, until time.Time) ([]printerd.Job, error) {
-	q := url.Values{"since": {since.Format(time.RFC3339Nano)}, "until": {until.Format(time.RFC3339Nano)},
-		"limit": {strconv.Itoa(printerd.MaxListLimit)}}
-	var jobs []printerd.Job
-	err := c.call(ctx, http.MethodGet, "/v1/jobs?"+q.Encode(), nil, &jobs)
-	return jobs, err
+	return c.ListJobs(ctx, printerd.JobFilter{Since: since, Until: until, Limit: printerd.MaxListLimit})
 }
 
 // Cancel cancels a queued or held job.

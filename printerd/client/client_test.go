@@ -142,6 +142,22 @@ func TestClient(t *testing.T) {
 			t.Errorf("JobsCreated(%v, %v) = %d jobs, %v; want %d", tt.since, tt.until, len(got), err, tt.want)
 		}
 	}
+	// The held job last changed at job.Updated: asked by state and by the
+	// time of its last change, it is there; outside that time it is not.
+	for _, tt := range []struct {
+		f    printerd.JobFilter
+		want int
+	}{
+		{printerd.JobFilter{State: printerd.JobHeld, UpdatedSince: job.Updated, UpdatedUntil: job.Updated.Add(time.Nanosecond), Limit: 1}, 1},
+		{printerd.JobFilter{UpdatedSince: job.Updated.Add(time.Nanosecond)}, 0},
+		{printerd.JobFilter{UpdatedUntil: job.Updated}, 0},
+		{printerd.JobFilter{State: printerd.JobPrinted, UpdatedSince: job.Updated.Add(-time.Hour)}, 0},
+		{printerd.JobFilter{Key: "k1"}, 1},
+	} {
+		if got, err := c.ListJobs(ctx, tt.f); err != nil || len(got) != tt.want {
+			t.Errorf("ListJobs(%+v) = %d jobs, %v; want %d", tt.f, len(got), err, tt.want)
+		}
+	}
 	canceled, err := c.Cancel(ctx, job.ID)
 	if err != nil || canceled.State != printerd.JobCanceled {
 		t.Errorf("Cancel = %+v, %v", canceled, err)

@@ -375,6 +375,7 @@ func testFault(t T, dev printerd.Device, fi printerd.FaultInjector, f printerd.F
 	if !errors.As(err, &de) {
 		t.Fatalf("Print = %v, want a DriverError", err)
 	}
+	accounted(t, dev, err)
 	if de.Reason != want.Reason || de.Outcome != want.Outcome || de.Uncertain != want.Uncertain {
 		t.Errorf("Print = %s %s uncertain=%v, want %s %s uncertain=%v", de.Outcome, de.Reason, de.Uncertain, want.Outcome, want.Reason, want.Uncertain)
 	}
@@ -404,6 +405,7 @@ func testFault(t T, dev printerd.Device, fi printerd.FaultInjector, f printerd.F
 		if !errors.As(err, &de) || de.Uncertain {
 			t.Errorf("print while %s = %v, want a certain refusal", want.Reason, err)
 		}
+		accounted(t, dev, err)
 		if d, _ := printerd.DispositionOf(err); d != printerd.DispositionNone {
 			t.Errorf("print while %s consumed a card: %s", want.Reason, d)
 		}
@@ -418,6 +420,46 @@ func testFault(t T, dev printerd.Device, fi printerd.FaultInjector, f printerd.F
 	}
 	if _, err := dev.Print(ctx, Job(t, dev)); err != nil {
 		t.Errorf("print after ClearFaults: %v", err)
+	}
+}
+
+// CheckAccounted checks what a failed print of media says about its
+// card: an error is a *printerd.DriverError; a paper printer reports no
+// card; a card printer's disposition is one printerd knows, and a card
+// whose fate is unknown (picked, then no definite disposition) makes the
+// failure uncertain. A certain failure goes back to the queue or ends as
+// not printed, so a card that may have printed would be printed again.
+// A nil err passes.
+func CheckAccounted(media printerd.Media, err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *printerd.DriverError
+	if !errors.As(err, &de) {
+		return fmt.Errorf("print failed with %v, want a *printerd.DriverError", err)
+	}
+	disp, _ := printerd.DispositionOf(err)
+	switch {
+	case media != printerd.MediaCard:
+		if disp != printerd.DispositionNone {
+			return fmt.Errorf("a paper printer reports card disposition %s: %v", disp, err)
+		}
+	case disp == printerd.DispositionUnknown:
+		if !de.Uncertain {
+			return fmt.Errorf("card disposition unknown but the failure (%s %s) is certain: "+
+				"a card whose fate is unknown may have printed, so the failure must be uncertain: %v", de.Outcome, de.Reason, err)
+		}
+	case disp != printerd.DispositionNone && disp != printerd.DispositionRejected && disp != printerd.DispositionStuck:
+		return fmt.Errorf("card disposition %q is not none, rejected, stuck or unknown: %v", disp, err)
+	}
+	return nil
+}
+
+// accounted reports CheckAccounted's complaint about a print of dev.
+func accounted(t T, dev printerd.Device, err error) {
+	t.Helper()
+	if e := CheckAccounted(MustCapabilities(t, dev).Media[0], err); e != nil {
+		t.Errorf("%v", e)
 	}
 }
 
@@ -441,6 +483,7 @@ func testCancel(t T, open func(T) printerd.Device) {
 		if !errors.As(err, &de) || de.Uncertain {
 			t.Fatalf("Print with a canceled context = %v, want a certain DriverError", err)
 		}
+		accounted(t, dev, err)
 		if d, _ := printerd.DispositionOf(err); d != printerd.DispositionNone {
 			t.Errorf("disposition %s, want none", d)
 		}
@@ -490,12 +533,10 @@ func testCancel(t T, open func(T) printerd.Device) {
 				if !errors.As(err, &de) {
 					t.Fatalf("Print = %v, want a DriverError", err)
 				}
+				accounted(t, dev, err)
 				switch d, _ := printerd.DispositionOf(err); d {
 				case printerd.DispositionNone:
 				case printerd.DispositionUnknown:
-					if !de.Uncertain {
-						t.Errorf("card disposition unknown but the error is certain: %v", err)
-					}
 					used = -1
 				default:
 					used = 1
@@ -523,6 +564,7 @@ func testClose(t T, dev printerd.Device) {
 	if !errors.As(err, &de) || de.Uncertain {
 		t.Errorf("Print after Close = %v, want a certain DriverError", err)
 	}
+	accounted(t, dev, err)
 	if d, _ := printerd.DispositionOf(err); d != printerd.DispositionNone {
 		t.Errorf("Print after Close consumed a card: %s", d)
 	}

@@ -488,17 +488,17 @@ func (j *Journal) List(ctx context.Context, f printerd.JobFilter) ([]printerd.Jo
 		limit = printerd.DefaultListLimit
 	}
 	limit = min(limit, printerd.MaxListLimit)
-	var since, until int64 // 0: open
-	if !f.Since.IsZero() {
-		since = f.Since.UnixNano()
-	}
-	if !f.Until.IsZero() {
-		until = f.Until.UnixNano()
+	nanos := func(t time.Time) int64 { // 0: open
+		if t.IsZero() {
+			return 0
+		}
+		return t.UnixNano()
 	}
 	jobs, err := queryJobs(ctx, j.db, "SELECT "+jobColumns+` FROM jobs
 		WHERE (?1 = '' OR state = ?1) AND (?3 = 0 OR created >= ?3) AND (?4 = 0 OR created < ?4)
-		AND (?5 = '' OR idempotency_key = ?5)
-		ORDER BY created DESC, rowid DESC LIMIT ?2`, f.State, limit, since, until, f.Key)
+		AND (?5 = '' OR idempotency_key = ?5) AND (?6 = 0 OR updated >= ?6) AND (?7 = 0 OR updated < ?7)
+		ORDER BY created DESC, rowid DESC LIMIT ?2`, f.State, limit, nanos(f.Since), nanos(f.Until), f.Key,
+		nanos(f.UpdatedSince), nanos(f.UpdatedUntil))
 	if err != nil {
 		return nil, printerd.ErrJournal.With(err)
 	}

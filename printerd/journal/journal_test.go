@@ -460,8 +460,9 @@ func TestList(t *testing.T) {
 	a := MustSubmit(t, j, cardRequest(t, "a"))
 	b := MustSubmit(t, j, cardRequest(t, "b"))
 	c := MustSubmit(t, j, cardRequest(t, "c"))
-	if _, _, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1"); err != nil {
-		t.Fatal(err)
+	claimed, _, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1")
+	if err != nil || claimed.ID != a.ID {
+		t.Fatal(claimed, err)
 	}
 	tests := []struct {
 		filter  printerd.JobFilter
@@ -479,6 +480,11 @@ func TestList(t *testing.T) {
 		{printerd.JobFilter{Since: b.Created}, []printerd.JobID{c.ID, b.ID}, nil},
 		{printerd.JobFilter{Until: b.Created}, []printerd.JobID{a.ID}, nil},
 		{printerd.JobFilter{Since: c.Created.Add(time.Hour)}, nil, nil},
+		// a was claimed after c was submitted: it last changed after c.
+		{printerd.JobFilter{UpdatedSince: claimed.Updated}, []printerd.JobID{a.ID}, nil},
+		{printerd.JobFilter{UpdatedUntil: claimed.Updated}, []printerd.JobID{c.ID, b.ID}, nil},
+		{printerd.JobFilter{State: printerd.JobQueued, UpdatedSince: b.Updated, UpdatedUntil: c.Updated}, []printerd.JobID{b.ID}, nil},
+		{printerd.JobFilter{Until: b.Created, UpdatedSince: c.Updated}, []printerd.JobID{a.ID}, nil},
 	}
 	for _, tt := range tests {
 		got, err := j.List(ctx, tt.filter)

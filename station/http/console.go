@@ -25,8 +25,7 @@ var consoleFS embed.FS
 // ConsolePrinterd is what the console asks of printerd
 // (printerd/client.Client implements it).
 type ConsolePrinterd interface {
-	Jobs(ctx context.Context, state printerd.JobState) ([]printerd.Job, error)
-	JobsCreated(ctx context.Context, since, until time.Time) ([]printerd.Job, error)
+	ListJobs(ctx context.Context, f printerd.JobFilter) ([]printerd.Job, error)
 	Job(ctx context.Context, id printerd.JobID) (printerd.Job, error)
 	Printers(ctx context.Context) ([]printerd.PrinterInfo, error)
 	Ledger(ctx context.Context) ([]printerd.LedgerEntry, error)

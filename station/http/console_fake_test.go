@@ -119,26 +119,19 @@ func newFakePrinterd(now time.Time) *fakePrinterd {
 	}}
 }
 
-func (p *fakePrinterd) JobsCreated(ctx context.Context, since, until time.Time) ([]printerd.Job, error) {
-	all, err := p.Jobs(ctx, "")
-	var out []printerd.Job
-	for _, j := range all {
-		if !j.Created.Before(since) && j.Created.Before(until) {
-			out = append(out, j)
-		}
-	}
-	return out, err
-}
-
-func (p *fakePrinterd) Jobs(_ context.Context, state printerd.JobState) ([]printerd.Job, error) {
+// ListJobs filters like printerd's journal, but in a fixed order.
+func (p *fakePrinterd) ListJobs(_ context.Context, f printerd.JobFilter) ([]printerd.Job, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.err != nil {
 		return nil, p.err
 	}
+	in := func(t, since, until time.Time) bool {
+		return (since.IsZero() || !t.Before(since)) && (until.IsZero() || t.Before(until))
+	}
 	var out []printerd.Job
 	for _, id := range []printerd.JobID{"J1", "J2", "J3", "J4"} {
-		if j, ok := p.jobs[id]; ok && (state == "" || j.State == state) {
+		if j, ok := p.jobs[id]; ok && (f.State == "" || j.State == f.State) && in(j.Created, f.Since, f.Until) && in(j.Updated, f.UpdatedSince, f.UpdatedUntil) {
 			out = append(out, j)
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/station"
 	"github.com/anjungan/anjungan/station/account"
+	"github.com/anjungan/anjungan/station/report"
 )
 
 // timelineLimit is how many entries a timeline page or export holds.
@@ -164,41 +165,38 @@ func (s *Console) overview(c *fiber.Ctx) error {
 	ctx, cancel := bounded(c)
 	defer cancel()
 	now := s.now()
-	y, m, d := now.Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, now.Location())
 	data := map[string]any{}
 	var alerts []string
-	jobs, err := s.d.Printerd.Jobs(ctx, "")
-	if err != nil {
-		alerts = append(alerts, "printerd: "+fault.As(err).Message(langOf(c)))
-	}
-	printed := map[string]int{}
-	var failed, held int
-	var doubt []printerd.Job
-	for _, j := range jobs {
-		switch {
-		case j.State == printerd.JobInDoubt:
-			doubt = append(doubt, j)
-		case j.State == printerd.JobHeld:
-			held++
-		case j.State == printerd.JobPrinted && !j.Updated.Before(today):
-			printed[j.Title]++
-		case j.State == printerd.JobFailed && !j.Updated.Before(today):
-			failed++
+	// Each question by state or by day, not read off the newest jobs: an
+	// in-doubt job of last week stays on the page however many jobs came
+	// since, and today's counts are the daily report's (report.DayFilter,
+	// report.Summarize).
+	var unreachable error
+	list := func(f printerd.JobFilter) []printerd.Job {
+		jobs, err := s.d.Printerd.ListJobs(ctx, f)
+		if err != nil && unreachable == nil {
+			unreachable = err
 		}
+		return jobs
 	}
-	var docs []string
-	for k := range printed {
-		docs = append(docs, k)
+	jobs := list(printerd.JobFilter{})
+	doubt := list(printerd.JobFilter{State: printerd.JobInDoubt, Limit: printerd.MaxListLimit})
+	held := len(list(printerd.JobFilter{State: printerd.JobHeld, Limit: printerd.MaxListLimit}))
+	day := report.Summarize(now, now, list(report.DayFilter(now)), nil)
+	if unreachable != nil {
+		alerts = append(alerts, "printerd: "+fault.As(unreachable).Message(langOf(c)))
 	}
-	sort.Strings(docs)
 	type count struct {
 		Title string
 		N     int
 	}
 	var counts []count
-	for _, k := range docs {
-		counts = append(counts, count{k, printed[k]})
+	failed := 0
+	for _, p := range day.Prints { // sorted by title
+		if p.Printed > 0 {
+			counts = append(counts, count{p.Title, p.Printed})
+		}
+		failed += p.Failed
 	}
 	printers, err := s.d.Printerd.Printers(ctx)
 	if err == nil {
@@ -243,6 +241,7 @@ func (s *Console) overview(c *fiber.Ctx) error {
 		data["Unsettled"] = pending
 	}
 	data["Printed"], data["Failed"], data["Held"], data["InDoubt"] = counts, failed, held, doubt
+	data["Partial"] = day.Partial || len(doubt) >= printerd.MaxListLimit || held >= printerd.MaxListLimit
 	data["Printers"], data["Ledger"], data["Alerts"], data["Jobs"] = printers, ledger, alerts, jobs
 	return s.render(c, fiber.StatusOK, "overview", data)
 }

@@ -49,10 +49,7 @@ func (s *Console) reportPDF(c *fiber.Ctx) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
-	// A job counts on the day of its last change: it may have been
-	// created the day before (submitted before midnight, printed after).
-	start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, day.Location())
-	jobs, err := s.d.Printerd.JobsCreated(ctx, start.AddDate(0, 0, -1), start.AddDate(0, 0, 1))
+	jobs, err := s.d.Printerd.ListJobs(ctx, report.DayFilter(day))
 	if err != nil {
 		return s.fail(c, err)
 	}
@@ -62,7 +59,6 @@ func (s *Console) reportPDF(c *fiber.Ctx) error {
 	}
 	d := report.Summarize(day, now, jobs, ledger)
 	d.Lang = langOf(c)
-	d.Partial = len(jobs) >= printerd.MaxListLimit
 	cp, err := s.d.Audit.LatestCheckpoint(ctx)
 	if err != nil {
 		return s.fail(c, err)

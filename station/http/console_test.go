@@ -82,13 +82,22 @@ func (r *consoleRig) deps(audit station.AuditLog) ConsoleDeps {
 // (technician) and ani (auditor), all with testPassword.
 func MustConsole(tb testing.TB) *consoleRig {
 	tb.Helper()
+	clk := &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
+	pd := newFakePrinterd(clk.Now())
+	r := mustConsoleOn(tb, pd, clk)
+	r.pd = pd
+	return r
+}
+
+// mustConsoleOn is MustConsole's rig on printerd pd and clock clk.
+func mustConsoleOn(tb testing.TB, pd ConsolePrinterd, clk *clock) *consoleRig {
+	tb.Helper()
 	db, err := sqlite.Open(filepath.Join(tb.TempDir(), "station.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	clk := &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
-	r := &consoleRig{tb: tb, audit: &fakeAudit{}, pd: newFakePrinterd(clk.Now()), clock: clk, accounts: sqlite.NewAccounts(db), waits: &waits{}}
+	r := &consoleRig{tb: tb, audit: &fakeAudit{}, clock: clk, accounts: sqlite.NewAccounts(db), waits: &waits{}}
 	for name, role := range map[string]account.Role{"siti": account.Supervisor, "tono": account.Technician, "ani": account.Auditor} {
 		h, err := account.Hash(testPassword, rand.Reader, cheapHash)
 		if err != nil {
@@ -98,7 +107,9 @@ func MustConsole(tb testing.TB) *consoleRig {
 			tb.Fatal(err)
 		}
 	}
-	r.s = NewConsole(r.deps(r.audit), zerolog.Nop())
+	deps := r.deps(r.audit)
+	deps.Printerd = pd
+	r.s = NewConsole(deps, zerolog.Nop())
 	return r
 }
 

@@ -36,6 +36,7 @@ type Day struct {
 	Lang      string    // "id" or "en"
 	// Partial says the day's job list came capped at printerd's
 	// MaxListLimit: the counts may be low, and the report says so.
+	// Summarize sets it.
 	Partial bool
 
 	Prints   []DocumentCount // by document type, sorted
@@ -85,15 +86,31 @@ type Log struct {
 	Err    string // why there is none: "no_checkpoint", "unreadable" or "unreachable"
 }
 
-// Summarize builds the Day of date (any time in it; its location is the
-// station's) from printerd's jobs and ledger. A job belongs to the day
-// when it last changed in it: a print at 23:59 resolved the next morning
-// is in the next day's report.
-func Summarize(date, generated time.Time, jobs []printerd.Job, ledger []printerd.LedgerEntry) Day {
+// DayFilter is what to ask printerd for the jobs of the day of date (any
+// time in it; its location is the station's): those that last changed in
+// it, whatever their state and whenever they were created, as many as
+// printerd lists at once. The daily report and the console's counts of
+// today both ask this and count with Summarize, so they always agree.
+func DayFilter(date time.Time) printerd.JobFilter {
+	start := dayStart(date)
+	return printerd.JobFilter{UpdatedSince: start, UpdatedUntil: start.AddDate(0, 0, 1), Limit: printerd.MaxListLimit}
+}
+
+func dayStart(date time.Time) time.Time {
 	y, m, dd := date.Date()
-	start := time.Date(y, m, dd, 0, 0, 0, 0, date.Location())
+	return time.Date(y, m, dd, 0, 0, 0, 0, date.Location())
+}
+
+// Summarize builds the Day of date (any time in it; its location is the
+// station's) from printerd's jobs (as DayFilter lists them) and ledger.
+// A job belongs to the day when it last changed in it: a print at 23:59
+// resolved the next morning is in the next day's report. Its outcome is
+// its state: printed; failed or canceled (nothing came out, whoever ended
+// it); in doubt; held; queued or printing.
+func Summarize(date, generated time.Time, jobs []printerd.Job, ledger []printerd.LedgerEntry) Day {
+	start := dayStart(date)
 	end := start.AddDate(0, 0, 1)
-	d := Day{Date: start, Generated: generated}
+	d := Day{Date: start, Generated: generated, Partial: len(jobs) >= printerd.MaxListLimit}
 	byTitle := map[string]*DocumentCount{}
 	for _, j := range jobs {
 		t := j.Updated.In(start.Location())
@@ -211,13 +228,15 @@ func PDF(d Day) ([]byte, error) {
 	pdf.Ln(3)
 
 	r.heading(w["prints"])
-	r.row(true, true, []float64{40, 28, 28, 28, 28, 28}, w["document"], w["printed"], w["failed"], w["in_doubt"], w["held"], w["total"])
+	// Widths of the table of counts: "Failed/canceled" needs the most.
+	countCols := []float64{36, 26, 34, 26, 30, 28}
+	r.row(true, true, countCols, w["document"], w["printed"], w["failed"], w["in_doubt"], w["held"], w["total"])
 	var tot DocumentCount
 	for _, c := range d.Prints {
-		r.row(false, true, []float64{40, 28, 28, 28, 28, 28}, c.Title, itoa(c.Printed), itoa(c.Failed), itoa(c.InDoubt), itoa(c.Held+c.Pending), itoa(c.Total()))
+		r.row(false, true, countCols, c.Title, itoa(c.Printed), itoa(c.Failed), itoa(c.InDoubt), itoa(c.Held+c.Pending), itoa(c.Total()))
 		tot.Printed, tot.Failed, tot.InDoubt, tot.Held = tot.Printed+c.Printed, tot.Failed+c.Failed, tot.InDoubt+c.InDoubt, tot.Held+c.Held+c.Pending
 	}
-	r.row(true, true, []float64{40, 28, 28, 28, 28, 28}, w["total"], itoa(tot.Printed), itoa(tot.Failed), itoa(tot.InDoubt), itoa(tot.Held), itoa(tot.Total()))
+	r.row(true, true, countCols, w["total"], itoa(tot.Printed), itoa(tot.Failed), itoa(tot.InDoubt), itoa(tot.Held), itoa(tot.Total()))
 	pdf.Ln(3)
 
 	r.heading(w["per_hour"])
@@ -357,25 +376,25 @@ func words(lang string) map[string]string {
 	if lang == "en" {
 		return map[string]string{
 			"title": "Daily report", "generated": "generated", "prints": "Print jobs by document type and outcome",
-			"document": "Document", "printed": "Printed", "failed": "Failed", "in_doubt": "In doubt", "held": "Held/queued",
+			"document": "Document", "printed": "Printed", "failed": "Failed/canceled", "in_doubt": "In doubt", "held": "Held/queued",
 			"total": "Total", "per_hour": "Prints per hour", "problems": "Failures, in-doubt jobs and resolutions",
 			"job": "Job", "state": "State", "reason": "Reason / resolution", "printer": "Printer", "card_serial": "Card serial",
 			"none": "None.", "cards": "Blank cards", "loaded": "Loaded", "used": "Used", "spoiled": "Spoiled", "voided": "Voided",
 			"balance": "Balance", "cards_note": "Running totals of printerd's ledger when the report was generated.",
 			"logs": "Audit logs (latest checkpoint)", "size": "size", "root": "root hash",
-			"partial":           "Incomplete: printerd listed only its newest jobs; counts may be low.",
+			"partial":           "Incomplete: printerd lists at most 1000 jobs at once and this day has more; counts may be low.",
 			"log_no_checkpoint": "no checkpoint yet", "log_unreadable": "checkpoint unreadable", "log_unreachable": "printerd unreachable",
 		}
 	}
 	return map[string]string{
 		"title": "Laporan harian", "generated": "dibuat", "prints": "Pekerjaan cetak menurut jenis dokumen dan hasil",
-		"document": "Dokumen", "printed": "Tercetak", "failed": "Gagal", "in_doubt": "Tidak pasti", "held": "Ditahan/antre",
+		"document": "Dokumen", "printed": "Tercetak", "failed": "Gagal/batal", "in_doubt": "Tidak pasti", "held": "Ditahan/antre",
 		"total": "Jumlah", "per_hour": "Cetakan per jam", "problems": "Kegagalan, pekerjaan tidak pasti dan keputusannya",
 		"job": "Pekerjaan", "state": "Status", "reason": "Alasan / keputusan", "printer": "Printer", "card_serial": "Seri kartu",
 		"none": "Tidak ada.", "cards": "Blanko kartu", "loaded": "Dimuat", "used": "Terpakai", "spoiled": "Rusak", "voided": "Dibatalkan",
 		"balance": "Saldo", "cards_note": "Jumlah berjalan buku blanko printerd saat laporan dibuat.",
 		"logs": "Log audit (checkpoint terakhir)", "size": "ukuran", "root": "hash akar",
-		"partial":           "Tidak lengkap: printerd hanya memberi pekerjaan terbarunya; jumlah mungkin kurang.",
+		"partial":           "Tidak lengkap: printerd mencantumkan paling banyak 1000 pekerjaan sekaligus dan hari ini lebih banyak; jumlah mungkin kurang.",
 		"log_no_checkpoint": "belum ada checkpoint", "log_unreadable": "checkpoint tidak terbaca", "log_unreachable": "printerd tidak terjangkau",
 	}
 }

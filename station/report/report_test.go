@@ -49,6 +49,7 @@ func sampleDay() Day {
 		{ID: "J09", Title: "KTP-el", State: printerd.JobPrinted, Updated: at(0, 0).Add(-time.Second)},              // the day before
 		{ID: "J10", Title: "KTP-el", State: printerd.JobPrinted, Updated: at(24, 0)},                               // the day after
 		{ID: "J11", Title: "KK", State: printerd.JobPrinted, Updated: time.Date(2025, 3, 1, 1, 0, 0, 0, time.UTC)}, // 08:00 WIB
+		{ID: "J12", Title: "KK", State: printerd.JobCanceled, Reason: "station", Updated: at(14, 0)},               // nothing came out: with the failures
 	}
 	ledger := []printerd.LedgerEntry{{Tally: printerd.Tally{Printer: "card-1", Loaded: 100, Printed: 3, Rejected: 1, Voided: 1}, Remaining: 95}}
 	d := Summarize(at(12, 0), at(23, 59).Add(30*time.Second), jobs, ledger)
@@ -64,7 +65,7 @@ func TestSummarize(t *testing.T) {
 	d := sampleDay()
 	want := map[string]DocumentCount{
 		"KTP-el": {Title: "KTP-el", Printed: 2, Failed: 2, InDoubt: 1},
-		"KK":     {Title: "KK", Printed: 3},
+		"KK":     {Title: "KK", Printed: 3, Failed: 1},
 		"KIA":    {Title: "KIA", Printed: 1},
 	}
 	if len(d.Prints) != len(want) {
@@ -85,8 +86,8 @@ func TestSummarize(t *testing.T) {
 	for _, p := range d.Problems {
 		jobs = append(jobs, p.Job)
 	}
-	if got := strings.Join(jobs, " "); got != "J06 J07 J08 J05" {
-		t.Errorf("problems %s, want J06 J07 J08 J05", got)
+	if got := strings.Join(jobs, " "); got != "J06 J07 J08 J12 J05" {
+		t.Errorf("problems %s, want J06 J07 J08 J12 J05", got)
 	}
 	if l := d.Logs[0]; l.Size != 42 || l.Origin != "anjungan.kiosk-01/station/audit" || l.Err != "" {
 		t.Errorf("station log %+v", l)
@@ -146,7 +147,7 @@ func TestPDF(t *testing.T) {
 			}
 			text := string(out)
 			for _, re := range []string{
-				`KTP-el\s+2\s+2\s+1\s+0\s+5`, `KK\s+3\s+0\s+0\s+0\s+3`, `KIA\s+1\s+0\s+0\s+0\s+1`,
+				`KTP-el\s+2\s+2\s+1\s+0\s+5`, `KK\s+3\s+1\s+0\s+0\s+4`, `KIA\s+1\s+0\s+0\s+0\s+1`,
 				`J06\s+KTP-el\s+failed\s+media-jam`, `J05\s+KIA\s+printed\s+confirmed`, `J08\s+KTP-el\s+failed\s+voided`,
 				`card-1\s+100\s+5\s+1\s+1\s+95`, `42\s+.*AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=`,
 				`2025-03-01`,

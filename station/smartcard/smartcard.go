@@ -43,24 +43,9 @@ func WaitCard(ctx context.Context, reader string) (*Card, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smartcard: pcscd: %w", err)
 	}
-	states := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
-	for {
-		if err := ctx.Err(); err != nil {
-			c.Release()
-			return nil, err
-		}
-		// A short timeout keeps ctx cancellation prompt without Cancel races.
-		err := c.GetStatusChange(states, 250*time.Millisecond)
-		if err != nil && !errors.Is(err, scard.ErrTimeout) {
-			c.Release()
-			return nil, fmt.Errorf("smartcard: status of %q: %w", reader, err)
-		}
-		// The upper 16 bits of EventState count events; mask them.
-		ev := states[0].EventState & 0xffff
-		if ev&scard.StatePresent != 0 && ev&scard.StateMute == 0 {
-			break
-		}
-		states[0].CurrentState = ev
+	if err := waitPresent(ctx, c, reader); err != nil {
+		c.Release()
+		return nil, err
 	}
 	card, err := c.Connect(reader, scard.ShareExclusive, scard.ProtocolAny)
 	if err != nil {
@@ -94,6 +79,53 @@ func (c *Card) Transmit(apdu []byte) ([]byte, error) {
 func (c *Card) Close() error {
 	err := c.card.Disconnect(scard.ResetCard)
 	return errors.Join(err, c.ctx.Release())
+}
+
+// WaitPresent waits until pcscd sees a card in reader, without connecting
+// to it: a connection would compete with whoever reads the card (the
+// station's loop holds its SAM).
+func WaitPresent(ctx context.Context, reader string) error {
+	c, err := scard.EstablishContext()
+	if err != nil {
+		return fmt.Errorf("smartcard: pcscd: %w", err)
+	}
+	defer c.Release()
+	return waitPresent(ctx, c, reader)
+}
+
+func waitPresent(ctx context.Context, c *scard.Context, reader string) error {
+	states := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// A short timeout keeps ctx cancellation prompt without Cancel races.
+		err := c.GetStatusChange(states, 250*time.Millisecond)
+		if err != nil && !errors.Is(err, scard.ErrTimeout) {
+			return fmt.Errorf("smartcard: status of %q: %w", reader, err)
+		}
+		// The upper 16 bits of EventState count events; mask them.
+		ev := states[0].EventState & 0xffff
+		if ev&scard.StatePresent != 0 && ev&scard.StateMute == 0 {
+			return nil
+		}
+		states[0].CurrentState = ev
+	}
+}
+
+// Present reports whether pcscd sees a card in reader now.
+func Present(reader string) (bool, error) {
+	c, err := scard.EstablishContext()
+	if err != nil {
+		return false, fmt.Errorf("smartcard: pcscd: %w", err)
+	}
+	defer c.Release()
+	states := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
+	if err := c.GetStatusChange(states, 0); err != nil && !errors.Is(err, scard.ErrTimeout) {
+		return false, fmt.Errorf("smartcard: status of %q: %w", reader, err)
+	}
+	ev := states[0].EventState & 0xffff
+	return ev&scard.StatePresent != 0 && ev&scard.StateMute == 0, nil
 }
 
 // WaitEmpty waits until reader holds no card (or the reader is gone).

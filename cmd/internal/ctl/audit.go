@@ -64,10 +64,17 @@ func parseAuditVerify(m *Main, fs *flag.FlagSet, args []string) (func(context.Co
 	vkeyPath := fs.String("vkey", "var/keys/audit-printerd.vkey", "the log's verifier key (note format)")
 	var trusted multiFlag
 	fs.Var(&trusted, "trusted", "a checkpoint exported earlier (file); repeatable")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context) error {
+		vkey, err := readKey(*vkeyPath)
+		if err != nil {
+			return err
+		}
+		// Say which log this is: the file and the origin its key names.
+		origin, _, _ := strings.Cut(vkey, "+")
+		fmt.Fprintf(m.Stdout, "log: %s (origin %s, key %s)\n", *dbPath, origin, *vkeyPath)
 		var ts [][]byte
 		for _, p := range trusted {
 			b, err := os.ReadFile(p)
@@ -92,9 +99,9 @@ func parseAuditVerify(m *Main, fs *flag.FlagSet, args []string) (func(context.Co
 		}
 		if err != nil {
 			printProblems(m.Stdout, *rep)
-			return errors.New("the audit log does not verify")
+			return fmt.Errorf("the audit log %s in %s does not verify", origin, *dbPath)
 		}
-		fmt.Fprintln(m.Stdout, "OK")
+		fmt.Fprintf(m.Stdout, "OK: the audit log %s in %s verifies\n", origin, *dbPath)
 		return nil
 	}, nil
 }
@@ -147,7 +154,7 @@ func parseAuditExport(m *Main, fs *flag.FlagSet, args []string) (func(context.Co
 	dbPath := fs.String("db", "var/printerd/journal.db", "the service's database")
 	vkeyPath := fs.String("vkey", "var/keys/audit-printerd.vkey", "the log's verifier key (note format)")
 	format := fs.String("format", "jsonl", "jsonl or csv")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if *format != "jsonl" && *format != "csv" {

@@ -31,7 +31,7 @@ func parsePrinterConformance(m *Main, fs *flag.FlagSet, args []string) (func(con
 	fs.Var(&opts, "option", "driver option key=value (repeatable), e.g. -option media=om_card_54x86mm")
 	faults := fs.Bool("faults", false, "also run the fault checks: only for devices that inject faults (simulators); they spoil media and stop the printer")
 	tmp := fs.String("temp-dir", "var/conformance/tmp", "private folder for the driver's temporary files (made 0700 and emptied first)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if *name == "" || *uri == "" {

@@ -92,6 +92,11 @@ func TestAuditVerifyAndExport(t *testing.T) {
 	if err != nil || !strings.Contains(out, "OK") || !strings.Contains(out, "entries: 5") {
 		t.Fatalf("verify: %v\n%s", err, out)
 	}
+	// It says which log it checked: the file and the key's origin.
+	host, _ := os.Hostname()
+	if !strings.Contains(out, "log: "+dbPath+" (origin anjungan."+host+"/printerd/audit") || !strings.Contains(out, dbPath+" verifies") {
+		t.Errorf("verify does not name the log it checked:\n%s", out)
+	}
 	out, err = run(t, "audit", "export", "-db", dbPath, "-vkey", vkey, "-format", "csv")
 	// The checkpoint line, the header, five entries.
 	if err != nil || strings.Count(out, "\n") != 7 {

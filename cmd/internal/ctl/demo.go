@@ -34,7 +34,7 @@ func parseDemo(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) 
 	up := upstreamFlags(fs, "var")
 	docs := fs.String("docs", "", "comma-separated document types (ktp-el, kia, kk); empty means the demo set")
 	qrDir := fs.String("qr-dir", "var/demo", "where to write each ticket as a QR PNG (empty: none)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
 	sets := demoSets

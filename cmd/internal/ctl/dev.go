@@ -7,14 +7,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/client"
@@ -24,16 +20,10 @@ import (
 func parseDev(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	varDir := fs.String("var", "var", "the station's var/ folder (keys, data, output)")
 	bin := fs.String("bin", "var/bin", "folder holding the built registry-sim, printerd and station")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context) error { return m.dev(ctx, *varDir, *bin) }, nil
-}
-
-type child struct {
-	name string
-	cmd  *exec.Cmd
-	done chan error
 }
 
 // dev runs the three services on their embedded defaults, shows where
@@ -45,16 +35,13 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 		return err
 	}
 	v := func(p ...string) string { return filepath.Join(append([]string{varDir}, p...)...) }
-	specs := []struct {
-		name string
-		args []string
-	}{
-		{"registry-sim", []string{"-data", v("registry-sim"), "-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"),
+	specs := []service{
+		{"registry-sim", "tcp", "127.0.0.1:8090", []string{"-data", v("registry-sim"), "-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"),
 			"-tls-cert", v("certs", "registry.crt"), "-tls-key", v("certs", "registry.key"), "-client-ca", v("certs", "ca.crt")}},
-		{"printerd", []string{"-socket", v("run", "printerd.sock"), "-data", v("printerd"), "-audit-key", v("keys", "audit-printerd.key"),
+		{"printerd", "unix", v("run", "printerd.sock"), []string{"-socket", v("run", "printerd.sock"), "-data", v("printerd"), "-audit-key", v("keys", "audit-printerd.key"),
 			"-printer", "name=card-1,driver=sim,uri=" + v("out", "card") + ",media=om_card_54x86mm,blanks=100",
 			"-printer", "name=paper-1,driver=sim,uri=" + v("out", "paper") + ",media=iso_a4_210x297mm"}},
-		{"station", []string{"-printerd-socket", v("run", "printerd.sock"), "-ticket-pubkey", v("keys", "ticket.pub"),
+		{"station", "tcp", "127.0.0.1:8080", []string{"-printerd-socket", v("run", "printerd.sock"), "-ticket-pubkey", v("keys", "ticket.pub"),
 			"-console-cert", v("certs", "console.crt"), "-console-key", v("certs", "console.key"),
 			"-document-key", v("keys", "document.key"), "-binding-key", v("keys", "binding.key"), "-db", v("station", "station.db"),
 			"-audit-key", v("keys", "audit-station.key"), "-audit-vkey", v("keys", "audit-station.vkey"), "-subject-key", v("keys", "subject.key"),
@@ -72,23 +59,15 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 		}
 		cardLogin = true
 	}
-	var children []*child
-	defer func() { m.stop(children) }()
-	exited := make(chan *child, len(specs))
+	sup := newSupervisor(bin, m.Stderr)
+	defer sup.stop()
 	for _, s := range specs {
-		c := &child{name: s.name, cmd: exec.Command(filepath.Join(bin, s.name), s.args...), done: make(chan error, 1)}
-		c.cmd.Stdout, c.cmd.Stderr = m.Stderr, m.Stderr
-		if err := c.cmd.Start(); err != nil {
-			return fmt.Errorf("start %s: %w (run `make build` first)", s.name, err)
-		}
-		children = append(children, c)
-		go func() { c.done <- c.cmd.Wait(); exited <- c }()
-		if err := m.waitReady(ctx, c, varDir); err != nil {
+		if err := sup.start(ctx, s); err != nil {
 			return err
 		}
 	}
 	if err := m.ensureBlanks(ctx, v("run", "printerd.sock")); err != nil {
-		return err
+		return sup.stopped(err)
 	}
 	up := &upstream{url: "https://127.0.0.1:8090", ca: v("certs", "ca.crt"), cert: v("certs", "station-client.crt"), key: v("certs", "station-client.key")}
 	hc, err := up.client()
@@ -97,14 +76,14 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 	}
 	as, err := CreateApprovals(ctx, hc, up.url, demoSets)
 	if err != nil {
-		return err
+		return sup.stopped(err)
 	}
 	if err := m.printApprovals(as, v("demo")); err != nil {
 		return err
 	}
 	supervisor, err := m.devSupervisor(ctx, varDir)
 	if err != nil {
-		return err
+		return sup.stopped(err)
 	}
 	fmt.Fprintf(m.Stdout, "Kiosk:    http://127.0.0.1:8080/\nConsole:  http://127.0.0.1:8081/ (%s)\nRegistry: https://127.0.0.1:8090/ (simulated upstream, mTLS)\n", supervisor)
 	fmt.Fprintf(m.Stdout, "Printed documents land in %s and %s.\n", v("out", "card"), v("out", "paper"))
@@ -113,57 +92,11 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 		fmt.Fprintf(m.Stdout, "then the PIN, or a finger: anjunganctl finger place --nik %s --dir %s\n", as[0].NIK, v("fingerprint"))
 	}
 	fmt.Fprintln(m.Stdout, "Press Ctrl-C to stop.")
-	select {
-	case <-ctx.Done():
-		fmt.Fprintln(m.Stdout, "\nstopping…")
-		return nil
-	case c := <-exited:
-		return fmt.Errorf("%s exited: %v", c.name, <-c.done)
+	if err := sup.wait(ctx); err != nil {
+		return err
 	}
-}
-
-// waitReady waits until the child accepts connections.
-func (m *Main) waitReady(ctx context.Context, c *child, varDir string) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	network, addr := "tcp", map[string]string{"registry-sim": "127.0.0.1:8090", "station": "127.0.0.1:8080"}[c.name]
-	if c.name == "printerd" {
-		network, addr = "unix", filepath.Join(varDir, "run", "printerd.sock")
-	}
-	for {
-		if conn, err := net.Dial(network, addr); err == nil {
-			conn.Close()
-			return nil
-		}
-		select {
-		case err := <-c.done:
-			c.done <- err
-			return fmt.Errorf("%s exited before it was ready: %v", c.name, err)
-		case <-ctx.Done():
-			return fmt.Errorf("%s not ready on %s: %w", c.name, addr, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// stop asks every child to stop (SIGTERM), in reverse order of start, and
-// kills one that has not stopped after ten seconds.
-func (m *Main) stop(children []*child) {
-	for i := len(children) - 1; i >= 0; i-- {
-		c := children[i]
-		_ = c.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-c.done:
-			var ee *exec.ExitError
-			if err != nil && !errors.As(err, &ee) {
-				fmt.Fprintf(m.Stderr, "%s: %v\n", c.name, err)
-			}
-		case <-time.After(10 * time.Second):
-			fmt.Fprintf(m.Stderr, "%s did not stop; killing it\n", c.name)
-			_ = c.cmd.Process.Kill()
-			<-c.done
-		}
-	}
+	fmt.Fprintln(m.Stdout, "\nstopping…")
+	return nil
 }
 
 // ensureBlanks records a load of 100 blank cards when the simulated card

@@ -40,7 +40,7 @@ func parseRender(m *Main, fs *flag.FlagSet, args []string) (func(context.Context
 	key := fs.String("key", "var/keys/document.key", "document signing key; when absent, a throw-away key signs the QR")
 	out := fs.String("out", "document.pdf", "PDF to write")
 	dpi := fs.Int("png", 0, "also write one PNG per page at this resolution (e.g. 150); 0: none")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -333,13 +333,13 @@ func requestApproval(ctx context.Context, hc *http.Client, baseURL string, who a
 // QR offline against the published document key.
 func parseVerifyQR(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	pub := fs.String("pub", "var/keys/document.pub", "the published document public key (PEM); repeat by comma for several")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
-	if fs.NArg() != 1 {
-		return nil, errors.New("usage: anjunganctl verify-qr [-pub FILE] 'DQ1:…' (quote the text: base45 has spaces)")
+	text, err := object(fs, "QR text (quoted: base45 has spaces)", "", "")
+	if err != nil {
+		return nil, err
 	}
-	text := fs.Arg(0)
 	return func(context.Context) error {
 		v := &docqr.Verifier{Keys: ticket.KeySet{}}
 		for _, p := range strings.Split(*pub, ",") {

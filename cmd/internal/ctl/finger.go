@@ -22,7 +22,7 @@ func parseFingerPlace(m *Main, fs *flag.FlagSet, args []string) (func(context.Co
 	nikFlag := fs.String("nik", "", "NIK whose enrolled finger is placed (16 digits)")
 	wrong := fs.Bool("wrong", false, "place a finger that matches nobody")
 	dir := fs.String("dir", "var/fingerprint", "folder the station's simulated sensor watches")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/anjungan/anjungan/certs"
+	"github.com/anjungan/anjungan/cmd/internal/cli"
 	"github.com/anjungan/anjungan/station/ticket"
 )
 
@@ -34,63 +35,137 @@ func NewMain() *Main {
 }
 
 type command struct {
-	name, summary string
-	parse         func(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error)
+	name string
+	// args is the synopsis of the positional arguments: the object the
+	// command acts on ("JOB", "PRINTER"), "" when it takes none.
+	args    string
+	summary string
+	parse   func(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error)
 }
 
+// Convention: the object a command acts on (a job, a printer, an account)
+// is its positional argument, flags before or after it; what the command
+// does to it is flags. Older flags that named the object (-printer,
+// -name) are still accepted.
 func commands() []command {
 	return []command{
-		{"keys init", "make development keys and certificates under var/ (kept if present)", parseKeysInit},
-		{"dev", "run registry-sim, printerd and station together (what `make run` does)", parseDev},
-		{"demo", "create demo approvals at registry-sim and show their tickets and PINs", parseDemo},
-		{"printers", "show printerd's printers and their status", parsePrinters},
-		{"jobs", "list printerd's jobs", parseJobs},
-		{"job resolve", "resolve an in-doubt job: printed, reprint or void a card (with a -reason-code)", parseJobResolve},
-		{"job erase-note", "erase the supervisor's note of a job's resolution from printerd's journal", parseJobEraseNote},
-		{"job release", "send a held job back to the queue", parseJobRelease},
-		{"printer resume", "let a stopped printer take jobs again", parsePrinterResume},
-		{"printer fault", "arm a fault on a simulated printer", parsePrinterFault},
-		{"finger place", "put a finger on the station's simulated fingerprint sensor (--nik N or --wrong)", parseFingerPlace},
-		{"printer conformance", "run the driver conformance checks against a connected device", parsePrinterConformance},
-		{"printer clear", "disarm a printer's faults and clear their conditions", parsePrinterClear},
-		{"cards load", "record blank cards loaded into a card printer", parseCardsLoad},
-		{"ledger", "show the blank-card ledger per printer", parseLedger},
-		{"user add", "add a console account (password typed twice on stdin, or -password-file)", parseUserAdd},
-		{"card insert", "put a virtual e-KTP and its SAM into vpcd until Ctrl-C (test machines only)", parseCardInsert},
-		{"render", "render a document to PDF (and PNGs) from registry-sim or a sample file, for template work", parseRender},
-		{"verify-qr", "check a printed document's QR text offline against the published document key", parseVerifyQR},
-		{"audit verify", "recompute a service's audit log, check its checkpoints and their consistency", parseAuditVerify},
-		{"audit export", "write a service's audit entries with inclusion proofs (JSON Lines or CSV)", parseAuditExport},
+		{"keys init", "", "make development keys and certificates under var/ (kept if present)", parseKeysInit},
+		{"dev", "", "run registry-sim, printerd and station together (what `make run` does)", parseDev},
+		{"demo", "", "create demo approvals at registry-sim and show their tickets and PINs", parseDemo},
+		{"printers", "", "show printerd's printers and their status", parsePrinters},
+		{"jobs", "", "list printerd's jobs", parseJobs},
+		{"job resolve", "JOB", "resolve an in-doubt job: printed, reprint or void a card (with a -reason-code)", parseJobResolve},
+		{"job erase-note", "JOB", "erase the supervisor's note of a job's resolution from printerd's journal", parseJobEraseNote},
+		{"job release", "JOB", "send a held job back to the queue", parseJobRelease},
+		{"printer resume", "PRINTER", "let a stopped printer take jobs again", parsePrinterResume},
+		{"printer fault", "PRINTER", "arm a fault on a simulated printer", parsePrinterFault},
+		{"finger place", "", "put a finger on the station's simulated fingerprint sensor (--nik N or --wrong)", parseFingerPlace},
+		{"printer conformance", "", "run the driver conformance checks against a connected device", parsePrinterConformance},
+		{"printer clear", "PRINTER", "disarm a printer's faults and clear their conditions", parsePrinterClear},
+		{"cards load", "[PRINTER]", "record blank cards loaded into a card printer (card-1 unless named)", parseCardsLoad},
+		{"ledger", "", "show the blank-card ledger per printer", parseLedger},
+		{"user add", "NAME", "add a console account (password typed twice on stdin, or -password-file)", parseUserAdd},
+		{"card insert", "", "put a virtual e-KTP and its SAM into vpcd until Ctrl-C (test machines only)", parseCardInsert},
+		{"render", "", "render a document to PDF (and PNGs) from registry-sim or a sample file, for template work", parseRender},
+		{"verify-qr", "'DQ1:…'", "check a printed document's QR text offline against the published document key", parseVerifyQR},
+		{"audit verify", "", "recompute a service's audit log, check its checkpoints and their consistency", parseAuditVerify},
+		{"audit export", "", "write a service's audit entries with inclusion proofs (JSON Lines or CSV)", parseAuditExport},
 	}
 }
 
-// ParseFlags reads the command and its flags.
+// ParseFlags reads the command and its flags. -h (anywhere a flag may
+// be) prints the usage on stdout and returns flag.ErrHelp; a mistake
+// prints what is wrong and the usage on stderr (cli's convention).
 func (m *Main) ParseFlags(args []string) error {
 	for _, c := range commands() {
 		words := strings.Fields(c.name)
 		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
-			fs := flag.NewFlagSet("anjunganctl "+c.name, flag.ContinueOnError)
-			fs.SetOutput(m.Stderr)
+			fs := cli.NewFlagSet("anjunganctl " + c.name)
+			fs.Usage = func() {
+				synopsis := "usage: anjunganctl " + c.name + " [flags]"
+				if c.args != "" {
+					synopsis += " " + c.args
+				}
+				fmt.Fprintf(fs.Output(), "%s\n\n%s\n\nflags:\n", synopsis, c.summary)
+				fs.PrintDefaults()
+			}
 			run, err := c.parse(m, fs, args[len(words):])
-			if err != nil {
+			if err == nil && c.args == "" && fs.NArg() > 0 {
+				err = fmt.Errorf("unexpected arguments %q", fs.Args())
+			}
+			if err := cli.Fail(fs, err, m.Stdout, m.Stderr); err != nil {
 				return err
 			}
 			m.run = run
 			return nil
 		}
 	}
-	m.usage()
-	if len(args) == 0 {
-		return errors.New("no command")
+	fs := cli.NewFlagSet("anjunganctl")
+	fs.Usage = func() { m.usage(fs.Output()) }
+	var err error
+	switch {
+	case len(args) == 0:
+		err = errors.New("no command")
+	case len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help"):
+		err = flag.ErrHelp
+	default:
+		err = fmt.Errorf("unknown command %q", strings.Join(args, " "))
 	}
-	return fmt.Errorf("unknown command %q", strings.Join(args, " "))
+	return cli.Fail(fs, err, m.Stdout, m.Stderr)
 }
 
-func (m *Main) usage() {
-	fmt.Fprintln(m.Stderr, "usage: anjunganctl COMMAND [flags]\n\ncommands:")
+func (m *Main) usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: anjunganctl COMMAND [flags] [OBJECT]\n\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(m.Stderr, "  %-15s %s\n", c.name, c.summary)
+		name := c.name
+		if c.args != "" {
+			name += " " + c.args
+		}
+		fmt.Fprintf(w, "  %-28s %s\n", name, c.summary)
 	}
+	fmt.Fprintln(w, "\nanjunganctl COMMAND -h shows a command's flags.")
+}
+
+// parseArgs parses args with fs, flags before and after positional
+// arguments alike (`printer fault card-1 -kind media-jam`); fs.Args()
+// then holds every positional argument, in order. Everything after "--"
+// is positional.
+func parseArgs(fs *flag.FlagSet, args []string) error {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, pos...))
+}
+
+// object returns the one positional argument of a command, the thing it
+// acts on (what, e.g. "PRINTER"); alias is the value of the older flag
+// that named it, "" when not given, and def the object when neither is.
+func object(fs *flag.FlagSet, what, alias, def string) (string, error) {
+	switch {
+	case fs.NArg() > 1:
+		return "", fmt.Errorf("one %s, not %d: %q", what, fs.NArg(), fs.Args())
+	case fs.NArg() == 1 && alias != "" && alias != fs.Arg(0):
+		return "", fmt.Errorf("two %ss: %q and %q", what, fs.Arg(0), alias)
+	case fs.NArg() == 1:
+		return fs.Arg(0), nil
+	case alias != "":
+		return alias, nil
+	case def != "":
+		return def, nil
+	}
+	return "", fmt.Errorf("name the %s", what)
 }
 
 // Run carries out the command.
@@ -101,7 +176,7 @@ func (m *Main) Close() error { return nil }
 
 func parseKeysInit(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	dir := fs.String("var", "var", "the station's var/ folder")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
 	return func(context.Context) error { return m.keysInit(*dir) }, nil

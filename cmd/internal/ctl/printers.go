@@ -31,7 +31,7 @@ func printerdFlags(fs *flag.FlagSet) *printerdTarget {
 // parse parses args and refuses a URL printerd cannot serve and a choice
 // of both ways.
 func (p *printerdTarget) parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if *p.url == "" {

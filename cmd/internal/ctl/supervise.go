@@ -24,7 +24,7 @@ func actorFlag(fs *flag.FlagSet) *string {
 
 func parseCardsLoad(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	pd := printerdFlags(fs)
-	printer := fs.String("printer", "card-1", "card printer the blanks go into")
+	alias := fs.String("printer", "", "the card printer: the older form of the PRINTER argument")
 	count := fs.Int("count", 0, "number of blank cards loaded")
 	first := fs.String("first-serial", "", "serial of the first blank, if printed on them")
 	last := fs.String("last-serial", "", "serial of the last blank")
@@ -32,11 +32,15 @@ func parseCardsLoad(m *Main, fs *flag.FlagSet, args []string) (func(context.Cont
 	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
+	printer, err := object(fs, "PRINTER", *alias, "card-1")
+	if err != nil {
+		return nil, err
+	}
 	if *count <= 0 {
-		return nil, errors.New("cards load: -count must be positive")
+		return nil, errors.New("-count must be positive")
 	}
 	return pd.with(func(ctx context.Context, c *client.Client) error {
-		l, err := c.LoadCards(ctx, printerd.Load{Printer: *printer, Count: *count, FirstSerial: *first, LastSerial: *last, Actor: *actor})
+		l, err := c.LoadCards(ctx, printerd.Load{Printer: printer, Count: *count, FirstSerial: *first, LastSerial: *last, Actor: *actor})
 		if err != nil {
 			return err
 		}
@@ -92,8 +96,12 @@ func parseJobResolve(m *Main, fs *flag.FlagSet, args []string) (func(context.Con
 	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
-	if fs.NArg() != 1 || *action == "" {
-		return nil, errors.New("usage: anjunganctl job resolve -action printed|reprint|void [-reason-code CODE] [-note …] [-card-serial …] JOB")
+	id, err := object(fs, "JOB", "", "")
+	if err != nil {
+		return nil, err
+	}
+	if *action == "" {
+		return nil, errors.New("-action is required: printed, reprint or void")
 	}
 	r := printerd.Resolution{Action: printerd.Action(*action), ReasonCode: printerd.ReasonCode(*code), Note: *note, CardSerial: *serial, Actor: *actor}
 	// Checked here too, so a mistyped code is refused before printerd is
@@ -101,13 +109,12 @@ func parseJobResolve(m *Main, fs *flag.FlagSet, args []string) (func(context.Con
 	if err := r.Validate(); err != nil {
 		var fe *fault.Error
 		if errors.As(err, &fe) {
-			return nil, fmt.Errorf("job resolve: %s (%v)", fe.EN, fe.Cause)
+			return nil, fmt.Errorf("%s (%v)", fe.EN, fe.Cause)
 		}
 		return nil, err
 	}
-	id := printerd.JobID(fs.Arg(0))
 	return pd.with(func(ctx context.Context, c *client.Client) error {
-		r, err := c.Resolve(ctx, id, r)
+		r, err := c.Resolve(ctx, printerd.JobID(id), r)
 		if err != nil {
 			return err
 		}
@@ -125,10 +132,11 @@ func parseJobEraseNote(m *Main, fs *flag.FlagSet, args []string) (func(context.C
 	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
-	if fs.NArg() != 1 {
-		return nil, errors.New("usage: anjunganctl job erase-note JOB")
+	job, err := object(fs, "JOB", "", "")
+	if err != nil {
+		return nil, err
 	}
-	id := printerd.JobID(fs.Arg(0))
+	id := printerd.JobID(job)
 	return pd.with(func(ctx context.Context, c *client.Client) error {
 		erased, err := c.EraseNote(ctx, id, *actor)
 		if err != nil {
@@ -149,10 +157,11 @@ func parseJobRelease(m *Main, fs *flag.FlagSet, args []string) (func(context.Con
 	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
-	if fs.NArg() != 1 {
-		return nil, errors.New("usage: anjunganctl job release JOB")
+	job, err := object(fs, "JOB", "", "")
+	if err != nil {
+		return nil, err
 	}
-	id := printerd.JobID(fs.Arg(0))
+	id := printerd.JobID(job)
 	return pd.with(func(ctx context.Context, c *client.Client) error {
 		j, err := c.Release(ctx, id, *actor)
 		if err != nil {
@@ -169,10 +178,10 @@ func parsePrinterResume(m *Main, fs *flag.FlagSet, args []string) (func(context.
 	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
-	if fs.NArg() != 1 {
-		return nil, errors.New("usage: anjunganctl printer resume PRINTER")
+	name, err := object(fs, "PRINTER", "", "")
+	if err != nil {
+		return nil, err
 	}
-	name := fs.Arg(0)
 	return pd.with(func(ctx context.Context, c *client.Client) error {
 		if err := c.ResumePrinter(ctx, name, *actor); err != nil {
 			return err

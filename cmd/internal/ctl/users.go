@@ -26,17 +26,22 @@ type userAdd struct {
 func parseUserAdd(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	u := &userAdd{}
 	fs.StringVar(&u.db, "db", "var/station/station.db", "the station's SQLite database")
-	fs.StringVar(&u.name, "name", "", "account name (a-z, 0-9, '.', '_', '-')")
+	alias := fs.String("name", "", "the account name: the older form of the NAME argument")
 	fs.StringVar(&u.role, "role", "", "supervisor, technician or auditor")
 	fs.StringVar(&u.passwordFile, "password-file", "", "read the password from this file's first line instead of standard input")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
+	name, err := object(fs, "NAME", *alias, "")
+	if err != nil {
+		return nil, err
+	}
+	u.name = name
 	if err := account.ValidName(u.name); err != nil {
-		return nil, fmt.Errorf("user add: -name: %w", err)
+		return nil, fmt.Errorf("NAME (a-z, 0-9, '.', '_', '-'): %w", err)
 	}
 	if !account.Role(u.role).Valid() {
-		return nil, fmt.Errorf("user add: -role must be supervisor, technician or auditor, not %q", u.role)
+		return nil, fmt.Errorf("-role must be supervisor, technician or auditor, not %q", u.role)
 	}
 	return func(ctx context.Context) error { return u.run(ctx, m, os.Stdin) }, nil
 }

@@ -29,8 +29,8 @@ func TestUserAdd(t *testing.T) {
 		runErr   bool
 		password string
 	}{
-		{"stdin twice", []string{"-name", "siti", "-role", "supervisor"}, "kata sandi panjang\nkata sandi panjang\n", false, false, "kata sandi panjang"},
-		{"file", []string{"-name", "tono", "-role", "technician", "-password-file", pwFile}, "", false, false, "sandi dari berkas"},
+		{"stdin twice", []string{"-role", "supervisor", "siti"}, "kata sandi panjang\nkata sandi panjang\n", false, false, "kata sandi panjang"},
+		{"file", []string{"tono", "-role", "technician", "-password-file", pwFile}, "", false, false, "sandi dari berkas"},
 		{"differ", []string{"-name", "ani", "-role", "auditor"}, "kata sandi panjang\nkata sandi lain!!\n", false, true, ""},
 		{"short", []string{"-name", "ani", "-role", "auditor"}, "pendek\npendek\n", false, true, ""},
 		{"no input", []string{"-name", "ani", "-role", "auditor"}, "", false, true, ""},
@@ -38,6 +38,8 @@ func TestUserAdd(t *testing.T) {
 		{"bad role", []string{"-name", "ani", "-role", "admin"}, "", true, false, ""},
 		{"bad name", []string{"-name", "Ani Ani", "-role", "auditor"}, "", true, false, ""},
 		{"no name", []string{"-role", "auditor"}, "", true, false, ""},
+		{"two names", []string{"-name", "ani", "-role", "auditor", "tono"}, "", true, false, ""},
+		{"older -name", []string{"-name", "budi", "-role", "auditor"}, "kata sandi panjang\nkata sandi panjang\n", false, false, "kata sandi panjang"},
 	}
 	db := filepath.Join(dir, "station", "station.db")
 	for _, tt := range tests {
@@ -52,7 +54,11 @@ func TestUserAdd(t *testing.T) {
 			if tt.parseErr {
 				return
 			}
-			u := &userAdd{db: db, name: fs.Lookup("name").Value.String(), role: fs.Lookup("role").Value.String(), passwordFile: fs.Lookup("password-file").Value.String()}
+			name := fs.Lookup("name").Value.String()
+			if fs.NArg() == 1 {
+				name = fs.Arg(0)
+			}
+			u := &userAdd{db: db, name: name, role: fs.Lookup("role").Value.String(), passwordFile: fs.Lookup("password-file").Value.String()}
 			err := u.run(context.Background(), m, strings.NewReader(tt.stdin))
 			if (err != nil) != tt.runErr {
 				t.Fatalf("run: %v", err)

@@ -10,7 +10,6 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	stdlog "log"
@@ -27,6 +26,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/anjungan/anjungan/certs"
+	"github.com/anjungan/anjungan/cmd/internal/cli"
 	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/logging"
 	"github.com/anjungan/anjungan/internal/privtmp"
@@ -55,6 +55,8 @@ var defaultPrinters = []string{
 
 // Main is the printerd program.
 type Main struct {
+	// Stdout receives -h's usage (default os.Stdout).
+	Stdout io.Writer
 	// Stderr receives the log and flag errors (default os.Stderr).
 	Stderr io.Writer
 	// Now is the clock of the journal and dispatcher (default time.Now).
@@ -92,7 +94,7 @@ type Main struct {
 
 // NewMain returns a Main with the embedded defaults.
 func NewMain() *Main {
-	m := &Main{Stderr: os.Stderr, Now: time.Now, socket: DefaultSocket, data: DefaultData, log: zerolog.Nop(),
+	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, socket: DefaultSocket, data: DefaultData, log: zerolog.Nop(),
 		auditKey: DefaultAuditKey, auditEvery: journal.DefaultCheckpointEvery, auditInterval: journal.DefaultCheckpointInterval}
 	for _, s := range defaultPrinters {
 		p, err := parsePrinter(s)
@@ -107,8 +109,7 @@ func NewMain() *Main {
 // ParseFlags reads the command line. With no flags printerd runs two
 // simulated printers under var/.
 func (m *Main) ParseFlags(args []string) error {
-	fs := flag.NewFlagSet("printerd", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := cli.NewFlagSet("printerd")
 	fs.StringVar(&m.socket, "socket", m.socket, "unix socket to serve the API on")
 	fs.StringVar(&m.data, "data", m.data, "directory of the journal and the spool")
 	fs.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -135,30 +136,29 @@ func (m *Main) ParseFlags(args []string) error {
 		}
 		return err
 	})
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("printerd: unexpected arguments %q", fs.Args())
-	}
-	if len(specs) > 0 {
-		m.printers = specs
-	}
-	if m.auditEvery < 1 || m.auditInterval <= 0 {
-		return fmt.Errorf("printerd: -audit-every and -audit-interval must be positive")
-	}
-	if m.tlsAddr != "" {
-		var missing []string
-		for _, f := range []struct{ name, value string }{{"-tls-cert", m.tlsCert}, {"-tls-key", m.tlsKey}, {"-client-ca", m.clientCA}} {
-			if f.value == "" {
-				missing = append(missing, f.name)
+	return cli.Parse(fs, args, m.Stdout, m.Stderr, func() error {
+		if err := cli.NoArgs(fs)(); err != nil {
+			return err
+		}
+		if len(specs) > 0 {
+			m.printers = specs
+		}
+		if m.auditEvery < 1 || m.auditInterval <= 0 {
+			return fmt.Errorf("-audit-every and -audit-interval must be positive")
+		}
+		if m.tlsAddr != "" {
+			var missing []string
+			for _, f := range []struct{ name, value string }{{"-tls-cert", m.tlsCert}, {"-tls-key", m.tlsKey}, {"-client-ca", m.clientCA}} {
+				if f.value == "" {
+					missing = append(missing, f.name)
+				}
+			}
+			if len(missing) > 0 {
+				return fmt.Errorf("-tls-addr needs %s: the TCP listener only accepts clients with a certificate of -client-ca", strings.Join(missing, ", "))
 			}
 		}
-		if len(missing) > 0 {
-			return fmt.Errorf("printerd: -tls-addr needs %s: the TCP listener only accepts clients with a certificate of -client-ca", strings.Join(missing, ", "))
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // printerSpec is one -printer flag.

@@ -11,7 +11,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -27,6 +26,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/anjungan/anjungan/certs"
+	"github.com/anjungan/anjungan/cmd/internal/cli"
 	"github.com/anjungan/anjungan/internal/logging"
 	"github.com/anjungan/anjungan/station/ticket"
 )
@@ -44,7 +44,8 @@ type Main struct {
 	People         int    // population size
 	LogLevel       string
 
-	Stderr io.Writer        // log output; os.Stderr by default
+	Stdout io.Writer        // -h's usage; os.Stdout by default
+	Stderr io.Writer        // log output and flag errors; os.Stderr by default
 	Now    func() time.Time // clock; time.Now by default
 	Rand   io.Reader        // ids, PINs and ticket ids; crypto/rand by default
 
@@ -68,6 +69,7 @@ func NewMain() *Main {
 		Seed:           1,
 		People:         200,
 		LogLevel:       "info",
+		Stdout:         os.Stdout,
 		Stderr:         os.Stderr,
 		Now:            time.Now,
 		Rand:           rand.Reader,
@@ -76,8 +78,7 @@ func NewMain() *Main {
 
 // ParseFlags reads the command line; with no flags the defaults stand.
 func (m *Main) ParseFlags(args []string) error {
-	fs := flag.NewFlagSet("registry-sim", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := cli.NewFlagSet("registry-sim")
 	fs.StringVar(&m.Addr, "addr", m.Addr, "listen address (loopback only in development)")
 	fs.StringVar(&m.DataDir, "data", m.DataDir, "data folder; holds registry.db")
 	fs.StringVar(&m.TicketKeyPath, "ticket-key", m.TicketKeyPath, "ticket signing key (PEM, Ed25519)")
@@ -88,22 +89,17 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.Uint64Var(&m.Seed, "seed", m.Seed, "seed of the synthetic population")
 	fs.IntVar(&m.People, "people", m.People, "number of synthetic residents")
 	fs.StringVar(&m.LogLevel, "log-level", m.LogLevel, "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	var err error
-	switch {
-	case fs.NArg() > 0:
-		err = fmt.Errorf("unexpected arguments: %v", fs.Args())
-	case m.People < 1 || m.People > 100_000:
-		err = fmt.Errorf("-people must be between 1 and 100000")
-	case (m.TLSCert != "") != (m.TLSKey != "") || (m.TLSCert != "") != (m.ClientCA != ""):
-		err = fmt.Errorf("-tls-cert, -tls-key and -client-ca go together: set all three or none")
-	}
-	if err != nil {
-		fmt.Fprintln(fs.Output(), err)
-	}
-	return err
+	return cli.Parse(fs, args, m.Stdout, m.Stderr, func() error {
+		switch {
+		case fs.NArg() > 0:
+			return fmt.Errorf("unexpected arguments: %v", fs.Args())
+		case m.People < 1 || m.People > 100_000:
+			return fmt.Errorf("-people must be between 1 and 100000")
+		case (m.TLSCert != "") != (m.TLSKey != "") || (m.TLSCert != "") != (m.ClientCA != ""):
+			return fmt.Errorf("-tls-cert, -tls-key and -client-ca go together: set all three or none")
+		}
+		return nil
+	})
 }
 
 // Run loads the keys, opens the database, makes the population and

@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/anjungan/anjungan/cmd/internal/cli"
 	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/logging"
 	"github.com/anjungan/anjungan/internal/privtmp"
@@ -75,7 +75,8 @@ type Main struct {
 	Fingerprint       string        // second factor after a card read: "sim" or "off" (the PIN only)
 	FingerprintDir    string        // the simulated sensor's samples
 	LogLevel          string
-	Stderr            io.Writer
+	Stdout            io.Writer // -h's usage (default os.Stdout)
+	Stderr            io.Writer // the log and flag errors (default os.Stderr)
 	Now               func() time.Time
 	// Settle tunes how prints are settled with the upstream (tests
 	// shorten its times); its other fields are wired by Run.
@@ -124,6 +125,7 @@ func NewMain() *Main {
 		AuditKey:       "var/keys/audit-station.key",
 		AuditVKey:      "var/keys/audit-station.vkey",
 		SubjectKey:     "var/keys/subject.key",
+		Stdout:         os.Stdout,
 		Stderr:         os.Stderr,
 		Now:            time.Now,
 	}
@@ -131,8 +133,7 @@ func NewMain() *Main {
 
 // ParseFlags reads the command line.
 func (m *Main) ParseFlags(args []string) error {
-	fs := flag.NewFlagSet("station", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := cli.NewFlagSet("station")
 	fs.StringVar(&m.KioskAddr, "kiosk-addr", m.KioskAddr, "address of the citizen kiosk (keep it on loopback)")
 	fs.StringVar(&m.ConsoleAddr, "console-addr", m.ConsoleAddr, "address of the supervisors' console (TLS when not loopback)")
 	fs.StringVar(&m.ConsoleCert, "console-cert", m.ConsoleCert, "console TLS certificate, used when the console is not on loopback")
@@ -168,16 +169,18 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&m.CrashAt, "crash-at", "", "tests only: kill the station at this settlement step ("+strings.Join(station.CrashPoints, ", ")+")")
 	fs.DurationVar(&m.Settle.SubmitGrace, "settle-submit-grace", 0, "how long a submission cut short may still reach printerd before its absence is believed (0: 1m)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := m.printerdTarget().Check(); err != nil {
-		return fmt.Errorf("station: -printerd-url: %w", err)
-	}
-	if m.Fingerprint != "sim" && m.Fingerprint != "off" {
-		return fmt.Errorf("station: -fingerprint %q: want sim or off", m.Fingerprint)
-	}
-	return nil
+	return cli.Parse(fs, args, m.Stdout, m.Stderr, func() error {
+		if err := cli.NoArgs(fs)(); err != nil {
+			return err
+		}
+		if err := m.printerdTarget().Check(); err != nil {
+			return fmt.Errorf("-printerd-url: %w", err)
+		}
+		if m.Fingerprint != "sim" && m.Fingerprint != "off" {
+			return fmt.Errorf("-fingerprint %q: want sim or off", m.Fingerprint)
+		}
+		return nil
+	})
 }
 
 // Run starts the kiosk and console and returns once both listen.

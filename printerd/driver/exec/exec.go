@@ -26,7 +26,9 @@
 //
 // and exits like a CUPS backend: 0 ok, 1 failed, 2 authentication needed
 // (failed), 3 hold, 4 stop, 5 cancel, 6 retry, 7 retry-current. Any other
-// end (a crash, a signal) is a stop whose result is uncertain. A canceled
+// end (a crash, a signal) is a stop whose result is uncertain. A card
+// printer's program that fails without saying where the card went
+// (card-disposition) leaves it unknown, and the failure uncertain. A canceled
 // context sends the program SIGTERM, then SIGKILL after the grace period.
 //
 // Options: media (required), resolution (dpi, default 300), device-uri,
@@ -265,6 +267,9 @@ func (d *Device) result(ctx context.Context, rep Report, code int, runErr error)
 		default:
 			disp = printerd.DispositionUnknown // a program that does not say may have used a card
 		}
+		// A card whose fate is unknown may have printed: whatever the exit
+		// code says (6 would requeue it), the job must go in doubt.
+		de.Uncertain = de.Uncertain || disp == printerd.DispositionUnknown
 		cause = &printerd.CardError{Disposition: disp, CardSerial: rep.Attrs["card-serial"], Err: cause}
 	}
 	de.Err = cause

@@ -45,6 +45,17 @@ func TestConformance(t *testing.T) {
 	drivertest.Run(t, func(t *testing.T) printerd.Device { return MustSimcard(t) })
 }
 
+// A program that never says a fate it does not know passes too: the
+// driver takes its silence as unknown, and so uncertain, never as a card
+// that can be printed again.
+func TestConformanceFateUnreported(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T) printerd.Device {
+		dir := t.TempDir()
+		return MustOpen(t, "fate-unreported-sim.sh", map[string]string{"media": string(printerd.MediaCard),
+			"device-uri": "file://" + dir, "fault-file": filepath.Join(dir, "faults")})
+	})
+}
+
 // Without a fault file the fault part is skipped, and the rest still holds.
 func TestConformanceWithoutFaults(t *testing.T) {
 	drivertest.Run(t, func(t *testing.T) printerd.Device {
@@ -69,6 +80,12 @@ func TestExitCodes(t *testing.T) {
 		{"exit-7-retry-current.sh", printerd.OutcomeRetryCurrent, "other", false, printerd.DispositionNone},
 		{"exit-9-unknown.sh", printerd.OutcomeStop, "other", true, printerd.DispositionNone}, // as the program said
 		{"killed.sh", printerd.OutcomeStop, "other", true, printerd.DispositionUnknown},
+		// A card printer's program that does not say where the card went:
+		// unknown, so uncertain whatever the exit code, or printerd would
+		// print the document again on a retry.
+		{"fate-unreported-retry.sh", printerd.OutcomeRetry, "timed-out", true, printerd.DispositionUnknown},
+		{"fate-unreported-failed.sh", printerd.OutcomeFailed, "other", true, printerd.DispositionUnknown},
+		{"fate-unreported-stop.sh", printerd.OutcomeStop, "offline", true, printerd.DispositionUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.script, func(t *testing.T) {
@@ -80,6 +97,9 @@ func TestExitCodes(t *testing.T) {
 			}
 			if d, _ := printerd.DispositionOf(err); d != tt.disposition {
 				t.Errorf("disposition %s, want %s", d, tt.disposition)
+			}
+			if err := drivertest.CheckAccounted(printerd.MediaCard, err); err != nil {
+				t.Error(err)
 			}
 		})
 	}

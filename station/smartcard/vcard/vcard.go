@@ -7,6 +7,7 @@ package vcard
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -17,6 +18,9 @@ const Port0 = 35963
 
 // Port of vpcd's second reader ("Virtual PCD 00 01").
 const Port1 = Port0 + 1
+
+// Reader is the name pcscd gives vpcd's reader on Port0+slot.
+func Reader(slot int) string { return fmt.Sprintf("Virtual PCD 00 %02d", slot) }
 
 // Applet is the card's logic. Handle answers a command APDU; a nil answer
 // pulls the card out of the reader at that command (tests of removal at

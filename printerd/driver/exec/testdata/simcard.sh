@@ -3,7 +3,9 @@
 # backend line protocol): state in the directory named by DEVICE_URI
 # (file:///dir), faults read from $ANJUNGAN_FAULT_FILE, lines
 # "KIND AT COUNT" or "clear". Set SIMCARD_PICK_TIME (seconds) to slow the
-# pick down. Usage: simcard.sh JOB USER TITLE COPIES OPTIONS FILE.
+# pick down. With SIMCARD_UNREPORTED_FATE=1 it says nothing of a card
+# whose fate it does not know (no card-disposition, no uncertain), as a
+# terse vendor program would. Usage: simcard.sh JOB USER TITLE COPIES OPTIONS FILE.
 dir=${DEVICE_URI#file://}
 [ -d "$dir" ] || { echo "ERROR: no state directory '$dir'" >&2; exit 1; }
 max=$(cat "$dir/max" 2>/dev/null || echo 50)
@@ -50,7 +52,11 @@ fail() {
 	card=""
 	[ "$disp" != none ] && card="card-serial=SIM-$serial"
 	supplies "E-$r"
-	echo "ATTR: card-disposition=$disp uncertain=$unc $card" >&2
+	if [ "$disp" = unknown ] && [ -n "$SIMCARD_UNREPORTED_FATE" ]; then
+		echo "ATTR: $card" >&2
+	else
+		echo "ATTR: card-disposition=$disp uncertain=$unc $card" >&2
+	fi
 	echo "ERROR: simulated $1 at $2" >&2
 	exit "$code"
 }
