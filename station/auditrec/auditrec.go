@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/station"
 )
 
@@ -46,10 +47,11 @@ const (
 	fieldSHA256     = "sha256"
 	fieldPrinter    = "printer"
 	fieldCardSerial = "card_serial"
+	fieldRef        = "ref" // printerd.JobRef of the job: what the citizen read off the kiosk
 )
 
 var (
-	printFields = []string{fieldRequest, fieldJob, fieldSHA256, fieldPrinter, fieldCardSerial}
+	printFields = []string{fieldRequest, fieldJob, fieldRef, fieldSHA256, fieldPrinter, fieldCardSerial}
 
 	// kinds maps each kiosk event kind to its entry.
 	kinds = map[station.EventKind]mapping{
@@ -59,13 +61,13 @@ var (
 		station.EventRendered:             {"document.rendered", OutcomeOK, []string{fieldRequest, fieldSHA256}},
 		station.EventReleased:             {"document.released", OutcomeOK, []string{fieldRequest}},
 		station.EventReleaseFailed:        {"document.release_failed", OutcomeFailed, []string{fieldRequest}},
-		station.EventSubmitted:            {"print.submitted", OutcomeOK, []string{fieldRequest, fieldJob, fieldSHA256}},
+		station.EventSubmitted:            {"print.submitted", OutcomeOK, []string{fieldRequest, fieldJob, fieldRef, fieldSHA256}},
 		station.EventPrinted:              {"print.printed", OutcomeOK, printFields},
 		station.EventConfirmed:            {"print.confirmed", OutcomeOK, printFields},
 		station.EventPrintFailed:          {"print.failed", OutcomeFailed, printFields},
 		station.EventPrintInDoubt:         {"print.in_doubt", OutcomeInDoubt, printFields},
-		station.EventReprintFollowed:      {"print.reprint_followed", OutcomeOK, []string{fieldRequest, fieldJob}},
-		station.EventSettleRetry:          {"print.settle_retry", OutcomeRetry, []string{fieldRequest, fieldJob}},
+		station.EventReprintFollowed:      {"print.reprint_followed", OutcomeOK, []string{fieldRequest, fieldJob, fieldRef}},
+		station.EventSettleRetry:          {"print.settle_retry", OutcomeRetry, []string{fieldRequest, fieldJob, fieldRef}},
 		station.EventUsedTicketUnrecorded: {"ticket.used_unrecorded", OutcomeFailed, []string{fieldRequest}},
 		station.EventPresenceRenewFailed:  {"presence.renew_failed", OutcomeFailed, nil},
 		station.EventPresenceEndFailed:    {"presence.end_failed", OutcomeFailed, nil},
@@ -116,6 +118,7 @@ func Entry(log station.AuditLog, e station.Event) station.AuditEntry {
 	of := map[string]string{
 		fieldMethod: string(e.Method), fieldRequest: string(e.Request), fieldJob: string(e.Job),
 		fieldSHA256: e.SHA256, fieldPrinter: e.Printer, fieldCardSerial: e.CardSerial,
+		fieldRef: printerd.JobRef(e.Job),
 	}
 	for _, k := range m.fields {
 		if v := of[k]; v != "" {
