@@ -38,6 +38,9 @@ func parseConsolePages() map[string]*template.Template {
 			return t.Format("2006-01-02 15:04:05")
 		},
 		"fields": fieldText,
+		// ref is the job's short reference, the one the citizen reads
+		// off the kiosk and tells an officer.
+		"ref": printerd.JobRef,
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(consoleFS, "console/layout.html"))
 	names, err := fs.Glob(consoleFS, "console/*.html")

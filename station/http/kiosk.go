@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/station"
 )
 
@@ -34,6 +35,7 @@ type printView struct {
 	State       string         `json:"state"`
 	Pages       int            `json:"pages,omitempty"`
 	Job         string         `json:"job,omitempty"`
+	Ref         string         `json:"ref,omitempty"` // printerd.JobRef of the job: what the citizen tells an officer
 	Reason      string         `json:"reason,omitempty"`
 	Error       *errorJSON     `json:"error,omitempty"`
 	Masks       []station.Mask `json:"masks,omitempty"`        // preview regions to cover
@@ -62,7 +64,7 @@ func viewAt(s *station.Session, now time.Time) sessionView {
 }
 
 func printViewOf(p station.Print) printView {
-	pv := printView{State: string(p.State), Job: string(p.Job), Reason: p.Reason, Pages: p.Pages, Masks: p.Masks}
+	pv := printView{State: string(p.State), Job: string(p.Job), Ref: printerd.JobRef(p.Job), Reason: p.Reason, Pages: p.Pages, Masks: p.Masks}
 	if p.Err != nil {
 		pv.Error = errorJSONOf(p.Err)
 	}
