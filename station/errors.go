@@ -59,6 +59,17 @@ var (
 	ErrPrinterUnavailable = fault.New("printer_unavailable",
 		"Printer sedang tidak dapat digunakan. Tiket Anda tetap berlaku. Silakan hubungi petugas.",
 		"The printer cannot be used right now. Your ticket is still valid. Please ask an officer.")
+	// ErrKioskOutOfService refuses a login none of whose approved
+	// documents can print at this kiosk now; the copy returned names them
+	// and why (outOfService).
+	ErrKioskOutOfService = fault.New("kiosk_out_of_service",
+		"Anjungan ini sedang tidak dapat mencetak dokumen Anda. Tiket atau PIN Anda tetap berlaku. Silakan hubungi petugas atau kembali nanti.",
+		"This kiosk cannot print your documents right now. Your ticket or PIN is still valid. Please ask an officer or come back later.")
+	// ErrDocumentUnavailable refuses to prepare a document whose printer
+	// cannot take it now, before the citizen waits for it.
+	ErrDocumentUnavailable = fault.New("document_unavailable",
+		"Dokumen ini tidak dapat dicetak sekarang. Tidak ada yang dicetak dan tiket Anda tetap berlaku.",
+		"This document cannot be printed right now. Nothing was printed and your ticket is still valid.")
 	ErrCardUnreadable = fault.New("card_unreadable",
 		"KTP-el tidak dapat dibaca. Tempelkan lagi kartu Anda dan tahan sampai selesai.",
 		"The e-KTP could not be read. Tap your card again and hold it until done.")

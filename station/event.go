@@ -24,11 +24,12 @@ const (
 	EventUsedTicketUnrecorded EventKind = "used_ticket_unrecorded"
 	EventPresenceRenewFailed  EventKind = "presence_renew_failed" // printerd did not take a visit's renewal; its jobs wait
 	EventPresenceEndFailed    EventKind = "presence_end_failed"   // printerd did not take a visit's end; its lease runs out
+	EventOfficerCalled        EventKind = "officer_called"        // a citizen waiting for a held print called an officer
 )
 
 // EventKinds lists every kind, in the order of docs/audit.md's table.
 var EventKinds = []EventKind{
 	EventLoginOK, EventLoginRefused, EventDocumentFetched, EventRendered, EventReleased, EventReleaseFailed,
 	EventSubmitted, EventPrinted, EventConfirmed, EventPrintFailed, EventPrintInDoubt, EventReprintFollowed,
-	EventSettleRetry, EventUsedTicketUnrecorded, EventPresenceRenewFailed, EventPresenceEndFailed,
+	EventSettleRetry, EventUsedTicketUnrecorded, EventPresenceRenewFailed, EventPresenceEndFailed, EventOfficerCalled,
 }

@@ -92,6 +92,7 @@ type Kiosk struct {
 	early    map[printerd.JobID]printerd.Notice
 	watchers map[string]map[chan *Session]struct{} // per session: pages following its changes
 	cardRead context.CancelFunc                    // ends the card wait of the page that had the reader before
+	calls    []OfficerCall                         // citizens asking for an officer, oldest first (officer.go)
 }
 
 // Session is one citizen at the kiosk. It holds personal data only as long
@@ -266,6 +267,10 @@ func (k *Kiosk) openTicket(ctx context.Context, m AuthMethod, authz Authorizatio
 	}
 	if !hasApproved(authz.Requests) {
 		err := ErrNothingToPrint.Withf("no approved request")
+		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: m, Subject: authz.Subject, Err: err})
+		return nil, err
+	}
+	if err := k.admit(ctx, authz.Requests); err != nil {
 		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: m, Subject: authz.Subject, Err: err})
 		return nil, err
 	}

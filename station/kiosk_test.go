@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,6 +137,9 @@ func (p *fakePrinters) Submit(_ context.Context, req printerd.SubmitRequest) (pr
 func (p *fakePrinters) Availability(context.Context) ([]printerd.Availability, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.avail == nil { // unset: every printer ready
+		return []printerd.Availability{{Media: printerd.MediaCard, Available: true}, {Media: printerd.MediaA4, Available: true}}, nil
+	}
 	return p.avail, nil
 }
 
@@ -1067,5 +1072,120 @@ func TestKioskTellsTheTimeLeftAfterTheState(t *testing.T) {
 		case <-deadline:
 			t.Fatal("the time left that came after the state was never pushed")
 		}
+	}
+}
+
+// TestKioskLoginAdmission: a login none of whose approved documents can
+// print now is refused as kiosk_out_of_service, naming the documents and
+// why; one that can print any of them is let in.
+func TestKioskLoginAdmission(t *testing.T) {
+	card := func(ok bool, why string) printerd.Availability {
+		return printerd.Availability{Media: printerd.MediaCard, Available: ok, Reason: why}
+	}
+	a4 := func(ok bool, why string) printerd.Availability {
+		return printerd.Availability{Media: printerd.MediaA4, Available: ok, Reason: why}
+	}
+	ktp := station.PrintRequest{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}
+	kk := station.PrintRequest{ID: "R2", Document: station.KK, Status: station.RequestApproved}
+	kkDone := station.PrintRequest{ID: "R2", Document: station.KK, Status: station.RequestPrinted}
+	tests := []struct {
+		name     string
+		requests []station.PrintRequest
+		media    []printerd.Availability
+		refused  bool
+		says     string // in the refusal's Bahasa message
+	}{
+		{"all ready", []station.PrintRequest{ktp, kk}, []printerd.Availability{card(true, ""), a4(true, "")}, false, ""},
+		{"card stopped, paper ready", []station.PrintRequest{ktp, kk}, []printerd.Availability{card(false, "stopped"), a4(true, "")}, false, ""},
+		{"card stopped, only a KTP-el", []station.PrintRequest{ktp}, []printerd.Availability{card(false, "stopped"), a4(true, "")}, true, "KTP-el: printer berhenti"},
+		{"no blanks, the KK already printed", []station.PrintRequest{ktp, kkDone}, []printerd.Availability{card(false, "no-blanks"), a4(true, "")}, true, "KTP-el: blanko habis"},
+		{"nothing ready", []station.PrintRequest{ktp, kk}, []printerd.Availability{card(false, "media-jam"), a4(false, "offline")}, true, "Kartu Keluarga: printer tidak terhubung"},
+		{"no printer for the medium", []station.PrintRequest{kk}, []printerd.Availability{card(true, "")}, true, "tidak tersedia di anjungan ini"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, reg, pr := newKiosk(t, printerd.JobPrinted, 0)
+			reg.authz.Requests = tt.requests
+			pr.avail = tt.media
+			s, err := k.LoginTicket(context.Background(), "TK1:GOOD")
+			if !tt.refused {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if _, err := k.Session(s.ID); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var fe *station.Error
+			if !errors.As(err, &fe) || fe.Code != station.ErrKioskOutOfService.Code {
+				t.Fatalf("login: %v, want kiosk_out_of_service", err)
+			}
+			if !strings.Contains(fe.ID, tt.says) || fe.EN == station.ErrKioskOutOfService.EN {
+				t.Errorf("refusal says %q / %q, want it to name %q in both languages", fe.ID, fe.EN, tt.says)
+			}
+		})
+	}
+}
+
+// TestKioskPrepareRefusesUnavailable: a document whose printer stopped is
+// refused before anything is fetched, so nothing is reserved upstream.
+func TestKioskPrepareRefusesUnavailable(t *testing.T) {
+	k, reg, pr := newKiosk(t, printerd.JobPrinted, 0)
+	reg.authz.Requests = append(reg.authz.Requests, station.PrintRequest{ID: "R3", Document: station.KK, Status: station.RequestApproved})
+	ctx := context.Background()
+	s, err := k.LoginTicket(ctx, "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr.mu.Lock()
+	pr.avail = []printerd.Availability{{Media: printerd.MediaCard, Reason: "stopped"}, {Media: printerd.MediaA4, Available: true}}
+	pr.mu.Unlock()
+	if _, err := k.Prepare(ctx, s.ID, "R1"); !errors.Is(err, station.ErrDocumentUnavailable) {
+		t.Fatalf("prepare on a stopped printer: %v, want document_unavailable", err)
+	}
+	got, _ := k.Session(s.ID)
+	if _, ok := got.Prints["R1"]; ok {
+		t.Error("a refused document has a print in the session")
+	}
+}
+
+// TestKioskCallOfficer: a call names the print the citizen waits for by
+// its job's reference, is audited, shows until the print is done, and a
+// second call for the same print replaces the first.
+func TestKioskCallOfficer(t *testing.T) {
+	rec := &events{}
+	reg := &fakeRegistry{authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthTicket,
+		Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}}, documentOf: ktpNamed("BUDI")}
+	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+		Printers: &fakePrinters{final: printerd.JobHeld, jobs: map[string]printerd.Job{}}, Recorder: rec,
+		Now: time.Now, Rand: rand.Reader, PollEvery: time.Millisecond})
+	t.Cleanup(k.Close)
+	ctx := context.Background()
+	s, err := k.LoginTicket(ctx, "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := k.CallOfficer(ctx, s.ID); err != nil || c.Ref != "" {
+		t.Fatalf("a call before any print: %+v %v", c, err)
+	}
+	p, err := k.Print(ctx, s.ID, "R1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := k.CallOfficer(ctx, s.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := k.OfficerCalls()
+	if len(calls) != 2 || calls[0].Ref != printerd.JobRef(p.Job) || calls[0].Request != "R1" {
+		t.Fatalf("calls %+v, want the print's call (ref %s) and the one before it", calls, printerd.JobRef(p.Job))
+	}
+	if !slices.Contains(rec.codes(), string(station.EventOfficerCalled)+":") {
+		t.Errorf("the call was not recorded: %v", rec.codes())
+	}
+	if _, err := k.CallOfficer(ctx, "nobody"); !errors.Is(err, station.ErrSessionExpired) {
+		t.Errorf("a call without a session: %v", err)
 	}
 }

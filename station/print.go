@@ -107,6 +107,22 @@ func (k *Kiosk) Prepare(ctx context.Context, sessionID string, rid RequestID) (P
 		k.mu.Unlock()
 		return Print{}, ErrAlreadyPrinted.Withf("request status %s", req.Status)
 	}
+	k.mu.Unlock()
+	// Checked before anything is fetched: a document that cannot print
+	// now must not reserve the request nor keep the citizen waiting.
+	if err := k.usable(ctx, req.Document); err != nil {
+		return Print{}, err
+	}
+	k.mu.Lock()
+	if s, err = k.liveLocked(sessionID); err != nil {
+		k.mu.Unlock()
+		return Print{}, err
+	}
+	if p, ok := s.Prints[rid]; ok && p.State != PrintFailed {
+		cp := *p // another tap got here meanwhile
+		k.mu.Unlock()
+		return cp, nil
+	}
 	p := &Print{Request: rid, Document: req.Document, State: PrintPreparing, session: sessionID}
 	s.Prints[rid] = p
 	k.changedLocked(sessionID)

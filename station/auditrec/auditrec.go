@@ -71,6 +71,7 @@ var (
 		station.EventUsedTicketUnrecorded: {"ticket.used_unrecorded", OutcomeFailed, []string{fieldRequest}},
 		station.EventPresenceRenewFailed:  {"presence.renew_failed", OutcomeFailed, nil},
 		station.EventPresenceEndFailed:    {"presence.end_failed", OutcomeFailed, nil},
+		station.EventOfficerCalled:        {"officer.called", OutcomeOK, []string{fieldRequest, fieldJob, fieldRef}},
 	}
 )
 

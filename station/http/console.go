@@ -53,8 +53,11 @@ type ConsoleDeps struct {
 	// Settlements shows the prints whose settlement with the upstream is
 	// pending, and is woken by a supervisor's decision; nil shows none.
 	Settlements ConsoleSettlements
-	Now         func() time.Time
-	Rand        io.Reader
+	// Calls shows the citizens at the kiosk asking for an officer; nil
+	// shows none.
+	Calls ConsoleCalls
+	Now   func() time.Time
+	Rand  io.Reader
 	// Hashing is the argon2id cost of the stand-in hash checked for an
 	// unknown account, so that a login takes as long whether or not the
 	// account exists. Zero means account.DefaultParams.
@@ -62,6 +65,12 @@ type ConsoleDeps struct {
 	// Sleep waits out a login's throttle delay; nil waits on a timer
 	// (tests pass one that moves their clock).
 	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// ConsoleCalls is the kiosk as the console sees citizens' calls for an
+// officer (station.Kiosk is one).
+type ConsoleCalls interface {
+	OfficerCalls() []station.OfficerCall
 }
 
 // ConsoleSettlements is the station's settler as the console uses it.

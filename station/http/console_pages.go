@@ -219,6 +219,19 @@ func (s *Console) overview(c *fiber.Ctx) error {
 			}
 		}
 	}
+	if s.d.Calls != nil {
+		// A citizen waiting at the kiosk comes before everything else.
+		var calls []string
+		for _, call := range s.d.Calls.OfficerCalls() {
+			a := texts(langOf(c))["alert_officer_called"] + " " + call.At.Format("15:04:05")
+			if call.Ref != "" {
+				a += " — " + texts(langOf(c))["ref"] + " " + call.Ref + " (" + call.Document.Title() + ", " + string(call.State) + ")"
+			}
+			calls = append(calls, a)
+		}
+		alerts = append(calls, alerts...)
+		data["Calls"] = len(calls)
+	}
 	if len(doubt) > 0 {
 		alerts = append(alerts, texts(langOf(c))["alert_in_doubt"]+": "+strconv.Itoa(len(doubt)))
 	}

@@ -31,7 +31,7 @@ func (noTickets) Verify(string, time.Time) (station.Ticket, error) {
 // kioskPOSTs are the kiosk routes that read a JSON body.
 func kioskPOSTs() []string {
 	return []string{"/api/login/pin", "/api/login/ticket", "/api/login/card", "/api/prepare", "/api/print",
-		"/api/release", "/api/verify", "/api/session/logout", "/api/card/fingerprint"}
+		"/api/release", "/api/verify", "/api/session/logout", "/api/card/fingerprint", "/api/call-officer"}
 }
 
 // FuzzKioskRequest sends the kiosk's POST routes any body with any

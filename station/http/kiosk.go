@@ -429,3 +429,14 @@ func (s *Kiosk) release(c *fiber.Ctx) error {
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
+
+// callOfficer raises the citizen's call for an officer on the console,
+// about the print they wait for, and answers with the job's reference.
+// A bodiless POST, like a logout.
+func (s *Kiosk) callOfficer(c *fiber.Ctx) error {
+	call, err := s.kiosk.CallOfficer(c.UserContext(), c.Cookies(sessionCookie))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"ref": call.Ref})
+}

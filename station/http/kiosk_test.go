@@ -46,12 +46,14 @@ func (kioskUpstream) AuthenticatePIN(_ context.Context, nik station.NIK, pin str
 		Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}}, nil
 }
 
-// noPrinters has no printer ready.
+// noPrinters says its printers are ready and takes no job.
 type noPrinters struct {
 	station.PrintService // nil: nothing else is called
 }
 
-func (noPrinters) Availability(context.Context) ([]printerd.Availability, error) { return nil, nil }
+func (noPrinters) Availability(context.Context) ([]printerd.Availability, error) {
+	return []printerd.Availability{{Media: printerd.MediaCard, Available: true}, {Media: printerd.MediaA4, Available: true}}, nil
+}
 
 func (noPrinters) RenewPresence(_ context.Context, id string, ttl time.Duration) (printerd.PresenceLease, error) {
 	return printerd.PresenceLease{ID: id, Until: time.Now().Add(ttl)}, nil

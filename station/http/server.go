@@ -60,6 +60,7 @@ func NewKiosk(k *station.Kiosk, v DocumentVerifier, log zerolog.Logger) *Kiosk {
 	api.Get("/preview/:request/:page", s.preview)
 	api.Post("/print", s.print)
 	api.Post("/release", s.release)
+	api.Post("/call-officer", s.callOfficer)
 	api.Get("/availability", s.availability)
 	api.Get("/config", s.config)
 	MountVerify(s.app, v)
@@ -269,7 +270,7 @@ func statusOf(code fault.Code) int {
 		return fiber.StatusNotFound
 	case station.ErrTooManyAttempts.Code:
 		return fiber.StatusTooManyRequests
-	case station.ErrUpstreamUnavailable.Code, station.ErrPrinterUnavailable.Code:
+	case station.ErrUpstreamUnavailable.Code, station.ErrPrinterUnavailable.Code, station.ErrKioskOutOfService.Code, station.ErrDocumentUnavailable.Code:
 		return fiber.StatusServiceUnavailable
 	case station.ErrCardUnreadable.Code:
 		return fiber.StatusUnprocessableEntity
