@@ -15,6 +15,8 @@
   let view = null;          // the session as the server last showed it
   let tracked = [];         // request ids being printed
   let lastError = null;     // {code, message_id, message_en}
+  let avail = null;         // document type → {ready, reason}, from /api/availability
+  let waitRef = "", waitDoc = "", leftDoc = "";
   let scanBuffer = "", scanLast = 0, activeField = "nik";
   let cardMode = false, cardEnabled = false; // card mode: the NIK comes from the e-KTP
   let fingerEnabled = false; // the station offers a fingerprint instead of the PIN after a card read
@@ -26,6 +28,10 @@
   const $ = (s) => document.querySelector(s);
 
   function t(key) { return (texts[lang] && texts[lang][key]) || (texts.id && texts.id[key]) || key; }
+  // tn is t with {n} filled in, and the key's "_one" form for 1 ("1 second", not "1 seconds").
+  function tn(key, n) { return (Number(n) === 1 && texts.id && texts.id[key + "_one"] ? t(key + "_one") : t(key)).replace("{n}", n); }
+  // The reason a document cannot print, in words; a keyword the page has no words for is "a problem".
+  function reasonText(reason) { const k = "avail_" + reason; return texts.id && texts.id[k] ? t(k) : t("avail_other"); }
 
   function applyTexts() {
     document.documentElement.lang = lang;
@@ -59,26 +65,38 @@
   }
 
   // ---- start screen: availability --------------------------------------
+  // loadAvailability asks which documents can print now; null when unknown.
+  async function loadAvailability() {
+    try {
+      const a = await call("GET", "/api/availability");
+      avail = {};
+      a.documents.forEach((d) => { avail[d.type] = d; });
+      return a.documents;
+    } catch (e) { avail = null; return null; }
+  }
   async function refreshAvailability() {
     clearTimeout(availTimer);
     const list = $("#avail-list");
-    try {
-      const a = await call("GET", "/api/availability");
-      list.replaceChildren(...a.documents.map((d) => {
+    const docs = await loadAvailability();
+    if (docs) {
+      list.replaceChildren(...docs.map((d) => {
         const li = document.createElement("li");
-        const reasonKey = "avail_" + (d.ready ? "ready" : d.reason);
         li.className = d.ready ? "avail-yes" : "avail-no";
         li.dataset.type = d.type;
-        li.textContent = d.title + " — " + (texts.id[reasonKey] ? t(reasonKey) : t("avail_other"));
+        li.textContent = d.title + " — " + (d.ready ? t("avail_ready") : reasonText(d.reason));
         return li;
       }));
-    } catch (e) {
+    } else {
       const li = document.createElement("li");
       li.textContent = t("avail_unknown");
       list.replaceChildren(li);
     }
+    // Nothing can print: the kiosk says so before anyone signs in.
+    $("#out-of-service").hidden = !docs || docs.some((d) => d.ready);
     if (screen === "start") availTimer = setTimeout(refreshAvailability, 15000);
   }
+  // canPrintNow: false only when the kiosk knows the document's printer cannot take it now.
+  const canPrintNow = (d) => !avail || !avail[d.type] || avail[d.type].ready;
 
   // ---- QR scanner: a keyboard that types fast and ends with Enter -------
   // A scanner types into whatever has focus: a focused button would be
@@ -197,7 +215,7 @@
       try { r = await call("POST", "/api/card/fingerprint", body); } catch (e) {
         if (screen !== "finger") return;
         if (e.code === "fingerprint_no_match" || e.code === "fingerprint_unreadable") {
-          $("#finger-state").textContent = e.code === "fingerprint_no_match" ? t("finger_no_match").replace("{n}", e.attempts_left) : t("finger_unreadable");
+          $("#finger-state").textContent = e.code === "fingerprint_no_match" ? tn("finger_no_match", e.attempts_left) : t("finger_unreadable");
           $("#finger-state").className = "card-state bad";
           continue;
         }
@@ -239,6 +257,7 @@
     try {
       view = await call("POST", path, body);
       $("#nik").value = ""; updateCount();
+      await loadAvailability();
       show("docs");
       renderDocs();
     } catch (e) { fail(e); }
@@ -258,9 +277,12 @@
       name.textContent = d.title;
       const state = document.createElement("span");
       state.className = "state";
-      state.textContent = t("doc_" + d.status);
+      const ps = d.print && d.print.state;
+      if (ps === "printed" || ps === "held" || ps === "in_doubt") state.textContent = t("step_" + ps) + (d.print.ref ? " — " + t("step_ref") + " " + d.print.ref : "");
+      else if (printable(d) && !canPrintNow(d)) { state.className = "state not-now"; state.textContent = t("avail_not_now") + " — " + reasonText(avail[d.type].reason); }
+      else state.textContent = t("doc_" + d.status);
       li.append(name, state);
-      if (printable(d)) {
+      if (printable(d) && canPrintNow(d)) {
         ready++;
         const b = document.createElement("button");
         b.type = "button"; b.className = "primary print"; b.textContent = t("print");
@@ -270,6 +292,7 @@
       return li;
     }));
     $("#print-all").hidden = ready < 2;
+    $("#print-all").dataset.count = ready;
   }
 
   // Printing goes through a preview: the pages shown are rendered from the
@@ -278,6 +301,10 @@
     tracked = ids;
     $("#checking-text").textContent = t("preview_preparing");
     show("checking");
+    // Again before the preview: a printer may have stopped since the list was shown.
+    await loadAvailability();
+    const notNow = view.documents.filter((d) => ids.includes(d.request_id) && !canPrintNow(d));
+    if (notNow.length) { show("docs"); renderDocs(); return; }
     const figures = [];
     let masked = false;
     for (const id of ids) {
@@ -314,6 +341,7 @@
   }
 
   async function confirmPrint() {
+    tracked.forEach((id) => { delete seen[id]; });
     show("printing");
     renderProgress();
     follow(); // subscribed before the first print is sent: no step is missed
@@ -340,12 +368,12 @@
     es.addEventListener("ended", () => {
       if (stream !== es) return;
       closeStream();
-      if (screen === "printing") fail({ code: "session_expired" });
+      if (screen === "printing" || screen === "wait") fail({ code: "session_expired" });
     });
     es.onerror = () => {
       if (stream !== es) return;
       closeStream();
-      if (screen === "printing") poll();
+      if (screen === "printing" || screen === "wait") poll();
     };
   }
 
@@ -379,7 +407,10 @@
       left.className = "left";
       if (d.print && d.print.remaining_ms > 0 && st === "printing") deadlines[d.request_id] = Date.now() + d.print.remaining_ms;
       else if (st !== "printing") delete deadlines[d.request_id];
-      li.append(name, state, ol, left);
+      const ref = document.createElement("span");
+      ref.className = "ref-small";
+      ref.textContent = d.print && d.print.ref ? t("step_ref") + " " + d.print.ref : "";
+      li.append(name, state, ref, ol, left);
       return li;
     }));
     tickCountdown();
@@ -392,7 +423,7 @@
     document.querySelectorAll("#progress > li").forEach((li) => {
       const until = deadlines[li.dataset.request];
       const secs = until ? Math.ceil((until - Date.now()) / 1000) : 0;
-      li.querySelector(".left").textContent = secs > 0 ? t("time_left").replace("{n}", secs) : "";
+      li.querySelector(".left").textContent = secs > 0 ? tn("time_left", secs) : "";
       if (secs > 0) any = true;
     });
     if (any && screen === "printing") countdownTimer = setTimeout(tickCountdown, 1000);
@@ -406,23 +437,42 @@
 
   // progressed shows the latest view of the prints and, once every one has
   // settled, the end of the wait; it reports whether they have.
+  // A held print (jam, cover open, no blanks) keeps the citizen on the
+  // waiting screen: the stream stays open, and the print goes on to done
+  // once an officer has cleared the printer.
   function progressed() {
-    if (screen !== "printing") return true;
-    renderProgress();
+    if (screen !== "printing" && screen !== "wait") return true;
+    if (screen === "printing") renderProgress();
     if (sending) return false; // an earlier attempt's state is not this one's outcome
     const mine = view.documents.filter((d) => tracked.includes(d.request_id));
-    // "held" ends the citizen's wait: an officer takes over, the token stays valid.
-    const settled = mine.every((d) => d.print && ["printed", "failed", "in_doubt", "held"].includes(d.print.state));
-    if (!settled) return false;
+    const held = mine.find((d) => d.print && d.print.state === "held");
+    if (held) { showWait(held); return false; }
+    const settled = mine.every((d) => d.print && ["printed", "failed", "in_doubt"].includes(d.print.state));
+    if (!settled) { if (screen === "wait") { show("printing"); renderProgress(); } return false; }
     closeStream();
     const bad = mine.find((d) => d.print.state !== "printed");
-    if (bad) { fail(bad.print.error || { code: bad.print.state }); return true; }
+    if (bad) { fail(Object.assign({}, bad.print.error || { code: bad.print.state }, { ref: bad.print.ref })); return true; }
+    showDone(mine);
+    return true;
+  }
+
+  function showWait(d) {
+    waitRef = d.print.ref || ""; waitDoc = d.title;
+    if (screen !== "wait") { $("#wait-called").hidden = true; show("wait"); }
+    renderDynamic();
+  }
+
+  // The done screen says where to take what printed and what is still to
+  // print in this session; the session ends only when nothing is left or
+  // the citizen finishes.
+  function showDone(mine) {
     const card = mine.some((d) => d.type !== "kk"), paper = mine.some((d) => d.type === "kk");
     $("#done-what").dataset.kinds = (card ? "card " : "") + (paper ? "paper" : "");
+    $("#done-refs").dataset.refs = mine.map((d) => d.print.ref).filter(Boolean).join(", ");
     show("done");
     renderDynamic();
-    doneTimer = setTimeout(reset, DONE_RESET_MS);
-    return true;
+    const left = view.documents.filter(printable);
+    if (!left.length) doneTimer = setTimeout(reset, DONE_RESET_MS);
   }
 
   function fail(e) {
@@ -438,11 +488,32 @@
     if (screen === "done") {
       const kinds = $("#done-what").dataset.kinds || "";
       $("#done-what").textContent = [kinds.includes("card") ? t("done_card") : "", kinds.includes("paper") ? t("done_paper") : ""].join(" ").trim();
+      const refs = $("#done-refs").dataset.refs || "";
+      $("#done-refs").textContent = refs ? t("ref_label") + " " + refs : "";
+      const left = view ? view.documents.filter(printable) : [];
+      $("#done-more").hidden = $("#done-next").hidden = !left.length;
+      $("#done-thanks").hidden = left.length > 0;
+      $("#done-left").replaceChildren(...left.map((d) => {
+        const li = document.createElement("li");
+        li.dataset.request = d.request_id;
+        li.textContent = d.title + (canPrintNow(d) ? "" : " — " + t("avail_not_now") + " (" + reasonText(avail[d.type].reason) + ")");
+        return li;
+      }));
+    }
+    if (screen === "wait") {
+      $("#wait-what").textContent = t("wait_held").replace("{doc}", waitDoc);
+      $("#wait-ref").textContent = waitRef;
+    }
+    if (screen === "left") {
+      $("#left-text").textContent = t("left_text").replace("{doc}", leftDoc);
+      $("#left-ref").textContent = waitRef;
     }
     if (screen === "error" && lastError) {
       const msg = lang === "en" ? lastError.message_en : lastError.message_id;
       $("#error-text").textContent = msg || t("network_error");
       $("#error-code").textContent = lastError.code || "";
+      $("#error-ref").textContent = lastError.ref || "";
+      $("#error-ref-line").hidden = !lastError.ref;
       // A wrong PIN keeps the NIK: the citizen retypes only the PIN.
       $("#error-retry").hidden = lastError.code !== "credentials_rejected" || $("#nik").value.length !== 16;
     }
@@ -459,6 +530,11 @@
     Object.keys(seen).forEach((k) => delete seen[k]);
     const hadSession = view !== null;
     view = null; tracked = []; lastError = null; scanBuffer = "";
+    waitRef = ""; waitDoc = ""; leftDoc = "";
+    $("#error-text").textContent = ""; $("#error-code").textContent = ""; $("#error-ref").textContent = "";
+    $("#wait-called").hidden = true; $("#done-left").replaceChildren();
+    // Each visitor starts in Bahasa Indonesia, whatever the one before chose.
+    if (lang !== "id") { lang = "id"; applyTexts(); }
     $("#nik").value = ""; $("#pin").value = ""; updateCount();
     $("#subject").textContent = ""; $("#doc-list").replaceChildren(); $("#progress").replaceChildren(); $("#preview-pages").replaceChildren();
     $("#idle").hidden = true;
@@ -489,7 +565,7 @@
   // prints in progress, or the document list; without one, the start.
   async function resume() {
     try { view = await call("GET", "/api/session"); } catch (e) { view = null; return reset(); }
-    const busy = view.documents.filter((d) => d.print && ["preparing", "queued", "printing"].includes(d.print.state));
+    const busy = view.documents.filter((d) => d.print && ["preparing", "queued", "printing", "held"].includes(d.print.state));
     if (busy.length) { tracked = busy.map((d) => d.request_id); show("printing"); if (!progressed()) follow(); return; }
     show("docs");
     renderDocs();
@@ -513,6 +589,32 @@
     renderDocs();
   });
   $("#done-ok").addEventListener("click", reset);
+  $("#done-next").addEventListener("click", async () => {
+    clearTimeout(doneTimer);
+    tracked = [];
+    await loadAvailability();
+    show("docs");
+    renderDocs();
+  });
+  $("#wait-call").addEventListener("click", async () => {
+    try { await call("POST", "/api/call-officer"); } catch (e) { return fail(e); }
+    $("#wait-called").hidden = false;
+    announce(t("wait_called"));
+  });
+  // Leaving ends the session: printerd holds the job (citizen_absent) and
+  // an officer hands it over later with the reference.
+  $("#wait-leave").addEventListener("click", async () => {
+    closeStream();
+    leftDoc = waitDoc;
+    const ref = waitRef;
+    await call("POST", "/api/session/logout").catch(() => {});
+    view = null; tracked = [];
+    waitRef = ref;
+    show("left");
+    renderDynamic();
+    doneTimer = setTimeout(reset, DONE_RESET_MS);
+  });
+  $("#left-ok").addEventListener("click", reset);
   // Press and hold to see what the masks cover; letting go covers it again.
   const reveal = (on) => { $("#preview-pages").classList.toggle("revealed", on); $("#reveal").setAttribute("aria-pressed", on ? "true" : "false"); };
   $("#reveal").addEventListener("pointerdown", (e) => { e.preventDefault(); reveal(true); });
