@@ -284,14 +284,22 @@ func (j *Journal) recover(ctx context.Context) error {
 func (j *Journal) Recovered() []printerd.Job { return j.recovered }
 
 // Close stops the checkpoint loop, signs a last checkpoint when entries
-// wait for one, and closes the database. It may be called more than once.
+// wait for one (a second try after a failure), and closes the database.
+// It may be called more than once.
 func (j *Journal) Close() error {
 	j.closeOnce.Do(func() {
 		close(j.stop)
 		j.wg.Wait()
 		var errs []error
 		if j.cp.Signer != nil {
-			if _, err := j.Checkpoint(context.Background()); err != nil {
+			// Tried twice: after a transient error the second covers the
+			// entries, the record of that failure included, rather than
+			// leaving them unsigned until the next start.
+			_, err := j.Checkpoint(context.Background())
+			if err != nil {
+				_, err = j.Checkpoint(context.Background())
+			}
+			if err != nil {
 				errs = append(errs, err)
 			}
 		}
