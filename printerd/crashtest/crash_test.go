@@ -46,8 +46,8 @@ type injection struct {
 	// skip are files whose calls are not counted: SQLite syncs the
 	// journal's directory once per connection, whichever one the pool
 	// hands out first, so that sync is no fixed point of the workload.
-	skip []string
-	at    int      // 0: count only
+	skip  []string
+	at    int // 0: count only
 	kill  bool
 	errno string
 }
