@@ -63,9 +63,14 @@ var (
 )
 
 // MustBuild builds printerd, with build tags (a mutant) when given, once
-// per test binary.
+// per test binary. ANJUNGAN_CRASH_TAGS gives tags to the builds that name
+// none: the whole suite then runs against a mutant, to see which of its
+// points catch it (e.g. ANJUNGAN_CRASH_TAGS=crashmutant_noretry).
 func MustBuild(tb testing.TB, tags ...string) string {
 	tb.Helper()
+	if env := os.Getenv("ANJUNGAN_CRASH_TAGS"); len(tags) == 0 && env != "" {
+		tags = strings.Split(env, ",")
+	}
 	return mustGoBuild(tb, "github.com/anjungan/anjungan/cmd/printerd", tags...)
 }
 
