@@ -268,22 +268,18 @@ func (t *tracer) resume(tid int, sig syscall.Signal) {
 // the process was killed.
 func (t *tracer) syscallStop(tid int) (bool, error) {
 	var info [88]byte
-	if err := ptrace(ptraceGetSyscallInf, tid, uintptr(len(info)), uintptr(unsafe.Pointer(&info[0]))); err != nil {
+	if err := ptrace(ptraceGetSyscallInf, tid, uintptr(len(info)), uintptr(unsafe.Pointer(&info[0]))); errors.Is(err, syscall.ESRCH) {
+		return false, nil // killed in the stop (another thread exited the process): it reports its death
+	} else if err != nil {
 		return false, fmt.Errorf("syscall info of %d: %w", tid, err)
 	}
 	switch info[0] {
 	case syscallInfoExit:
 		if t.injecting == tid {
-			var regs syscall.PtraceRegs
-			if err := syscall.PtraceGetRegs(tid, &regs); err != nil {
-				return false, err
-			}
-			regs.Rax = uint64(-int64(t.errno))
-			if err := syscall.PtraceSetRegs(tid, &regs); err != nil {
-				return false, err
-			}
+			err := setRegs(tid, func(r *syscall.PtraceRegs) { r.Rax = uint64(-int64(t.errno)) })
 			t.injecting = 0
 			t.startDetach()
+			return false, err
 		}
 		return false, nil
 	case syscallInfoEntry:
@@ -325,16 +321,24 @@ func (t *tracer) syscallStop(tid int) (bool, error) {
 		// At the entry stop: the call never runs.
 		return true, syscall.Kill(t.pid, syscall.SIGKILL)
 	}
-	var regs syscall.PtraceRegs
-	if err := syscall.PtraceGetRegs(tid, &regs); err != nil {
-		return false, err
-	}
-	regs.Orig_rax = ^uint64(0) // no such call: the kernel skips it
-	if err := syscall.PtraceSetRegs(tid, &regs); err != nil {
-		return false, err
-	}
 	t.injecting = tid
-	return false, nil
+	// No such call: the kernel skips it, and its exit gets the errno.
+	return false, setRegs(tid, func(r *syscall.PtraceRegs) { r.Orig_rax = ^uint64(0) })
+}
+
+// setRegs changes a stopped thread's registers. A thread killed in its
+// stop (another thread exited the process) is no error.
+func setRegs(tid int, change func(*syscall.PtraceRegs)) error {
+	var regs syscall.PtraceRegs
+	err := syscall.PtraceGetRegs(tid, &regs)
+	if err == nil {
+		change(&regs)
+		err = syscall.PtraceSetRegs(tid, &regs)
+	}
+	if errors.Is(err, syscall.ESRCH) {
+		return nil
+	}
+	return err
 }
 
 // startDetach interrupts every thread; each is detached at its next stop.
