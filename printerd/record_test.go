@@ -132,8 +132,10 @@ func TestDispatcherRetriesRecord(t *testing.T) {
 				fj.set(false, false)
 			}
 			got := MustReach(t, d, job.ID, inState(printerd.JobPrinted))
-			for fj.attempts() < 2 { // written by the failed attempt: wait for the retry
-				time.Sleep(time.Millisecond)
+			for deadline := time.Now().Add(10 * time.Second); fj.attempts() < 2; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) { // written by the failed attempt: the retry must come
+					t.Fatal("the failed record was not tried again")
+				}
 			}
 			if got.CardSerial != "T-1" || len(dev.calls()) != 1 {
 				t.Errorf("job = %+v after %d prints, want printed once with T-1", got, len(dev.calls()))
@@ -218,8 +220,10 @@ func TestDispatcherCloseLeavesUnrecordedInDoubt(t *testing.T) {
 		t.Fatal(err)
 	}
 	job := MustSubmit(t, d, "k")
-	for len(ev.unrecorded()) == 0 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); len(ev.unrecorded()) == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no failed record reported")
+		}
 	}
 	_ = d.Close()
 	us := ev.unrecorded()
