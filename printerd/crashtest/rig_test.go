@@ -51,7 +51,11 @@ func TestMain(m *testing.M) {
 		fmt.Println("crashtest: skipped (set ANJUNGAN_CRASH=1, or run make test-crash)")
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	for _, bin := range built {
+		_ = os.RemoveAll(filepath.Dir(bin))
+	}
+	os.Exit(code)
 }
 
 // full reports whether every point is to be tried (ANJUNGAN_CRASH=full).
@@ -101,7 +105,7 @@ func mustGoBuild(tb testing.TB, pkg string, tags ...string) string {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("go build %s: %v\n%s", key, err, out)
 	}
-	built[key] = bin // removed with the machine's temp files; shared by the tests
+	built[key] = bin // shared by the tests; TestMain removes it
 	return bin
 }
 
