@@ -67,6 +67,9 @@ type Journal interface {
 	RecordLoad(ctx context.Context, l Load) (Load, error)
 	// Tallies counts the blank cards of every printer that has any record.
 	Tallies(ctx context.Context) ([]Tally, error)
+	// Health reports whether the journal's last write succeeded. It
+	// answers at once, even while a write is under way.
+	Health() JournalHealth
 }
 
 // Result is what became of a dispatch, as Finish records it.
@@ -84,8 +87,12 @@ type Result struct {
 // JobFilter selects jobs to list.
 type JobFilter struct {
 	State JobState // "" for every state
-	Key   string   // "" for every key; else the one job submitted under it
-	Limit int      // <= 0 for DefaultListLimit; capped at MaxListLimit
+	// Key, when set, selects the job of that idempotency key. An empty
+	// answer is then certain: while the journal is unwritable, a write
+	// that failed may still surface at the next start, so List answers
+	// ErrJournal instead of nothing.
+	Key   string
+	Limit int // <= 0 for DefaultListLimit; capped at MaxListLimit
 	// Created in [Since, Until); a zero time leaves that end open.
 	Since, Until time.Time
 	// Last changed in [UpdatedSince, UpdatedUntil); a zero time leaves
@@ -123,6 +130,9 @@ type Event struct {
 	Job     Job
 	Printer string
 	Err     error // the cause behind the change or the failure; log only
+	// Unrecorded is set when the journal failed to record the outcome of
+	// Job's print (Job is as claimed, still dispatching); Err is why.
+	Unrecorded *Unrecorded
 }
 
 // DispatcherConfig configures a Dispatcher. Zero durations and counts take
@@ -148,7 +158,19 @@ type DispatcherConfig struct {
 	// LowStock is the number of blank cards at or below which the ledger
 	// raises a low-stock alert (default 20).
 	LowStock int
+	// JournalRetry is the first pause before a failed record of a print's
+	// outcome is tried again (default 100ms); it doubles up to
+	// MaxJournalRetry. The worker keeps trying until the record is written
+	// or the dispatcher closes, and takes no other job meanwhile.
+	JournalRetry time.Duration
+	// JournalPatience is how long the worker tries before it also stops
+	// its printer with ReasonJournalError (default 30s), so that the
+	// console and Availability show it; a supervisor resumes it.
+	JournalPatience time.Duration
 }
+
+// MaxJournalRetry caps the pause between attempts to record an outcome.
+const MaxJournalRetry = 5 * time.Second
 
 // DefaultLowStock is the default low-stock threshold of the ledger.
 const DefaultLowStock = 20
@@ -197,6 +219,8 @@ type Dispatcher struct {
 	printTimeout time.Duration
 	observe      func(Event)
 	lowStock     int
+	journalRetry time.Duration
+	patience     time.Duration
 	feed         *Feed
 
 	workers   []*worker
@@ -262,6 +286,14 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		printTimeout: cfg.PrintTimeout,
 		observe:      cfg.Observe,
 		lowStock:     cfg.LowStock,
+		journalRetry: cfg.JournalRetry,
+		patience:     cfg.JournalPatience,
+	}
+	if d.journalRetry <= 0 {
+		d.journalRetry = 100 * time.Millisecond
+	}
+	if d.patience <= 0 {
+		d.patience = 30 * time.Second
 	}
 	if d.lowStock <= 0 {
 		d.lowStock = DefaultLowStock
@@ -531,12 +563,12 @@ func (w *worker) dispatchOne(ctx context.Context) bool {
 	doc, err := w.d.journal.Document(jctx, job.ID)
 	if err != nil {
 		// Nothing reached the printer, so failing the job is safe.
-		w.finish(jctx, job, Result{State: JobFailed, Reason: "document-unavailable"}, err)
+		w.finish(ctx, jctx, job, Result{State: JobFailed, Reason: "document-unavailable"}, err)
 		return true
 	}
 	if ctx.Err() != nil {
 		// Stopping before the first byte: the job may go back to the queue.
-		w.finish(jctx, job, Result{State: JobQueued, Reason: "dispatcher-stopped"}, ctx.Err())
+		w.finish(ctx, jctx, job, Result{State: JobQueued, Reason: "dispatcher-stopped"}, ctx.Err())
 		return false
 	}
 	pctx, cancel := context.WithTimeout(ctx, w.d.printTimeout)
@@ -554,7 +586,7 @@ func (w *worker) dispatchOne(ctx context.Context) bool {
 	case disp == DispositionRejected || disp == DispositionStuck:
 		r.Spoiled, r.CardSerial = true, w.serial(serial, pj)
 	}
-	w.finish(jctx, job, r, err)
+	w.finish(ctx, jctx, job, r, err)
 	return state != JobQueued || ctx.Err() == nil && w.ready()
 }
 
@@ -673,15 +705,67 @@ func (w *worker) stop(reason string) {
 	w.d.feed.Publish(Notice{Kind: NoticePrinter, Printer: w.printer.Name, State: PrinterStopped, Reason: reason})
 }
 
-func (w *worker) finish(ctx context.Context, job Job, r Result, cause error) {
+// finish records what became of a dispatch. A record that fails is tried
+// again, with a pause doubling from JournalRetry up to MaxJournalRetry,
+// until it is written: the card may already be in the citizen's hand, and
+// a job left dispatching would show "printing" until the next start. The
+// worker takes no other job meanwhile; after JournalPatience it also stops
+// its printer with ReasonJournalError, so the console and Availability
+// show why. When the dispatcher closes first, the job stays dispatching
+// and the next start makes it in_doubt: at most once, never silently.
+func (w *worker) finish(ctx, jctx context.Context, job Job, r Result, cause error) {
 	r.Printer = w.printer.Name
-	done, err := w.d.journal.Finish(ctx, job.ID, r)
-	if err != nil {
-		// The job stays dispatching in the journal: it is never claimed
-		// again and becomes in_doubt at the next start.
-		job.Reason = r.Reason
-		w.d.observe(Event{Job: job, Printer: w.printer.Name, Err: errors.Join(cause, err)})
-		return
+	first := time.Now()
+	delay := w.d.journalRetry
+	stopped, last := false, false
+	for attempt := 1; ; attempt++ {
+		done, err := w.d.journal.Finish(jctx, job.ID, r)
+		if err == nil {
+			w.d.changed(Event{Job: done, Printer: w.printer.Name, Err: cause})
+			return
+		}
+		if attempt > 1 && errors.Is(err, ErrJobState) {
+			// An attempt that reported failure may have been written
+			// after all: the same outcome of the same claim is done.
+			if got, gerr := w.d.journal.Get(jctx, job.ID); gerr == nil && got.State == r.State && got.Attempts == job.Attempts {
+				w.d.changed(Event{Job: got, Printer: w.printer.Name, Err: cause})
+				return
+			}
+		}
+		u := &Unrecorded{Outcome: r.State, Reason: r.Reason, Attempt: attempt}
+		// Only a journal that failed to write may succeed later.
+		giveUp := last || !errors.Is(err, ErrJournal) || !retryRecord
+		if !stopped && retryRecord && (giveUp || time.Since(first) >= w.d.patience) {
+			w.stopUnlessStopped(ReasonJournalError)
+			stopped = true
+		}
+		u.Stopped = stopped
+		if !giveUp {
+			u.Retry = delay
+		}
+		w.d.observe(Event{Job: job, Printer: w.printer.Name, Err: errors.Join(cause, err), Unrecorded: u})
+		if giveUp {
+			return
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			last = true // one more attempt at once, then the next start decides
+		case <-t.C:
+		}
+		t.Stop()
+		delay = min(2*delay, MaxJournalRetry)
 	}
-	w.d.changed(Event{Job: done, Printer: w.printer.Name, Err: cause})
+}
+
+// stopUnlessStopped stops the printer with reason unless it is stopped
+// already: a jam's reason says more to the supervisor, who must go to the
+// printer anyway.
+func (w *worker) stopUnlessStopped(reason string) {
+	w.mu.Lock()
+	already := w.stopped != ""
+	w.mu.Unlock()
+	if !already {
+		w.stop(reason)
+	}
 }

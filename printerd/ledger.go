@@ -115,7 +115,8 @@ type Availability struct {
 	Media     Media    `json:"media"`
 	Available bool     `json:"available"`
 	Printers  []string `json:"printers,omitempty"` // the printers that can take it now
-	// Reason is why not, when not available: no-printer, stopped, an IPP
+	// Reason is why not, when not available: journal-error (the journal
+	// cannot write; see JournalHealth), no-printer, stopped, an IPP
 	// reason keyword of error severity, or no-blanks.
 	Reason string `json:"reason,omitempty"`
 }

@@ -150,17 +150,27 @@ func (d *Dispatcher) tallies(ctx context.Context) (map[string]Tally, error) {
 	return m, nil
 }
 
+// JournalHealth reports whether the journal's last write succeeded.
+func (d *Dispatcher) JournalHealth() JournalHealth { return d.journal.Health() }
+
 // Availability tells, for every media printerd knows, whether a document
-// can be printed now: some printer of that media is not stopped, reports
-// no reason of error severity and, for counted media, has blank cards
-// left in the ledger.
+// can be printed now: the journal's last write succeeded (else every
+// media is unavailable with ReasonJournalError: a job could be neither
+// accepted for sure nor its print recorded), and some printer of that
+// media is not stopped, reports no reason of error severity and, for
+// counted media, has blank cards left in the ledger.
 func (d *Dispatcher) Availability(ctx context.Context) ([]Availability, error) {
+	writable := d.journal.Health().Writable
 	tallies, err := d.tallies(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []Availability
 	for _, m := range []Media{MediaCard, MediaA4} {
+		if !writable {
+			out = append(out, Availability{Media: m, Reason: ReasonJournalError})
+			continue
+		}
 		a := Availability{Media: m, Reason: "no-printer"}
 		for _, w := range d.workers {
 			if w.printer.Media != m {

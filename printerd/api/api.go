@@ -3,10 +3,11 @@
 //
 //	POST /v1/jobs               SubmitRequest → 201 Job (200 on an idempotent replay)
 //	GET  /v1/jobs/{id}          → Job
-//	GET  /v1/jobs?state=&key=&limit=&since=&until= → [Job], newest first (since, until: RFC 3339)
+//	GET  /v1/jobs?state=&limit=&since=&until=&key= → [Job], newest first (since, until: RFC 3339;
+//	                            key: the job of that idempotency key, 503 when unsure, see JobFilter.Key)
 //	POST /v1/jobs/{id}/cancel   → Job (queued or held jobs only)
 //	GET  /v1/printers           → [PrinterInfo]
-//	GET  /v1/health             → {"status":"ok"}
+//	GET  /v1/health             → Health: 200 {"status":"ok",…}, 503 {"status":"degraded",…}
 //
 // Supervisors (the console adds authentication; actor names who acted):
 //
@@ -71,6 +72,7 @@ type Service interface {
 	RenewPresence(ctx context.Context, id string, ttl time.Duration) (printerd.PresenceLease, error)
 	EndPresence(ctx context.Context, id string) ([]printerd.Job, error)
 	Subscribe(buffer int) (<-chan printerd.Notice, func())
+	JournalHealth() printerd.JournalHealth
 }
 
 var _ Service = (*printerd.Dispatcher)(nil)
@@ -90,10 +92,30 @@ type ErrorBody struct {
 	MessageEN string     `json:"message_en"`
 }
 
-// Health is the body of GET /v1/health.
+// Health is the body of GET /v1/health: status "ok" (HTTP 200) while the
+// journal's last write succeeded, "degraded" (HTTP 503) while it failed.
+// printerd answers either way; a client tells "printerd is down" from
+// "printerd cannot record" by whether it gets this body.
 type Health struct {
 	Status string `json:"status"`
+	// Journal is "ok" or "unwritable".
+	Journal string `json:"journal"`
+	// JournalFailures, JournalFailingSince: the writes that failed since
+	// the last one that succeeded, and the first of them.
+	JournalFailures     int        `json:"journal_failures,omitempty"`
+	JournalFailingSince *time.Time `json:"journal_failing_since,omitempty"`
+	// JournalLastWrite is the last write that succeeded since printerd
+	// started, if any.
+	JournalLastWrite *time.Time `json:"journal_last_write,omitempty"`
 }
+
+// Health statuses.
+const (
+	HealthOK          = "ok"
+	HealthDegraded    = "degraded"
+	JournalOK         = "ok"
+	JournalUnwritable = "unwritable"
+)
 
 type handler struct {
 	svc   Service
@@ -256,7 +278,16 @@ func (h *handler) printers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) health(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, Health{Status: "ok"})
+	jh := h.svc.JournalHealth()
+	body, status := Health{Status: HealthOK, Journal: JournalOK}, http.StatusOK
+	if !jh.Writable {
+		body, status = Health{Status: HealthDegraded, Journal: JournalUnwritable, JournalFailures: jh.Failures}, http.StatusServiceUnavailable
+		body.JournalFailingSince = &jh.FailingSince
+	}
+	if !jh.LastWrite.IsZero() {
+		body.JournalLastWrite = &jh.LastWrite
+	}
+	writeJSON(w, status, body)
 }
 
 // StatusOf is the HTTP status of an error code.

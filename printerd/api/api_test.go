@@ -28,7 +28,12 @@ import (
 // card printer loaded with the given blank cards (no A4 printer).
 func MustServe(tb testing.TB, blanks string) string {
 	tb.Helper()
-	dir := tb.TempDir()
+	return MustServeIn(tb, tb.TempDir(), blanks)
+}
+
+// MustServeIn is MustServe with the journal in dir/data.
+func MustServeIn(tb testing.TB, dir, blanks string) string {
+	tb.Helper()
 	j, err := journal.Open(filepath.Join(dir, "data"), time.Now)
 	if err != nil {
 		tb.Fatal(err)

@@ -110,20 +110,6 @@ func (c *Client) ListJobs(ctx context.Context, f printerd.JobFilter) ([]printerd
 	return jobs, err
 }
 
-// JobByKey returns the job submitted under an idempotency key, and false
-// when printerd has none. After a submission answered with an error, it
-// tells whether the job was recorded.
-func (c *Client) JobByKey(ctx context.Context, key string) (printerd.Job, bool, error) {
-	var jobs []printerd.Job
-	if err := c.call(ctx, http.MethodGet, "/v1/jobs?"+url.Values{"key": {key}}.Encode(), nil, &jobs); err != nil {
-		return printerd.Job{}, false, err
-	}
-	if len(jobs) == 0 {
-		return printerd.Job{}, false, nil
-	}
-	return jobs[0], true, nil
-}
-
 // JobsCreated lists the jobs created in [since, until), newest first, at
 // most printerd.MaxListLimit of them.
 func (c *Client) JobsCreated(ctx context.Context, since, until time.Time) ([]printerd.Job, error) {
@@ -144,10 +130,39 @@ func (c *Client) Printers(ctx context.Context) ([]printerd.PrinterInfo, error) {
 	return ps, err
 }
 
-// Health returns nil when printerd answers.
+// Health returns nil when printerd answers and its journal can write;
+// printerd.ErrJournal when it answers that its journal cannot (HTTP 503,
+// status degraded); printerd.ErrUnreachable when it does not answer.
 func (c *Client) Health(ctx context.Context) error {
+	_, err := c.HealthReport(ctx)
+	return err
+}
+
+// HealthReport returns printerd's health report, and the error Health
+// returns.
+func (c *Client) HealthReport(ctx context.Context) (api.Health, error) {
 	var h api.Health
-	return c.call(ctx, http.MethodGet, "/v1/health", nil, &h)
+	err := c.call(ctx, http.MethodGet, "/v1/health", nil, &h)
+	if err == nil && h.Status != api.HealthOK {
+		err = printerd.ErrJournal.Withf("printerd health: %s, journal %s", h.Status, h.Journal)
+	}
+	return h, err
+}
+
+// JobByKey returns the job submitted under an idempotency key; found is
+// false when there is none. After an error answer to Submit, this tells
+// whether the job exists; while printerd cannot be sure (its journal
+// cannot write) it is printerd.ErrJournal, and the caller retries Submit
+// with the same key instead, which is always safe.
+func (c *Client) JobByKey(ctx context.Context, key string) (job printerd.Job, found bool, err error) {
+	var jobs []printerd.Job
+	if err := c.call(ctx, http.MethodGet, "/v1/jobs?"+url.Values{"key": {key}}.Encode(), nil, &jobs); err != nil {
+		return printerd.Job{}, false, err
+	}
+	if len(jobs) == 0 {
+		return printerd.Job{}, false, nil
+	}
+	return jobs[0], true, nil
 }
 
 func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
@@ -178,6 +193,10 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 		return printerd.ErrUnreachable.With(err)
 	}
 	if resp.StatusCode >= 300 {
+		if h, ok := out.(*api.Health); ok && resp.StatusCode == http.StatusServiceUnavailable &&
+			json.Unmarshal(b, h) == nil && h.Status != "" {
+			return nil // a degraded report; HealthReport turns it into an error
+		}
 		if job, ok := out.(*printerd.Job); ok {
 			var er api.ErrorResponse // the job an idempotency conflict names
 			if json.Unmarshal(b, &er) == nil && er.Job != nil {

@@ -1,612 +1,422 @@
-// Package crashtest kills the real printerd binary at every syscall of
-// the submission and dispatch path (strace fault injection), restarts it
-// twice and checks the journal's promises. It runs only when
-// ANJUNGAN_CRASH=1 (make test-crash): it takes minutes and needs strace.
 package crashtest
 
 import (
 	"bufio"
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
-
-	"github.com/anjungan/anjungan/internal/audit"
-	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/client"
-
-	_ "modernc.org/sqlite"
 )
 
-// syscalls are the calls of the dispatch path a crash may cut: file and
-// WAL writes, syncs and renames (Go's os.Rename is renameat on amd64).
-var syscalls = []string{"fsync", "fdatasync", "write", "pwrite64", "rename", "renameat", "renameat2"}
+// killCalls are the calls a crash may cut, on the journal's and the
+// printer's files: writes, syncs, renames (Go's os.Rename is renameat)
+// and removals (the spool's, once a job ends).
+var killCalls = []string{"fsync", "fdatasync", "write", "pwrite64", "rename", "renameat", "renameat2", "unlinkat"}
 
-// keys are the jobs of one run; each is submitted, and after a crash
-// submitted again, as the station would.
-var keys = []string{"req-1", "req-2", "req-3"}
+// journalCalls are the journal's own writes and syncs (SQLite's WAL and
+// database file), where the fault matrix fails one call per run.
+var journalCalls = []string{"pwrite64", "fsync", "fdatasync"}
 
-const loaded = 100
+// errnos are the errors the fault matrix injects.
+var errnos = []string{"EIO", "ENOSPC"}
 
-func TestMain(m *testing.M) {
-	if os.Getenv("ANJUNGAN_CRASH") == "" {
-		fmt.Println("crashtest: skipped (set ANJUNGAN_CRASH=1, or run make test-crash)")
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
+// point is one call of a calibrated run: its number among the calls the
+// injector counts, the syscall and its file.
+type point struct {
+	n       int
+	syscall string
+	path    string
+	acted   bool // the injector killed or failed it
 }
 
-// rig is one run's files: data, output, the socket and the audit key.
-type rig struct {
-	bin, dir, sock, data, out string
-	key, vkey                 string // the signer key's file, the verifier key
+// injection is how a run attaches the injector to printerd once it is
+// ready: which calls it counts, and what it does at the Nth.
+type injection struct {
+	calls []string
+	paths []string // file prefixes; the shared-memory index is never counted
+	// skip are files whose calls are not counted: SQLite syncs the
+	// journal's directory once per connection, whichever one the pool
+	// hands out first, so that sync is no fixed point of the workload.
+	skip  []string
+	at    int // 0: count only
+	kill  bool
+	errno string
 }
 
-func MustBuild(tb testing.TB) string {
+// tracer is a running injector.
+type tracer struct {
+	cmd *exec.Cmd
+	log string
+}
+
+// attach starts the injector on printerd and waits until it traces every
+// thread.
+func (in injection) attach(tb testing.TB, p *proc) *tracer {
 	tb.Helper()
-	if _, err := exec.LookPath("strace"); err != nil {
-		tb.Fatal("strace is not installed (apt-get install strace)")
+	log := filepath.Join(tb.TempDir(), "calls")
+	args := []string{"-pid", strconv.Itoa(p.printerd()), "-syscalls", strings.Join(in.calls, ","), "-exclude", "-shm", "-log", log}
+	for _, s := range in.skip {
+		args = append(args, "-exclude", s)
 	}
-	bin := filepath.Join(tb.TempDir(), "printerd")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/anjungan/anjungan/cmd/printerd")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("go build: %v\n%s", err, out)
+	for _, path := range in.paths {
+		args = append(args, "-path", path)
 	}
-	return bin
-}
-
-func MustRig(tb testing.TB, bin string) *rig {
-	tb.Helper()
-	dir, err := os.MkdirTemp("", "crash") // short: socket paths are limited
+	if in.at > 0 {
+		args = append(args, "-at", strconv.Itoa(in.at))
+		if in.kill {
+			args = append(args, "-kill")
+		} else {
+			args = append(args, "-errno", in.errno)
+		}
+	}
+	cmd := exec.Command(MustInjector(tb), args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
-	skey, vkey, err := note.GenerateKey(rand.Reader, "anjungan.crashtest/printerd/audit")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	key := filepath.Join(dir, "audit.key")
-	if err := os.WriteFile(key, []byte(skey+"\n"), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return &rig{bin: bin, dir: dir, sock: filepath.Join(dir, "s"), data: filepath.Join(dir, "data"), out: filepath.Join(dir, "out"),
-		key: key, vkey: vkey}
-}
-
-func (r *rig) args() []string {
-	return []string{"-socket", r.sock, "-data", r.data, "-log-level", "error", "-audit-key", r.key,
-		"-printer", "name=card-1,driver=sim,uri=" + r.out + ",media=om_card_54x86mm,blanks=1000,raster=off"}
-}
-
-// proc is a running printerd (maybe under strace).
-type proc struct {
-	cmd    *exec.Cmd
-	done   chan error
-	traced bool // cmd is strace, printerd its child
-}
-
-func (r *rig) start(tb testing.TB, prefix ...string) *proc {
-	tb.Helper()
-	argv := append(append(prefix, r.bin), r.args()...)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	// A group of its own, so that cleanup ends strace and printerd both.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	p := &proc{cmd: cmd, done: make(chan error, 1), traced: len(prefix) > 0}
-	go func() { p.done <- cmd.Wait() }()
 	tb.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		err := <-p.done
-		p.done <- err
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
 	})
-	return p
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if strings.TrimSpace(line) != "attached" {
+		tb.Fatalf("sysinject did not attach: %q, %v", line, err)
+	}
+	return &tracer{cmd: cmd, log: log}
 }
 
-// printerd returns printerd's pid: the process itself, or strace's child.
-func (p *proc) printerd() int {
-	if !p.traced {
-		return p.cmd.Process.Pid
-	}
-	pid := p.cmd.Process.Pid
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	var child int
-	if _, err := fmt.Sscan(string(b), &child); err != nil {
-		return 0
-	}
-	return child
-}
-
-func (p *proc) exited() bool {
-	select {
-	case err := <-p.done:
-		p.done <- err
-		return true
-	default:
-		return false
-	}
-}
-
-// stop ends a printerd cleanly (SIGTERM) or finds it already dead;
-// strace exits when its tracee does.
-func (p *proc) stop() {
-	if pid := p.printerd(); pid > 0 && !p.exited() {
-		_ = syscall.Kill(pid, syscall.SIGTERM)
-	}
-	err := <-p.done
-	p.done <- err
-}
-
-// ready waits until printerd answers; false when it died first.
-func (r *rig) ready(p *proc, c *client.Client) bool {
-	deadline := time.Now().Add(20 * time.Second) // only stops a hung run
-	for time.Now().Before(deadline) {
-		if p.exited() {
-			return false
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Health(ctx)
-		cancel()
-		if err == nil {
-			return true
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return false
-}
-
-// work loads cards (first run), submits every key and waits until no job
-// is queued or dispatching. It returns the keys printerd accepted; it
-// stops early when printerd dies.
-func (r *rig) work(p *proc, first bool) map[string]bool {
-	c := client.New(r.sock)
-	defer c.CloseIdleConnections()
-	c.Timeout = 10 * time.Second
-	accepted := map[string]bool{}
-	if !r.ready(p, c) {
-		return accepted
-	}
-	ctx := context.Background()
-	if first {
-		if _, err := c.LoadCards(ctx, printerd.Load{Printer: "card-1", Count: loaded, Actor: "crashtest"}); err != nil {
-			return accepted
-		}
-	}
-	doc, _ := os.ReadFile("testdata/card.pdf")
-	for _, k := range keys {
-		_, err := c.Submit(ctx, printerd.SubmitRequest{IdempotencyKey: k, Media: printerd.MediaCard, Title: "KTP-el", Document: doc})
-		if err != nil {
-			return accepted
-		}
-		accepted[k] = true
-	}
-	for !p.exited() {
-		jobs, err := c.Jobs(ctx, "")
-		if err != nil {
-			return accepted
-		}
-		busy := false
-		for _, j := range jobs {
-			busy = busy || j.State == printerd.JobQueued || j.State == printerd.JobDispatching
-		}
-		if !busy {
-			return accepted
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return accepted
-}
-
-// run is one kill point: printerd under prefix (strace), then two clean
-// restarts; then the checks. It reports whether the injection killed
-// printerd (a kill point past the end of the run is not reached).
-func run(t *testing.T, bin string, prefix []string) (killed bool) {
-	r := MustRig(t, bin)
-	p := r.start(t, prefix...)
-	accepted := r.work(p, true)
-	p.stop()
-	err := <-p.done
-	p.done <- err
-	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
-		killed = true
-	}
-	verifyAudit(t, r, "after the first run", false)
-	for i := 0; i < 2; i++ {
-		// The first restart loads the cards again if the crash came
-		// before the load committed.
-		load := i == 0 && !hasLoad(t, r)
-		p = r.start(t)
-		for k := range r.work(p, load) {
-			accepted[k] = true
-		}
-		p.stop()
-		verifyAudit(t, r, fmt.Sprintf("after restart %d", i+1), true)
-	}
-	check(t, r, accepted)
-	return killed
-}
-
-// verifyAudit runs audit.Verify on the journal: every entry and hash
-// recomputed, every checkpoint's signature and tree checked. After a
-// clean stop the latest checkpoint covers every entry (printerd signs
-// one as it closes); after a kill, entries may wait for the next one.
-func verifyAudit(t *testing.T, r *rig, when string, clean bool) {
-	t.Helper()
-	if _, err := os.Stat(filepath.Join(r.data, "journal.db")); err != nil {
-		return // killed before the journal existed
-	}
-	db := MustDB(t, r)
-	defer db.Close()
-	rep, err := audit.Verify(context.Background(), db, r.vkey)
-	if err != nil {
-		if strings.Contains(err.Error(), "no such table") {
-			return // killed before the schema committed
-		}
-		t.Errorf("audit %s: %v", when, err)
-		return
-	}
-	if clean && rep.Entries > 0 && (rep.Latest == nil || rep.Latest.Size != rep.Entries) {
-		t.Errorf("audit %s: %d entries but the latest checkpoint covers %+v", when, rep.Entries, rep.Latest)
-	}
-}
-
-func hasLoad(t *testing.T, r *rig) bool {
-	db := MustDB(t, r)
-	defer db.Close()
-	var n int
-	if err := db.QueryRow("SELECT COUNT(*) FROM card_loads").Scan(&n); err != nil {
-		t.Logf("no load recorded yet: %v", err) // a crash before the schema committed
-	}
-	return n > 0
-}
-
-func MustDB(tb testing.TB, r *rig) *sql.DB {
+// points waits for the injector to end (printerd has exited or it has
+// detached) and returns the calls it counted.
+func (t *tracer) points(tb testing.TB) []point {
 	tb.Helper()
-	db, err := sql.Open("sqlite", filepath.Join(r.data, "journal.db"))
+	if err := t.cmd.Wait(); err != nil {
+		tb.Fatalf("sysinject: %v", err)
+	}
+	f, err := os.Open(t.log)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return db
-}
-
-// check verifies the promises: the journal is sound, no document was
-// printed twice, every accepted job is terminal or in doubt, and the
-// blank-card ledger balances.
-func check(t *testing.T, r *rig, accepted map[string]bool) {
-	t.Helper()
-	db := MustDB(t, r)
-	defer db.Close()
-	var ok string
-	if err := db.QueryRow("PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
-		t.Errorf("integrity_check = %q, %v", ok, err)
-	}
-	rows, err := db.Query("SELECT id, idempotency_key, state FROM jobs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	type job struct{ id, state string }
-	byKey := map[string]job{}
-	printed := 0
-	for rows.Next() {
-		var id, key, state string
-		if err := rows.Scan(&id, &key, &state); err != nil {
-			t.Fatal(err)
-		}
-		byKey[key] = job{id, state}
-		if state == string(printerd.JobPrinted) {
-			printed++
-		}
-	}
-	rows.Close()
-	for k := range accepted {
-		j, found := byKey[k]
-		switch {
-		case !found:
-			t.Errorf("accepted job %s was lost", k)
-		case !printerd.JobState(j.state).Terminal():
-			t.Errorf("job %s is %s after two restarts", k, j.state)
-		}
-	}
-	// The simulator writes <job id>.pdf per card it prints.
-	files, _ := filepath.Glob(filepath.Join(r.out, "*.pdf"))
-	perKey := map[string]int{}
-	for _, f := range files {
-		id := strings.TrimSuffix(filepath.Base(f), ".pdf")
-		for k, j := range byKey {
-			if j.id == id {
-				perKey[k]++
-			}
-		}
-	}
-	for k, j := range byKey {
-		if perKey[k] > 1 {
-			t.Errorf("job %s printed %d times", k, perKey[k])
-		}
-		if j.state == string(printerd.JobPrinted) && perKey[k] != 1 {
-			t.Errorf("job %s is printed but the printer has no output", k)
-		}
-	}
-	var load, used, usedPrinted, dup int
-	for _, q := range []struct {
-		sql  string
-		dest []any
-	}{
-		{"SELECT COALESCE(SUM(count), 0) FROM card_loads", []any{&load}},
-		{"SELECT COUNT(*), COALESCE(SUM(use = 'printed'), 0) FROM card_uses", []any{&used, &usedPrinted}},
-		{"SELECT COUNT(*) FROM (SELECT job_id FROM card_uses WHERE use = 'printed' GROUP BY job_id HAVING COUNT(*) > 1)", []any{&dup}},
-	} {
-		if err := db.QueryRow(q.sql).Scan(q.dest...); err != nil {
-			t.Errorf("%s: %v", q.sql, err)
-		}
-	}
-	if load != loaded || usedPrinted != printed || dup != 0 || used > load {
-		t.Errorf("ledger: loaded %d (want %d), used %d, printed cards %d for %d printed jobs, %d counted twice",
-			load, loaded, used, usedPrinted, printed, dup)
-	}
-}
-
-// callRE matches a call in an strace log written with -f -o: "PID name(".
-var callRE = regexp.MustCompile(`^(\d+)\s+([a-z0-9_]+)\(`)
-
-// calibrate runs the workload once under strace and counts each syscall.
-func calibrate(t *testing.T, bin string) map[string]int {
-	r := MustRig(t, bin)
-	trace := filepath.Join(r.dir, "trace")
-	p := r.start(t, "strace", "-f", "-qq", "-o", trace, "-e", "signal=none", "-e", "trace="+strings.Join(syscalls, ","))
-	r.work(p, true)
-	p.stop()
-	return countCalls(t, trace)
-}
-
-// countCalls returns, per syscall, the most calls one thread made in an
-// strace log: strace counts when=N per thread (tracee), and Go runs the
-// dispatch path on several. A call interrupted by another thread's
-// ("<unfinished ...>", then "resumed") counts once.
-func countCalls(t *testing.T, trace string) map[string]int {
-	f, err := os.Open(trace)
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer f.Close()
-	perThread := map[[2]string]int{}
-	counts := map[string]int{}
+	var ps []point
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if m := callRE.FindStringSubmatch(sc.Text()); m != nil {
-			k := [2]string{m[1], m[2]}
-			perThread[k]++
-			counts[m[2]] = max(counts[m[2]], perThread[k])
+		f := strings.Fields(sc.Text())
+		if len(f) < 3 {
+			continue
 		}
+		n, err := strconv.Atoi(f[0])
+		if err != nil {
+			continue
+		}
+		ps = append(ps, point{n: n, syscall: f[1], path: f[2], acted: len(f) > 3})
 	}
-	return counts
+	return ps
 }
 
-func TestCrashAtEverySyscall(t *testing.T) {
+func needInjector(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("internal/sysinject traces linux/amd64 only")
+	}
+}
+
+// calibrate runs the workload once, counting the calls in, and returns
+// them: the same workload makes the same calls in the same order, so the
+// Nth is the same call in every run.
+func calibrate(t *testing.T, bin string, in injection) []point {
+	t.Helper()
+	r := MustRig(t, bin)
+	c := client.New(r.sock)
+	defer c.CloseIdleConnections()
+	p := r.prepare(t, c)
+	in.paths, in.skip = []string{r.data, r.out}, []string{r.data}
+	tr := in.attach(t, p)
+	if accepted := r.work(t, p, c); len(accepted) != len(keys) {
+		t.Fatalf("calibration accepted %d of %d jobs", len(accepted), len(keys))
+	}
+	p.stop()
+	return tr.points(t)
+}
+
+// sample returns the points to try: all with ANJUNGAN_CRASH=full, else
+// every k-th, from the first, plus the last.
+func sample(n, k int) []int {
+	var out []int
+	for i := 1; i <= n; i++ {
+		if full() || (i-1)%k == 0 || i == n {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// rel shortens a path in a run's directory for the log.
+func rel(path string) string {
+	if i := strings.Index(path, "/data"); i >= 0 {
+		return path[i+1:]
+	}
+	if i := strings.Index(path, "/out"); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+// area names the part of printerd a file belongs to, for the log.
+func area(path string) string {
+	switch p := rel(path); {
+	case strings.HasPrefix(p, "data/journal.db"):
+		return "journal"
+	case strings.HasPrefix(p, "data/spool"):
+		return "spool"
+	case strings.HasPrefix(p, "data/checkpoints"):
+		return "checkpoints"
+	case strings.HasPrefix(p, "out"):
+		return "printer"
+	default:
+		return p
+	}
+}
+
+// killRun kills printerd at point n of the workload, restarts it twice
+// (the station re-submitting) and returns whether the kill landed, whether
+// a job was durably dispatching when it did (a kill inside a dispatch),
+// and the findings.
+func killRun(t *testing.T, bin string, n int) (killed, inside bool, bad []string) {
+	r := MustRig(t, bin)
+	c := client.New(r.sock)
+	defer c.CloseIdleConnections()
+	p := r.prepare(t, c)
+	in := injection{calls: killCalls, paths: []string{r.data, r.out}, skip: []string{r.data}, at: n, kill: true}
+	tr := in.attach(t, p)
+	accepted := r.work(t, p, c)
+	p.stop()
+	tr.points(t)
+	killed = p.killed()
+	if killed {
+		inside = dispatching(t, snapshot(t, r)) > 0
+	}
+	verifyAudit(t, r, "after the kill", false)
+	r.restarts(t, accepted)
+	return killed, inside, findings(t, r, accepted)
+}
+
+// TestCrashInDispatch kills printerd at every call of the submission and
+// dispatch path, counted after start-up, restarts it and checks, against
+// the printer's own record of what came out, that nothing was printed
+// twice, no accepted job was lost and the ledger balances.
+func TestCrashInDispatch(t *testing.T) {
+	needInjector(t)
 	bin := MustBuild(t)
-	counts := calibrate(t, bin)
-	t.Logf("syscalls of one run: %v", counts)
+	points := calibrate(t, bin, injection{calls: killCalls})
+	perArea := map[string]int{}
+	for _, p := range points {
+		perArea[area(p.path)]++
+	}
+	t.Logf("calls of one run after start-up: %d %v", len(points), perArea)
 	start := time.Now()
-	points, killed := 0, 0
-	for _, sc := range syscalls {
-		for n := 1; n <= counts[sc]; n++ {
-			t.Run(fmt.Sprintf("%s-%d", sc, n), func(t *testing.T) {
-				points++
-				if run(t, bin, []string{"strace", "-f", "-qq", "-o", "/dev/null",
-					"-e", "trace=" + sc, "-e", fmt.Sprintf("inject=%s:signal=KILL:when=%d", sc, n)}) {
-					killed++
-				} else {
-					t.Log("not reached: printerd made fewer calls in this run")
+	tried, killed, inside := 0, 0, 0
+	for _, n := range sample(len(points), 3) {
+		pt := points[n-1]
+		t.Run(fmt.Sprintf("%d-%s-%s", n, pt.syscall, strings.ReplaceAll(rel(pt.path), "/", "_")), func(t *testing.T) {
+			tried++
+			k, in, bad := killRun(t, bin, n)
+			switch {
+			case !k:
+				t.Errorf("the kill at call %d (%s %s) did not land: the run made other calls than calibrated", n, pt.syscall, rel(pt.path))
+			case in:
+				killed++
+				inside++
+			default:
+				killed++
+			}
+			for _, b := range bad {
+				t.Error(b)
+			}
+		})
+	}
+	t.Logf("kill points tried: %d of %d calls, %d killed printerd, %d inside a dispatch (a job durably dispatching), %d elsewhere (submission, between jobs); %s",
+		tried, len(points), killed, inside, killed-inside, time.Since(start).Round(time.Second))
+}
+
+// faultRun fails the journal's call n with errno while printerd runs the
+// workload; printerd must go on (or, if it exited, start again clean),
+// every job must end printed and recorded or visibly wait for a
+// supervisor, nothing may print twice and the audit log must verify. It
+// returns the operations the error hit (from the journal.write_failed
+// entries) and the findings.
+func faultRun(t *testing.T, bin string, n int, errno string) (ops []string, bad []string) {
+	r := MustRig(t, bin)
+	c := client.New(r.sock)
+	defer c.CloseIdleConnections()
+	p := r.prepare(t, c)
+	in := injection{calls: journalCalls, paths: []string{filepath.Join(r.data, "journal.db")}, at: n, errno: errno}
+	tr := in.attach(t, p)
+	accepted := r.work(t, p, c)
+	if p.exited() {
+		bad = append(bad, "printerd exited after the error") // then it must restart clean below
+	} else {
+		bad = append(bad, running(t, c)...)
+	}
+	p.stop() // the last points are in printerd's shutdown
+	if pts := tr.points(t); len(pts) < n || !pts[n-1].acted {
+		t.Errorf("the error at call %d was not injected (%d calls): the run made other calls than calibrated", n, len(pts))
+	}
+	verifyAudit(t, r, "after the fault", !p.killed())
+	ops = writeFailures(t, r.data)
+	r.restarts(t, accepted)
+	return ops, append(bad, findings(t, r, accepted)...)
+}
+
+// TestJournalFaults fails one call of the journal's (a WAL write or sync)
+// per run with EIO or ENOSPC, at each point of the submission and
+// dispatch path.
+func TestJournalFaults(t *testing.T) {
+	needInjector(t)
+	bin := MustBuild(t)
+	points := calibrate(t, bin, injection{calls: journalCalls})
+	var pts []point
+	for _, p := range points {
+		if strings.Contains(p.path, "/journal.db") {
+			pts = append(pts, p)
+		}
+	}
+	t.Logf("journal calls of one run after start-up: %d", len(pts))
+	start := time.Now()
+	tried := 0
+	hit := map[string]int{}
+	for _, errno := range errnos {
+		for _, n := range sample(len(pts), 5) {
+			pt := pts[n-1]
+			t.Run(fmt.Sprintf("%s-%d-%s-%s", errno, n, pt.syscall, filepath.Base(pt.path)), func(t *testing.T) {
+				tried++
+				ops, bad := faultRun(t, bin, n, errno)
+				if len(ops) == 0 {
+					ops = []string{"none"}
+				}
+				for _, op := range ops {
+					hit[op]++
+				}
+				t.Logf("%s at %s %s: failed %v", errno, pt.syscall, rel(pt.path), ops)
+				for _, b := range bad {
+					t.Error(b)
 				}
 			})
 		}
 	}
-	t.Logf("kill points tried: %d, of which %d killed printerd; %s", points, killed, time.Since(start).Round(time.Second))
-	if killed < points/4 {
-		t.Errorf("only %d of %d kill points were reached: the injection is not working", killed, points)
+	var ops []string
+	for op, n := range hit {
+		ops = append(ops, fmt.Sprintf("%s %d", op, n))
 	}
+	sort.Strings(ops)
+	t.Logf("fault points tried: %d (%d calls × %d errors, sampled unless ANJUNGAN_CRASH=full); the error failed: %s; %s",
+		tried, len(pts), len(errnos), strings.Join(ops, ", "), time.Since(start).Round(time.Second))
 }
 
-// TestSpoolIOError fails the spool's fsyncs with EIO: new jobs are
-// refused with spool_unavailable and the jobs printerd had stay.
-func TestSpoolIOError(t *testing.T) {
+// TestMutantRequeueFails is a test of the checks: a printerd that queues
+// jobs found dispatching at start-up again (build tag crashmutant_requeue)
+// prints a card twice when killed after the card came out and before its
+// outcome was recorded; the checks must say so. The same kill point
+// passes with the real printerd.
+func TestMutantRequeueFails(t *testing.T) {
+	needInjector(t)
 	bin := MustBuild(t)
-	r := MustRig(t, bin)
-	p := r.start(t)
-	before := r.work(p, true)
-	p.stop()
-	// Every fsync of the spool directory fails (-P limits tracing, and
-	// so injection, to calls on that path): the one that makes a new
-	// document's name durable.
-	trace := filepath.Join(r.dir, "trace")
-	p = r.start(t, "strace", "-f", "-qq", "-o", trace, "-P", filepath.Join(r.data, "spool"),
-		"-e", "trace=fsync", "-e", "inject=fsync:error=EIO")
-	c := client.New(r.sock)
-	if !r.ready(p, c) {
-		t.Fatal("printerd did not start with failing fsyncs")
-	}
-	ctx := context.Background()
-	doc, _ := os.ReadFile("testdata/card.pdf")
-	doc = append(doc, "\n% another document\n"...)
-	_, err := c.Submit(ctx, printerd.SubmitRequest{IdempotencyKey: "new", Media: printerd.MediaCard, Title: "KTP-el", Document: doc})
-	if !errors.Is(err, printerd.ErrSpoolUnavailable) {
-		t.Errorf("Submit with failing fsync = %v, want spool_unavailable", err)
-	}
-	jobs, err := c.Jobs(ctx, "")
-	if err != nil || len(jobs) != len(before) {
-		t.Errorf("jobs after the failure = %d, %v; want the %d from before", len(jobs), err, len(before))
-	}
-	p.stop()
-	if n := countCalls(t, trace)["fsync"]; n == 0 {
-		t.Error("no fsync of the spool was failed: the test tested nothing")
-	}
-	mustNoTemp(t, filepath.Join(r.data, "spool"))
-}
-
-// BenchmarkRSS measures the real printerd's resident memory (VmRSS from
-// /proc) once its journal holds 1,000 printed jobs and it has listed
-// them.
-func BenchmarkRSS(b *testing.B) {
-	bin := MustBuild(b)
-	for b.Loop() {
-		r := MustRig(b, bin)
-		p := r.start(b)
-		c := client.New(r.sock)
-		if !r.ready(p, c) {
-			b.Fatal("printerd did not start")
-		}
-		ctx := context.Background()
-		doc, _ := os.ReadFile("testdata/card.pdf")
-		if _, err := c.LoadCards(ctx, printerd.Load{Printer: "card-1", Count: 1000, Actor: "bench"}); err != nil {
-			b.Fatal(err)
-		}
-		for i := range 1000 {
-			d := append(append([]byte(nil), doc...), fmt.Sprint(i)...)
-			if _, err := c.Submit(ctx, printerd.SubmitRequest{IdempotencyKey: fmt.Sprint("rss-", i), Media: printerd.MediaCard, Document: d}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		for {
-			jobs, err := c.Jobs(ctx, printerd.JobQueued)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if len(jobs) == 0 {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if _, err := c.Ledger(ctx); err != nil {
-			b.Fatal(err)
-		}
-		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.printerd()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		var kb float64
-		for _, line := range strings.Split(string(status), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-				_, _ = fmt.Sscan(v, &kb)
-			}
-		}
-		b.ReportMetric(kb/1024, "RSS-MB")
-		p.stop()
-	}
-}
-
-// TestDiskFull puts printerd's data directory on a small tmpfs and fills
-// it: a new job is refused with a clear error, the jobs printerd had stay,
-// nothing is half-written, and once space is freed the same submission is
-// accepted and printed once. A real full file system, not an injected
-// error: SQLite's WAL and the spool both meet ENOSPC where they would.
-func TestDiskFull(t *testing.T) {
-	bin := MustBuild(t)
-	r := MustRig(t, bin)
-	mustTmpfs(t, r.data, "16m")
-	p := r.start(t)
-	before := r.work(p, true)
-	if len(before) != len(keys) {
-		t.Fatalf("accepted %d of %d jobs before the disk filled", len(before), len(keys))
-	}
-	filler := filepath.Join(r.data, "filler")
-	mustFill(t, filler)
-
-	c := client.New(r.sock)
-	defer c.CloseIdleConnections()
-	ctx := context.Background()
-	doc, _ := os.ReadFile("testdata/card.pdf")
-	doc = append(doc, "\n% "+strings.Repeat("x", 256<<10)+"\n"...)
-	req := printerd.SubmitRequest{IdempotencyKey: "full", Media: printerd.MediaCard, Title: "KTP-el", Document: doc}
-	_, err := c.Submit(ctx, req)
-	if !errors.Is(err, printerd.ErrSpoolUnavailable) && !errors.Is(err, printerd.ErrJournal) {
-		t.Fatalf("Submit on a full disk = %v, want spool_unavailable or journal_unavailable", err)
-	}
-	t.Logf("refused on a full disk: %v", err)
-	jobs, err := c.Jobs(ctx, "")
-	if err != nil || len(jobs) != len(before) {
-		t.Errorf("jobs on a full disk = %d, %v; want the %d from before", len(jobs), err, len(before))
-	}
-	for _, j := range jobs {
-		if j.IdempotencyKey == req.IdempotencyKey {
-			t.Errorf("the refused submission left job %s (%s)", j.ID, j.State)
-		}
-	}
-	mustNoTemp(t, filepath.Join(r.data, "spool"))
-
-	if err := os.Remove(filler); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Submit(ctx, req); err != nil {
-		t.Fatalf("Submit after space was freed: %v", err)
-	}
-	accepted := r.work(p, false) // the earlier keys again: idempotent
-	accepted[req.IdempotencyKey] = true
-	p.stop()
-	verifyAudit(t, r, "after the disk was full", true)
-	check(t, r, accepted)
-}
-
-// mustTmpfs mounts a tmpfs of size on dir for the test. It needs root and
-// CAP_SYS_ADMIN; without them the test is skipped, saying so.
-func mustTmpfs(t *testing.T, dir, size string) {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0750"); err != nil {
-		t.Skipf("cannot mount a tmpfs to fill (needs root and CAP_SYS_ADMIN): %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-}
-
-// mustFill writes zeros to name until the file system is full.
-func mustFill(t *testing.T, name string) {
-	t.Helper()
-	f, err := os.Create(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	block := make([]byte, 64<<10)
-	for {
-		if _, err := f.Write(block); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("fill: %v", err)
-			}
+	points := calibrate(t, bin, injection{calls: killCalls})
+	n := 0
+	for _, p := range points {
+		if p.syscall == "fsync" && strings.HasSuffix(p.path, "/output.log") {
+			n = p.n + 1 // the first call after the first card's line is synced
 			break
 		}
 	}
-	for _, n := range []int{4096, 512, 1} { // the last partial blocks
-		for {
-			if _, err := f.Write(block[:n]); err != nil {
+	if n == 0 || n > len(points) {
+		t.Fatalf("no call after the first card came out in %d calls", len(points))
+	}
+	tests := []struct {
+		name    string
+		tags    []string
+		twice   bool
+		message string
+	}{
+		{"printerd", nil, false, "the real printerd printed twice"},
+		{"mutant", []string{"crashmutant_requeue"}, true, "the checks did not catch the mutant's second print"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			killed, inside, bad := killRun(t, MustBuild(t, tt.tags...), n)
+			if !killed || !inside {
+				t.Fatalf("the kill at call %d (%s): killed %v, inside a dispatch %v", n, rel(points[n-1].path), killed, inside)
+			}
+			twice := false
+			for _, b := range bad {
+				twice = twice || strings.Contains(b, "printed 2 times")
+				t.Log(b)
+			}
+			if twice != tt.twice {
+				t.Error(tt.message)
+			}
+		})
+	}
+}
+
+// TestMutantNoRetryFails is a test of the checks: a printerd whose worker
+// does not retry a failed record of a print's outcome (build tag
+// crashmutant_noretry) leaves the job dispatching while nothing says so;
+// failing the sync of the first outcome's commit must show it. The same
+// fault passes with the real printerd.
+func TestMutantNoRetryFails(t *testing.T) {
+	needInjector(t)
+	bin := MustBuild(t)
+	points := calibrate(t, bin, injection{calls: killCalls})
+	// The calls of the journal in the kill set's order; the first finish
+	// commit's sync is the first sync of the WAL after a card came out.
+	n, card := 0, false
+	for _, p := range points {
+		if !strings.Contains(p.path, "/journal.db") {
+			card = card || strings.HasSuffix(p.path, "/output.log")
+			continue
+		}
+		if slices.Contains(journalCalls, p.syscall) {
+			n++
+			if card && p.syscall == "fsync" && strings.HasSuffix(p.path, "-wal") {
 				break
 			}
 		}
 	}
-}
-
-func mustNoTemp(t *testing.T, dir string) {
-	t.Helper()
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".tmp") {
-			t.Errorf("half-written spool file %s left", e.Name())
-		}
+	tests := []struct {
+		name  string
+		tags  []string
+		stuck bool
+	}{
+		{"printerd", nil, false},
+		{"mutant", []string{"crashmutant_noretry"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ops, bad := faultRun(t, MustBuild(t, tt.tags...), n, "EIO")
+			if len(ops) != 1 || ops[0] != "finish" {
+				t.Fatalf("the error at journal call %d failed %v, want the finish", n, ops)
+			}
+			stuck := false
+			for _, b := range bad {
+				stuck = stuck || strings.Contains(b, "left dispatching")
+				t.Log(b)
+			}
+			if stuck != tt.stuck {
+				t.Errorf("job left dispatching silently: %v, want %v", stuck, tt.stuck)
+			}
+		})
 	}
 }

@@ -228,6 +228,9 @@ func (j *Journal) checkpoint(ctx context.Context) ([]byte, int64, error) {
 	signed, err := j.cp.Signer.Checkpoint(ctx, j.db)
 	if err == nil {
 		j.signedSize = size
+		j.wrote(nil)
+	} else {
+		j.writeFailed(ctx, nil, "checkpoint", err)
 	}
 	j.mu.Unlock()
 	if err != nil {

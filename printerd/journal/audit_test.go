@@ -292,7 +292,8 @@ func TestAuditFields(t *testing.T) {
 
 // TestAuditRollback makes a state change fail after its entry was
 // appended (the card ledger refuses the row): the entry rolls back with
-// it, and the log stays sound for the next change.
+// it, the failure is recorded in its place (journal.write_failed), and
+// the log stays sound for the next change.
 func TestAuditRollback(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -309,11 +310,13 @@ func TestAuditRollback(t *testing.T) {
 	if _, err := j.Finish(ctx, job.ID, printerd.Result{State: printerd.JobPrinted, Printer: "card-1", CardSerial: "C-1"}); !errors.Is(err, printerd.ErrJournal) {
 		t.Fatalf("Finish with the ledger refusing = %v, want journal_unavailable", err)
 	}
-	if after := MustEntries(t, dir); len(after) != len(before) {
-		t.Errorf("a rolled-back change left entries: %v, was %v", kinds(after), kinds(before))
+	after := MustEntries(t, dir)
+	if len(after) != len(before)+1 || after[len(before)].Kind != journal.KindJournalWriteFailed ||
+		after[len(before)].Fields["operation"] != "finish" {
+		t.Errorf("entries after a rolled-back change: %v, was %v; want only %s (finish) added", kinds(after), kinds(before), journal.KindJournalWriteFailed)
 	}
-	if n := j.AuditSize(); n != int64(len(before)) {
-		t.Errorf("AuditSize = %d after the rollback, want %d", n, len(before))
+	if n := j.AuditSize(); n != int64(len(before)+1) {
+		t.Errorf("AuditSize = %d after the rollback, want %d", n, len(before)+1)
 	}
 	if got, _ := j.Get(ctx, job.ID); got.State != printerd.JobDispatching {
 		t.Errorf("job is %s, want still dispatching", got.State)
@@ -324,8 +327,9 @@ func TestAuditRollback(t *testing.T) {
 	finish(t, j, job.ID, printerd.Result{State: printerd.JobPrinted, CardSerial: "C-1"})
 	_, err = j.Checkpoint(ctx)
 	mustOK(t, err)
-	if rep, err := audit.Verify(ctx, db, vkey); err != nil || rep.Entries != 4 {
-		t.Errorf("Verify = %+v, %v; want 4 entries, no problem", rep, err)
+	// The load, the submission, the claim, the failed write, the outcome.
+	if rep, err := audit.Verify(ctx, db, vkey); err != nil || rep.Entries != 5 {
+		t.Errorf("Verify = %+v, %v; want 5 entries, no problem", rep, err)
 	}
 }
 

@@ -135,6 +135,7 @@ type Journal struct {
 
 	mu        sync.Mutex // serializes writers and the id source
 	recovered []printerd.Job
+	health    health
 	// Audit log sizes, under mu: committed entries, entries once the
 	// open write transaction commits, and the latest checkpoint's size.
 	auditSize, txSize, signedSize int64
@@ -162,6 +163,7 @@ func Open(dir string, now func() time.Time, opts ...Option) (*Journal, error) {
 	}
 	j := &Journal{dir: dir, spoolDir: filepath.Join(dir, "spool"), now: now, random: rand.Reader,
 		kick: make(chan struct{}, 1), stop: make(chan struct{})}
+	j.health.h.Writable = true // until a write fails
 	for _, o := range opts {
 		o(j)
 	}
@@ -292,7 +294,7 @@ func (j *Journal) recover(ctx context.Context) error {
 		return err
 	}
 	for i := range jobs {
-		if err := j.move(ctx, tx, &jobs[i], change{to: printerd.JobInDoubt, reason: ReasonCrashRecovery}); err != nil {
+		if err := j.move(ctx, tx, &jobs[i], change{to: recoveredState, reason: ReasonCrashRecovery}); err != nil {
 			return err
 		}
 	}
@@ -307,14 +309,22 @@ func (j *Journal) recover(ctx context.Context) error {
 func (j *Journal) Recovered() []printerd.Job { return j.recovered }
 
 // Close stops the checkpoint loop, signs a last checkpoint when entries
-// wait for one, and closes the database. It may be called more than once.
+// wait for one (a second try after a failure), and closes the database.
+// It may be called more than once.
 func (j *Journal) Close() error {
 	j.closeOnce.Do(func() {
 		close(j.stop)
 		j.wg.Wait()
 		var errs []error
 		if j.cp.Signer != nil {
-			if _, err := j.Checkpoint(context.Background()); err != nil {
+			// Tried twice: after a transient error the second covers the
+			// entries, the record of that failure included, rather than
+			// leaving them unsigned until the next start.
+			_, err := j.Checkpoint(context.Background())
+			if err != nil {
+				_, err = j.Checkpoint(context.Background())
+			}
+			if err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -344,51 +354,68 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	tx, err := j.begin(ctx)
-	if err != nil {
-		return printerd.Job{}, false, printerd.ErrJournal.With(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	// Checked again under the lock: a concurrent submission of the same
-	// key may have committed since the read above.
-	if job, found, err := jobByKey(ctx, tx, req.IdempotencyKey); err != nil {
-		return printerd.Job{}, false, printerd.ErrJournal.With(err)
-	} else if found {
-		return replay(job, sha)
-	}
-	id, err := j.newID()
-	if err != nil {
-		return printerd.Job{}, false, printerd.ErrJournal.With(err)
-	}
-	now := j.now().UTC()
-	job := printerd.Job{
-		ID: id, IdempotencyKey: req.IdempotencyKey, Media: req.Media, Title: req.Title,
-		DocumentSHA256: sha, State: printerd.JobQueued, Created: now, Updated: now, Presence: req.Presence,
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO jobs (id, idempotency_key, media, title,
-		document_sha256, state, created, updated, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		job.ID, job.IdempotencyKey, job.Media, job.Title, job.DocumentSHA256, job.State,
-		now.UnixNano(), now.UnixNano(), job.Presence)
-	if err == nil {
+	var job printerd.Job
+	var replayed bool
+	err := j.writeTx(ctx, "submit", func(tx *sql.Tx) error {
+		// Checked again under the lock: a concurrent submission of the
+		// same key may have committed since the read above.
+		found, ok, err := jobByKey(ctx, tx, req.IdempotencyKey)
+		if err != nil {
+			return err
+		} else if ok {
+			job, replayed = found, true
+			return errNoChange
+		}
+		id, err := j.newID()
+		if err != nil {
+			return err
+		}
+		now := j.now().UTC()
+		job = printerd.Job{
+			ID: id, IdempotencyKey: req.IdempotencyKey, Media: req.Media, Title: req.Title,
+			DocumentSHA256: sha, State: printerd.JobQueued, Created: now, Updated: now, Presence: req.Presence,
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO jobs (id, idempotency_key, media, title,
+			document_sha256, state, created, updated, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			job.ID, job.IdempotencyKey, job.Media, job.Title, job.DocumentSHA256, job.State,
+			now.UnixNano(), now.UnixNano(), job.Presence)
+		if err != nil {
+			return err
+		}
 		c := change{to: printerd.JobQueued, reason: "submitted"}
-		if err = insertEvent(ctx, tx, job.ID, now, "", c); err == nil {
-			err = j.auditSubmitted(ctx, tx, now, &job, c, "")
+		if err := insertEvent(ctx, tx, job.ID, now, "", c); err != nil {
+			return err
 		}
-	}
-	if err != nil {
-		return printerd.Job{}, false, printerd.ErrJournal.With(err)
-	}
-	// A job with the same document may have ended since the spool write
-	// above and taken the file with it (dropSpool runs under j.mu too).
-	if _, err := os.Stat(filepath.Join(j.spoolDir, sha)); err != nil {
-		if err := j.spool(sha, req.Document); err != nil {
-			return printerd.Job{}, false, printerd.ErrSpoolUnavailable.With(err)
+		if err := j.auditSubmitted(ctx, tx, now, &job, c, ""); err != nil {
+			return err
 		}
-	}
-	if err := j.commit(tx); err != nil {
-		return printerd.Job{}, false, printerd.ErrJournal.With(err)
+		// A job with the same document may have ended since the spool
+		// write above and taken the file with it (dropSpool runs under
+		// j.mu too).
+		if _, err := os.Stat(filepath.Join(j.spoolDir, sha)); err != nil {
+			if err := j.spool(sha, req.Document); err != nil {
+				return printerd.ErrSpoolUnavailable.With(err)
+			}
+		}
+		return nil
+	})
+	switch {
+	case replayed:
+		return replay(job, sha)
+	case err != nil:
+		return printerd.Job{}, false, journalError(err)
 	}
 	return job, true, nil
+}
+
+// journalError passes a *printerd.Error through and makes anything else
+// ErrJournal.
+func journalError(err error) error {
+	var fe *printerd.Error
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return printerd.ErrJournal.With(err)
 }
 
 // activeStates are the states in which a job may still need its spooled
@@ -502,6 +529,12 @@ func (j *Journal) List(ctx context.Context, f printerd.JobFilter) ([]printerd.Jo
 	if err != nil {
 		return nil, printerd.ErrJournal.With(err)
 	}
+	// Checked after the read: while the journal is unwritable, a failed
+	// write of this key may still surface at the next start (see
+	// writeFailed); once a write has succeeded since, none can.
+	if f.Key != "" && len(jobs) == 0 && !j.Health().Writable {
+		return nil, printerd.ErrJournal.Withf("no job has key %q, but a failed write may hold one until the journal writes again", f.Key)
+	}
 	return jobs, nil
 }
 
@@ -511,54 +544,45 @@ func (j *Journal) List(ctx context.Context, f printerd.JobFilter) ([]printerd.Jo
 func (j *Journal) ClaimNext(ctx context.Context, media printerd.Media, printer string) (printerd.Job, bool, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	tx, err := j.begin(ctx)
-	if err != nil {
-		return printerd.Job{}, false, printerd.ErrJournal.With(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	jobs, err := queryJobs(ctx, tx, "SELECT "+jobColumns+` FROM jobs
-		WHERE state = ? AND media = ? ORDER BY created, rowid LIMIT 1`, printerd.JobQueued, media)
-	if err != nil {
-		return printerd.Job{}, false, printerd.ErrJournal.With(err)
-	}
-	if len(jobs) == 0 {
-		return printerd.Job{}, false, nil
-	}
-	job := jobs[0]
-	// The citizen must be at the kiosk when the job is claimed: checked in
-	// the claim's transaction, so a visit that ends first is seen.
-	here, err := present(ctx, tx, job.Presence, j.now())
-	if err != nil {
-		return printerd.Job{}, false, printerd.ErrJournal.With(err)
-	}
-	if !here {
-		err = j.move(ctx, tx, &job, change{to: printerd.JobHeld, reason: printerd.ReasonCitizenAbsent})
-		if err == nil {
-			err = j.commit(tx)
-		}
+	var job printerd.Job
+	err := j.writeTx(ctx, "claim", func(tx *sql.Tx) error {
+		jobs, err := queryJobs(ctx, tx, "SELECT "+jobColumns+` FROM jobs
+			WHERE state = ? AND media = ? ORDER BY created, rowid LIMIT 1`, printerd.JobQueued, media)
 		if err != nil {
-			return printerd.Job{}, false, printerd.ErrJournal.With(err)
+			return err
 		}
-		return job, true, nil
-	}
-	left := 1
-	if media.Counted() {
-		// Read in the claim's transaction: a load or a card use that
-		// commits first is seen, and none can slip in between.
-		if left, err = remaining(ctx, tx, printer); err != nil {
-			return printerd.Job{}, false, printerd.ErrJournal.With(err)
+		if len(jobs) == 0 {
+			return errNoChange
 		}
-	}
-	if left > 0 {
+		job = jobs[0]
+		// The citizen must be at the kiosk when the job is claimed:
+		// checked in the claim's transaction, so a visit that ends first
+		// is seen.
+		here, err := present(ctx, tx, job.Presence, j.now())
+		if err != nil {
+			return err
+		}
+		if !here {
+			return j.move(ctx, tx, &job, change{to: printerd.JobHeld, reason: printerd.ReasonCitizenAbsent})
+		}
+		left := 1
+		if media.Counted() {
+			// Read in the claim's transaction: a load or a card use that
+			// commits first is seen, and none can slip in between.
+			if left, err = remaining(ctx, tx, printer); err != nil {
+				return err
+			}
+		}
+		if left <= 0 {
+			return j.move(ctx, tx, &job, change{to: printerd.JobHeld, reason: printerd.ReasonNoBlanks, printer: printer})
+		}
 		job.Attempts++
-		err = j.move(ctx, tx, &job, change{to: printerd.JobDispatching, printer: printer})
-	} else {
-		err = j.move(ctx, tx, &job, change{to: printerd.JobHeld, reason: printerd.ReasonNoBlanks, printer: printer})
-	}
-	if err == nil {
-		err = j.commit(tx)
-	}
-	if err != nil {
+		return j.move(ctx, tx, &job, change{to: printerd.JobDispatching, printer: printer})
+	})
+	switch {
+	case errors.Is(err, errNoChange):
+		return printerd.Job{}, false, nil
+	case err != nil:
 		return printerd.Job{}, false, printerd.ErrJournal.With(err)
 	}
 	return job, true, nil
@@ -589,7 +613,7 @@ func (j *Journal) Finish(ctx context.Context, id printerd.JobID, r printerd.Resu
 	if r.State == printerd.JobDispatching || !printerd.CanMove(printerd.JobDispatching, r.State) {
 		return printerd.Job{}, printerd.ErrInvalidRequest.Withf("cannot finish a job as %q", r.State)
 	}
-	return j.update(ctx, id, func(tx *sql.Tx, job *printerd.Job) error {
+	return j.update(ctx, "finish", id, func(tx *sql.Tx, job *printerd.Job) error {
 		if job.State != printerd.JobDispatching {
 			return stateError(job, r.State)
 		}
@@ -608,7 +632,7 @@ func (j *Journal) Finish(ctx context.Context, id printerd.JobID, r printerd.Resu
 
 // Cancel implements printerd.Journal.
 func (j *Journal) Cancel(ctx context.Context, id printerd.JobID, reason string) (printerd.Job, error) {
-	return j.update(ctx, id, func(tx *sql.Tx, job *printerd.Job) error {
+	return j.update(ctx, "cancel", id, func(tx *sql.Tx, job *printerd.Job) error {
 		if job.State == printerd.JobDispatching {
 			// The transition table allows it for a driver's cancel
 			// outcome, not for a request while the printer has the job.
@@ -620,7 +644,7 @@ func (j *Journal) Cancel(ctx context.Context, id printerd.JobID, reason string) 
 
 // Release implements printerd.Journal.
 func (j *Journal) Release(ctx context.Context, id printerd.JobID, actor string) (printerd.Job, error) {
-	return j.update(ctx, id, func(tx *sql.Tx, job *printerd.Job) error {
+	return j.update(ctx, "release", id, func(tx *sql.Tx, job *printerd.Job) error {
 		if job.State != printerd.JobHeld {
 			return stateError(job, printerd.JobQueued)
 		}
@@ -643,7 +667,7 @@ func (j *Journal) Resolve(ctx context.Context, id printerd.JobID, r printerd.Res
 		return printerd.Resolved{}, err
 	}
 	var reprint *printerd.Job
-	job, err := j.update(ctx, id, func(tx *sql.Tx, job *printerd.Job) error {
+	job, err := j.update(ctx, "resolve", id, func(tx *sql.Tx, job *printerd.Job) error {
 		if job.State != printerd.JobInDoubt {
 			return stateError(job, printerd.JobPrinted)
 		}
@@ -758,20 +782,15 @@ func (j *Journal) RecordLoad(ctx context.Context, l printerd.Load) (printerd.Loa
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	tx, err := j.begin(ctx)
-	if err != nil {
-		return printerd.Load{}, printerd.ErrJournal.With(err)
-	}
-	defer func() { _ = tx.Rollback() }()
 	l.Time = j.now().UTC()
-	_, err = tx.ExecContext(ctx, `INSERT INTO card_loads (printer, count, first_serial, last_serial, actor, time)
-		VALUES (?, ?, ?, ?, ?, ?)`, l.Printer, l.Count, l.FirstSerial, l.LastSerial, l.Actor, l.Time.UnixNano())
-	if err == nil {
-		err = j.auditLoad(ctx, tx, l)
-	}
-	if err == nil {
-		err = j.commit(tx)
-	}
+	err := j.writeTx(ctx, "load", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO card_loads (printer, count, first_serial, last_serial, actor, time)
+			VALUES (?, ?, ?, ?, ?, ?)`, l.Printer, l.Count, l.FirstSerial, l.LastSerial, l.Actor, l.Time.UnixNano())
+		if err != nil {
+			return err
+		}
+		return j.auditLoad(ctx, tx, l)
+	})
 	if err != nil {
 		return printerd.Load{}, printerd.ErrJournal.With(err)
 	}
@@ -808,24 +827,19 @@ func (j *Journal) Tallies(ctx context.Context) ([]printerd.Tally, error) {
 func (j *Journal) RecordPrinterAction(ctx context.Context, a printerd.PrinterAction) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	tx, err := j.begin(ctx)
-	if err != nil {
-		return printerd.ErrJournal.With(err)
-	}
-	defer func() { _ = tx.Rollback() }()
 	now := j.now().UTC()
 	detail := ""
 	if a.Fault != nil {
 		detail = a.Fault.String()
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO printer_events (time, printer, action, actor, detail)
-		VALUES (?, ?, ?, ?, ?)`, now.UnixNano(), a.Printer, a.Action, a.Actor, detail)
-	if err == nil {
-		err = j.auditPrinterAction(ctx, tx, now, a)
-	}
-	if err == nil {
-		err = j.commit(tx)
-	}
+	err := j.writeTx(ctx, "printer-action", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO printer_events (time, printer, action, actor, detail)
+			VALUES (?, ?, ?, ?, ?)`, now.UnixNano(), a.Printer, a.Action, a.Actor, detail)
+		if err != nil {
+			return err
+		}
+		return j.auditPrinterAction(ctx, tx, now, a)
+	})
 	if err != nil {
 		return printerd.ErrJournal.With(err)
 	}
@@ -838,31 +852,23 @@ func stateError(job *printerd.Job, to printerd.JobState) error {
 
 // update runs fn on job id in one write transaction and commits. fn's
 // *fault.Error values pass through; other errors are ErrJournal.
-func (j *Journal) update(ctx context.Context, id printerd.JobID, fn func(tx *sql.Tx, job *printerd.Job) error) (printerd.Job, error) {
+func (j *Journal) update(ctx context.Context, op string, id printerd.JobID, fn func(tx *sql.Tx, job *printerd.Job) error) (printerd.Job, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	tx, err := j.begin(ctx)
-	if err != nil {
-		return printerd.Job{}, printerd.ErrJournal.With(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	jobs, err := queryJobs(ctx, tx, "SELECT "+jobColumns+" FROM jobs WHERE id = ?", id)
-	if err != nil {
-		return printerd.Job{}, printerd.ErrJournal.With(err)
-	}
-	if len(jobs) == 0 {
-		return printerd.Job{}, printerd.ErrJobNotFound.Withf("job %q", id)
-	}
-	job := jobs[0]
-	if err := fn(tx, &job); err != nil {
-		var fe *printerd.Error
-		if errors.As(err, &fe) {
-			return printerd.Job{}, fe
+	var job printerd.Job
+	err := j.writeTx(ctx, op, func(tx *sql.Tx) error {
+		jobs, err := queryJobs(ctx, tx, "SELECT "+jobColumns+" FROM jobs WHERE id = ?", id)
+		if err != nil {
+			return err
 		}
-		return printerd.Job{}, printerd.ErrJournal.With(err)
-	}
-	if err := j.commit(tx); err != nil {
-		return printerd.Job{}, printerd.ErrJournal.With(err)
+		if len(jobs) == 0 {
+			return printerd.ErrJobNotFound.Withf("job %q", id)
+		}
+		job = jobs[0]
+		return fn(tx, &job)
+	})
+	if err != nil {
+		return printerd.Job{}, journalError(err)
 	}
 	if job.State.Terminal() && job.State != printerd.JobInDoubt {
 		// The state change stands; a spool file left behind is removed

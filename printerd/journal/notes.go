@@ -107,7 +107,7 @@ func (j *Journal) Note(ctx context.Context, id printerd.JobID) (Note, error) {
 // retry after a failed truncation completes the erasure.
 func (j *Journal) EraseNote(ctx context.Context, id printerd.JobID, actor string) (bool, error) {
 	erased := false
-	_, err := j.update(ctx, id, func(tx *sql.Tx, job *printerd.Job) error {
+	_, err := j.update(ctx, "erase-note", id, func(tx *sql.Tx, job *printerd.Job) error {
 		now := j.now().UTC()
 		res, err := tx.ExecContext(ctx, `UPDATE resolution_notes SET note = '', note_key = NULL, erased = ?, erased_by = ?
 			WHERE job_id = ? AND erased = 0`, now.UnixNano(), actor, id)

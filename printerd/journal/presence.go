@@ -28,25 +28,21 @@ var errPresenceEnded = printerd.ErrInvalidRequest.Withf("presence has ended")
 func (j *Journal) RenewPresence(ctx context.Context, id string, until time.Time) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	tx, err := j.begin(ctx)
+	err := j.writeTx(ctx, "presence", func(tx *sql.Tx) error {
+		var ended bool
+		err := tx.QueryRowContext(ctx, `SELECT ended FROM presence WHERE id = ?`, id).Scan(&ended)
+		switch {
+		case err == nil && ended:
+			return errPresenceEnded
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO presence (id, until) VALUES (?, ?)
+			ON CONFLICT (id) DO UPDATE SET until = max(until, excluded.until)`, id, until.UnixNano())
+		return err
+	})
 	if err != nil {
-		return printerd.ErrJournal.With(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	var ended bool
-	err = tx.QueryRowContext(ctx, `SELECT ended FROM presence WHERE id = ?`, id).Scan(&ended)
-	switch {
-	case err == nil && ended:
-		return errPresenceEnded
-	case err != nil && !errors.Is(err, sql.ErrNoRows):
-		return printerd.ErrJournal.With(err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO presence (id, until) VALUES (?, ?)
-		ON CONFLICT (id) DO UPDATE SET until = max(until, excluded.until)`, id, until.UnixNano()); err != nil {
-		return printerd.ErrJournal.With(err)
-	}
-	if err := j.commit(tx); err != nil {
-		return printerd.ErrJournal.With(err)
+		return journalError(err)
 	}
 	return nil
 }
@@ -55,28 +51,28 @@ func (j *Journal) RenewPresence(ctx context.Context, id string, until time.Time)
 func (j *Journal) EndPresence(ctx context.Context, id string) ([]printerd.Job, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	tx, err := j.begin(ctx)
-	if err != nil {
-		return nil, printerd.ErrJournal.With(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	now := j.now().UTC().UnixNano()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO presence (id, until, ended) VALUES (?, ?, 1)
-		ON CONFLICT (id) DO UPDATE SET until = min(until, excluded.until), ended = 1`, id, now); err != nil {
-		return nil, printerd.ErrJournal.With(err)
-	}
-	jobs, err := queryJobs(ctx, tx, "SELECT "+jobColumns+" FROM jobs WHERE presence = ? AND state = ? ORDER BY created, rowid",
-		id, printerd.JobQueued)
-	if err != nil {
-		return nil, printerd.ErrJournal.With(err)
-	}
-	for i := range jobs {
-		if err := j.move(ctx, tx, &jobs[i], change{to: printerd.JobHeld, reason: printerd.ReasonCitizenAbsent}); err != nil {
-			return nil, printerd.ErrJournal.With(err)
+	var jobs []printerd.Job
+	err := j.writeTx(ctx, "presence", func(tx *sql.Tx) error {
+		now := j.now().UTC().UnixNano()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO presence (id, until, ended) VALUES (?, ?, 1)
+			ON CONFLICT (id) DO UPDATE SET until = min(until, excluded.until), ended = 1`, id, now); err != nil {
+			return err
 		}
-	}
-	if err := j.commit(tx); err != nil {
-		return nil, printerd.ErrJournal.With(err)
+		var err error
+		jobs, err = queryJobs(ctx, tx, "SELECT "+jobColumns+" FROM jobs WHERE presence = ? AND state = ? ORDER BY created, rowid",
+			id, printerd.JobQueued)
+		if err != nil {
+			return err
+		}
+		for i := range jobs {
+			if err := j.move(ctx, tx, &jobs[i], change{to: printerd.JobHeld, reason: printerd.ReasonCitizenAbsent}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, journalError(err)
 	}
 	return jobs, nil
 }

@@ -66,6 +66,7 @@ type Main struct {
 	data          string
 	logLevel      string
 	lowStock      int
+	patience      time.Duration
 	printers      []printerSpec
 	auditKey      string
 	auditEvery    int
@@ -114,6 +115,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.data, "data", m.data, "directory of the journal and the spool")
 	fs.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.IntVar(&m.lowStock, "low-stock", domain.DefaultLowStock, "blank cards left at or below which the ledger alerts")
+	fs.DurationVar(&m.patience, "journal-patience", 30*time.Second, "how long a printer's worker retries recording a print's outcome before it also stops the printer (journal-error)")
 	fs.StringVar(&m.auditKey, "audit-key", m.auditKey, "the audit log's signing key (note format; anjunganctl keys init makes it)")
 	fs.IntVar(&m.auditEvery, "audit-every", m.auditEvery, "sign an audit checkpoint after this many new entries")
 	fs.DurationVar(&m.auditInterval, "audit-interval", m.auditInterval, "sign an audit checkpoint at least this often when there are new entries")
@@ -255,11 +257,12 @@ func (m *Main) run(ctx context.Context) error {
 		printers = append(printers, p)
 	}
 	m.dispatcher, err = domain.NewDispatcher(domain.DispatcherConfig{
-		Journal:  j,
-		Printers: printers,
-		Now:      m.Now,
-		Observe:  m.observe,
-		LowStock: m.lowStock,
+		Journal:         j,
+		Printers:        printers,
+		Now:             m.Now,
+		Observe:         m.observe,
+		LowStock:        m.lowStock,
+		JournalPatience: m.patience,
 	})
 	if err != nil {
 		return fmt.Errorf("printerd: %w", err)
@@ -471,6 +474,21 @@ func (m *Main) TLSAddr() string {
 // observe logs every job transition: ids, title, state, printer and
 // reason; never document content.
 func (m *Main) observe(e domain.Event) {
+	if u := e.Unrecorded; u != nil {
+		// A print's outcome the journal could not write: warn at each
+		// retry, error once the printer is stopped or printerd gives up.
+		ev := m.log.Warn()
+		msg := "journal failed to record the job's outcome; retrying"
+		switch {
+		case u.Retry == 0:
+			ev, msg = m.log.Error(), "journal failed to record the job's outcome; giving up: it stays dispatching and becomes in_doubt at the next start"
+		case u.Stopped:
+			ev, msg = m.log.Error(), "journal failed to record the job's outcome; printer stopped (journal-error), still retrying"
+		}
+		m.logJob(ev, e.Job).Str("outcome", string(u.Outcome)).Str("outcome_reason", u.Reason).
+			Int("record_attempt", u.Attempt).Dur("retry_in", u.Retry).AnErr("cause", e.Err).Msg(msg)
+		return
+	}
 	if e.Job.ID == "" {
 		m.log.Error().Str("printer", e.Printer).Err(e.Err).Msg("dispatch failed")
 		return

@@ -8,8 +8,11 @@
 // <job>.pdf (the document, byte for byte), <job>-side1.png and
 // <job>-side2.png (each printed side rasterised with pdftoppm at 300 dpi,
 // in a folder of DeviceConfig.TempDir removed once the card is out),
-// <job>.mag (magnetic tracks, when encoded), and a line per card picked in
-// cards.log (serial, job, what became of it). Serials SIM-000001,
+// <job>.mag (magnetic tracks, when encoded), a line per card picked in
+// cards.log (serial, job, what became of it), and a line per card that
+// leaves through the output tray in output.log (printerd/internal/outlog:
+// sequence number, job, the document's SHA-256, serial), synced before the
+// print is reported. Serials SIM-000001,
 // SIM-000002, … are recorded in .sim-serial before a card is picked, so
 // a crash skips a serial but never reuses one. Counts of blanks, ribbon
 // and rejects start from the options each time the device opens (a fresh
@@ -48,6 +51,7 @@ import (
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/driver"
 	"github.com/anjungan/anjungan/printerd/internal/durable"
+	"github.com/anjungan/anjungan/printerd/internal/outlog"
 )
 
 // Name is the name the driver registers under.
@@ -104,6 +108,7 @@ type Device struct {
 	raster  bool
 	duplex  bool
 	panels  int // ribbon panels a side uses
+	out     *outlog.Log
 	printMu sync.Mutex
 
 	mu                  sync.Mutex // guards the fields below; never held while sleeping
@@ -193,6 +198,9 @@ func Open(cfg printerd.DeviceConfig) (*Device, error) {
 		return nil, fmt.Errorf("simcard: %w", err)
 	}
 	if err := durable.Sweep(d.dir); err != nil {
+		return nil, fmt.Errorf("simcard: %w", err)
+	}
+	if d.out, err = outlog.Open(d.dir); err != nil {
 		return nil, fmt.Errorf("simcard: %w", err)
 	}
 	b, err := os.ReadFile(filepath.Join(d.dir, serialFile))
@@ -404,7 +412,11 @@ func (d *Device) print(ctx context.Context, job printerd.PrintJob, enc *printerd
 	}
 	// A printed card leaves the printer even when the caller gave up.
 	_ = d.sleep(context.WithoutCancel(ctx), d.timing.Eject)
-	if err := d.logCard(serial, job.ID, "printed"); err != nil {
+	_, err = d.out.Append(outlog.Record{Job: string(job.ID), SHA256: outlog.Sum(job.Document), Card: serial})
+	if err == nil {
+		err = d.logCard(serial, job.ID, "printed")
+	}
+	if err != nil {
 		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeStop, Reason: outputReason(err), Uncertain: true,
 			Err: &printerd.CardError{Disposition: printerd.DispositionUnknown, CardSerial: serial, Err: err}}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/driver/simcard"
 	"github.com/anjungan/anjungan/printerd/drivertest"
+	"github.com/anjungan/anjungan/printerd/internal/outlog"
 )
 
 func job(id string) printerd.PrintJob {
@@ -189,6 +190,47 @@ func TestEncodingRejected(t *testing.T) {
 		var de *printerd.DriverError
 		if !errors.As(err, &de) || de.Reason != "encoding-invalid" {
 			t.Errorf("PrintEncoded(%q) = %v", tracks, err)
+		}
+	}
+}
+
+// TestOutputRecord: output.log has one line per card that came out, none
+// for a card rejected or a print refused, and its seq goes on after the
+// device reopens; a job printed twice shows twice, whatever its PDF file
+// says.
+func TestOutputRecord(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dev := MustOpen(t, dir, map[string]string{"raster": "off"})
+	if _, err := dev.Print(ctx, job("J1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := dev.InjectFault(ctx, printerd.Fault{Kind: printerd.FaultCoverOpen, At: printerd.FaultDuringPrint}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dev.Print(ctx, job("J2")); err == nil {
+		t.Fatal("Print with the cover opening succeeded")
+	}
+	_ = dev.ClearFaults(ctx)
+	_ = dev.Close()
+	dev = MustOpen(t, dir, map[string]string{"raster": "off"})
+	for _, id := range []string{"J2", "J2"} {
+		if _, err := dev.Print(ctx, job(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, torn, err := outlog.Read(dir)
+	if err != nil || torn != 0 {
+		t.Fatalf("Read = %d torn, %v", torn, err)
+	}
+	sum := outlog.Sum(drivertest.Document(printerd.MediaCard))
+	want := []outlog.Record{{Seq: 1, Job: "J1", Card: "SIM-000001"}, {Seq: 2, Job: "J2", Card: "SIM-000003"}, {Seq: 3, Job: "J2", Card: "SIM-000004"}}
+	if len(recs) != len(want) {
+		t.Fatalf("records = %+v, want %d", recs, len(want))
+	}
+	for i, w := range want {
+		if g := recs[i]; g.Seq != w.Seq || g.Job != w.Job || g.Card != w.Card || g.Page != 0 || g.SHA256 != sum {
+			t.Errorf("record %d = %+v, want %+v", i, g, w)
 		}
 	}
 }

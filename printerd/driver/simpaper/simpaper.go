@@ -1,6 +1,8 @@
 // Package simpaper is a simulated A4 printer for development and tests.
-// It "prints" by writing each job's PDF to <outdir>/<job id>.pdf
-// atomically (temp file, fsync, rename, fsync directory). Faults of the
+// It "prints" a job as one page: a line in <outdir>/output.log
+// (printerd/internal/outlog: sequence number, job, the document's
+// SHA-256, page 1), synced, then the job's PDF in <outdir>/<job id>.pdf
+// written atomically (temp file, fsync, rename, fsync directory). Faults of the
 // kinds a paper printer has (feeder empty, jam, cover open, offline,
 // timeout) can be injected at run time (printerd.FaultInjector).
 //
@@ -20,6 +22,7 @@ import (
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/driver"
 	"github.com/anjungan/anjungan/printerd/internal/durable"
+	"github.com/anjungan/anjungan/printerd/internal/outlog"
 )
 
 // Name is the name the driver registers under.
@@ -48,6 +51,7 @@ var supported = []string{printerd.FaultFeederEmpty, printerd.FaultMediaJam, prin
 // Device is one simulated paper printer.
 type Device struct {
 	dir     string
+	out     *outlog.Log
 	printMu sync.Mutex // one job at a time, as on a real printer
 
 	mu       sync.Mutex // guards the fields below; held briefly, so Status answers during Print
@@ -74,6 +78,10 @@ func Open(cfg printerd.DeviceConfig) (*Device, error) {
 		return nil, fmt.Errorf("simpaper: %w", err)
 	}
 	if err := durable.Sweep(d.dir); err != nil {
+		return nil, fmt.Errorf("simpaper: %w", err)
+	}
+	var err error
+	if d.out, err = outlog.Open(d.dir); err != nil {
 		return nil, fmt.Errorf("simpaper: %w", err)
 	}
 	return d, nil
@@ -148,12 +156,18 @@ func (d *Device) Print(ctx context.Context, job printerd.PrintJob) (printerd.Pri
 	if err := ctx.Err(); err != nil {
 		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeRetry, Reason: "canceled", Err: err}
 	}
-	if err := durable.WriteFile(d.dir, string(job.ID)+".pdf", job.Document, 0o640); err != nil {
+	// The line is the page coming out; a failed write may still have
+	// left it, so from here on a failure is uncertain.
+	_, err := d.out.Append(outlog.Record{Job: string(job.ID), SHA256: outlog.Sum(job.Document), Page: 1})
+	if err == nil {
+		err = durable.WriteFile(d.dir, string(job.ID)+".pdf", job.Document, 0o640)
+	}
+	if err != nil {
 		reason := "other"
 		if errors.Is(err, syscall.ENOSPC) {
 			reason = printerd.ReasonOutputAreaFull
 		}
-		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeStop, Reason: reason, Uncertain: durable.Renamed(err), Err: err}
+		return printerd.Printed{}, &printerd.DriverError{Outcome: printerd.OutcomeStop, Reason: reason, Uncertain: true, Err: err}
 	}
 	if e, ok := d.fire(printerd.FaultAfterPrint); ok {
 		return printerd.Printed{}, effectError(e)
