@@ -115,6 +115,9 @@ type fakePrinters struct {
 	final   printerd.JobState
 	jobs    map[string]printerd.Job
 	submits int
+	// lostAnswers: the next submissions are recorded but answered with
+	// journal_unavailable, as when a commit's sync fails.
+	lostAnswers int
 }
 
 func (p *fakePrinters) Submit(_ context.Context, req printerd.SubmitRequest) (printerd.Job, error) {
@@ -131,6 +134,10 @@ func (p *fakePrinters) Submit(_ context.Context, req printerd.SubmitRequest) (pr
 	j := printerd.Job{ID: printerd.JobID("J" + req.IdempotencyKey[:6]), IdempotencyKey: req.IdempotencyKey, State: printerd.JobQueued, Printer: "card-1",
 		DocumentSHA256: string(req.Document)} // the document itself stands in for its hash
 	p.jobs[req.IdempotencyKey] = j
+	if p.lostAnswers > 0 {
+		p.lostAnswers--
+		return printerd.Job{}, printerd.ErrJournal.Withf("sync failed")
+	}
 	return j, nil
 }
 
@@ -1187,5 +1194,29 @@ func TestKioskCallOfficer(t *testing.T) {
 	}
 	if _, err := k.CallOfficer(ctx, "nobody"); !errors.Is(err, station.ErrSessionExpired) {
 		t.Errorf("a call without a session: %v", err)
+	}
+}
+
+// TestKioskSubmissionAnsweredWithAnError: printerd recorded the job but
+// answered journal_unavailable, twice. The kiosk relies on what printerd
+// promises (a retry under the same key is safe; a lookup by key tells):
+// one job, printed and confirmed, never reported failed.
+func TestKioskSubmissionAnsweredWithAnError(t *testing.T) {
+	k, reg, pr := newKiosk(t, printerd.JobPrinted, 0)
+	pr.mu.Lock()
+	pr.lostAnswers = station.MaxPrintAttempts // more than the kiosk's tries: the lookup finds it
+	pr.mu.Unlock()
+	s, p := mustLoginAndPrint(t, k)
+	if p.State == station.PrintFailed {
+		t.Fatalf("print %+v after a lost answer", p)
+	}
+	waitState(t, k, s.ID, station.PrintDone)
+	waitSettled(t, reg, 1)
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	if len(pr.jobs) != 1 || len(reg.confirmed) != 1 || len(reg.reported) != 0 {
+		t.Errorf("%d jobs, confirmed %d, reported %d; want one job confirmed", len(pr.jobs), len(reg.confirmed), len(reg.reported))
 	}
 }

@@ -302,7 +302,7 @@ func (k *Kiosk) submit(ctx context.Context, authz Authorization, ticketID, prese
 		if err != nil {
 			return fail(err)
 		}
-		job, err := k.cfg.Printers.Submit(ctx, printerd.SubmitRequest{
+		job, err := k.submitOnce(ctx, printerd.SubmitRequest{
 			IdempotencyKey: st.Key,
 			Media:          d.Media(),
 			Title:          d.Title(),
@@ -324,6 +324,33 @@ func (k *Kiosk) submit(ctx context.Context, authz Authorization, ticketID, prese
 		k.cfg.Recorder.Record(ctx, ev)
 		return job, st, nil
 	}
+}
+
+// submitAttempts bounds the tries at one submission before the citizen is
+// told the printer is unavailable.
+const submitAttempts = 3
+
+// submitOnce submits req, relying on what printerd promises after an error
+// answer (docs/printerd.md): a retry under the same key is always safe, and
+// a lookup by key says whether a job was recorded. So an error answer is
+// retried, then the key looked up; only when both fail is it an error, and
+// even then the job may exist: the settler looks it up again later.
+func (k *Kiosk) submitOnce(ctx context.Context, req printerd.SubmitRequest) (printerd.Job, error) {
+	var err error
+	for i := 0; i < submitAttempts; i++ {
+		if i > 0 && !k.sleep(time.Duration(i)*200*time.Millisecond) {
+			break
+		}
+		var job printerd.Job
+		job, err = k.cfg.Printers.Submit(ctx, req)
+		if err == nil || errors.Is(err, printerd.ErrIdempotencyConflict) || errors.Is(err, printerd.ErrInvalidJob) {
+			return job, err
+		}
+	}
+	if job, found, lerr := k.cfg.Printers.JobByKey(ctx, req.IdempotencyKey); lerr == nil && found {
+		return job, nil
+	}
+	return printerd.Job{}, err
 }
 
 func printState(s printerd.JobState) PrintState {
