@@ -126,19 +126,27 @@ func parseJobResolve(m *Main, fs *flag.FlagSet, args []string) (func(context.Con
 	}), nil
 }
 
-func parseJobEraseNote(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
+// actorCommand parses a command that acts as a named supervisor on one
+// object (JOB, PRINTER): the printerd flags, -actor and the object, and
+// binds run to them.
+func actorCommand(fs *flag.FlagSet, args []string, what string,
+	run func(ctx context.Context, c *client.Client, object, actor string) error) (func(context.Context) error, error) {
 	pd := printerdFlags(fs)
 	actor := actorFlag(fs)
 	if err := pd.parse(fs, args); err != nil {
 		return nil, err
 	}
-	job, err := object(fs, "JOB", "", "")
+	obj, err := object(fs, what, "", "")
 	if err != nil {
 		return nil, err
 	}
-	id := printerd.JobID(job)
-	return pd.with(func(ctx context.Context, c *client.Client) error {
-		erased, err := c.EraseNote(ctx, id, *actor)
+	return pd.with(func(ctx context.Context, c *client.Client) error { return run(ctx, c, obj, *actor) }), nil
+}
+
+func parseJobEraseNote(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
+	return actorCommand(fs, args, "JOB", func(ctx context.Context, c *client.Client, job, actor string) error {
+		id := printerd.JobID(job)
+		erased, err := c.EraseNote(ctx, id, actor)
 		if err != nil {
 			return err
 		}
@@ -148,45 +156,26 @@ func parseJobEraseNote(m *Main, fs *flag.FlagSet, args []string) (func(context.C
 			fmt.Fprintf(m.Stdout, "%s's resolution has no note to erase\n", id)
 		}
 		return nil
-	}), nil
+	})
 }
 
 func parseJobRelease(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	pd := printerdFlags(fs)
-	actor := actorFlag(fs)
-	if err := pd.parse(fs, args); err != nil {
-		return nil, err
-	}
-	job, err := object(fs, "JOB", "", "")
-	if err != nil {
-		return nil, err
-	}
-	id := printerd.JobID(job)
-	return pd.with(func(ctx context.Context, c *client.Client) error {
-		j, err := c.Release(ctx, id, *actor)
+	return actorCommand(fs, args, "JOB", func(ctx context.Context, c *client.Client, job, actor string) error {
+		j, err := c.Release(ctx, printerd.JobID(job), actor)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "%s is now %s\n", j.ID, j.State)
 		return nil
-	}), nil
+	})
 }
 
 func parsePrinterResume(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	pd := printerdFlags(fs)
-	actor := actorFlag(fs)
-	if err := pd.parse(fs, args); err != nil {
-		return nil, err
-	}
-	name, err := object(fs, "PRINTER", "", "")
-	if err != nil {
-		return nil, err
-	}
-	return pd.with(func(ctx context.Context, c *client.Client) error {
-		if err := c.ResumePrinter(ctx, name, *actor); err != nil {
+	return actorCommand(fs, args, "PRINTER", func(ctx context.Context, c *client.Client, name, actor string) error {
+		if err := c.ResumePrinter(ctx, name, actor); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "%s resumed\n", name)
 		return nil
-	}), nil
+	})
 }
