@@ -267,6 +267,20 @@ func (s *server) authorization(ctx context.Context, aid string, live bool) (auth
 	return a, nil
 }
 
+// requestOf is the authorization and the request a request's path names
+// ({aid}, {rid}); live requires the authorization not to have expired.
+func (s *server) requestOf(r *http.Request, live bool) (authorizationRecord, requestRecord, error) {
+	auth, err := s.authorization(r.Context(), r.PathValue("aid"), live)
+	if err != nil {
+		return authorizationRecord{}, requestRecord{}, err
+	}
+	req, err := s.store.request(r.Context(), auth.ApprovalID, r.PathValue("rid"))
+	if errors.Is(err, sql.ErrNoRows) {
+		return authorizationRecord{}, requestRecord{}, station.ErrRequestNotFound.Withf("request not in this authorization")
+	}
+	return auth, req, err
+}
+
 func (s *server) document(w http.ResponseWriter, r *http.Request) error {
 	return s.documentOf(w, r, false)
 }
@@ -276,14 +290,7 @@ func (s *server) document(w http.ResponseWriter, r *http.Request) error {
 // records), keeping the envelope's NIK where the data can show it.
 func (s *server) documentOf(w http.ResponseWriter, r *http.Request, mismatch bool) error {
 	ctx := r.Context()
-	auth, err := s.authorization(ctx, r.PathValue("aid"), true)
-	if err != nil {
-		return err
-	}
-	req, err := s.store.request(ctx, auth.ApprovalID, r.PathValue("rid"))
-	if errors.Is(err, sql.ErrNoRows) {
-		return station.ErrRequestNotFound.Withf("request not in this authorization")
-	}
+	auth, req, err := s.requestOf(r, true)
 	if err != nil {
 		return err
 	}
@@ -335,14 +342,7 @@ func (s *server) hold(w http.ResponseWriter, r *http.Request) error {
 		return errBadRequest.Withf("idempotency_key must have 1 to 128 bytes")
 	}
 	ctx := r.Context()
-	auth, err := s.authorization(ctx, r.PathValue("aid"), true)
-	if err != nil {
-		return err
-	}
-	req, err := s.store.request(ctx, auth.ApprovalID, r.PathValue("rid"))
-	if errors.Is(err, sql.ErrNoRows) {
-		return station.ErrRequestNotFound.Withf("request not in this authorization")
-	}
+	auth, req, err := s.requestOf(r, true)
 	if err != nil {
 		return err
 	}
@@ -449,14 +449,7 @@ const reservationTTL = 15 * time.Minute
 // citizen left at the preview). It is idempotent.
 func (s *server) release(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	auth, err := s.authorization(ctx, r.PathValue("aid"), false)
-	if err != nil {
-		return err
-	}
-	req, err := s.store.request(ctx, auth.ApprovalID, r.PathValue("rid"))
-	if errors.Is(err, sql.ErrNoRows) {
-		return station.ErrRequestNotFound.Withf("request not in this authorization")
-	}
+	auth, req, err := s.requestOf(r, false)
 	if err != nil {
 		return err
 	}
