@@ -135,7 +135,14 @@ type Settler struct {
 
 	mu       sync.Mutex
 	inflight map[string]bool // settlement IDs whose submission runs in this process
-	request  map[RequestID]*sync.Mutex
+	request  map[RequestID]*requestLock
+}
+
+// requestLock is the lock of one request, dropped from the map once
+// nobody holds or waits for it, so a long-running kiosk keeps none.
+type requestLock struct {
+	sync.Mutex
+	users int // holders and waiters, under Settler.mu
 }
 
 // NewSettler returns a settler; call Run to start it.
@@ -158,7 +165,7 @@ func NewSettler(cfg SettlerConfig) *Settler {
 	if cfg.Crash == nil {
 		cfg.Crash = func(string) {}
 	}
-	return &Settler{cfg: cfg, wake: make(chan struct{}, 1), inflight: map[string]bool{}, request: map[RequestID]*sync.Mutex{}}
+	return &Settler{cfg: cfg, wake: make(chan struct{}, 1), inflight: map[string]bool{}, request: map[RequestID]*requestLock{}}
 }
 
 // Wake asks the settler to look at its open settlements now (a job
@@ -201,10 +208,11 @@ func (s *Settler) Pass(ctx context.Context) []Settlement {
 		if ctx.Err() != nil {
 			return nil
 		}
-		st = s.advance(ctx, st)
-		if !st.Settled() {
-			left = append(left, st)
-		}
+		s.locked(ctx, st.ID, func(cur Settlement) {
+			if cur = s.advance(ctx, cur); !cur.Settled() {
+				left = append(left, cur)
+			}
+		})
 	}
 	return left
 }
@@ -221,28 +229,42 @@ func (s *Settler) Open(ctx context.Context) ([]Settlement, error) {
 // the background pass must not both act on it.
 func (s *Settler) lock(rid RequestID) func() {
 	s.mu.Lock()
-	m := s.request[rid]
-	if m == nil {
-		m = &sync.Mutex{}
-		s.request[rid] = m
+	l := s.request[rid]
+	if l == nil {
+		l = &requestLock{}
+		s.request[rid] = l
 	}
+	l.users++
 	s.mu.Unlock()
-	m.Lock()
-	return m.Unlock
+	l.Lock()
+	return func() {
+		l.Unlock()
+		s.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(s.request, rid)
+		}
+		s.mu.Unlock()
+	}
 }
 
-// advance moves one settlement on as far as it can now.
-func (s *Settler) advance(ctx context.Context, st Settlement) Settlement {
+// locked calls fn with the open settlement id, read again under its
+// request's lock (a kiosk or a pass may have moved it meanwhile); it does
+// nothing when the settlement is settled or unknown.
+func (s *Settler) locked(ctx context.Context, id string, fn func(Settlement)) {
+	st, ok := s.find(ctx, id)
+	if !ok {
+		return
+	}
 	unlock := s.lock(st.Request)
 	defer unlock()
-	// Read again under the lock: a kiosk may have moved it meanwhile.
-	if cur, ok := s.find(ctx, st.ID); ok {
-		return s.advanceLocked(ctx, cur)
+	if st, ok = s.find(ctx, id); ok {
+		fn(st)
 	}
-	return st
 }
 
-func (s *Settler) advanceLocked(ctx context.Context, st Settlement) Settlement {
+// advance moves one settlement on as far as it can now; the caller holds
+// its request's lock.
+func (s *Settler) advance(ctx context.Context, st Settlement) Settlement {
 	switch st.Stage {
 	case SettleSubmitting:
 		s.mu.Lock()
@@ -280,33 +302,23 @@ func (s *Settler) advanceLocked(ctx context.Context, st Settlement) Settlement {
 // DeliverNow tries once, now, to deliver what the settlement owes,
 // whatever its backoff says.
 func (s *Settler) DeliverNow(ctx context.Context, id string) {
-	st, ok := s.find(ctx, id)
-	if !ok || st.Stage != SettleOwed {
-		return
-	}
-	unlock := s.lock(st.Request)
-	defer unlock()
-	if st, ok = s.find(ctx, id); ok && st.Stage == SettleOwed {
-		st.NextTry = time.Time{}
-		s.deliver(ctx, st)
-	}
+	s.locked(ctx, id, func(st Settlement) {
+		if st.Stage == SettleOwed {
+			st.NextTry = time.Time{}
+			s.deliver(ctx, st)
+		}
+	})
 }
 
 // Observe records what printerd says of a settlement's job; the kiosk
 // calls it when it sees the job end, the settler on each pass. It is
 // idempotent: a state already recorded changes nothing.
 func (s *Settler) Observe(ctx context.Context, id string, job printerd.Job) {
-	st, ok := s.find(ctx, id)
-	if !ok {
-		return
-	}
-	unlock := s.lock(st.Request)
-	defer unlock()
-	if st, ok = s.find(ctx, id); ok { // again, under the lock
+	s.locked(ctx, id, func(st Settlement) {
 		if st, err := s.observe(ctx, st, job); err == nil && st.Stage == SettleOwed {
 			s.Wake()
 		}
-	}
+	})
 }
 
 // find returns the open settlement id.
@@ -446,14 +458,9 @@ func (s *Settler) deliver(ctx context.Context, st Settlement) Settlement {
 }
 
 func (s *Settler) save(ctx context.Context, st Settlement) (Settlement, error) {
-	st.Updated = s.cfg.Now()
-	if err := s.cfg.Store.SaveSettlements(ctx, st); err != nil {
-		return st, err
-	}
-	if s.cfg.Changed != nil {
-		s.cfg.Changed(st)
-	}
-	return st, nil
+	ss := []Settlement{st}
+	err := s.saveAll(ctx, ss...) // sets ss[0].Updated
+	return ss[0], err
 }
 
 func (s *Settler) saveAll(ctx context.Context, ss ...Settlement) error {
