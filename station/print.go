@@ -55,22 +55,16 @@ const (
 	PrintInDoubt   PrintState = "in_doubt"  // outcome unknown; an officer decides
 )
 
-// IdempotencyKey is the key under which a request is submitted to
-// printerd. It depends only on the upstream's request id, so the same
-// approved document can never become two jobs, whichever session, kiosk
-// restart or double tap submits it. A supervisor's reprint uses a new key.
-func IdempotencyKey(r RequestID) string {
-	return AttemptKey(r, 1)
-}
-
 // MaxPrintAttempts bounds the attempts at printing one request at a kiosk:
 // a new attempt starts only after the last one failed with nothing printed
 // (failed or canceled at printerd). After that many, an officer looks.
 const MaxPrintAttempts = 5
 
-// AttemptKey is the idempotency key of attempt n (from 1) at printing r.
-// Like IdempotencyKey (attempt 1), it depends only on the request and n,
-// so two kiosks or two taps retrying the same failed print make one job.
+// AttemptKey is the idempotency key under which attempt n (from 1) at
+// printing r is submitted to printerd. It depends only on the request and
+// n, so the same approved document can never become two jobs, whichever
+// session, restart or double tap submits it; a supervisor's reprint uses
+// printerd.ReprintKey.
 func AttemptKey(r RequestID, n int) string {
 	in := "anjungan/print-request/v1\x00" + string(r)
 	if n > 1 {

@@ -21,7 +21,7 @@ CREATE TABLE presence (
 ) WITHOUT ROWID;
 `
 
-// ErrPresenceEnded is a renewal of a visit that has ended.
+// errPresenceEnded refuses the renewal of a visit that has ended.
 var errPresenceEnded = printerd.ErrInvalidRequest.Withf("presence has ended")
 
 // RenewPresence implements printerd.Journal.
