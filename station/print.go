@@ -201,6 +201,10 @@ func (k *Kiosk) Print(ctx context.Context, sessionID string, rid RequestID) (Pri
 	authz, ticketID, presence, out := s.Authz, s.TicketID, s.Presence, sp.rendered
 	k.mu.Unlock()
 
+	// The visit's lease is renewed every few seconds; renewed now too, so
+	// that a renewal missed at login cannot hold the job it is about to
+	// send (printerd holds a job whose visit is not live).
+	k.renew(ctx, presence)
 	job, st, err := k.submit(ctx, authz, ticketID, presence, rid, sp.Document, out)
 	k.mu.Lock()
 	defer k.mu.Unlock()
