@@ -84,6 +84,9 @@ type Main struct {
 	// CrashAt kills the process at a named settlement step
 	// (station.CrashPoints): the crash tests' -crash-at, never in service.
 	CrashAt string
+	// Hall names the service hall, the kiosk and its time zone for the
+	// console, the reports and the kiosk.
+	Hall station.Hall
 
 	log       zerolog.Logger
 	kiosk     *station.Kiosk
@@ -128,6 +131,7 @@ func NewMain() *Main {
 		Stdout:         os.Stdout,
 		Stderr:         os.Stderr,
 		Now:            time.Now,
+		Hall:           station.Hall{Name: "Anjungan", KioskID: "ADM-01", Zone: station.WIB},
 	}
 }
 
@@ -166,6 +170,13 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.Fingerprint, "fingerprint", m.Fingerprint, "fingerprint second factor after a card read: sim (simulated sensor and matcher; never on a kiosk in service) or off")
 	fs.StringVar(&m.FingerprintDir, "fingerprint-dir", m.FingerprintDir, "folder of the simulated sensor's samples (anjunganctl finger place)")
 	fs.DurationVar(&m.IdleTimeout, "idle-timeout", m.IdleTimeout, "a citizen's session ends after this long without a touch")
+	fs.StringVar(&m.Hall.Name, "hall-name", m.Hall.Name, "the service hall's name, on the console and every report")
+	fs.StringVar(&m.Hall.KioskID, "kiosk-id", m.Hall.KioskID, "this kiosk's id, on the console and every report")
+	fs.Func("time-zone", "the hall's time zone: WIB, WITA or WIT (default WIB)", func(s string) error {
+		z, err := station.ParseZone(s)
+		m.Hall.Zone = z
+		return err
+	})
 	fs.StringVar(&m.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&m.CrashAt, "crash-at", "", "tests only: kill the station at this settlement step ("+strings.Join(station.CrashPoints, ", ")+")")
 	fs.DurationVar(&m.Settle.SubmitGrace, "settle-submit-grace", 0, "how long a submission cut short may still reach printerd before its absence is believed (0: 1m)")
