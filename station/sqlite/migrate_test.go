@@ -50,7 +50,9 @@ func TestMigrateEveryVersion(t *testing.T) {
 		Name:       "station/sqlite/migrate_test.go",
 		File:       "station.db",
 		Migrations: migrations,
-		Open:       func(path string) (*sql.DB, error) { return sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)") },
+		Open: func(path string) (*sql.DB, error) {
+			return sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
+		},
 		Fill: map[int]func(t *testing.T, db *sql.DB){
 			1: func(t *testing.T, db *sql.DB) {
 				exec(t, db, `INSERT INTO used_tickets (ticket_id, used_at) VALUES (?, ?)`, ticket, migrationTime.Unix())
