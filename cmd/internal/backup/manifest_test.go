@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/anjungan/anjungan/internal/fault"
 )
 
 // TestReadManifestFixtures reads each corrupt manifest in
@@ -86,4 +88,17 @@ func FuzzReadManifest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// docs/operations.md lists every error code of backup and restore.
+func TestErrorsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*fault.Error{ErrManifest, ErrMismatch, ErrTargetNotEmpty, ErrSchemaNewer, ErrSource, ErrWrite} {
+		if !strings.Contains(string(doc), "| `"+string(e.Code)+"` |") {
+			t.Errorf("docs/operations.md does not list %s", e.Code)
+		}
+	}
 }
