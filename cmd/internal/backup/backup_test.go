@@ -37,21 +37,31 @@ func kiosk(t *testing.T) (string, *journal.Journal, *sqlite.DB) {
 			t.Fatal(err)
 		}
 	}
-	j, err := journal.Open(filepath.Join(dir, "printerd"), clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	j, db := openKiosk(t, dir)
 	t.Cleanup(func() { j.Close() })
-	if err := os.MkdirAll(filepath.Join(dir, "station"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(filepath.Join(dir, "station", "station.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() { db.Close() })
 	return dir, j, db
 }
+
+// openKiosk opens the journal and the station database of dir.
+func openKiosk(tb testing.TB, dir string) (*journal.Journal, *sqlite.DB) {
+	tb.Helper()
+	j, err := journal.Open(filepath.Join(dir, "printerd"), clock)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "station"), 0o700); err != nil {
+		tb.Fatal(err)
+	}
+	db, err := sqlite.Open(filepath.Join(dir, "station", "station.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return j, db
+}
+
+// printedResult is a print that went well.
+var printedResult = printerd.Result{State: printerd.JobPrinted, Printer: "paper-1"}
 
 func submit(t testing.TB, j *journal.Journal, n int) printerd.Job {
 	job, _, err := j.Submit(context.Background(), printerd.SubmitRequest{IdempotencyKey: fmt.Sprintf("key-%d", n),
@@ -82,7 +92,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	if _, err := j.Finish(ctx, done.ID, printerd.Result{State: printerd.JobPrinted, Printer: "paper-1"}); err != nil {
+	if _, err := j.Finish(ctx, done.ID, printedResult); err != nil {
 		t.Fatal(err)
 	}
 
