@@ -24,8 +24,9 @@ import (
 // job the backup could have seen, in the state it had (the one printing
 // in doubt, for a supervisor), the same blank-card ledger, both audit
 // logs verifying against the checkpoints signed before, and the station
-// still owing the upstream its settlements, which a supervisor's decision
-// on the restored kiosk then delivers.
+// still owing the upstream its settlements; a supervisor's reprint on
+// the restored kiosk prints the document restored from the spool, and the
+// upstream hears of it.
 func TestBackupRunningKiosk(t *testing.T) {
 	if testing.Short() {
 		t.Skip("prints two cards at a printer's pace")
@@ -131,10 +132,16 @@ func TestBackupRunningKiosk(t *testing.T) {
 	if s, ok := owes[inDoubt.ID]; !ok || s.Stage != station.SettleInDoubt {
 		t.Errorf("settlement of the job in doubt after the restore: %+v (found %v)", s, ok)
 	}
-	_, err = again.Printers.Resolve(ctx, inDoubt.ID, printerd.Resolution{Action: printerd.ActionVoid,
-		CardSerial: "VOID-1", ReasonCode: printerd.ReasonCodeCardDamaged, Actor: "sari"})
+	for _, j := range jobsBefore {
+		if _, ok := owes[j.ID]; j.State == printerd.JobDispatching && !ok {
+			t.Errorf("no open settlement of job %s, printing during the backup", j.ID)
+		}
+	}
+	// The reprint prints the document restored from the backup's spool.
+	_, err = again.Printers.Resolve(ctx, inDoubt.ID, printerd.Resolution{Action: printerd.ActionReprint,
+		ReasonCode: printerd.ReasonCodeBlankOutput, Actor: "sari"})
 	mustOK(t, err)
-	sys.waitUpstream(t, doubtful.ApprovalID, rid1, "approved")
+	sys.waitUpstream(t, doubtful.ApprovalID, rid1, "printed")
 
 	// Both audit logs verify, against the checkpoints in the backup too.
 	mustOK(t, again.Station.Close())
