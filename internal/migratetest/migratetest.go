@@ -5,6 +5,7 @@
 package migratetest
 
 import (
+	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"path/filepath"
@@ -12,6 +13,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/anjungan/anjungan/internal/audit"
 )
 
 // Schema is one database's migrations and how to test them.
@@ -242,4 +248,28 @@ func sortedKeys(m map[string]tableDump) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Exec runs one statement of a Fill and fails the test on an error.
+func Exec(t *testing.T, db *sql.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// AuditSigner makes a checkpoint signer for origin, whose checkpoints
+// carry time at, and returns it with its signing and verifier keys: the
+// audit log an old version wrote is signed with it.
+func AuditSigner(t *testing.T, origin string, at time.Time) (signer *audit.Signer, skey, vkey string) {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err = audit.NewSigner(skey, func() time.Time { return at })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer, skey, vkey
 }

@@ -2,14 +2,11 @@ package journal
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/migratetest"
@@ -41,21 +38,9 @@ var oldJobs = []oldJob{
 // in doubt and its audit log verifies against the checkpoint signed
 // before the upgrade.
 func TestMigrateEveryVersion(t *testing.T) {
-	skey, vkey, err := note.GenerateKey(rand.Reader, "anjungan.test/printerd/audit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := audit.NewSigner(skey, func() time.Time { return migrationTime })
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, _, vkey := migratetest.AuditSigner(t, "anjungan.test/printerd/audit", migrationTime)
 	ctx := context.Background()
-	exec := func(t *testing.T, db *sql.DB, q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	exec := migratetest.Exec
 	at := migrationTime.UnixNano()
 	sha := strings.Repeat("ab", 32)
 	migratetest.Run(t, migratetest.Schema{

@@ -2,14 +2,11 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/migratetest"
@@ -29,21 +26,9 @@ var stages = []station.SettlementStage{station.SettleSubmitting, station.SettleF
 // changes, and the station then reads them all, appends to the audit log,
 // and the log verifies against the checkpoint signed before the upgrade.
 func TestMigrateEveryVersion(t *testing.T) {
-	skey, vkey, err := note.GenerateKey(rand.Reader, "anjungan.test/station/audit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := audit.NewSigner(skey, func() time.Time { return migrationTime })
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, skey, vkey := migratetest.AuditSigner(t, "anjungan.test/station/audit", migrationTime)
 	ctx := context.Background()
-	exec := func(t *testing.T, db *sql.DB, q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	exec := migratetest.Exec
 	at := migrationTime.UnixNano()
 	ticket := strings.Repeat("ab", 16)
 	migratetest.Run(t, migratetest.Schema{
