@@ -62,7 +62,7 @@ lint:
 # three iterations); the figures and their anchors are in docs/performance.md.
 BENCHTIME ?= 1s
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+	$(GO) test -run '^$$' -bench . -benchmem -p 1 -benchtime $(BENCHTIME) ./...
 
 # Each fuzz target runs for FUZZTIME; the corpus in testdata/fuzz is checked in.
 # Minimising each new input gets FUZZMINIMIZETIME: go test's default (60s)

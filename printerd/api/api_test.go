@@ -458,3 +458,26 @@ func mustUnmarshal(tb testing.TB, b []byte, v any) {
 		tb.Fatalf("%s: %v", b, err)
 	}
 }
+
+// TestSubmitTitleBeyondASCII: a title beyond ASCII travels escaped in
+// the Printerd-Job header and is recorded as it was written.
+func TestSubmitTitleBeyondASCII(t *testing.T) {
+	base := MustServe(t, "1")
+	for i, title := range []string{"Kartu Identitas Anak é", "Akta 𝔸 <&> \"x\" \\"} {
+		req := printerd.SubmitRequest{IdempotencyKey: "title-" + strconv.Itoa(i), Media: printerd.MediaCard, Title: title, Document: MustRead(t, "card.pdf")}
+		meta, err := api.EncodeJobHeader(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := 0; j < len(meta); j++ {
+			if meta[j] < 0x20 || meta[j] > 0x7e {
+				t.Fatalf("header %q has byte %#x", meta, meta[j])
+			}
+		}
+		status, body := doSubmit(t, base, req)
+		var job printerd.Job
+		if status != http.StatusCreated || json.Unmarshal(body, &job) != nil || job.Title != title {
+			t.Errorf("submit %q = %d %s", title, status, body)
+		}
+	}
+}
