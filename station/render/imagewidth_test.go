@@ -96,7 +96,7 @@ func TestWidenedImageShowsTheSamePixels(t *testing.T) {
 		if err := c.pdf.Output(&pdf); err != nil {
 			t.Fatal(err)
 		}
-		pngs, err := preview(t, pdf.Bytes(), dpi)
+		pngs, err := preview(t, pdf.Bytes(), 1, dpi)
 		if err != nil {
 			t.Fatal(err)
 		}

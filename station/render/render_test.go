@@ -88,7 +88,7 @@ func MustRender(tb testing.TB, r *Renderer, d station.Document) station.Rendered
 
 // peer returns the path of a real tool the test talks to. When it is not
 // installed the test is skipped, or fails under ANJUNGAN_REQUIRE_PEERS=1.
-func peer(t *testing.T, name, pkg string) string {
+func peer(t testing.TB, name, pkg string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
@@ -192,7 +192,7 @@ func TestRenderSamples(t *testing.T) {
 				checkText(t, file, d)
 			})
 			t.Run("qr", func(t *testing.T) {
-				checkQR(t, out.PDF, d)
+				checkQR(t, out.PDF, out.Pages, d)
 			})
 		})
 	}
@@ -241,11 +241,11 @@ func checkText(t *testing.T, file string, d station.Document) {
 
 // checkQR rasterises the PDF at 300 dpi, decodes the QR with zbarimg and
 // verifies it against d.
-func checkQR(t *testing.T, pdf []byte, d station.Document) {
+func checkQR(t *testing.T, pdf []byte, pages int, d station.Document) {
 	t.Helper()
 	zbarimg := peer(t, "zbarimg", "zbar-tools")
 	peer(t, "pdftoppm", "poppler-utils")
-	pngs, err := preview(t, pdf, 300)
+	pngs, err := preview(t, pdf, pages, 300)
 	if err != nil {
 		t.Fatal(err)
 	}
