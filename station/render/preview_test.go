@@ -101,7 +101,7 @@ func TestPreviewIsPdftoppmsPixels(t *testing.T) {
 				}
 				if page == 0 {
 					first = got
-				} else if bytes.Equal(first.Pix, got.Pix) {
+				} else if first != nil && bytes.Equal(first.Pix, got.Pix) {
 					t.Fatal("page 2 is page 1")
 				}
 			})
