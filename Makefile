@@ -58,8 +58,12 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) run $(STATICCHECK) ./...
 
+# Slow benchmarks run with a fixed count so that their ratios are stable
+# (docs/performance.md).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -skip 'RenderKKChromium|CetakToPreview' -benchmem ./...
+	$(GO) test -run '^$$' -bench 'RenderKKChromium' -benchtime 30x ./station/render/
+	$(GO) test -run '^$$' -bench 'CetakToPreview' -benchtime 40x ./cmd/internal/e2e/
 
 # Each fuzz target runs for FUZZTIME; the corpus in testdata/fuzz is checked in.
 # Minimising each new input gets FUZZMINIMIZETIME: go test's default (60s)

@@ -48,7 +48,7 @@ func TestEqualWidthImagesRenderTheSame(t *testing.T) {
 	}
 }
 
-// BenchmarkRenderKTPEqualWidthImages is BenchmarkRenderKTP with a
+// BenchmarkRenderKTPEqualWidthImages is BenchmarkRender/ktp-el with a
 // signature as wide as the photo: the cost of widening one image.
 func BenchmarkRenderKTPEqualWidthImages(b *testing.B) {
 	r := MustNewRenderer(b)
