@@ -126,15 +126,37 @@ func (p *encoderPool) Get() *png.EncoderBuffer {
 func (p *encoderPool) Put(b *png.EncoderBuffer) { p.pool.Put(b) }
 
 // encodePNG encodes an RGB raster losslessly: the PNG holds pdftoppm's
-// pixels exactly.
+// pixels exactly. A page with no colour (a KK: black on white) is encoded
+// as grey, a third of the data, the same pixels.
 func encodePNG(im ppm.Image) ([]byte, error) {
-	rgba := image.NewRGBA(image.Rect(0, 0, im.Width, im.Height))
-	for i, j := 0, 0; i < len(im.Pix); i, j = i+3, j+4 {
-		rgba.Pix[j], rgba.Pix[j+1], rgba.Pix[j+2], rgba.Pix[j+3] = im.Pix[i], im.Pix[i+1], im.Pix[i+2], 0xff
+	var img image.Image
+	r := image.Rect(0, 0, im.Width, im.Height)
+	if isGray(im.Pix) {
+		g := image.NewGray(r)
+		for i, k := 0, 0; i < len(im.Pix); i, k = i+3, k+1 {
+			g.Pix[k] = im.Pix[i]
+		}
+		img = g
+	} else {
+		rgba := image.NewRGBA(r)
+		for i, j := 0, 0; i < len(im.Pix); i, j = i+3, j+4 {
+			rgba.Pix[j], rgba.Pix[j+1], rgba.Pix[j+2], rgba.Pix[j+3] = im.Pix[i], im.Pix[i+1], im.Pix[i+2], 0xff
+		}
+		img = rgba
 	}
 	var b bytes.Buffer
-	if err := pngEncoder.Encode(&b, rgba); err != nil {
+	if err := pngEncoder.Encode(&b, img); err != nil {
 		return nil, station.ErrRenderFailed.With(err)
 	}
 	return b.Bytes(), nil
+}
+
+// isGray reports whether every RGB pixel of pix is grey.
+func isGray(pix []byte) bool {
+	for i := 0; i+2 < len(pix); i += 3 {
+		if pix[i] != pix[i+1] || pix[i] != pix[i+2] {
+			return false
+		}
+	}
+	return true
 }
