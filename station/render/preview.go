@@ -50,8 +50,8 @@ func NewPreviewer(dir string) (*Previewer, error) {
 //
 // pdftoppm's own PNG output spends 80–90 % of its time in zlib at its
 // default level (a KK at 150 dpi: ~310 ms, ~40 ms as PPM); here the
-// same pixels are encoded at png.BestSpeed, which is several times
-// faster for a file ~10 % larger. Errors are station.ErrRenderFailed.
+// same pixels are encoded at png.BestSpeed, several times faster (see
+// docs/performance.md). Errors are station.ErrRenderFailed.
 func (p *Previewer) Preview(ctx context.Context, pdf []byte, page, dpi int) ([]byte, error) {
 	if dpi < minDPI || dpi > maxDPI {
 		return nil, station.ErrRenderFailed.Withf("preview: dpi %d outside [%d, %d]", dpi, minDPI, maxDPI)
@@ -112,7 +112,7 @@ func (p *Previewer) raster(ctx context.Context, pdf []byte, page, dpi int) (ppm.
 	return images[0], nil
 }
 
-// pngEncoder trades ~10 % of file size for speed; its buffers (zlib's
+// pngEncoder trades some file size for speed; its buffers (zlib's
 // window and tables, ~1 MB) are reused from one page to the next.
 var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &encoderPool{}}
 
