@@ -3,6 +3,8 @@ package journal
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,5 +53,75 @@ func TestMigrateV3(t *testing.T) {
 	}
 	if n, err := j.Note(ctx, "JOLD"); err != nil || n.Text != "smeared" {
 		t.Errorf("Note = %+v, %v", n, err)
+	}
+}
+
+// TestMigrateV6 opens a journal of schema 6 (no index on the documents):
+// it becomes schema 7, the spool check reads index jobs_document, and the
+// sweep at Open keeps the document of a queued job and removes the one
+// of a job that ended.
+func TestMigrateV6(t *testing.T) {
+	dir := t.TempDir()
+	spool := filepath.Join(dir, "spool")
+	if err := os.MkdirAll(spool, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, "PRAGMA user_version = 6"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queued, ended := strings.Repeat("0a", 32), strings.Repeat("0b", 32)
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC).UnixNano()
+	for _, r := range []struct{ id, sha, state string }{{"JQ", queued, "queued"}, {"JC", ended, "canceled"}} {
+		if _, err := db.Exec(`INSERT INTO jobs (id, idempotency_key, media, title, document_sha256, state, created, updated)
+			VALUES (?, ?, 'om_card_54x86mm', 'KTP-el', ?, ?, ?, ?)`, r.id, "key-"+r.id, r.sha, r.state, now, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(spool, r.sha), []byte("%PDF-1.7\n"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	j, err := Open(dir, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	var version int
+	if err := j.db.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != 7 {
+		t.Errorf("user_version %d (%v), want 7", version, err)
+	}
+	var plan []string
+	rows, err := j.db.Query("EXPLAIN QUERY PLAN "+activeDocument, queued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if p := strings.Join(plan, "; "); !strings.Contains(p, "USING INDEX jobs_document") && !strings.Contains(p, "USING COVERING INDEX jobs_document") {
+		t.Errorf("the spool check reads %q, not index jobs_document", p)
+	}
+	if _, err := os.Stat(filepath.Join(spool, queued)); err != nil {
+		t.Errorf("the queued job's document: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(spool, ended)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the ended job's document is still spooled (%v)", err)
 	}
 }
