@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -137,6 +138,18 @@ func NewMain() *Main {
 
 // ParseFlags reads the command line.
 func (m *Main) ParseFlags(args []string) error {
+	fs, check := m.flags()
+	return cli.Parse(fs, args, m.Stdout, m.Stderr, check)
+}
+
+// Flags returns the flag set ParseFlags parses, for its documentation.
+func (m *Main) Flags() *flag.FlagSet {
+	fs, _ := m.flags()
+	return fs
+}
+
+// flags defines the flags on m and returns the check of their values.
+func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs := cli.NewFlagSet("station")
 	fs.StringVar(&m.KioskAddr, "kiosk-addr", m.KioskAddr, "address of the citizen kiosk (keep it on loopback)")
 	fs.StringVar(&m.ConsoleAddr, "console-addr", m.ConsoleAddr, "address of the supervisors' console (TLS when not loopback)")
@@ -180,7 +193,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&m.CrashAt, "crash-at", "", "tests only: kill the station at this settlement step ("+strings.Join(station.CrashPoints, ", ")+")")
 	fs.DurationVar(&m.Settle.SubmitGrace, "settle-submit-grace", 0, "how long a submission cut short may still reach printerd before its absence is believed (0: 1m)")
-	return cli.Parse(fs, args, m.Stdout, m.Stderr, func() error {
+	return fs, func() error {
 		if err := cli.NoArgs(fs)(); err != nil {
 			return err
 		}
@@ -191,7 +204,7 @@ func (m *Main) ParseFlags(args []string) error {
 			return fmt.Errorf("-fingerprint %q: want sim or off", m.Fingerprint)
 		}
 		return nil
-	})
+	}
 }
 
 // Run starts the kiosk and console and returns once both listen.
