@@ -39,8 +39,8 @@ type ConfigCode string
 const (
 	ConfigUnreadable = ConfigCode("config_unreadable")
 	ConfigTooLarge   = ConfigCode("config_too_large")
-	ConfigNotText    = ConfigCode("config_not_text")  // not UTF-8, or a NUL byte
-	ConfigSyntax     = ConfigCode("config_syntax")    // no "=", empty key, bad quotes
+	ConfigNotText    = ConfigCode("config_not_text") // not UTF-8, or a NUL byte
+	ConfigSyntax     = ConfigCode("config_syntax")   // no "=", empty key, bad quotes
 	ConfigUnknownKey = ConfigCode("config_unknown_key")
 	ConfigDuplicate  = ConfigCode("config_duplicate_key")
 	ConfigBadValue   = ConfigCode("config_bad_value")

@@ -114,4 +114,3 @@ func TestOperationsDocListsEveryKey(t *testing.T) {
 		}
 	}
 }
-
