@@ -24,8 +24,10 @@ import (
 
 	"github.com/anjungan/anjungan/cmd/internal/cli"
 	"github.com/anjungan/anjungan/internal/audit"
+	"github.com/anjungan/anjungan/internal/health"
 	"github.com/anjungan/anjungan/internal/logging"
 	"github.com/anjungan/anjungan/internal/privtmp"
+	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/client"
 	"github.com/anjungan/anjungan/station"
 	"github.com/anjungan/anjungan/station/auditrec"
@@ -315,6 +317,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.kioskS.MountFingerprint(fp)
 	}
+	m.kioskS.MountReadiness(readiness(m.db, printers))
 	m.consS = stationhttp.NewConsole(stationhttp.ConsoleDeps{
 		Printerd: printers, Audit: m.audit, Accounts: sqlite.NewAccounts(m.db),
 		PrinterdAudit: printers, Now: m.Now, Rand: rand.Reader, Settlements: m.kiosk.Settler(),
@@ -325,6 +328,23 @@ func (m *Main) Run(ctx context.Context) error {
 	m.serve("console", func() error { return m.consS.Serve(m.consLn) })
 	m.log.Info().Str("kiosk", m.KioskURL()).Str("console", m.ConsoleURL()).Msg("station ready")
 	return nil
+}
+
+// readiness is what /readyz checks: the station can serve a citizen when
+// its database can be written, printerd answers with a journal that can
+// write, and some printer can print now.
+func readiness(db *sqlite.DB, printers *client.Client) []health.Check {
+	return []health.Check{
+		{Name: "database", Probe: db.CheckWritable},
+		{Name: "printerd", Probe: printers.Health},
+		{Name: "printer", Probe: func(ctx context.Context) error {
+			as, err := printers.Availability(ctx)
+			if err != nil {
+				return err
+			}
+			return printerd.ReadyToPrint(as)
+		}},
+	}
 }
 
 // Settlements is the station's settler: what it owes the upstream.
