@@ -46,8 +46,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/anjungan/anjungan/internal/fault"
-	"github.com/anjungan/anjungan/internal/httpguard"
 	"github.com/anjungan/anjungan/internal/health"
+	"github.com/anjungan/anjungan/internal/httpguard"
 	"github.com/anjungan/anjungan/printerd"
 )
 
