@@ -11,8 +11,8 @@ import (
 	"syscall"
 
 	"github.com/anjungan/anjungan/cmd/internal/cli"
-	"github.com/anjungan/anjungan/cmd/internal/systemd"
 	"github.com/anjungan/anjungan/cmd/internal/printerd"
+	"github.com/anjungan/anjungan/cmd/internal/systemd"
 )
 
 func main() { os.Exit(run()) }

@@ -9,8 +9,8 @@ import (
 	"syscall"
 
 	"github.com/anjungan/anjungan/cmd/internal/cli"
-	"github.com/anjungan/anjungan/cmd/internal/systemd"
 	"github.com/anjungan/anjungan/cmd/internal/station"
+	"github.com/anjungan/anjungan/cmd/internal/systemd"
 )
 
 func main() {
