@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/anjungan/anjungan/cmd/internal/cli"
 	"github.com/anjungan/anjungan/cmd/internal/ctl"
+	"github.com/anjungan/anjungan/cmd/internal/printerd"
 	"github.com/anjungan/anjungan/cmd/internal/registrysim"
 	"github.com/anjungan/anjungan/cmd/internal/station"
 )
@@ -182,4 +184,54 @@ func TestCtlSharesOneConfig(t *testing.T) {
 			t.Errorf("%q: %v\n%s", c.conf, err, stderr.String())
 		}
 	}
+}
+
+// TestPackagedConfigs: the configuration the Debian package ships
+// (internal/deb/root/etc/anjungan) is read by its program without error,
+// and the citizen's screen opens the kiosk address the station listens on.
+func TestPackagedConfigs(t *testing.T) {
+	dir := "../../../internal/deb/root/etc/anjungan"
+	parse := map[string]func(args []string) error{
+		"station.conf": func(a []string) error { return quiet(station.NewMain()).ParseFlags(a) },
+		"printerd.conf": func(a []string) error {
+			m := printerd.NewMain()
+			m.Stdout, m.Stderr = io.Discard, io.Discard
+			return m.ParseFlags(a)
+		},
+		"registry-sim.conf": func(a []string) error {
+			m := registrysim.NewMain()
+			m.Stdout, m.Stderr = io.Discard, io.Discard
+			return m.ParseFlags(a)
+		},
+		"anjunganctl.conf": func(a []string) error {
+			m := ctl.NewMain()
+			m.Stdout, m.Stderr = io.Discard, io.Discard
+			return m.ParseFlags(append([]string{"printers"}, a...))
+		},
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.conf"))
+	if err != nil || len(files) != len(parse) {
+		t.Fatalf("packaged configs %q, want one for each of %d programs", files, len(parse))
+	}
+	for _, f := range files {
+		if err := parse[filepath.Base(f)]([]string{"-config", f}); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	st := quiet(station.NewMain())
+	if err := st.ParseFlags([]string{"-config", filepath.Join(dir, "station.conf")}); err != nil {
+		t.Fatal(err)
+	}
+	unit, err := os.ReadFile("../../../internal/deb/root/lib/systemd/system/anjungan-kiosk.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(unit), " http://"+st.KioskAddr+"/\n") {
+		t.Errorf("anjungan-kiosk.service does not open the station's kiosk-addr %s", st.KioskAddr)
+	}
+}
+
+func quiet(m *station.Main) *station.Main {
+	m.Stdout, m.Stderr = io.Discard, io.Discard
+	return m
 }
