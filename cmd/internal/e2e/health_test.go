@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,4 +144,27 @@ func TestReadiness(t *testing.T) {
 			t.Errorf("printerd check %+v", rep.Checks[1])
 		}
 	})
+}
+
+// BenchmarkReadiness measures one /readyz of the running station (a write
+// lock on its database, printerd's health and availability over its
+// socket) against the anchor /healthz of the same server, in the same run:
+// the cost a monitor polling readiness adds.
+func BenchmarkReadiness(b *testing.B) {
+	s := MustStart(b)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		b.Run(strings.TrimPrefix(path, "/"), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				res, err := http.Get(s.Station.KioskURL() + path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					b.Fatalf("%s: %d", path, res.StatusCode)
+				}
+			}
+		})
+	}
 }
