@@ -10,14 +10,14 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Debian packages: what building needs (cgo for PC/SC) and what the tests talk to (see docs/testing.md).
 # poppler-utils: the kiosk preview and the card printers' raster come from pdftoppm.
 BUILD_DEBS := libpcsclite-dev pkg-config gcc poppler-utils
-TEST_DEBS := $(BUILD_DEBS) strace pcscd vsmartcard-vpcd pcsc-tools poppler-utils zbar-tools cups-ipp-utils dbus chromium fonttools fonts-dejavu-core
+TEST_DEBS := $(BUILD_DEBS) dpkg-dev lintian systemd init-system-helpers cage strace pcscd vsmartcard-vpcd pcsc-tools poppler-utils zbar-tools cups-ipp-utils dbus chromium fonttools fonts-dejavu-core
 
 # In CI a missing peer is a failure, not a skip.
 ifneq ($(CI),)
 export ANJUNGAN_REQUIRE_PEERS := 1
 endif
 
-.PHONY: all build run test test-card test-crash lint bench fuzz deps-build deps-test clean
+.PHONY: all build run test test-card test-crash lint bench fuzz deps-build deps-test clean deb
 
 all: build
 
@@ -30,6 +30,15 @@ deps-test:
 build: deps-build
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./cmd/...
+
+# The Debian package var/anjungan_VERSION_amd64.deb (internal/deb): the
+# programs built stripped and position-independent, the version from git
+# describe made Debian-valid.
+DEB_BIN := var/deb/bin
+deb: deps-build
+	@mkdir -p $(DEB_BIN)
+	$(GO) build -trimpath -buildmode=pie -ldflags='-s -w' -o $(DEB_BIN)/ ./cmd/...
+	$(GO) run ./internal/deb/mkdeb -describe "$$(git describe --tags --always --dirty)" -bin $(DEB_BIN) -out var -doc docs/operations.md
 
 run: build
 	$(BIN)/anjunganctl dev -var var -bin $(BIN)

@@ -33,6 +33,9 @@ var (
 	ErrJournal = fault.New("journal_unavailable",
 		"Layanan cetak sedang mengalami gangguan. Silakan hubungi petugas.",
 		"The print service has a problem. Please ask an officer.")
+	ErrNoPrinterReady = fault.New("printer_not_ready",
+		"Tidak ada printer yang siap mencetak. Silakan hubungi petugas.",
+		"No printer is ready to print. Please ask an officer.")
 	ErrUnreachable = fault.New("printerd_unreachable",
 		"Layanan cetak tidak dapat dihubungi. Silakan hubungi petugas.",
 		"The print service cannot be reached. Please ask an officer.")

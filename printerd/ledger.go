@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -119,4 +120,21 @@ type Availability struct {
 	// cannot write; see JournalHealth), no-printer, stopped, an IPP
 	// reason keyword of error severity, or no-blanks.
 	Reason string `json:"reason,omitempty"`
+}
+
+// ReadyToPrint returns nil when some media of as can be printed now, and
+// ErrNoPrinterReady, with every media's reason as its cause, when none
+// can: a kiosk with no printer able to print cannot serve a citizen.
+func ReadyToPrint(as []Availability) error {
+	var why []string
+	for _, a := range as {
+		if a.Available {
+			return nil
+		}
+		why = append(why, string(a.Media)+": "+a.Reason)
+	}
+	if len(why) == 0 {
+		why = append(why, "no printer configured")
+	}
+	return ErrNoPrinterReady.Withf("%s", strings.Join(why, "; "))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/anjungan/anjungan/cmd/internal/cli"
 	"github.com/anjungan/anjungan/cmd/internal/printerd"
+	"github.com/anjungan/anjungan/cmd/internal/systemd"
 )
 
 func main() { os.Exit(run()) }
@@ -27,7 +28,13 @@ func run() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// Run returned once listening: under systemd (Type=notify) the units
+	// ordered after this one start now.
+	if err := systemd.Notify(os.Getenv(systemd.NotifySocket), systemd.Ready); err != nil {
+		fmt.Fprintln(os.Stderr, "printerd: telling systemd it is ready:", err)
+	}
 	<-ctx.Done()
+	_ = systemd.Notify(os.Getenv(systemd.NotifySocket), systemd.Stopping)
 	if err := m.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -10,6 +10,7 @@ import (
 
 	"github.com/anjungan/anjungan/cmd/internal/cli"
 	"github.com/anjungan/anjungan/cmd/internal/station"
+	"github.com/anjungan/anjungan/cmd/internal/systemd"
 )
 
 func main() {
@@ -23,7 +24,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "station:", err)
 		os.Exit(1)
 	}
+	// Run returned once listening: under systemd (Type=notify) the units
+	// ordered after this one start now.
+	if err := systemd.Notify(os.Getenv(systemd.NotifySocket), systemd.Ready); err != nil {
+		fmt.Fprintln(os.Stderr, "station: telling systemd it is ready:", err)
+	}
 	<-ctx.Done()
+	_ = systemd.Notify(os.Getenv(systemd.NotifySocket), systemd.Stopping)
 	if err := m.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "station:", err)
 		os.Exit(1)

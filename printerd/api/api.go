@@ -9,6 +9,8 @@
 //	POST /v1/jobs/{id}/cancel   → Job (queued or held jobs only)
 //	GET  /v1/printers           → [PrinterInfo]
 //	GET  /v1/health             → Health: 200 {"status":"ok",…}, 503 {"status":"degraded",…}
+//	GET  /healthz               → 200 "ok": printerd answers
+//	GET  /readyz                → health.Report: 200 when a citizen's print can be taken, 503 naming the failed checks
 //
 // Supervisors (the console adds authentication; actor names who acted):
 //
@@ -51,6 +53,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/internal/health"
 	"github.com/anjungan/anjungan/internal/httpguard"
 	"github.com/anjungan/anjungan/printerd"
 )
@@ -155,6 +158,8 @@ func NewHandler(svc Service, log zerolog.Logger, opts ...Option) http.Handler {
 	mux.HandleFunc("POST /v1/jobs/{id}/cancel", h.cancel)
 	mux.HandleFunc("GET /v1/printers", h.printers)
 	mux.HandleFunc("GET /v1/health", h.health)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", h.ready)
 	mux.HandleFunc("POST /v1/jobs/{id}/resolve", h.resolve)
 	mux.HandleFunc("POST /v1/jobs/{id}/release", h.release)
 	mux.HandleFunc("POST /v1/jobs/{id}/erase-note", h.eraseNote)
@@ -349,6 +354,40 @@ func (h *handler) health(w http.ResponseWriter, _ *http.Request) {
 		body.JournalLastWrite = &jh.LastWrite
 	}
 	writeJSON(w, status, body)
+}
+
+// ready answers /readyz: the journal can write (as its last write said)
+// and at least one printer can print now.
+func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
+	rep := health.Run(r.Context(), []health.Check{
+		{Name: "journal", Probe: func(context.Context) error {
+			if jh := h.svc.JournalHealth(); !jh.Writable {
+				return printerd.ErrJournal.With(jh.Err)
+			}
+			return nil
+		}},
+		{Name: "printer", Probe: func(ctx context.Context) error {
+			as, err := h.svc.Availability(ctx)
+			if err != nil {
+				return err
+			}
+			return printerd.ReadyToPrint(as)
+		}},
+	})
+	writeReport(w, rep, h.log)
+}
+
+// writeReport writes a readiness report, 503 when not ready, and logs
+// the causes of its failures.
+func writeReport(w http.ResponseWriter, rep health.Report, log zerolog.Logger) {
+	status := http.StatusOK
+	if !rep.Ready {
+		status = http.StatusServiceUnavailable
+		for name, err := range rep.Causes {
+			log.Warn().Str("check", name).Err(err).Msg("not ready")
+		}
+	}
+	writeJSON(w, status, rep)
 }
 
 // StatusOf is the HTTP status of an error code.

@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/internal/health"
 	"github.com/anjungan/anjungan/internal/httpguard"
 	"github.com/anjungan/anjungan/station"
 )
@@ -294,4 +295,21 @@ func statusOf(code fault.Code) int {
 		return fiber.StatusForbidden
 	}
 	return fiber.StatusInternalServerError
+}
+
+// MountReadiness serves GET /readyz: the checks' report, HTTP 200 when
+// every check holds and 503 naming the failed ones. Their causes go to
+// the log only.
+func (s *Kiosk) MountReadiness(checks []health.Check) {
+	s.app.Get("/readyz", func(c *fiber.Ctx) error {
+		rep := health.Run(c.UserContext(), checks)
+		status := fiber.StatusOK
+		if !rep.Ready {
+			status = fiber.StatusServiceUnavailable
+			for name, err := range rep.Causes {
+				s.log.Warn().Str("check", name).Err(err).Msg("not ready")
+			}
+		}
+		return c.Status(status).JSON(rep)
+	})
 }

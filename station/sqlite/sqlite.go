@@ -165,3 +165,14 @@ func (db *DB) update(ctx context.Context, f func(tx *sql.Tx) error) error {
 	}
 	return nil
 }
+
+// CheckWritable takes the write lock and lets it go: it fails while the
+// database cannot be written (read-only, locked by another process past
+// the busy timeout, gone). A full disk shows at the next real write.
+func (db *DB) CheckWritable(ctx context.Context) error {
+	tx, err := db.write.BeginTx(ctx, nil) // _txlock=immediate: BEGIN IMMEDIATE
+	if err != nil {
+		return ErrStorage.With(err)
+	}
+	return tx.Rollback()
+}

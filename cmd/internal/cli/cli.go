@@ -7,7 +7,9 @@
 //   - anything that fails later is the program's own (exit 1).
 //
 // A Main's ParseFlags parses with NewFlagSet and Parse (or reports its own
-// errors through Fail); its main.go exits with ExitCode.
+// errors through Fail); its main.go exits with ExitCode. Every flag set
+// has -config FILE: the flags also come from that file (config.go), and
+// the command line overrides it.
 package cli
 
 import (
@@ -23,6 +25,7 @@ import (
 func NewFlagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	fs.String(ConfigFlag, "", "read flags from this file (key = value, keys are flag names; the command line overrides it)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name())
 		fs.PrintDefaults()
@@ -30,11 +33,14 @@ func NewFlagSet(name string) *flag.FlagSet {
 	return fs
 }
 
-// Parse parses args with fs, then runs check (nil: none), and reports
-// the outcome as Fail does. Positional arguments are refused unless
-// check looks at them.
+// Parse parses args with fs, applies the -config file, then runs check
+// (nil: none), and reports the outcome as Fail does. Positional arguments
+// are refused unless check looks at them.
 func Parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, check func() error) error {
 	err := fs.Parse(args)
+	if err == nil {
+		err = ApplyConfigFlag(fs, nil)
+	}
 	if err == nil && check != nil {
 		err = check()
 	}

@@ -3,6 +3,8 @@ package cli_test
 import (
 	"bytes"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -61,6 +63,10 @@ func programs() []program {
 // and an unexpected argument print "NAME: the problem" and the usage on
 // stderr and exit 2.
 func TestEveryProgramOneConvention(t *testing.T) {
+	badConfig := filepath.Join(t.TempDir(), "bad.conf")
+	if err := os.WriteFile(badConfig, []byte("# a key no program has\nno-such-key = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range programs() {
 		cases := []struct {
 			name string
@@ -72,6 +78,14 @@ func TestEveryProgramOneConvention(t *testing.T) {
 			{"-help", []string{"-help"}, true, ""},
 			{"unknown flag", []string{"-no-such-flag"}, false, "flag provided but not defined: -no-such-flag"},
 			{"unexpected argument", []string{"surplus", "words"}, false, "surplus"},
+		}
+		if p.name != "anjunganctl" {
+			cases = append(cases, struct {
+				name string
+				args []string
+				help bool
+				says string
+			}{"unknown key in config", []string{"-config", badConfig}, false, badConfig + `:2: unknown key "no-such-key"`})
 		}
 		if p.badValue != nil {
 			cases = append(cases, struct {

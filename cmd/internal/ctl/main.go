@@ -148,7 +148,44 @@ func parseArgs(fs *flag.FlagSet, args []string) error {
 		}
 		pos, args = append(pos, rest[0]), rest[1:]
 	}
-	return fs.Parse(append([]string{"--"}, pos...))
+	if err := fs.Parse(append([]string{"--"}, pos...)); err != nil {
+		return err
+	}
+	c, err := cli.ConfigFromFlag(fs)
+	if c == nil || err != nil {
+		return err
+	}
+	// The commands share one file: a key of another command is no
+	// mistake in it, but a key whose default differs between commands
+	// (-db is the station's in one, printerd's journal in another) would
+	// set the wrong thing in one of them.
+	defaults := map[string]map[string]bool{}
+	for _, cfs := range CommandFlags() {
+		cfs.VisitAll(func(f *flag.Flag) {
+			if defaults[f.Name] == nil {
+				defaults[f.Name] = map[string]bool{}
+			}
+			defaults[f.Name][f.DefValue] = true
+		})
+	}
+	for _, s := range c.Settings {
+		if len(defaults[s.Key]) > 1 {
+			return &cli.ConfigError{Path: c.Path, Line: s.Line, Code: cli.ConfigAmbiguous,
+				Err: fmt.Errorf("key %q means different things to different commands: give it on the command line", s.Key)}
+		}
+	}
+	return c.Apply(fs, func(key string) bool { return defaults[key] != nil })
+}
+
+// CommandFlags returns every command's flag set, by command name.
+func CommandFlags() map[string]*flag.FlagSet {
+	out := map[string]*flag.FlagSet{}
+	for _, c := range commands() {
+		fs := cli.NewFlagSet("anjunganctl " + c.name)
+		c.parse(NewMain(), fs, []string{"-h"}) // defines the flags, then stops at -h
+		out[c.name] = fs
+	}
+	return out
 }
 
 // object returns the one positional argument of a command, the thing it

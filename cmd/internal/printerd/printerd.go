@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	stdlog "log"
@@ -110,6 +111,18 @@ func NewMain() *Main {
 // ParseFlags reads the command line. With no flags printerd runs two
 // simulated printers under var/.
 func (m *Main) ParseFlags(args []string) error {
+	fs, check := m.flags()
+	return cli.Parse(fs, args, m.Stdout, m.Stderr, check)
+}
+
+// Flags returns the flag set ParseFlags parses, for its documentation.
+func (m *Main) Flags() *flag.FlagSet {
+	fs, _ := m.flags()
+	return fs
+}
+
+// flags defines the flags on m and returns the check of their values.
+func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs := cli.NewFlagSet("printerd")
 	fs.StringVar(&m.socket, "socket", m.socket, "unix socket to serve the API on")
 	fs.StringVar(&m.data, "data", m.data, "directory of the journal and the spool")
@@ -138,7 +151,7 @@ func (m *Main) ParseFlags(args []string) error {
 		}
 		return err
 	})
-	return cli.Parse(fs, args, m.Stdout, m.Stderr, func() error {
+	return fs, func() error {
 		if err := cli.NoArgs(fs)(); err != nil {
 			return err
 		}
@@ -160,7 +173,7 @@ func (m *Main) ParseFlags(args []string) error {
 			}
 		}
 		return nil
-	})
+	}
 }
 
 // printerSpec is one -printer flag.

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -78,6 +79,18 @@ func NewMain() *Main {
 
 // ParseFlags reads the command line; with no flags the defaults stand.
 func (m *Main) ParseFlags(args []string) error {
+	fs, check := m.flags()
+	return cli.Parse(fs, args, m.Stdout, m.Stderr, check)
+}
+
+// Flags returns the flag set ParseFlags parses, for its documentation.
+func (m *Main) Flags() *flag.FlagSet {
+	fs, _ := m.flags()
+	return fs
+}
+
+// flags defines the flags on m and returns the check of their values.
+func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs := cli.NewFlagSet("registry-sim")
 	fs.StringVar(&m.Addr, "addr", m.Addr, "listen address (loopback only in development)")
 	fs.StringVar(&m.DataDir, "data", m.DataDir, "data folder; holds registry.db")
@@ -89,7 +102,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.Uint64Var(&m.Seed, "seed", m.Seed, "seed of the synthetic population")
 	fs.IntVar(&m.People, "people", m.People, "number of synthetic residents")
 	fs.StringVar(&m.LogLevel, "log-level", m.LogLevel, "debug, info, warn or error")
-	return cli.Parse(fs, args, m.Stdout, m.Stderr, func() error {
+	return fs, func() error {
 		switch {
 		case fs.NArg() > 0:
 			return fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -99,7 +112,7 @@ func (m *Main) ParseFlags(args []string) error {
 			return fmt.Errorf("-tls-cert, -tls-key and -client-ca go together: set all three or none")
 		}
 		return nil
-	})
+	}
 }
 
 // Run loads the keys, opens the database, makes the population and

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -23,8 +24,10 @@ import (
 
 	"github.com/anjungan/anjungan/cmd/internal/cli"
 	"github.com/anjungan/anjungan/internal/audit"
+	"github.com/anjungan/anjungan/internal/health"
 	"github.com/anjungan/anjungan/internal/logging"
 	"github.com/anjungan/anjungan/internal/privtmp"
+	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/client"
 	"github.com/anjungan/anjungan/station"
 	"github.com/anjungan/anjungan/station/auditrec"
@@ -137,6 +140,18 @@ func NewMain() *Main {
 
 // ParseFlags reads the command line.
 func (m *Main) ParseFlags(args []string) error {
+	fs, check := m.flags()
+	return cli.Parse(fs, args, m.Stdout, m.Stderr, check)
+}
+
+// Flags returns the flag set ParseFlags parses, for its documentation.
+func (m *Main) Flags() *flag.FlagSet {
+	fs, _ := m.flags()
+	return fs
+}
+
+// flags defines the flags on m and returns the check of their values.
+func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs := cli.NewFlagSet("station")
 	fs.StringVar(&m.KioskAddr, "kiosk-addr", m.KioskAddr, "address of the citizen kiosk (keep it on loopback)")
 	fs.StringVar(&m.ConsoleAddr, "console-addr", m.ConsoleAddr, "address of the supervisors' console (TLS when not loopback)")
@@ -180,7 +195,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&m.CrashAt, "crash-at", "", "tests only: kill the station at this settlement step ("+strings.Join(station.CrashPoints, ", ")+")")
 	fs.DurationVar(&m.Settle.SubmitGrace, "settle-submit-grace", 0, "how long a submission cut short may still reach printerd before its absence is believed (0: 1m)")
-	return cli.Parse(fs, args, m.Stdout, m.Stderr, func() error {
+	return fs, func() error {
 		if err := cli.NoArgs(fs)(); err != nil {
 			return err
 		}
@@ -191,7 +206,7 @@ func (m *Main) ParseFlags(args []string) error {
 			return fmt.Errorf("-fingerprint %q: want sim or off", m.Fingerprint)
 		}
 		return nil
-	})
+	}
 }
 
 // Run starts the kiosk and console and returns once both listen.
@@ -302,6 +317,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.kioskS.MountFingerprint(fp)
 	}
+	m.kioskS.MountReadiness(readiness(m.db, printers))
 	m.consS = stationhttp.NewConsole(stationhttp.ConsoleDeps{
 		Printerd: printers, Audit: m.audit, Accounts: sqlite.NewAccounts(m.db),
 		PrinterdAudit: printers, Now: m.Now, Rand: rand.Reader, Settlements: m.kiosk.Settler(),
@@ -312,6 +328,23 @@ func (m *Main) Run(ctx context.Context) error {
 	m.serve("console", func() error { return m.consS.Serve(m.consLn) })
 	m.log.Info().Str("kiosk", m.KioskURL()).Str("console", m.ConsoleURL()).Msg("station ready")
 	return nil
+}
+
+// readiness is what /readyz checks: the station can serve a citizen when
+// its database can be written, printerd answers with a journal that can
+// write, and some printer can print now.
+func readiness(db *sqlite.DB, printers *client.Client) []health.Check {
+	return []health.Check{
+		{Name: "database", Probe: db.CheckWritable},
+		{Name: "printerd", Probe: printers.Health},
+		{Name: "printer", Probe: func(ctx context.Context) error {
+			as, err := printers.Availability(ctx)
+			if err != nil {
+				return err
+			}
+			return printerd.ReadyToPrint(as)
+		}},
+	}
 }
 
 // Settlements is the station's settler: what it owes the upstream.
