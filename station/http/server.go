@@ -260,7 +260,7 @@ func errorBody(e *fault.Error) fiber.Map {
 // statusOf maps error codes to HTTP statuses.
 func statusOf(code fault.Code) int {
 	switch code {
-	case station.ErrNIKInvalid.Code, station.ErrTicketInvalid.Code, station.ErrTicketExpired.Code:
+	case station.ErrNIKInvalid.Code, station.ErrTicketInvalid.Code, station.ErrTicketExpired.Code, station.ErrNotATicket.Code:
 		return fiber.StatusBadRequest
 	case station.ErrCredentialsRejected.Code, station.ErrSessionExpired.Code:
 		return fiber.StatusUnauthorized

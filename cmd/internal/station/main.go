@@ -275,6 +275,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Used:        sqlite.NewUsedTickets(m.db),
 		Previewer:   previewer,
 		SessionTTL:  m.IdleTimeout,
+		Hall:        m.Hall,
 		Cards:       cards,
 		CardStates:  cardStates,
 		Notices:     printers,
