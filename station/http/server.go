@@ -52,6 +52,7 @@ func NewKiosk(k *station.Kiosk, v DocumentVerifier, log zerolog.Logger) *Kiosk {
 	api.Post("/login/pin", s.loginPIN)
 	api.Post("/card/read", s.cardRead)
 	api.Get("/card/events", s.cardEvents)
+	api.Get("/card/left", s.cardLeft)
 	api.Get("/events", s.events)
 	api.Post("/login/card", s.loginCard)
 	api.Get("/session", s.session)

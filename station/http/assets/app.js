@@ -22,6 +22,7 @@
   let scanBuffer = "", scanLast = 0, activeField = "nik";
   let cardMode = false, cardEnabled = false; // card mode: the NIK comes from the e-KTP
   let fingerEnabled = false; // the station offers a fingerprint instead of the PIN after a card read
+  let cardUsed = false;      // this visit tapped a card: remind to take it at the end
   let pollTimer = null, idleWarnTimer = null, idleResetTimer = null, doneTimer = null, availTimer = null;
   // One event stream at a time: the session's (prints) or the card screen's.
   let stream = null, cardReadID = "", countdownTimer = null, sending = false;
@@ -244,7 +245,7 @@
 
   function cardRead(subject, readID) {
     if (!onCardScreen()) return;
-    cardMode = true;
+    cardMode = cardUsed = true;
     cardReadID = readID;
     $("#card-subject").textContent = subject;
     $("#card-read").hidden = false;
@@ -298,7 +299,7 @@
     let text = texts.id && texts.id[key] ? t(key) : "";
     if (c.status === "failed" && c.error) text = (lang === "en" ? c.error.message_en : c.error.message_id) || t("card_state_failed");
     el.textContent = text || t("card_state_waiting");
-    el.className = "card-state " + (["removed_early", "not_ektp", "failed", "reader_missing", "service_down"].includes(c.status) ? "bad" : "ok");
+    el.className = "card-state " + (["removed_early", "not_ektp", "failed", "reader_missing", "service_down", "set_aside"].includes(c.status) ? "bad" : "ok");
   }
 
   // ---- login, documents, printing ----------------------------------------
@@ -531,6 +532,8 @@
     $("#done-refs").dataset.refs = mine.map((d) => d.print.ref).filter(Boolean).join(", ");
     show("done");
     renderDynamic();
+    $("#done-takecard").hidden = true;
+    cardLeft().then((on) => { if (screen === "done") $("#done-takecard").hidden = !on; });
     const left = view.documents.filter(printable);
     if (!left.length) doneTimer = setTimeout(reset, DONE_RESET_MS);
   }
@@ -607,14 +610,37 @@
     $("#use-finger").hidden = true;
     if (screen === "finger") call("DELETE", "/api/card/fingerprint", { read_id: cardReadID }).catch(() => {});
     show("start");
-    if (hadSession) await call("POST", "/api/session/logout").catch(() => {});
+    // Always, session or not: the server sets aside a card left on the
+    // reader, so it cannot log the next visitor in.
+    await call("POST", "/api/session/logout").catch(() => {});
+    if (hadSession || cardUsed) remindCard();
+    cardUsed = false;
+  }
+
+  // "Take your e-KTP": shown at the end of a visit while a card lies on
+  // the reader, until it is lifted (or the citizen says so, or a minute
+  // passes: the card is set aside either way).
+  const CARD_REMIND_MS = 60000;
+  async function cardLeft() {
+    if (!cardEnabled) return false;
+    try { return (await call("GET", "/api/card/left")).present; } catch (e) { return false; }
+  }
+  async function remindCard() {
+    if (!(await cardLeft()) || screen !== "start") return;
+    show("takecard");
+    const until = Date.now() + CARD_REMIND_MS;
+    while (screen === "takecard" && Date.now() < until) {
+      await new Promise((ok) => setTimeout(ok, POLL_MS));
+      if (!(await cardLeft())) break;
+    }
+    if (screen === "takecard") show("start");
   }
 
   function armIdle() {
     clearTimeout(idleWarnTimer); clearTimeout(idleResetTimer);
     $("#idle").hidden = true;
     // Nothing personal on the start screens; a print in progress is never abandoned.
-    if (screen === "start" || screen === "ticket" || screen === "card" || screen === "card-again" || screen === "printing" || screen === "checking") return;
+    if (screen === "start" || screen === "ticket" || screen === "card" || screen === "card-again" || screen === "printing" || screen === "checking" || screen === "takecard") return;
     idleWarnTimer = setTimeout(() => { $("#idle").hidden = false; $("#idle-stay").focus(); }, IDLE_WARN_MS);
     idleResetTimer = setTimeout(reset, IDLE_RESET_MS);
   }
@@ -678,6 +704,7 @@
     doneTimer = setTimeout(reset, DONE_RESET_MS);
   });
   $("#left-ok").addEventListener("click", reset);
+  $("#takecard-ok").addEventListener("click", () => show("start"));
   // Press and hold to see what the masks cover; letting go covers it again.
   const reveal = (on) => { $("#preview-pages").classList.toggle("revealed", on); $("#reveal").setAttribute("aria-pressed", on ? "true" : "false"); };
   $("#reveal").addEventListener("pointerdown", (e) => { e.preventDefault(); reveal(true); });
