@@ -46,6 +46,9 @@ type KioskConfig struct {
 	// Settlements keeps what the station owes the upstream about each
 	// print, so that a restart carries on with it.
 	Settlements SettlementStore
+	// Calls keeps the citizens' calls for an officer across a restart
+	// (optional: without it they live in memory).
+	Calls OfficerCallStore
 	// Settle tunes the settler (its Store, Registry, Jobs, Used,
 	// Recorder, Now and Rand are the kiosk's own).
 	Settle   SettlerConfig
