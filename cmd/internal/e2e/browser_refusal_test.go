@@ -70,6 +70,19 @@ func TestBrowserRefusals(t *testing.T) {
 	b.Do(chromedp.Click(chromedp.CSS("#ticket-paste")), chromedp.SendKeys("#ticket-paste", a.Ticket))
 	b.tap("#ticket-paste-ok", "docs")
 	b.tap("#doc-list button.print", "preview")
+	// The KK preview zooms to twice the screen's width, panned in its frame.
+	b.waitImagesLoaded()
+	b.Do(chromedp.Click(chromedp.CSS("#preview-pages figure button.zoom")))
+	if w := eval[float64](b, `document.querySelector("#preview-pages img").getBoundingClientRect().width / window.innerWidth`); w < 1.5 {
+		t.Errorf("the zoomed KK is %.2f of the screen's width, want at least 1.5", w)
+	}
+	b.bothSizes("preview-kk-zoomed")
+	// On a landscape screen the confirm button shows without scrolling.
+	b.Do(chromedp.EmulateViewport(1920, 1080))
+	b.Do(chromedp.Click(chromedp.CSS("#preview-pages figure button.zoom")))
+	if bottom := eval[float64](b, `document.querySelector("#preview-ok").getBoundingClientRect().bottom - window.innerHeight`); bottom > 0 {
+		t.Errorf("on 1920×1080 the confirm button is %.0f px below the screen", bottom)
+	}
 	b.tap("#preview-ok", "done")
 	b.tap("#done-ok", "start")
 

@@ -391,7 +391,19 @@
         });
         const cap = document.createElement("figcaption");
         cap.textContent = img.alt;
-        fig.append(sheet, cap);
+        // Zoom: the page at twice the width, panned by dragging or
+        // scrolling inside its frame, so a KK's small print can be read
+        // on a portrait screen.
+        const zoom = document.createElement("button");
+        zoom.type = "button"; zoom.className = "zoom"; zoom.dataset.t = "preview_zoom"; zoom.textContent = t("preview_zoom");
+        zoom.setAttribute("aria-pressed", "false");
+        zoom.addEventListener("click", () => {
+          const on = fig.classList.toggle("zoomed");
+          zoom.setAttribute("aria-pressed", on ? "true" : "false");
+          zoom.dataset.t = on ? "preview_unzoom" : "preview_zoom";
+          zoom.textContent = t(zoom.dataset.t);
+        });
+        fig.append(sheet, cap, zoom);
         figures.push(fig);
       }
     }
