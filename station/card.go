@@ -101,7 +101,35 @@ const (
 	CardFailed        CardStatus = "failed"         // another failure: Err says what to do
 	CardReaderMissing CardStatus = "reader_missing" // the reader is not connected
 	CardServiceDown   CardStatus = "service_down"   // the card service is down; it is being restarted
+	CardSetAside      CardStatus = "set_aside"      // a card left from the visit before: lift it and tap again
 )
+
+// CardSlot is a reader that knows whether a card lies on it and can set
+// that card aside (smartcard.Loop is one). The kiosk uses it, when the
+// reader has it, to remind a citizen to take the e-KTP and to keep a card
+// left behind from logging the next visitor in.
+type CardSlot interface {
+	Present() bool
+	// SetAside makes the card on the reader give no read until it is
+	// removed and tapped again.
+	SetAside()
+}
+
+// CardLeft reports whether a card lies on the reader: at the end of a
+// visit, the citizen's e-KTP left behind.
+func (k *Kiosk) CardLeft() bool {
+	s, ok := k.cfg.Cards.(CardSlot)
+	return ok && s.Present()
+}
+
+// EndVisit sets aside a card left on the reader, so that the next visitor
+// has to tap their own: the kiosk calls it whenever a visit ends (logout,
+// the page's reset), with or without a session.
+func (k *Kiosk) EndVisit() {
+	if s, ok := k.cfg.Cards.(CardSlot); ok {
+		s.SetAside()
+	}
+}
 
 // CardState is one change of the reader's state.
 type CardState struct {

@@ -14,12 +14,18 @@ var (
 	ErrTicketInvalid = fault.New("ticket_invalid",
 		"Tiket QR tidak dapat dibaca atau tidak sah. Silakan hubungi petugas.",
 		"This QR ticket cannot be read or is not genuine. Please ask an officer.")
+	// ErrNotATicket refuses a scanned code that is not an Anjungan
+	// ticket at all (another QR code, a typed text): not a forgery, just
+	// the wrong code.
+	ErrNotATicket = fault.New("not_a_ticket",
+		"Kode QR ini bukan tiket Anjungan. Pindai kode QR dari pesan persetujuan Dukcapil (SMS atau email), atau masuk dengan NIK + PIN.",
+		"This QR code is not an Anjungan ticket. Scan the QR code from your Dukcapil approval message (SMS or email), or sign in with NIK + PIN.")
 	ErrTicketExpired = fault.New("ticket_expired",
 		"Tiket QR sudah tidak berlaku. Silakan ajukan tiket baru.",
 		"This QR ticket has expired. Please request a new one.")
 	ErrTicketUsed = fault.New("ticket_used",
-		"Tiket ini sudah dipakai untuk mencetak. Dokumen tidak dicetak lagi.",
-		"This ticket has already been used to print. Nothing was printed again.")
+		"Tiket ini sudah dipakai untuk mencetak dan tidak dapat dipakai lagi; tidak ada yang dicetak. Jika dokumen Anda hilang, rusak, atau belum Anda terima, tunjukkan tiket ini kepada petugas.",
+		"This ticket has already been used to print and cannot be used again; nothing was printed. If your document is lost, damaged or never reached you, show this ticket to an officer.")
 	ErrCredentialsRejected = fault.New("credentials_rejected",
 		"NIK atau PIN tidak cocok. Periksa kembali, atau hubungi petugas.",
 		"The NIK or PIN does not match. Please check them, or ask an officer.")

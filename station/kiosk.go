@@ -46,10 +46,15 @@ type KioskConfig struct {
 	// Settlements keeps what the station owes the upstream about each
 	// print, so that a restart carries on with it.
 	Settlements SettlementStore
+	// Calls keeps the citizens' calls for an officer across a restart
+	// (optional: without it they live in memory).
+	Calls OfficerCallStore
 	// Settle tunes the settler (its Store, Registry, Jobs, Used,
 	// Recorder, Now and Rand are the kiosk's own).
-	Settle     SettlerConfig
-	Recorder   Recorder
+	Settle   SettlerConfig
+	Recorder Recorder
+	// Hall is where the kiosk stands: a lockout's end is told in its zone.
+	Hall       Hall
 	Now        func() time.Time
 	Rand       io.Reader
 	SessionTTL time.Duration // idle time after which a session ends (default 60 s)
@@ -263,7 +268,7 @@ func (k *Kiosk) open(ctx context.Context, m AuthMethod, authz Authorization, err
 func (k *Kiosk) openTicket(ctx context.Context, m AuthMethod, authz Authorization, ticketID string, err error) (*Session, error) {
 	if err != nil {
 		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: m, Err: err})
-		return nil, err
+		return nil, k.cfg.Hall.Locked(err)
 	}
 	if !hasApproved(authz.Requests) {
 		err := ErrNothingToPrint.Withf("no approved request")

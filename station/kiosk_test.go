@@ -1220,3 +1220,45 @@ func TestKioskSubmissionAnsweredWithAnError(t *testing.T) {
 		t.Errorf("%d jobs, confirmed %d, reported %d; want one job confirmed", len(pr.jobs), len(reg.confirmed), len(reg.reported))
 	}
 }
+
+// TestKioskOfficerCallSurvivesRestart: a call is kept in the station's
+// database; a station started again on the same file still shows it,
+// with the print's reference, and a second call replaces it there too.
+func TestKioskOfficerCallSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "station.db")
+	start := func() (*station.Kiosk, func()) {
+		db, err := sqlite.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := &fakeRegistry{authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthTicket,
+			Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}}, documentOf: ktpNamed("BUDI")}
+		k := station.NewKiosk(station.KioskConfig{Settlements: sqlite.Settlements{DB: db}, Calls: sqlite.OfficerCalls{DB: db}, Registry: reg,
+			Tickets: fakeTickets{}, Renderer: fakeRenderer{}, Printers: &fakePrinters{final: printerd.JobHeld, jobs: map[string]printerd.Job{}},
+			Now: time.Now, Rand: rand.Reader, PollEvery: time.Millisecond})
+		return k, func() { k.Close(); db.Close() }
+	}
+	ctx := context.Background()
+	k, stop := start()
+	s, err := k.LoginTicket(ctx, "TK1:GOOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := k.Print(ctx, s.ID, "R1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := k.CallOfficer(ctx, s.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop()
+
+	k, stop = start()
+	defer stop()
+	calls := k.OfficerCalls()
+	if len(calls) != 1 || calls[0].Ref != printerd.JobRef(p.Job) || calls[0].Request != "R1" || calls[0].Document != station.KTPEl {
+		t.Fatalf("after a restart, calls %+v; want the one call about R1 (ref %s)", calls, printerd.JobRef(p.Job))
+	}
+}

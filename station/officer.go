@@ -21,6 +21,16 @@ type OfficerCall struct {
 	State    PrintState     // of the print when called
 }
 
+// OfficerCallStore keeps the calls for an officer durably, so that a
+// restart of the station does not lose a citizen's call (station/sqlite).
+type OfficerCallStore interface {
+	// Save records c, replacing a call about the same request, and keeps
+	// the newest keep calls.
+	Save(ctx context.Context, c OfficerCall, keep int) error
+	// Since returns the calls made after t, newest first.
+	Since(ctx context.Context, t time.Time) ([]OfficerCall, error)
+}
+
 // officerCallTTL is how long an unanswered call stays on the console: a
 // visit is bounded by the idle timeout, and a citizen who left without
 // printing comes back with the reference.
@@ -67,7 +77,13 @@ func (k *Kiosk) CallOfficer(ctx context.Context, sessionID string) (OfficerCall,
 	}
 	subject := s.Authz.Subject
 	k.mu.Unlock()
-	k.cfg.Recorder.Record(ctx, Event{Kind: EventOfficerCalled, Subject: subject, Request: call.Request, Job: call.Job})
+	// A call that cannot be stored still reaches the console of this run:
+	// the citizen stays on the waiting screen, and the log has the cause.
+	var saveErr error
+	if k.cfg.Calls != nil {
+		saveErr = k.cfg.Calls.Save(ctx, call, maxOfficerCalls)
+	}
+	k.cfg.Recorder.Record(ctx, Event{Kind: EventOfficerCalled, Subject: subject, Request: call.Request, Job: call.Job, Err: saveErr})
 	return call, nil
 }
 
@@ -87,10 +103,20 @@ func rank(s PrintState) int {
 
 // OfficerCalls returns the calls not yet answered, newest first. A call
 // about a print that has since printed is answered.
+// With a store, the calls are read from it: those made before a restart
+// too; when it cannot be read, the calls this run has seen are shown.
 func (k *Kiosk) OfficerCalls() []OfficerCall {
+	now := k.cfg.Now()
+	var stored []OfficerCall
+	var err error
+	if k.cfg.Calls != nil {
+		stored, err = k.cfg.Calls.Since(k.ctx, now.Add(-officerCallTTL))
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	now := k.cfg.Now()
+	if k.cfg.Calls != nil && err == nil {
+		k.calls = stored
+	}
 	kept := k.calls[:0]
 	for _, c := range k.calls {
 		if now.Sub(c.At) < officerCallTTL && !k.printedLocked(c.Request) {

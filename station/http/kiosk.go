@@ -216,8 +216,11 @@ func (s *Kiosk) stream(c *fiber.Ctx, stop func(), run func(ctx context.Context, 
 	return nil
 }
 
+// logout ends the visit, with or without a session: the page calls it
+// at every reset, so a card left on the reader is set aside then.
 func (s *Kiosk) logout(c *fiber.Ctx) error {
 	s.kiosk.Logout(c.Cookies(sessionCookie))
+	s.kiosk.EndVisit()
 	c.ClearCookie(sessionCookie)
 	return c.SendStatus(fiber.StatusNoContent)
 }
@@ -293,6 +296,12 @@ func (s *Kiosk) config(c *fiber.Ctx) error {
 }
 
 const cardCookie = "anjungan_card"
+
+// cardLeft tells the page whether a card lies on the reader, for the
+// "take your e-KTP" reminder at the end of a visit.
+func (s *Kiosk) cardLeft(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"present": s.kiosk.CardLeft()})
+}
 
 // cardRead waits a while for an e-KTP tap. The page asks again while it
 // shows the card screen; a wait shorter than the server's write timeout

@@ -53,6 +53,7 @@ func NewKiosk(k *station.Kiosk, v DocumentVerifier, log zerolog.Logger) *Kiosk {
 	api.Post("/login/pin", s.loginPIN)
 	api.Post("/card/read", s.cardRead)
 	api.Get("/card/events", s.cardEvents)
+	api.Get("/card/left", s.cardLeft)
 	api.Get("/events", s.events)
 	api.Post("/login/card", s.loginCard)
 	api.Get("/session", s.session)
@@ -261,7 +262,7 @@ func errorBody(e *fault.Error) fiber.Map {
 // statusOf maps error codes to HTTP statuses.
 func statusOf(code fault.Code) int {
 	switch code {
-	case station.ErrNIKInvalid.Code, station.ErrTicketInvalid.Code, station.ErrTicketExpired.Code:
+	case station.ErrNIKInvalid.Code, station.ErrTicketInvalid.Code, station.ErrTicketExpired.Code, station.ErrNotATicket.Code:
 		return fiber.StatusBadRequest
 	case station.ErrCredentialsRejected.Code, station.ErrSessionExpired.Code:
 		return fiber.StatusUnauthorized

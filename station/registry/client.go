@@ -152,7 +152,8 @@ func (c *Client) wrongPIN(nik station.NIK, cause error) error {
 	if c.PINLimit == nil {
 		return station.ErrCredentialsRejected.With(cause)
 	}
-	return wrongPIN(c.PINLimit.Failed(nik), cause)
+	left := c.PINLimit.Failed(nik)
+	return wrongPIN(left, c.PINLimit.Check(nik), cause)
 }
 
 // Document fetches and validates the data of one request of authz.

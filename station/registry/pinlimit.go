@@ -65,13 +65,13 @@ func (l *PINLimit) Check(nik station.NIK) error {
 	now := l.now()
 	l.kiosk = recent(l.kiosk, now, l.KioskWindow)
 	if len(l.kiosk) >= l.PerKiosk {
-		return tooMany(l.kiosk[0].Add(l.KioskWindow).Sub(now), "kiosk: %d wrong PINs within %s", len(l.kiosk), l.KioskWindow)
+		return tooMany(l.kiosk[0].Add(l.KioskWindow), "kiosk: %d wrong PINs within %s", len(l.kiosk), l.KioskWindow)
 	}
 	k := l.subject(nik)
 	ts := recent(l.byNIK[k], now, l.NIKWindow)
 	l.byNIK[k] = ts
 	if len(ts) >= l.PerNIK {
-		return tooMany(ts[0].Add(l.NIKWindow).Sub(now), "NIK %s: %d wrong PINs within %s", nik, len(ts), l.NIKWindow)
+		return tooMany(ts[0].Add(l.NIKWindow), "NIK %s: %d wrong PINs within %s", nik, len(ts), l.NIKWindow)
 	}
 	return nil
 }
@@ -110,23 +110,19 @@ func (l *PINLimit) sweepLocked(now time.Time) {
 	}
 }
 
-// tooMany is ErrTooManyAttempts telling the citizen when to come back.
-func tooMany(wait time.Duration, format string, args ...any) *fault.Error {
-	e := station.ErrTooManyAttempts.Withf(format, args...)
-	minutes := int((wait + time.Minute - 1) / time.Minute)
-	e.ID += fmt.Sprintf(" Coba lagi dalam %d menit.", max(1, minutes))
-	e.EN += fmt.Sprintf(" Try again in %d min.", max(1, minutes))
-	return e
+// tooMany is ErrTooManyAttempts with the lockout's end as its cause: the
+// kiosk says that time in the hall's zone (station.Hall.Locked).
+func tooMany(until time.Time, format string, args ...any) *fault.Error {
+	return station.ErrTooManyAttempts.With(station.Lockout{Until: until, Why: fmt.Sprintf(format, args...)})
 }
 
-// wrongPIN is ErrCredentialsRejected saying how many attempts are left.
-func wrongPIN(left int, cause error) *fault.Error {
-	e := station.ErrCredentialsRejected.With(cause)
-	if left == 0 {
-		e.ID += " Batas percobaan tercapai; silakan coba lagi nanti."
-		e.EN += " No attempts left; please try again later."
-		return e
+// wrongPIN is ErrCredentialsRejected saying how many attempts are left;
+// the last one is the lockout itself (locked), with its end.
+func wrongPIN(left int, locked error, cause error) error {
+	if left == 0 && locked != nil {
+		return locked
 	}
+	e := station.ErrCredentialsRejected.With(cause)
 	e.ID += fmt.Sprintf(" Sisa percobaan: %d.", left)
 	e.EN += fmt.Sprintf(" Attempts left: %d.", left)
 	return e

@@ -48,6 +48,7 @@ func TestPINLimit(t *testing.T) {
 		nik     station.NIK
 		want    *fault.Error
 		says    string // in the English message
+		until   string // a lockout's end (UTC HH:MM), if any
 		hits    int32  // upstream requests so far
 	}
 	wrong := func(nik station.NIK, left string, hits int32) step {
@@ -63,19 +64,19 @@ func TestPINLimit(t *testing.T) {
 			wrong(nikA, "Attempts left: 3.", 2),
 			wrong(nikA, "Attempts left: 2.", 3),
 			wrong(nikA, "Attempts left: 1.", 4),
-			wrong(nikA, "No attempts left", 5),
-			{nik: nikA, want: station.ErrTooManyAttempts, says: "Try again in 60 min.", hits: 5},
-			{advance: 59 * time.Minute, nik: nikA, want: station.ErrTooManyAttempts, says: "Try again in 1 min.", hits: 5},
+			{nik: nikA, want: station.ErrTooManyAttempts, until: "10:00", hits: 5}, // the fifth wrong PIN locks
+			{nik: nikA, want: station.ErrTooManyAttempts, until: "10:00", hits: 5},
+			{advance: 59 * time.Minute, nik: nikA, want: station.ErrTooManyAttempts, until: "10:00", hits: 5},
 			{advance: time.Minute, nik: nikA, want: station.ErrCredentialsRejected, says: "Attempts left: 4.", hits: 6},
 		}},
 		{"another NIK is not locked", nil, []step{
-			wrong(nikA, "4", 1), wrong(nikA, "3", 2), wrong(nikA, "2", 3), wrong(nikA, "1", 4), wrong(nikA, "No attempts", 5),
+			wrong(nikA, "4", 1), wrong(nikA, "3", 2), wrong(nikA, "2", 3), wrong(nikA, "1", 4), {nik: nikA, want: station.ErrTooManyAttempts, hits: 5},
 			{nik: nikA, want: station.ErrTooManyAttempts, hits: 5},
 			wrong(nikB, "Attempts left: 4.", 6),
 		}},
 		{"per kiosk across NIKs", func(l *PINLimit) { l.PerKiosk = 3 }, []step{
 			wrong(nikA, "4", 1), wrong(nikB, "4", 2), wrong(nikA, "3", 3),
-			{nik: nikB, want: station.ErrTooManyAttempts, says: "Try again in 10 min.", hits: 3},
+			{nik: nikB, want: station.ErrTooManyAttempts, until: "09:10", hits: 3},
 			{advance: 10 * time.Minute, nik: nikB, want: station.ErrCredentialsRejected, says: "Attempts left: 3.", hits: 4},
 		}},
 		{"malformed PIN counts without asking the upstream", nil, []step{
@@ -100,6 +101,10 @@ func TestPINLimit(t *testing.T) {
 				_, err := c.AuthenticatePIN(context.Background(), s.nik, pin)
 				if !errors.Is(err, s.want) || !strings.Contains(fault.As(err).EN, s.says) {
 					t.Fatalf("step %d: %v (%q), want %s saying %q", i, err, fault.As(err).EN, s.want.Code, s.says)
+				}
+				var l station.Lockout
+				if s.until != "" && (!errors.As(err, &l) || l.Until.UTC().Format("15:04") != s.until) {
+					t.Fatalf("step %d: %v, want locked until %s", i, err, s.until)
 				}
 				if got := f.hits.Load(); got != s.hits {
 					t.Fatalf("step %d: %d upstream requests, want %d", i, got, s.hits)

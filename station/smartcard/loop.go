@@ -33,6 +33,10 @@ const (
 	EventRemoved       EventKind = "removed"        // the card left
 	EventReaderMissing EventKind = "reader_missing" // the contactless reader is not connected; published once until it is back
 	EventServiceDown   EventKind = "service_down"   // pcscd cannot be reached; retrying
+	// EventSetAside: the card on the reader was set aside at the end of a
+	// visit (SetAside); it gives no read until it is removed and tapped
+	// again, and its outcome, if a read was running, is not published.
+	EventSetAside EventKind = "set_aside"
 )
 
 // Outcome reports whether k ends a read: read, removed_early, not_ektp or
@@ -98,6 +102,7 @@ type Loop struct {
 	status  *Event // the last ready, reader_missing or service_down
 	card    *Event // the present event of the card on the reader
 	present bool
+	aside   bool          // the present card was set aside: no read until it leaves
 	outcome *outcome      // read result of the present card, until taken
 	changed chan struct{} // closed and replaced when present/outcome change
 }
@@ -107,7 +112,10 @@ type outcome struct {
 	err error
 }
 
-var _ station.CardReader = (*Loop)(nil)
+var (
+	_ station.CardReader = (*Loop)(nil)
+	_ station.CardSlot   = (*Loop)(nil)
+)
 
 // ErrClosed is returned by ReadNIK after Close.
 var ErrClosed = errors.New("smartcard: reader loop closed")
@@ -164,6 +172,13 @@ func (l *Loop) Subscribe() (<-chan Event, func()) {
 	}
 }
 
+// SetAsideNow reports whether the card on the reader was set aside.
+func (l *Loop) SetAsideNow() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.aside
+}
+
 // Present reports whether a card is on the reader.
 func (l *Loop) Present() bool {
 	l.mu.Lock()
@@ -194,6 +209,20 @@ func (l *Loop) Read(ctx context.Context) (ektp.Identity, error) {
 	}
 }
 
+// SetAside ends the present card's part in logins: a card left on the
+// reader at the end of a visit is not the next visitor's tap. Its read,
+// taken or not, is dropped, and none comes until the card is removed and
+// tapped again. Without a card it does nothing. It implements
+// station.CardSlot.
+func (l *Loop) SetAside() {
+	l.mu.Lock()
+	present := l.present && !l.aside
+	l.mu.Unlock()
+	if present {
+		l.publish(Event{Kind: EventSetAside})
+	}
+}
+
 // ReadNIK is Read's NIK; it implements station.CardReader.
 func (l *Loop) ReadNIK(ctx context.Context) (station.NIK, error) {
 	id, err := l.Read(ctx)
@@ -209,9 +238,16 @@ func (l *Loop) publish(e Event) {
 	defer l.mu.Unlock()
 	switch {
 	case e.Kind == EventPresent:
-		l.present, l.outcome, l.card = true, nil, &e
+		l.present, l.aside, l.outcome, l.card = true, false, nil, &e
 	case e.Kind == EventRemoved, e.Kind == EventReaderMissing, e.Kind == EventServiceDown:
-		l.present, l.outcome, l.card = false, nil, nil
+		l.present, l.aside, l.outcome, l.card = false, false, nil, nil
+	case e.Kind == EventSetAside:
+		if !l.present {
+			return
+		}
+		l.aside, l.outcome, l.card = true, nil, &e
+	case e.Kind.Outcome() && l.aside:
+		return // a read that ended after the visit did: nobody's tap
 	case e.Kind.Outcome():
 		l.outcome = &outcome{id: e.Identity, err: e.Err}
 	}

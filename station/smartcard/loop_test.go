@@ -399,3 +399,57 @@ func TestLoopCloseUnblocksRead(t *testing.T) {
 		t.Fatalf("ReadNIK after Close: %v", err)
 	}
 }
+
+// TestLoopSetAside: a card left on the reader at the end of a visit is
+// not the next visitor's tap, whether its read was taken, waiting, or
+// still running; once lifted and tapped again it is read.
+func TestLoopSetAside(t *testing.T) {
+	mustPCSC(t)
+	for _, tc := range []struct {
+		name  string
+		taken bool          // the visit took the read before it ended
+		delay time.Duration // each APDU slowed: the visit ends during the read
+	}{
+		{"read taken", true, 0},
+		{"read never taken", false, 0},
+		{"visit ends during the read", false, 40 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, events := mustLoop(t, smartcard.Config{})
+			mustInsertSAM(t, reader1, ektp.NewVirtualSAM(masterKey))
+			applet := &counting{Applet: mustCard(t, nikA, 1), pullAt: -1, delay: tc.delay}
+			card := mustInsert(t, reader0, ektp.VirtualCardATR, applet)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if tc.taken {
+				if _, err := l.ReadNIK(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.delay > 0 {
+				waitEvent(t, events, smartcard.EventReading)
+			} else {
+				waitEvent(t, events, smartcard.EventRead)
+			}
+			l.SetAside()
+			waitEvent(t, events, smartcard.EventSetAside)
+			if !l.Present() || !l.SetAsideNow() {
+				t.Fatal("the card set aside is not known to lie on the reader")
+			}
+			// The next visitor waits: the card left behind gives nothing.
+			short, stop := context.WithTimeout(ctx, 2*time.Second)
+			nik, err := l.ReadNIK(short)
+			stop()
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("a card set aside was read as a tap: %v, %v", nik, err)
+			}
+			// Lifted and tapped again, it is a tap.
+			card.Remove()
+			waitEvent(t, events, smartcard.EventRemoved)
+			mustInsert(t, reader0, ektp.VirtualCardATR, mustCard(t, nikA, 1))
+			if nik, err := l.ReadNIK(ctx); err != nil || nik.Reveal() != nikA {
+				t.Fatalf("tapped again: %v, %v", nik, err)
+			}
+		})
+	}
+}

@@ -29,6 +29,9 @@ func NewPresence(l *Loop) *Presence {
 		current: station.CardState{Status: station.CardWaiting}}
 	if l.Present() {
 		p.current = station.CardState{Status: station.CardPresent}
+		if l.SetAsideNow() {
+			p.current = station.CardState{Status: station.CardSetAside}
+		}
 	}
 	go p.run(events)
 	return p
@@ -85,6 +88,8 @@ func nextCardState(cur station.CardState, e Event) (station.CardState, bool) {
 		return station.CardState{Status: station.CardReaderMissing}, true
 	case EventServiceDown:
 		return station.CardState{Status: station.CardServiceDown}, true
+	case EventSetAside:
+		return station.CardState{Status: station.CardSetAside}, true
 	}
 	return cur, false
 }

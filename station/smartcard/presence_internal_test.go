@@ -31,6 +31,8 @@ func TestNextCardState(t *testing.T) {
 		{"removed keeps a failure on screen", st(station.CardNotEKTP), Event{Kind: EventRemoved}, station.CardNotEKTP, "", true},
 		{"reader missing", st(station.CardWaiting), Event{Kind: EventReaderMissing}, station.CardReaderMissing, "", true},
 		{"service down", st(station.CardWaiting), Event{Kind: EventServiceDown}, station.CardServiceDown, "", true},
+		{"set aside", st(station.CardRead), Event{Kind: EventSetAside}, station.CardSetAside, "", true},
+		{"removed after set aside", st(station.CardSetAside), Event{Kind: EventRemoved}, station.CardWaiting, "", true},
 		{"unknown kind", st(station.CardPresent), Event{Kind: "firmware_update"}, station.CardPresent, "", false},
 	}
 	for _, tt := range tests {

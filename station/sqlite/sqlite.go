@@ -58,6 +58,9 @@ var migrations = []string{
 	// 5: what the station owes the upstream about each print
 	// (settlements.go).
 	settlementsSchema,
+	// 6: citizens' calls for an officer, kept across a restart
+	// (officercalls.go).
+	officerCallsSchema,
 }
 
 // DB is the station's database. Writes go through a single connection,

@@ -119,13 +119,14 @@ type Verifier struct {
 var _ station.TicketVerifier = (*Verifier)(nil)
 
 // Verify checks text in the order of docs/ticket.md and returns the
-// ticket. Every failure is station.ErrTicketInvalid or
+// ticket. A text without the prefix is station.ErrNotATicket (another
+// QR code); every other failure is station.ErrTicketInvalid or
 // station.ErrTicketExpired with the reason as cause. Whether the ticket
 // was already used is the upstream's decision, not checked here.
 func (v *Verifier) Verify(text string, now time.Time) (station.Ticket, error) {
 	invalid := station.ErrTicketInvalid
 	if len(text) < len(Prefix) || text[:len(Prefix)] != Prefix {
-		return station.Ticket{}, invalid.Withf("missing %s prefix", Prefix)
+		return station.Ticket{}, station.ErrNotATicket.Withf("missing %s prefix", Prefix)
 	}
 	if len(text) > MaxTextLen {
 		return station.Ticket{}, invalid.Withf("text of %d bytes exceeds %d", len(text), MaxTextLen)

@@ -189,9 +189,10 @@ func TestVerify(t *testing.T) {
 		{"truncated", valid[:len(valid)-3], nil, station.ErrTicketInvalid},
 		{"truncated to one char", valid[:len(valid)-2], nil, station.ErrTicketInvalid},
 		{"oversize", Prefix + strings.Repeat("0", MaxTextLen), nil, station.ErrTicketInvalid},
-		{"bad prefix", "TK2:" + valid[len(Prefix):], nil, station.ErrTicketInvalid},
-		{"no prefix", valid[len(Prefix):], nil, station.ErrTicketInvalid},
-		{"empty", "", nil, station.ErrTicketInvalid},
+		{"bad prefix", "TK2:" + valid[len(Prefix):], nil, station.ErrNotATicket},
+		{"no prefix", valid[len(Prefix):], nil, station.ErrNotATicket},
+		{"empty", "", nil, station.ErrNotATicket},
+		{"another QR code", "https://example.org/promo?id=17", nil, station.ErrNotATicket},
 		{"lower case", Prefix + strings.ToLower(valid[len(Prefix):]), nil, station.ErrTicketInvalid},
 		{"duplicate claim", mustSign(t, mustEdSigner(t, testKey), edHeader(testKey), nil, dup), nil, station.ErrTicketInvalid},
 		{"deep nesting", mustSign(t, mustEdSigner(t, testKey), edHeader(testKey), nil, deep), nil, station.ErrTicketInvalid},
@@ -305,7 +306,7 @@ func FuzzVerify(f *testing.F) {
 		got, err := v.Verify(text, testNow)
 		if err != nil {
 			code := fault.CodeOf(err)
-			if code != station.ErrTicketInvalid.Code && code != station.ErrTicketExpired.Code {
+			if code != station.ErrTicketInvalid.Code && code != station.ErrTicketExpired.Code && code != station.ErrNotATicket.Code {
 				t.Fatalf("unexpected error code %q: %v", code, err)
 			}
 			return

@@ -217,3 +217,47 @@ func TestBrowserCardFingerprint(t *testing.T) {
 		t.Error("approval not burned after a fingerprint login print")
 	}
 }
+
+// TestBrowserCardLeftOnReader: a citizen who chose English prints after
+// a card login and leaves the e-KTP on the reader. The kiosk says "take
+// your e-KTP"; the next visitor starts in Bahasa Indonesia, and the card
+// left behind does not log them in: the card screen asks for it to be
+// lifted, and only a new tap is read.
+func TestBrowserCardLeftOnReader(t *testing.T) {
+	mustPCSC(t)
+	sys := MustStartWith(t, Options{Card: true})
+	a := sys.MustApprove(t, "kk")
+	b := MustBrowser(t, 1080, 1920)
+	b.openCardScreen(sys)
+	remove := sys.insertCard(t, a.NIK)
+	b.screen("pin")
+	b.Do(chromedp.Click(chromedp.CSS("#lang")))
+	b.keypad(a.PIN)
+	b.tap("#pin-ok", "docs")
+	b.tap("#doc-list button.print", "preview")
+	b.tap("#preview-ok", "done")
+	b.Do(chromedp.WaitVisible(chromedp.CSS("#done-takecard")))
+	if got := b.Text("#done-takecard"); got != "Take your e-KTP" {
+		t.Errorf("done screen reminds %q", got)
+	}
+	b.tap("#done-ok", "takecard")
+	if got := eval[string](b, `document.documentElement.lang`); got != "id" {
+		t.Errorf("the next visitor starts in %q", got)
+	}
+	b.bothSizes("takecard")
+
+	// The next visitor: the card left behind is not their tap.
+	b.tap("#takecard-ok", "start")
+	b.tap("#way-card", "card")
+	b.waitCardState("set_aside")
+	b.bothSizes("card-set-aside")
+	time.Sleep(2 * time.Second) // a read would show the PIN screen by now; not a timing assertion on speed
+	if eval[bool](b, `!document.querySelector("#screen-pin").hidden`) {
+		t.Fatal("a card left on the reader logged the next visitor in")
+	}
+	remove()
+	b.waitCardState("waiting")
+	remove = sys.insertCard(t, a.NIK)
+	defer remove()
+	b.screen("pin") // tapped again: read
+}

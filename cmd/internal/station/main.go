@@ -282,6 +282,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.kiosk = station.NewKiosk(station.KioskConfig{
 		Settlements: sqlite.Settlements{DB: m.db},
+		Calls:       sqlite.OfficerCalls{DB: m.db},
 		Settle:      settle,
 		Registry:    reg,
 		Tickets:     &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
@@ -290,6 +291,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Used:        sqlite.NewUsedTickets(m.db),
 		Previewer:   previewer,
 		SessionTTL:  m.IdleTimeout,
+		Hall:        m.Hall,
 		Cards:       cards,
 		CardStates:  cardStates,
 		Notices:     printers,

@@ -9,6 +9,8 @@
   // A scanner types a ticket and Enter; slow or wireless scanners pause
   // mid-ticket, so only a long silence drops what was typed.
   const SCAN_GAP_MS = 10000;
+  // The shortest text taken for a scan of another QR code; shorter is keys pressed by hand.
+  const MIN_SCAN = 8;
   const texts = {};
   let lang = "id";
   let screen = "start";
@@ -20,6 +22,7 @@
   let scanBuffer = "", scanLast = 0, activeField = "nik";
   let cardMode = false, cardEnabled = false; // card mode: the NIK comes from the e-KTP
   let fingerEnabled = false; // the station offers a fingerprint instead of the PIN after a card read
+  let cardUsed = false;      // this visit tapped a card: remind to take it at the end
   let pollTimer = null, idleWarnTimer = null, idleResetTimer = null, doneTimer = null, availTimer = null;
   // One event stream at a time: the session's (prints) or the card screen's.
   let stream = null, cardReadID = "", countdownTimer = null, sending = false;
@@ -102,12 +105,15 @@
   // A scanner types into whatever has focus: a focused button would be
   // pressed by the ticket's spaces and final Enter. On these screens the
   // keys are taken before any element sees them.
+  // The paste field of the ticket screen is the one exception: what is
+  // typed or pasted there stays there until Enter or Lanjut.
+  const inPasteField = (e) => e.target && e.target.id === "ticket-paste";
   document.addEventListener("keyup", (e) => {
-    if ((screen === "start" || screen === "ticket") && e.key !== "Tab") e.preventDefault();
+    if ((screen === "start" || screen === "ticket") && e.key !== "Tab" && !inPasteField(e)) e.preventDefault();
   }, true);
   document.addEventListener("keydown", (e) => {
     if (screen !== "start" && screen !== "ticket") return;
-    if (e.key === "Tab") return; // keyboard users move between the buttons; scanners end with Enter
+    if (e.key === "Tab" || inPasteField(e)) return; // keyboard users move between the buttons; scanners end with Enter
     if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
     const now = Date.now();
     if (now - scanLast > SCAN_GAP_MS) scanBuffer = "";
@@ -116,9 +122,11 @@
       e.preventDefault();
       // Keys pressed before the scan (a curious finger) come before the prefix.
       const at = scanBuffer.indexOf("TK1:");
-      const text = at >= 0 ? scanBuffer.slice(at).trim() : "";
+      const text = at >= 0 ? scanBuffer.slice(at).trim() : scanBuffer.trim();
       scanBuffer = "";
-      if (text) login("/api/login/ticket", { ticket: text });
+      // Another QR code is answered too (not_a_ticket: what to scan
+      // instead); a few keys and Enter from a curious finger are not.
+      if (at >= 0 || text.length >= MIN_SCAN) login("/api/login/ticket", { ticket: text });
       return;
     }
     if (e.key.length === 1 && !e.ctrlKey && !e.altKey && !e.metaKey) {
@@ -128,16 +136,54 @@
     }
   }, true);
 
+  // A ticket pasted as text (README: "paste a ticket"): in the field of the
+  // ticket screen, or anywhere on the start and ticket screens.
+  function loginPasted(text) {
+    const at = text.indexOf("TK1:");
+    text = (at >= 0 ? text.slice(at) : text).trim();
+    if (!text) { $("#ticket-paste").placeholder = t("ticket_paste_empty"); return; }
+    $("#ticket-paste").value = "";
+    login("/api/login/ticket", { ticket: text });
+  }
+  $("#ticket-paste-ok").addEventListener("click", () => loginPasted($("#ticket-paste").value));
+  $("#ticket-paste").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); loginPasted(e.target.value); } });
+  document.addEventListener("paste", (e) => {
+    if ((screen !== "start" && screen !== "ticket") || inPasteField(e)) return;
+    e.preventDefault();
+    loginPasted((e.clipboardData && e.clipboardData.getData("text")) || "");
+  });
+
   // ---- NIK + PIN with the on-screen keypad ------------------------------
   function focusField(name) {
     activeField = name;
     $("#" + name).focus();
   }
-  function updateCount() { $("#nik-count").textContent = $("#nik").value.length + "/16"; }
+  // What is wrong with a field, checked as it is typed and kept with the
+  // input: {key, n} for a short NIK or PIN, or the server's error.
+  const problems = { nik: null, pin: null };
+  const WANT = { nik: 16, pin: 6 };
+  function check(name, final) {
+    const n = WANT[name] - $("#" + name).value.length;
+    const p = problems[name];
+    if (n <= 0) { if (p && p.key) problems[name] = null; }
+    else if (final || (p && p.key)) problems[name] = { key: name + "_short", n };
+    renderProblems();
+    return n <= 0;
+  }
+  function renderProblems() {
+    ["nik", "pin"].forEach((name) => {
+      const p = problems[name];
+      $("#" + name + "-error").textContent = !p ? "" : p.key ? tn(p.key, p.n) : (lang === "en" ? p.message_en : p.message_id) || "";
+      $("#" + name).setAttribute("aria-invalid", p ? "true" : "false");
+    });
+  }
+  function updateCount() { $("#nik-count").textContent = $("#nik").value.length + "/16"; if (!cardMode) check("nik", false); check("pin", false); }
   $("#nik").addEventListener("focus", () => { activeField = "nik"; });
-  $("#pin").addEventListener("focus", () => { activeField = "pin"; });
+  // Leaving the NIK short for the PIN says at once that digits are missing.
+  $("#pin").addEventListener("focus", () => { activeField = "pin"; if (!cardMode && $("#nik").value.length) check("nik", true); });
   ["nik", "pin"].forEach((id) => $("#" + id).addEventListener("input", (e) => {
     e.target.value = e.target.value.replace(/\D/g, "");
+    if (problems[id] && !problems[id].key) problems[id] = null; // the server's objection was to what stood there before
     updateCount();
   }));
   $("#keypad").addEventListener("click", (e) => {
@@ -146,11 +192,17 @@
     const f = $("#" + activeField);
     if (key === "del") f.value = f.value.slice(0, -1);
     else if (f.value.length < Number(f.maxLength)) f.value += key;
+    if (problems[activeField] && !problems[activeField].key) problems[activeField] = null;
     updateCount();
     if (activeField === "nik" && f.value.length === 16) focusField("pin");
     else f.focus();
   });
   $("#pin-ok").addEventListener("click", () => {
+    // Checked here, not by the server: the input stays as typed and the
+    // message says what is missing.
+    const nikOK = cardMode || check("nik", true), pinOK = check("pin", true);
+    if (!nikOK) return focusField("nik");
+    if (!pinOK) return focusField("pin");
     if (cardMode) login("/api/login/card", { pin: $("#pin").value, read_id: cardReadID });
     else login("/api/login/pin", { nik: $("#nik").value, pin: $("#pin").value });
     $("#pin").value = "";
@@ -193,7 +245,7 @@
 
   function cardRead(subject, readID) {
     if (!onCardScreen()) return;
-    cardMode = true;
+    cardMode = cardUsed = true;
     cardReadID = readID;
     $("#card-subject").textContent = subject;
     $("#card-read").hidden = false;
@@ -247,7 +299,7 @@
     let text = texts.id && texts.id[key] ? t(key) : "";
     if (c.status === "failed" && c.error) text = (lang === "en" ? c.error.message_en : c.error.message_id) || t("card_state_failed");
     el.textContent = text || t("card_state_waiting");
-    el.className = "card-state " + (["removed_early", "not_ektp", "failed", "reader_missing", "service_down"].includes(c.status) ? "bad" : "ok");
+    el.className = "card-state " + (["removed_early", "not_ektp", "failed", "reader_missing", "service_down", "set_aside"].includes(c.status) ? "bad" : "ok");
   }
 
   // ---- login, documents, printing ----------------------------------------
@@ -260,7 +312,16 @@
       await loadAvailability();
       show("docs");
       renderDocs();
-    } catch (e) { fail(e); }
+    } catch (e) {
+      // A NIK the server finds invalid goes back to its field, as typed.
+      if (e.code === "nik_invalid" && path === "/api/login/pin") {
+        show("pin");
+        focusField("nik");
+        problems.nik = e; // after the focus, which checks the length
+        return renderProblems();
+      }
+      fail(e);
+    }
   }
 
   // A document can be sent to print until it is submitted.
@@ -330,7 +391,19 @@
         });
         const cap = document.createElement("figcaption");
         cap.textContent = img.alt;
-        fig.append(sheet, cap);
+        // Zoom: the page at twice the width, panned by dragging or
+        // scrolling inside its frame, so a KK's small print can be read
+        // on a portrait screen.
+        const zoom = document.createElement("button");
+        zoom.type = "button"; zoom.className = "zoom"; zoom.dataset.t = "preview_zoom"; zoom.textContent = t("preview_zoom");
+        zoom.setAttribute("aria-pressed", "false");
+        zoom.addEventListener("click", () => {
+          const on = fig.classList.toggle("zoomed");
+          zoom.setAttribute("aria-pressed", on ? "true" : "false");
+          zoom.dataset.t = on ? "preview_unzoom" : "preview_zoom";
+          zoom.textContent = t(zoom.dataset.t);
+        });
+        fig.append(sheet, cap, zoom);
         figures.push(fig);
       }
     }
@@ -471,6 +544,8 @@
     $("#done-refs").dataset.refs = mine.map((d) => d.print.ref).filter(Boolean).join(", ");
     show("done");
     renderDynamic();
+    $("#done-takecard").hidden = true;
+    cardLeft().then((on) => { if (screen === "done") $("#done-takecard").hidden = !on; });
     const left = view.documents.filter(printable);
     if (!left.length) doneTimer = setTimeout(reset, DONE_RESET_MS);
   }
@@ -518,6 +593,7 @@
       $("#error-retry").hidden = lastError.code !== "credentials_rejected" || $("#nik").value.length !== 16;
     }
     if (screen === "start") refreshAvailability();
+    if (screen === "pin") renderProblems();
     if (onCardScreen()) showCardState(cardState);
   }
 
@@ -535,7 +611,9 @@
     $("#wait-called").hidden = true; $("#done-left").replaceChildren();
     // Each visitor starts in Bahasa Indonesia, whatever the one before chose.
     if (lang !== "id") { lang = "id"; applyTexts(); }
-    $("#nik").value = ""; $("#pin").value = ""; updateCount();
+    $("#nik").value = ""; $("#pin").value = ""; $("#ticket-paste").value = "";
+    problems.nik = problems.pin = null;
+    updateCount();
     $("#subject").textContent = ""; $("#doc-list").replaceChildren(); $("#progress").replaceChildren(); $("#preview-pages").replaceChildren();
     $("#idle").hidden = true;
     activeField = "nik";
@@ -544,14 +622,37 @@
     $("#use-finger").hidden = true;
     if (screen === "finger") call("DELETE", "/api/card/fingerprint", { read_id: cardReadID }).catch(() => {});
     show("start");
-    if (hadSession) await call("POST", "/api/session/logout").catch(() => {});
+    // Always, session or not: the server sets aside a card left on the
+    // reader, so it cannot log the next visitor in.
+    await call("POST", "/api/session/logout").catch(() => {});
+    if (hadSession || cardUsed) remindCard();
+    cardUsed = false;
+  }
+
+  // "Take your e-KTP": shown at the end of a visit while a card lies on
+  // the reader, until it is lifted (or the citizen says so, or a minute
+  // passes: the card is set aside either way).
+  const CARD_REMIND_MS = 60000;
+  async function cardLeft() {
+    if (!cardEnabled) return false;
+    try { return (await call("GET", "/api/card/left")).present; } catch (e) { return false; }
+  }
+  async function remindCard() {
+    if (!(await cardLeft()) || screen !== "start") return;
+    show("takecard");
+    const until = Date.now() + CARD_REMIND_MS;
+    while (screen === "takecard" && Date.now() < until) {
+      await new Promise((ok) => setTimeout(ok, POLL_MS));
+      if (!(await cardLeft())) break;
+    }
+    if (screen === "takecard") show("start");
   }
 
   function armIdle() {
     clearTimeout(idleWarnTimer); clearTimeout(idleResetTimer);
     $("#idle").hidden = true;
     // Nothing personal on the start screens; a print in progress is never abandoned.
-    if (screen === "start" || screen === "ticket" || screen === "card" || screen === "card-again" || screen === "printing" || screen === "checking") return;
+    if (screen === "start" || screen === "ticket" || screen === "card" || screen === "card-again" || screen === "printing" || screen === "checking" || screen === "takecard") return;
     idleWarnTimer = setTimeout(() => { $("#idle").hidden = false; $("#idle-stay").focus(); }, IDLE_WARN_MS);
     idleResetTimer = setTimeout(reset, IDLE_RESET_MS);
   }
@@ -615,6 +716,7 @@
     doneTimer = setTimeout(reset, DONE_RESET_MS);
   });
   $("#left-ok").addEventListener("click", reset);
+  $("#takecard-ok").addEventListener("click", () => show("start"));
   // Press and hold to see what the masks cover; letting go covers it again.
   const reveal = (on) => { $("#preview-pages").classList.toggle("revealed", on); $("#reveal").setAttribute("aria-pressed", on ? "true" : "false"); };
   $("#reveal").addEventListener("pointerdown", (e) => { e.preventDefault(); reveal(true); });
