@@ -84,6 +84,10 @@ func TestMigrateEveryVersion(t *testing.T) {
 						at, at, at)
 				}
 			},
+			6: func(t *testing.T, db *sql.DB) {
+				exec(t, db, `INSERT INTO officer_calls (request, at, document, job, ref, state) VALUES (?, ?, ?, ?, ?, ?)`,
+					"req-1/1", at, "KTP-el", "J1", "K7M2QX", "held")
+			},
 		},
 		Upgrade: func(path string) error {
 			w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
