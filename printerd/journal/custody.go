@@ -111,17 +111,17 @@ var appendOnly = func() string {
 
 // Audit entry kinds of custody (see docs/printerd.md).
 const (
-	KindLoadReversed          = "cards.load_reversed"
-	KindCardSpoiledStock      = "card.spoiled_stock"
-	KindDestructionProposed   = "cards.destruction_proposed"
-	KindDestructionConfirmed  = "cards.destroyed"
-	KindReconciled            = "cards.reconciled"
-	KindCustodyRefused        = "cards.refused"
-	loadedSQL                 = `(SELECT COALESCE(SUM(count), 0) FROM card_loads l WHERE printer = ?1 AND NOT EXISTS (SELECT 1 FROM card_load_reversals r WHERE r.load_seq = l.seq))`
-	usedSQL                   = `(SELECT COUNT(*) FROM card_uses WHERE printer = ?1)`
-	destructionColumns        = `d.id, d.printer, d.proposed_by, d.proposed, d.expires, COALESCE(c.confirmed_by, ''), COALESCE(c.time, 0)`
-	spoiledColumns            = `u.seq, u.printer, u.use, u.job_id, u.card_serial, u.cause, u.actor, u.time, COALESCE(x.destruction, '')`
-	spoiledFrom               = ` FROM card_uses u LEFT JOIN card_destroyed x ON x.use_seq = u.seq WHERE u.use <> 'printed'`
+	KindLoadReversed         = "cards.load_reversed"
+	KindCardSpoiledStock     = "card.spoiled_stock"
+	KindDestructionProposed  = "cards.destruction_proposed"
+	KindDestructionConfirmed = "cards.destroyed"
+	KindReconciled           = "cards.reconciled"
+	KindCustodyRefused       = "cards.refused"
+	loadedSQL                = `(SELECT COALESCE(SUM(count), 0) FROM card_loads l WHERE printer = ?1 AND NOT EXISTS (SELECT 1 FROM card_load_reversals r WHERE r.load_seq = l.seq))`
+	usedSQL                  = `(SELECT COUNT(*) FROM card_uses WHERE printer = ?1)`
+	destructionColumns       = `d.id, d.printer, d.proposed_by, d.proposed, d.expires, COALESCE(c.confirmed_by, ''), COALESCE(c.time, 0)`
+	spoiledColumns           = `u.seq, u.printer, u.use, u.job_id, u.card_serial, u.cause, u.actor, u.time, COALESCE(x.destruction, '')`
+	spoiledFrom              = ` FROM card_uses u LEFT JOIN card_destroyed x ON x.use_seq = u.seq WHERE u.use <> 'printed'`
 )
 
 // ReverseLoad implements printerd.BlankLedger.
@@ -583,4 +583,3 @@ func (j *Journal) RecordRefusal(ctx context.Context, action, printer, actor stri
 	}
 	return nil
 }
-
