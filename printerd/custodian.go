@@ -118,6 +118,15 @@ func (d *Dispatcher) Destruction(ctx context.Context, id string) (Destruction, e
 	return d.journal.Destruction(ctx, id)
 }
 
+// Destructions lists a counted printer's destruction records, newest
+// first.
+func (d *Dispatcher) Destructions(ctx context.Context, printer string) ([]Destruction, error) {
+	if _, err := d.countedPrinter(printer); err != nil {
+		return nil, err
+	}
+	return d.journal.Destructions(ctx, printer)
+}
+
 // Reconcile compares a printer's ledger with its own counter, when its
 // driver reports one (CardCounter); without one, the reconciliation
 // records the ledger alone and is flagged by ErrNotSupported.

@@ -105,6 +105,9 @@ var (
 		"The destruction record was not found.")
 )
 
+// MaxDestructionList bounds a list of destruction records.
+const MaxDestructionList = 50
+
 // DefaultDestructionWindow is how long a proposed destruction waits for
 // its second supervisor.
 const DefaultDestructionWindow = 30 * time.Minute
@@ -307,6 +310,9 @@ type BlankLedger interface {
 	ConfirmDestruction(ctx context.Context, id, actor string) (Destruction, error)
 	// Destruction reads one record.
 	Destruction(ctx context.Context, id string) (Destruction, error)
+	// Destructions lists a printer's records, newest first, at most
+	// MaxDestructionList.
+	Destructions(ctx context.Context, printer string) ([]Destruction, error)
 	// RecordReconciliation compares the ledger with the printer's counts.
 	RecordReconciliation(ctx context.Context, printer, actor string, c CardCounts, reported bool) (Reconciliation, error)
 	// Month reports a printer's cards in [from, until).

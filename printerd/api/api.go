@@ -26,6 +26,7 @@
 //	GET    /v1/printers/{name}/spoiled?awaiting=true → [SpoiledCard]
 //	POST   /v1/ledger/destructions      DestructionRequest → 201 Destruction
 //	GET    /v1/ledger/destructions/{id} → Destruction
+//	GET    /v1/printers/{name}/destructions → [Destruction], newest first
 //	POST   /v1/ledger/destructions/{id}/confirm  {"actor"} → Destruction
 //	POST   /v1/printers/{name}/reconcile  {"actor"} → Reconciliation
 //	GET    /v1/printers/{name}/month?from=&until= → MonthReport (RFC 3339)

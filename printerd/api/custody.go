@@ -20,6 +20,7 @@ type Custodian interface {
 	ProposeDestruction(ctx context.Context, r printerd.DestructionRequest) (printerd.Destruction, error)
 	ConfirmDestruction(ctx context.Context, id, actor string) (printerd.Destruction, error)
 	Destruction(ctx context.Context, id string) (printerd.Destruction, error)
+	Destructions(ctx context.Context, printer string) ([]printerd.Destruction, error)
 	Reconcile(ctx context.Context, printer, actor string) (printerd.Reconciliation, error)
 	Month(ctx context.Context, printer string, from, until time.Time) (printerd.MonthReport, error)
 }
@@ -36,6 +37,7 @@ func (h *handler) routeCustody(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/printers/{name}/spoiled", h.spoiled)
 	mux.HandleFunc("POST /v1/ledger/destructions", h.proposeDestruction)
 	mux.HandleFunc("GET /v1/ledger/destructions/{id}", h.destruction)
+	mux.HandleFunc("GET /v1/printers/{name}/destructions", h.destructions)
 	mux.HandleFunc("POST /v1/ledger/destructions/{id}/confirm", h.confirmDestruction)
 	mux.HandleFunc("POST /v1/printers/{name}/reconcile", h.reconcile)
 	mux.HandleFunc("GET /v1/printers/{name}/month", h.month)
@@ -137,6 +139,15 @@ func (h *handler) destruction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+func (h *handler) destructions(w http.ResponseWriter, r *http.Request) {
+	ds, err := h.cust.Destructions(r.Context(), r.PathValue("name"))
+	if err != nil {
+		h.fail(w, r, 0, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, orEmpty(ds))
 }
 
 func (h *handler) confirmDestruction(w http.ResponseWriter, r *http.Request) {

@@ -75,3 +75,10 @@ func (c *Client) Month(ctx context.Context, printer string, from, until time.Tim
 	err := c.call(ctx, http.MethodGet, "/v1/printers/"+url.PathEscape(printer)+"/month?"+q.Encode(), nil, &out)
 	return out, err
 }
+
+// Destructions lists a printer's destruction records, newest first.
+func (c *Client) Destructions(ctx context.Context, printer string) ([]printerd.Destruction, error) {
+	var out []printerd.Destruction
+	err := c.call(ctx, http.MethodGet, "/v1/printers/"+url.PathEscape(printer)+"/destructions", nil, &out)
+	return out, err
+}

@@ -401,6 +401,37 @@ func (j *Journal) Destruction(ctx context.Context, id string) (printerd.Destruct
 	return d, nil
 }
 
+// Destructions implements printerd.BlankLedger.
+func (j *Journal) Destructions(ctx context.Context, printer string) ([]printerd.Destruction, error) {
+	rows, err := j.db.QueryContext(ctx, `SELECT id FROM card_destructions WHERE printer = ? ORDER BY proposed DESC, id LIMIT ?`,
+		printer, printerd.MaxDestructionList)
+	if err != nil {
+		return nil, printerd.ErrJournal.With(err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, printerd.ErrJournal.With(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, printerd.ErrJournal.With(err)
+	}
+	now := j.now().UTC()
+	out := make([]printerd.Destruction, 0, len(ids))
+	for _, id := range ids {
+		d, err := readDestruction(ctx, j.db, id, now)
+		if err != nil {
+			return nil, journalError(err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
 func readDestruction(ctx context.Context, q querier, id string, now time.Time) (printerd.Destruction, error) {
 	rows, err := q.QueryContext(ctx, "SELECT "+destructionColumns+
 		` FROM card_destructions d LEFT JOIN card_destruction_confirms c ON c.destruction = d.id WHERE d.id = ?`, id)
