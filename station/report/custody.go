@@ -153,8 +153,8 @@ type Month struct {
 // form), so a new document type or cause adds rows, never columns:
 // measure is loaded, reversed, printed (key: document type), spoiled
 // (key: cause), destroyed, in_stock, awaiting, or reconciliation (key:
-// status, value balanced, difference or none; key difference, value the
-// cards).
+// status, value balanced, difference, baseline or none; key difference,
+// value the cards).
 var MonthCSVHeader = []string{"kiosk_id", "hall", "month", "printer", "measure", "key", "value"}
 
 // MonthCSV writes the month in long form.
@@ -193,6 +193,8 @@ func reconciled(r *printerd.Reconciliation) (status, diff string) {
 	switch {
 	case r == nil:
 		return "none", ""
+	case r.Baseline:
+		return "baseline", "0"
 	case r.Balanced():
 		return "balanced", "0"
 	}
@@ -237,6 +239,7 @@ func MonthPDF(m Month) ([]byte, error) {
 		status, diff := reconciled(p.Reconciliation)
 		line := map[string]string{
 			"none":       "Belum direkonsiliasi bulan ini / Not reconciled this month",
+			"baseline":   "Titik awal penghitung printer dicatat / The printer's counter recorded as the baseline",
 			"balanced":   "Sesuai penghitung printer / Agrees with the printer's counter",
 			"difference": "SELISIH " + diff + " kartu / DIFFERENCE of " + diff + " cards",
 		}[status]

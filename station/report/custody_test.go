@@ -86,8 +86,8 @@ func sampleMonth() Month {
 	return Month{Hall: sampleHall, Start: time.Date(2026, 11, 1, 0, 0, 0, 0, station.WITA.Location()),
 		Generated: time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC),
 		Printers: []printerd.MonthReport{{Printer: "card-1", Loaded: 10, Reversed: 80,
-			Printed: map[string]int{"KTP-el": 3, "KIA": 1},
-			Spoiled: map[printerd.SpoilCause]int{printerd.CauseEncode: 1, printerd.CausePrint: 1, printerd.CauseDamaged: 2, printerd.CauseDataChange: 1},
+			Printed:   map[string]int{"KTP-el": 3, "KIA": 1},
+			Spoiled:   map[printerd.SpoilCause]int{printerd.CauseEncode: 1, printerd.CausePrint: 1, printerd.CauseDamaged: 2, printerd.CauseDataChange: 1},
 			Destroyed: 4, InStock: 1, Awaiting: 1,
 			Reconciliation: &printerd.Reconciliation{Difference: 1, Time: time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)}}}}
 }
