@@ -296,3 +296,46 @@ func TestBlankCustody(t *testing.T) {
 		t.Errorf("the back-door card was not printed: %v", err)
 	}
 }
+
+func TestSerialCount(t *testing.T) {
+	for _, c := range []struct {
+		first, last string
+		n           int
+		ok          bool
+	}{
+		{"KTP0001", "KTP0050", 50, true},
+		{"A001", "A001", 1, true},
+		{"0009", "0010", 2, true},
+		{"KTP0050", "KTP0001", 0, false},       // backwards
+		{"KTP001", "KTP0050", 0, false},        // widths differ
+		{"KTP0001", "KIA0050", 0, false},       // prefixes differ
+		{"KTP-A", "KTP-B", 0, false},           // no number
+		{"1234567890", "1234567899", 0, false}, // more digits than counted
+	} {
+		if n, ok := printerd.SerialCount(c.first, c.last); n != c.n || ok != c.ok {
+			t.Errorf("SerialCount(%q, %q) = %d, %v; want %d, %v", c.first, c.last, n, ok, c.n, c.ok)
+		}
+	}
+}
+
+// FuzzLoadValidate: a load's serial check never panics, and a load it
+// accepts with serials holds exactly count of them.
+func FuzzLoadValidate(f *testing.F) {
+	f.Add(10, "KTP0001", "KTP0050")
+	f.Add(50, "KTP0001", "KTP0050")
+	f.Fuzz(func(t *testing.T, count int, first, last string) {
+		err := printerd.Load{Printer: "card-1", Count: count, FirstSerial: first, LastSerial: last, Actor: "sari"}.Validate()
+		if err != nil {
+			var fe *printerd.Error
+			if !errors.As(err, &fe) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if first != "" {
+			if n, ok := printerd.SerialCount(first, last); !ok || n != count {
+				t.Fatalf("accepted %d cards for %q..%q (%d, %v)", count, first, last, n, ok)
+			}
+		}
+	})
+}

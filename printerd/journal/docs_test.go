@@ -253,3 +253,19 @@ func TestAuditFieldsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// docs/printerd.md's table of spoil causes is printerd.SpoilCauses: the
+// same codes in the same order with the same words.
+func TestSpoilCausesDocumented(t *testing.T) {
+	doc := mustDoc(t, "printerd.md")
+	rows := regexp.MustCompile("(?m)^\\| `([a-z-]+)` \\| ([^|]+) \\| ([^|]+) \\| [^|]+ \\|$").FindAllStringSubmatch(doc, -1)
+	causes := printerd.SpoilCauses()
+	if len(rows) != len(causes) {
+		t.Fatalf("docs/printerd.md lists %d spoil causes, the code has %d", len(rows), len(causes))
+	}
+	for i, c := range causes {
+		if r := rows[i]; r[1] != string(c.Cause) || strings.TrimSpace(r[2]) != c.ID || strings.TrimSpace(r[3]) != c.EN {
+			t.Errorf("docs/printerd.md row %q, cause %+v", r[0], c)
+		}
+	}
+}
