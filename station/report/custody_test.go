@@ -120,3 +120,32 @@ func TestMonthReport(t *testing.T) {
 		t.Errorf("CSV without a reconciliation:\n%s", csv)
 	}
 }
+
+// The custody documents against the daily report as the anchor, in the
+// same run: go test ./station/report -run XXX -bench . -benchtime 200x
+func BenchmarkDailyReportAnchor(b *testing.B) {
+	d := sampleDay()
+	for b.Loop() {
+		if _, err := PDF(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBeritaAcara(b *testing.B) {
+	d := sampleDestruction()
+	for b.Loop() {
+		if _, err := BeritaAcara(sampleHall, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMonthPDF(b *testing.B) {
+	m := sampleMonth()
+	for b.Loop() {
+		if _, err := MonthPDF(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
