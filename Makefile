@@ -58,8 +58,14 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) run $(STATICCHECK) ./...
 
+# Every benchmark, each for BENCHTIME (go test's -benchtime: 1s, or 3x for
+# three iterations); the slow ones with the fixed count that makes their
+# ratios stable. The figures and their anchors are in docs/performance.md.
+BENCHTIME ?= 1s
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -skip 'RenderKKChromium|CetakToPreview' -benchmem -p 1 -benchtime $(BENCHTIME) ./...
+	$(GO) test -run '^$$' -bench 'RenderKKChromium' -benchtime 30x ./station/render/
+	$(GO) test -run '^$$' -bench 'CetakToPreview' -benchtime 40x ./cmd/internal/e2e/
 
 # Each fuzz target runs for FUZZTIME; the corpus in testdata/fuzz is checked in.
 # Minimising each new input gets FUZZMINIMIZETIME: go test's default (60s)

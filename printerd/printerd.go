@@ -54,8 +54,10 @@ type SubmitRequest struct {
 	// conflict.
 	IdempotencyKey string `json:"idempotency_key"`
 	Media          Media  `json:"media"`
-	Title          string `json:"title"`    // e.g. "KTP-el"; never personal data
-	Document       []byte `json:"document"` // PDF
+	Title          string `json:"title"` // e.g. "KTP-el"; never personal data
+	// Document is the PDF. It travels as the body of the request, not
+	// in the JSON (docs/printerd.md, SubmitRequest).
+	Document []byte `json:"-"`
 	// Presence names the citizen's visit the job belongs to (see
 	// presence.go): the job reaches a printer only while it is live. ""
 	// for a job with no citizen (an operator's test print).

@@ -405,6 +405,9 @@ func (k *Kiosk) dropLocked(id string) {
 		}()
 	}
 	for rid, p := range s.Prints {
+		if p.previews != nil {
+			p.previews.stop()
+		}
 		switch p.State {
 		case PrintPreview:
 			k.wg.Add(1)

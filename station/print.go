@@ -37,7 +37,7 @@ type Print struct {
 	updated  time.Time // printerd's time of the job state shown, so an older one never replaces it
 	key      string    // the idempotency key of the attempt submitted (AttemptKey)
 	rendered *Rendered // kept from preview to print: what was shown is what prints
-	previews [][]byte  // PNG per page, made on first request
+	previews *previews // its pages as PNG, made from the moment it is prepared
 }
 
 // PrintState is what the citizen sees of a print.
@@ -117,6 +117,9 @@ func (k *Kiosk) Prepare(ctx context.Context, sessionID string, rid RequestID) (P
 		k.mu.Unlock()
 		return cp, nil
 	}
+	if old, ok := s.Prints[rid]; ok && old.previews != nil {
+		old.previews.stop() // a failed print's pages: a new preparation makes its own
+	}
 	p := &Print{Request: rid, Document: req.Document, State: PrintPreparing, session: sessionID}
 	s.Prints[rid] = p
 	k.changedLocked(sessionID)
@@ -139,6 +142,9 @@ func (k *Kiosk) Prepare(ctx context.Context, sessionID string, rid RequestID) (P
 	}
 	p.State, p.SHA256, p.Pages, p.rendered = PrintPreview, out.SHA256, out.Pages, &out
 	p.Masks = validMasks(out.Masks, out.Pages)
+	if k.cfg.Previewer != nil {
+		p.previews = k.startPreviews(out.PDF, out.Pages)
+	}
 	return *p, nil
 }
 
@@ -155,24 +161,22 @@ func (k *Kiosk) Preview(ctx context.Context, sessionID string, rid RequestID, pa
 		return nil, err
 	}
 	p, ok := s.Prints[rid]
-	if !ok || p.rendered == nil {
+	if !ok || p.rendered == nil || p.previews == nil {
 		k.mu.Unlock()
 		return nil, ErrRequestNotFound.Withf("no prepared print for the request")
 	}
-	pngs, pdf := p.previews, p.rendered.PDF
+	pv, pdf := p.previews, p.rendered.PDF
 	k.mu.Unlock()
-	if pngs == nil {
-		if pngs, err = k.cfg.Previewer.Preview(ctx, pdf, 150); err != nil {
-			return nil, err
-		}
-		k.mu.Lock()
-		p.previews = pngs
-		k.mu.Unlock()
-	}
-	if page < 0 || page >= len(pngs) {
+	if page < 0 || page >= len(pv.pages) {
 		return nil, ErrRequestNotFound.Withf("no page %d", page)
 	}
-	return pngs[page], nil
+	png, err := pv.wait(ctx, page)
+	if err != nil && ctx.Err() == nil {
+		// Made in the background and failed, or cut short: this request
+		// tries once more on its own.
+		png, err = k.cfg.Previewer.Preview(ctx, pdf, page, previewDPI)
+	}
+	return png, err
 }
 
 // Print submits a prepared document (preparing it first if needed), then

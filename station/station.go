@@ -123,18 +123,18 @@ type Renderer interface {
 	Render(ctx context.Context, d Document) (Rendered, error)
 }
 
-// Previewer turns a rendered PDF into one PNG per page, the exact pixels
-// that will print.
+// Previewer turns one page (from 0) of a rendered PDF into a PNG, the
+// exact pixels that will print.
 type Previewer interface {
-	Preview(ctx context.Context, pdf []byte, dpi int) ([][]byte, error)
+	Preview(ctx context.Context, pdf []byte, page, dpi int) ([]byte, error)
 }
 
 // PreviewFunc adapts a function to Previewer.
-type PreviewFunc func(ctx context.Context, pdf []byte, dpi int) ([][]byte, error)
+type PreviewFunc func(ctx context.Context, pdf []byte, page, dpi int) ([]byte, error)
 
 // Preview calls f.
-func (f PreviewFunc) Preview(ctx context.Context, pdf []byte, dpi int) ([][]byte, error) {
-	return f(ctx, pdf, dpi)
+func (f PreviewFunc) Preview(ctx context.Context, pdf []byte, page, dpi int) ([]byte, error) {
+	return f(ctx, pdf, page, dpi)
 }
 
 // PrintService is printerd as the station uses it.

@@ -1,7 +1,8 @@
 // Package api serves printerd's JSON API over net/http (printerd listens
 // on a unix socket; see printerd/client for the other end):
 //
-//	POST /v1/jobs               SubmitRequest → 201 Job (200 on an idempotent replay)
+//	POST /v1/jobs               the PDF as the body, SubmitRequest's other members in the
+//	                            Printerd-Job header (see decodeSubmit) → 201 Job (200 on an idempotent replay)
 //	GET  /v1/jobs/{id}          → Job
 //	GET  /v1/jobs?state=&limit=&since=&until=&key= → [Job], newest first (since, until: RFC 3339;
 //	                            key: the job of that idempotency key, 503 when unsure, see JobFilter.Key)
@@ -38,19 +39,25 @@
 //	GET /v1/audit/checkpoint            → the latest signed checkpoint, text/plain (404 before the first)
 //	GET /v1/audit/entries?from=&format= → jsonl (default) or csv, see journal.ExportAudit
 //
-// Documents travel base64-encoded in JSON ([]byte). Errors are
+// Documents travel as raw bytes, the body of their request. Errors are
 // {"error":{"code","message_id","message_en"}} with the fault code, so a
 // client rebuilds the same *fault.Error; causes stay in printerd's log.
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -59,9 +66,20 @@ import (
 	"github.com/anjungan/anjungan/printerd"
 )
 
-// MaxBody caps a request body: a MaxDocument PDF in base64 plus room for
-// the other fields.
-const MaxBody = 32 << 20
+// MaxBody caps a request body: a submission's body is its PDF, the
+// largest request printerd takes.
+const MaxBody = printerd.MaxDocument
+
+// JobHeader carries a submission's members other than its document, as
+// one JSON object in ASCII (EncodeJobHeader); the body is the PDF.
+const JobHeader = "Printerd-Job"
+
+// MaxJobHeader caps the JobHeader value: the members' limits fit in
+// well under 1 KiB even with every byte escaped.
+const MaxJobHeader = 4 << 10
+
+// ContentTypePDF is the Content-Type of a submission.
+const ContentTypePDF = "application/pdf"
 
 // Service is printerd as the API serves it; *printerd.Dispatcher is one.
 type Service interface {
@@ -180,7 +198,7 @@ func NewHandler(svc Service, log zerolog.Logger, opts ...Option) http.Handler {
 }
 
 func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
-	req, status, err := decodeSubmit(http.MaxBytesReader(w, r.Body, MaxBody))
+	req, status, err := decodeSubmit(r.Header, http.MaxBytesReader(w, r.Body, MaxBody), r.ContentLength)
 	if err != nil {
 		h.fail(w, r, status, err)
 		return
@@ -202,28 +220,71 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, job)
 }
 
-// decodeSubmit reads one SubmitRequest and nothing after it. The status
-// tells a body that is too large (413) from one that is malformed (400).
-func decodeSubmit(body io.Reader) (printerd.SubmitRequest, int, error) {
-	var req printerd.SubmitRequest
-	var tooLarge *http.MaxBytesError
-	dec := json.NewDecoder(body)
-	err := dec.Decode(&req)
-	if err == nil {
-		switch extra := dec.Decode(new(json.RawMessage)); {
-		case extra == io.EOF:
-		case errors.As(extra, &tooLarge):
-			err = extra
+// EncodeJobHeader spells req's members other than the document as the
+// JobHeader value: JSON with every character beyond ASCII written as a
+// \u escape, since a header value is bytes, not UTF-8.
+func EncodeJobHeader(req printerd.SubmitRequest) (string, error) {
+	b, err := json.Marshal(req) // Document is not a JSON member
+	if err != nil {
+		return "", err
+	}
+	var out strings.Builder
+	for _, c := range string(b) {
+		switch {
+		case c < utf8.RuneSelf:
+			out.WriteRune(c)
+		case c > 0xFFFF:
+			hi, lo := utf16.EncodeRune(c)
+			fmt.Fprintf(&out, "\\u%04x\\u%04x", hi, lo)
 		default:
-			err = errors.New("data after the JSON object")
+			fmt.Fprintf(&out, "\\u%04x", c)
 		}
 	}
-	switch {
-	case errors.As(err, &tooLarge):
-		return req, http.StatusRequestEntityTooLarge, printerd.ErrInvalidJob.With(err)
-	case err != nil:
+	return out.String(), nil
+}
+
+// decodeSubmit reads a submission: Content-Type application/pdf, one
+// JobHeader of printable ASCII holding one JSON object and nothing after
+// it, and the body, the document. size is the request's Content-Length
+// (-1 when unknown), read into a buffer of that size. The status tells
+// a body that is too large (413) or not a PDF by its type (415) from a
+// malformed request (400).
+func decodeSubmit(header http.Header, body io.Reader, size int64) (printerd.SubmitRequest, int, error) {
+	var req printerd.SubmitRequest
+	if mt, _, err := mime.ParseMediaType(header.Get("Content-Type")); err != nil || mt != ContentTypePDF {
+		return req, http.StatusUnsupportedMediaType, printerd.ErrInvalidJob.Withf("Content-Type %q, want %s", header.Get("Content-Type"), ContentTypePDF)
+	}
+	values := header.Values(JobHeader)
+	if len(values) != 1 {
+		return req, http.StatusBadRequest, printerd.ErrInvalidJob.Withf("%d %s headers, want 1", len(values), JobHeader)
+	}
+	v := values[0]
+	if len(v) > MaxJobHeader {
+		return req, http.StatusBadRequest, printerd.ErrInvalidJob.Withf("%s of %d bytes", JobHeader, len(v))
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			return req, http.StatusBadRequest, printerd.ErrInvalidJob.Withf("%s byte %d is not printable ASCII", JobHeader, i)
+		}
+	}
+	dec := json.NewDecoder(strings.NewReader(v))
+	err := dec.Decode(&req)
+	if err == nil && dec.Decode(new(json.RawMessage)) != io.EOF {
+		err = errors.New("data after the JSON object")
+	}
+	if err != nil {
 		return req, http.StatusBadRequest, printerd.ErrInvalidJob.With(err)
 	}
+	// Room for the whole body and the read that finds its end: no copy.
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(size, 0), MaxBody)+bytes.MinRead))
+	if _, err := buf.ReadFrom(body); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return req, http.StatusRequestEntityTooLarge, printerd.ErrInvalidJob.With(err)
+		}
+		return req, http.StatusBadRequest, printerd.ErrInvalidJob.With(err)
+	}
+	req.Document = buf.Bytes()
 	return req, 0, nil
 }
 

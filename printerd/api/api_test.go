@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -83,12 +84,40 @@ func MustJSON(tb testing.TB, v any) []byte {
 	return b
 }
 
+// submitRequest is req as printerd/client sends it: the PDF as the body,
+// the other members in the Printerd-Job header.
+func submitRequest(tb testing.TB, base string, req printerd.SubmitRequest) *http.Request {
+	tb.Helper()
+	meta, err := api.EncodeJobHeader(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r, err := http.NewRequest("POST", base+"/v1/jobs", bytes.NewReader(req.Document))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r.Header.Set("Content-Type", api.ContentTypePDF)
+	r.Header.Set(api.JobHeader, meta)
+	return r
+}
+
+func doSubmit(tb testing.TB, base string, req printerd.SubmitRequest) (int, []byte) {
+	tb.Helper()
+	return doRequest(tb, submitRequest(tb, base, req))
+}
+
 func do(tb testing.TB, method, url string, body io.Reader) (int, []byte) {
 	tb.Helper()
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return doRequest(tb, req)
+}
+
+func doRequest(tb testing.TB, req *http.Request) (int, []byte) {
+	tb.Helper()
+	method, url := req.Method, req.URL.String()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatal(err)
@@ -115,10 +144,6 @@ func errorCode(b []byte) string {
 
 func TestErrors(t *testing.T) {
 	base := MustServe(t, "1")
-	card := MustRead(t, "card.pdf")
-	submit := func(req printerd.SubmitRequest) io.Reader { return bytes.NewReader(MustJSON(t, req)) }
-	// A body past the cap, streamed rather than held in memory.
-	huge := io.MultiReader(strings.NewReader(`{"document":"`), io.LimitReader(zeros{}, api.MaxBody+1))
 	tests := []struct {
 		name       string
 		method     string
@@ -127,12 +152,6 @@ func TestErrors(t *testing.T) {
 		wantStatus int
 		wantCode   string
 	}{
-		{"malformed json", "POST", "/v1/jobs", strings.NewReader(`{"idempotency_key":`), 400, "job_invalid"},
-		{"data after the object", "POST", "/v1/jobs", strings.NewReader(`{} {}`), 400, "job_invalid"},
-		{"document not base64", "POST", "/v1/jobs", strings.NewReader(`{"idempotency_key":"k","media":"om_card_54x86mm","document":"%%%"}`), 400, "job_invalid"},
-		{"body too large", "POST", "/v1/jobs", huge, 413, "job_invalid"},
-		{"missing key", "POST", "/v1/jobs", submit(printerd.SubmitRequest{Media: printerd.MediaCard, Document: card}), 400, "job_invalid"},
-		{"no printer for A4", "POST", "/v1/jobs", submit(printerd.SubmitRequest{IdempotencyKey: "kk", Media: printerd.MediaA4, Document: MustRead(t, "a4.pdf")}), 422, "no_printer"},
 		{"unknown job", "GET", "/v1/jobs/JNOSUCHJOB000", nil, 404, "job_not_found"},
 		{"cancel unknown job", "POST", "/v1/jobs/JNOSUCHJOB000/cancel", nil, 404, "job_not_found"},
 		{"unknown state", "GET", "/v1/jobs?state=lost", nil, 400, "request_invalid"},
@@ -157,17 +176,72 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// TestSubmitErrors: each malformed submission gets its status and
+// job_invalid (no_printer for a media no printer takes), and nothing else
+// answers a JSON body, the shape before documents travelled raw.
+func TestSubmitErrors(t *testing.T) {
+	base := MustServe(t, "1")
+	card := MustRead(t, "card.pdf")
+	valid := printerd.SubmitRequest{IdempotencyKey: "k", Media: printerd.MediaCard, Title: "KTP-el", Document: card}
+	with := func(req printerd.SubmitRequest, edit func(*http.Request)) *http.Request {
+		r := submitRequest(t, base, req)
+		if edit != nil {
+			edit(r)
+		}
+		return r
+	}
+	header := func(v string) func(*http.Request) {
+		return func(r *http.Request) { r.Header.Set(api.JobHeader, v) }
+	}
+	oldShape := func(r *http.Request) {
+		b := MustJSON(t, map[string]string{"idempotency_key": "k", "media": "om_card_54x86mm", "document": base64.StdEncoding.EncodeToString(card)})
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Del(api.JobHeader)
+	}
+	tests := []struct {
+		name       string
+		req        *http.Request
+		wantStatus int
+		wantCode   string
+	}{
+		{"malformed header", with(valid, header(`{"idempotency_key":`)), 400, "job_invalid"},
+		{"data after the object", with(valid, header(`{} {}`)), 400, "job_invalid"},
+		{"header not ASCII", with(valid, header(`{"idempotency_key":"k","media":"om_card_54x86mm","title":"é"}`)), 400, "job_invalid"},
+		{"no header", with(valid, func(r *http.Request) { r.Header.Del(api.JobHeader) }), 400, "job_invalid"},
+		{"two headers", with(valid, func(r *http.Request) { r.Header.Add(api.JobHeader, r.Header.Get(api.JobHeader)) }), 400, "job_invalid"},
+		{"header too long", with(valid, header(`{"title":"`+strings.Repeat("a", api.MaxJobHeader)+`"}`)), 400, "job_invalid"},
+		{"no Content-Type", with(valid, func(r *http.Request) { r.Header.Del("Content-Type") }), 415, "job_invalid"},
+		{"the JSON shape with base64", with(valid, oldShape), 415, "job_invalid"},
+		{"body too large", with(printerd.SubmitRequest{IdempotencyKey: "k", Media: printerd.MediaCard}, func(r *http.Request) {
+			// Streamed rather than held in memory.
+			r.Body, r.ContentLength = io.NopCloser(io.LimitReader(zeros{}, api.MaxBody+1)), -1
+		}), 413, "job_invalid"},
+		{"missing key", with(printerd.SubmitRequest{Media: printerd.MediaCard, Document: card}, nil), 400, "job_invalid"},
+		{"empty body", with(printerd.SubmitRequest{IdempotencyKey: "k", Media: printerd.MediaCard}, nil), 400, "job_invalid"},
+		{"no printer for A4", with(printerd.SubmitRequest{IdempotencyKey: "kk", Media: printerd.MediaA4, Document: MustRead(t, "a4.pdf")}, nil), 422, "no_printer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := doRequest(t, tt.req)
+			if status != tt.wantStatus || errorCode(body) != tt.wantCode {
+				t.Errorf("%d %s, want %d %s", status, body, tt.wantStatus, tt.wantCode)
+			}
+		})
+	}
+}
+
 // TestCompressedBodiesRefused: printerd's API reads bodies as they
 // arrive; a Content-Encoding other than identity is refused with its own
 // code before anything is read, so a small body never inflates (the
-// 32 MiB limit counts the bytes on the wire).
+// 24 MiB limit counts the bytes on the wire).
 func TestCompressedBodiesRefused(t *testing.T) {
 	base := MustServe(t, "1")
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	_, _ = zw.Write(make([]byte, 64<<20))
 	_ = zw.Close()
-	valid := MustJSON(t, printerd.SubmitRequest{IdempotencyKey: "k-identity", Media: printerd.MediaCard, Title: "KTP-el", Document: MustRead(t, "card.pdf")})
+	valid := MustRead(t, "card.pdf")
 	tests := []struct {
 		name, encoding string
 		body           []byte
@@ -183,10 +257,7 @@ func TestCompressedBodiesRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequest("POST", base+"/v1/jobs", bytes.NewReader(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
+			req := submitRequest(t, base, printerd.SubmitRequest{IdempotencyKey: "k-identity", Media: printerd.MediaCard, Title: "KTP-el", Document: tt.body})
 			req.Header.Set("Content-Encoding", tt.encoding)
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -220,18 +291,18 @@ func TestJobLifecycle(t *testing.T) {
 	req := printerd.SubmitRequest{IdempotencyKey: "first", Media: printerd.MediaCard, Title: "KTP-el", Document: card}
 
 	var first printerd.Job
-	status, body := do(t, "POST", base+"/v1/jobs", bytes.NewReader(MustJSON(t, req)))
+	status, body := doSubmit(t, base, req)
 	if status != http.StatusCreated || json.Unmarshal(body, &first) != nil || first.ID == "" {
 		t.Fatalf("submit = %d %s, want 201 and a job", status, body)
 	}
 	var replay printerd.Job
-	status, body = do(t, "POST", base+"/v1/jobs", bytes.NewReader(MustJSON(t, req)))
+	status, body = doSubmit(t, base, req)
 	if status != http.StatusOK || json.Unmarshal(body, &replay) != nil || replay.ID != first.ID {
 		t.Fatalf("replay = %d %s, want 200 and job %s", status, body, first.ID)
 	}
 	other := req
 	other.Document = append(bytes.Clone(card), '\n')
-	status, body = do(t, "POST", base+"/v1/jobs", bytes.NewReader(MustJSON(t, other)))
+	status, body = doSubmit(t, base, other)
 	if status != http.StatusConflict || errorCode(body) != "idempotency_conflict" {
 		t.Fatalf("conflict = %d %s, want 409 idempotency_conflict", status, body)
 	}
@@ -241,7 +312,7 @@ func TestJobLifecycle(t *testing.T) {
 		t.Errorf("printed card has no serial: %+v", printed)
 	}
 	req.IdempotencyKey = "second"
-	status, body = do(t, "POST", base+"/v1/jobs", bytes.NewReader(MustJSON(t, req)))
+	status, body = doSubmit(t, base, req)
 	var second printerd.Job
 	if status != http.StatusCreated || json.Unmarshal(body, &second) != nil {
 		t.Fatalf("second submit = %d %s", status, body)
@@ -310,9 +381,8 @@ func TestConcurrentSubmissions(t *testing.T) {
 	defer cancel()
 	errs := make(chan error, 8)
 	for i := range 8 {
-		body := MustJSON(t, printerd.SubmitRequest{IdempotencyKey: "k" + string(rune('a'+i)), Media: printerd.MediaCard, Document: card})
+		r := submitRequest(t, base, printerd.SubmitRequest{IdempotencyKey: "k" + string(rune('a'+i)), Media: printerd.MediaCard, Document: card}).WithContext(ctx)
 		go func() {
-			r, _ := http.NewRequestWithContext(ctx, "POST", base+"/v1/jobs", bytes.NewReader(body))
 			resp, err := http.DefaultClient.Do(r)
 			if err == nil {
 				resp.Body.Close()
@@ -344,8 +414,8 @@ func TestResolveWithoutReasonCode(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("inject fault: %d %s", status, body)
 	}
-	status, body = do(t, "POST", base+"/v1/jobs", bytes.NewReader(MustJSON(t, printerd.SubmitRequest{IdempotencyKey: "req-1",
-		Media: printerd.MediaCard, Title: "KTP-el", Document: MustRead(t, "card.pdf")})))
+	status, body = doSubmit(t, base, printerd.SubmitRequest{IdempotencyKey: "req-1",
+		Media: printerd.MediaCard, Title: "KTP-el", Document: MustRead(t, "card.pdf")})
 	var job printerd.Job
 	if status != 201 || json.Unmarshal(body, &job) != nil {
 		t.Fatalf("submit: %d %s", status, body)
@@ -386,5 +456,28 @@ func mustUnmarshal(tb testing.TB, b []byte, v any) {
 	tb.Helper()
 	if err := json.Unmarshal(b, v); err != nil {
 		tb.Fatalf("%s: %v", b, err)
+	}
+}
+
+// TestSubmitTitleBeyondASCII: a title beyond ASCII travels escaped in
+// the Printerd-Job header and is recorded as it was written.
+func TestSubmitTitleBeyondASCII(t *testing.T) {
+	base := MustServe(t, "1")
+	for i, title := range []string{"Kartu Identitas Anak é", "Akta 𝔸 <&> \"x\" \\"} {
+		req := printerd.SubmitRequest{IdempotencyKey: "title-" + strconv.Itoa(i), Media: printerd.MediaCard, Title: title, Document: MustRead(t, "card.pdf")}
+		meta, err := api.EncodeJobHeader(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := 0; j < len(meta); j++ {
+			if meta[j] < 0x20 || meta[j] > 0x7e {
+				t.Fatalf("header %q has byte %#x", meta, meta[j])
+			}
+		}
+		status, body := doSubmit(t, base, req)
+		var job printerd.Job
+		if status != http.StatusCreated || json.Unmarshal(body, &job) != nil || job.Title != title {
+			t.Errorf("submit %q = %d %s", title, status, body)
+		}
 	}
 }

@@ -16,17 +16,24 @@ import (
 	"github.com/anjungan/anjungan/printerd"
 )
 
-// FuzzDecodeSubmit feeds request bodies to the submit decoder: it must
-// never panic, and it either yields a request or a job_invalid fault.
+// FuzzDecodeSubmit feeds submissions to the submit decoder: any
+// Content-Type, Printerd-Job header and body. It must never panic; it
+// either yields a request whose document is the body, or a job_invalid
+// fault with a status. The seeds in testdata/fuzz/FuzzDecodeSubmit are
+// named by failure mode.
 func FuzzDecodeSubmit(f *testing.F) {
-	f.Add([]byte(`{"idempotency_key":"k","media":"om_card_54x86mm","title":"KTP-el","document":"JVBERi0xLjQK"}`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		req, status, err := decodeSubmit(bytes.NewReader(body))
+	f.Add(ContentTypePDF, `{"idempotency_key":"k","media":"om_card_54x86mm","title":"KTP-el"}`, []byte("%PDF-1.4\n"))
+	f.Fuzz(func(t *testing.T, contentType, header string, body []byte) {
+		h := http.Header{"Content-Type": {contentType}, JobHeader: {header}}
+		req, status, err := decodeSubmit(h, bytes.NewReader(body), int64(len(body)))
 		if err != nil {
 			if !errors.Is(err, printerd.ErrInvalidJob) || status == 0 {
 				t.Fatalf("error %v with status %d, want job_invalid with a status", err, status)
 			}
 			return
+		}
+		if !bytes.Equal(req.Document, body) {
+			t.Fatalf("document of %d bytes from a body of %d", len(req.Document), len(body))
 		}
 		// Whatever decoded must still pass or fail validation cleanly.
 		_ = req.Validate()

@@ -58,9 +58,18 @@ func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 // Submit asks printerd to print a document and returns its job; the same
 // request again returns the same job. printerd.ErrIdempotencyConflict
 // comes with the job the key already names.
+// The document travels as the body, raw; the other members in the
+// api.JobHeader header.
 func (c *Client) Submit(ctx context.Context, req printerd.SubmitRequest) (printerd.Job, error) {
 	var job printerd.Job
-	err := c.call(ctx, http.MethodPost, "/v1/jobs", req, &job)
+	meta, err := api.EncodeJobHeader(req)
+	if err != nil {
+		return job, printerd.ErrInvalidJob.With(err)
+	}
+	err = c.send(ctx, http.MethodPost, "/v1/jobs", func(r *http.Request) {
+		r.Header.Set("Content-Type", api.ContentTypePDF)
+		r.Header.Set(api.JobHeader, meta)
+	}, bytes.NewReader(req.Document), &job)
 	return job, err
 }
 
@@ -166,22 +175,27 @@ func (c *Client) JobByKey(ctx context.Context, key string) (job printerd.Job, fo
 }
 
 func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
+	if in == nil {
+		return c.send(ctx, method, path, nil, nil, out)
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return printerd.ErrInvalidJob.With(err)
+	}
+	return c.send(ctx, method, path, func(r *http.Request) { r.Header.Set("Content-Type", "application/json") }, bytes.NewReader(b), out)
+}
+
+// send makes one request with body (nil for none), its headers set by
+// header, and decodes the answer into out.
+func (c *Client) send(ctx context.Context, method, path string, header func(*http.Request), body io.Reader, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return printerd.ErrInvalidJob.With(err)
-		}
-		body = bytes.NewReader(b)
-	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return fault.Internal.With(err)
 	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if header != nil {
+		header(req)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

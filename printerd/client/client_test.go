@@ -42,12 +42,18 @@ func MustSocketDir(tb testing.TB) string {
 // printer with no blank cards, so jobs end held) on a unix socket.
 func MustServe(tb testing.TB) string {
 	tb.Helper()
+	return MustServeIn(tb, tb.TempDir())
+}
+
+// MustServeIn serves as MustServe does, with the journal in dir/data.
+func MustServeIn(tb testing.TB, dir string) string {
+	tb.Helper()
 	dev, err := sim.Open(printerd.DeviceConfig{Name: "card-1", URI: filepath.Join(tb.TempDir(), "out"),
 		Options: map[string]string{"media": string(printerd.MediaCard), "blanks": "0"}, TempDir: drivertest.TempDir(tb)})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return mustServeAPI(tb, printerd.DispatcherConfig{
+	return mustServeAPIIn(tb, dir, printerd.DispatcherConfig{
 		Printers: []printerd.Printer{{Name: "card-1", Driver: "sim", Media: printerd.MediaCard, Device: dev}}})
 }
 
@@ -57,7 +63,12 @@ func MustServe(tb testing.TB) string {
 // printers' devices and the journal are closed when the test ends.
 func mustServeAPI(tb testing.TB, cfg printerd.DispatcherConfig) string {
 	tb.Helper()
-	j, err := journal.Open(filepath.Join(tb.TempDir(), "data"), time.Now)
+	return mustServeAPIIn(tb, tb.TempDir(), cfg)
+}
+
+func mustServeAPIIn(tb testing.TB, dir string, cfg printerd.DispatcherConfig) string {
+	tb.Helper()
+	j, err := journal.Open(filepath.Join(dir, "data"), time.Now)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -79,17 +79,18 @@ func WithCheckpoints(c Checkpoints) Option {
 }
 
 // begin starts a write transaction; the caller holds j.mu.
-func (j *Journal) begin(ctx context.Context) (*sql.Tx, error) {
+func (j *Journal) begin(ctx context.Context) (*txn, error) {
 	tx, err := j.db.BeginTx(ctx, nil)
-	if err == nil {
-		j.txSize = j.auditSize
+	if err != nil {
+		return nil, err
 	}
-	return tx, err
+	j.txSize = j.auditSize
+	return &txn{Tx: tx, s: &j.stmts}, nil
 }
 
 // commit commits a write transaction begun with begin and wakes the
 // checkpoint loop when Every entries wait for a signature.
-func (j *Journal) commit(tx *sql.Tx) error {
+func (j *Journal) commit(tx *txn) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
@@ -118,7 +119,7 @@ func (j *Journal) loadAuditSizes(ctx context.Context) error {
 }
 
 // record appends one entry in tx. Empty fields are left out.
-func (j *Journal) record(ctx context.Context, tx *sql.Tx, t time.Time, kind, actor string, fields map[string]string) error {
+func (j *Journal) record(ctx context.Context, tx *txn, t time.Time, kind, actor string, fields map[string]string) error {
 	for k, v := range fields {
 		if v == "" {
 			delete(fields, k)
@@ -134,7 +135,7 @@ func (j *Journal) record(ctx context.Context, tx *sql.Tx, t time.Time, kind, act
 
 // auditSubmitted records a new queued job; reprintOf names the in_doubt
 // job it reprints.
-func (j *Journal) auditSubmitted(ctx context.Context, tx *sql.Tx, t time.Time, job *printerd.Job, c change, reprintOf printerd.JobID) error {
+func (j *Journal) auditSubmitted(ctx context.Context, tx *txn, t time.Time, job *printerd.Job, c change, reprintOf printerd.JobID) error {
 	return j.record(ctx, tx, t, KindJobSubmitted, c.actor, map[string]string{
 		"job": string(job.ID), "document_sha256": job.DocumentSHA256, "media": string(job.Media),
 		"title": job.Title, "idempotency_key": job.IdempotencyKey, "reason": c.reason,
@@ -143,7 +144,7 @@ func (j *Journal) auditSubmitted(ctx context.Context, tx *sql.Tx, t time.Time, j
 }
 
 // auditMove records a job's state change.
-func (j *Journal) auditMove(ctx context.Context, tx *sql.Tx, t time.Time, job *printerd.Job, from printerd.JobState, c change) error {
+func (j *Journal) auditMove(ctx context.Context, tx *txn, t time.Time, job *printerd.Job, from printerd.JobState, c change) error {
 	fields := map[string]string{
 		"job": string(job.ID), "document_sha256": job.DocumentSHA256, "from": string(from),
 		"state": string(job.State), "reason": c.reason, "printer": job.Printer, "card_serial": job.CardSerial,
@@ -170,7 +171,7 @@ func (j *Journal) auditMove(ctx context.Context, tx *sql.Tx, t time.Time, job *p
 
 // auditCardUse records a blank card spoiled by the printer or voided by
 // a supervisor; a printed card is in its job's entry.
-func (j *Journal) auditCardUse(ctx context.Context, tx *sql.Tx, t time.Time, job *printerd.Job, use printerd.CardUse, cause printerd.SpoilCause, serial, actor string) error {
+func (j *Journal) auditCardUse(ctx context.Context, tx *txn, t time.Time, job *printerd.Job, use printerd.CardUse, cause printerd.SpoilCause, serial, actor string) error {
 	kind := map[printerd.CardUse]string{printerd.CardRejected: KindCardSpoiled, printerd.CardVoided: KindCardVoided}[use]
 	if kind == "" {
 		return nil
@@ -180,14 +181,14 @@ func (j *Journal) auditCardUse(ctx context.Context, tx *sql.Tx, t time.Time, job
 	})
 }
 
-func (j *Journal) auditLoad(ctx context.Context, tx *sql.Tx, l printerd.Load) error {
+func (j *Journal) auditLoad(ctx context.Context, tx *txn, l printerd.Load) error {
 	return j.record(ctx, tx, l.Time, KindCardsLoaded, l.Actor, map[string]string{
 		"printer": l.Printer, "count": strconv.Itoa(l.Count), "first_serial": l.FirstSerial, "last_serial": l.LastSerial,
 		"load": strconv.FormatInt(l.Seq, 10),
 	})
 }
 
-func (j *Journal) auditPrinterAction(ctx context.Context, tx *sql.Tx, t time.Time, a printerd.PrinterAction) error {
+func (j *Journal) auditPrinterAction(ctx context.Context, tx *txn, t time.Time, a printerd.PrinterAction) error {
 	fields := map[string]string{"printer": a.Printer}
 	var kind string
 	switch a.Action {

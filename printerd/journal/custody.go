@@ -12,16 +12,16 @@ import (
 	"github.com/anjungan/anjungan/printerd"
 )
 
-// schemaV7 is the custody of blank cards: causes of spoiled cards, cards
+// schemaV8 is the custody of blank cards: causes of spoiled cards, cards
 // spoiled out of stock without a job (card_uses is rebuilt without its
 // job reference for them), reversals of wrong loads, destruction records
 // signed by two supervisors, and reconciliations with the printer's
 // counter. Every custody table is append-only: triggers refuse an UPDATE
 // or a DELETE, so a wrong load is corrected by a reversal, never an edit.
-// A card spoiled before schema 7 gets the cause its resolution's reason
+// A card spoiled before schema 8 gets the cause its resolution's reason
 // code maps to, else gagal-cetak for a printer reject and rusak for a
 // void.
-var schemaV7 = `
+var schemaV8 = `
 CREATE TABLE card_uses_v7 (
 	seq         INTEGER PRIMARY KEY,
 	printer     TEXT NOT NULL,
@@ -132,7 +132,7 @@ func (j *Journal) ReverseLoad(ctx context.Context, r printerd.LoadReversal) (pri
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	r.Time = j.now().UTC()
-	err := j.writeTx(ctx, "reverse-load", func(tx *sql.Tx) error {
+	err := j.writeTx(ctx, "reverse-load", func(tx *txn) error {
 		var reversed int
 		err := tx.QueryRowContext(ctx, `SELECT printer, count, EXISTS (SELECT 1 FROM card_load_reversals WHERE load_seq = l.seq)
 			FROM card_loads l WHERE seq = ?`, r.Load).Scan(&r.Printer, &r.Count, &reversed)
@@ -194,7 +194,7 @@ func (j *Journal) RecordSpoil(ctx context.Context, s printerd.Spoil) (printerd.S
 	now := j.now().UTC()
 	card := printerd.SpoiledCard{Printer: s.Printer, Use: printerd.CardSpoiled, CardSerial: s.CardSerial,
 		Cause: s.Cause, Actor: s.Actor, Time: now}
-	err := j.writeTx(ctx, "spoil", func(tx *sql.Tx) error {
+	err := j.writeTx(ctx, "spoil", func(tx *txn) error {
 		left, err := remaining(ctx, tx, s.Printer)
 		if err != nil {
 			return err
@@ -269,7 +269,7 @@ func (j *Journal) ProposeDestruction(ctx context.Context, r printerd.Destruction
 	now := j.now().UTC()
 	d := printerd.Destruction{ID: "D" + string(id[1:]), Printer: r.Printer, State: printerd.DestructionProposed,
 		ProposedBy: r.Actor, Proposed: now, Expires: now.Add(window)}
-	err = j.writeTx(ctx, "propose-destruction", func(tx *sql.Tx) error {
+	err = j.writeTx(ctx, "propose-destruction", func(tx *txn) error {
 		awaiting, err := querySpoiled(ctx, tx, "SELECT "+spoiledColumns+spoiledFrom+
 			" AND u.printer = ? AND x.destruction IS NULL ORDER BY u.seq", r.Printer)
 		if err != nil {
@@ -333,7 +333,7 @@ func (j *Journal) ConfirmDestruction(ctx context.Context, id, actor string) (pri
 	defer j.mu.Unlock()
 	now := j.now().UTC()
 	var d printerd.Destruction
-	err := j.writeTx(ctx, "confirm-destruction", func(tx *sql.Tx) error {
+	err := j.writeTx(ctx, "confirm-destruction", func(tx *txn) error {
 		var err error
 		if d, err = readDestruction(ctx, tx, id, now); err != nil {
 			return err
@@ -481,7 +481,7 @@ func (j *Journal) RecordReconciliation(ctx context.Context, printer, actor strin
 		box := c.RejectBox
 		r.RejectBox = &box
 	}
-	err := j.writeTx(ctx, "reconcile", func(tx *sql.Tx) error {
+	err := j.writeTx(ctx, "reconcile", func(tx *txn) error {
 		if err := tx.QueryRowContext(ctx, `SELECT
 			(SELECT COUNT(*) FROM card_uses WHERE printer = ?1 AND use IN ('printed','rejected','voided')),
 			(SELECT COUNT(*) FROM card_uses u WHERE printer = ?1 AND use <> 'printed'
@@ -604,7 +604,7 @@ func (j *Journal) RecordRefusal(ctx context.Context, action, printer, actor stri
 		code = string(fe.Code)
 	}
 	now := j.now().UTC()
-	err := j.writeTx(ctx, "refusal", func(tx *sql.Tx) error {
+	err := j.writeTx(ctx, "refusal", func(tx *txn) error {
 		return j.record(ctx, tx, now, KindCustodyRefused, actor, map[string]string{
 			"action": action, "printer": printer, "code": code,
 		})

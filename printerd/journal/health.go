@@ -2,7 +2,6 @@ package journal
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"sync"
 
@@ -54,7 +53,7 @@ func (j *Journal) wrote(err error) {
 // j.mu. fn's *printerd.Error values and errNoChange roll back and pass
 // through: they are answers, not failures to write. Any other failure is
 // handled by writeFailed and returned as it came.
-func (j *Journal) writeTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+func (j *Journal) writeTx(ctx context.Context, op string, fn func(tx *txn) error) error {
 	tx, err := j.begin(ctx)
 	if err != nil {
 		j.writeFailed(ctx, nil, op, err)
@@ -86,7 +85,7 @@ func (j *Journal) writeTx(ctx context.Context, op string, fn func(tx *sql.Tx) er
 // what its callers were told. When it fails too, the journal stays
 // unwritable (Health) until a later write succeeds. A canceled caller is
 // no failure of the journal: nothing is noted.
-func (j *Journal) writeFailed(ctx context.Context, tx *sql.Tx, op string, err error) {
+func (j *Journal) writeFailed(ctx context.Context, tx *txn, op string, err error) {
 	if tx != nil {
 		_ = tx.Rollback()
 	}

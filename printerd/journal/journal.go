@@ -117,9 +117,15 @@ ALTER TABLE printer_events ADD COLUMN detail TEXT NOT NULL DEFAULT '';
 // schemaV5 indexes the reprint link every job read looks up.
 const schemaV5 = `CREATE INDEX IF NOT EXISTS jobs_reprint_of ON jobs (reprint_of);`
 
+// schemaV7 indexes the document of the jobs that may still need it, so
+// the spool check when a job ends, and the sweep at Open, look up an
+// index instead of reading every job (Open took minutes with 10k queued).
+const schemaV7 = `CREATE INDEX IF NOT EXISTS jobs_document ON jobs (document_sha256)
+	WHERE state IN (` + activeStates + `);`
+
 // schemaVersion is the user_version the schemas above (and schemaV4 in
-// notes.go, schemaV6 in presence.go, schemaV7 in custody.go) reach.
-const schemaVersion = 7
+// notes.go, schemaV6 in presence.go, schemaV8 in custody.go) reach.
+const schemaVersion = 8
 
 // jobColumns are a job's columns; the reprint links let a follower of a
 // job in doubt find the print a supervisor queued in its place.
@@ -130,6 +136,7 @@ const jobColumns = `id, idempotency_key, media, title, document_sha256, state, r
 // Journal is an open journal. It is safe for concurrent use.
 type Journal struct {
 	db       *sql.DB
+	stmts    statements // prepared once; see stmt.go
 	dir      string
 	spoolDir string
 	now      func() time.Time
@@ -175,9 +182,6 @@ func Open(dir string, now func() time.Time, opts ...Option) (*Journal, error) {
 			return nil, printerd.ErrJournal.With(err)
 		}
 	}
-	if err := durable.Sweep(j.spoolDir); err != nil {
-		return nil, printerd.ErrJournal.With(err)
-	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -194,6 +198,7 @@ func Open(dir string, now func() time.Time, opts ...Option) (*Journal, error) {
 	// Readers run in parallel under WAL; a small pool bounds the open files.
 	db.SetMaxOpenConns(8)
 	j.db = db
+	j.stmts.db = db
 	if err := j.setup(); err != nil {
 		_ = db.Close()
 		return nil, printerd.ErrJournal.With(err)
@@ -283,6 +288,11 @@ func (j *Journal) migrate(ctx context.Context) error {
 			return err
 		}
 	}
+	if version < 8 {
+		if _, err := tx.ExecContext(ctx, schemaV8); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 		return err
 	}
@@ -336,7 +346,7 @@ func (j *Journal) Close() error {
 				errs = append(errs, err)
 			}
 		}
-		errs = append(errs, j.db.Close())
+		errs = append(errs, j.stmts.close(), j.db.Close())
 		j.closeErr = errors.Join(errs...)
 	})
 	return j.closeErr
@@ -351,7 +361,7 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 	sha := hex.EncodeToString(sum[:])
 
 	// A replay needs no spool write.
-	if job, found, err := jobByKey(ctx, j.db, req.IdempotencyKey); err != nil {
+	if job, found, err := jobByKey(ctx, &j.stmts, req.IdempotencyKey); err != nil {
 		return printerd.Job{}, false, printerd.ErrJournal.With(err)
 	} else if found {
 		return replay(job, sha)
@@ -364,7 +374,7 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 	defer j.mu.Unlock()
 	var job printerd.Job
 	var replayed bool
-	err := j.writeTx(ctx, "submit", func(tx *sql.Tx) error {
+	err := j.writeTx(ctx, "submit", func(tx *txn) error {
 		// Checked again under the lock: a concurrent submission of the
 		// same key may have committed since the read above.
 		found, ok, err := jobByKey(ctx, tx, req.IdempotencyKey)
@@ -430,13 +440,20 @@ func journalError(err error) error {
 // document: to print it, or for a supervisor to reprint it.
 const activeStates = "'queued', 'dispatching', 'held', 'in_doubt'"
 
+// activeDocument selects the jobs that still need a document; its state
+// test is the one of index jobs_document, which it uses.
+const activeDocument = "SELECT 1 FROM jobs WHERE document_sha256 = ? AND state IN (" + activeStates + ") LIMIT 1"
+
 // dropSpool removes a document from the spool once no job needs it: the
 // spool holds personal data and keeps it no longer than the print. The
 // caller holds j.mu. A removal lost in a crash is redone by sweepSpool.
 func (j *Journal) dropSpool(ctx context.Context, sha string) error {
-	var n int
-	err := j.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM jobs WHERE document_sha256 = ? AND state IN ("+activeStates+")", sha).Scan(&n)
-	if err != nil || n > 0 {
+	var one int
+	err := j.stmts.QueryRowContext(ctx, activeDocument, sha).Scan(&one)
+	switch {
+	case err == nil:
+		return nil // still needed
+	case !errors.Is(err, sql.ErrNoRows):
 		return err
 	}
 	if err := os.Remove(filepath.Join(j.spoolDir, sha)); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -447,22 +464,48 @@ func (j *Journal) dropSpool(ctx context.Context, sha string) error {
 
 // sweepSpool removes spooled documents no job needs any more: those whose
 // removal a crash interrupted, and those of journals from before spooled
-// documents were removed.
+// documents were removed; and the temporary files a crash left. One read
+// of the needed documents (index jobs_document) against one listing of
+// the spool, unsorted: linear in the jobs (docs/performance.md).
 func (j *Journal) sweepSpool(ctx context.Context) error {
-	entries, err := os.ReadDir(j.spoolDir)
+	f, err := os.Open(j.spoolDir)
+	if err != nil {
+		return err
+	}
+	entries, err := f.ReadDir(-1)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return err
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	needed := make(map[string]bool, len(entries))
+	rows, err := j.db.QueryContext(ctx, "SELECT document_sha256 FROM jobs INDEXED BY jobs_document WHERE state IN ("+activeStates+")")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sha string
+		if err := rows.Scan(&sha); err != nil {
+			return err
+		}
+		needed[sha] = true
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var errs []error
 	for _, e := range entries {
-		if e.Type().IsRegular() && !strings.HasSuffix(e.Name(), durable.TempSuffix) {
-			if err := j.dropSpool(ctx, e.Name()); err != nil {
-				return err
+		if n := e.Name(); durable.IsTemp(e) || e.Type().IsRegular() && !strings.HasSuffix(n, durable.TempSuffix) && !needed[n] {
+			if err := os.Remove(filepath.Join(j.spoolDir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
 			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func replay(job printerd.Job, sha string) (printerd.Job, bool, error) {
@@ -503,7 +546,7 @@ func (j *Journal) Document(ctx context.Context, id printerd.JobID) ([]byte, erro
 
 // Get implements printerd.Journal.
 func (j *Journal) Get(ctx context.Context, id printerd.JobID) (printerd.Job, error) {
-	jobs, err := queryJobs(ctx, j.db, "SELECT "+jobColumns+" FROM jobs WHERE id = ?", id)
+	jobs, err := queryJobs(ctx, &j.stmts, "SELECT "+jobColumns+" FROM jobs WHERE id = ?", id)
 	if err != nil {
 		return printerd.Job{}, printerd.ErrJournal.With(err)
 	}
@@ -553,7 +596,7 @@ func (j *Journal) ClaimNext(ctx context.Context, media printerd.Media, printer s
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var job printerd.Job
-	err := j.writeTx(ctx, "claim", func(tx *sql.Tx) error {
+	err := j.writeTx(ctx, "claim", func(tx *txn) error {
 		jobs, err := queryJobs(ctx, tx, "SELECT "+jobColumns+` FROM jobs
 			WHERE state = ? AND media = ? ORDER BY created, rowid LIMIT 1`, printerd.JobQueued, media)
 		if err != nil {
@@ -620,7 +663,7 @@ func (j *Journal) Finish(ctx context.Context, id printerd.JobID, r printerd.Resu
 	if r.State == printerd.JobDispatching || !printerd.CanMove(printerd.JobDispatching, r.State) {
 		return printerd.Job{}, printerd.ErrInvalidRequest.Withf("cannot finish a job as %q", r.State)
 	}
-	return j.update(ctx, "finish", id, func(tx *sql.Tx, job *printerd.Job) error {
+	return j.update(ctx, "finish", id, func(tx *txn, job *printerd.Job) error {
 		if job.State != printerd.JobDispatching {
 			return stateError(job, r.State)
 		}
@@ -639,7 +682,7 @@ func (j *Journal) Finish(ctx context.Context, id printerd.JobID, r printerd.Resu
 
 // Cancel implements printerd.Journal.
 func (j *Journal) Cancel(ctx context.Context, id printerd.JobID, reason string) (printerd.Job, error) {
-	return j.update(ctx, "cancel", id, func(tx *sql.Tx, job *printerd.Job) error {
+	return j.update(ctx, "cancel", id, func(tx *txn, job *printerd.Job) error {
 		if job.State == printerd.JobDispatching {
 			// The transition table allows it for a driver's cancel
 			// outcome, not for a request while the printer has the job.
@@ -651,7 +694,7 @@ func (j *Journal) Cancel(ctx context.Context, id printerd.JobID, reason string) 
 
 // Release implements printerd.Journal.
 func (j *Journal) Release(ctx context.Context, id printerd.JobID, actor string) (printerd.Job, error) {
-	return j.update(ctx, "release", id, func(tx *sql.Tx, job *printerd.Job) error {
+	return j.update(ctx, "release", id, func(tx *txn, job *printerd.Job) error {
 		if job.State != printerd.JobHeld {
 			return stateError(job, printerd.JobQueued)
 		}
@@ -674,7 +717,7 @@ func (j *Journal) Resolve(ctx context.Context, id printerd.JobID, r printerd.Res
 		return printerd.Resolved{}, err
 	}
 	var reprint *printerd.Job
-	job, err := j.update(ctx, "resolve", id, func(tx *sql.Tx, job *printerd.Job) error {
+	job, err := j.update(ctx, "resolve", id, func(tx *txn, job *printerd.Job) error {
 		if job.State != printerd.JobInDoubt {
 			return stateError(job, printerd.JobPrinted)
 		}
@@ -727,7 +770,7 @@ func (j *Journal) Resolve(ctx context.Context, id printerd.JobID, r printerd.Res
 // queueReprint inserts the next print of job's document as a new queued
 // job, under a key derived from the first print's key and the print
 // number.
-func (j *Journal) queueReprint(ctx context.Context, tx *sql.Tx, job *printerd.Job, r printerd.Resolution) (printerd.Job, error) {
+func (j *Journal) queueReprint(ctx context.Context, tx *txn, job *printerd.Job, r printerd.Resolution) (printerd.Job, error) {
 	var printNo int
 	var firstKey string
 	if err := tx.QueryRowContext(ctx, "SELECT print_no, first_key FROM jobs WHERE id = ?", job.ID).Scan(&printNo, &firstKey); err != nil {
@@ -769,7 +812,7 @@ func (j *Journal) queueReprint(ctx context.Context, tx *sql.Tx, job *printerd.Jo
 
 // useCard counts one blank card of job's printer, when its media is
 // counted.
-func (j *Journal) useCard(ctx context.Context, tx *sql.Tx, job *printerd.Job, use printerd.CardUse, cause printerd.SpoilCause, serial, actor string) error {
+func (j *Journal) useCard(ctx context.Context, tx *txn, job *printerd.Job, use printerd.CardUse, cause printerd.SpoilCause, serial, actor string) error {
 	if !job.Media.Counted() {
 		return nil
 	}
@@ -793,7 +836,7 @@ func (j *Journal) RecordLoad(ctx context.Context, l printerd.Load) (printerd.Loa
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	l.Time = j.now().UTC()
-	err := j.writeTx(ctx, "load", func(tx *sql.Tx) error {
+	err := j.writeTx(ctx, "load", func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO card_loads (printer, count, first_serial, last_serial, actor, time)
 			VALUES (?, ?, ?, ?, ?, ?)`, l.Printer, l.Count, l.FirstSerial, l.LastSerial, l.Actor, l.Time.UnixNano())
 		if err != nil {
@@ -847,7 +890,7 @@ func (j *Journal) RecordPrinterAction(ctx context.Context, a printerd.PrinterAct
 	if a.Fault != nil {
 		detail = a.Fault.String()
 	}
-	err := j.writeTx(ctx, "printer-action", func(tx *sql.Tx) error {
+	err := j.writeTx(ctx, "printer-action", func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO printer_events (time, printer, action, actor, detail)
 			VALUES (?, ?, ?, ?, ?)`, now.UnixNano(), a.Printer, a.Action, a.Actor, detail)
 		if err != nil {
@@ -867,11 +910,11 @@ func stateError(job *printerd.Job, to printerd.JobState) error {
 
 // update runs fn on job id in one write transaction and commits. fn's
 // *fault.Error values pass through; other errors are ErrJournal.
-func (j *Journal) update(ctx context.Context, op string, id printerd.JobID, fn func(tx *sql.Tx, job *printerd.Job) error) (printerd.Job, error) {
+func (j *Journal) update(ctx context.Context, op string, id printerd.JobID, fn func(tx *txn, job *printerd.Job) error) (printerd.Job, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var job printerd.Job
-	err := j.writeTx(ctx, op, func(tx *sql.Tx) error {
+	err := j.writeTx(ctx, op, func(tx *txn) error {
 		jobs, err := queryJobs(ctx, tx, "SELECT "+jobColumns+" FROM jobs WHERE id = ?", id)
 		if err != nil {
 			return err
@@ -910,7 +953,7 @@ type change struct {
 
 // move writes job's new state and its event in tx, after checking the
 // transition table.
-func (j *Journal) move(ctx context.Context, tx *sql.Tx, job *printerd.Job, c change) error {
+func (j *Journal) move(ctx context.Context, tx *txn, job *printerd.Job, c change) error {
 	from := job.State
 	if !printerd.CanMove(from, c.to) {
 		return stateError(job, c.to)
@@ -936,7 +979,7 @@ func (j *Journal) move(ctx context.Context, tx *sql.Tx, job *printerd.Job, c cha
 	return j.auditMove(ctx, tx, now, job, from, c)
 }
 
-func insertEvent(ctx context.Context, tx *sql.Tx, id printerd.JobID, t time.Time, from printerd.JobState, c change) error {
+func insertEvent(ctx context.Context, tx *txn, id printerd.JobID, t time.Time, from printerd.JobState, c change) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO job_events (job_id, time, from_state, to_state,
 		reason, printer, actor, note, reason_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, t.UnixNano(), from, c.to, c.reason, c.printer, c.actor, c.note, c.code)

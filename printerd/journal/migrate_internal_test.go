@@ -3,6 +3,8 @@ package journal
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,11 +56,81 @@ func TestMigrateV3(t *testing.T) {
 	}
 }
 
-// TestMigrateV6 opens a journal of schema 6 with a load, a printed card,
-// a card the printer rejected and a card voided for wrong data: schema 7
+// TestMigrateV6 opens a journal of schema 6 (no index on the documents):
+// it becomes schema 7, the spool check reads index jobs_document, and the
+// sweep at Open keeps the document of a queued job and removes the one
+// of a job that ended.
+func TestMigrateV6(t *testing.T) {
+	dir := t.TempDir()
+	spool := filepath.Join(dir, "spool")
+	if err := os.MkdirAll(spool, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, "PRAGMA user_version = 6"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queued, ended := strings.Repeat("0a", 32), strings.Repeat("0b", 32)
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC).UnixNano()
+	for _, r := range []struct{ id, sha, state string }{{"JQ", queued, "queued"}, {"JC", ended, "canceled"}} {
+		if _, err := db.Exec(`INSERT INTO jobs (id, idempotency_key, media, title, document_sha256, state, created, updated)
+			VALUES (?, ?, 'om_card_54x86mm', 'KTP-el', ?, ?, ?, ?)`, r.id, "key-"+r.id, r.sha, r.state, now, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(spool, r.sha), []byte("%PDF-1.7\n"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	j, err := Open(dir, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	var version int
+	if err := j.db.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != schemaVersion {
+		t.Errorf("user_version %d (%v), want %d", version, err, schemaVersion)
+	}
+	var plan []string
+	rows, err := j.db.Query("EXPLAIN QUERY PLAN "+activeDocument, queued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if p := strings.Join(plan, "; "); !strings.Contains(p, "USING INDEX jobs_document") && !strings.Contains(p, "USING COVERING INDEX jobs_document") {
+		t.Errorf("the spool check reads %q, not index jobs_document", p)
+	}
+	if _, err := os.Stat(filepath.Join(spool, queued)); err != nil {
+		t.Errorf("the queued job's document: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(spool, ended)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the ended job's document is still spooled (%v)", err)
+	}
+}
+
+// TestMigrateV7 opens a journal of schema 7 with a load, a printed card,
+// a card the printer rejected and a card voided for wrong data: schema 8
 // keeps every card, gives the spoiled ones their causes, and from then
 // on refuses an edit of a load.
-func TestMigrateV6(t *testing.T) {
+func TestMigrateV7(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	sha := strings.Repeat("ab", 32)
@@ -67,7 +139,7 @@ func TestMigrateV6(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC).UnixNano()
-	for _, q := range []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, "PRAGMA user_version = 6"} {
+	for _, q := range []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, "PRAGMA user_version = 7"} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}

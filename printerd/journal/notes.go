@@ -50,7 +50,7 @@ func NoteHMAC(key []byte, note string) string {
 
 // saveNote stores the note of job's resolution under a new random key
 // and returns its HMAC.
-func saveNote(ctx context.Context, tx *sql.Tx, job printerd.JobID, note, actor string, now time.Time) (string, error) {
+func saveNote(ctx context.Context, tx *txn, job printerd.JobID, note, actor string, now time.Time) (string, error) {
 	key := make([]byte, noteKeySize)
 	if _, err := rand.Read(key); err != nil {
 		return "", fmt.Errorf("note key: %w", err)
@@ -107,7 +107,7 @@ func (j *Journal) Note(ctx context.Context, id printerd.JobID) (Note, error) {
 // retry after a failed truncation completes the erasure.
 func (j *Journal) EraseNote(ctx context.Context, id printerd.JobID, actor string) (bool, error) {
 	erased := false
-	_, err := j.update(ctx, "erase-note", id, func(tx *sql.Tx, job *printerd.Job) error {
+	_, err := j.update(ctx, "erase-note", id, func(tx *txn, job *printerd.Job) error {
 		now := j.now().UTC()
 		res, err := tx.ExecContext(ctx, `UPDATE resolution_notes SET note = '', note_key = NULL, erased = ?, erased_by = ?
 			WHERE job_id = ? AND erased = 0`, now.UnixNano(), actor, id)

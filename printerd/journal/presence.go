@@ -28,7 +28,7 @@ var errPresenceEnded = printerd.ErrInvalidRequest.Withf("presence has ended")
 func (j *Journal) RenewPresence(ctx context.Context, id string, until time.Time) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	err := j.writeTx(ctx, "presence", func(tx *sql.Tx) error {
+	err := j.writeTx(ctx, "presence", func(tx *txn) error {
 		var ended bool
 		err := tx.QueryRowContext(ctx, `SELECT ended FROM presence WHERE id = ?`, id).Scan(&ended)
 		switch {
@@ -52,7 +52,7 @@ func (j *Journal) EndPresence(ctx context.Context, id string) ([]printerd.Job, e
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var jobs []printerd.Job
-	err := j.writeTx(ctx, "presence", func(tx *sql.Tx) error {
+	err := j.writeTx(ctx, "presence", func(tx *txn) error {
 		now := j.now().UTC().UnixNano()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO presence (id, until, ended) VALUES (?, ?, 1)
 			ON CONFLICT (id) DO UPDATE SET until = min(until, excluded.until), ended = 1`, id, now); err != nil {
@@ -79,7 +79,7 @@ func (j *Journal) EndPresence(ctx context.Context, id string) ([]printerd.Job, e
 
 // present reports whether the visit a job waits for is live at now: a job
 // with no presence always is.
-func present(ctx context.Context, tx *sql.Tx, id string, now time.Time) (bool, error) {
+func present(ctx context.Context, tx *txn, id string, now time.Time) (bool, error) {
 	if id == "" {
 		return true, nil
 	}

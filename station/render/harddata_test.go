@@ -58,7 +58,7 @@ func TestRenderHardData(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkText(t, file, d)
-			checkQR(t, out.PDF, d)
+			checkQR(t, out.PDF, out.Pages, d)
 		})
 	}
 }

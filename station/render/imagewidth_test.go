@@ -48,7 +48,7 @@ func TestEqualWidthImagesRenderTheSame(t *testing.T) {
 	}
 }
 
-// BenchmarkRenderKTPEqualWidthImages is BenchmarkRenderKTP with a
+// BenchmarkRenderKTPEqualWidthImages is BenchmarkRender/ktp-el with a
 // signature as wide as the photo: the cost of widening one image.
 func BenchmarkRenderKTPEqualWidthImages(b *testing.B) {
 	r := MustNewRenderer(b)
@@ -96,7 +96,7 @@ func TestWidenedImageShowsTheSamePixels(t *testing.T) {
 		if err := c.pdf.Output(&pdf); err != nil {
 			t.Fatal(err)
 		}
-		pngs, err := preview(t, pdf.Bytes(), dpi)
+		pngs, err := preview(t, pdf.Bytes(), 1, dpi)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,33 +1,144 @@
 package render
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/anjungan/anjungan/station"
 )
 
-// preview rasterises pdf with a Previewer whose private folder is the
-// test's own.
-func preview(t *testing.T, pdf []byte, dpi int) ([][]byte, error) {
-	t.Helper()
-	dir := t.TempDir()
+// newPreviewer returns a Previewer whose private folder is the test's own.
+func newPreviewer(tb testing.TB) *Previewer {
+	tb.Helper()
+	dir := tb.TempDir()
 	if err := os.Chmod(dir, 0o700); err != nil { // as the station's private folder
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	p, err := NewPreviewer(dir)
 	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// preview rasterises the pages of pdf.
+func preview(t *testing.T, pdf []byte, pages, dpi int) ([][]byte, error) {
+	t.Helper()
+	p := newPreviewer(t)
+	var pngs [][]byte
+	for i := range pages {
+		b, err := p.Preview(context.Background(), pdf, i, dpi)
+		if err != nil {
+			return nil, err
+		}
+		pngs = append(pngs, b)
+	}
+	return pngs, nil
+}
+
+// pdftoppmPNG is the page as pdftoppm encodes it itself.
+func pdftoppmPNG(tb testing.TB, pdf []byte, page, dpi int) []byte {
+	tb.Helper()
+	n := fmt.Sprint(page + 1)
+	cmd := exec.Command("pdftoppm", "-r", fmt.Sprint(dpi), "-f", n, "-l", n, "-png", "-")
+	cmd.Stdin = bytes.NewReader(pdf)
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+func decodeRGBA(t *testing.T, b []byte) *image.RGBA {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
 		t.Fatal(err)
 	}
-	return p.Preview(context.Background(), pdf, dpi)
+	rgba := image.NewRGBA(img.Bounds())
+	draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
+	return rgba
+}
+
+// TestPreviewIsPdftoppmsPixels: each page the kiosk shows is, pixel for
+// pixel, what pdftoppm makes of the same PDF page, the raster the card
+// printer gets.
+func TestPreviewIsPdftoppmsPixels(t *testing.T) {
+	peer(t, "pdftoppm", "poppler-utils")
+	p := newPreviewer(t)
+	for _, tc := range []struct {
+		sample string
+		pages  int
+	}{{"ktp-el", 2}, {"kk", 1}} {
+		res := MustRender(t, MustNewRenderer(t), MustLoadSample(t, tc.sample))
+		if res.Pages != tc.pages {
+			t.Fatalf("%s: %d pages, want %d", tc.sample, res.Pages, tc.pages)
+		}
+		var first *image.RGBA
+		for page := range tc.pages {
+			t.Run(fmt.Sprintf("%s/%d", tc.sample, page+1), func(t *testing.T) {
+				b, err := p.Preview(context.Background(), res.PDF, page, 150)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, want := decodeRGBA(t, b), decodeRGBA(t, pdftoppmPNG(t, res.PDF, page, 150))
+				if got.Bounds() != want.Bounds() {
+					t.Fatalf("size %v, pdftoppm's %v", got.Bounds(), want.Bounds())
+				}
+				if !bytes.Equal(got.Pix, want.Pix) {
+					t.Fatal("pixels differ from pdftoppm's")
+				}
+				if page == 0 {
+					first = got
+				} else if first != nil && bytes.Equal(first.Pix, got.Pix) {
+					t.Fatal("page 2 is page 1")
+				}
+			})
+		}
+	}
+}
+
+// TestPreviewRefuses: every refusal is ErrRenderFailed.
+func TestPreviewRefuses(t *testing.T) {
+	peer(t, "pdftoppm", "poppler-utils")
+	p := newPreviewer(t)
+	card := renderSample(t, "ktp-el")
+	for name, tc := range map[string]struct {
+		pdf       []byte
+		page, dpi int
+	}{
+		"dpi too low":       {card, 0, minDPI - 1},
+		"dpi too high":      {card, 0, maxDPI + 1},
+		"negative page":     {card, -1, 150},
+		"page past the end": {card, 2, 150},
+		"not a PDF":         {[]byte("%PDF-1.4 not really"), 0, 150},
+		"empty":             {nil, 0, 150},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, err := p.Preview(context.Background(), tc.pdf, tc.page, tc.dpi)
+			if !errors.Is(err, station.ErrRenderFailed) || b != nil {
+				t.Fatalf("got %d bytes, %v; want ErrRenderFailed", len(b), err)
+			}
+		})
+	}
 }
 
 // TestPreviewKeepsToItsFolder runs a preview with TMPDIR pointing at a
 // folder that does not exist, through a pdftoppm that records where it
-// runs: the document's copy is 0600 in a 0700 folder of the private
-// folder, pdftoppm's TMPDIR is that folder, nothing reaches TMPDIR and
-// nothing is left behind.
+// runs: the document reaches it on its standard input, never as a file;
+// it works in a 0700 folder of the private folder, which is its TMPDIR,
+// holds nothing once it is done and is gone afterwards.
 func TestPreviewKeepsToItsFolder(t *testing.T) {
 	real := peer(t, "pdftoppm", "poppler-utils")
 	root := t.TempDir()
@@ -40,11 +151,12 @@ func TestPreviewKeepsToItsFolder(t *testing.T) {
 	if err := os.Mkdir(bin, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	// Arguments: -r DPI -png IN ROOT.
 	script := "#!/bin/sh\n" +
-		"in=$4\n" +
-		"{ echo \"TMPDIR $TMPDIR\"; stat -c 'mode %a %n' \"$(dirname \"$in\")\" \"$in\"; } > " + record + "\n" +
-		"exec " + real + " \"$@\"\n"
+		"{ echo \"TMPDIR $TMPDIR\"; echo \"PWD $(pwd)\"; echo \"ARGS $*\"; stat -c 'mode %a' .; } > " + record + "\n" +
+		real + " \"$@\"\n" +
+		"rc=$?\n" +
+		"echo \"LEFT $(ls -A)\" >> " + record + "\n" +
+		"exit $rc\n"
 	if err := os.WriteFile(filepath.Join(bin, "pdftoppm"), []byte(script), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -55,31 +167,36 @@ func TestPreviewKeepsToItsFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pdf := renderSample(t, "ktp-el")
-	pngs, err := p.Preview(context.Background(), pdf, 50)
+	b, err := p.Preview(context.Background(), renderSample(t, "ktp-el"), 1, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pngs) == 0 {
-		t.Fatal("no page")
+	if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
 	}
-	b, err := os.ReadFile(record)
+	out, err := os.ReadFile(record)
 	if err != nil {
 		t.Fatalf("the pdftoppm on PATH did not run: %v", err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("record:\n%s", b)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("record:\n%s", out)
 	}
 	work, _ := strings.CutPrefix(lines[0], "TMPDIR ")
 	if filepath.Dir(work) != private {
 		t.Errorf("pdftoppm's TMPDIR %q is not a folder of %s", work, private)
 	}
-	if lines[1] != "mode 700 "+work {
-		t.Errorf("work folder: %q, want mode 700 %s", lines[1], work)
+	if lines[1] != "PWD "+work {
+		t.Errorf("pdftoppm works in %q, want its TMPDIR %s", lines[1], work)
 	}
-	if lines[2] != "mode 600 "+filepath.Join(work, "doc.pdf") {
-		t.Errorf("document copy: %q, want mode 600", lines[2])
+	if lines[2] != "ARGS -r 50 -f 2 -l 2 -" {
+		t.Errorf("%q: want page 2 only, the PDF on standard input", lines[2])
+	}
+	if lines[3] != "mode 700" {
+		t.Errorf("work folder: %q, want mode 700", lines[3])
+	}
+	if lines[4] != "LEFT" {
+		t.Errorf("pdftoppm's folder held %q: the document or its pages became files", lines[4])
 	}
 	if left, _ := os.ReadDir(private); len(left) != 0 {
 		t.Errorf("left in the private folder: %v", left)
@@ -98,6 +215,35 @@ func TestNewPreviewerRefuses(t *testing.T) {
 		if _, err := NewPreviewer(dir); err == nil {
 			t.Errorf("%s: NewPreviewer(%q) accepted it", name, dir)
 		}
+	}
+}
+
+// BenchmarkPreview makes page 1 of a card and of a KK at the kiosk's
+// 150 dpi, alternating op by op with the anchor: pdftoppm making the same
+// page as PNG itself, the way it was done before. It reports both
+// per-op times and the ratio.
+func BenchmarkPreview(b *testing.B) {
+	peer(b, "pdftoppm", "poppler-utils")
+	p := newPreviewer(b)
+	for _, sample := range []string{"ktp-el", "kk"} {
+		pdf := MustRender(b, MustNewRenderer(b), MustLoadSample(b, sample)).PDF
+		b.Run(sample, func(b *testing.B) {
+			var ours, anchor int64
+			for b.Loop() {
+				start := time.Now()
+				if _, err := p.Preview(context.Background(), pdf, 0, 150); err != nil {
+					b.Fatal(err)
+				}
+				mid := time.Now()
+				pdftoppmPNG(b, pdf, 0, 150)
+				ours += int64(mid.Sub(start))
+				anchor += int64(time.Since(mid))
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(ours)/n/1e6, "ms-preview/op")
+			b.ReportMetric(float64(anchor)/n/1e6, "ms-pdftoppm-png/op")
+			b.ReportMetric(float64(ours)/float64(anchor), "x-of-pdftoppm-png")
+		})
 	}
 }
 

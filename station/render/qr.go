@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	qrcode "github.com/skip2/go-qrcode"
+
 	"github.com/anjungan/anjungan/station"
 )
 
@@ -50,11 +52,13 @@ func (q *qrCode) draw(c *canvas, d *station.Document) error {
 		}
 		c.qrText = text
 	}
-	code, err := encodeQR(c.qrText)
+	code, err := qrcode.New(c.qrText, qrcode.Medium)
 	if err != nil {
 		return fmt.Errorf("QR encode: %w", err)
 	}
-	n := code.size
+	code.DisableBorder = true // the drawing adds its own quiet zone
+	bm := code.Bitmap()
+	n := len(bm)
 	module := q.Size / float64(n+2*qrQuietModules)
 	if module < qrMinModuleMM {
 		return fmt.Errorf("a QR of %d modules needs a %.1f mm box, it has %.1f mm", n,
@@ -69,14 +73,14 @@ func (q *qrCode) draw(c *canvas, d *station.Document) error {
 	y0 := q.Y + qrQuietModules*module
 	// One rectangle per horizontal run of dark modules: far fewer
 	// drawing operators than one per module.
-	for y := 0; y < n; y++ {
+	for y, row := range bm {
 		for x := 0; x < n; {
-			if !code.dark(x, y) {
+			if !row[x] {
 				x++
 				continue
 			}
 			start := x
-			for x < n && code.dark(x, y) {
+			for x < n && row[x] {
 				x++
 			}
 			pdf.Rect(x0+float64(start)*module, y0+float64(y)*module, float64(x-start)*module, module, "F")

@@ -103,11 +103,11 @@ func parseRender(m *Main, fs *flag.FlagSet, args []string) (func(context.Context
 		if err != nil {
 			return err
 		}
-		pngs, err := pv.Preview(ctx, res.PDF, *dpi)
-		if err != nil {
-			return err
-		}
-		for i, p := range pngs {
+		for i := range res.Pages {
+			p, err := pv.Preview(ctx, res.PDF, i, *dpi)
+			if err != nil {
+				return err
+			}
 			name := fmt.Sprintf("%s-%d.png", strings.TrimSuffix(*out, filepath.Ext(*out)), i+1)
 			if err := os.WriteFile(name, p, 0o600); err != nil {
 				return err

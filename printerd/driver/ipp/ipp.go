@@ -427,14 +427,19 @@ const (
 	jobCompleted = 9
 )
 
+// firstPoll is the wait before follow's second Get-Job-Attributes.
+const firstPoll = time.Millisecond
+
 // follow polls Get-Job-Attributes until the job ends; serial is the
 // card's, "" on a paper printer.
 func (d *Device) follow(ctx context.Context, id int, serial string) (printerd.Printed, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.jobTimeout)
 	defer cancel()
-	// Poll soon at first (a small job ends in milliseconds), then every
-	// d.poll.
-	wait := d.poll / 16
+	// Poll soon at first (a small job ends in milliseconds), then a
+	// quarter later each time, up to every d.poll: the end is seen at
+	// most a quarter of the job's time late (doubling overshot by up to
+	// its whole time), in about 17 polls before the first d.poll.
+	wait := firstPoll
 	for {
 		req := d.request(goipp.OpGetJobAttributes)
 		req.Operation.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(id)))
@@ -457,7 +462,7 @@ func (d *Device) follow(ctx context.Context, id int, serial string) (printerd.Pr
 			}
 		}
 		t := time.NewTimer(wait)
-		wait = min(2*wait, d.poll)
+		wait = min(wait+wait/4, d.poll)
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -81,11 +81,18 @@ func Sweep(dir string) error {
 	}
 	var errs []error
 	for _, e := range entries {
-		if n := e.Name(); strings.HasPrefix(n, ".") && strings.HasSuffix(n, TempSuffix) && e.Type().IsRegular() {
-			errs = append(errs, os.Remove(filepath.Join(dir, n)))
+		if IsTemp(e) {
+			errs = append(errs, os.Remove(filepath.Join(dir, e.Name())))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// IsTemp reports whether e is a temporary file WriteFile made, which a
+// crash may have left behind.
+func IsTemp(e os.DirEntry) bool {
+	n := e.Name()
+	return strings.HasPrefix(n, ".") && strings.HasSuffix(n, TempSuffix) && e.Type().IsRegular()
 }
 
 // SafeName accepts the characters of journal job ids and little else, so
