@@ -123,9 +123,17 @@ const schemaV5 = `CREATE INDEX IF NOT EXISTS jobs_reprint_of ON jobs (reprint_of
 const schemaV7 = `CREATE INDEX IF NOT EXISTS jobs_document ON jobs (document_sha256)
 	WHERE state IN (` + activeStates + `);`
 
-// schemaVersion is the user_version the schemas above (and schemaV4 in
-// notes.go, schemaV6 in presence.go, schemaV8 in custody.go) reach.
-const schemaVersion = 8
+// migrations are the journal's schema versions: migrations[i] takes it
+// from version i to i+1 (schemaV4 is in notes.go, schemaV6 in
+// presence.go, schemaV8 in custody.go). Append only; never edit a released step. The migration
+// test (migrate_test.go) upgrades every earlier version, with data in it.
+var migrations = []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, schemaV8}
+
+// schemaVersion is the user_version this printerd writes.
+var schemaVersion = len(migrations)
+
+// SchemaVersion is the user_version of a journal this printerd writes.
+func SchemaVersion() int { return schemaVersion }
 
 // jobColumns are a job's columns; the reprint links let a follower of a
 // job in doubt find the print a supervisor queued in its place.
@@ -253,44 +261,9 @@ func (j *Journal) migrate(ctx context.Context) error {
 	if version > schemaVersion {
 		return fmt.Errorf("journal schema %d is newer than this printerd (%d)", version, schemaVersion)
 	}
-	if version < 1 {
-		if _, err := tx.ExecContext(ctx, schema); err != nil {
-			return err
-		}
-	}
-	if version < 2 {
-		if _, err := tx.ExecContext(ctx, schemaV2); err != nil {
-			return err
-		}
-	}
-	if version < 3 {
-		if _, err := tx.ExecContext(ctx, schemaV3); err != nil {
-			return err
-		}
-	}
-	if version < 4 {
-		if _, err := tx.ExecContext(ctx, schemaV4); err != nil {
-			return err
-		}
-	}
-	if version < 5 {
-		if _, err := tx.ExecContext(ctx, schemaV5); err != nil {
-			return err
-		}
-	}
-	if version < 6 {
-		if _, err := tx.ExecContext(ctx, schemaV6); err != nil {
-			return err
-		}
-	}
-	if version < 7 {
-		if _, err := tx.ExecContext(ctx, schemaV7); err != nil {
-			return err
-		}
-	}
-	if version < 8 {
-		if _, err := tx.ExecContext(ctx, schemaV8); err != nil {
-			return err
+	for ; version < len(migrations); version++ {
+		if _, err := tx.ExecContext(ctx, migrations[version]); err != nil {
+			return fmt.Errorf("migration %d: %w", version+1, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {

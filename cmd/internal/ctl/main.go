@@ -73,6 +73,8 @@ func commands() []command {
 		{"render", "", "render a document to PDF (and PNGs) from registry-sim or a sample file, for template work", parseRender},
 		{"verify-qr", "'DQ1:…'", "check a printed document's QR text offline against the published document key", parseVerifyQR},
 		{"audit verify", "", "recompute a service's audit log, check its checkpoints and their consistency", parseAuditVerify},
+		{"backup", "DIR", "write a consistent backup of the kiosk's data into DIR while the services run (no private keys)", parseBackup},
+		{"restore", "DIR", "restore the backup in DIR into a new data folder (-var), after checking its manifest", parseRestore},
 		{"audit export", "", "write a service's audit entries with inclusion proofs (JSON Lines or CSV)", parseAuditExport},
 	}
 }

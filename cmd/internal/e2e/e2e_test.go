@@ -77,6 +77,10 @@ type Options struct {
 	// AuditEvery is printerd's -audit-every (default: printerd's own), so
 	// that a test can export its audit log soon after an entry.
 	AuditEvery int
+	// Data, when set, is a data folder to run printerd and station on (a
+	// restored backup): its keys and certificates are used and nothing is
+	// made. It needs Peer for the upstream, and the caller removes it.
+	Data string
 }
 
 // MustStart starts registry-sim, printerd and station with development
@@ -100,13 +104,16 @@ func MustStartWith(tb testing.TB, o Options) *System {
 		level = []string{"-log-level", o.LogLevel}
 	}
 	// A unix socket path must stay under ~108 bytes; t.TempDir can be longer.
-	dir, err := os.MkdirTemp("", "anj")
-	if err != nil {
-		tb.Fatal(err)
+	dir := o.Data
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "anj"); err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { os.RemoveAll(dir) })
 	}
-	tb.Cleanup(func() { os.RemoveAll(dir) })
 	s := &System{Var: dir, Keys: dir}
-	if o.Peer != nil {
+	if o.Peer != nil && o.Data == "" {
 		s.Keys = o.Peer.Keys
 	}
 	v := func(p ...string) string { return filepath.Join(append([]string{dir}, p...)...) }
