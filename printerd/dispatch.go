@@ -70,6 +70,7 @@ type Journal interface {
 	// Health reports whether the journal's last write succeeded. It
 	// answers at once, even while a write is under way.
 	Health() JournalHealth
+	BlankLedger
 }
 
 // Result is what became of a dispatch, as Finish records it.
@@ -158,6 +159,10 @@ type DispatcherConfig struct {
 	// LowStock is the number of blank cards at or below which the ledger
 	// raises a low-stock alert (default 20).
 	LowStock int
+	// DestructionWindow is how long a proposed destruction of spoiled
+	// cards waits for its second supervisor (DefaultDestructionWindow
+	// when 0).
+	DestructionWindow time.Duration
 	// JournalRetry is the first pause before a failed record of a print's
 	// outcome is tried again (default 100ms); it doubles up to
 	// MaxJournalRetry. The worker keeps trying until the record is written
@@ -219,6 +224,7 @@ type Dispatcher struct {
 	printTimeout time.Duration
 	observe      func(Event)
 	lowStock     int
+	destroyIn    time.Duration
 	journalRetry time.Duration
 	patience     time.Duration
 	feed         *Feed
@@ -286,6 +292,7 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		printTimeout: cfg.PrintTimeout,
 		observe:      cfg.Observe,
 		lowStock:     cfg.LowStock,
+		destroyIn:    cfg.DestructionWindow,
 		journalRetry: cfg.JournalRetry,
 		patience:     cfg.JournalPatience,
 	}
@@ -294,6 +301,9 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	}
 	if d.patience <= 0 {
 		d.patience = 30 * time.Second
+	}
+	if d.destroyIn <= 0 {
+		d.destroyIn = DefaultDestructionWindow
 	}
 	if d.lowStock <= 0 {
 		d.lowStock = DefaultLowStock

@@ -44,6 +44,7 @@ func CardSerialFor(identity string, job PrintJob) string {
 
 // Load is a supervisor's record of blank cards put into a printer.
 type Load struct {
+	Seq         int64     `json:"seq,omitempty"` // set by the journal; a reversal names it
 	Printer     string    `json:"printer"`
 	Count       int       `json:"count"`
 	FirstSerial string    `json:"first_serial,omitempty"`
@@ -72,20 +73,39 @@ func (l Load) Validate() error {
 			return err
 		}
 	}
+	if l.FirstSerial != "" {
+		// A load of "10 cards" with 50 serials is a typing error either
+		// way: refuse it rather than guess which figure is right.
+		n, ok := SerialCount(l.FirstSerial, l.LastSerial)
+		if !ok {
+			return ErrLoadSerials.Withf("serials %q..%q are not a range", l.FirstSerial, l.LastSerial)
+		}
+		if n != l.Count {
+			return ErrLoadSerials.Withf("count %d, serial range holds %d", l.Count, n)
+		}
+	}
 	return validActor(l.Actor)
 }
 
 // Tally is the journal's count of one printer's blank cards.
 type Tally struct {
 	Printer  string `json:"printer"`
-	Loaded   int    `json:"loaded"`
+	Loaded   int    `json:"loaded"` // net of reversed loads
 	Printed  int    `json:"printed"`
 	Rejected int    `json:"rejected"`
 	Voided   int    `json:"voided"`
+	// Spoiled counts cards a supervisor took out of stock as spoiled
+	// without a job; Destroyed every spoiled card destroyed through a
+	// confirmed destruction record.
+	Spoiled   int `json:"spoiled"`
+	Destroyed int `json:"destroyed"`
 }
 
-// Used is every card that left the hopper.
-func (t Tally) Used() int { return t.Printed + t.Rejected + t.Voided }
+// Used is every card that left the stock.
+func (t Tally) Used() int { return t.Printed + t.Rejected + t.Voided + t.Spoiled }
+
+// Awaiting is the spoiled cards in the reject box awaiting destruction.
+func (t Tally) Awaiting() int { return t.Rejected + t.Voided + t.Spoiled - t.Destroyed }
 
 // Remaining is loaded − used. It is negative when more cards were used
 // than recorded as loaded: a load was not recorded.

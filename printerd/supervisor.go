@@ -69,6 +69,9 @@ func (d *Dispatcher) ResumePrinter(ctx context.Context, printer, actor string) e
 // LoadCards records blank cards loaded into a printer of counted media.
 func (d *Dispatcher) LoadCards(ctx context.Context, l Load) (Load, error) {
 	if err := l.Validate(); err != nil {
+		if errors.Is(err, ErrLoadSerials) {
+			err = d.refused(ctx, "load", l.Printer, l.Actor, err)
+		}
 		return Load{}, err
 	}
 	w, err := d.worker(l.Printer)

@@ -22,6 +22,17 @@
 //	DELETE /v1/printers/{name}/faults   → {"status":"ok"}
 //	GET    /v1/ledger                   → [LedgerEntry], one per card printer
 //	POST   /v1/ledger/loads             Load → 201 Load
+//	GET    /v1/printers/{name}/loads    → [LoadRecord]
+//	POST   /v1/ledger/loads/{seq}/reverse  LoadReversal → 201 LoadReversal
+//	PUT, PATCH, DELETE /v1/ledger/loads/{seq}  {"actor"} → 409 load_immutable, audited
+//	POST   /v1/ledger/spoils            Spoil → 201 SpoiledCard
+//	GET    /v1/printers/{name}/spoiled?awaiting=true → [SpoiledCard]
+//	POST   /v1/ledger/destructions      DestructionRequest → 201 Destruction
+//	GET    /v1/ledger/destructions/{id} → Destruction
+//	GET    /v1/printers/{name}/destructions → [Destruction], newest first
+//	POST   /v1/ledger/destructions/{id}/confirm  {"actor"} → Destruction
+//	POST   /v1/printers/{name}/reconcile  {"actor"} → Reconciliation
+//	GET    /v1/printers/{name}/month?from=&until= → MonthReport (RFC 3339)
 //	GET    /v1/availability             → [Availability], one per media
 //	GET    /v1/events                   → text/event-stream of Notice
 //
@@ -140,7 +151,8 @@ const (
 
 type handler struct {
 	svc   Service
-	audit AuditLog // nil: the audit routes answer 404
+	cust  Custodian // svc when it keeps blank-card custody; nil otherwise
+	audit AuditLog  // nil: the audit routes answer 404
 	log   zerolog.Logger
 }
 
@@ -172,6 +184,10 @@ func NewHandler(svc Service, log zerolog.Logger, opts ...Option) http.Handler {
 	mux.HandleFunc("PUT /v1/presence/{id}", h.renewPresence)
 	mux.HandleFunc("DELETE /v1/presence/{id}", h.endPresence)
 	mux.HandleFunc("GET /v1/events", h.events)
+	if c, ok := svc.(Custodian); ok {
+		h.cust = c
+		h.routeCustody(mux)
+	}
 	if h.audit != nil {
 		mux.HandleFunc("GET /v1/audit/checkpoint", h.checkpoint)
 		mux.HandleFunc("GET /v1/audit/entries", h.auditEntries)
@@ -399,6 +415,14 @@ func StatusOf(code fault.Code) int {
 		return http.StatusNotFound
 	case printerd.ErrIdempotencyConflict.Code, printerd.ErrJobState.Code:
 		return http.StatusConflict
+	case printerd.ErrLoadImmutable.Code, printerd.ErrLoadReversed.Code, printerd.ErrOutOfStock.Code,
+		printerd.ErrSameSupervisor.Code, printerd.ErrDestructionExpired.Code, printerd.ErrDestructionState.Code,
+		printerd.ErrAlreadyDestroyed.Code:
+		return http.StatusConflict
+	case printerd.ErrLoadSerials.Code:
+		return http.StatusUnprocessableEntity
+	case printerd.ErrDestructionNotFound.Code:
+		return http.StatusNotFound
 	case printerd.ErrNoPrinter.Code, printerd.ErrNotSupported.Code, printerd.ErrFaultInvalid.Code,
 		printerd.ErrFaultUnsupported.Code:
 		return http.StatusUnprocessableEntity

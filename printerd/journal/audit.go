@@ -171,19 +171,20 @@ func (j *Journal) auditMove(ctx context.Context, tx *txn, t time.Time, job *prin
 
 // auditCardUse records a blank card spoiled by the printer or voided by
 // a supervisor; a printed card is in its job's entry.
-func (j *Journal) auditCardUse(ctx context.Context, tx *txn, t time.Time, job *printerd.Job, use printerd.CardUse, serial, actor string) error {
+func (j *Journal) auditCardUse(ctx context.Context, tx *txn, t time.Time, job *printerd.Job, use printerd.CardUse, cause printerd.SpoilCause, serial, actor string) error {
 	kind := map[printerd.CardUse]string{printerd.CardRejected: KindCardSpoiled, printerd.CardVoided: KindCardVoided}[use]
 	if kind == "" {
 		return nil
 	}
 	return j.record(ctx, tx, t, kind, actor, map[string]string{
-		"job": string(job.ID), "printer": job.Printer, "card_serial": serial,
+		"job": string(job.ID), "printer": job.Printer, "card_serial": serial, "cause": string(cause),
 	})
 }
 
 func (j *Journal) auditLoad(ctx context.Context, tx *txn, l printerd.Load) error {
 	return j.record(ctx, tx, l.Time, KindCardsLoaded, l.Actor, map[string]string{
 		"printer": l.Printer, "count": strconv.Itoa(l.Count), "first_serial": l.FirstSerial, "last_serial": l.LastSerial,
+		"load": strconv.FormatInt(l.Seq, 10),
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/printerd"
@@ -58,6 +59,8 @@ func TestAuditDocumented(t *testing.T) {
 	for _, kind := range []string{journal.KindJobSubmitted, journal.KindJobDispatched, journal.KindJobPrinted, journal.KindJobFailed,
 		journal.KindJobHeld, journal.KindJobCanceled, journal.KindJobInDoubt, journal.KindJobRequeued, journal.KindJobReleased,
 		journal.KindJobResolved, journal.KindJobNoteErased, journal.KindCardsLoaded, journal.KindCardSpoiled, journal.KindCardVoided,
+		journal.KindCardSpoiledStock, journal.KindLoadReversed, journal.KindDestructionProposed, journal.KindDestructionConfirmed,
+		journal.KindReconciled, journal.KindCustodyRefused,
 		journal.KindPrinterResumed, journal.KindPrinterFaultInject, journal.KindPrinterFaultCleared} {
 		if !strings.Contains(doc, "| `"+kind+"` |") {
 			t.Errorf("docs/audit.md has no row for %s", kind)
@@ -106,8 +109,8 @@ func mustAuditTable(t *testing.T) map[string]*auditRow {
 func TestAuditFieldsDocumented(t *testing.T) {
 	ctx := context.Background()
 	table := mustAuditTable(t)
-	if len(table) != 17 {
-		t.Fatalf("docs/audit.md's printerd table has %d rows, want 17", len(table))
+	if len(table) != 23 {
+		t.Fatalf("docs/audit.md's printerd table has %d rows, want 23", len(table))
 	}
 	var entries []audit.Entry
 
@@ -184,6 +187,29 @@ func TestAuditFieldsDocumented(t *testing.T) {
 	if job, ok, err := j2.ClaimNext(ctx, printerd.MediaCard, "card-1"); !ok || err != nil || job.State != printerd.JobHeld {
 		t.Fatalf("ClaimNext without blanks = %+v, %v, %v", job, ok, err)
 	}
+	// Custody: a reversed load, spoils with and without a serial, a
+	// destruction signed twice, reconciliations (the first a baseline,
+	// the second with a reject box) and a refusal.
+	l, err := j2.RecordLoad(ctx, printerd.Load{Printer: "card-1", Count: 3, Actor: "sari"})
+	mustOK(t, err)
+	_, err = j2.ReverseLoad(ctx, printerd.LoadReversal{Load: l.Seq, Reason: "counted twice", Actor: "sari"})
+	mustOK(t, err)
+	_, err = j2.RecordLoad(ctx, printerd.Load{Printer: "card-1", Count: 2, Actor: "sari"})
+	mustOK(t, err)
+	_, err = j2.RecordSpoil(ctx, printerd.Spoil{Printer: "card-1", CardSerial: "K-1", Cause: printerd.CauseDamaged, Actor: "sari"})
+	mustOK(t, err)
+	_, err = j2.RecordSpoil(ctx, printerd.Spoil{Printer: "card-1", Cause: printerd.CauseEncode, Actor: "sari"})
+	mustOK(t, err)
+	_, err = j2.RecordReconciliation(ctx, "card-1", "sari", printerd.CardCounts{Lifetime: 10}, false)
+	mustOK(t, err)
+	_, err = j2.RecordReconciliation(ctx, "card-1", "sari", printerd.CardCounts{Lifetime: 10, RejectBox: 2, RejectLocked: true}, true)
+	mustOK(t, err)
+	d, err := j2.ProposeDestruction(ctx, printerd.DestructionRequest{Printer: "card-1", Actor: "sari"}, time.Hour)
+	mustOK(t, err)
+	_, err = j2.ConfirmDestruction(ctx, d.ID, "budi")
+	mustOK(t, err)
+	mustOK(t, j2.RecordRefusal(ctx, "edit-load", "card-1", "budi", printerd.ErrLoadImmutable))
+	mustOK(t, j2.RecordRefusal(ctx, "edit-load", "", "budi", printerd.ErrLoadImmutable))
 	entries = append(entries, MustEntries(t, dir2)...)
 
 	for i, e := range entries {
@@ -224,6 +250,22 @@ func TestAuditFieldsDocumented(t *testing.T) {
 			t.Errorf("the test wrote %s entries with fields %v, not each of %v and %v", kind, r.fields, r.always, r.ifSet)
 		case r.actor == "maybe" && !(r.seenAct && r.noAct):
 			t.Errorf("the test wrote %s entries only with or only without an actor", kind)
+		}
+	}
+}
+
+// docs/printerd.md's table of spoil causes is printerd.SpoilCauses: the
+// same codes in the same order with the same words.
+func TestSpoilCausesDocumented(t *testing.T) {
+	doc := mustDoc(t, "printerd.md")
+	rows := regexp.MustCompile("(?m)^\\| `([a-z-]+)` \\| ([^|]+) \\| ([^|]+) \\| [^|]+ \\|$").FindAllStringSubmatch(doc, -1)
+	causes := printerd.SpoilCauses()
+	if len(rows) != len(causes) {
+		t.Fatalf("docs/printerd.md lists %d spoil causes, the code has %d", len(rows), len(causes))
+	}
+	for i, c := range causes {
+		if r := rows[i]; r[1] != string(c.Cause) || strings.TrimSpace(r[2]) != c.ID || strings.TrimSpace(r[3]) != c.EN {
+			t.Errorf("docs/printerd.md row %q, cause %+v", r[0], c)
 		}
 	}
 }

@@ -33,7 +33,10 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-var _ printerd.Journal = (*Journal)(nil)
+var (
+	_ printerd.Journal     = (*Journal)(nil)
+	_ printerd.BlankLedger = (*Journal)(nil)
+)
 
 // ReasonCrashRecovery is the reason of a job found dispatching at Open.
 const ReasonCrashRecovery = "crash-recovery"
@@ -122,9 +125,9 @@ const schemaV7 = `CREATE INDEX IF NOT EXISTS jobs_document ON jobs (document_sha
 
 // migrations are the journal's schema versions: migrations[i] takes it
 // from version i to i+1 (schemaV4 is in notes.go, schemaV6 in
-// presence.go). Append only; never edit a released step. The migration
+// presence.go, schemaV8 in custody.go). Append only; never edit a released step. The migration
 // test (migrate_test.go) upgrades every earlier version, with data in it.
-var migrations = []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7}
+var migrations = []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, schemaV8}
 
 // schemaVersion is the user_version this printerd writes.
 var schemaVersion = len(migrations)
@@ -609,12 +612,11 @@ func (j *Journal) ClaimNext(ctx context.Context, media printerd.Media, printer s
 	return job, true, nil
 }
 
-// remaining is the blank cards of printer in the ledger: loaded − used;
+// remaining is the blank cards of printer in the ledger: loaded (less
+// reversed loads) − used;
 // 0 when nothing was ever loaded.
 func remaining(ctx context.Context, q querier, printer string) (int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT
-		(SELECT COALESCE(SUM(count), 0) FROM card_loads WHERE printer = ?) -
-		(SELECT COUNT(*) FROM card_uses WHERE printer = ?)`, printer, printer)
+	rows, err := q.QueryContext(ctx, `SELECT `+loadedSQL+` - `+usedSQL, printer)
 	if err != nil {
 		return 0, err
 	}
@@ -643,9 +645,9 @@ func (j *Journal) Finish(ctx context.Context, id printerd.JobID, r printerd.Resu
 		}
 		switch {
 		case r.State == printerd.JobPrinted:
-			return j.useCard(ctx, tx, job, printerd.CardPrinted, job.CardSerial, "")
+			return j.useCard(ctx, tx, job, printerd.CardPrinted, "", job.CardSerial, "")
 		case r.Spoiled:
-			return j.useCard(ctx, tx, job, printerd.CardRejected, r.CardSerial, "")
+			return j.useCard(ctx, tx, job, printerd.CardRejected, printerd.RejectCause(r.Reason), r.CardSerial, "")
 		}
 		return nil
 	})
@@ -728,7 +730,7 @@ func (j *Journal) Resolve(ctx context.Context, id printerd.JobID, r printerd.Res
 			if use == printerd.CardPrinted {
 				serial = job.CardSerial
 			}
-			return j.useCard(ctx, tx, job, use, serial, r.Actor)
+			return j.useCard(ctx, tx, job, use, r.ReasonCode.Cause(), serial, r.Actor)
 		}
 		return nil
 	})
@@ -783,17 +785,20 @@ func (j *Journal) queueReprint(ctx context.Context, tx *txn, job *printerd.Job, 
 
 // useCard counts one blank card of job's printer, when its media is
 // counted.
-func (j *Journal) useCard(ctx context.Context, tx *txn, job *printerd.Job, use printerd.CardUse, serial, actor string) error {
+func (j *Journal) useCard(ctx context.Context, tx *txn, job *printerd.Job, use printerd.CardUse, cause printerd.SpoilCause, serial, actor string) error {
 	if !job.Media.Counted() {
 		return nil
 	}
+	if use == printerd.CardPrinted {
+		cause = ""
+	}
 	now := j.now().UTC()
-	_, err := tx.ExecContext(ctx, `INSERT INTO card_uses (printer, use, job_id, card_serial, actor, time)
-		VALUES (?, ?, ?, ?, ?, ?)`, job.Printer, use, job.ID, serial, actor, now.UnixNano())
+	_, err := tx.ExecContext(ctx, `INSERT INTO card_uses (printer, use, job_id, card_serial, cause, actor, time)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, job.Printer, use, job.ID, serial, cause, actor, now.UnixNano())
 	if err != nil {
 		return err
 	}
-	return j.auditCardUse(ctx, tx, now, job, use, serial, actor)
+	return j.auditCardUse(ctx, tx, now, job, use, cause, serial, actor)
 }
 
 // RecordLoad implements printerd.Journal.
@@ -805,9 +810,12 @@ func (j *Journal) RecordLoad(ctx context.Context, l printerd.Load) (printerd.Loa
 	defer j.mu.Unlock()
 	l.Time = j.now().UTC()
 	err := j.writeTx(ctx, "load", func(tx *txn) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO card_loads (printer, count, first_serial, last_serial, actor, time)
+		res, err := tx.ExecContext(ctx, `INSERT INTO card_loads (printer, count, first_serial, last_serial, actor, time)
 			VALUES (?, ?, ?, ?, ?, ?)`, l.Printer, l.Count, l.FirstSerial, l.LastSerial, l.Actor, l.Time.UnixNano())
 		if err != nil {
+			return err
+		}
+		if l.Seq, err = res.LastInsertId(); err != nil {
 			return err
 		}
 		return j.auditLoad(ctx, tx, l)
@@ -821,10 +829,12 @@ func (j *Journal) RecordLoad(ctx context.Context, l printerd.Load) (printerd.Loa
 // Tallies implements printerd.Journal.
 func (j *Journal) Tallies(ctx context.Context) ([]printerd.Tally, error) {
 	rows, err := j.db.QueryContext(ctx, `
-		SELECT printer, SUM(loaded), SUM(printed), SUM(rejected), SUM(voided) FROM (
-			SELECT printer, count AS loaded, 0 AS printed, 0 AS rejected, 0 AS voided FROM card_loads
+		SELECT printer, SUM(loaded), SUM(printed), SUM(rejected), SUM(voided), SUM(spoiled), SUM(destroyed) FROM (
+			SELECT printer, count AS loaded, 0 AS printed, 0 AS rejected, 0 AS voided, 0 AS spoiled, 0 AS destroyed FROM card_loads l
+				WHERE NOT EXISTS (SELECT 1 FROM card_load_reversals r WHERE r.load_seq = l.seq)
 			UNION ALL
-			SELECT printer, 0, use = 'printed', use = 'rejected', use = 'voided' FROM card_uses)
+			SELECT printer, 0, use = 'printed', use = 'rejected', use = 'voided', use = 'spoiled',
+				EXISTS (SELECT 1 FROM card_destroyed x WHERE x.use_seq = u.seq) FROM card_uses u)
 		GROUP BY printer ORDER BY printer`)
 	if err != nil {
 		return nil, printerd.ErrJournal.With(err)
@@ -833,7 +843,7 @@ func (j *Journal) Tallies(ctx context.Context) ([]printerd.Tally, error) {
 	var out []printerd.Tally
 	for rows.Next() {
 		var t printerd.Tally
-		if err := rows.Scan(&t.Printer, &t.Loaded, &t.Printed, &t.Rejected, &t.Voided); err != nil {
+		if err := rows.Scan(&t.Printer, &t.Loaded, &t.Printed, &t.Rejected, &t.Voided, &t.Spoiled, &t.Destroyed); err != nil {
 			return nil, printerd.ErrJournal.With(err)
 		}
 		out = append(out, t)

@@ -96,8 +96,8 @@ func TestMigrateV6(t *testing.T) {
 	}
 	defer j.Close()
 	var version int
-	if err := j.db.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != 7 {
-		t.Errorf("user_version %d (%v), want 7", version, err)
+	if err := j.db.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != schemaVersion {
+		t.Errorf("user_version %d (%v), want %d", version, err, schemaVersion)
 	}
 	var plan []string
 	rows, err := j.db.Query("EXPLAIN QUERY PLAN "+activeDocument, queued)
@@ -123,5 +123,64 @@ func TestMigrateV6(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(spool, ended)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the ended job's document is still spooled (%v)", err)
+	}
+}
+
+// TestMigrateV7 opens a journal of schema 7 with a load, a printed card,
+// a card the printer rejected and a card voided for wrong data: schema 8
+// keeps every card, gives the spoiled ones their causes, and from then
+// on refuses an edit of a load.
+func TestMigrateV7(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	sha := strings.Repeat("ab", 32)
+	db, err := sql.Open("sqlite", filepath.Join(dir, "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC).UnixNano()
+	for _, q := range []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, "PRAGMA user_version = 7"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO card_loads (printer, count, actor, time) VALUES ('card-1', 10, 'sari', 1)`,
+		`INSERT INTO jobs (id, idempotency_key, media, title, document_sha256, state, reason, printer, created, updated)
+			VALUES ('JP', 'k-p', 'om_card_54x86mm', 'KTP-el', '` + sha + `', 'printed', '', 'card-1', 1, 1),
+			('JR', 'k-r', 'om_card_54x86mm', 'KTP-el', '` + sha + `', 'failed', 'cover-open', 'card-1', 1, 1),
+			('JV', 'k-v', 'om_card_54x86mm', 'KIA', '` + sha + `', 'failed', 'voided', 'card-1', 1, 1)`,
+		`INSERT INTO job_events (job_id, time, from_state, to_state, reason, reason_code) VALUES ('JV', 1, 'in_doubt', 'failed', 'voided', 'wrong-data')`,
+		`INSERT INTO card_uses (printer, use, job_id, card_serial, time) VALUES ('card-1', 'printed', 'JP', 'S1', 1),
+			('card-1', 'rejected', 'JR', 'S2', 1), ('card-1', 'voided', 'JV', 'S3', 1)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j, err := Open(dir, func() time.Time { return time.Unix(0, now) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	var version int
+	if err := j.db.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != schemaVersion {
+		t.Errorf("user_version %d (%v), want %d", version, err, schemaVersion)
+	}
+	ts, err := j.Tallies(ctx)
+	if err != nil || len(ts) != 1 || ts[0].Loaded != 10 || ts[0].Printed != 1 || ts[0].Rejected != 1 || ts[0].Voided != 1 || ts[0].Remaining() != 7 {
+		t.Errorf("Tallies = %+v, %v; want 10 loaded, 1 printed, 1 rejected, 1 voided, 7 left", ts, err)
+	}
+	cards, err := j.SpoiledCards(ctx, "card-1", true)
+	if err != nil || len(cards) != 2 || cards[0].Cause != printerd.CausePrint || cards[1].Cause != printerd.CauseDataChange {
+		t.Errorf("SpoiledCards = %+v, %v; want S2 gagal-cetak, S3 perubahan-elemen-data", cards, err)
+	}
+	for _, q := range []string{`UPDATE card_loads SET count = 50`, `DELETE FROM card_uses`} {
+		if _, err := j.db.Exec(q); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v, want refused as append-only", q, err)
+		}
 	}
 }

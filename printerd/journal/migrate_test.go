@@ -106,6 +106,19 @@ func TestMigrateEveryVersion(t *testing.T) {
 					VALUES ('J6P', 'key-J6P', 'om_card_54x86mm', 'KTP-el', ?, 'held', 'citizen_absent', ?, ?, 'visit-1')`, sha, at, at)
 				exec(t, db, `INSERT INTO presence (id, until, ended) VALUES ('visit-1', ?, 1), ('visit-2', ?, 0)`, at, at)
 			},
+			8: func(t *testing.T, db *sql.DB) {
+				// A load reversed, the rejected card destroyed by two
+				// supervisors, a reconciliation.
+				exec(t, db, `INSERT INTO card_loads (printer, count, actor, time) VALUES ('card-1', 5, 'sari', ?)`, at)
+				exec(t, db, `INSERT INTO card_load_reversals (load_seq, reason, actor, time)
+					VALUES ((SELECT MAX(seq) FROM card_loads), 'typed twice', 'sari', ?)`, at)
+				exec(t, db, `INSERT INTO card_destructions (id, printer, proposed_by, proposed, expires) VALUES ('D8', 'card-1', 'sari', ?, ?)`, at, at+1)
+				exec(t, db, `INSERT INTO card_destruction_items (destruction, use_seq) SELECT 'D8', seq FROM card_uses WHERE use = 'rejected'`)
+				exec(t, db, `INSERT INTO card_destruction_confirms (destruction, confirmed_by, time) VALUES ('D8', 'budi', ?)`, at)
+				exec(t, db, `INSERT INTO card_destroyed (use_seq, destruction) SELECT use_seq, 'D8' FROM card_destruction_items`)
+				exec(t, db, `INSERT INTO card_reconciliations (printer, counter, fed, difference, baseline, reject_box, locked, awaiting, actor, time)
+					VALUES ('card-1', 3, 3, 0, 1, 1, 1, 1, 'sari', ?)`, at)
+			},
 		},
 		Defaults: map[string]string{},
 		Upgrade: func(path string) error {
@@ -175,7 +188,11 @@ func checkUpgraded(t *testing.T, path string, from int, vkey string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(tallies) != 1 || tallies[0] != (printerd.Tally{Printer: "card-1", Loaded: 10, Printed: 1, Rejected: 1, Voided: 1}) {
+		want := printerd.Tally{Printer: "card-1", Loaded: 10, Printed: 1, Rejected: 1, Voided: 1}
+		if from >= 8 {
+			want.Destroyed = 1
+		}
+		if len(tallies) != 1 || tallies[0] != want {
 			t.Errorf("ledger %+v", tallies)
 		}
 		reprint, err := j.Get(ctx, "J2R")

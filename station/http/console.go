@@ -65,6 +65,11 @@ type ConsoleDeps struct {
 	// Sleep waits out a login's throttle delay; nil waits on a timer
 	// (tests pass one that moves their clock).
 	Sleep func(ctx context.Context, d time.Duration) error
+
+	// Custody serves the blank-card custody pages (/blanks); nil serves
+	// none. Hall names the hall and kiosk on their records.
+	Custody ConsoleCustody
+	Hall    station.Hall
 }
 
 // ConsoleCalls is the kiosk as the console sees citizens' calls for an
@@ -175,6 +180,9 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 	s.action("/audit/nik", account.LookupNIK, s.nikLookup)
 	s.page("/integrity", account.SeeIntegrity, s.integrity)
 	s.action("/integrity/verify", account.VerifyLog, s.verify)
+	if deps.Custody != nil {
+		s.routeBlanks()
+	}
 	return s
 }
 

@@ -36,8 +36,8 @@ func TestConsoleEntriesDocumented(t *testing.T) {
 	for _, r := range regexp.MustCompile("(?m)^\\| `(console\\.[a-z_]+)` \\|[^|]+\\|([^|]+)\\|([^|]*)\\|$").FindAllStringSubmatch(string(doc), -1) {
 		table[r[1]] = &row{always: set(r[2]), ifSet: set(r[3])}
 	}
-	if len(table) != 9 {
-		t.Fatalf("docs/audit.md lists %d console kinds, want 9", len(table))
+	if len(table) != 10 {
+		t.Fatalf("docs/audit.md lists %d console kinds, want 10", len(table))
 	}
 
 	r, log := MustConsoleLog(t)
@@ -61,6 +61,7 @@ func TestConsoleEntriesDocumented(t *testing.T) {
 	get("/audit")
 	post("/audit/nik", url.Values{"nik": {"3171014107990001"}})
 	post("/audit/nik", url.Values{"nik": {"3171014107990001"}, "format": {"csv"}})
+	writeCustodyEntries(t, log)
 
 	entries, err := log.Entries(context.Background(), station.AuditFilter{Kind: "console.", Limit: 500})
 	if err != nil {

@@ -148,7 +148,8 @@ func consoleStatus(e *fault.Error) int {
 	switch {
 	case errors.Is(e, printerd.ErrJobNotFound), errors.Is(e, printerd.ErrPrinterNotFound):
 		return fiber.StatusNotFound
-	case errors.Is(e, printerd.ErrInvalidRequest), errors.Is(e, station.ErrNIKInvalid), errors.Is(e, errReportDay):
+	case errors.Is(e, printerd.ErrInvalidRequest), errors.Is(e, station.ErrNIKInvalid), errors.Is(e, errReportDay),
+		errors.Is(e, printerd.ErrLoadSerials):
 		return fiber.StatusBadRequest
 	case errors.Is(e, printerd.ErrJobState):
 		return fiber.StatusConflict

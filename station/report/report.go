@@ -190,31 +190,11 @@ const (
 // report (codes, ids, document type names, the words below) fits in.
 func PDF(d Day) ([]byte, error) {
 	w := words(d.Lang)
-	pdf := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", SizeStr: "A4"})
-	pdf.SetCompression(true)
-	pdf.SetCatalogSort(true)
-	// Fixed dates keep the bytes a function of the data alone.
-	pdf.SetCreationDate(d.Generated)
-	pdf.SetModificationDate(d.Generated)
-	pdf.SetProducer("Anjungan", false)
-	pdf.SetCreator("Anjungan console", false)
-	pdf.SetTitle(w["title"]+" "+d.Date.Format("2006-01-02"), false)
-	pdf.SetMargins(margin, margin, margin)
-	pdf.SetAutoPageBreak(true, margin)
-	for _, f := range []struct{ style, base string }{{"", "DejaVuSans"}, {"B", "DejaVuSans-Bold"}} {
-		j, err := templates.FS.ReadFile("fonts/" + f.base + ".json")
-		if err != nil {
-			return nil, ErrReport.With(err)
-		}
-		z, err := templates.FS.ReadFile("fonts/" + f.base + ".z")
-		if err != nil {
-			return nil, ErrReport.With(err)
-		}
-		pdf.AddFontFromBytes("sans", f.style, j, z)
+	r, err := newDoc(w["title"]+" "+d.Date.Format("2006-01-02"), d.Generated)
+	if err != nil {
+		return nil, err
 	}
-	tr := pdf.UnicodeTranslatorFromDescriptor("cp1252")
-	r := &page{pdf: pdf, tr: tr}
-	pdf.AddPage()
+	pdf := r.pdf
 
 	r.text("B", 16, w["title"]+" "+d.Date.Format("2006-01-02"))
 	sub := w["generated"] + " " + d.Generated.Format("2006-01-02 15:04:05 MST")
@@ -275,11 +255,48 @@ func PDF(d Day) ([]byte, error) {
 		r.text("B", 9, l.Name+" ("+l.Origin+")")
 		r.text("", 9, w["size"]+" "+strconv.FormatInt(l.Size, 10)+"   "+w["root"]+" "+l.Hash)
 	}
+	return r.output()
+}
+
+// newDoc starts an A4 document of the console with its fonts and first
+// page. Fixed dates (at) keep the bytes a function of the data alone.
+func newDoc(title string, at time.Time) (*page, error) {
+	pdf := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", SizeStr: "A4"})
+	pdf.SetCompression(true)
+	pdf.SetCatalogSort(true)
+	pdf.SetCreationDate(at)
+	pdf.SetModificationDate(at)
+	pdf.SetProducer("Anjungan", false)
+	pdf.SetCreator("Anjungan console", false)
+	pdf.SetTitle(title, false)
+	pdf.SetMargins(margin, margin, margin)
+	pdf.SetAutoPageBreak(true, margin)
+	for _, f := range []struct{ style, base string }{{"", "DejaVuSans"}, {"B", "DejaVuSans-Bold"}} {
+		j, err := templates.FS.ReadFile("fonts/" + f.base + ".json")
+		if err != nil {
+			return nil, ErrReport.With(err)
+		}
+		z, err := templates.FS.ReadFile("fonts/" + f.base + ".z")
+		if err != nil {
+			return nil, ErrReport.With(err)
+		}
+		pdf.AddFontFromBytes("sans", f.style, j, z)
+	}
+	r := &page{pdf: pdf, tr: pdf.UnicodeTranslatorFromDescriptor("cp1252")}
+	pdf.AddPage()
+	return r, nil
+}
+
+// output returns the document's bytes, or the first error drawing it.
+func (r *page) output() ([]byte, error) {
+	if r.err == nil {
+		r.err = r.pdf.Error()
+	}
 	if r.err != nil {
 		return nil, ErrReport.With(r.err)
 	}
 	var b bytes.Buffer
-	if err := pdf.Output(&b); err != nil {
+	if err := r.pdf.Output(&b); err != nil {
 		return nil, ErrReport.With(err)
 	}
 	return b.Bytes(), nil

@@ -103,7 +103,7 @@ func TestLeafHashesOfRealLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := j.RecordLoad(ctx, printerd.Load{Printer: "card-1", Count: 5, FirstSerial: "A<1>&é", LastSerial: "A<5>🪪", Actor: "Sári & <Budi>"}); err != nil {
+	if _, err := j.RecordLoad(ctx, printerd.Load{Printer: "card-1", Count: 5, FirstSerial: "A<&é🪪>1", LastSerial: "A<&é🪪>5", Actor: "Sári & <Budi>"}); err != nil {
 		t.Fatal(err)
 	}
 	job, _, err := j.Submit(ctx, printerd.SubmitRequest{IdempotencyKey: freeKey, Media: printerd.MediaCard, Title: freeTitle, Document: []byte("%PDF-1.4 uji")})

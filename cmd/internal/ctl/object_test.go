@@ -44,6 +44,12 @@ func TestObjectArgument(t *testing.T) {
 		{"cards load, card-1 by default", []string{"cards", "load", "-socket", sock, "-count", "5", "-actor", "siti"},
 			`POST /v1/ledger/loads {"printer":"card-1","count":5,"actor":"siti","time":"0001-01-01T00:00:00Z"}`},
 		{"printers, an argument", []string{"printers", "-socket", sock, "card-1"}, ""},
+		{"cards reverse", []string{"cards", "reverse", "7", "-socket", sock, "-reason", "80 typed for 8", "-actor", "siti"},
+			`POST /v1/ledger/loads/7/reverse {"load":7,"reason":"80 typed for 8","actor":"siti","time":"0001-01-01T00:00:00Z"}`},
+		{"cards reverse, no reason", []string{"cards", "reverse", "7", "-socket", sock}, ""},
+		{"cards reverse, not a number", []string{"cards", "reverse", "seven", "-socket", sock, "-reason", "x"}, ""},
+		{"cards reconcile", []string{"cards", "reconcile", "card-2", "-socket", sock, "-actor", "siti"},
+			`POST /v1/printers/card-2/reconcile {"actor":"siti"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

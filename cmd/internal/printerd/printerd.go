@@ -67,6 +67,7 @@ type Main struct {
 	data          string
 	logLevel      string
 	lowStock      int
+	destroyIn     time.Duration
 	patience      time.Duration
 	printers      []printerSpec
 	auditKey      string
@@ -128,6 +129,8 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs.StringVar(&m.data, "data", m.data, "directory of the journal and the spool")
 	fs.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.IntVar(&m.lowStock, "low-stock", domain.DefaultLowStock, "blank cards left at or below which the ledger alerts")
+	fs.DurationVar(&m.destroyIn, "destruction-window", domain.DefaultDestructionWindow,
+		"how long a proposed destruction of spoiled cards waits for its second supervisor")
 	fs.DurationVar(&m.patience, "journal-patience", 30*time.Second, "how long a printer's worker retries recording a print's outcome before it also stops the printer (journal-error)")
 	fs.StringVar(&m.auditKey, "audit-key", m.auditKey, "the audit log's signing key (note format; anjunganctl keys init makes it)")
 	fs.IntVar(&m.auditEvery, "audit-every", m.auditEvery, "sign an audit checkpoint after this many new entries")
@@ -270,12 +273,13 @@ func (m *Main) run(ctx context.Context) error {
 		printers = append(printers, p)
 	}
 	m.dispatcher, err = domain.NewDispatcher(domain.DispatcherConfig{
-		Journal:         j,
-		Printers:        printers,
-		Now:             m.Now,
-		Observe:         m.observe,
-		LowStock:        m.lowStock,
-		JournalPatience: m.patience,
+		Journal:           j,
+		Printers:          printers,
+		Now:               m.Now,
+		Observe:           m.observe,
+		LowStock:          m.lowStock,
+		DestructionWindow: m.destroyIn,
+		JournalPatience:   m.patience,
 	})
 	if err != nil {
 		return fmt.Errorf("printerd: %w", err)

@@ -323,7 +323,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.consS = stationhttp.NewConsole(stationhttp.ConsoleDeps{
 		Printerd: printers, Audit: m.audit, Accounts: sqlite.NewAccounts(m.db),
 		PrinterdAudit: printers, Now: m.Now, Rand: rand.Reader, Settlements: m.kiosk.Settler(),
-		Calls: m.kiosk,
+		Calls: m.kiosk, Custody: printers, Hall: m.Hall,
 	}, m.log)
 	m.checkpoints()
 	m.serve("kiosk", func() error { return m.kioskS.Serve(m.kioskLn) })

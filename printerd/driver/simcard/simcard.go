@@ -2,7 +2,8 @@
 // and the demo: a hopper of blank cards, a YMCKO ribbon counted in panels,
 // a reject box, a magnetic stripe encoder, per-card serials that survive
 // restarts, timings from instant to realistic, and faults injected at run
-// time (printerd.FaultInjector).
+// time (printerd.FaultInjector), and card counters (printerd.CardCounter:
+// a lifetime counter, the serial, and a locked reject box).
 //
 // It "prints" a card by writing, under the output directory (the URI):
 // <job>.pdf (the document, byte for byte), <job>-side1.png and
@@ -674,4 +675,20 @@ func (d *Device) TypicalPrintTime() time.Duration {
 		sides = 2
 	}
 	return d.timing.Pick + sides*d.timing.Side + d.timing.Eject
+}
+
+var _ printerd.CardCounter = (*Device)(nil)
+
+// CardCounts implements printerd.CardCounter. The lifetime counter is the
+// last serial given: every pick takes the next one, it survives restarts
+// and never goes back, as a real printer's counter in its EEPROM. The
+// reject box is locked (only a key holder empties it: ClearFaults, after
+// a destruction).
+func (d *Device) CardCounts(context.Context) (printerd.CardCounts, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return printerd.CardCounts{}, printerd.ErrUnreachable.Withf("simcard: closed")
+	}
+	return printerd.CardCounts{Lifetime: d.serial, RejectBox: d.rejects, RejectLocked: d.rejectCap > 0}, nil
 }
