@@ -93,6 +93,76 @@ func TestEmulationRead(t *testing.T) {
 	}
 }
 
+// quirkCard personalises a virtual e-KTP that plays q.
+func quirkCard(tb testing.TB, q ektp.Quirk) *ektp.VirtualCard {
+	tb.Helper()
+	c, err := ektp.NewVirtualCard(ektp.CardSpec{
+		NIK: station.MustParseNIK(nikA), Serial: serialA, MasterKey: masterKey, Registry: registryKey,
+		Issuer: "dukcapil-test", IssuedAt: time.Date(2020, 1, 2, 0, 0, 0, 0, time.UTC),
+		Rand: rand.NewChaCha8([32]byte{1}), Behaviour: q.Behaviour, RecordLen: q.RecordLen,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// TestEmulationReadsQuirks reads every card behaviour of ektp.Quirks
+// straight from the virtual card (TestLoopQuirks taps them through
+// pcscd): the right NIK, or the right typed error.
+func TestEmulationReadsQuirks(t *testing.T) {
+	for _, q := range ektp.Quirks {
+		t.Run(q.Name, func(t *testing.T) {
+			if q.Behaviour.MuteAt > 0 {
+				t.Skip("a card that never answers needs a reader with a time limit (TestLoopQuirks)")
+			}
+			card := quirkCard(t, q)
+			if q.RecordLen > 0 && len(card.Record()) != q.RecordLen {
+				t.Fatalf("record of %d bytes, want %d", len(card.Record()), q.RecordLen)
+			}
+			id, err := emulation().Read(context.Background(), direct{handle: card.Handle}, direct{handle: ektp.NewVirtualSAM(masterKey).Handle})
+			if fault.CodeOf(err) != q.Want {
+				t.Fatalf("Read: %v, want code %q", err, q.Want)
+			}
+			if err == nil && id.NIK.Reveal() != nikA {
+				t.Fatalf("NIK %v", id.NIK)
+			}
+		})
+	}
+}
+
+// TestChainIsBoundedByBytes: a card that keeps chaining is cut off after
+// maxChain bytes, however small its steps, and answers without data
+// count too.
+func TestChainIsBoundedByBytes(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		rsp  []byte
+	}{
+		{"16 bytes a step", append(make([]byte, 16), 0x61, 0x10)},
+		{"no data a step", []byte{0x61, 0x10}},
+		{"6C00 again and again", []byte{0x6C, 0x00}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			n := 0
+			card := func(apdu []byte) []byte {
+				n++
+				if apdu[1] == 0xA4 {
+					return []byte{0x90, 0x00}
+				}
+				return tt.rsp
+			}
+			_, err := emulation().Read(context.Background(), direct{handle: card}, nil)
+			if fault.CodeOf(err) != station.ErrCardUnreadable.Code {
+				t.Fatalf("Read: %v, want card_unreadable", err)
+			}
+			if n > 4096/16+3 {
+				t.Errorf("%d commands before giving up", n)
+			}
+		})
+	}
+}
+
 func TestEmulationFollowsT0Quirks(t *testing.T) {
 	var cardLog, samLog [][]byte
 	card := mustCard(t, masterKey, registryKey)
