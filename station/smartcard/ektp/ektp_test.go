@@ -213,7 +213,6 @@ func TestCheckATR(t *testing.T) {
 // script is a Channel that answers from a list of responses.
 type script struct{ rsps [][]byte }
 
-
 func (s *script) Transmit([]byte) ([]byte, error) {
 	if len(s.rsps) == 0 {
 		return nil, errors.New("no more responses")

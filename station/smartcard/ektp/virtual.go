@@ -34,6 +34,7 @@ type VirtualCard struct {
 
 	gone     chan struct{} // closed by Removed: a mute command returns
 	goneOnce sync.Once
+	muted    chan struct{} // closed when the card goes silent
 
 	mu              sync.Mutex
 	inDF            bool
@@ -119,7 +120,7 @@ func NewVirtualCard(s CardSpec) (*VirtualCard, error) {
 		return nil, err
 	}
 	return &VirtualCard{serial: s.Serial, key: CardKey(s.MasterKey, s.Serial), record: rec, rand: s.Rand,
-		b: s.Behaviour, gone: make(chan struct{}),
+		b: s.Behaviour, gone: make(chan struct{}), muted: make(chan struct{}),
 		refuseChallenge: s.Behaviour.RefuseChallenge, refuseAuth: s.Behaviour.RefuseAuth}, nil
 }
 
@@ -129,6 +130,9 @@ func (c *VirtualCard) Record() []byte {
 	defer c.mu.Unlock()
 	return c.record
 }
+
+// Muted is closed when the card received the command it never answers.
+func (c *VirtualCard) Muted() <-chan struct{} { return c.muted }
 
 // Removed tells the card it left the reader: a command it never answers
 // (Behaviour.MuteAt) returns, so the virtual reader can let it go.
@@ -156,6 +160,7 @@ func (c *VirtualCard) Handle(apdu []byte) []byte {
 	defer c.mu.Unlock()
 	c.commands++
 	if c.commands == c.b.MuteAt {
+		close(c.muted)
 		<-c.gone
 		return nil
 	}
