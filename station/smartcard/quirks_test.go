@@ -120,8 +120,10 @@ func (v stuckVendor) ReadIdentity(context.Context, ektp.Readers) (ektp.Identity,
 func TestLoopCloseIsBounded(t *testing.T) {
 	mustPCSC(t)
 	v := stuckVendor{entered: make(chan struct{}), release: make(chan struct{})}
-	t.Cleanup(func() { close(v.release) })
 	l, _ := mustLoop(t, smartcard.Config{Vendor: v, CloseWait: 500 * time.Millisecond})
+	// Registered after mustLoop's, so it runs first: a Close that waits
+	// for the loop then fails this test instead of hanging it.
+	t.Cleanup(func() { close(v.release) })
 	mustInsert(t, reader0, ektp.VirtualCardATR, vcard.Func(func([]byte) []byte { return nil }))
 	waitClosed(t, v.entered, "the vendor SDK was never called")
 	closed := make(chan error, 1)
