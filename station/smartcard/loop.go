@@ -3,6 +3,7 @@ package smartcard
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -87,15 +88,31 @@ type Config struct {
 	Poll time.Duration
 	// Backoff after pcscd is lost: doubles from MinBackoff to MaxBackoff.
 	MinBackoff, MaxBackoff time.Duration
+	// APDUTimeout bounds every PC/SC call of a read (an APDU to the card
+	// or the SAM, a connect): a card that does not answer in time is
+	// card_unreadable (tap again), a SAM card_sam_unavailable. Default
+	// DefaultAPDUTimeout.
+	APDUTimeout time.Duration
+	// CloseWait bounds Close: a loop stuck in a call that ignores its end
+	// (a vendor SDK, pcscd) is left behind. Default 2 s.
+	CloseWait time.Duration
 }
+
+// DefaultAPDUTimeout is the APDU time limit when none is configured:
+// far above what a chip or SAM takes for one command (tens to hundreds of
+// milliseconds, seconds with waiting-time extensions), short enough that
+// a citizen whose card went silent is soon asked to tap again.
+const DefaultAPDUTimeout = 5 * time.Second
 
 // Loop is the reader loop: one goroutine owns the PC/SC context, waits for
 // cards, reads each one once inside a transaction, and publishes events.
 // It implements station.CardReader.
 type Loop struct {
-	cfg    Config
-	cancel context.CancelFunc
-	done   chan struct{}
+	cfg       Config
+	cancel    context.CancelFunc
+	done      chan struct{} // closed when the loop's goroutine ended
+	closing   chan struct{} // closed by Close
+	closeOnce sync.Once
 
 	mu      sync.Mutex
 	subs    map[chan Event]struct{}
@@ -134,18 +151,39 @@ func Start(cfg Config) *Loop {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = 5 * time.Second
 	}
+	if cfg.APDUTimeout <= 0 {
+		cfg.APDUTimeout = DefaultAPDUTimeout
+	}
+	if cfg.CloseWait <= 0 {
+		cfg.CloseWait = 2 * time.Second
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &Loop{cfg: cfg, cancel: cancel, done: make(chan struct{}),
+	l := &Loop{cfg: cfg, cancel: cancel, done: make(chan struct{}), closing: make(chan struct{}),
 		subs: map[chan Event]struct{}{}, changed: make(chan struct{})}
 	go l.run(ctx)
 	return l
 }
 
-// Close stops the loop and waits for it. It is idempotent.
+// Close stops the loop and waits for it, at most CloseWait: a read
+// through the profile ends at once (its PC/SC calls run apart, see
+// session), but a vendor SDK that ignores cancellation, or a pcscd that
+// does not answer, must not hold the station's shutdown. The loop left
+// behind stops when that call returns; nothing it does then reaches a
+// Read. Close is idempotent.
 func (l *Loop) Close() error {
-	l.cancel()
-	<-l.done
-	return nil
+	l.closeOnce.Do(func() {
+		l.cancel()
+		close(l.closing)
+	})
+	t := time.NewTimer(l.cfg.CloseWait)
+	defer t.Stop()
+	select {
+	case <-l.done:
+		return nil
+	case <-t.C:
+		l.cfg.Logger.Warn().Dur("close_wait", l.cfg.CloseWait).Msg("card reader loop still stuck in a call; leaving it")
+		return fmt.Errorf("smartcard: the reader loop did not stop within %v", l.cfg.CloseWait)
+	}
 }
 
 // Subscribe returns a channel of events (for the kiosk page) and a
@@ -192,6 +230,11 @@ func (l *Loop) Present() bool {
 // it, so a stale read never logs anyone in.
 func (l *Loop) Read(ctx context.Context) (ektp.Identity, error) {
 	for {
+		select {
+		case <-l.closing:
+			return ektp.Identity{}, ErrClosed
+		default:
+		}
 		l.mu.Lock()
 		o, changed := l.outcome, l.changed
 		l.outcome = nil
@@ -201,7 +244,7 @@ func (l *Loop) Read(ctx context.Context) (ektp.Identity, error) {
 		}
 		select {
 		case <-changed:
-		case <-l.done:
+		case <-l.closing:
 			return ektp.Identity{}, ErrClosed
 		case <-ctx.Done():
 			return ektp.Identity{}, ctx.Err()
@@ -363,7 +406,7 @@ func (l *Loop) watch(ctx context.Context, c *scard.Context) (healthy bool, err e
 			present = true
 			atr := states[0].Atr
 			l.publish(Event{Kind: EventPresent, ATRHint: ektp.HintATR(atr).Name})
-			id, err := l.read(ctx, c, atr)
+			id, err := l.read(ctx, atr)
 			// Our own reset of the card moves the event counter: take the
 			// state after the read as the new baseline, or it would look
 			// like a swapped card and be read twice.
@@ -392,7 +435,7 @@ func (l *Loop) watch(ctx context.Context, c *scard.Context) (healthy bool, err e
 }
 
 // read reads the present card through the vendor SDK or the profile.
-func (l *Loop) read(ctx context.Context, c *scard.Context, atr []byte) (_ ektp.Identity, err error) {
+func (l *Loop) read(ctx context.Context, atr []byte) (_ ektp.Identity, err error) {
 	if err := ektp.CheckATR(atr); err != nil {
 		return ektp.Identity{}, err
 	}
@@ -400,11 +443,10 @@ func (l *Loop) read(ctx context.Context, c *scard.Context, atr []byte) (_ ektp.I
 	if l.cfg.Vendor != nil {
 		return l.cfg.Vendor.ReadIdentity(ctx, ektp.Readers{Card: l.cfg.CardReader, SAM: l.cfg.SAMReader})
 	}
-	card, err := c.Connect(l.cfg.CardReader, scard.ShareShared, scard.ProtocolAny)
+	s, err := openSession(ctx, l.cfg.APDUTimeout)
 	if err != nil {
-		return ektp.Identity{}, lost(err)
+		return ektp.Identity{}, err
 	}
-	var id ektp.Identity
 	defer func() {
 		// Reset on the way out: the card forgets the authentication, so
 		// no other program reads it after us. A card that left needs no
@@ -414,38 +456,21 @@ func (l *Loop) read(ctx context.Context, c *scard.Context, atr []byte) (_ ektp.I
 		if errors.Is(err, station.ErrCardUnreadable) {
 			disp = scard.LeaveCard
 		}
-		_ = card.Disconnect(disp)
+		s.close(disp)
 	}()
-	if err = card.BeginTransaction(); err != nil {
+	card, err := s.connectCard(l.cfg.CardReader)
+	if err != nil {
 		return ektp.Identity{}, lost(err)
 	}
-	defer card.EndTransaction(scard.LeaveCard)
 	var sam ektp.Channel
 	if l.cfg.SAMReader != "" {
-		s, err := c.Connect(l.cfg.SAMReader, scard.ShareExclusive, scard.ProtocolAny)
-		if err != nil {
+		if ch, err := s.connectSAM(l.cfg.SAMReader); err != nil {
 			sam = failing{ektp.ErrSAMUnavailable.With(err)}
 		} else {
-			defer s.Disconnect(scard.LeaveCard)
-			sam = channel{s}
+			sam = ch
 		}
 	}
-	id, err = l.cfg.Profile.Read(ctx, channel{card}, sam)
-	if err != nil {
-		return ektp.Identity{}, err
-	}
-	return id, nil
-}
-
-// channel is an ektp.Channel on a connected card.
-type channel struct{ card *scard.Card }
-
-func (ch channel) Transmit(apdu []byte) ([]byte, error) {
-	rsp, err := ch.card.Transmit(apdu)
-	if err == nil && len(rsp) < 2 {
-		return nil, ErrCardLost
-	}
-	return rsp, err
+	return l.cfg.Profile.Read(ctx, card, sam)
 }
 
 // failing is a Channel to a SAM that could not be connected.

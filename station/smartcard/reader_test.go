@@ -206,6 +206,9 @@ func TestNewConfig(t *testing.T) {
 		{"vendor timeout without a program", smartcard.Options{CardReader: reader0, VendorTimeout: time.Second}, true, "error"},
 		{"vendor program missing", smartcard.Options{CardReader: reader0, VendorExec: "testdata/no-such-program"}, false, "error"},
 		{"negative timeout", smartcard.Options{CardReader: reader0, VendorExec: "testdata/vendor-answers.sh", VendorTimeout: -time.Second}, false, "error"},
+		{"APDU time limit", smartcard.Options{CardReader: reader0, SAMReader: reader1, APDUTimeout: time.Second}, true, "profile"},
+		{"negative APDU time limit", smartcard.Options{CardReader: reader0, APDUTimeout: -time.Second}, true, "error"},
+		{"APDU time limit with a vendor program", smartcard.Options{CardReader: reader0, VendorExec: "testdata/vendor-answers.sh", APDUTimeout: time.Second}, false, "error"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			k := keys
@@ -224,8 +227,8 @@ func TestNewConfig(t *testing.T) {
 			if got != tt.want {
 				t.Fatalf("NewConfig = %+v, %v; want %s", cfg, err, tt.want)
 			}
-			if err == nil && (cfg.CardReader != tt.o.CardReader || cfg.SAMReader != tt.o.SAMReader) {
-				t.Errorf("readers %q, %q", cfg.CardReader, cfg.SAMReader)
+			if err == nil && (cfg.CardReader != tt.o.CardReader || cfg.SAMReader != tt.o.SAMReader || cfg.APDUTimeout != tt.o.APDUTimeout) {
+				t.Errorf("readers %q, %q, APDU time limit %v", cfg.CardReader, cfg.SAMReader, cfg.APDUTimeout)
 			}
 		})
 	}

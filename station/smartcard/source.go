@@ -17,6 +17,9 @@ import (
 type Options struct {
 	CardReader string // -card-reader: the contactless slot
 	SAMReader  string // -sam-reader: the SAM slot ("" when the source needs none)
+	// -card-apdu-timeout: how long one APDU (or connect) of the emulation
+	// profile may take; 0 for DefaultAPDUTimeout.
+	APDUTimeout time.Duration
 
 	VendorExec    string        // -card-vendor-exec: vendor program; "" for the emulation profile
 	VendorArgs    []string      // -card-vendor-arg (repeatable): its arguments, before the reader names
@@ -29,9 +32,12 @@ type Options struct {
 // with keys (the registry's pinned keys, as for tickets); a vendor
 // program does its own PC/SC and SAM work and keys are not used.
 func NewConfig(o Options, keys ticket.KeySet, log zerolog.Logger, now func() time.Time) (Config, error) {
-	cfg := Config{CardReader: o.CardReader, SAMReader: o.SAMReader, Logger: log, Now: now}
+	cfg := Config{CardReader: o.CardReader, SAMReader: o.SAMReader, Logger: log, Now: now, APDUTimeout: o.APDUTimeout}
 	if o.CardReader == "" {
 		return Config{}, errors.New("smartcard: no card reader configured")
+	}
+	if o.APDUTimeout < 0 {
+		return Config{}, errors.New("smartcard: negative APDU time limit")
 	}
 	if o.VendorExec == "" {
 		if len(o.VendorArgs) > 0 || o.VendorTimeout != 0 || o.VendorGrace != 0 {
@@ -42,6 +48,10 @@ func NewConfig(o Options, keys ticket.KeySet, log zerolog.Logger, now func() tim
 		}
 		cfg.Profile = &ektp.Emulation{Verifier: &ektp.Verifier{Keys: keys}}
 		return cfg, nil
+	}
+	if o.APDUTimeout != 0 {
+		// The program talks to the card itself; -card-vendor-timeout bounds it.
+		return Config{}, errors.New("smartcard: an APDU time limit with -card-vendor-exec (use -card-vendor-timeout)")
 	}
 	if o.VendorTimeout < 0 || o.VendorGrace < 0 {
 		return Config{}, errors.New("smartcard: negative vendor program timeout or grace")

@@ -75,6 +75,7 @@ type Main struct {
 	CardVendorArgs    []string      // its arguments, before the reader names
 	CardVendorTimeout time.Duration // one read (0: 10 s)
 	CardVendorGrace   time.Duration // from SIGTERM to SIGKILL (0: 1 s)
+	CardAPDUTimeout   time.Duration // one APDU of the emulation profile (0: 5 s)
 	Fingerprint       string        // second factor after a card read: "sim" or "off" (the PIN only)
 	FingerprintDir    string        // the simulated sensor's samples
 	LogLevel          string
@@ -175,6 +176,7 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs.StringVar(&m.SubjectKey, "subject-key", m.SubjectKey, "key of the audit subjects, the NIKs' keyed hashes (hex)")
 	fs.StringVar(&m.CardReader, "card-reader", "", "PC/SC reader for e-KTP login, e.g. \"Virtual PCD 00 00\" (empty: no card login)")
 	fs.StringVar(&m.SAMReader, "sam-reader", "", "PC/SC reader holding the SAM of the card profile")
+	fs.DurationVar(&m.CardAPDUTimeout, "card-apdu-timeout", 0, "how long the card or SAM may take to answer one APDU before the read ends with \"tap again\" (0: 5s; emulation profile only)")
 	fs.StringVar(&m.CardVendorExec, "card-vendor-exec", "", "vendor program that reads the e-KTP (empty: the emulation profile; see docs/card-profile.md)")
 	fs.Func("card-vendor-arg", "an argument for the vendor program, before the reader names (repeatable)", func(s string) error {
 		m.CardVendorArgs = append(m.CardVendorArgs, s)
@@ -242,7 +244,7 @@ func (m *Main) Run(ctx context.Context) error {
 	var cardCfg smartcard.Config
 	if m.CardReader != "" || m.CardVendorExec != "" {
 		cardCfg, err = smartcard.NewConfig(smartcard.Options{
-			CardReader: m.CardReader, SAMReader: m.SAMReader,
+			CardReader: m.CardReader, SAMReader: m.SAMReader, APDUTimeout: m.CardAPDUTimeout,
 			VendorExec: m.CardVendorExec, VendorArgs: m.CardVendorArgs,
 			VendorTimeout: m.CardVendorTimeout, VendorGrace: m.CardVendorGrace,
 		}, ticket.KeySet{ticket.KeyID(pub): pub}, m.log, m.Now)
@@ -492,7 +494,8 @@ func (m *Main) Close() error {
 			m.presence.Close()
 		}
 		if m.cards != nil {
-			m.cards.Close()
+			// Bounded: a card that never answers cannot hold the shutdown.
+			err = errors.Join(err, m.cards.Close())
 		}
 		if m.db != nil {
 			err = errors.Join(err, m.db.Close())

@@ -2,27 +2,35 @@ package ektp
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/anjungan/anjungan/station"
 )
 
-// Status words the profile tells apart.
+// Status words the profile tells apart (ISO/IEC 7816-4).
 const (
 	swOK              = 0x9000
+	swEndOfFile       = 0x6282 // end of file reached before Le bytes: a warning, the data is valid
+	swAuthFailed      = 0x6300
 	swWrongLength     = 0x6700
 	swSecurityStatus  = 0x6982
-	swAuthFailed      = 0x6300
+	swConditions      = 0x6985
+	swWrongParams     = 0x6A86 // some cards' answer to an offset past the end of the file
 	swFileNotFound    = 0x6A82
-	swWrongOffset     = 0x6B00
-	swWrongParams     = 0x6A86
+	swWrongOffset     = 0x6B00 // offset past the end of the file
 	swInsNotSupported = 0x6D00
 	swClaNotSupported = 0x6E00
 )
 
-// maxChained caps the GET RESPONSE / resend steps of one command, so a
-// card that keeps answering 61xx cannot hold the reader forever.
-const maxChained = 16
+// maxChain bounds what one command and its GET RESPONSE and resend steps
+// may deliver, so a card that keeps answering 61xx cannot hold the reader.
+// It counts bytes, not steps: a card that hands out 16 bytes a step is
+// read like one that hands out 256. Every answer counts at least
+// minStepCost bytes, so answers without data cannot loop either (at most
+// maxChain/minStepCost of them).
+const (
+	maxChain    = maxEFLen
+	minStepCost = 16
+)
 
 // ErrShortResponse is the cause when a response has no status word: vpcd
 // and some readers answer a command interrupted by card removal with
@@ -38,13 +46,15 @@ func splitResponse(rsp []byte) ([]byte, uint16, error) {
 	return rsp[:n], uint16(rsp[n])<<8 | uint16(rsp[n+1]), nil
 }
 
-// exchange sends cmd and follows T=0 conventions: 61xx means xx more
-// bytes wait for a GET RESPONSE; 6Cxx means the Le was wrong and the
-// command must be sent again with Le = xx. It returns the data and the
-// final status word. A transport error means the card is gone.
+// exchange sends cmd and follows ISO/IEC 7816-4 chaining: 61xx means xx
+// more bytes (00: up to 256) wait for a GET RESPONSE; 6Cxx means the Le
+// was wrong and the last command goes again with Le = xx, keeping what
+// the chain already delivered. It returns the data of the whole chain
+// and the final status word. A transport error means the card is gone.
 func exchange(ch Channel, cmd []byte) ([]byte, uint16, error) {
 	var data []byte
-	for i := 0; i < maxChained; i++ {
+	budget := maxChain
+	for {
 		rsp, err := ch.Transmit(cmd)
 		if err != nil {
 			return nil, 0, station.ErrCardUnreadable.With(err)
@@ -53,21 +63,23 @@ func exchange(ch Channel, cmd []byte) ([]byte, uint16, error) {
 		if err != nil {
 			return nil, 0, station.ErrCardUnreadable.With(err)
 		}
-		data = append(data, d...)
+		if budget -= max(len(d), minStepCost); budget < 0 {
+			return nil, 0, station.ErrCardUnreadable.Withf("a chain of more than %d bytes", maxChain)
+		}
 		switch sw >> 8 {
 		case 0x61:
+			data = append(data, d...)
 			cmd = []byte{0x00, 0xC0, 0x00, 0x00, byte(sw)} // GET RESPONSE
 		case 0x6C:
+			// 6Cxx carries no data of its own.
 			if !hasLe(cmd) {
-				return nil, sw, fmt.Errorf("ektp: 6Cxx to a command without Le")
+				return nil, sw, ErrNotEKTP.Withf("6Cxx to a command without Le")
 			}
 			cmd = append(cmd[:len(cmd)-1:len(cmd)-1], byte(sw)) // same command, right Le
-			data = data[:0]
 		default:
-			return data, sw, nil
+			return append(data, d...), sw, nil
 		}
 	}
-	return nil, 0, station.ErrCardUnreadable.Withf("more than %d chained responses", maxChained)
 }
 
 // hasLe reports whether a short APDU ends with an Le byte (case 2 or 4).

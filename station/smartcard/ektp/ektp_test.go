@@ -7,7 +7,12 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"flag"
+	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -93,6 +98,76 @@ func TestEmulationRead(t *testing.T) {
 	}
 }
 
+// quirkCard personalises a virtual e-KTP that plays q.
+func quirkCard(tb testing.TB, q ektp.Quirk) *ektp.VirtualCard {
+	tb.Helper()
+	c, err := ektp.NewVirtualCard(ektp.CardSpec{
+		NIK: station.MustParseNIK(nikA), Serial: serialA, MasterKey: masterKey, Registry: registryKey,
+		Issuer: "dukcapil-test", IssuedAt: time.Date(2020, 1, 2, 0, 0, 0, 0, time.UTC),
+		Rand: rand.NewChaCha8([32]byte{1}), Behaviour: q.Behaviour, RecordLen: q.RecordLen,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// TestEmulationReadsQuirks reads every card behaviour of ektp.Quirks
+// straight from the virtual card (TestLoopQuirks taps them through
+// pcscd): the right NIK, or the right typed error.
+func TestEmulationReadsQuirks(t *testing.T) {
+	for _, q := range ektp.Quirks {
+		t.Run(q.Name, func(t *testing.T) {
+			if q.Behaviour.MuteAt > 0 {
+				t.Skip("a card that never answers needs a reader with a time limit (TestLoopQuirks)")
+			}
+			card := quirkCard(t, q)
+			if q.RecordLen > 0 && len(card.Record()) != q.RecordLen {
+				t.Fatalf("record of %d bytes, want %d", len(card.Record()), q.RecordLen)
+			}
+			id, err := emulation().Read(context.Background(), direct{handle: card.Handle}, direct{handle: ektp.NewVirtualSAM(masterKey).Handle})
+			if fault.CodeOf(err) != q.Want {
+				t.Fatalf("Read: %v, want code %q", err, q.Want)
+			}
+			if err == nil && id.NIK.Reveal() != nikA {
+				t.Fatalf("NIK %v", id.NIK)
+			}
+		})
+	}
+}
+
+// TestChainIsBoundedByBytes: a card that keeps chaining is cut off after
+// maxChain bytes, however small its steps, and answers without data
+// count too.
+func TestChainIsBoundedByBytes(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		rsp  []byte
+	}{
+		{"16 bytes a step", append(make([]byte, 16), 0x61, 0x10)},
+		{"no data a step", []byte{0x61, 0x10}},
+		{"6C00 again and again", []byte{0x6C, 0x00}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			n := 0
+			card := func(apdu []byte) []byte {
+				n++
+				if apdu[1] == 0xA4 {
+					return []byte{0x90, 0x00}
+				}
+				return tt.rsp
+			}
+			_, err := emulation().Read(context.Background(), direct{handle: card}, nil)
+			if fault.CodeOf(err) != station.ErrCardUnreadable.Code {
+				t.Fatalf("Read: %v, want card_unreadable", err)
+			}
+			if n > 4096/16+3 {
+				t.Errorf("%d commands before giving up", n)
+			}
+		})
+	}
+}
+
 func TestEmulationFollowsT0Quirks(t *testing.T) {
 	var cardLog, samLog [][]byte
 	card := mustCard(t, masterKey, registryKey)
@@ -147,12 +222,16 @@ func (s *script) Transmit([]byte) ([]byte, error) {
 	return r, nil
 }
 
-// splitScript cuts fuzz input into responses: 1-byte length, then bytes.
+// splitScript cuts fuzz input into responses: a 1-byte length, or FF and
+// a 2-byte big-endian one (answers longer than 254 bytes), then the bytes.
 func splitScript(b []byte) [][]byte {
 	var out [][]byte
 	for len(b) > 0 {
 		n := int(b[0])
 		b = b[1:]
+		if n == 0xFF && len(b) >= 2 {
+			n, b = int(binary.BigEndian.Uint16(b)), b[2:]
+		}
 		n = min(n, len(b))
 		out = append(out, b[:n])
 		b = b[n:]
@@ -160,18 +239,89 @@ func splitScript(b []byte) [][]byte {
 	return out
 }
 
+// joinScript is splitScript's inverse.
+func joinScript(rsps [][]byte) []byte {
+	var b []byte
+	for _, r := range rsps {
+		if len(r) < 0xFF {
+			b = append(b, byte(len(r)))
+		} else {
+			b = append(b, 0xFF, byte(len(r)>>8), byte(len(r)))
+		}
+		b = append(b, r...)
+	}
+	return b
+}
+
+// readCodes are the outcomes a card read may have.
+var readCodes = []fault.Code{"", station.ErrCardUnreadable.Code, ektp.ErrNotEKTP.Code, ektp.ErrSAMUnavailable.Code, ektp.ErrCardNotGenuine.Code}
+
 // FuzzRead feeds arbitrary card and SAM responses to the whole read: every
 // APDU response parser (status words, 61xx/6Cxx, READ BINARY chunks, the
-// chip serial, the challenge, the cryptogram) and the identity record.
+// chip serial, the challenge, the cryptogram) and the identity record. A
+// read ends with one of the card errors, never another; it succeeds only
+// with the record the test registry signed for serialA (the quirk seeds
+// replay it). Seeds: testdata/fuzz/FuzzRead, with a transcript of every
+// ektp.Quirk (quirk_*, TestFuzzReadQuirkSeeds).
 func FuzzRead(f *testing.F) {
 	f.Add([]byte{2, 0x90, 0x00}, []byte{2, 0x61, 0x10, 18, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 0x90, 0x00})
 	f.Add([]byte{2, 0x90, 0x00, 2, 0x90, 0x00, 2, 0x6C, 0x08, 10, 1, 2, 3, 4, 5, 6, 7, 8, 0x90, 0x00}, []byte{})
 	f.Fuzz(func(t *testing.T, cardRsps, samRsps []byte) {
-		_, err := emulation().Read(context.Background(), &script{splitScript(cardRsps)}, &script{splitScript(samRsps)})
-		if err == nil {
-			t.Fatal("a scripted card passed verification")
+		id, err := emulation().Read(context.Background(), &script{rsps: splitScript(cardRsps)}, &script{rsps: splitScript(samRsps)})
+		if code := fault.CodeOf(err); !slices.Contains(readCodes, code) {
+			t.Fatalf("Read ended with %v (code %q), not a card error", err, code)
+		}
+		if err == nil && (id.NIK.Reveal() != nikA || id.CardSerial != hex.EncodeToString(serialA)) {
+			t.Fatalf("a scripted card read as %v, serial %s", id.NIK, id.CardSerial)
 		}
 	})
+}
+
+// recorder is a Channel into a virtual chip that keeps its responses.
+type recorder struct {
+	handle func([]byte) []byte
+	rsps   [][]byte
+}
+
+func (r *recorder) Transmit(apdu []byte) ([]byte, error) {
+	rsp := r.handle(apdu)
+	r.rsps = append(r.rsps, rsp)
+	return rsp, nil
+}
+
+// TestFuzzReadQuirkSeeds holds FuzzRead's seeds and ektp.Quirks together:
+// each quirk_<name> file is the transcript of a read of that quirk's
+// card (cut at its mute command, for a card that never answers), and
+// replayed it ends as the quirk says. -update rewrites them.
+func TestFuzzReadQuirkSeeds(t *testing.T) {
+	for _, q := range ektp.Quirks {
+		t.Run(q.Name, func(t *testing.T) {
+			mute := q.Behaviour.MuteAt
+			q.Behaviour.MuteAt = 0
+			card := &recorder{handle: quirkCard(t, q).Handle}
+			sam := &recorder{handle: ektp.NewVirtualSAM(masterKey).Handle}
+			emulation().Read(context.Background(), card, sam)
+			if mute > 0 {
+				card.rsps = card.rsps[:mute-1]
+			}
+			cardB, samB := joinScript(card.rsps), joinScript(sam.rsps)
+			path := filepath.Join("testdata", "fuzz", "FuzzRead", "quirk_"+q.Name)
+			want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n[]byte(%q)\n", cardB, samB)
+			if u := flag.Lookup("update"); u != nil && u.Value.String() == "true" {
+				if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := os.ReadFile(path)
+			if err != nil || string(got) != want {
+				t.Fatalf("%s is not the transcript of %s (go test -run TestFuzzReadQuirkSeeds -update): %v", path, q.Name, err)
+			}
+			_, err = emulation().Read(context.Background(), &script{rsps: splitScript(cardB)}, &script{rsps: splitScript(samB)})
+			if fault.CodeOf(err) != q.Want {
+				t.Fatalf("replayed: %v, want code %q", err, q.Want)
+			}
+		})
+	}
 }
 
 // FuzzVerifyRecord feeds arbitrary bytes to the identity record parser.
@@ -197,6 +347,10 @@ func TestScriptLengths(t *testing.T) {
 	got := splitScript([]byte{2, 0x90, 0x00, 5, 1})
 	if len(got) != 2 || binary.BigEndian.Uint16(got[0]) != 0x9000 || len(got[1]) != 1 {
 		t.Fatalf("splitScript: % X", got)
+	}
+	long := [][]byte{bytes.Repeat([]byte{1}, 600), {0x90, 0x00}, bytes.Repeat([]byte{2}, 254), bytes.Repeat([]byte{3}, 255)}
+	if got := splitScript(joinScript(long)); !slices.EqualFunc(got, long, bytes.Equal) {
+		t.Fatalf("splitScript(joinScript(x)) = % X", got)
 	}
 }
 

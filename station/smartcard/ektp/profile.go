@@ -5,6 +5,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 
+	"github.com/fxamacker/cbor/v2"
+
 	"github.com/anjungan/anjungan/internal/fault"
 	"github.com/anjungan/anjungan/station"
 )
@@ -38,7 +40,7 @@ func (e *Emulation) Read(ctx context.Context, card, sam Channel) (Identity, erro
 	} else if sw != swOK {
 		return Identity{}, ErrNotEKTP.Withf("SELECT DF %04X: SW %04X", DF, sw)
 	}
-	serial, err := readEF(ctx, card, EFCardInfo)
+	serial, err := readEF(ctx, card, EFCardInfo, wholeSerial)
 	if err != nil {
 		return Identity{}, err
 	}
@@ -48,7 +50,7 @@ func (e *Emulation) Read(ctx context.Context, card, sam Channel) (Identity, erro
 	if err := authenticate(ctx, card, sam, serial); err != nil {
 		return Identity{}, err
 	}
-	raw, err := readEF(ctx, card, EFIdentity)
+	raw, err := readEF(ctx, card, EFIdentity, wholeItem)
 	if err != nil {
 		return Identity{}, err
 	}
@@ -56,46 +58,75 @@ func (e *Emulation) Read(ctx context.Context, card, sam Channel) (Identity, erro
 }
 
 // authenticate proves the station holds a SAM of the scheme: the card's
-// challenge goes to the SAM, the SAM's cryptogram back to the card.
+// challenge goes to the SAM, the SAM's cryptogram back to the card. A
+// card that answers 6982 or 6985 (it lost its challenge, or was not
+// ready) gets one more try with a fresh challenge; refusing again, it
+// cannot be read (tap again). Only a cryptogram the card rejects with
+// another status word (6300) makes it "not genuine".
 func authenticate(ctx context.Context, card, sam Channel, serial []byte) error {
 	if sam == nil {
 		return ErrSAMUnavailable.Withf("no SAM connected")
 	}
+	var err error
+	for range 2 {
+		var refused bool
+		if refused, err = tryAuthenticate(ctx, card, sam, serial); !refused {
+			return err
+		}
+	}
+	return err
+}
+
+// refusal reports whether sw is a refusal worth a second try.
+func refusal(sw uint16) bool { return sw == swSecurityStatus || sw == swConditions }
+
+// tryAuthenticate is one challenge and its answer. refused says the card
+// refused (err is then card_unreadable) and a fresh challenge may pass.
+func tryAuthenticate(ctx context.Context, card, sam Channel, serial []byte) (refused bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return station.ErrCardUnreadable.With(err)
+		return false, station.ErrCardUnreadable.With(err)
 	}
 	challenge, sw, err := exchange(card, getChallenge())
-	if err != nil {
-		return err
-	}
-	if sw != swOK || len(challenge) != ChallengeLen {
-		return ErrNotEKTP.Withf("GET CHALLENGE: SW %04X, %d bytes", sw, len(challenge))
+	switch {
+	case err != nil:
+		return false, err
+	case refusal(sw):
+		return true, station.ErrCardUnreadable.Withf("GET CHALLENGE: SW %04X", sw)
+	case sw != swOK || len(challenge) != ChallengeLen:
+		return false, ErrNotEKTP.Withf("GET CHALLENGE: SW %04X, %d bytes", sw, len(challenge))
 	}
 	cryptogram, sw, err := exchange(sam, samComputeAuth(challenge, serial))
 	if err != nil {
 		// The SAM left its slot or never was there: not the citizen's fault.
-		return ErrSAMUnavailable.With(fault.As(err).Cause)
+		return false, ErrSAMUnavailable.With(fault.As(err).Cause)
 	}
 	if sw != swOK || len(cryptogram) != CryptogramLen {
-		return ErrSAMUnavailable.Withf("SAM refused: SW %04X, %d bytes", sw, len(cryptogram))
+		return false, ErrSAMUnavailable.Withf("SAM refused: SW %04X, %d bytes", sw, len(cryptogram))
 	}
 	if err := ctx.Err(); err != nil {
-		return station.ErrCardUnreadable.With(err)
+		return false, station.ErrCardUnreadable.With(err)
 	}
 	_, sw, err = exchange(card, externalAuthenticate(cryptogram))
-	if err != nil {
-		return err
+	switch {
+	case err != nil:
+		return false, err
+	case refusal(sw):
+		return true, station.ErrCardUnreadable.Withf("EXTERNAL AUTHENTICATE: SW %04X", sw)
+	case sw != swOK:
+		return false, ErrCardNotGenuine.Withf("EXTERNAL AUTHENTICATE: SW %04X", sw)
 	}
-	if sw != swOK {
-		return ErrCardNotGenuine.Withf("EXTERNAL AUTHENTICATE: SW %04X", sw)
-	}
-	return nil
+	return false, nil
 }
 
-// readEF selects an EF and reads it whole with READ BINARY. The card
-// answers 6Cxx when fewer bytes remain than asked; exchange then resends
-// with the exact Le, which also marks the end of the file.
-func readEF(ctx context.Context, card Channel, fid uint16) ([]byte, error) {
+// readEF selects an EF and reads it with READ BINARY (Le 256), each time
+// at the offset after the bytes so far, until whole finds a complete
+// record in them or the card says the file ended: 6282 with the last
+// bytes, 6B00 or 6A86 past the end, or an answer without data. A chunk
+// shorter than asked is not the end (cards and readers cut answers to
+// their frame size), and an answer longer than asked is taken: only
+// maxEFLen bounds the file. What follows the record in a fixed-size EF
+// is padding: it is neither read nor returned.
+func readEF(ctx context.Context, card Channel, fid uint16, whole func([]byte) (int, bool)) ([]byte, error) {
 	if _, sw, err := exchange(card, selectEF(fid)); err != nil {
 		return nil, err
 	} else if sw != swOK {
@@ -110,22 +141,40 @@ func readEF(ctx context.Context, card Channel, fid uint16) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case sw == swWrongOffset && len(out) > 0:
-			return out, nil // the file ended on a 256-byte boundary
-		case sw != swOK:
+		switch sw {
+		case swOK, swEndOfFile:
+		case swWrongOffset, swWrongParams:
+			return out, nil // past the end: the file ended with the last chunk
+		default:
 			return nil, ErrNotEKTP.Withf("READ BINARY %04X at %d: SW %04X", fid, len(out), sw)
-		case len(data) > 256:
-			return nil, ErrNotEKTP.Withf("READ BINARY %04X: %d bytes for Le 256", fid, len(data))
 		}
-		out = append(out, data...)
-		if len(out) > maxEFLen {
+		if len(out)+len(data) > maxEFLen {
 			return nil, ErrNotEKTP.Withf("EF %04X longer than %d bytes", fid, maxEFLen)
 		}
-		if len(data) < 256 {
+		out = append(out, data...)
+		if n, ok := whole(out); ok {
+			return out[:n], nil
+		}
+		if sw == swEndOfFile || len(data) == 0 {
 			return out, nil
 		}
 	}
+}
+
+// wholeSerial finds the chip serial: the first SerialLen bytes of EF 6FF0.
+func wholeSerial(b []byte) (int, bool) { return SerialLen, len(b) >= SerialLen }
+
+// wholeItem finds the identity record: one CBOR data item (a COSE_Sign1)
+// at the start of EF 6FF1, complete once its last byte arrived. Bytes
+// that are not well-formed CBOR never complete: the file is then read to
+// its end and fails verification.
+func wholeItem(b []byte) (int, bool) {
+	var raw cbor.RawMessage
+	rest, err := cbor.UnmarshalFirst(b, &raw)
+	if err != nil {
+		return 0, false
+	}
+	return len(b) - len(rest), true
 }
 
 // CardKey derives a chip's authentication key from the scheme's master

@@ -19,8 +19,9 @@ import (
 )
 
 // -update rewrites the corrupt-record fixtures in testdata/records and
-// the seed corpus of FuzzParseRecord from the builders below.
-var update = flag.Bool("update", false, "rewrite testdata/records and testdata/fuzz/FuzzParseRecord")
+// the seed corpus of FuzzParseRecord from the builders below, and the
+// quirk_* seeds of FuzzRead (TestFuzzReadQuirkSeeds).
+var update = flag.Bool("update", false, "rewrite testdata/records, testdata/fuzz/FuzzParseRecord and the quirk_* seeds of FuzzRead")
 
 var (
 	fixtureKey    = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))

@@ -30,6 +30,13 @@ type Applet interface {
 	Reset()
 }
 
+// Remover is an Applet that is told when its card is pulled, so a Handle
+// that blocks (a card that never answers) returns and Remove does not
+// wait for it forever.
+type Remover interface {
+	Removed()
+}
+
 // Func is an Applet without state to reset.
 type Func func(apdu []byte) []byte
 
@@ -112,5 +119,8 @@ func (c *Card) send(b []byte) error {
 // Remove pulls the card from the reader.
 func (c *Card) Remove() {
 	c.conn.Close()
+	if r, ok := c.Applet.(Remover); ok {
+		r.Removed()
+	}
 	c.wg.Wait()
 }
