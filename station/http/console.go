@@ -56,8 +56,11 @@ type ConsoleDeps struct {
 	// Calls shows the citizens at the kiosk asking for an officer; nil
 	// shows none.
 	Calls ConsoleCalls
-	Now   func() time.Time
-	Rand  io.Reader
+	// Hall is where the kiosk stands: its name and id head the console
+	// and its reports, and every time shown is in its zone.
+	Hall station.Hall
+	Now  func() time.Time
+	Rand io.Reader
 	// Hashing is the argon2id cost of the stand-in hash checked for an
 	// unknown account, so that a login takes as long whether or not the
 	// account exists. Zero means account.DefaultParams.
@@ -135,7 +138,7 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 	s := &Console{
 		d:        deps,
 		log:      log,
-		pages:    parseConsolePages(),
+		pages:    parseConsolePages(deps.Hall),
 		accounts: account.NewThrottle(loginDelays(), deps.Now),
 		clients:  account.NewThrottle(loginDelays(), deps.Now),
 		checks:   account.NewGate(loginChecks, loginQueue, loginTurnWait),
@@ -243,7 +246,9 @@ func setConsoleHeaders(c *fiber.Ctx) {
 	}
 }
 
-func (s *Console) now() time.Time { return s.d.Now() }
+// now is the time in the hall's zone: the day of a report, a timeline
+// filter's times and today's counts are the hall's, never UTC's.
+func (s *Console) now() time.Time { return s.d.Now().In(s.d.Hall.Zone.Location()) }
 
 // sleep waits d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {

@@ -29,15 +29,22 @@ import (
 const timelineLimit = 200
 
 // parseConsolePages parses each page with the shared layout.
-func parseConsolePages() map[string]*template.Template {
+func parseConsolePages(hall station.Hall) map[string]*template.Template {
 	funcs := template.FuncMap{
+		// when is a time in the hall's zone, DD-MM-YYYY HH:MM WIB.
 		"when": func(t time.Time) string {
 			if t.IsZero() {
 				return "-"
 			}
-			return t.Format("2006-01-02 15:04:05")
+			return hall.Time(t)
 		},
-		"fields": fieldText,
+		// utc is the exact instant, for a title on demand.
+		"utc":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"word":    word,
+		"hall":    func() station.Hall { return hall },
+		"fields":  fieldText,
+		"short":   shortHash,
+		"summary": fieldSummary,
 		// ref is the job's short reference, the one the citizen reads
 		// off the kiosk and tells an officer.
 		"ref": printerd.JobRef,
@@ -581,6 +588,30 @@ func cell(v string) string {
 		return "'" + v
 	}
 	return v
+}
+
+// shortHash is the beginning of a hash, enough to tell entries apart on
+// a 1920-pixel screen; the page gives the whole of it on demand.
+func shortHash(h string) string {
+	if len(h) <= 12 {
+		return h
+	}
+	return h[:12] + "…"
+}
+
+// fieldSummary is the one line of an entry's fields shown before its
+// details are opened: the outcome and what it was about.
+func fieldSummary(f map[string]string) string {
+	var parts []string
+	for _, k := range []string{"outcome", "page", "job", "printer", "format"} {
+		if v := f[k]; v != "" {
+			parts = append(parts, k+"="+shortHash(v))
+		}
+	}
+	if len(parts) < len(f) {
+		parts = append(parts, fmt.Sprintf("(+%d)", len(f)-len(parts)))
+	}
+	return strings.Join(parts, " ")
 }
 
 // fieldText shows an entry's fields as sorted key=value pairs.

@@ -65,6 +65,9 @@ func (s *Console) reportPDF(c *fiber.Ctx) error {
 	}
 	st := report.LogOf("station", cp)
 	d.Station = strings.TrimSuffix(st.Origin, "/station/audit")
+	if h := s.d.Hall; h.Name != "" || h.KioskID != "" {
+		d.Station = h.Name + " · " + h.KioskID + " · " + d.Station
+	}
 	d.Logs = append(d.Logs, st)
 	if s.d.PrinterdAudit != nil {
 		pcp, err := s.d.PrinterdAudit.Checkpoint(ctx)

@@ -2,12 +2,15 @@ package http
 
 // texts returns the console's words in lang ("id" or "en"). Bahasa
 // Indonesia comes first; every key exists in both (see the test).
+// The maps are built once and shared: callers only read them.
 func texts(lang string) map[string]string {
 	if lang == "en" {
-		return consoleEN()
+		return textsEN
 	}
-	return consoleID()
+	return textsID
 }
+
+var textsID, textsEN = addWords(consoleID(), "id"), addWords(consoleEN(), "en")
 
 func consoleID() map[string]string {
 	return map[string]string{

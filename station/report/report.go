@@ -198,7 +198,7 @@ func PDF(d Day) ([]byte, error) {
 	pdf.SetModificationDate(d.Generated)
 	pdf.SetProducer("Anjungan", false)
 	pdf.SetCreator("Anjungan console", false)
-	pdf.SetTitle(w["title"]+" "+d.Date.Format("2006-01-02"), false)
+	pdf.SetTitle(w["title"]+" "+d.Date.Format("02-01-2006"), false)
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin)
 	for _, f := range []struct{ style, base string }{{"", "DejaVuSans"}, {"B", "DejaVuSans-Bold"}} {
@@ -216,8 +216,8 @@ func PDF(d Day) ([]byte, error) {
 	r := &page{pdf: pdf, tr: tr}
 	pdf.AddPage()
 
-	r.text("B", 16, w["title"]+" "+d.Date.Format("2006-01-02"))
-	sub := w["generated"] + " " + d.Generated.Format("2006-01-02 15:04:05 MST")
+	r.text("B", 16, w["title"]+" "+d.Date.Format("02-01-2006"))
+	sub := w["generated"] + " " + d.Generated.Format("02-01-2006 15:04:05 MST")
 	if d.Station != "" {
 		sub = d.Station + " · " + sub
 	}
