@@ -60,7 +60,10 @@ type ConsoleDeps struct {
 	// and its reports, and every time shown is in its zone.
 	Hall station.Hall
 	Now  func() time.Time
-	Rand io.Reader
+	// LiveEvery is how often the overview's event stream looks for new
+	// alerts; zero is every 2 s.
+	LiveEvery time.Duration
+	Rand      io.Reader
 	// Hashing is the argon2id cost of the stand-in hash checked for an
 	// unknown account, so that a login takes as long whether or not the
 	// account exists. Zero means account.DefaultParams.
@@ -70,11 +73,15 @@ type ConsoleDeps struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// ConsoleCalls is the kiosk as the console sees citizens' calls for an
-// officer (station.Kiosk is one).
+// ConsoleCalls is the kiosk as the console sees the citizens waiting at
+// it: those calling an officer, and those whose print is held
+// (station.Kiosk is one).
 type ConsoleCalls interface {
 	OfficerCalls() []station.OfficerCall
+	HeldWaiting() []station.HeldWaiting
 }
+
+var _ ConsoleCalls = (*station.Kiosk)(nil)
 
 // ConsoleSettlements is the station's settler as the console uses it.
 type ConsoleSettlements interface {
@@ -117,6 +124,10 @@ type Console struct {
 
 	mu         sync.Mutex
 	lastVerify *verification
+
+	liveFor  time.Duration // an event stream's life
+	done     chan struct{} // closed by Shutdown: event streams end
+	doneOnce sync.Once
 }
 
 // verification is the outcome of the last "verify now".
@@ -142,6 +153,8 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 		accounts: account.NewThrottle(loginDelays(), deps.Now),
 		clients:  account.NewThrottle(loginDelays(), deps.Now),
 		checks:   account.NewGate(loginChecks, loginQueue, loginTurnWait),
+		done:     make(chan struct{}),
+		liveFor:  liveFor,
 	}
 	// The station's store (station/sqlite) keeps attempts across a
 	// restart; a store without them throttles in memory.
@@ -160,6 +173,15 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 		c.Type("css", "utf-8")
 		return c.Send(css)
 	})
+	s.app.Get("/console.js", func(c *fiber.Ctx) error {
+		js, err := consoleFS.ReadFile("console/console.js")
+		if err != nil {
+			return err
+		}
+		c.Type("js", "utf-8")
+		return c.Send(js)
+	})
+	s.app.Get("/events", s.watching, s.allow(account.SeeOverview), s.events)
 	s.app.Get("/login", s.loginPage)
 	s.app.Post("/login", s.sameOrigin, s.login)
 	s.app.Post("/logout", s.sameOrigin, s.authenticated, s.csrf, s.logout)
@@ -196,11 +218,15 @@ func (s *Console) action(path string, p account.Permission, h fiber.Handler) {
 func (s *Console) Serve(ln net.Listener) error { return serve(s.app, ln) }
 
 // Shutdown stops accepting requests and waits for those in flight.
-func (s *Console) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+func (s *Console) Shutdown(ctx context.Context) error {
+	s.doneOnce.Do(func() { close(s.done) })
+	return s.app.ShutdownWithContext(ctx)
+}
 
-// consoleCSP allows nothing but the console's own stylesheet: no script
-// at all, no inline style, forms only to itself.
-const consoleCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// consoleCSP allows nothing but the console's own stylesheet and its one
+// script (the overview's live alerts, which reads its own event stream):
+// no inline script or style, forms only to itself.
+const consoleCSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // consoleHeaders tightens newApp's headers for pages that hold personal
 // data: nothing is cached, no other site may open or embed them.

@@ -75,6 +75,7 @@ type view struct {
 	Can      map[string]bool // by account.Permission; templates index maps by plain strings
 	Notice   string
 	Data     map[string]any
+	Live     bool // the page updates itself (console.js)
 }
 
 // render executes a page fully before sending, so a template error never
@@ -102,6 +103,7 @@ func (s *Console) render(c *fiber.Ctx, status int, page string, data map[string]
 	if p, ok := data["LangPath"].(string); ok {
 		v.LangLink = p + "?lang=" + v.Other
 	}
+	v.Live = page == "overview"
 	var out bytes.Buffer
 	if err := s.pages[page].ExecuteTemplate(&out, "layout.html", v); err != nil {
 		s.log.Error().Err(err).Str("page", page).Msg("console: template")
@@ -174,9 +176,16 @@ func bounded(c *fiber.Ctx) (context.Context, context.CancelFunc) {
 func (s *Console) overview(c *fiber.Ctx) error {
 	ctx, cancel := bounded(c)
 	defer cancel()
+	data := s.glance(ctx)
+	return s.render(c, fiber.StatusOK, "overview", data)
+}
+
+// glance gathers the overview's data, its alerts (station.Watch) among
+// it; the event stream sends the alerts again as they change.
+func (s *Console) glance(ctx context.Context) map[string]any {
 	now := s.now()
 	data := map[string]any{}
-	var alerts []string
+	var w station.Watch
 	// Each question by state or by day, not read off the newest jobs: an
 	// in-doubt job of last week stays on the page however many jobs came
 	// since, and today's counts are the daily report's (report.DayFilter,
@@ -194,7 +203,7 @@ func (s *Console) overview(c *fiber.Ctx) error {
 	held := len(list(printerd.JobFilter{State: printerd.JobHeld, Limit: printerd.MaxListLimit}))
 	day := report.Summarize(now, now, list(report.DayFilter(now)), nil)
 	if unreachable != nil {
-		alerts = append(alerts, "printerd: "+fault.As(unreachable).Message(langOf(c)))
+		w.PrinterdErr = string(fault.As(unreachable).Code)
 	}
 	type count struct {
 		Title string
@@ -208,44 +217,17 @@ func (s *Console) overview(c *fiber.Ctx) error {
 		}
 		failed += p.Failed
 	}
-	printers, err := s.d.Printerd.Printers(ctx)
-	if err == nil {
-		for _, p := range printers {
-			for _, r := range p.Status.Reasons {
-				if r.Severity == printerd.SeverityError {
-					alerts = append(alerts, p.Name+": "+r.Keyword)
-				}
-			}
-		}
-	}
-	ledger, err := s.d.Printerd.Ledger(ctx)
-	if err == nil {
-		for _, l := range ledger {
-			for _, a := range l.Alerts {
-				alerts = append(alerts, l.Printer+": "+a)
-			}
-		}
-	}
+	printers, _ := s.d.Printerd.Printers(ctx)
+	ledger, _ := s.d.Printerd.Ledger(ctx)
+	w.Printers, w.Ledger, w.InDoubt = printers, ledger, doubt
 	if s.d.Calls != nil {
-		// A citizen waiting at the kiosk comes before everything else.
-		var calls []string
-		for _, call := range s.d.Calls.OfficerCalls() {
-			a := texts(langOf(c))["alert_officer_called"] + " " + call.At.Format("15:04:05")
-			if call.Ref != "" {
-				a += " — " + texts(langOf(c))["ref"] + " " + call.Ref + " (" + call.Document.Title() + ", " + string(call.State) + ")"
-			}
-			calls = append(calls, a)
-		}
-		alerts = append(calls, alerts...)
-		data["Calls"] = len(calls)
-	}
-	if len(doubt) > 0 {
-		alerts = append(alerts, texts(langOf(c))["alert_in_doubt"]+": "+strconv.Itoa(len(doubt)))
+		w.Calls, w.Waiting = s.d.Calls.OfficerCalls(), s.d.Calls.HeldWaiting()
+		data["Calls"] = len(w.Calls)
 	}
 	if s.d.Settlements != nil {
 		open, err := s.d.Settlements.Open(ctx)
-		if err != nil {
-			alerts = append(alerts, fault.As(err).Message(langOf(c)))
+		if err != nil && w.PrinterdErr == "" {
+			w.PrinterdErr = string(fault.As(err).Code)
 		}
 		type unsettled struct {
 			station.Settlement
@@ -258,15 +240,13 @@ func (s *Console) overview(c *fiber.Ctx) error {
 				pending = append(pending, unsettled{st, now.Sub(st.Created).Round(time.Second)})
 			}
 		}
-		if len(pending) > 0 {
-			alerts = append(alerts, texts(langOf(c))["alert_unsettled"]+": "+strconv.Itoa(len(pending)))
-		}
+		w.Unsettled = len(pending)
 		data["Unsettled"] = pending
 	}
 	data["Printed"], data["Failed"], data["Held"], data["InDoubt"] = counts, failed, held, doubt
 	data["Partial"] = day.Partial || len(doubt) >= printerd.MaxListLimit || held >= printerd.MaxListLimit
-	data["Printers"], data["Ledger"], data["Alerts"], data["Jobs"] = printers, ledger, alerts, jobs
-	return s.render(c, fiber.StatusOK, "overview", data)
+	data["Printers"], data["Ledger"], data["Alerts"], data["Jobs"] = printers, ledger, w.Alerts(), jobs
+	return data
 }
 
 func (s *Console) job(c *fiber.Ctx) error {

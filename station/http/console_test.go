@@ -110,6 +110,7 @@ func mustConsoleOn(tb testing.TB, pd ConsolePrinterd, clk *clock) *consoleRig {
 	deps := r.deps(r.audit)
 	deps.Printerd = pd
 	r.s = NewConsole(deps, zerolog.Nop())
+	r.s.liveFor = 0 // an event stream sends its first event and ends
 	return r
 }
 
@@ -224,6 +225,8 @@ func consoleRoutes() []consoleRoute {
 	return []consoleRoute{
 		{"GET", "/healthz", "/healthz", nil, ok, ok, ok, ok},
 		{"GET", "/console.css", "/console.css", nil, ok, ok, ok, ok},
+		{"GET", "/console.js", "/console.js", nil, ok, ok, ok, ok},
+		{"GET", "/events", "/events", nil, noSession, ok, ok, ok},
 		{"GET", "/login", "/login", nil, ok, redirect, redirect, redirect},
 		{"POST", "/logout", "/logout", url.Values{}, noSession, redirect, redirect, redirect},
 		{"GET", "/", "/", nil, redirect, ok, ok, ok},
@@ -665,8 +668,13 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("CSP %q is not strict", consoleCSP)
 		}
 		page := body(t, res)
-		if regexp.MustCompile(`<script|\sstyle=|\son[a-z]+=`).MatchString(page) {
+		if regexp.MustCompile(`\sstyle=|\son[a-z]+=`).MatchString(page) {
 			t.Errorf("%s has inline script or style", path)
+		}
+		// The one script is the console's own file, never inline.
+		own := regexp.MustCompile(`<script src="/console.js" defer></script>`)
+		if strings.Count(page, "<script") != len(own.FindAllString(page, -1)) {
+			t.Errorf("%s has inline script", path)
 		}
 	}
 }
@@ -828,9 +836,9 @@ func TestResolveKeepsTheForm(t *testing.T) {
 func TestOverview(t *testing.T) {
 	r := MustConsole(t)
 	ss := r.MustLogin("tono")
-	res := r.do(request{method: "GET", path: "/", cookies: ss.cookies()})
+	res := r.do(request{method: "GET", path: "/?lang=en", cookies: ss.cookies()})
 	page := body(t, res)
-	for _, want := range []string{"J1", "J2", "J3", "KK: <strong>1</strong>", "card-1: media-jam", "card-1: low-stock", "YMCKO ribbon: 180/250"} {
+	for _, want := range []string{"J1", "J2", "J3", "KK: <strong>1</strong>", "<strong>Printer stopped</strong> · card-1 · card or paper jammed", "<strong>Blank cards need a look</strong> · card-1 · blank cards low", `href="/printers/card-1"`, "YMCKO ribbon: 180/250"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("overview lacks %q", want)
 		}
@@ -842,7 +850,7 @@ func TestOverview(t *testing.T) {
 	r.pd.err = errors.New("connection refused")
 	res = r.do(request{method: "GET", path: "/?lang=en", cookies: ss.cookies()})
 	page = body(t, res)
-	if res.StatusCode != ok || !strings.Contains(page, "printerd:") || !strings.Contains(page, "Today") {
+	if res.StatusCode != ok || !strings.Contains(page, "The print service does not answer") || !strings.Contains(page, "Today") {
 		t.Errorf("overview with printerd down: %d", res.StatusCode)
 	}
 	if c := cookie(res, consoleLangCookie); c == nil || c.Value != "en" {

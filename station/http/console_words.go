@@ -21,6 +21,11 @@ var words = withReasonCodes(map[string][2]string{ // keyword: {Bahasa Indonesia,
 	"failed":      {"gagal", "failed"},
 	"canceled":    {"dibatalkan", "canceled"},
 	"in_doubt":    {"hasil tidak pasti", "outcome unknown"},
+	// the kiosk's print states, as an officer call reports them
+	"preparing": {"sedang disiapkan", "being prepared"},
+	"preview":   {"pratinjau", "preview"},
+	"printing":  {"sedang dicetak", "printing"},
+	"done":      {"selesai", "done"},
 	// printer states
 	"idle":       {"siap", "idle"},
 	"processing": {"sedang mencetak", "printing"},
