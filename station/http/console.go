@@ -33,6 +33,10 @@ type ConsolePrinterd interface {
 	Resolve(ctx context.Context, id printerd.JobID, r printerd.Resolution) (printerd.Resolved, error)
 	Release(ctx context.Context, id printerd.JobID, actor string) (printerd.Job, error)
 	ResumePrinter(ctx context.Context, printer, actor string) error
+	// ClearFaults clears the fault conditions a simulated printer keeps
+	// (printerd.ErrNotSupported for a real one, whose hardware reports
+	// its own state).
+	ClearFaults(ctx context.Context, printer string) error
 }
 
 // CheckpointFetcher returns printerd's latest signed audit checkpoint,
@@ -190,6 +194,7 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 	s.page("/jobs/:id", account.SeeJobs, s.job)
 	s.action("/jobs/:id/resolve", account.ResolveJobs, s.resolve)
 	s.action("/jobs/:id/release", account.ReleaseJobs, s.release)
+	s.page("/printers/:name", account.SeeOverview, s.printer)
 	s.action("/printers/:name/resume", account.ManagePrinters, s.resume)
 	s.page("/ledger", account.SeeLedger, s.ledger)
 	s.action("/ledger/loads", account.LoadCards, s.loadCards)

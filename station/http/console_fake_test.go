@@ -274,3 +274,7 @@ func mustNIK(tb interface {
 	}
 	return n
 }
+
+func (p *fakePrinterd) ClearFaults(_ context.Context, printer string) error {
+	return p.record("clear %s", printer)
+}

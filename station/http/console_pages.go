@@ -360,15 +360,65 @@ func (s *Console) release(c *fiber.Ctx) error {
 	return c.Redirect("/jobs/"+string(j.ID)+"?done=released", fiber.StatusSeeOther)
 }
 
-func (s *Console) resume(c *fiber.Ctx) error {
+// printer shows one printer as printerd sees it now, and the action that
+// makes sense: a stopped printer can be said to be fixed.
+func (s *Console) printer(c *fiber.Ctx) error {
 	ctx, cancel := bounded(c)
 	defer cancel()
-	err := s.d.Printerd.ResumePrinter(ctx, c.Params("name"), sessionOf(c).Account)
-	s.auditAction(ctx, c, "console.resume", err, map[string]string{"printer": c.Params("name")})
+	p, err := s.printerNamed(ctx, c.Params("name"))
 	if err != nil {
 		return s.fail(c, err)
 	}
-	return c.Redirect("/?done=resumed", fiber.StatusSeeOther)
+	return s.render(c, fiber.StatusOK, "printer", map[string]any{"Printer": p, "Stopped": p.Status.State == printerd.PrinterStopped})
+}
+
+func (s *Console) printerNamed(ctx context.Context, name string) (printerd.PrinterInfo, error) {
+	ps, err := s.d.Printerd.Printers(ctx)
+	if err != nil {
+		return printerd.PrinterInfo{}, err
+	}
+	for _, p := range ps {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return printerd.PrinterInfo{}, printerd.ErrPrinterNotFound.Withf("no printer named %q", name)
+}
+
+// resume is "the printer is fixed, run it again": the fault conditions a
+// simulated printer keeps are cleared (a real printer reports its own),
+// printerd resumes it, and the answer is the printer's state read back
+// afterwards, so a printer still stopped is shown stopped with its
+// reasons, never as a success.
+func (s *Console) resume(c *fiber.Ctx) error {
+	ctx, cancel := bounded(c)
+	defer cancel()
+	name := c.Params("name")
+	fields := map[string]string{"printer": name}
+	err := s.d.Printerd.ClearFaults(ctx, name)
+	switch {
+	case err == nil:
+		fields["cleared"] = "faults"
+	case errors.Is(err, printerd.ErrNotSupported):
+		err = nil
+	}
+	if err == nil {
+		err = s.d.Printerd.ResumePrinter(ctx, name, sessionOf(c).Account)
+	}
+	var p printerd.PrinterInfo
+	if err == nil {
+		p, err = s.printerNamed(ctx, name)
+		fields["state"] = string(p.Status.State)
+	}
+	s.auditAction(ctx, c, "console.resume", err, fields)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	done := "resumed"
+	if p.Status.State == printerd.PrinterStopped {
+		done = "still_stopped"
+	}
+	return c.Redirect("/printers/"+url.PathEscape(name)+"?done="+done, fiber.StatusSeeOther)
 }
 
 func (s *Console) ledger(c *fiber.Ctx) error {

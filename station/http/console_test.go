@@ -233,6 +233,7 @@ func consoleRoutes() []consoleRoute {
 		{"GET", "/jobs/:id", "/jobs/J1", nil, redirect, ok, ok, ok},
 		{"POST", "/jobs/:id/resolve", "/jobs/J1/resolve", url.Values{"action": {"printed"}}, noSession, redirect, forbidden, forbidden},
 		{"POST", "/jobs/:id/release", "/jobs/J3/release", url.Values{}, noSession, redirect, redirect, forbidden},
+		{"GET", "/printers/:name", "/printers/card-1", nil, redirect, ok, ok, ok},
 		{"POST", "/printers/:name/resume", "/printers/card-1/resume", url.Values{}, noSession, redirect, redirect, forbidden},
 		{"GET", "/ledger", "/ledger", nil, redirect, ok, ok, forbidden},
 		{"POST", "/ledger/loads", "/ledger/loads", url.Values{"printer": {"card-1"}, "count": {"100"}}, noSession, redirect, redirect, forbidden},
