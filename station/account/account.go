@@ -51,6 +51,7 @@ const (
 	Export         Permission = "export"     // CSV of the timeline
 	Report         Permission = "report"     // the daily PDF report (no personal data)
 	VerifyLog      Permission = "verify"     // run a verification now
+	LiftPINLockout Permission = "pin_lift"   // lift a NIK's PIN lockout (names a NIK, like a lookup)
 )
 
 // grants is each role's permissions. Kept as a function, not a global,
@@ -59,7 +60,7 @@ func grants(r Role) []Permission {
 	switch r {
 	case Supervisor:
 		return []Permission{SeeOverview, SeeJobs, ResolveJobs, ReleaseJobs, ManagePrinters, SeeLedger,
-			LoadCards, SeeAudit, LookupNIK, SeeIntegrity, Export, Report, VerifyLog}
+			LoadCards, SeeAudit, LookupNIK, SeeIntegrity, Export, Report, VerifyLog, LiftPINLockout}
 	case Technician:
 		return []Permission{SeeOverview, SeeJobs, ReleaseJobs, ManagePrinters, SeeLedger, LoadCards, Report}
 	case Auditor:

@@ -57,6 +57,9 @@ type ConsoleDeps struct {
 	// Settlements shows the prints whose settlement with the upstream is
 	// pending, and is woken by a supervisor's decision; nil shows none.
 	Settlements ConsoleSettlements
+	// PINs lifts a NIK's PIN lockout (station/registry.Client); nil
+	// offers no lift.
+	PINs station.PINLockouts
 	// Calls shows the citizens at the kiosk asking for an officer; nil
 	// shows none.
 	Calls ConsoleCalls
@@ -203,6 +206,8 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 	s.page("/exports", account.Report, s.exports)
 	s.page("/report.pdf", account.Report, s.reportPDF)
 	s.action("/audit/nik", account.LookupNIK, s.nikLookup)
+	s.page("/pins", account.LiftPINLockout, s.pins)
+	s.action("/pins/lift", account.LiftPINLockout, s.liftPIN)
 	s.page("/integrity", account.SeeIntegrity, s.integrity)
 	s.action("/integrity/verify", account.VerifyLog, s.verify)
 	return s

@@ -36,8 +36,8 @@ func TestConsoleEntriesDocumented(t *testing.T) {
 	for _, r := range regexp.MustCompile("(?m)^\\| `(console\\.[a-z_]+)` \\|[^|]+\\|([^|]+)\\|([^|]*)\\|$").FindAllStringSubmatch(string(doc), -1) {
 		table[r[1]] = &row{always: set(r[2]), ifSet: set(r[3])}
 	}
-	if len(table) != 9 {
-		t.Fatalf("docs/audit.md lists %d console kinds, want 9", len(table))
+	if len(table) != 10 {
+		t.Fatalf("docs/audit.md lists %d console kinds, want 10", len(table))
 	}
 
 	r, log := MustConsoleLog(t)
@@ -61,6 +61,8 @@ func TestConsoleEntriesDocumented(t *testing.T) {
 	get("/audit")
 	post("/audit/nik", url.Values{"nik": {"3171014107990001"}})
 	post("/audit/nik", url.Values{"nik": {"3171014107990001"}, "format": {"csv"}})
+	post("/pins/lift", url.Values{"nik": {"3171014107990001"}, "reason": {"identity-checked"}})
+	post("/pins/lift", url.Values{"nik": {"3171014107990001"}, "reason": {"Budi lupa PIN"}})
 
 	entries, err := log.Entries(context.Background(), station.AuditFilter{Kind: "console.", Limit: 500})
 	if err != nil {
@@ -83,7 +85,7 @@ func TestConsoleEntriesDocumented(t *testing.T) {
 				t.Errorf("%s lacks %s, which docs/audit.md says is always there: %v", e.Kind, k, e.Fields)
 			}
 		}
-		if (e.Subject != "") != (e.Kind == "console.nik_lookup") || e.Actor == "" {
+		if (e.Subject != "") != (e.Kind == "console.nik_lookup" || e.Kind == "console.pin_lift") || e.Actor == "" {
 			t.Errorf("%s by %q with subject %q", e.Kind, e.Actor, e.Subject)
 		}
 	}

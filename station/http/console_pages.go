@@ -92,7 +92,7 @@ func (s *Console) render(c *fiber.Ctx, status int, page string, data map[string]
 	v.LangLink = langLink(c, status, v.Other)
 	for _, p := range []account.Permission{account.SeeOverview, account.SeeJobs, account.ResolveJobs, account.ReleaseJobs,
 		account.ManagePrinters, account.SeeLedger, account.LoadCards, account.SeeAudit, account.LookupNIK,
-		account.SeeIntegrity, account.Export, account.Report, account.VerifyLog} {
+		account.SeeIntegrity, account.Export, account.Report, account.VerifyLog, account.LiftPINLockout} {
 		v.Can[string(p)] = v.Session.Role.Can(p)
 	}
 	if n := c.Query("done"); n != "" {

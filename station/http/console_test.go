@@ -50,6 +50,7 @@ type consoleRig struct {
 	clock    *clock
 	accounts *sqlite.Accounts
 	waits    *waits
+	pins     *fakePINs
 }
 
 // waits records the throttle delays logins were made to wait, without
@@ -75,7 +76,7 @@ func (w *waits) all() []time.Duration {
 // deps are the rig's console dependencies with audit as the log.
 func (r *consoleRig) deps(audit station.AuditLog) ConsoleDeps {
 	return ConsoleDeps{Printerd: r.pd, Audit: audit, Accounts: r.accounts, PrinterdAudit: fakeCheckpoints{},
-		Now: r.clock.Now, Rand: rand.Reader, Hashing: cheapHash, Sleep: r.waits.sleep}
+		Now: r.clock.Now, Rand: rand.Reader, Hashing: cheapHash, Sleep: r.waits.sleep, PINs: r.pins}
 }
 
 // MustConsole returns a rig with the accounts siti (supervisor), tono
@@ -97,7 +98,7 @@ func mustConsoleOn(tb testing.TB, pd ConsolePrinterd, clk *clock) *consoleRig {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	r := &consoleRig{tb: tb, audit: &fakeAudit{}, clock: clk, accounts: sqlite.NewAccounts(db), waits: &waits{}}
+	r := &consoleRig{tb: tb, audit: &fakeAudit{}, clock: clk, accounts: sqlite.NewAccounts(db), waits: &waits{}, pins: &fakePINs{}}
 	for name, role := range map[string]account.Role{"siti": account.Supervisor, "tono": account.Technician, "ani": account.Auditor} {
 		h, err := account.Hash(testPassword, rand.Reader, cheapHash)
 		if err != nil {
@@ -243,6 +244,8 @@ func consoleRoutes() []consoleRoute {
 		{"GET", "/integrity", "/integrity", nil, redirect, ok, forbidden, ok},
 		{"GET", "/exports", "/exports", nil, redirect, ok, ok, ok},
 		{"GET", "/report.pdf", "/report.pdf?day=2025-03-01", nil, redirect, ok, ok, ok},
+		{"GET", "/pins", "/pins", nil, redirect, ok, forbidden, forbidden},
+		{"POST", "/pins/lift", "/pins/lift", url.Values{"nik": {testNIK}, "reason": {"identity-checked"}}, noSession, ok, forbidden, forbidden},
 		{"POST", "/integrity/verify", "/integrity/verify", url.Values{}, noSession, redirect, forbidden, redirect},
 	}
 }

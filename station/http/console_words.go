@@ -72,6 +72,10 @@ var words = withReasonCodes(map[string][2]string{ // keyword: {Bahasa Indonesia,
 	"mismatch":  {"hitungan printer berbeda dengan buku", "printer's count differs from the ledger"},
 	"overdrawn": {"terpakai melebihi yang dimuat", "more used than loaded"},
 	"rejected":  {"ditolak printer", "rejected by the printer"},
+	// why a supervisor lifted a PIN lockout (station.PINLiftReasons)
+	"identity-checked": {"KTP-el warga sudah diperiksa langsung", "citizen's e-KTP checked in person"},
+	"new-pin-issued":   {"Dukcapil mengirim PIN baru", "Dukcapil sent a new PIN"},
+	"kiosk-fault":      {"kesalahan anjungan (papan tombol, layar)", "kiosk fault (keypad, screen)"},
 	// IPP keywords a real printer (CUPS, IPP Everywhere) commonly reports
 	"none":               {"tidak ada", "none"},
 	"media-needed":       {"perlu blanko", "media needed"},

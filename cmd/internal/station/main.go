@@ -304,7 +304,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.consS = stationhttp.NewConsole(stationhttp.ConsoleDeps{
 		Printerd: printers, Audit: m.audit, Accounts: sqlite.NewAccounts(m.db),
-		PrinterdAudit: printers, Now: m.Now, Hall: m.Hall, Rand: rand.Reader, Settlements: m.kiosk.Settler(),
+		PrinterdAudit: printers, Now: m.Now, Hall: m.Hall, PINs: reg, Rand: rand.Reader, Settlements: m.kiosk.Settler(),
 		Calls: m.kiosk,
 	}, m.log)
 	m.checkpoints()
