@@ -27,6 +27,7 @@ var consoleFS embed.FS
 type ConsolePrinterd interface {
 	ListJobs(ctx context.Context, f printerd.JobFilter) ([]printerd.Job, error)
 	Job(ctx context.Context, id printerd.JobID) (printerd.Job, error)
+	JobHistory(ctx context.Context, id printerd.JobID) ([]printerd.JobEvent, error)
 	Printers(ctx context.Context) ([]printerd.PrinterInfo, error)
 	Ledger(ctx context.Context) ([]printerd.LedgerEntry, error)
 	LoadCards(ctx context.Context, l printerd.Load) (printerd.Load, error)

@@ -48,7 +48,7 @@ func TestConsoleEntriesDocumented(t *testing.T) {
 	}
 	get := func(path string) { r.do(request{method: "GET", path: path, cookies: siti.cookies()}) }
 	r.tryLogin("siti", "salah", nil)
-	post("/jobs/J1/resolve", url.Values{"action": {"reprint"}, "reason_code": {"jam"}, "note": {"macet"}, "card_serial": {"SIM-9"}})
+	post("/jobs/J1/resolve", url.Values{"action": {"reprint"}, "reason_code": {"jam"}, "note": {"macet"}, "card_serial": {"SIM-9"}, "present": {"yes"}})
 	post("/jobs/J2/resolve", url.Values{"action": {"Budi"}, "reason_code": {"Budi bilang macet"}})
 	post("/jobs/J3/release", url.Values{})
 	post("/jobs/J9/release", url.Values{})

@@ -294,3 +294,11 @@ func (p *fakePINs) LiftPINLockout(_ context.Context, nik station.NIK, reason sta
 	p.lifted = append(p.lifted, nik.Masked()+" "+string(reason))
 	return station.PINLift{Kiosk: true, Upstream: true}, nil
 }
+
+func (p *fakePrinterd) JobHistory(ctx context.Context, id printerd.JobID) ([]printerd.JobEvent, error) {
+	j, err := p.Job(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return []printerd.JobEvent{{Time: j.Created, To: printerd.JobQueued}, {Time: j.Updated, From: printerd.JobQueued, To: j.State, Reason: j.Reason, Printer: j.Printer}}, nil
+}

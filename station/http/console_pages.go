@@ -256,7 +256,7 @@ func (s *Console) job(c *fiber.Ctx) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
-	return s.render(c, fiber.StatusOK, "job", jobPage(c, j, printerd.Resolution{}, ""))
+	return s.render(c, fiber.StatusOK, "job", s.jobPage(ctx, c, j, jobForm{}))
 }
 
 // reasonOption is one reason code in the resolution form's select.
@@ -266,9 +266,18 @@ type reasonOption struct {
 	Selected bool
 }
 
-// jobPage is the job page's data; r refills the resolution form and
-// problem says why it was refused.
-func jobPage(c *fiber.Ctx, j printerd.Job, r printerd.Resolution, problem string) map[string]any {
+// jobForm is a job page's form as the supervisor filled it, kept when it
+// is refused: Problem says why and Field which field is wrong.
+type jobForm struct {
+	printerd.Resolution
+	Present bool
+	Problem string
+	Field   string
+}
+
+// jobPage is the job page's data: the job, its history, the actions that
+// make sense now (station.ActionsFor), and the form f.
+func (s *Console) jobPage(ctx context.Context, c *fiber.Ctx, j printerd.Job, f jobForm) map[string]any {
 	t := texts(langOf(c))
 	var options []reasonOption
 	for _, rc := range printerd.ReasonCodes() {
@@ -279,24 +288,34 @@ func jobPage(c *fiber.Ctx, j printerd.Job, r printerd.Resolution, problem string
 		if len(rc.Actions) == 1 {
 			label += " (" + t["only_"+string(rc.Actions[0])] + ")"
 		}
-		options = append(options, reasonOption{Code: rc.Code, Label: label, Selected: rc.Code == r.ReasonCode})
+		options = append(options, reasonOption{Code: rc.Code, Label: label, Selected: rc.Code == f.ReasonCode})
 	}
-	return map[string]any{"Job": j, "InDoubt": j.State == printerd.JobInDoubt, "Held": j.State == printerd.JobHeld,
-		"Form": r, "ReasonCodes": options, "Problem": problem}
+	data := map[string]any{"Job": j, "Actions": station.ActionsFor(j), "Form": f, "ReasonCodes": options}
+	history, err := s.d.Printerd.JobHistory(ctx, j.ID)
+	if err != nil {
+		data["HistoryErr"] = fault.As(err).Message(langOf(c))
+	}
+	data["History"] = history
+	return data
 }
 
 func (s *Console) resolve(c *fiber.Ctx) error {
 	ctx, cancel := bounded(c)
 	defer cancel()
 	id := printerd.JobID(c.Params("id"))
-	r := printerd.Resolution{
+	f := jobForm{Resolution: printerd.Resolution{
 		Action:     printerd.Action(c.FormValue("action")),
 		ReasonCode: printerd.ReasonCode(c.FormValue("reason_code")),
 		Note:       strings.TrimSpace(c.FormValue("note")),
 		CardSerial: strings.TrimSpace(c.FormValue("card_serial")),
 		Actor:      sessionOf(c).Account,
+	}, Present: c.FormValue("present") == "yes"}
+	r := f.Resolution
+	var res printerd.Resolved
+	field, err := station.CheckResolution(r, f.Present)
+	if err == nil {
+		res, err = s.d.Printerd.Resolve(ctx, id, r)
 	}
-	res, err := s.d.Printerd.Resolve(ctx, id, r)
 	// The note is free text and stays in printerd's journal only: it may
 	// name the citizen. The code and the action are recorded only when
 	// they are codes: a crafted form could put words in them too.
@@ -306,9 +325,13 @@ func (s *Console) resolve(c *fiber.Ctx) error {
 		fields["reprint"] = string(res.Reprint.ID)
 	}
 	fields["printer"] = res.Job.Printer
+	if f.Present {
+		fields["present"] = "yes"
+	}
 	s.auditAction(ctx, c, "console.resolve", err, fields)
 	if err != nil {
-		return s.resolveRefused(ctx, c, id, r, err)
+		f.Field = field
+		return s.jobRefused(ctx, c, id, f, err)
 	}
 	if s.d.Settlements != nil {
 		s.d.Settlements.Wake() // the decision reaches the upstream now, not at the next pass
@@ -333,27 +356,49 @@ func validAction(a printerd.Action) bool {
 	return a == printerd.ActionPrinted || a == printerd.ActionReprint || a == printerd.ActionVoid
 }
 
-// resolveRefused shows the job page again with the refusal and the form
-// as the supervisor filled it, so nothing has to be typed twice. When the
+// jobRefused shows the job page again with the refusal and the form as
+// the supervisor filled it, so nothing has to be typed twice. When the
 // job cannot be shown (unknown, printerd unreachable), the error page.
-func (s *Console) resolveRefused(ctx context.Context, c *fiber.Ctx, id printerd.JobID, r printerd.Resolution, err error) error {
+func (s *Console) jobRefused(ctx context.Context, c *fiber.Ctx, id printerd.JobID, f jobForm, err error) error {
 	e := fault.As(err)
 	j, jerr := s.d.Printerd.Job(ctx, id)
 	if jerr != nil || errors.Is(e, printerd.ErrJobNotFound) {
 		return s.fail(c, err)
 	}
-	s.log.Warn().Str("request_id", c.GetRespHeader(fiber.HeaderXRequestID)).Str("code", string(e.Code)).Err(e.Cause).Msg("console: resolution refused")
-	data := jobPage(c, j, r, e.Message(langOf(c)))
+	s.log.Warn().Str("request_id", c.GetRespHeader(fiber.HeaderXRequestID)).Str("code", string(e.Code)).Err(e.Cause).Msg("console: job action refused")
+	f.Problem = e.Message(langOf(c))
+	data := s.jobPage(ctx, c, j, f)
 	data["LangPath"] = "/jobs/" + string(j.ID)
-	return s.render(c, consoleStatus(e), "job", data)
+	status := consoleStatus(e)
+	if errors.Is(e, station.ErrPresenceUnconfirmed) {
+		status = fiber.StatusBadRequest
+	}
+	return s.render(c, status, "job", data)
 }
 
+// release sends a held job back to the queue. A job held because its
+// citizen left is a hand-over: it prints for the citizen at the counter,
+// so the supervisor confirms they are present.
 func (s *Console) release(c *fiber.Ctx) error {
 	ctx, cancel := bounded(c)
 	defer cancel()
 	id := printerd.JobID(c.Params("id"))
-	j, err := s.d.Printerd.Release(ctx, id, sessionOf(c).Account)
-	s.auditAction(ctx, c, "console.release", err, map[string]string{"job": string(id), "printer": j.Printer})
+	present := c.FormValue("present") == "yes"
+	j, err := s.d.Printerd.Job(ctx, id)
+	if err == nil && station.ActionsFor(j).HandOver && !present {
+		err = station.ErrPresenceUnconfirmed.Withf("hand-over of %s without the citizen confirmed present", id)
+	}
+	if err == nil {
+		j, err = s.d.Printerd.Release(ctx, id, sessionOf(c).Account)
+	}
+	fields := map[string]string{"job": string(id), "printer": j.Printer}
+	if present {
+		fields["present"] = "yes"
+	}
+	s.auditAction(ctx, c, "console.release", err, fields)
+	if errors.Is(err, station.ErrPresenceUnconfirmed) {
+		return s.jobRefused(ctx, c, id, jobForm{Present: present, Field: "present"}, err)
+	}
 	if err != nil {
 		return s.fail(c, err)
 	}

@@ -770,7 +770,7 @@ func TestResolveAndLedger(t *testing.T) {
 	if res.StatusCode != http.StatusBadRequest {
 		t.Errorf("reprint without a reason code: %d", res.StatusCode)
 	}
-	res = post("/jobs/J1/resolve", url.Values{"action": {"reprint"}, "reason_code": {"jam"}, "note": {"kartu macet"}})
+	res = post("/jobs/J1/resolve", url.Values{"action": {"reprint"}, "reason_code": {"jam"}, "note": {"kartu macet"}, "present": {"yes"}})
 	if res.StatusCode != redirect || res.Header.Get("Location") != "/jobs/J4?done=resolved" {
 		t.Errorf("reprint: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
