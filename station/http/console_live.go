@@ -38,11 +38,10 @@ func (s *Console) watching(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// events streams the overview's alerts as server-sent events: event
-// "alerts", data the alerts' HTML as the overview shows it.
+// events streams the overview as server-sent events: event "overview",
+// data the overview's HTML (its alerts among it) as the page shows it.
 func (s *Console) events(c *fiber.Ctx) error {
-	lang := langOf(c)
-	v := view{T: texts(lang), Lang: lang}
+	v := baseView(langOf(c), sessionOf(c))
 	every := s.d.LiveEvery
 	if every <= 0 {
 		every = liveEvery
@@ -62,13 +61,13 @@ func (s *Console) events(c *fiber.Ctx) error {
 			v.Data = s.glance(ctx)
 			cancel()
 			var b bytes.Buffer
-			if err := s.pages["overview"].ExecuteTemplate(&b, "alerts", v); err != nil {
-				s.log.Error().Err(err).Msg("console: alerts template")
+			if err := s.pages["overview"].ExecuteTemplate(&b, "content", v); err != nil {
+				s.log.Error().Err(err).Msg("console: overview template")
 				return
 			}
 			if frag := b.String(); frag != last {
 				last = frag
-				w.WriteString("event: alerts\n")
+				w.WriteString("event: overview\n")
 				for _, line := range strings.Split(strings.TrimRight(frag, "\n"), "\n") {
 					w.WriteString("data: " + line + "\n")
 				}

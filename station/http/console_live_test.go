@@ -38,7 +38,7 @@ func TestEvents(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("events: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	if !strings.HasPrefix(got, "event: alerts\ndata: <div id=\"alerts\"") || !strings.HasSuffix(got, "\n\n") {
+	if !strings.HasPrefix(got, "event: overview\ndata: <div id=\"overview\"") || !strings.HasSuffix(got, "\n\n") {
 		t.Fatalf("not one alerts event:\n%s", got)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(got), "\n")[1:] {

@@ -78,6 +78,20 @@ type view struct {
 	Live     bool // the page updates itself (console.js)
 }
 
+// baseView is a page's view for lang and a session, without its data.
+func baseView(lang string, ss account.Session) view {
+	v := view{T: texts(lang), Lang: lang, Other: "en", Session: ss, Can: map[string]bool{}}
+	if lang == "en" {
+		v.Other = "id"
+	}
+	for _, p := range []account.Permission{account.SeeOverview, account.SeeJobs, account.ResolveJobs, account.ReleaseJobs,
+		account.ManagePrinters, account.SeeLedger, account.LoadCards, account.SeeAudit, account.LookupNIK,
+		account.SeeIntegrity, account.Export, account.Report, account.VerifyLog, account.LiftPINLockout} {
+		v.Can[string(p)] = v.Session.Role.Can(p)
+	}
+	return v
+}
+
 // render executes a page fully before sending, so a template error never
 // leaves half a page.
 func (s *Console) render(c *fiber.Ctx, status int, page string, data map[string]any) error {
@@ -85,16 +99,9 @@ func (s *Console) render(c *fiber.Ctx, status int, page string, data map[string]
 	if q := c.Query("lang"); q != "" {
 		c.Cookie(&fiber.Cookie{Name: consoleLangCookie, Value: lang, Path: "/", SameSite: fiber.CookieSameSiteStrictMode, MaxAge: 365 * 24 * 3600})
 	}
-	v := view{T: texts(lang), Lang: lang, Other: "en", Session: sessionOf(c), Can: map[string]bool{}, Data: data}
-	if lang == "en" {
-		v.Other = "id"
-	}
+	v := baseView(lang, sessionOf(c))
+	v.Data = data
 	v.LangLink = langLink(c, status, v.Other)
-	for _, p := range []account.Permission{account.SeeOverview, account.SeeJobs, account.ResolveJobs, account.ReleaseJobs,
-		account.ManagePrinters, account.SeeLedger, account.LoadCards, account.SeeAudit, account.LookupNIK,
-		account.SeeIntegrity, account.Export, account.Report, account.VerifyLog, account.LiftPINLockout} {
-		v.Can[string(p)] = v.Session.Role.Can(p)
-	}
 	if n := c.Query("done"); n != "" {
 		v.Notice = v.T["done_"+n]
 	}

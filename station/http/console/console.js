@@ -1,27 +1,32 @@
-// The overview's live alerts. Without this script the page still works:
-// it reloads itself every 30 seconds (<noscript> in layout.html).
+// The overview, live: the server sends the overview again whenever it
+// changes (GET /events), and a new alert that needs someone sounds a
+// short tone. Without this script the page still works: it reloads
+// itself every 30 seconds (<noscript> in layout.html).
 "use strict";
 (function () {
-  let box = document.getElementById("alerts");
-  if (!box || !window.EventSource) return;
-  const keys = () => new Set([...box.querySelectorAll("li[data-audible]")].map(li => li.dataset.key));
-  let known = keys();
+  if (!document.getElementById("overview") || !window.EventSource) return;
+  const audible = root => new Set([...root.querySelectorAll("#alerts li[data-audible]")].map(li => li.dataset.key));
+  let known = audible(document);
   let audio = null;
   const sound = document.getElementById("sound");
-  // Browsers let a page sound only after a click on it; until then the
+  // Browsers let a page sound only after a click on it; until then a
   // button says sounds are off.
   function ready() {
-    if (!audio) audio = new AudioContext();
-    if (audio.state === "suspended") audio.resume();
-    sound.hidden = audio.state === "running";
+    try {
+      if (!audio) audio = new AudioContext();
+      if (audio.state === "suspended") audio.resume().then(() => { sound.hidden = true; });
+      sound.hidden = audio.state === "running";
+    } catch (e) {
+      sound.hidden = false;
+    }
   }
   document.getElementById("sound-on").addEventListener("click", ready);
   document.addEventListener("click", ready, { once: true });
-  try { ready(); } catch (e) { sound.hidden = false; }
-  // A short two-note tone.
+  ready();
+  // A short two-note tone. body[data-tones] counts them (tests read it).
   function tone() {
     document.body.dataset.tones = String(Number(document.body.dataset.tones || 0) + 1);
-    if (!audio) return;
+    if (!audio || audio.state !== "running") return;
     const t = audio.currentTime;
     for (const [f, at] of [[880, 0], [660, 0.18]]) {
       const o = audio.createOscillator(), g = audio.createGain();
@@ -35,18 +40,19 @@
   }
   const title = document.title;
   const es = new EventSource("/events");
-  es.addEventListener("alerts", e => {
-    box.outerHTML = e.data;
-    const fresh = document.getElementById("alerts");
-    const now = new Set([...fresh.querySelectorAll("li[data-audible]")].map(li => li.dataset.key));
+  es.addEventListener("overview", e => {
+    const next = document.createRange().createContextualFragment(e.data);
+    const now = audible(next);
     let added = false;
-    for (const k of now) if (!known.has(k)) {
-      added = true;
-      fresh.querySelector(`li[data-key="${CSS.escape(k)}"]`).classList.add("new");
+    for (const li of next.querySelectorAll("#alerts li[data-audible]")) {
+      if (!known.has(li.dataset.key)) {
+        added = true;
+        li.classList.add("new");
+      }
     }
+    document.getElementById("overview").replaceWith(next);
     known = now;
     document.title = now.size ? "(" + now.size + ") " + title : title;
-    box = fresh;
     if (added) tone();
   });
 })();
