@@ -68,3 +68,28 @@ func TestJobPageActions(t *testing.T) {
 		t.Errorf("the last entry %+v", e)
 	}
 }
+
+// TestResumeShowsRealState: "fixed — run it again" answers with the
+// printer's state read back after the resume: the fake's card-1 stays
+// stopped, so the answer says so, never that it runs.
+func TestResumeShowsRealState(t *testing.T) {
+	r := MustConsole(t)
+	siti := r.MustLogin("siti")
+	form := url.Values{csrfField: {siti.csrf}}
+	res := r.do(request{method: "POST", path: "/printers/card-1/resume", header: sameOrigin, cookies: siti.cookies(), form: form})
+	if loc := res.Header.Get("Location"); res.StatusCode != redirect || loc != "/printers/card-1?done=still_stopped" {
+		t.Fatalf("resume: %d to %q", res.StatusCode, loc)
+	}
+	page := body(t, r.do(request{method: "GET", path: "/printers/card-1?done=still_stopped&lang=en", cookies: siti.cookies()}))
+	for _, want := range []string{"The printer is still stopped", `id="printer-state" class="stopped">stopped`, "card or paper jammed (error)", `id="resume"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the printer page lacks %s", want)
+		}
+	}
+	if got := strings.Join(r.pd.done(), "|"); got != "clear card-1|resume card-1 by siti" {
+		t.Errorf("printerd got %q", got)
+	}
+	if e := r.audit.last(); e.Kind != "console.resume" || e.Fields["state"] != "stopped" || e.Fields["cleared"] != "faults" {
+		t.Errorf("the entry %+v", e)
+	}
+}
