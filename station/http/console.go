@@ -283,9 +283,12 @@ func setConsoleHeaders(c *fiber.Ctx) {
 	}
 }
 
-// now is the time in the hall's zone: the day of a report, a timeline
-// filter's times and today's counts are the hall's, never UTC's.
-func (s *Console) now() time.Time { return s.d.Now().In(s.d.Hall.Zone.Location()) }
+func (s *Console) now() time.Time { return s.d.Now() }
+
+// local is now in the hall's zone: the day of a report, a timeline
+// filter's times and today's counts are the hall's, never UTC's. What is
+// stored keeps now's instant.
+func (s *Console) local() time.Time { return s.now().In(s.d.Hall.Zone.Location()) }
 
 // sleep waits d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {

@@ -190,7 +190,7 @@ func (s *Console) overview(c *fiber.Ctx) error {
 // glance gathers the overview's data, its alerts (station.Watch) among
 // it; the event stream sends the alerts again as they change.
 func (s *Console) glance(ctx context.Context) map[string]any {
-	now := s.now()
+	now := s.local()
 	data := map[string]any{}
 	var w station.Watch
 	// Each question by state or by day, not read off the newest jobs: an
@@ -513,7 +513,7 @@ func (s *Console) loadCards(c *fiber.Ctx) error {
 // timelineFilter reads the timeline's filters from the query. Times are
 // the browser's datetime-local values in the station's time zone.
 func (s *Console) timelineFilter(c *fiber.Ctx) station.AuditFilter {
-	loc := s.now().Location()
+	loc := s.local().Location()
 	at := func(v string) time.Time {
 		t, err := time.ParseInLocation("2006-01-02T15:04", v, loc)
 		if err != nil {
@@ -659,7 +659,7 @@ func (s *Console) sendCSV(c *fiber.Ctx, entries []station.AuditEntry) error {
 	if err := w.Error(); err != nil {
 		return s.fail(c, err)
 	}
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="audit-`+s.now().Format("20060102-150405")+`.csv"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="audit-`+s.local().Format("20060102-150405")+`.csv"`)
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	return c.Send(b.Bytes())
 }
