@@ -13,13 +13,16 @@ import (
 )
 
 // The overview's event stream (GET /events, docs/console.md "Live
-// overview"): every liveEvery the alerts are made again and sent when
-// they changed, a comment otherwise (which finds a closed connection). A
-// stream ends after liveFor (Console.liveFor; tests make it one event);
-// the browser reconnects, and the session is checked again then.
+// overview"): every liveEvery the overview is made again and sent when it
+// changed, a comment otherwise (which finds a closed connection). A
+// stream ends after liveFor (Console.liveFor; tests make it one event),
+// within the server's 15 s write timeout, which would cut it; the browser
+// reconnects after liveRetry, gets the overview at once, and the session
+// is checked again then.
 const (
 	liveEvery = 2 * time.Second
-	liveFor   = 5 * time.Minute
+	liveFor   = 10 * time.Second
+	liveRetry = "1000" // ms, the EventSource's reconnection delay
 )
 
 // watching is authenticated's twin for the event stream: it checks the
@@ -56,6 +59,7 @@ func (s *Console) events(c *fiber.Ctx) error {
 		tick := time.NewTicker(every)
 		defer tick.Stop()
 		last := ""
+		w.WriteString("retry: " + liveRetry + "\n\n")
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			v.Data = s.glance(ctx)

@@ -38,10 +38,10 @@ func TestEvents(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("events: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	if !strings.HasPrefix(got, "event: overview\ndata: <div id=\"overview\"") || !strings.HasSuffix(got, "\n\n") {
+	if !strings.HasPrefix(got, "retry: 1000\n\nevent: overview\ndata: <div id=\"overview\"") || !strings.HasSuffix(got, "\n\n") {
 		t.Fatalf("not one alerts event:\n%s", got)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(got), "\n")[1:] {
+	for _, line := range strings.Split(strings.TrimSpace(got), "\n")[3:] {
 		if !strings.HasPrefix(line, "data: ") {
 			t.Errorf("line outside the event's data: %q", line)
 		}
