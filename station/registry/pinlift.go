@@ -20,6 +20,21 @@ func (l *PINLimit) Lift(nik station.NIK) bool {
 	return had
 }
 
+// decodePINLift reads the upstream's answer to a lift: {"lifted": bool},
+// nothing else. Anything else is ErrUpstreamInvalid.
+func decodePINLift(b []byte) (bool, error) {
+	var res struct {
+		Lifted *bool `json:"lifted"`
+	}
+	if err := decodeJSON(b, &res); err != nil {
+		return false, err
+	}
+	if res.Lifted == nil {
+		return false, station.ErrUpstreamInvalid.Withf("lift answered without lifted")
+	}
+	return *res.Lifted, nil
+}
+
 type pinLiftRequest struct {
 	NIK    string                `json:"nik"`
 	Reason station.PINLiftReason `json:"reason"`
@@ -44,16 +59,9 @@ func (c *Client) LiftPINLockout(ctx context.Context, nik station.NIK, reason sta
 	if err != nil {
 		return out, err
 	}
-	var res struct {
-		Lifted *bool `json:"lifted"`
-	}
-	if err := decodeJSON(body, &res); err != nil {
+	if out.Upstream, err = decodePINLift(body); err != nil {
 		return out, err
 	}
-	if res.Lifted == nil {
-		return out, station.ErrUpstreamInvalid.Withf("lift answered without lifted")
-	}
-	out.Upstream = *res.Lifted
 	c.log.Info().Bool("kiosk", out.Kiosk).Bool("upstream", out.Upstream).Str("reason", string(reason)).Msg("PIN lockout lifted")
 	return out, nil
 }
