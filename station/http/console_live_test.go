@@ -1,6 +1,9 @@
 package http
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -68,5 +71,36 @@ func TestEvents(t *testing.T) {
 	r.clock.Add(account.IdleTimeout/2 + time.Second)
 	if res := r.do(request{method: "GET", path: "/events", cookies: ss.cookies()}); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("events renewed the session: %d after the idle timeout", res.StatusCode)
+	}
+}
+
+// BenchmarkOverviewEvent is what each open overview costs the station
+// every 2 s: the overview made again and rendered for the event stream.
+// BenchmarkOverviewPage, the same overview as a page over HTTP, is its
+// anchor.
+func BenchmarkOverviewEvent(b *testing.B) {
+	r := MustConsole(b)
+	v := baseView("id", account.Session{Account: "siti", Role: account.Supervisor})
+	b.ReportAllocs()
+	for b.Loop() {
+		v.Data = r.s.glance(context.Background())
+		var out bytes.Buffer
+		if err := r.s.pages["overview"].ExecuteTemplate(&out, "content", v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkOverviewPage(b *testing.B) {
+	r := MustConsole(b)
+	ss := r.MustLogin("siti")
+	b.ReportAllocs()
+	for b.Loop() {
+		res := r.do(request{method: "GET", path: "/", cookies: ss.cookies()})
+		if res.StatusCode != http.StatusOK {
+			b.Fatal(res.Status)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
 	}
 }
