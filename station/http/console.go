@@ -173,22 +173,8 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 	s.app = newApp(log, "console", s.errorPage)
 	s.app.Use(consoleHeaders, formsOnly)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
-	s.app.Get("/console.css", func(c *fiber.Ctx) error {
-		css, err := consoleFS.ReadFile("console/console.css")
-		if err != nil {
-			return err
-		}
-		c.Type("css", "utf-8")
-		return c.Send(css)
-	})
-	s.app.Get("/console.js", func(c *fiber.Ctx) error {
-		js, err := consoleFS.ReadFile("console/console.js")
-		if err != nil {
-			return err
-		}
-		c.Type("js", "utf-8")
-		return c.Send(js)
-	})
+	s.app.Get("/console.css", consoleAsset("console.css", "css"))
+	s.app.Get("/console.js", consoleAsset("console.js", "js"))
 	s.app.Get("/events", s.watching, s.allow(account.SeeOverview), s.events)
 	s.app.Get("/login", s.loginPage)
 	s.app.Post("/login", s.sameOrigin, s.login)
@@ -212,6 +198,18 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 	s.page("/integrity", account.SeeIntegrity, s.integrity)
 	s.action("/integrity/verify", account.VerifyLog, s.verify)
 	return s
+}
+
+// consoleAsset serves the embedded file console/name as type ext.
+func consoleAsset(name, ext string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		b, err := consoleFS.ReadFile("console/" + name)
+		if err != nil {
+			return err
+		}
+		c.Type(ext, "utf-8")
+		return c.Send(b)
+	}
 }
 
 // page registers a GET page that needs a session with permission p.
