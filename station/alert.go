@@ -16,12 +16,15 @@ type AlertKind string
 const (
 	AlertOfficerCalled  AlertKind = "officer_called"  // a citizen at the kiosk asks for an officer: go to them
 	AlertCitizenWaiting AlertKind = "citizen_waiting" // a print is held while its citizen waits: fix the cause, release it
-	AlertPrinterStopped AlertKind = "printer_stopped" // a printer stopped: fix it, say so on the console
-	AlertInDoubt        AlertKind = "in_doubt"        // a job's outcome is unknown: look at the printer, decide
-	AlertPrinterdDown   AlertKind = "printerd_down"   // printerd does not answer: check the print service
-	AlertPrinterReason  AlertKind = "printer_reason"  // a printer reports an error but prints on
-	AlertLedger         AlertKind = "ledger"          // blank cards low, counted wrong or overdrawn
-	AlertUnsettled      AlertKind = "unsettled"       // prints not yet reported upstream
+	// AlertCitizenWaitingPrinter is a print the kiosk shows held while
+	// printerd has it queued behind a stopped printer: fix the printer.
+	AlertCitizenWaitingPrinter AlertKind = "citizen_waiting_printer"
+	AlertPrinterStopped        AlertKind = "printer_stopped" // a printer stopped: fix it, say so on the console
+	AlertInDoubt               AlertKind = "in_doubt"        // a job's outcome is unknown: look at the printer, decide
+	AlertPrinterdDown          AlertKind = "printerd_down"   // printerd does not answer: check the print service
+	AlertPrinterReason         AlertKind = "printer_reason"  // a printer reports an error but prints on
+	AlertLedger                AlertKind = "ledger"          // blank cards low, counted wrong or overdrawn
+	AlertUnsettled             AlertKind = "unsettled"       // prints not yet reported upstream
 )
 
 // Alert is one thing on the console that needs a supervisor. It names a
@@ -43,7 +46,7 @@ type Alert struct {
 // waiting, or nothing prints until a supervisor acts.
 func (a Alert) Audible() bool {
 	switch a.Kind {
-	case AlertOfficerCalled, AlertCitizenWaiting, AlertInDoubt, AlertPrinterStopped:
+	case AlertOfficerCalled, AlertCitizenWaiting, AlertCitizenWaitingPrinter, AlertInDoubt, AlertPrinterStopped:
 		return true
 	}
 	return false
@@ -62,6 +65,11 @@ type HeldWaiting struct {
 	Ref      string
 	Document DocumentType
 	Reason   string // printerd's reason for holding it
+	// Printer and State are printerd's view of the job, where the console
+	// asked: a job the kiosk shows held may be queued behind a stopped
+	// printer, whose page is then where the next step is done.
+	Printer string
+	State   printerd.JobState
 }
 
 // Watch is what the console's alerts are made from.
@@ -88,7 +96,12 @@ func (w Watch) Alerts() []Alert {
 		out = append(out, a)
 	}
 	for _, h := range w.Waiting {
-		out = append(out, Alert{Kind: AlertCitizenWaiting, Job: h.Job, Ref: h.Ref, Document: h.Document, Keyword: h.Reason, Link: "/jobs/" + string(h.Job)})
+		a := Alert{Kind: AlertCitizenWaiting, Job: h.Job, Ref: h.Ref, Document: h.Document, Keyword: h.Reason, Link: "/jobs/" + string(h.Job)}
+		if h.State == printerd.JobQueued && h.Printer != "" {
+			// Waiting for a stopped printer, not for a release.
+			a.Kind, a.Printer, a.Link = AlertCitizenWaitingPrinter, h.Printer, "/printers/"+h.Printer
+		}
+		out = append(out, a)
 	}
 	printers := append([]printerd.PrinterInfo(nil), w.Printers...)
 	sort.Slice(printers, func(i, j int) bool { return printers[i].Name < printers[j].Name })

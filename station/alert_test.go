@@ -23,6 +23,10 @@ func TestWatchAlerts(t *testing.T) {
 		{"a call without a print", Watch{Calls: []OfficerCall{{At: at}}}, []string{"officer_called / "}},
 		{"a call about a job", Watch{Calls: []OfficerCall{{At: at, Job: "J1", Ref: "R1", State: PrintHeld}}}, []string{"officer_called /jobs/J1 held"}},
 		{"held with the citizen waiting", Watch{Waiting: []HeldWaiting{{Job: "J2", Reason: "media-empty"}}}, []string{"citizen_waiting /jobs/J2 media-empty"}},
+		{"waiting behind a stopped printer", Watch{Waiting: []HeldWaiting{{Job: "J2", Reason: "media-jam", Printer: "card-1", State: printerd.JobQueued}}},
+			[]string{"citizen_waiting_printer /printers/card-1 media-jam"}},
+		{"held at printerd too", Watch{Waiting: []HeldWaiting{{Job: "J2", Reason: "media-empty", Printer: "card-1", State: printerd.JobHeld}}},
+			[]string{"citizen_waiting /jobs/J2 media-empty"}},
 		{"a stopped printer", Watch{Printers: []printerd.PrinterInfo{stopped}}, []string{"printer_stopped /printers/card-1 media-jam"}},
 		{"an error on a printer that prints on", Watch{Printers: []printerd.PrinterInfo{erring}}, []string{"printer_reason /printers/paper-1 cover-open"}},
 		{"in doubt", Watch{InDoubt: []printerd.Job{{ID: "J3", Reason: "offline"}}}, []string{"in_doubt /jobs/J3 offline"}},
@@ -47,7 +51,7 @@ func TestWatchAlerts(t *testing.T) {
 }
 
 func TestAlertAudible(t *testing.T) {
-	for k, want := range map[AlertKind]bool{AlertOfficerCalled: true, AlertCitizenWaiting: true, AlertInDoubt: true, AlertPrinterStopped: true,
+	for k, want := range map[AlertKind]bool{AlertOfficerCalled: true, AlertCitizenWaiting: true, AlertCitizenWaitingPrinter: true, AlertInDoubt: true, AlertPrinterStopped: true,
 		AlertPrinterdDown: false, AlertPrinterReason: false, AlertLedger: false, AlertUnsettled: false} {
 		if got := (Alert{Kind: k}).Audible(); got != want {
 			t.Errorf("%s audible %v, want %v", k, got, want)

@@ -229,6 +229,11 @@ func (s *Console) glance(ctx context.Context) map[string]any {
 	w.Printers, w.Ledger, w.InDoubt = printers, ledger, doubt
 	if s.d.Calls != nil {
 		w.Calls, w.Waiting = s.d.Calls.OfficerCalls(), s.d.Calls.HeldWaiting()
+		for i, h := range w.Waiting { // few: one per citizen at the kiosk
+			if j, err := s.d.Printerd.Job(ctx, h.Job); err == nil {
+				w.Waiting[i].Printer, w.Waiting[i].State = j.Printer, j.State
+			}
+		}
 		data["Calls"] = len(w.Calls)
 	}
 	if s.d.Settlements != nil {
