@@ -4,6 +4,7 @@
 //	POST /v1/jobs               the PDF as the body, SubmitRequest's other members in the
 //	                            Printerd-Job header (see decodeSubmit) → 201 Job (200 on an idempotent replay)
 //	GET  /v1/jobs/{id}          → Job
+//	GET  /v1/jobs/{id}/history  → [JobEvent], oldest first (every state change: time, from, to, reason, printer, actor)
 //	GET  /v1/jobs?state=&limit=&since=&until=&key= → [Job], newest first (since, until: RFC 3339;
 //	                            key: the job of that idempotency key, 503 when unsure, see JobFilter.Key)
 //	POST /v1/jobs/{id}/cancel   → Job (queued or held jobs only)
@@ -88,6 +89,7 @@ const ContentTypePDF = "application/pdf"
 type Service interface {
 	Submit(ctx context.Context, req printerd.SubmitRequest) (job printerd.Job, created bool, err error)
 	Job(ctx context.Context, id printerd.JobID) (printerd.Job, error)
+	JobHistory(ctx context.Context, id printerd.JobID) ([]printerd.JobEvent, error)
 	Jobs(ctx context.Context, f printerd.JobFilter) ([]printerd.Job, error)
 	Cancel(ctx context.Context, id printerd.JobID) (printerd.Job, error)
 	Printers(ctx context.Context) ([]printerd.PrinterInfo, error)
@@ -167,6 +169,7 @@ func NewHandler(svc Service, log zerolog.Logger, opts ...Option) http.Handler {
 	mux.HandleFunc("POST /v1/jobs", h.submit)
 	mux.HandleFunc("GET /v1/jobs", h.jobs)
 	mux.HandleFunc("GET /v1/jobs/{id}", h.job)
+	mux.HandleFunc("GET /v1/jobs/{id}/history", h.jobHistory)
 	mux.HandleFunc("POST /v1/jobs/{id}/cancel", h.cancel)
 	mux.HandleFunc("GET /v1/printers", h.printers)
 	mux.HandleFunc("GET /v1/health", h.health)
@@ -300,6 +303,18 @@ func (h *handler) job(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, job)
+}
+
+func (h *handler) jobHistory(w http.ResponseWriter, r *http.Request) {
+	events, err := h.svc.JobHistory(r.Context(), printerd.JobID(r.PathValue("id")))
+	if err != nil {
+		h.fail(w, r, 0, err)
+		return
+	}
+	if events == nil {
+		events = []printerd.JobEvent{}
+	}
+	writeJSON(w, http.StatusOK, events)
 }
 
 func (h *handler) jobs(w http.ResponseWriter, r *http.Request) {

@@ -450,6 +450,28 @@ func TestResolveWithoutReasonCode(t *testing.T) {
 			t.Errorf("erase-note = %d %s, want erased %v", status, body, want)
 		}
 	}
+
+	// The job's history: every state change, with the supervisor's
+	// decision by name and code, and none of the supervisor's words.
+	status, body = do(t, "GET", base+"/v1/jobs/"+string(job.ID)+"/history", nil)
+	var events []printerd.JobEvent
+	mustUnmarshal(t, body, &events)
+	var path []string
+	for _, e := range events {
+		path = append(path, string(e.From)+">"+string(e.To))
+		if e.Time.IsZero() || strings.Contains(e.Note, "card jammed") {
+			t.Errorf("event %+v", e)
+		}
+	}
+	if status != 200 || strings.Join(path, " ") != ">queued queued>dispatching dispatching>in_doubt in_doubt>failed" {
+		t.Fatalf("history = %d %v", status, path)
+	}
+	if last := events[len(events)-1]; last.Actor != "sari" || last.ReasonCode != printerd.ReasonCodeJam || last.Reason != printerd.ReasonReprinted {
+		t.Errorf("the resolution's event: %+v", last)
+	}
+	if status, _ := do(t, "GET", base+"/v1/jobs/JNOPE/history", nil); status != 404 {
+		t.Errorf("history of an unknown job: %d", status)
+	}
 }
 
 func mustUnmarshal(tb testing.TB, b []byte, v any) {

@@ -80,6 +80,13 @@ func (c *Client) Job(ctx context.Context, id printerd.JobID) (printerd.Job, erro
 	return job, err
 }
 
+// JobHistory returns every state change of a job, oldest first.
+func (c *Client) JobHistory(ctx context.Context, id printerd.JobID) ([]printerd.JobEvent, error) {
+	var events []printerd.JobEvent
+	err := c.call(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(string(id))+"/history", nil, &events)
+	return events, err
+}
+
 // Jobs lists the newest jobs (up to printerd.DefaultListLimit) in state,
 // or in every state when state is "".
 func (c *Client) Jobs(ctx context.Context, state printerd.JobState) ([]printerd.Job, error) {

@@ -960,18 +960,9 @@ func insertEvent(ctx context.Context, tx *txn, id printerd.JobID, t time.Time, f
 }
 
 // Event is one state change of a job, as job_events records it.
-type Event struct {
-	Time    time.Time
-	From    printerd.JobState // "" for the submission
-	To      printerd.JobState
-	Reason  string
-	Printer string
-	Actor   string // the supervisor; "" for printerd's own changes
-	// Note is printerd's link between a job and its reprint; the
-	// supervisor's words are kept apart (Journal.Note).
-	Note       string
-	ReasonCode printerd.ReasonCode // of a supervisor's reprint or void
-}
+type Event = printerd.JobEvent
+
+var _ printerd.JobHistorian = (*Journal)(nil)
 
 // Events returns the state changes of a job, oldest first.
 func (j *Journal) Events(ctx context.Context, id printerd.JobID) ([]Event, error) {

@@ -52,6 +52,7 @@ const (
 	Report         Permission = "report"     // the daily PDF report (no personal data)
 	VerifyLog      Permission = "verify"     // run a verification now
 	DestroyCards   Permission = "destroy"    // sign a destruction of spoiled blank cards
+	LiftPINLockout Permission = "pin_lift"   // lift a NIK's PIN lockout (names a NIK, like a lookup)
 )
 
 // grants is each role's permissions. Kept as a function, not a global,
@@ -60,7 +61,7 @@ func grants(r Role) []Permission {
 	switch r {
 	case Supervisor:
 		return []Permission{SeeOverview, SeeJobs, ResolveJobs, ReleaseJobs, ManagePrinters, SeeLedger,
-			LoadCards, SeeAudit, LookupNIK, SeeIntegrity, Export, Report, VerifyLog, DestroyCards}
+			LoadCards, SeeAudit, LookupNIK, SeeIntegrity, Export, Report, VerifyLog, DestroyCards, LiftPINLockout}
 	case Technician:
 		return []Permission{SeeOverview, SeeJobs, ReleaseJobs, ManagePrinters, SeeLedger, LoadCards, Report}
 	case Auditor:

@@ -84,6 +84,7 @@ func TestRoles(t *testing.T) {
 		{account.SeeIntegrity, true, false, true},
 		{account.Export, true, false, true},
 		{account.VerifyLog, true, false, true},
+		{account.LiftPINLockout, true, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.perm), func(t *testing.T) {

@@ -27,12 +27,17 @@ var consoleFS embed.FS
 type ConsolePrinterd interface {
 	ListJobs(ctx context.Context, f printerd.JobFilter) ([]printerd.Job, error)
 	Job(ctx context.Context, id printerd.JobID) (printerd.Job, error)
+	JobHistory(ctx context.Context, id printerd.JobID) ([]printerd.JobEvent, error)
 	Printers(ctx context.Context) ([]printerd.PrinterInfo, error)
 	Ledger(ctx context.Context) ([]printerd.LedgerEntry, error)
 	LoadCards(ctx context.Context, l printerd.Load) (printerd.Load, error)
 	Resolve(ctx context.Context, id printerd.JobID, r printerd.Resolution) (printerd.Resolved, error)
 	Release(ctx context.Context, id printerd.JobID, actor string) (printerd.Job, error)
 	ResumePrinter(ctx context.Context, printer, actor string) error
+	// ClearFaults clears the fault conditions a simulated printer keeps
+	// (printerd.ErrNotSupported for a real one, whose hardware reports
+	// its own state).
+	ClearFaults(ctx context.Context, printer string) error
 }
 
 // CheckpointFetcher returns printerd's latest signed audit checkpoint,
@@ -53,11 +58,20 @@ type ConsoleDeps struct {
 	// Settlements shows the prints whose settlement with the upstream is
 	// pending, and is woken by a supervisor's decision; nil shows none.
 	Settlements ConsoleSettlements
+	// PINs lifts a NIK's PIN lockout (station/registry.Client); nil
+	// offers no lift.
+	PINs station.PINLockouts
 	// Calls shows the citizens at the kiosk asking for an officer; nil
 	// shows none.
 	Calls ConsoleCalls
-	Now   func() time.Time
-	Rand  io.Reader
+	// Hall is where the kiosk stands: its name and id head the console
+	// and its reports, and every time shown is in its zone.
+	Hall station.Hall
+	Now  func() time.Time
+	// LiveEvery is how often the overview's event stream looks for new
+	// alerts; zero is every 2 s.
+	LiveEvery time.Duration
+	Rand      io.Reader
 	// Hashing is the argon2id cost of the stand-in hash checked for an
 	// unknown account, so that a login takes as long whether or not the
 	// account exists. Zero means account.DefaultParams.
@@ -67,16 +81,19 @@ type ConsoleDeps struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 
 	// Custody serves the blank-card custody pages (/blanks); nil serves
-	// none. Hall names the hall and kiosk on their records.
+	// none.
 	Custody ConsoleCustody
-	Hall    station.Hall
 }
 
-// ConsoleCalls is the kiosk as the console sees citizens' calls for an
-// officer (station.Kiosk is one).
+// ConsoleCalls is the kiosk as the console sees the citizens waiting at
+// it: those calling an officer, and those whose print is held
+// (station.Kiosk is one).
 type ConsoleCalls interface {
 	OfficerCalls() []station.OfficerCall
+	HeldWaiting() []station.HeldWaiting
 }
+
+var _ ConsoleCalls = (*station.Kiosk)(nil)
 
 // ConsoleSettlements is the station's settler as the console uses it.
 type ConsoleSettlements interface {
@@ -119,6 +136,10 @@ type Console struct {
 
 	mu         sync.Mutex
 	lastVerify *verification
+
+	liveFor  time.Duration // an event stream's life
+	done     chan struct{} // closed by Shutdown: event streams end
+	doneOnce sync.Once
 }
 
 // verification is the outcome of the last "verify now".
@@ -140,10 +161,12 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 	s := &Console{
 		d:        deps,
 		log:      log,
-		pages:    parseConsolePages(),
+		pages:    parseConsolePages(deps.Hall),
 		accounts: account.NewThrottle(loginDelays(), deps.Now),
 		clients:  account.NewThrottle(loginDelays(), deps.Now),
 		checks:   account.NewGate(loginChecks, loginQueue, loginTurnWait),
+		done:     make(chan struct{}),
+		liveFor:  liveFor,
 	}
 	// The station's store (station/sqlite) keeps attempts across a
 	// restart; a store without them throttles in memory.
@@ -154,14 +177,9 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 	s.app = newApp(log, "console", s.errorPage)
 	s.app.Use(consoleHeaders, formsOnly)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
-	s.app.Get("/console.css", func(c *fiber.Ctx) error {
-		css, err := consoleFS.ReadFile("console/console.css")
-		if err != nil {
-			return err
-		}
-		c.Type("css", "utf-8")
-		return c.Send(css)
-	})
+	s.app.Get("/console.css", consoleAsset("console.css", "css"))
+	s.app.Get("/console.js", consoleAsset("console.js", "js"))
+	s.app.Get("/events", s.watching, s.allow(account.SeeOverview), s.events)
 	s.app.Get("/login", s.loginPage)
 	s.app.Post("/login", s.sameOrigin, s.login)
 	s.app.Post("/logout", s.sameOrigin, s.authenticated, s.csrf, s.logout)
@@ -170,6 +188,7 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 	s.page("/jobs/:id", account.SeeJobs, s.job)
 	s.action("/jobs/:id/resolve", account.ResolveJobs, s.resolve)
 	s.action("/jobs/:id/release", account.ReleaseJobs, s.release)
+	s.page("/printers/:name", account.SeeOverview, s.printer)
 	s.action("/printers/:name/resume", account.ManagePrinters, s.resume)
 	s.page("/ledger", account.SeeLedger, s.ledger)
 	s.action("/ledger/loads", account.LoadCards, s.loadCards)
@@ -178,12 +197,26 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 	s.page("/exports", account.Report, s.exports)
 	s.page("/report.pdf", account.Report, s.reportPDF)
 	s.action("/audit/nik", account.LookupNIK, s.nikLookup)
+	s.page("/pins", account.LiftPINLockout, s.pins)
+	s.action("/pins/lift", account.LiftPINLockout, s.liftPIN)
 	s.page("/integrity", account.SeeIntegrity, s.integrity)
 	s.action("/integrity/verify", account.VerifyLog, s.verify)
 	if deps.Custody != nil {
 		s.routeBlanks()
 	}
 	return s
+}
+
+// consoleAsset serves the embedded file console/name as type ext.
+func consoleAsset(name, ext string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		b, err := consoleFS.ReadFile("console/" + name)
+		if err != nil {
+			return err
+		}
+		c.Type(ext, "utf-8")
+		return c.Send(b)
+	}
 }
 
 // page registers a GET page that needs a session with permission p.
@@ -201,11 +234,15 @@ func (s *Console) action(path string, p account.Permission, h fiber.Handler) {
 func (s *Console) Serve(ln net.Listener) error { return serve(s.app, ln) }
 
 // Shutdown stops accepting requests and waits for those in flight.
-func (s *Console) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+func (s *Console) Shutdown(ctx context.Context) error {
+	s.doneOnce.Do(func() { close(s.done) })
+	return s.app.ShutdownWithContext(ctx)
+}
 
-// consoleCSP allows nothing but the console's own stylesheet: no script
-// at all, no inline style, forms only to itself.
-const consoleCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// consoleCSP allows nothing but the console's own stylesheet and its one
+// script (the overview's live alerts, which reads its own event stream):
+// no inline script or style, forms only to itself.
+const consoleCSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // consoleHeaders tightens newApp's headers for pages that hold personal
 // data: nothing is cached, no other site may open or embed them.
@@ -252,6 +289,11 @@ func setConsoleHeaders(c *fiber.Ctx) {
 }
 
 func (s *Console) now() time.Time { return s.d.Now() }
+
+// local is now in the hall's zone: the day of a report, a timeline
+// filter's times and today's counts are the hall's, never UTC's. What is
+// stored keeps now's instant.
+func (s *Console) local() time.Time { return s.now().In(s.d.Hall.Zone.Location()) }
 
 // sleep waits d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {

@@ -74,8 +74,8 @@ func TestConsoleActionsAudited(t *testing.T) {
 		{"failed login", func() *http.Response { return r.tryLogin("siti", "salah", nil) }, http.StatusUnauthorized,
 			"console.login", map[string]string{"outcome": "refused"}},
 		{"resolve reprint", func() *http.Response {
-			return post(siti, "/jobs/J1/resolve", url.Values{"action": {"reprint"}, "reason_code": {"jam"}, "note": {"Budi bilang kartunya macet"}, "card_serial": {"SIM-9"}})
-		}, redirect, "console.resolve", map[string]string{"outcome": "ok", "job": "J1", "action": "reprint", "reason_code": "jam", "reprint": "J4", "card_serial": "SIM-9", "printer": "card-1"}},
+			return post(siti, "/jobs/J1/resolve", url.Values{"action": {"reprint"}, "reason_code": {"jam"}, "note": {"Budi bilang kartunya macet"}, "card_serial": {"SIM-9"}, "present": {"yes"}})
+		}, redirect, "console.resolve", map[string]string{"outcome": "ok", "job": "J1", "action": "reprint", "reason_code": "jam", "reprint": "J4", "card_serial": "SIM-9", "printer": "card-1", "present": "yes"}},
 		{"resolve refused", func() *http.Response {
 			return post(siti, "/jobs/J2/resolve", url.Values{"action": {"reprint"}, "note": {"Budi bilang kartunya macet"}})
 		}, http.StatusBadRequest, "console.resolve", map[string]string{"outcome": "failed", "job": "J2", "action": "reprint", "error": "request_invalid"}},

@@ -36,8 +36,8 @@ func TestConsoleEntriesDocumented(t *testing.T) {
 	for _, r := range regexp.MustCompile("(?m)^\\| `(console\\.[a-z_]+)` \\|[^|]+\\|([^|]+)\\|([^|]*)\\|$").FindAllStringSubmatch(string(doc), -1) {
 		table[r[1]] = &row{always: set(r[2]), ifSet: set(r[3])}
 	}
-	if len(table) != 10 {
-		t.Fatalf("docs/audit.md lists %d console kinds, want 10", len(table))
+	if len(table) != 11 {
+		t.Fatalf("docs/audit.md lists %d console kinds, want 11", len(table))
 	}
 
 	r, log := MustConsoleLog(t)
@@ -48,7 +48,7 @@ func TestConsoleEntriesDocumented(t *testing.T) {
 	}
 	get := func(path string) { r.do(request{method: "GET", path: path, cookies: siti.cookies()}) }
 	r.tryLogin("siti", "salah", nil)
-	post("/jobs/J1/resolve", url.Values{"action": {"reprint"}, "reason_code": {"jam"}, "note": {"macet"}, "card_serial": {"SIM-9"}})
+	post("/jobs/J1/resolve", url.Values{"action": {"reprint"}, "reason_code": {"jam"}, "note": {"macet"}, "card_serial": {"SIM-9"}, "present": {"yes"}})
 	post("/jobs/J2/resolve", url.Values{"action": {"Budi"}, "reason_code": {"Budi bilang macet"}})
 	post("/jobs/J3/release", url.Values{})
 	post("/jobs/J9/release", url.Values{})
@@ -61,6 +61,8 @@ func TestConsoleEntriesDocumented(t *testing.T) {
 	get("/audit")
 	post("/audit/nik", url.Values{"nik": {"3171014107990001"}})
 	post("/audit/nik", url.Values{"nik": {"3171014107990001"}, "format": {"csv"}})
+	post("/pins/lift", url.Values{"nik": {"3171014107990001"}, "reason": {"identity-checked"}})
+	post("/pins/lift", url.Values{"nik": {"3171014107990001"}, "reason": {"Budi lupa PIN"}})
 	writeCustodyEntries(t, log)
 
 	entries, err := log.Entries(context.Background(), station.AuditFilter{Kind: "console.", Limit: 500})
@@ -84,7 +86,7 @@ func TestConsoleEntriesDocumented(t *testing.T) {
 				t.Errorf("%s lacks %s, which docs/audit.md says is always there: %v", e.Kind, k, e.Fields)
 			}
 		}
-		if (e.Subject != "") != (e.Kind == "console.nik_lookup") || e.Actor == "" {
+		if (e.Subject != "") != (e.Kind == "console.nik_lookup" || e.Kind == "console.pin_lift") || e.Actor == "" {
 			t.Errorf("%s by %q with subject %q", e.Kind, e.Actor, e.Subject)
 		}
 	}

@@ -79,7 +79,17 @@ func TestConsoleInChromium(t *testing.T) {
 	if note, err := chromedp.Run(b.Ctx, chromedp.Value(chromedp.CSS("#note"))); err != nil || note != "kartu tertahan di jalur" {
 		t.Errorf("the note after a refusal is %q, %v", note, err)
 	}
+	if got := b.Text("#resolve-problem"); !strings.Contains(got, "reason_code") {
+		t.Errorf("the refusal says %q, want the reason code named", got)
+	}
 	b.Do(chromedp.SetValue(chromedp.CSS("#reason-code"), "jam"))
+	// Without the citizen confirmed present it comes back again, the
+	// reason kept, the box marked.
+	b.Do(chromedp.Click(chromedp.CSS("#resolve-submit")), chromedp.WaitVisible(chromedp.CSS("label.wrong #present")))
+	if code, err := chromedp.Run(b.Ctx, chromedp.Value(chromedp.CSS("#reason-code"))); err != nil || code != "jam" {
+		t.Errorf("the reason code after a refusal is %q, %v", code, err)
+	}
+	b.Do(chromedp.Click(chromedp.CSS("#present")))
 	b.Shot("resolve")
 	b.Do(chromedp.Click(chromedp.CSS("#resolve-submit")), chromedp.WaitVisible(chromedp.CSS("#notice")))
 	if loc, err := chromedp.Run(b.Ctx, chromedp.Location()); err != nil || !strings.Contains(loc, "/jobs/J4") {

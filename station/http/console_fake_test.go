@@ -274,3 +274,31 @@ func mustNIK(tb interface {
 	}
 	return n
 }
+
+func (p *fakePrinterd) ClearFaults(_ context.Context, printer string) error {
+	return p.record("clear %s", printer)
+}
+
+// fakePINs records the lockouts lifted; a unit test of the console's
+// form. The real lift (kiosk and registry-sim) is in cmd/internal/e2e.
+type fakePINs struct {
+	mu     sync.Mutex
+	lifted []string // masked NIK and reason
+}
+
+var _ station.PINLockouts = (*fakePINs)(nil)
+
+func (p *fakePINs) LiftPINLockout(_ context.Context, nik station.NIK, reason station.PINLiftReason) (station.PINLift, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lifted = append(p.lifted, nik.Masked()+" "+string(reason))
+	return station.PINLift{Kiosk: true, Upstream: true}, nil
+}
+
+func (p *fakePrinterd) JobHistory(ctx context.Context, id printerd.JobID) ([]printerd.JobEvent, error) {
+	j, err := p.Job(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return []printerd.JobEvent{{Time: j.Created, To: printerd.JobQueued}, {Time: j.Updated, From: printerd.JobQueued, To: j.State, Reason: j.Reason, Printer: j.Printer}}, nil
+}

@@ -29,15 +29,22 @@ import (
 const timelineLimit = 200
 
 // parseConsolePages parses each page with the shared layout.
-func parseConsolePages() map[string]*template.Template {
+func parseConsolePages(hall station.Hall) map[string]*template.Template {
 	funcs := template.FuncMap{
+		// when is a time in the hall's zone, DD-MM-YYYY HH:MM WIB.
 		"when": func(t time.Time) string {
 			if t.IsZero() {
 				return "-"
 			}
-			return t.Format("2006-01-02 15:04:05")
+			return hall.Time(t)
 		},
-		"fields": fieldText,
+		// utc is the exact instant, for a title on demand.
+		"utc":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"word":    word,
+		"hall":    func() station.Hall { return hall },
+		"fields":  fieldText,
+		"short":   shortHash,
+		"summary": fieldSummary,
 		// ref is the job's short reference, the one the citizen reads
 		// off the kiosk and tells an officer.
 		"ref": printerd.JobRef,
@@ -68,6 +75,21 @@ type view struct {
 	Can      map[string]bool // by account.Permission; templates index maps by plain strings
 	Notice   string
 	Data     map[string]any
+	Live     bool // the page updates itself (console.js)
+}
+
+// baseView is a page's view for lang and a session, without its data.
+func baseView(lang string, ss account.Session) view {
+	v := view{T: texts(lang), Lang: lang, Other: "en", Session: ss, Can: map[string]bool{}}
+	if lang == "en" {
+		v.Other = "id"
+	}
+	for _, p := range []account.Permission{account.SeeOverview, account.SeeJobs, account.ResolveJobs, account.ReleaseJobs,
+		account.ManagePrinters, account.SeeLedger, account.LoadCards, account.SeeAudit, account.LookupNIK,
+		account.SeeIntegrity, account.Export, account.Report, account.VerifyLog, account.LiftPINLockout} {
+		v.Can[string(p)] = v.Session.Role.Can(p)
+	}
+	return v
 }
 
 // render executes a page fully before sending, so a template error never
@@ -77,16 +99,9 @@ func (s *Console) render(c *fiber.Ctx, status int, page string, data map[string]
 	if q := c.Query("lang"); q != "" {
 		c.Cookie(&fiber.Cookie{Name: consoleLangCookie, Value: lang, Path: "/", SameSite: fiber.CookieSameSiteStrictMode, MaxAge: 365 * 24 * 3600})
 	}
-	v := view{T: texts(lang), Lang: lang, Other: "en", Session: sessionOf(c), Can: map[string]bool{}, Data: data}
-	if lang == "en" {
-		v.Other = "id"
-	}
+	v := baseView(lang, sessionOf(c))
+	v.Data = data
 	v.LangLink = langLink(c, status, v.Other)
-	for _, p := range []account.Permission{account.SeeOverview, account.SeeJobs, account.ResolveJobs, account.ReleaseJobs,
-		account.ManagePrinters, account.SeeLedger, account.LoadCards, account.SeeAudit, account.LookupNIK,
-		account.SeeIntegrity, account.Export, account.Report, account.VerifyLog} {
-		v.Can[string(p)] = v.Session.Role.Can(p)
-	}
 	if n := c.Query("done"); n != "" {
 		v.Notice = v.T["done_"+n]
 	}
@@ -95,6 +110,7 @@ func (s *Console) render(c *fiber.Ctx, status int, page string, data map[string]
 	if p, ok := data["LangPath"].(string); ok {
 		v.LangLink = p + "?lang=" + v.Other
 	}
+	v.Live = page == "overview"
 	var out bytes.Buffer
 	if err := s.pages[page].ExecuteTemplate(&out, "layout.html", v); err != nil {
 		s.log.Error().Err(err).Str("page", page).Msg("console: template")
@@ -168,9 +184,16 @@ func bounded(c *fiber.Ctx) (context.Context, context.CancelFunc) {
 func (s *Console) overview(c *fiber.Ctx) error {
 	ctx, cancel := bounded(c)
 	defer cancel()
-	now := s.now()
+	data := s.glance(ctx)
+	return s.render(c, fiber.StatusOK, "overview", data)
+}
+
+// glance gathers the overview's data, its alerts (station.Watch) among
+// it; the event stream sends the alerts again as they change.
+func (s *Console) glance(ctx context.Context) map[string]any {
+	now := s.local()
 	data := map[string]any{}
-	var alerts []string
+	var w station.Watch
 	// Each question by state or by day, not read off the newest jobs: an
 	// in-doubt job of last week stays on the page however many jobs came
 	// since, and today's counts are the daily report's (report.DayFilter,
@@ -188,7 +211,7 @@ func (s *Console) overview(c *fiber.Ctx) error {
 	held := len(list(printerd.JobFilter{State: printerd.JobHeld, Limit: printerd.MaxListLimit}))
 	day := report.Summarize(now, now, list(report.DayFilter(now)), nil)
 	if unreachable != nil {
-		alerts = append(alerts, "printerd: "+fault.As(unreachable).Message(langOf(c)))
+		w.PrinterdErr = string(fault.As(unreachable).Code)
 	}
 	type count struct {
 		Title string
@@ -202,44 +225,22 @@ func (s *Console) overview(c *fiber.Ctx) error {
 		}
 		failed += p.Failed
 	}
-	printers, err := s.d.Printerd.Printers(ctx)
-	if err == nil {
-		for _, p := range printers {
-			for _, r := range p.Status.Reasons {
-				if r.Severity == printerd.SeverityError {
-					alerts = append(alerts, p.Name+": "+r.Keyword)
-				}
-			}
-		}
-	}
-	ledger, err := s.d.Printerd.Ledger(ctx)
-	if err == nil {
-		for _, l := range ledger {
-			for _, a := range l.Alerts {
-				alerts = append(alerts, l.Printer+": "+a)
-			}
-		}
-	}
+	printers, _ := s.d.Printerd.Printers(ctx)
+	ledger, _ := s.d.Printerd.Ledger(ctx)
+	w.Printers, w.Ledger, w.InDoubt = printers, ledger, doubt
 	if s.d.Calls != nil {
-		// A citizen waiting at the kiosk comes before everything else.
-		var calls []string
-		for _, call := range s.d.Calls.OfficerCalls() {
-			a := texts(langOf(c))["alert_officer_called"] + " " + call.At.Format("15:04:05")
-			if call.Ref != "" {
-				a += " — " + texts(langOf(c))["ref"] + " " + call.Ref + " (" + call.Document.Title() + ", " + string(call.State) + ")"
+		w.Calls, w.Waiting = s.d.Calls.OfficerCalls(), s.d.Calls.HeldWaiting()
+		for i, h := range w.Waiting { // few: one per citizen at the kiosk
+			if j, err := s.d.Printerd.Job(ctx, h.Job); err == nil {
+				w.Waiting[i].Printer, w.Waiting[i].State = j.Printer, j.State
 			}
-			calls = append(calls, a)
 		}
-		alerts = append(calls, alerts...)
-		data["Calls"] = len(calls)
-	}
-	if len(doubt) > 0 {
-		alerts = append(alerts, texts(langOf(c))["alert_in_doubt"]+": "+strconv.Itoa(len(doubt)))
+		data["Calls"] = len(w.Calls)
 	}
 	if s.d.Settlements != nil {
 		open, err := s.d.Settlements.Open(ctx)
-		if err != nil {
-			alerts = append(alerts, fault.As(err).Message(langOf(c)))
+		if err != nil && w.PrinterdErr == "" {
+			w.PrinterdErr = string(fault.As(err).Code)
 		}
 		type unsettled struct {
 			station.Settlement
@@ -252,15 +253,13 @@ func (s *Console) overview(c *fiber.Ctx) error {
 				pending = append(pending, unsettled{st, now.Sub(st.Created).Round(time.Second)})
 			}
 		}
-		if len(pending) > 0 {
-			alerts = append(alerts, texts(langOf(c))["alert_unsettled"]+": "+strconv.Itoa(len(pending)))
-		}
+		w.Unsettled = len(pending)
 		data["Unsettled"] = pending
 	}
 	data["Printed"], data["Failed"], data["Held"], data["InDoubt"] = counts, failed, held, doubt
 	data["Partial"] = day.Partial || len(doubt) >= printerd.MaxListLimit || held >= printerd.MaxListLimit
-	data["Printers"], data["Ledger"], data["Alerts"], data["Jobs"] = printers, ledger, alerts, jobs
-	return s.render(c, fiber.StatusOK, "overview", data)
+	data["Printers"], data["Ledger"], data["Alerts"], data["Jobs"] = printers, ledger, w.Alerts(), jobs
+	return data
 }
 
 func (s *Console) job(c *fiber.Ctx) error {
@@ -270,7 +269,7 @@ func (s *Console) job(c *fiber.Ctx) error {
 	if err != nil {
 		return s.fail(c, err)
 	}
-	return s.render(c, fiber.StatusOK, "job", jobPage(c, j, printerd.Resolution{}, ""))
+	return s.render(c, fiber.StatusOK, "job", s.jobPage(ctx, c, j, jobForm{}))
 }
 
 // reasonOption is one reason code in the resolution form's select.
@@ -280,9 +279,18 @@ type reasonOption struct {
 	Selected bool
 }
 
-// jobPage is the job page's data; r refills the resolution form and
-// problem says why it was refused.
-func jobPage(c *fiber.Ctx, j printerd.Job, r printerd.Resolution, problem string) map[string]any {
+// jobForm is a job page's form as the supervisor filled it, kept when it
+// is refused: Problem says why and Field which field is wrong.
+type jobForm struct {
+	printerd.Resolution
+	Present bool
+	Problem string
+	Field   string
+}
+
+// jobPage is the job page's data: the job, its history, the actions that
+// make sense now (station.ActionsFor), and the form f.
+func (s *Console) jobPage(ctx context.Context, c *fiber.Ctx, j printerd.Job, f jobForm) map[string]any {
 	t := texts(langOf(c))
 	var options []reasonOption
 	for _, rc := range printerd.ReasonCodes() {
@@ -293,24 +301,34 @@ func jobPage(c *fiber.Ctx, j printerd.Job, r printerd.Resolution, problem string
 		if len(rc.Actions) == 1 {
 			label += " (" + t["only_"+string(rc.Actions[0])] + ")"
 		}
-		options = append(options, reasonOption{Code: rc.Code, Label: label, Selected: rc.Code == r.ReasonCode})
+		options = append(options, reasonOption{Code: rc.Code, Label: label, Selected: rc.Code == f.ReasonCode})
 	}
-	return map[string]any{"Job": j, "InDoubt": j.State == printerd.JobInDoubt, "Held": j.State == printerd.JobHeld,
-		"Form": r, "ReasonCodes": options, "Problem": problem}
+	data := map[string]any{"Job": j, "Actions": station.ActionsFor(j), "Form": f, "ReasonCodes": options}
+	history, err := s.d.Printerd.JobHistory(ctx, j.ID)
+	if err != nil {
+		data["HistoryErr"] = fault.As(err).Message(langOf(c))
+	}
+	data["History"] = history
+	return data
 }
 
 func (s *Console) resolve(c *fiber.Ctx) error {
 	ctx, cancel := bounded(c)
 	defer cancel()
 	id := printerd.JobID(c.Params("id"))
-	r := printerd.Resolution{
+	f := jobForm{Resolution: printerd.Resolution{
 		Action:     printerd.Action(c.FormValue("action")),
 		ReasonCode: printerd.ReasonCode(c.FormValue("reason_code")),
 		Note:       strings.TrimSpace(c.FormValue("note")),
 		CardSerial: strings.TrimSpace(c.FormValue("card_serial")),
 		Actor:      sessionOf(c).Account,
+	}, Present: c.FormValue("present") == "yes"}
+	r := f.Resolution
+	var res printerd.Resolved
+	field, err := station.CheckResolution(r, f.Present)
+	if err == nil {
+		res, err = s.d.Printerd.Resolve(ctx, id, r)
 	}
-	res, err := s.d.Printerd.Resolve(ctx, id, r)
 	// The note is free text and stays in printerd's journal only: it may
 	// name the citizen. The code and the action are recorded only when
 	// they are codes: a crafted form could put words in them too.
@@ -320,9 +338,13 @@ func (s *Console) resolve(c *fiber.Ctx) error {
 		fields["reprint"] = string(res.Reprint.ID)
 	}
 	fields["printer"] = res.Job.Printer
+	if f.Present {
+		fields["present"] = "yes"
+	}
 	s.auditAction(ctx, c, "console.resolve", err, fields)
 	if err != nil {
-		return s.resolveRefused(ctx, c, id, r, err)
+		f.Field = field
+		return s.jobRefused(ctx, c, id, f, err)
 	}
 	if s.d.Settlements != nil {
 		s.d.Settlements.Wake() // the decision reaches the upstream now, not at the next pass
@@ -347,42 +369,114 @@ func validAction(a printerd.Action) bool {
 	return a == printerd.ActionPrinted || a == printerd.ActionReprint || a == printerd.ActionVoid
 }
 
-// resolveRefused shows the job page again with the refusal and the form
-// as the supervisor filled it, so nothing has to be typed twice. When the
+// jobRefused shows the job page again with the refusal and the form as
+// the supervisor filled it, so nothing has to be typed twice. When the
 // job cannot be shown (unknown, printerd unreachable), the error page.
-func (s *Console) resolveRefused(ctx context.Context, c *fiber.Ctx, id printerd.JobID, r printerd.Resolution, err error) error {
+func (s *Console) jobRefused(ctx context.Context, c *fiber.Ctx, id printerd.JobID, f jobForm, err error) error {
 	e := fault.As(err)
 	j, jerr := s.d.Printerd.Job(ctx, id)
 	if jerr != nil || errors.Is(e, printerd.ErrJobNotFound) {
 		return s.fail(c, err)
 	}
-	s.log.Warn().Str("request_id", c.GetRespHeader(fiber.HeaderXRequestID)).Str("code", string(e.Code)).Err(e.Cause).Msg("console: resolution refused")
-	data := jobPage(c, j, r, e.Message(langOf(c)))
+	s.log.Warn().Str("request_id", c.GetRespHeader(fiber.HeaderXRequestID)).Str("code", string(e.Code)).Err(e.Cause).Msg("console: job action refused")
+	f.Problem = e.Message(langOf(c))
+	data := s.jobPage(ctx, c, j, f)
 	data["LangPath"] = "/jobs/" + string(j.ID)
-	return s.render(c, consoleStatus(e), "job", data)
+	status := consoleStatus(e)
+	if errors.Is(e, station.ErrPresenceUnconfirmed) {
+		status = fiber.StatusBadRequest
+	}
+	return s.render(c, status, "job", data)
 }
 
+// release sends a held job back to the queue. A job held because its
+// citizen left is a hand-over: it prints for the citizen at the counter,
+// so the supervisor confirms they are present.
 func (s *Console) release(c *fiber.Ctx) error {
 	ctx, cancel := bounded(c)
 	defer cancel()
 	id := printerd.JobID(c.Params("id"))
-	j, err := s.d.Printerd.Release(ctx, id, sessionOf(c).Account)
-	s.auditAction(ctx, c, "console.release", err, map[string]string{"job": string(id), "printer": j.Printer})
+	present := c.FormValue("present") == "yes"
+	j, err := s.d.Printerd.Job(ctx, id)
+	if err == nil && station.ActionsFor(j).HandOver && !present {
+		err = station.ErrPresenceUnconfirmed.Withf("hand-over of %s without the citizen confirmed present", id)
+	}
+	if err == nil {
+		j, err = s.d.Printerd.Release(ctx, id, sessionOf(c).Account)
+	}
+	fields := map[string]string{"job": string(id), "printer": j.Printer}
+	if present {
+		fields["present"] = "yes"
+	}
+	s.auditAction(ctx, c, "console.release", err, fields)
+	if errors.Is(err, station.ErrPresenceUnconfirmed) {
+		return s.jobRefused(ctx, c, id, jobForm{Present: present, Field: "present"}, err)
+	}
 	if err != nil {
 		return s.fail(c, err)
 	}
 	return c.Redirect("/jobs/"+string(j.ID)+"?done=released", fiber.StatusSeeOther)
 }
 
-func (s *Console) resume(c *fiber.Ctx) error {
+// printer shows one printer as printerd sees it now, and the action that
+// makes sense: a stopped printer can be said to be fixed.
+func (s *Console) printer(c *fiber.Ctx) error {
 	ctx, cancel := bounded(c)
 	defer cancel()
-	err := s.d.Printerd.ResumePrinter(ctx, c.Params("name"), sessionOf(c).Account)
-	s.auditAction(ctx, c, "console.resume", err, map[string]string{"printer": c.Params("name")})
+	p, err := s.printerNamed(ctx, c.Params("name"))
 	if err != nil {
 		return s.fail(c, err)
 	}
-	return c.Redirect("/?done=resumed", fiber.StatusSeeOther)
+	return s.render(c, fiber.StatusOK, "printer", map[string]any{"Printer": p, "Stopped": p.Status.State == printerd.PrinterStopped})
+}
+
+func (s *Console) printerNamed(ctx context.Context, name string) (printerd.PrinterInfo, error) {
+	ps, err := s.d.Printerd.Printers(ctx)
+	if err != nil {
+		return printerd.PrinterInfo{}, err
+	}
+	for _, p := range ps {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return printerd.PrinterInfo{}, printerd.ErrPrinterNotFound.Withf("no printer named %q", name)
+}
+
+// resume is "the printer is fixed, run it again": the fault conditions a
+// simulated printer keeps are cleared (a real printer reports its own),
+// printerd resumes it, and the answer is the printer's state read back
+// afterwards, so a printer still stopped is shown stopped with its
+// reasons, never as a success.
+func (s *Console) resume(c *fiber.Ctx) error {
+	ctx, cancel := bounded(c)
+	defer cancel()
+	name := c.Params("name")
+	fields := map[string]string{"printer": name}
+	err := s.d.Printerd.ClearFaults(ctx, name)
+	switch {
+	case err == nil:
+		fields["cleared"] = "faults"
+	case errors.Is(err, printerd.ErrNotSupported):
+		err = nil
+	}
+	if err == nil {
+		err = s.d.Printerd.ResumePrinter(ctx, name, sessionOf(c).Account)
+	}
+	var p printerd.PrinterInfo
+	if err == nil {
+		p, err = s.printerNamed(ctx, name)
+		fields["state"] = string(p.Status.State)
+	}
+	s.auditAction(ctx, c, "console.resume", err, fields)
+	if err != nil {
+		return s.fail(c, err)
+	}
+	done := "resumed"
+	if p.Status.State == printerd.PrinterStopped {
+		done = "still_stopped"
+	}
+	return c.Redirect("/printers/"+url.PathEscape(name)+"?done="+done, fiber.StatusSeeOther)
 }
 
 func (s *Console) ledger(c *fiber.Ctx) error {
@@ -425,7 +519,7 @@ func (s *Console) loadCards(c *fiber.Ctx) error {
 // timelineFilter reads the timeline's filters from the query. Times are
 // the browser's datetime-local values in the station's time zone.
 func (s *Console) timelineFilter(c *fiber.Ctx) station.AuditFilter {
-	loc := s.now().Location()
+	loc := s.local().Location()
 	at := func(v string) time.Time {
 		t, err := time.ParseInLocation("2006-01-02T15:04", v, loc)
 		if err != nil {
@@ -571,7 +665,7 @@ func (s *Console) sendCSV(c *fiber.Ctx, entries []station.AuditEntry) error {
 	if err := w.Error(); err != nil {
 		return s.fail(c, err)
 	}
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="audit-`+s.now().Format("20060102-150405")+`.csv"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="audit-`+s.local().Format("20060102-150405")+`.csv"`)
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	return c.Send(b.Bytes())
 }
@@ -582,6 +676,30 @@ func cell(v string) string {
 		return "'" + v
 	}
 	return v
+}
+
+// shortHash is the beginning of a hash, enough to tell entries apart on
+// a 1920-pixel screen; the page gives the whole of it on demand.
+func shortHash(h string) string {
+	if len(h) <= 12 {
+		return h
+	}
+	return h[:12] + "…"
+}
+
+// fieldSummary is the one line of an entry's fields shown before its
+// details are opened: the outcome and what it was about.
+func fieldSummary(f map[string]string) string {
+	var parts []string
+	for _, k := range []string{"outcome", "page", "job", "printer", "format"} {
+		if v := f[k]; v != "" {
+			parts = append(parts, k+"="+shortHash(v))
+		}
+	}
+	if len(parts) < len(f) {
+		parts = append(parts, fmt.Sprintf("(+%d)", len(f)-len(parts)))
+	}
+	return strings.Join(parts, " ")
 }
 
 // fieldText shows an entry's fields as sorted key=value pairs.

@@ -20,7 +20,7 @@ var errReportDay = fault.New("report_day_invalid",
 // exports is the page with the downloads: the daily report for a chosen
 // day and, for roles that may see the timeline, its CSV.
 func (s *Console) exports(c *fiber.Ctx) error {
-	return s.render(c, fiber.StatusOK, "exports", map[string]any{"Today": s.now().Format(time.DateOnly)})
+	return s.render(c, fiber.StatusOK, "exports", map[string]any{"Today": s.local().Format(time.DateOnly)})
 }
 
 // reportDay reads the day parameter: a date in the station's time zone,
@@ -44,7 +44,7 @@ func reportDay(v string, now time.Time) (time.Time, error) {
 func (s *Console) reportPDF(c *fiber.Ctx) error {
 	ctx, cancel := bounded(c)
 	defer cancel()
-	now := s.now()
+	now := s.local()
 	day, err := reportDay(c.Query("day"), now)
 	if err != nil {
 		return s.fail(c, err)
@@ -65,6 +65,9 @@ func (s *Console) reportPDF(c *fiber.Ctx) error {
 	}
 	st := report.LogOf("station", cp)
 	d.Station = strings.TrimSuffix(st.Origin, "/station/audit")
+	if h := s.d.Hall; h.Name != "" || h.KioskID != "" {
+		d.Station = h.Name + " · " + h.KioskID + " · " + d.Station
+	}
 	d.Logs = append(d.Logs, st)
 	if s.d.PrinterdAudit != nil {
 		pcp, err := s.d.PrinterdAudit.Checkpoint(ctx)

@@ -50,6 +50,7 @@ type consoleRig struct {
 	clock    *clock
 	accounts *sqlite.Accounts
 	waits    *waits
+	pins     *fakePINs
 }
 
 // waits records the throttle delays logins were made to wait, without
@@ -75,7 +76,7 @@ func (w *waits) all() []time.Duration {
 // deps are the rig's console dependencies with audit as the log.
 func (r *consoleRig) deps(audit station.AuditLog) ConsoleDeps {
 	return ConsoleDeps{Printerd: r.pd, Audit: audit, Accounts: r.accounts, PrinterdAudit: fakeCheckpoints{},
-		Now: r.clock.Now, Rand: rand.Reader, Hashing: cheapHash, Sleep: r.waits.sleep}
+		Now: r.clock.Now, Rand: rand.Reader, Hashing: cheapHash, Sleep: r.waits.sleep, PINs: r.pins}
 }
 
 // MustConsole returns a rig with the accounts siti (supervisor), tono
@@ -97,7 +98,7 @@ func mustConsoleOn(tb testing.TB, pd ConsolePrinterd, clk *clock) *consoleRig {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	r := &consoleRig{tb: tb, audit: &fakeAudit{}, clock: clk, accounts: sqlite.NewAccounts(db), waits: &waits{}}
+	r := &consoleRig{tb: tb, audit: &fakeAudit{}, clock: clk, accounts: sqlite.NewAccounts(db), waits: &waits{}, pins: &fakePINs{}}
 	for name, role := range map[string]account.Role{"siti": account.Supervisor, "tono": account.Technician, "ani": account.Auditor} {
 		h, err := account.Hash(testPassword, rand.Reader, cheapHash)
 		if err != nil {
@@ -110,6 +111,7 @@ func mustConsoleOn(tb testing.TB, pd ConsolePrinterd, clk *clock) *consoleRig {
 	deps := r.deps(r.audit)
 	deps.Printerd = pd
 	r.s = NewConsole(deps, zerolog.Nop())
+	r.s.liveFor = 0 // an event stream sends its first event and ends
 	return r
 }
 
@@ -224,12 +226,15 @@ func consoleRoutes() []consoleRoute {
 	return []consoleRoute{
 		{"GET", "/healthz", "/healthz", nil, ok, ok, ok, ok},
 		{"GET", "/console.css", "/console.css", nil, ok, ok, ok, ok},
+		{"GET", "/console.js", "/console.js", nil, ok, ok, ok, ok},
+		{"GET", "/events", "/events", nil, noSession, ok, ok, ok},
 		{"GET", "/login", "/login", nil, ok, redirect, redirect, redirect},
 		{"POST", "/logout", "/logout", url.Values{}, noSession, redirect, redirect, redirect},
 		{"GET", "/", "/", nil, redirect, ok, ok, ok},
 		{"GET", "/jobs/:id", "/jobs/J1", nil, redirect, ok, ok, ok},
 		{"POST", "/jobs/:id/resolve", "/jobs/J1/resolve", url.Values{"action": {"printed"}}, noSession, redirect, forbidden, forbidden},
 		{"POST", "/jobs/:id/release", "/jobs/J3/release", url.Values{}, noSession, redirect, redirect, forbidden},
+		{"GET", "/printers/:name", "/printers/card-1", nil, redirect, ok, ok, ok},
 		{"POST", "/printers/:name/resume", "/printers/card-1/resume", url.Values{}, noSession, redirect, redirect, forbidden},
 		{"GET", "/ledger", "/ledger", nil, redirect, ok, ok, forbidden},
 		{"POST", "/ledger/loads", "/ledger/loads", url.Values{"printer": {"card-1"}, "count": {"100"}}, noSession, redirect, redirect, forbidden},
@@ -239,6 +244,8 @@ func consoleRoutes() []consoleRoute {
 		{"GET", "/integrity", "/integrity", nil, redirect, ok, forbidden, ok},
 		{"GET", "/exports", "/exports", nil, redirect, ok, ok, ok},
 		{"GET", "/report.pdf", "/report.pdf?day=2025-03-01", nil, redirect, ok, ok, ok},
+		{"GET", "/pins", "/pins", nil, redirect, ok, forbidden, forbidden},
+		{"POST", "/pins/lift", "/pins/lift", url.Values{"nik": {testNIK}, "reason": {"identity-checked"}}, noSession, ok, forbidden, forbidden},
 		{"POST", "/integrity/verify", "/integrity/verify", url.Values{}, noSession, redirect, forbidden, redirect},
 	}
 }
@@ -665,8 +672,13 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("CSP %q is not strict", consoleCSP)
 		}
 		page := body(t, res)
-		if regexp.MustCompile(`<script|\sstyle=|\son[a-z]+=`).MatchString(page) {
+		if regexp.MustCompile(`\sstyle=|\son[a-z]+=`).MatchString(page) {
 			t.Errorf("%s has inline script or style", path)
+		}
+		// The one script is the console's own file, never inline.
+		own := regexp.MustCompile(`<script src="/console.js" defer></script>`)
+		if strings.Count(page, "<script") != len(own.FindAllString(page, -1)) {
+			t.Errorf("%s has inline script", path)
 		}
 	}
 }
@@ -758,7 +770,7 @@ func TestResolveAndLedger(t *testing.T) {
 	if res.StatusCode != http.StatusBadRequest {
 		t.Errorf("reprint without a reason code: %d", res.StatusCode)
 	}
-	res = post("/jobs/J1/resolve", url.Values{"action": {"reprint"}, "reason_code": {"jam"}, "note": {"kartu macet"}})
+	res = post("/jobs/J1/resolve", url.Values{"action": {"reprint"}, "reason_code": {"jam"}, "note": {"kartu macet"}, "present": {"yes"}})
 	if res.StatusCode != redirect || res.Header.Get("Location") != "/jobs/J4?done=resolved" {
 		t.Errorf("reprint: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -828,9 +840,9 @@ func TestResolveKeepsTheForm(t *testing.T) {
 func TestOverview(t *testing.T) {
 	r := MustConsole(t)
 	ss := r.MustLogin("tono")
-	res := r.do(request{method: "GET", path: "/", cookies: ss.cookies()})
+	res := r.do(request{method: "GET", path: "/?lang=en", cookies: ss.cookies()})
 	page := body(t, res)
-	for _, want := range []string{"J1", "J2", "J3", "KK: <strong>1</strong>", "card-1: media-jam", "card-1: low-stock", "YMCKO ribbon: 180/250"} {
+	for _, want := range []string{"J1", "J2", "J3", "KK: <strong>1</strong>", "<strong>Printer stopped</strong> · card-1 · card or paper jammed", "<strong>Blank cards need a look</strong> · card-1 · blank cards low", `href="/printers/card-1"`, "YMCKO ribbon: 180/250"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("overview lacks %q", want)
 		}
@@ -842,7 +854,7 @@ func TestOverview(t *testing.T) {
 	r.pd.err = errors.New("connection refused")
 	res = r.do(request{method: "GET", path: "/?lang=en", cookies: ss.cookies()})
 	page = body(t, res)
-	if res.StatusCode != ok || !strings.Contains(page, "printerd:") || !strings.Contains(page, "Today") {
+	if res.StatusCode != ok || !strings.Contains(page, "The print service does not answer") || !strings.Contains(page, "Today") {
 		t.Errorf("overview with printerd down: %d", res.StatusCode)
 	}
 	if c := cookie(res, consoleLangCookie); c == nil || c.Value != "en" {

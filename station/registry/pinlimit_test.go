@@ -162,3 +162,40 @@ func TestTicketBinding(t *testing.T) {
 		})
 	}
 }
+
+func TestPINLimitLift(t *testing.T) {
+	now := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	l, err := NewPINLimit(rand.Reader, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := mustPINNIK(t, "3171014107990001"), mustPINNIK(t, "3171014107990002")
+	if l.Lift(a) {
+		t.Error("a NIK with no wrong PINs was lifted")
+	}
+	for range l.PerNIK {
+		l.Failed(a)
+	}
+	l.Failed(b)
+	if err := l.Check(a); err == nil {
+		t.Fatal("not locked after 5 wrong PINs")
+	}
+	if !l.Lift(a) {
+		t.Error("the lockout lifted nothing")
+	}
+	if err := l.Check(a); err != nil {
+		t.Errorf("still locked after the lift: %v", err)
+	}
+	if got := l.Failed(b); got != l.PerNIK-2 {
+		t.Errorf("another NIK's count changed: %d left", got)
+	}
+}
+
+func mustPINNIK(t *testing.T, s string) station.NIK {
+	t.Helper()
+	n, err := station.ParseNIK(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -190,14 +190,14 @@ const (
 // report (codes, ids, document type names, the words below) fits in.
 func PDF(d Day) ([]byte, error) {
 	w := words(d.Lang)
-	r, err := newDoc(w["title"]+" "+d.Date.Format("2006-01-02"), d.Generated)
+	r, err := newDoc(w["title"]+" "+d.Date.Format("02-01-2006"), d.Generated)
 	if err != nil {
 		return nil, err
 	}
 	pdf := r.pdf
 
-	r.text("B", 16, w["title"]+" "+d.Date.Format("2006-01-02"))
-	sub := w["generated"] + " " + d.Generated.Format("2006-01-02 15:04:05 MST")
+	r.text("B", 16, w["title"]+" "+d.Date.Format("02-01-2006"))
+	sub := w["generated"] + " " + d.Generated.Format("02-01-2006 15:04:05 MST")
 	if d.Station != "" {
 		sub = d.Station + " · " + sub
 	}

@@ -150,7 +150,7 @@ func TestPDF(t *testing.T) {
 				`KTP-el\s+2\s+2\s+1\s+0\s+5`, `KK\s+3\s+1\s+0\s+0\s+4`, `KIA\s+1\s+0\s+0\s+0\s+1`,
 				`J06\s+KTP-el\s+failed\s+media-jam`, `J05\s+KIA\s+printed\s+confirmed`, `J08\s+KTP-el\s+failed\s+voided`,
 				`card-1\s+100\s+5\s+1\s+1\s+95`, `42\s+.*AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=`,
-				`2025-03-01`,
+				`01-03-2025`,
 			} {
 				if !regexp.MustCompile(re).MatchString(text) {
 					t.Errorf("report text lacks %s:\n%s", re, text)

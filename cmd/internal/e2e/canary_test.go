@@ -711,7 +711,7 @@ func TestCanaryResolutionNote(t *testing.T) {
 	sv := sys.MustSupervisor(t, "pengawas")
 	csrf := sv.field(sv.page("/jobs/"+job), "csrf")
 	if res, page := sv.send("POST", "/jobs/"+job+"/resolve", url.Values{"csrf": {csrf}, "action": {"reprint"},
-		"reason_code": {"jam"}, "note": {note}}); res.StatusCode != http.StatusSeeOther {
+		"reason_code": {"jam"}, "note": {note}, "present": {"yes"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("resolve: %s\n%s", res.Status, page)
 	}
 

@@ -24,11 +24,14 @@ type Supervisor struct {
 	session *http.Cookie
 }
 
+// supervisorPassword is every test supervisor's password.
+const supervisorPassword = "kata-sandi-yang-panjang-sekali"
+
 // MustSupervisor adds a supervisor called name with anjunganctl (the
 // password file is removed after) and logs in.
 func (s *System) MustSupervisor(tb testing.TB, name string) *Supervisor {
 	tb.Helper()
-	const password = "kata-sandi-yang-panjang-sekali"
+	const password = supervisorPassword
 	pwFile := filepath.Join(s.Var, name+".pw")
 	mustOK(tb, os.WriteFile(pwFile, []byte(password+"\n"), 0o600))
 	add := ctl.NewMain()

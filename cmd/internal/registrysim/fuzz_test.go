@@ -16,7 +16,8 @@ import (
 func fuzzRoutes() []string {
 	return []string{"/v1/authorizations", "/admin/approvals",
 		"/v1/authorizations/aut_x/requests/req_x/hold", "/v1/authorizations/aut_x/requests/req_x/confirmation",
-		"/v1/authorizations/aut_x/requests/req_x/report", "/v1/authorizations/aut_x/requests/req_x/release"}
+		"/v1/authorizations/aut_x/requests/req_x/report", "/v1/authorizations/aut_x/requests/req_x/release",
+		"/v1/pin-lockouts/lift"}
 }
 
 // FuzzRequest sends registry-sim's POST routes any body with any

@@ -111,6 +111,7 @@ func (s *server) routes() http.Handler {
 	handle("POST /v1/authorizations/{aid}/requests/{rid}/confirmation", s.withFault(RouteConfirmation, s.confirm))
 	handle("POST /v1/authorizations/{aid}/requests/{rid}/report", s.withFault(RouteReport, s.report))
 	handle("POST /v1/authorizations/{aid}/requests/{rid}/release", s.withFault(RouteRelease, s.release))
+	handle("POST /v1/pin-lockouts/lift", s.liftPINLockout)
 	handle("POST /admin/approvals", s.createApproval)
 	handle("GET /admin/approvals/{id}", s.approval)
 	handle("POST /admin/faults", s.addFault)
@@ -458,6 +459,32 @@ func (s *server) release(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"request_status": req.Status, "released": released})
+}
+
+// liftPINLockout forgets a NIK's wrong PINs: a supervisor at a kiosk
+// checked the citizen and lifted the lockout. lifted says whether there
+// were any; lifting again lifts nothing more.
+func (s *server) liftPINLockout(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		NIK    string                `json:"nik"`
+		Reason station.PINLiftReason `json:"reason"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	nik, err := station.ParseNIK(in.NIK)
+	if err != nil {
+		return err
+	}
+	if !in.Reason.Known() {
+		return errBadRequest.Withf("reason %q", in.Reason)
+	}
+	n, err := s.store.clearPINFailures(r.Context(), nik.Reveal())
+	if err != nil {
+		return err
+	}
+	s.log.Info().Str("reason", string(in.Reason)).Int64("failures", n).Msg("PIN lockout lifted")
+	return writeJSON(w, http.StatusOK, map[string]any{"lifted": n > 0})
 }
 
 // createApproval makes an approval as the upstream would after an

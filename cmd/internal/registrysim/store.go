@@ -429,6 +429,15 @@ func (s *store) pinFailures(ctx context.Context, nik string, since time.Time) (i
 	return n, err
 }
 
+// clearPINFailures forgets every wrong PIN of nik and says how many.
+func (s *store) clearPINFailures(ctx context.Context, nik string) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM pin_failures WHERE nik = ?`, nik)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 func (s *store) addPINFailure(ctx context.Context, nik string, at time.Time) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO pin_failures (nik, at) VALUES (?, ?)`, nik, at.Unix())
 	return err

@@ -324,8 +324,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.kioskS.MountReadiness(readiness(m.db, printers))
 	m.consS = stationhttp.NewConsole(stationhttp.ConsoleDeps{
 		Printerd: printers, Audit: m.audit, Accounts: sqlite.NewAccounts(m.db),
-		PrinterdAudit: printers, Now: m.Now, Rand: rand.Reader, Settlements: m.kiosk.Settler(),
-		Calls: m.kiosk, Custody: printers, Hall: m.Hall,
+		PrinterdAudit: printers, Now: m.Now, Hall: m.Hall, PINs: reg, Rand: rand.Reader, Settlements: m.kiosk.Settler(),
+		Calls: m.kiosk, Custody: printers,
 	}, m.log)
 	m.checkpoints()
 	m.serve("kiosk", func() error { return m.kioskS.Serve(m.kioskLn) })
