@@ -3,6 +3,7 @@ package station
 import (
 	"context"
 	"flag"
+	"fmt"
 	"time"
 
 	"github.com/anjungan/anjungan/station"
@@ -26,16 +27,19 @@ type Hours struct {
 
 // hoursFlags defines the opening hours' flags on fs.
 func (m *Main) hoursFlags(fs *flag.FlagSet) {
-	fs.Func("opening-hours", `when the kiosk takes citizens, in the hall's time zone, e.g. "Mon-Fri 07:30-16:00; Sat 08:00-12:00" (empty: always open; the station stops at closing time)`, func(s string) error {
-		sched, err := station.ParseSchedule(s)
-		if err != nil {
-			return err
-		}
-		m.Hours.Text, m.Hours.Schedule = s, sched
-		return nil
-	})
+	fs.StringVar(&m.Hours.Text, "opening-hours", m.Hours.Text, `when the kiosk takes citizens, in the hall's time zone, e.g. "Mon-Fri 07:30-16:00; Sat 08:00-12:00" (empty: always open; the station stops at closing time)`)
 	fs.DurationVar(&m.Hours.Lead, "closing-lead", m.Hours.Lead, "how long before closing the kiosk refuses new citizens")
 	fs.DurationVar(&m.Hours.Grace, "closing-grace", m.Hours.Grace, "how long after closing the station waits for a citizen still printing before it stops anyway")
+}
+
+// parseHours reads -opening-hours; its error is a *station.ScheduleError.
+func (m *Main) parseHours() error {
+	sched, err := station.ParseSchedule(m.Hours.Text)
+	if err != nil {
+		return fmt.Errorf("-opening-hours: %w", err)
+	}
+	m.Hours.Schedule = sched
+	return nil
 }
 
 // openingHours is the kiosk's gate; nil when always open.

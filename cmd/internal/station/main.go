@@ -208,6 +208,9 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 		if err := m.printerdTarget().Check(); err != nil {
 			return fmt.Errorf("-printerd-url: %w", err)
 		}
+		if err := m.parseHours(); err != nil {
+			return err
+		}
 		if m.Fingerprint != "sim" && m.Fingerprint != "off" {
 			return fmt.Errorf("-fingerprint %q: want sim or off", m.Fingerprint)
 		}
