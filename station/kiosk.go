@@ -66,6 +66,9 @@ type KioskConfig struct {
 	// only way without Notices (default 250 ms), a fallback with them for
 	// notices lost while the stream was down (default 2 s).
 	PollEvery time.Duration
+	// Hours, when set, refuses new citizens outside the opening hours
+	// (hours.go); a session under way finishes its prints.
+	Hours *OpeningHours
 }
 
 // JobNotices is printerd's event stream (printerd/client.Client is one).
@@ -266,6 +269,9 @@ func (k *Kiosk) open(ctx context.Context, m AuthMethod, authz Authorization, err
 // fetched and did not print given back), so nobody's data waits behind
 // the next citizen and sessions cannot pile up.
 func (k *Kiosk) openTicket(ctx context.Context, m AuthMethod, authz Authorization, ticketID string, err error) (*Session, error) {
+	if err == nil {
+		err = k.admitHours()
+	}
 	if err != nil {
 		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: m, Err: err})
 		return nil, k.cfg.Hall.Locked(err)

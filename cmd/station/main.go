@@ -29,7 +29,11 @@ func main() {
 	if err := systemd.Notify(os.Getenv(systemd.NotifySocket), systemd.Ready); err != nil {
 		fmt.Fprintln(os.Stderr, "station: telling systemd it is ready:", err)
 	}
-	<-ctx.Done()
+	// SIGTERM, or closing time (-opening-hours): both stop the same way.
+	select {
+	case <-ctx.Done():
+	case <-m.Done():
+	}
 	_ = systemd.Notify(os.Getenv(systemd.NotifySocket), systemd.Stopping)
 	if err := m.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "station:", err)

@@ -272,7 +272,8 @@ func statusOf(code fault.Code) int {
 		return fiber.StatusNotFound
 	case station.ErrTooManyAttempts.Code:
 		return fiber.StatusTooManyRequests
-	case station.ErrUpstreamUnavailable.Code, station.ErrPrinterUnavailable.Code, station.ErrKioskOutOfService.Code, station.ErrDocumentUnavailable.Code:
+	case station.ErrUpstreamUnavailable.Code, station.ErrPrinterUnavailable.Code, station.ErrKioskOutOfService.Code, station.ErrDocumentUnavailable.Code,
+		station.ErrKioskClosed.Code:
 		return fiber.StatusServiceUnavailable
 	case station.ErrCardUnreadable.Code:
 		return fiber.StatusUnprocessableEntity

@@ -91,6 +91,8 @@ type Main struct {
 	// Hall names the service hall, the kiosk and its time zone for the
 	// console, the reports and the kiosk.
 	Hall station.Hall
+	// Hours is when the kiosk takes citizens and the station runs (hours.go).
+	Hours Hours
 
 	log       zerolog.Logger
 	kiosk     *station.Kiosk
@@ -105,6 +107,8 @@ type Main struct {
 	consS     *stationhttp.Console
 	wg        sync.WaitGroup
 	once      sync.Once
+	done      chan struct{}
+	stopHours context.CancelFunc
 }
 
 // NewMain returns a station with its embedded defaults.
@@ -136,6 +140,7 @@ func NewMain() *Main {
 		Stderr:         os.Stderr,
 		Now:            time.Now,
 		Hall:           station.Hall{Name: "Anjungan", KioskID: "ADM-01", Zone: station.WIB},
+		Hours:          Hours{Lead: 10 * time.Minute, Grace: 15 * time.Minute},
 	}
 }
 
@@ -194,6 +199,7 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 		m.Hall.Zone = z
 		return err
 	})
+	m.hoursFlags(fs)
 	fs.StringVar(&m.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&m.CrashAt, "crash-at", "", "tests only: kill the station at this settlement step ("+strings.Join(station.CrashPoints, ", ")+")")
 	fs.DurationVar(&m.Settle.SubmitGrace, "settle-submit-grace", 0, "how long a submission cut short may still reach printerd before its absence is believed (0: 1m)")
@@ -203,6 +209,9 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 		}
 		if err := m.printerdTarget().Check(); err != nil {
 			return fmt.Errorf("-printerd-url: %w", err)
+		}
+		if err := m.parseHours(); err != nil {
+			return err
 		}
 		if m.Fingerprint != "sim" && m.Fingerprint != "off" {
 			return fmt.Errorf("-fingerprint %q: want sim or off", m.Fingerprint)
@@ -300,6 +309,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Recorder:    recorders{eventLog{m.log}, auditrec.Recorder{Log: m.audit, Fallback: m.auditLost}},
 		Now:         m.Now,
 		Rand:        rand.Reader,
+		Hours:       m.openingHours(),
 	})
 	docPub := docKey.Public().(ed25519.PublicKey)
 	docs := &docqr.Verifier{Keys: ticket.KeySet{ticket.KeyID(docPub): docPub}}
@@ -328,6 +338,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Calls: m.kiosk, Custody: printers,
 	}, m.log)
 	m.checkpoints()
+	m.closeByHours()
 	m.serve("kiosk", func() error { return m.kioskS.Serve(m.kioskLn) })
 	m.serve("console", func() error { return m.consS.Serve(m.consLn) })
 	m.log.Info().Str("kiosk", m.KioskURL()).Str("console", m.ConsoleURL()).Msg("station ready")
@@ -479,6 +490,9 @@ func (m *Main) Close() error {
 		}
 		if m.stopAudit != nil {
 			m.stopAudit()
+		}
+		if m.stopHours != nil {
+			m.stopHours()
 		}
 		m.wg.Wait()
 		if m.kiosk != nil {
