@@ -81,6 +81,11 @@ func (k *Kiosk) admitHours() error {
 	return k.cfg.Hours.Admit(k.cfg.Now())
 }
 
+// OpenNow is nil while a new citizen may log in, else ErrKioskClosed
+// naming the next opening: the start screen shows it before anyone
+// signs in.
+func (k *Kiosk) OpenNow() error { return k.admitHours() }
+
 // Busy reports whether a citizen is at the kiosk (a session not idle) or
 // a print is under way (preparing, queued or printing, or a job whose
 // outcome the kiosk still follows): a station closing by schedule waits

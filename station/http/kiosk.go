@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/anjungan/anjungan/internal/fault"
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/station"
 )
@@ -250,9 +251,20 @@ func (s *Kiosk) availability(c *fiber.Ctx) error {
 		Ready  bool   `json:"ready"`
 		Reason string `json:"reason,omitempty"`
 	}
+	type closed struct {
+		Code      string `json:"code"`
+		MessageID string `json:"message_id"`
+		MessageEN string `json:"message_en"`
+	}
 	out := struct {
 		Documents []doc `json:"documents"`
+		// Closed, outside the opening hours: no new citizen is let in.
+		Closed *closed `json:"closed,omitempty"`
 	}{}
+	var e *fault.Error
+	if err := s.kiosk.OpenNow(); errors.As(err, &e) {
+		out.Closed = &closed{Code: string(e.Code), MessageID: e.ID, MessageEN: e.EN}
+	}
 	for _, a := range as {
 		out.Documents = append(out.Documents, doc{Type: string(a.Document), Title: a.Document.Title(), Ready: a.Ready, Reason: a.Reason})
 	}

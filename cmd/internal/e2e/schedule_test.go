@@ -68,6 +68,27 @@ func (c *Citizen) mustBeClosed(t *testing.T, ticket string) {
 		!strings.HasPrefix(v.Error.MessageEN, "The kiosk is closed. It opens again ") {
 		t.Errorf("closed message does not name the next opening: %+v", v.Error)
 	}
+	// The start screen says so before anyone signs in.
+	if n := c.closedNotice(t); n == nil || n.Code != "kiosk_closed" || n.MessageID != v.Error.MessageID || n.MessageEN != v.Error.MessageEN {
+		t.Errorf("availability while closed: %+v, want the login's refusal %+v", n, v.Error)
+	}
+}
+
+type closedNotice struct {
+	Code      string `json:"code"`
+	MessageID string `json:"message_id"`
+	MessageEN string `json:"message_en"`
+}
+
+// closedNotice is what /api/availability says of the opening hours: nil
+// while open.
+func (c *Citizen) closedNotice(t *testing.T) *closedNotice {
+	t.Helper()
+	var av struct {
+		Closed *closedNotice `json:"closed"`
+	}
+	mustStatus(t, c.call("GET", "/api/availability", nil, &av), http.StatusOK)
+	return av.Closed
 }
 
 // TestClosesBySchedule: the kiosk closes by its opening hours while a
@@ -98,6 +119,9 @@ func TestClosesBySchedule(t *testing.T) {
 	// A citizen logs in while the kiosk is open, and their card prints.
 	a := sys.MustApprove(t, "ktp-el")
 	c := sys.NewCitizen(t)
+	if n := c.closedNotice(t); n != nil {
+		t.Fatalf("availability while open says closed: %+v", n)
+	}
 	var v sessionView
 	mustStatus(t, c.call("POST", "/api/login/ticket", map[string]string{"ticket": a.Ticket}, &v), http.StatusCreated)
 	rid := v.Documents[0].RequestID

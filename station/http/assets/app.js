@@ -18,6 +18,7 @@
   let tracked = [];         // request ids being printed
   let lastError = null;     // {code, message_id, message_en}
   let avail = null;         // document type → {ready, reason}, from /api/availability
+  let closedNotice = null;  // {message_id, message_en} outside the opening hours, from /api/availability
   let waitRef = "", waitDoc = "", leftDoc = "";
   let scanBuffer = "", scanLast = 0, activeField = "nik";
   let cardMode = false, cardEnabled = false; // card mode: the NIK comes from the e-KTP
@@ -74,6 +75,7 @@
       const a = await call("GET", "/api/availability");
       avail = {};
       a.documents.forEach((d) => { avail[d.type] = d; });
+      closedNotice = a.closed || null;
       return a.documents;
     } catch (e) { avail = null; return null; }
   }
@@ -95,7 +97,8 @@
       list.replaceChildren(li);
     }
     // Nothing can print: the kiosk says so before anyone signs in.
-    $("#out-of-service").hidden = !docs || docs.some((d) => d.ready);
+    $("#out-of-service").hidden = !!closedNotice || !docs || docs.some((d) => d.ready);
+    renderClosed();
     if (screen === "start") availTimer = setTimeout(refreshAvailability, 15000);
   }
   // canPrintNow: false only when the kiosk knows the document's printer cannot take it now.
@@ -557,7 +560,16 @@
     renderDynamic();
   }
 
+  // Outside the opening hours the start screen says so, and when it opens
+  // again, before anyone signs in.
+  function renderClosed() {
+    const el = $("#closed");
+    el.hidden = !closedNotice;
+    el.textContent = closedNotice ? (lang === "en" ? closedNotice.message_en : closedNotice.message_id) : "";
+  }
+
   function renderDynamic() {
+    renderClosed();
     if (screen === "docs") renderDocs();
     if (screen === "printing") renderProgress();
     if (screen === "done") {
