@@ -220,9 +220,15 @@ func (s *Kiosk) stream(c *fiber.Ctx, stop func(), run func(ctx context.Context, 
 // logout ends the visit, with or without a session: the page calls it
 // at every reset, so a card left on the reader is set aside then.
 func (s *Kiosk) logout(c *fiber.Ctx) error {
-	s.kiosk.Logout(c.Cookies(sessionCookie))
+	id := c.Cookies(sessionCookie)
+	s.kiosk.Logout(id)
 	s.kiosk.EndVisit()
-	c.ClearCookie(sessionCookie)
+	// Only a request that named a session clears the cookie: a page's
+	// logout without one (a reset at the start screen) must not clear the
+	// cookie of a login whose answer reached the browser first.
+	if id != "" {
+		c.ClearCookie(sessionCookie)
+	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 

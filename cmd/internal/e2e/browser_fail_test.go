@@ -75,7 +75,7 @@ func TestBrowserJamDuringPrint(t *testing.T) {
 	b.scan(a.Ticket)
 	b.screen("docs")
 	b.tap("#doc-list button.print", "preview")
-	b.Do(chromedp.Click(chromedp.CSS("#preview-ok")))
+	b.Do(chromedp.WaitEnabled(chromedp.CSS("#preview-ok")), chromedp.Click(chromedp.CSS("#preview-ok")))
 	// The citizen is not sent back to the start: the waiting screen
 	// follows the job, with its reference.
 	b.screen("wait")

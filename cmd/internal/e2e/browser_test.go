@@ -48,7 +48,7 @@ func (b *Browser) openStart(url string) {
 // tap taps the element sel selects and waits for the screen it leads to.
 func (b *Browser) tap(sel, screen string) {
 	b.TB.Helper()
-	b.Do(chromedp.Click(chromedp.CSS(sel)))
+	b.Do(chromedp.WaitEnabled(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
 	b.screen(screen)
 }
 

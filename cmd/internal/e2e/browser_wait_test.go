@@ -50,7 +50,7 @@ func TestBrowserWaitForOfficer(t *testing.T) {
 	b.scan(a.Ticket)
 	b.screen("docs")
 	b.tap("#doc-list button.print", "preview")
-	b.Do(chromedp.Click(chromedp.CSS("#preview-ok")))
+	b.Do(chromedp.WaitEnabled(chromedp.CSS("#preview-ok")), chromedp.Click(chromedp.CSS("#preview-ok")))
 	b.screen("wait")
 	ref := b.Text("#wait-ref")
 	if !refPattern.MatchString(ref) {

@@ -55,7 +55,13 @@
     if (name === "start") refreshAvailability();
   }
 
+  // The logout a reset sends must reach the server before the next login:
+  // its answer clears the session cookie, and arriving after a login's
+  // answer it would clear the new visitor's session.
+  let loggingOut = Promise.resolve();
+  let previewGen = 0; // the preview on screen; an older one's pages do not enable its button
   async function call(method, path, body) {
+    if (path.startsWith("/api/login/")) await loggingOut;
     let res;
     try {
       res = await fetch(path, { method, headers: { "Content-Type": "application/json" },
@@ -413,6 +419,13 @@
     $("#preview-pages").replaceChildren(...figures);
     $("#preview-pages").classList.remove("revealed");
     $("#reveal").hidden = !masked;
+    // The citizen confirms what they have seen: the button waits for the
+    // pages (loaded or failed), and a tap cannot land on a button the
+    // arriving pages are still moving.
+    const ok = $("#preview-ok"), gen = ++previewGen;
+    ok.disabled = true;
+    Promise.all(figures.map((f) => f.querySelector("img").decode().catch(() => {})))
+      .then(() => { if (gen === previewGen) ok.disabled = false; });
     show("preview");
   }
 
@@ -636,7 +649,8 @@
     show("start");
     // Always, session or not: the server sets aside a card left on the
     // reader, so it cannot log the next visitor in.
-    await call("POST", "/api/session/logout").catch(() => {});
+    loggingOut = call("POST", "/api/session/logout").catch(() => {});
+    await loggingOut;
     if (hadSession || cardUsed) remindCard();
     cardUsed = false;
   }
