@@ -270,12 +270,14 @@ func (k *Kiosk) openTicket(ctx context.Context, m AuthMethod, authz Authorizatio
 		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: m, Err: err})
 		return nil, k.cfg.Hall.Locked(err)
 	}
-	if !hasApproved(authz.Requests) {
+	// A print an earlier visit left held is offered again (resume.go).
+	resumable := k.resumable(ctx, authz.Requests)
+	if !hasApproved(authz.Requests) && len(resumable) == 0 {
 		err := ErrNothingToPrint.Withf("no approved request")
 		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: m, Subject: authz.Subject, Err: err})
 		return nil, err
 	}
-	if err := k.admit(ctx, authz.Requests); err != nil {
+	if err := k.admit(ctx, resumableAsApproved(authz.Requests, resumable)); err != nil {
 		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: m, Subject: authz.Subject, Err: err})
 		return nil, err
 	}
@@ -287,7 +289,10 @@ func (k *Kiosk) openTicket(ctx context.Context, m AuthMethod, authz Authorizatio
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{ID: id, Authz: authz, TicketID: ticketID, Prints: map[RequestID]*Print{}, Seen: k.cfg.Now(), Presence: "v" + presence[:32]}
+	s := &Session{ID: id, Authz: authz, TicketID: ticketID, Prints: resumable, Seen: k.cfg.Now(), Presence: "v" + presence[:32]}
+	for _, p := range s.Prints {
+		p.session = id
+	}
 	k.mu.Lock()
 	k.sweepLocked()
 	for other := range k.sessions {

@@ -183,6 +183,14 @@ func (k *Kiosk) Preview(ctx context.Context, sessionID string, rid RequestID, pa
 // settles it with the upstream in the background. Calling it again for
 // the same request returns the same print.
 func (k *Kiosk) Print(ctx context.Context, sessionID string, rid RequestID) (Print, error) {
+	k.mu.Lock()
+	if s, err := k.liveLocked(sessionID); err == nil {
+		if sp, ok := s.Prints[rid]; ok && sp.State == PrintResumable {
+			k.mu.Unlock()
+			return k.resume(ctx, sessionID, rid)
+		}
+	}
+	k.mu.Unlock()
 	p, err := k.Prepare(ctx, sessionID, rid)
 	if err != nil || p.State != PrintPreview {
 		return p, err
@@ -394,7 +402,9 @@ func (k *Kiosk) settle(authz Authorization, p *Print) {
 	k.mu.Unlock()
 	defer func() {
 		k.mu.Lock()
-		delete(k.jobs, jobID)
+		if k.jobs[jobID] == notices { // not a later visit's, which resumed the job
+			delete(k.jobs, jobID)
+		}
 		k.mu.Unlock()
 	}()
 
