@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/printerd"
@@ -184,6 +185,14 @@ func TestAuditFieldsDocumented(t *testing.T) {
 	if job, ok, err := j2.ClaimNext(ctx, printerd.MediaCard, "card-1"); !ok || err != nil || job.State != printerd.JobHeld {
 		t.Fatalf("ClaimNext without blanks = %+v, %v, %v", job, ok, err)
 	}
+	// A job held because its citizen left, reattached to their next visit.
+	mustOK(t, j2.RenewPresence(ctx, "gone", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)))
+	absent := MustSubmit(t, j2, withPresence(t, "absent", "gone"))
+	_, err = j2.EndPresence(ctx, "gone")
+	mustOK(t, err)
+	mustOK(t, j2.RenewPresence(ctx, "back", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)))
+	_, _, err = j2.Reattach(ctx, absent.ID, "back")
+	mustOK(t, err)
 	entries = append(entries, MustEntries(t, dir2)...)
 
 	for i, e := range entries {

@@ -339,11 +339,18 @@
       const state = document.createElement("span");
       state.className = "state";
       const ps = d.print && d.print.state;
-      if (ps === "printed" || ps === "held" || ps === "in_doubt") state.textContent = t("step_" + ps) + (d.print.ref ? " — " + t("step_ref") + " " + d.print.ref : "");
+      if (ps === "printed" || ps === "held" || ps === "in_doubt" || ps === "resumable") state.textContent = t("step_" + ps) + (d.print.ref ? " — " + t("step_ref") + " " + d.print.ref : "");
       else if (printable(d) && !canPrintNow(d)) { state.className = "state not-now"; state.textContent = t("avail_not_now") + " — " + reasonText(avail[d.type].reason); }
       else state.textContent = t("doc_" + d.status);
       li.append(name, state);
-      if (printable(d) && canPrintNow(d)) {
+      if (ps === "resumable") {
+        // A print of this citizen's last visit, held when they left: the
+        // same job, already checked by them, goes on without a preview.
+        const b = document.createElement("button");
+        b.type = "button"; b.className = "primary print resume"; b.textContent = t("resume");
+        b.addEventListener("click", () => { tracked = [d.request_id]; confirmPrint(); });
+        li.append(b);
+      } else if (printable(d) && canPrintNow(d)) {
         ready++;
         const b = document.createElement("button");
         b.type = "button"; b.className = "primary print"; b.textContent = t("print");
