@@ -739,6 +739,8 @@
     if (c.idle_ms > 0) { IDLE_RESET_MS = c.idle_ms; IDLE_WARN_MS = Math.round(c.idle_ms * 0.75); }
     cardEnabled = !!c.card;
     fingerEnabled = !!c.fingerprint;
+    // Which finger: the station's setting (the sensor does not say).
+    if (c.finger) $("#finger-title").dataset.t = "finger_title_" + c.finger;
     $("#way-card").disabled = !cardEnabled;
     $("#way-card small").hidden = cardEnabled;
   }).catch(() => {});
