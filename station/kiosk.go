@@ -98,6 +98,11 @@ type Kiosk struct {
 	watchers map[string]map[chan *Session]struct{} // per session: pages following its changes
 	cardRead context.CancelFunc                    // ends the card wait of the page that had the reader before
 	calls    []OfficerCall                         // citizens asking for an officer, oldest first (officer.go)
+	// unreleased keeps, per request, the authorization of an ended
+	// visit at this kiosk whose release the upstream did not take: the
+	// upstream then says the request is reserved elsewhere, though this
+	// kiosk holds it (its ID and expiry only, nothing personal).
+	unreleased map[RequestID]Authorization
 }
 
 // Session is one citizen at the kiosk. It holds personal data only as long
@@ -336,6 +341,11 @@ func (k *Kiosk) sweepLocked() {
 			delete(k.cards, id)
 		}
 	}
+	for rid, a := range k.unreleased {
+		if !a.Expires.IsZero() && now.After(a.Expires) {
+			delete(k.unreleased, rid) // the upstream's reservation ended with it
+		}
+	}
 }
 
 // Now is the kiosk's clock, for the time left of a print.
@@ -494,9 +504,17 @@ func (k *Kiosk) Release(ctx context.Context, sessionID string, rid RequestID) er
 func (k *Kiosk) release(ctx context.Context, authz Authorization, rid RequestID) error {
 	err := k.cfg.Registry.Release(ctx, authz, rid)
 	ev := Event{Kind: EventReleased, Subject: authz.Subject, Request: rid, Err: err}
+	k.mu.Lock()
+	if k.unreleased == nil {
+		k.unreleased = map[RequestID]Authorization{}
+	}
 	if err != nil {
 		ev.Kind = EventReleaseFailed // the upstream's reservation runs out by itself
+		k.unreleased[rid] = Authorization{ID: authz.ID, Expires: authz.Expires}
+	} else if k.unreleased[rid].ID == authz.ID {
+		delete(k.unreleased, rid)
 	}
+	k.mu.Unlock()
 	k.cfg.Recorder.Record(ctx, ev)
 	return err
 }

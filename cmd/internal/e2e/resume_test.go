@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
+	"github.com/anjungan/anjungan/cmd/internal/registrysim"
 	"github.com/anjungan/anjungan/printerd"
 )
 
@@ -76,4 +78,41 @@ func TestReturningCitizenResumesHeldPrint(t *testing.T) {
 	if l := ledger[0]; l.Printed != 1 || l.Remaining < 0 {
 		t.Fatalf("ledger %+v", l)
 	}
+}
+
+// TestOwnReservationIsNotAnotherKiosk: a citizen previews a document and
+// leaves while the registry refuses the release of its reservation; back
+// at the same kiosk, the registry says the request is reserved by another
+// authorization. It is this kiosk's own earlier visit, not another kiosk:
+// the station gives the reservation back and the citizen prints.
+func TestOwnReservationIsNotAnotherKiosk(t *testing.T) {
+	sys := MustStart(t)
+	a := sys.MustApprove(t, "kk")
+	first := sys.NewCitizen(t)
+	var v sessionView
+	if st := first.call("POST", "/api/login/ticket", map[string]string{"ticket": a.Ticket}, &v); st != http.StatusCreated {
+		t.Fatalf("login: %d %+v", st, v.Error)
+	}
+	rid := v.Documents[0].RequestID
+	first.mustPreview(rid)
+	mustOK(t, sys.Registry.InjectFault(registrysim.Fault{Route: registrysim.RouteRelease, Kind: registrysim.FaultStatus, Status: http.StatusServiceUnavailable}))
+	mustStatus(t, first.call("POST", "/api/session/logout", nil, nil), http.StatusNoContent)
+	time.Sleep(3 * time.Second) // the release, refused, with the client's retries
+	sys.Registry.ClearFaults()
+
+	back := sys.NewCitizen(t)
+	if st := back.call("POST", "/api/login/ticket", map[string]string{"ticket": a.Ticket}, &v); st != http.StatusCreated {
+		t.Fatalf("returning login: %d %+v", st, v.Error)
+	}
+	var p struct {
+		Pages int       `json:"pages"`
+		Error *apiError `json:"error"`
+	}
+	if st := back.call("POST", "/api/prepare", map[string]string{"request_id": rid}, &p); st != http.StatusOK {
+		t.Fatalf("prepare after this kiosk's own reservation: %d %+v (told it is at another kiosk)", st, p.Error)
+	}
+	if st := back.call("POST", "/api/print", map[string]string{"request_id": rid}, nil); st != http.StatusAccepted {
+		t.Fatalf("print: %d", st)
+	}
+	back.waitPrintState(rid, "printed")
 }
