@@ -63,6 +63,12 @@ type Journal interface {
 	// EndPresence ends presence id now and holds its queued jobs as
 	// citizen_absent; it returns them.
 	EndPresence(ctx context.Context, id string) ([]Job, error)
+	// Reattach binds a job held citizen_absent to the live presence and
+	// queues it, in one transaction with its audit entry; changed is
+	// false when it was already bound to presence and no longer held (a
+	// retry). Any other job is ErrJobState; a presence not live is
+	// ErrInvalidRequest.
+	Reattach(ctx context.Context, id JobID, presence string) (job Job, changed bool, err error)
 	// RecordLoad records blank cards loaded into a printer.
 	RecordLoad(ctx context.Context, l Load) (Load, error)
 	// Tallies counts the blank cards of every printer that has any record.

@@ -82,3 +82,29 @@ func (d *Dispatcher) EndPresence(ctx context.Context, id string) ([]Job, error) 
 	}
 	return held, nil
 }
+
+// ReasonReattached is the reason of a citizen_absent job given back to its
+// citizen, who came back: it waits for the new visit's presence.
+const ReasonReattached = "reattached"
+
+// Reattach gives a job held as citizen_absent back to its citizen, who
+// came back and logged in again: in one durable step (with its audit
+// entry) the job waits for the new visit's presence, which must be live,
+// and goes back to the queue. It is the same job, under the same key: it
+// can print once at most, as before. Reattaching a job already bound to
+// presence and past its hold returns it unchanged, so a retry is safe;
+// any other job is ErrJobState.
+func (d *Dispatcher) Reattach(ctx context.Context, id JobID, presence string) (Job, error) {
+	if err := ValidPresence(presence); err != nil {
+		return Job{}, err
+	}
+	job, changed, err := d.journal.Reattach(ctx, id, presence)
+	if err != nil {
+		return Job{}, err
+	}
+	if changed {
+		d.changed(Event{Job: job})
+		d.signal(job.Media)
+	}
+	return job, nil
+}

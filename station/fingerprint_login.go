@@ -89,6 +89,8 @@ type FingerprintConfig struct {
 	MatcherID string
 	// Attempts per card read; default and at most MaxFingerprintAttempts.
 	Attempts int
+	// Finger is the finger the screen asks for (default DefaultFinger).
+	Finger Finger
 }
 
 // FingerprintLogin completes a kiosk's pending card reads with a
@@ -126,6 +128,12 @@ func NewFingerprintLogin(k *Kiosk, cfg FingerprintConfig) (*FingerprintLogin, er
 	}
 	if cfg.Attempts <= 0 || cfg.Attempts > MaxFingerprintAttempts {
 		cfg.Attempts = MaxFingerprintAttempts
+	}
+	if cfg.Finger == "" {
+		cfg.Finger = DefaultFinger
+	}
+	if _, err := ParseFinger(string(cfg.Finger)); err != nil {
+		return nil, err
 	}
 	return &FingerprintLogin{k: k, cfg: cfg, reg: reg, reads: map[string]*fingerRead{}}, nil
 }
@@ -294,3 +302,6 @@ func (f *FingerprintLogin) Cancel(readID string) {
 
 // Attempts is how many fingerprints one card read may try.
 func (f *FingerprintLogin) Attempts() int { return f.cfg.Attempts }
+
+// Finger is the finger the fingerprint screen asks for.
+func (f *FingerprintLogin) Finger() Finger { return f.cfg.Finger }

@@ -101,6 +101,11 @@ type Kiosk struct {
 	watchers map[string]map[chan *Session]struct{} // per session: pages following its changes
 	cardRead context.CancelFunc                    // ends the card wait of the page that had the reader before
 	calls    []OfficerCall                         // citizens asking for an officer, oldest first (officer.go)
+	// unreleased keeps, per request, the authorization of an ended
+	// visit at this kiosk whose release the upstream did not take: the
+	// upstream then says the request is reserved elsewhere, though this
+	// kiosk holds it (its ID and expiry only, nothing personal).
+	unreleased map[RequestID]Authorization
 }
 
 // Session is one citizen at the kiosk. It holds personal data only as long
@@ -276,12 +281,14 @@ func (k *Kiosk) openTicket(ctx context.Context, m AuthMethod, authz Authorizatio
 		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: m, Err: err})
 		return nil, k.cfg.Hall.Locked(err)
 	}
-	if !hasApproved(authz.Requests) {
+	// A print an earlier visit left held is offered again (resume.go).
+	resumable := k.resumable(ctx, authz.Requests)
+	if !hasApproved(authz.Requests) && len(resumable) == 0 {
 		err := ErrNothingToPrint.Withf("no approved request")
 		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: m, Subject: authz.Subject, Err: err})
 		return nil, err
 	}
-	if err := k.admit(ctx, authz.Requests); err != nil {
+	if err := k.admit(ctx, resumableAsApproved(authz.Requests, resumable)); err != nil {
 		k.cfg.Recorder.Record(ctx, Event{Kind: EventLoginRefused, Method: m, Subject: authz.Subject, Err: err})
 		return nil, err
 	}
@@ -293,7 +300,10 @@ func (k *Kiosk) openTicket(ctx context.Context, m AuthMethod, authz Authorizatio
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{ID: id, Authz: authz, TicketID: ticketID, Prints: map[RequestID]*Print{}, Seen: k.cfg.Now(), Presence: "v" + presence[:32]}
+	s := &Session{ID: id, Authz: authz, TicketID: ticketID, Prints: resumable, Seen: k.cfg.Now(), Presence: "v" + presence[:32]}
+	for _, p := range s.Prints {
+		p.session = id
+	}
 	k.mu.Lock()
 	k.sweepLocked()
 	for other := range k.sessions {
@@ -335,6 +345,11 @@ func (k *Kiosk) sweepLocked() {
 	for id, r := range k.cards {
 		if now.Sub(r.when) > cardReadTTL {
 			delete(k.cards, id)
+		}
+	}
+	for rid, a := range k.unreleased {
+		if !a.Expires.IsZero() && now.After(a.Expires) {
+			delete(k.unreleased, rid) // the upstream's reservation ended with it
 		}
 	}
 }
@@ -495,9 +510,17 @@ func (k *Kiosk) Release(ctx context.Context, sessionID string, rid RequestID) er
 func (k *Kiosk) release(ctx context.Context, authz Authorization, rid RequestID) error {
 	err := k.cfg.Registry.Release(ctx, authz, rid)
 	ev := Event{Kind: EventReleased, Subject: authz.Subject, Request: rid, Err: err}
+	k.mu.Lock()
+	if k.unreleased == nil {
+		k.unreleased = map[RequestID]Authorization{}
+	}
 	if err != nil {
 		ev.Kind = EventReleaseFailed // the upstream's reservation runs out by itself
+		k.unreleased[rid] = Authorization{ID: authz.ID, Expires: authz.Expires}
+	} else if k.unreleased[rid].ID == authz.ID {
+		delete(k.unreleased, rid)
 	}
+	k.mu.Unlock()
 	k.cfg.Recorder.Record(ctx, ev)
 	return err
 }

@@ -156,6 +156,10 @@ func (p *fakePrinters) RenewPresence(_ context.Context, id string, ttl time.Dura
 
 func (p *fakePrinters) EndPresence(context.Context, string) ([]printerd.Job, error) { return nil, nil }
 
+func (p *fakePrinters) Reattach(_ context.Context, id printerd.JobID, _ string) (printerd.Job, error) {
+	return printerd.Job{}, printerd.ErrJobState.Withf("job %s is not held for an absent citizen", id)
+}
+
 func (p *fakePrinters) JobByKey(ctx context.Context, key string) (printerd.Job, bool, error) {
 	p.mu.Lock()
 	j, ok := p.jobs[key]

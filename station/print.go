@@ -127,6 +127,11 @@ func (k *Kiosk) Prepare(ctx context.Context, sessionID string, rid RequestID) (P
 	k.mu.Unlock()
 
 	out, err := k.render(ctx, authz, req)
+	if errors.Is(err, ErrRequestReserved) && k.releaseOwn(ctx, authz, rid) {
+		// This kiosk held it, for the citizen's earlier visit: given back
+		// now, it is theirs to fetch.
+		out, err = k.render(ctx, authz, req)
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	defer k.changedLocked(sessionID)
@@ -183,6 +188,14 @@ func (k *Kiosk) Preview(ctx context.Context, sessionID string, rid RequestID, pa
 // settles it with the upstream in the background. Calling it again for
 // the same request returns the same print.
 func (k *Kiosk) Print(ctx context.Context, sessionID string, rid RequestID) (Print, error) {
+	k.mu.Lock()
+	if s, err := k.liveLocked(sessionID); err == nil {
+		if sp, ok := s.Prints[rid]; ok && sp.State == PrintResumable {
+			k.mu.Unlock()
+			return k.resume(ctx, sessionID, rid)
+		}
+	}
+	k.mu.Unlock()
 	p, err := k.Prepare(ctx, sessionID, rid)
 	if err != nil || p.State != PrintPreview {
 		return p, err
@@ -394,7 +407,9 @@ func (k *Kiosk) settle(authz Authorization, p *Print) {
 	k.mu.Unlock()
 	defer func() {
 		k.mu.Lock()
-		delete(k.jobs, jobID)
+		if k.jobs[jobID] == notices { // not a later visit's, which resumed the job
+			delete(k.jobs, jobID)
+		}
 		k.mu.Unlock()
 	}()
 
@@ -612,4 +627,18 @@ func validMasks(ms []Mask, pages int) []Mask {
 		out = append(out, Mask{Page: m.Page, X: x0, Y: y0, W: x1 - x0, H: y1 - y0})
 	}
 	return out
+}
+
+// releaseOwn gives back rid if an earlier visit at this kiosk still
+// reserves it upstream (its release failed), so that the upstream's
+// "reserved at another kiosk" is not shown when it is this one. It
+// reports whether it did.
+func (k *Kiosk) releaseOwn(ctx context.Context, authz Authorization, rid RequestID) bool {
+	k.mu.Lock()
+	old, ok := k.unreleased[rid]
+	k.mu.Unlock()
+	if !ok || old.ID == authz.ID || !old.Expires.IsZero() && k.cfg.Now().After(old.Expires) {
+		return false
+	}
+	return k.release(ctx, old, rid) == nil
 }

@@ -150,6 +150,9 @@ type PrintService interface {
 	// only while it is live (printerd/presence.go).
 	RenewPresence(ctx context.Context, id string, ttl time.Duration) (printerd.PresenceLease, error)
 	EndPresence(ctx context.Context, id string) ([]printerd.Job, error)
+	// Reattach binds a job held citizen_absent to the live presence of
+	// its citizen's new visit and queues it again (station/resume.go).
+	Reattach(ctx context.Context, id printerd.JobID, presence string) (printerd.Job, error)
 	// Availability says per media whether a job can print now (printer
 	// ready, blank cards left in the ledger).
 	Availability(ctx context.Context) ([]printerd.Availability, error)

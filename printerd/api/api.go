@@ -105,6 +105,7 @@ type Service interface {
 	Availability(ctx context.Context) ([]printerd.Availability, error)
 	RenewPresence(ctx context.Context, id string, ttl time.Duration) (printerd.PresenceLease, error)
 	EndPresence(ctx context.Context, id string) ([]printerd.Job, error)
+	Reattach(ctx context.Context, id printerd.JobID, presence string) (printerd.Job, error)
 	Subscribe(buffer int) (<-chan printerd.Notice, func())
 	JournalHealth() printerd.JournalHealth
 }
@@ -186,6 +187,7 @@ func NewHandler(svc Service, log zerolog.Logger, opts ...Option) http.Handler {
 	mux.HandleFunc("GET /v1/availability", h.availability)
 	mux.HandleFunc("PUT /v1/presence/{id}", h.renewPresence)
 	mux.HandleFunc("DELETE /v1/presence/{id}", h.endPresence)
+	mux.HandleFunc("POST /v1/jobs/{id}/reattach", h.reattach)
 	mux.HandleFunc("GET /v1/events", h.events)
 	if c, ok := svc.(Custodian); ok {
 		h.cust = c

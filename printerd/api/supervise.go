@@ -249,3 +249,24 @@ func writeEvent(w io.Writer, n printerd.Notice) error {
 	_, err = io.WriteString(w, "id: "+strconv.FormatUint(n.Seq, 10)+"\nevent: "+n.Kind+"\ndata: "+string(b)+"\n\n")
 	return err
 }
+
+// Reattachment is the body of POST /v1/jobs/{id}/reattach: the live
+// presence of the citizen's new visit.
+type Reattachment struct {
+	Presence string `json:"presence"`
+}
+
+func (h *handler) reattach(w http.ResponseWriter, r *http.Request) {
+	var in Reattachment
+	if err := decodeSmall(w, r, &in); err != nil {
+		h.fail(w, r, 0, err)
+		return
+	}
+	job, err := h.svc.Reattach(r.Context(), printerd.JobID(r.PathValue("id")), in.Presence)
+	if err != nil {
+		h.fail(w, r, 0, err)
+		return
+	}
+	h.log.Info().Str("job", string(job.ID)).Msg("job reattached to its citizen")
+	writeJSON(w, http.StatusOK, job)
+}

@@ -186,3 +186,11 @@ func (c *Client) EndPresence(ctx context.Context, id string) ([]printerd.Job, er
 	err := c.call(ctx, http.MethodDelete, "/v1/presence/"+url.PathEscape(id), nil, &out)
 	return out.Held, err
 }
+
+// Reattach gives a job held citizen_absent back to its citizen, who came
+// back under the live presence: it queues again, the same job.
+func (c *Client) Reattach(ctx context.Context, id printerd.JobID, presence string) (printerd.Job, error) {
+	var job printerd.Job
+	err := c.call(ctx, http.MethodPost, "/v1/jobs/"+url.PathEscape(string(id))+"/reattach", api.Reattachment{Presence: presence}, &job)
+	return job, err
+}

@@ -161,6 +161,9 @@ func (j *Journal) auditMove(ctx context.Context, tx *txn, t time.Time, job *prin
 		fields["attempt"] = strconv.Itoa(job.Attempts)
 	case c.to == printerd.JobQueued && from == printerd.JobHeld:
 		kind = KindJobReleased
+		if c.reason == printerd.ReasonReattached {
+			fields["presence"] = job.Presence // random, names the visit; nothing personal
+		}
 	case c.to == printerd.JobQueued:
 		kind = KindJobRequeued
 	default:

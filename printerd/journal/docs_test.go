@@ -210,6 +210,14 @@ func TestAuditFieldsDocumented(t *testing.T) {
 	mustOK(t, err)
 	mustOK(t, j2.RecordRefusal(ctx, "edit-load", "card-1", "budi", printerd.ErrLoadImmutable))
 	mustOK(t, j2.RecordRefusal(ctx, "edit-load", "", "budi", printerd.ErrLoadImmutable))
+	// A job held because its citizen left, reattached to their next visit.
+	mustOK(t, j2.RenewPresence(ctx, "gone", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)))
+	absent := MustSubmit(t, j2, withPresence(t, "absent", "gone"))
+	_, err = j2.EndPresence(ctx, "gone")
+	mustOK(t, err)
+	mustOK(t, j2.RenewPresence(ctx, "back", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)))
+	_, _, err = j2.Reattach(ctx, absent.ID, "back")
+	mustOK(t, err)
 	entries = append(entries, MustEntries(t, dir2)...)
 
 	for i, e := range entries {

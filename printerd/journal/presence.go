@@ -94,3 +94,33 @@ func present(ctx context.Context, tx *txn, id string, now time.Time) (bool, erro
 	}
 	return !ended && until > now.UnixNano(), nil
 }
+
+// Reattach implements printerd.Journal.
+func (j *Journal) Reattach(ctx context.Context, id printerd.JobID, presence string) (printerd.Job, bool, error) {
+	changed := false
+	job, err := j.update(ctx, "reattach", id, func(tx *txn, job *printerd.Job) error {
+		if job.Presence == presence && job.State != printerd.JobHeld {
+			return nil // reattached already: a retry
+		}
+		if job.State != printerd.JobHeld || job.Reason != printerd.ReasonCitizenAbsent || job.Presence == "" {
+			return printerd.ErrJobState.Withf("job %s is %s (%s), not held for an absent citizen", job.ID, job.State, job.Reason)
+		}
+		live, err := present(ctx, tx, presence, j.now())
+		if err != nil {
+			return err
+		}
+		if !live {
+			return printerd.ErrInvalidRequest.Withf("presence is not live")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET presence = ? WHERE id = ?`, presence, job.ID); err != nil {
+			return err
+		}
+		job.Presence = presence
+		changed = true
+		return j.move(ctx, tx, job, change{to: printerd.JobQueued, reason: printerd.ReasonReattached})
+	})
+	if err != nil {
+		return printerd.Job{}, false, err
+	}
+	return job, changed, nil
+}

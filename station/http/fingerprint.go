@@ -21,14 +21,14 @@ const fingerprintWait = 10 * time.Second
 // in the body (from the card stream), or the card cookie of
 // /api/card/read:
 //
-//	GET    /api/card/fingerprint  {"enabled": true, "attempts": 4}
+//	GET    /api/card/fingerprint  {"enabled": true, "attempts": 4, "finger": "right-index"}
 //	POST   /api/card/fingerprint  waits up to 10 s for a finger: 201 and the
 //	       session (like the PIN login), 200 {"status": "waiting"} (ask again),
 //	       or an error whose body carries "attempts_left" after a miss
 //	DELETE /api/card/fingerprint  the page left: the wait ends, the read stays for the PIN
 func (s *Kiosk) MountFingerprint(f *station.FingerprintLogin) {
 	h := fingerprintAPI{kiosk: s, login: f}
-	s.fingerprint = true
+	s.fingerprint, s.finger = true, f.Finger()
 	s.app.Get("/api/card/fingerprint", h.info)
 	s.app.Post("/api/card/fingerprint", h.capture)
 	s.app.Delete("/api/card/fingerprint", h.cancel)
@@ -41,7 +41,7 @@ type fingerprintAPI struct {
 
 func (h fingerprintAPI) info(c *fiber.Ctx) error {
 	// The static files answered 404 before this route: set the status.
-	return c.Status(fiber.StatusOK).JSON(fiber.Map{"enabled": true, "attempts": h.login.Attempts()})
+	return c.Status(fiber.StatusOK).JSON(fiber.Map{"enabled": true, "attempts": h.login.Attempts(), "finger": h.login.Finger()})
 }
 
 func (h fingerprintAPI) cancel(c *fiber.Ctx) error {

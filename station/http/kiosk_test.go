@@ -61,6 +61,10 @@ func (noPrinters) RenewPresence(_ context.Context, id string, ttl time.Duration)
 
 func (noPrinters) EndPresence(context.Context, string) ([]printerd.Job, error) { return nil, nil }
 
+func (noPrinters) Reattach(_ context.Context, id printerd.JobID, _ string) (printerd.Job, error) {
+	return printerd.Job{}, printerd.ErrJobState.Withf("job %s is not held for an absent citizen", id)
+}
+
 // mustKioskServer serves the kiosk on 127.0.0.1:0 and returns its base URL.
 func mustKioskServer(tb testing.TB) string {
 	tb.Helper()

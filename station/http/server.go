@@ -39,7 +39,8 @@ type Kiosk struct {
 	done  chan struct{} // closed at Shutdown: event streams end
 	once  sync.Once
 
-	fingerprint bool // MountFingerprint was called: the page offers it after a card read
+	fingerprint bool           // MountFingerprint was called: the page offers it after a card read
+	finger      station.Finger // the finger its screen asks for
 }
 
 // NewKiosk returns the kiosk server.

@@ -52,11 +52,14 @@ func TestTextsComplete(t *testing.T) {
 		used[string(m[1])] = true
 	}
 	// Keys the page builds from domain values.
-	for _, s := range []station.PrintState{station.PrintPreparing, station.PrintPreview, station.PrintQueued, station.PrintHeld, station.PrintPrinting, station.PrintDone, station.PrintFailed, station.PrintInDoubt} {
+	for _, s := range []station.PrintState{station.PrintPreparing, station.PrintPreview, station.PrintQueued, station.PrintHeld, station.PrintPrinting, station.PrintDone, station.PrintFailed, station.PrintInDoubt, station.PrintResumable} {
 		used["step_"+string(s)] = true
 	}
 	for _, s := range []station.RequestStatus{station.RequestApproved, station.RequestPrinted, station.RequestInDoubt} {
 		used["doc_"+string(s)] = true
+	}
+	for _, f := range station.Fingers {
+		used["finger_title_"+string(f)] = true
 	}
 	for _, r := range []string{"ready", "media-empty", "no-blanks", "stopped", "no-printer", "other"} {
 		used["avail_"+r] = true

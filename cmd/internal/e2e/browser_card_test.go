@@ -198,6 +198,16 @@ func TestBrowserCardFingerprint(t *testing.T) {
 	b.screen("pin")
 	b.Do(chromedp.WaitVisible(chromedp.CSS("#use-finger")))
 	b.tap("#use-finger", "finger")
+	// Which finger, in both languages: the station's setting, by default
+	// the right index.
+	if got := b.Text("#finger-title"); !strings.Contains(got, "jari telunjuk kanan") {
+		t.Errorf("the fingerprint screen says %q; it should name the right index finger", got)
+	}
+	b.Do(chromedp.Click(chromedp.CSS("#lang")))
+	if got := b.Text("#finger-title"); !strings.Contains(got, "right index finger") {
+		t.Errorf("the English fingerprint screen says %q; it should name the right index finger", got)
+	}
+	b.Do(chromedp.Click(chromedp.CSS("#lang")))
 	b.both("finger")
 	b.mustAccessible("finger")
 	_, err = fingerprint.PlaceSample(dir, []byte("not this citizen's finger"), time.Now())

@@ -114,6 +114,40 @@ func TestBrowserUpstreamDown(t *testing.T) {
 	if sys.approvalStatus(t, a.ApprovalID).TokenBurned {
 		t.Error("token burned while the upstream was down")
 	}
+
+	// The upstream goes down while a printed document is being
+	// confirmed: the citizen is told at once to take it and may leave;
+	// the confirmation follows in the background.
+	b.tap("#error-ok", "start")
+	sys.Registry.ClearFaults() // the logins' calls left over
+	mustOK(t, sys.Registry.InjectFault(registrysim.Fault{Route: registrysim.RouteConfirmation, Kind: registrysim.FaultStatus, Status: http.StatusServiceUnavailable}))
+	b.Do(chromedp.EmulateViewport(1080, 1920))
+	a = sys.MustApprove(t, "kk")
+	b.scan(a.Ticket)
+	b.screen("docs")
+	b.tap("#doc-list button.print", "preview")
+	b.tap("#preview-ok", "done")
+	if got := b.Text("#done-what"); !strings.Contains(got, "Kartu Keluarga") {
+		t.Errorf("the done screen says %q; it should tell the citizen to take the KK", got)
+	}
+	if sys.approvalStatus(t, a.ApprovalID).TokenBurned {
+		t.Error("the token burned while the registry refused every confirmation")
+	}
+	b.bothSizes("done-upstream-down")
+	if n := len(outputs(t, filepath.Join(sys.Var, "out", "paper"))); n != 1 {
+		t.Fatalf("%d KKs printed, want 1", n)
+	}
+	sys.Registry.ClearFaults() // the registry is back
+	if !sys.approvalStatus(t, a.ApprovalID).TokenBurned {
+		// The settler retries with backoff (1 s, 2 s, …) until acknowledged.
+		deadline := time.Now().Add(time.Minute)
+		for !sys.approvalStatus(t, a.ApprovalID).TokenBurned {
+			if time.Now().After(deadline) {
+				t.Fatal("the confirmation never reached the upstream once it was back")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 }
 
 func TestBrowserIdleTimeout(t *testing.T) {

@@ -98,6 +98,10 @@ func TestBrowserWaitForOfficer(t *testing.T) {
 	if n := b.Count(`#doc-list button.print`); n != 1 {
 		t.Errorf("%d documents offered to print with the card printer stopped, want 1 (the KK)", n)
 	}
+	// The KTP-el says it cannot print now and why, never "Siap dicetak".
+	if got := eval[string](b, `[...document.querySelectorAll("#doc-list li")].find(li => li.textContent.includes("KTP-el")).textContent`); strings.Contains(got, "Siap dicetak") || !strings.Contains(got, "—") {
+		t.Errorf("the stopped KTP-el is shown as %q", got)
+	}
 	b.bothSizes("docs-not-now")
 	b.tap("#finish", "start")
 	only := sys.MustApprove(t, "ktp-el")

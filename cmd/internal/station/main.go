@@ -78,6 +78,7 @@ type Main struct {
 	CardAPDUTimeout   time.Duration // one APDU of the emulation profile (0: 5 s)
 	Fingerprint       string        // second factor after a card read: "sim" or "off" (the PIN only)
 	FingerprintDir    string        // the simulated sensor's samples
+	FingerprintFinger string        // the finger the screen asks for (station.Fingers)
 	LogLevel          string
 	Stdout            io.Writer // -h's usage (default os.Stdout)
 	Stderr            io.Writer // the log and flag errors (default os.Stderr)
@@ -114,33 +115,34 @@ type Main struct {
 // NewMain returns a station with its embedded defaults.
 func NewMain() *Main {
 	return &Main{
-		KioskAddr:      "127.0.0.1:8080",
-		ConsoleAddr:    "127.0.0.1:8081",
-		ConsoleCert:    "var/certs/console.crt",
-		ConsoleKey:     "var/certs/console.key",
-		RegistryURL:    "https://127.0.0.1:8090",
-		PrinterdSocket: "var/run/printerd.sock",
-		PrinterdCA:     "var/certs/ca.crt",
-		PrinterdCert:   "var/certs/printerd-client.crt",
-		PrinterdKey:    "var/certs/printerd-client.key",
-		Fingerprint:    "off",
-		FingerprintDir: "var/fingerprint",
-		TicketPubKey:   "var/keys/ticket.pub",
-		DocumentKey:    "var/keys/document.key",
-		RegistryCA:     "var/certs/ca.crt",
-		RegistryCert:   "var/certs/station-client.crt",
-		RegistryKey:    "var/certs/station-client.key",
-		BindingKey:     "var/keys/binding.key",
-		DBPath:         "var/station/station.db",
-		IdleTimeout:    60 * time.Second,
-		AuditKey:       "var/keys/audit-station.key",
-		AuditVKey:      "var/keys/audit-station.vkey",
-		SubjectKey:     "var/keys/subject.key",
-		Stdout:         os.Stdout,
-		Stderr:         os.Stderr,
-		Now:            time.Now,
-		Hall:           station.Hall{Name: "Anjungan", KioskID: "ADM-01", Zone: station.WIB},
-		Hours:          Hours{Lead: 10 * time.Minute, Grace: 15 * time.Minute},
+		KioskAddr:         "127.0.0.1:8080",
+		ConsoleAddr:       "127.0.0.1:8081",
+		ConsoleCert:       "var/certs/console.crt",
+		ConsoleKey:        "var/certs/console.key",
+		RegistryURL:       "https://127.0.0.1:8090",
+		PrinterdSocket:    "var/run/printerd.sock",
+		PrinterdCA:        "var/certs/ca.crt",
+		PrinterdCert:      "var/certs/printerd-client.crt",
+		PrinterdKey:       "var/certs/printerd-client.key",
+		Fingerprint:       "off",
+		FingerprintDir:    "var/fingerprint",
+		FingerprintFinger: string(station.DefaultFinger),
+		TicketPubKey:      "var/keys/ticket.pub",
+		DocumentKey:       "var/keys/document.key",
+		RegistryCA:        "var/certs/ca.crt",
+		RegistryCert:      "var/certs/station-client.crt",
+		RegistryKey:       "var/certs/station-client.key",
+		BindingKey:        "var/keys/binding.key",
+		DBPath:            "var/station/station.db",
+		IdleTimeout:       60 * time.Second,
+		AuditKey:          "var/keys/audit-station.key",
+		AuditVKey:         "var/keys/audit-station.vkey",
+		SubjectKey:        "var/keys/subject.key",
+		Stdout:            os.Stdout,
+		Stderr:            os.Stderr,
+		Now:               time.Now,
+		Hall:              station.Hall{Name: "Anjungan", KioskID: "ADM-01", Zone: station.WIB},
+		Hours:             Hours{Lead: 10 * time.Minute, Grace: 15 * time.Minute},
 	}
 }
 
@@ -191,6 +193,7 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs.DurationVar(&m.CardVendorGrace, "card-vendor-grace", 0, "how long the vendor program has to exit after SIGTERM (0: 1s)")
 	fs.StringVar(&m.Fingerprint, "fingerprint", m.Fingerprint, "fingerprint second factor after a card read: sim (simulated sensor and matcher; never on a kiosk in service) or off")
 	fs.StringVar(&m.FingerprintDir, "fingerprint-dir", m.FingerprintDir, "folder of the simulated sensor's samples (anjunganctl finger place)")
+	fs.StringVar(&m.FingerprintFinger, "fingerprint-finger", m.FingerprintFinger, "the finger the fingerprint screen asks for: right-thumb, right-index, … left-little (ISO/IEC 19794-2 positions)")
 	fs.DurationVar(&m.IdleTimeout, "idle-timeout", m.IdleTimeout, "a citizen's session ends after this long without a touch")
 	fs.StringVar(&m.Hall.Name, "hall-name", m.Hall.Name, "the service hall's name, on the console and every report")
 	fs.StringVar(&m.Hall.KioskID, "kiosk-id", m.Hall.KioskID, "this kiosk's id, on the console and every report")
@@ -215,6 +218,9 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 		}
 		if m.Fingerprint != "sim" && m.Fingerprint != "off" {
 			return fmt.Errorf("-fingerprint %q: want sim or off", m.Fingerprint)
+		}
+		if _, err := station.ParseFinger(m.FingerprintFinger); err != nil {
+			return fmt.Errorf("-fingerprint-finger: %w", err)
 		}
 		return nil
 	}
@@ -411,7 +417,7 @@ func (m *Main) fingerprint() (*station.FingerprintLogin, error) {
 		return nil, err
 	}
 	m.log.Warn().Str("dir", m.FingerprintDir).Msg("simulated fingerprint sensor and matcher: never on a kiosk in service")
-	return station.NewFingerprintLogin(m.kiosk, station.FingerprintConfig{Sensor: sensor, Matcher: matcher, MatcherID: "simulated-v1"})
+	return station.NewFingerprintLogin(m.kiosk, station.FingerprintConfig{Sensor: sensor, Matcher: matcher, MatcherID: "simulated-v1", Finger: station.Finger(m.FingerprintFinger)})
 }
 
 // registry returns the upstream client: mTLS for an https upstream, the

@@ -348,11 +348,18 @@
       const state = document.createElement("span");
       state.className = "state";
       const ps = d.print && d.print.state;
-      if (ps === "printed" || ps === "held" || ps === "in_doubt") state.textContent = t("step_" + ps) + (d.print.ref ? " — " + t("step_ref") + " " + d.print.ref : "");
+      if (ps === "printed" || ps === "held" || ps === "in_doubt" || ps === "resumable") state.textContent = t("step_" + ps) + (d.print.ref ? " — " + t("step_ref") + " " + d.print.ref : "");
       else if (printable(d) && !canPrintNow(d)) { state.className = "state not-now"; state.textContent = t("avail_not_now") + " — " + reasonText(avail[d.type].reason); }
       else state.textContent = t("doc_" + d.status);
       li.append(name, state);
-      if (printable(d) && canPrintNow(d)) {
+      if (ps === "resumable") {
+        // A print of this citizen's last visit, held when they left: the
+        // same job, already checked by them, goes on without a preview.
+        const b = document.createElement("button");
+        b.type = "button"; b.className = "primary print resume"; b.textContent = t("resume");
+        b.addEventListener("click", () => { tracked = [d.request_id]; confirmPrint(); });
+        li.append(b);
+      } else if (printable(d) && canPrintNow(d)) {
         ready++;
         const b = document.createElement("button");
         b.type = "button"; b.className = "primary print"; b.textContent = t("print");
@@ -758,6 +765,8 @@
     if (c.idle_ms > 0) { IDLE_RESET_MS = c.idle_ms; IDLE_WARN_MS = Math.round(c.idle_ms * 0.75); }
     cardEnabled = !!c.card;
     fingerEnabled = !!c.fingerprint;
+    // Which finger: the station's setting (the sensor does not say).
+    if (c.finger) $("#finger-title").dataset.t = "finger_title_" + c.finger;
     $("#way-card").disabled = !cardEnabled;
     $("#way-card small").hidden = cardEnabled;
   }).catch(() => {});
