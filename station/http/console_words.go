@@ -54,6 +54,7 @@ var words = withReasonCodes(map[string][2]string{ // keyword: {Bahasa Indonesia,
 	// job reasons printerd gives
 	"citizen_absent":        {"warga tidak di anjungan", "citizen not at the kiosk"},
 	"handed-over":           {"diserahkan langsung oleh petugas", "handed over by an officer"},
+	"reattached":            {"dilanjutkan untuk warga yang kembali", "resumed for the returning citizen"},
 	"reprinted":             {"dicetak ulang", "reprinted"},
 	"voided":                {"kartu dibatalkan", "card voided"},
 	"spoiled":               {"kartu rusak diambil dari stok", "card spoiled out of stock"},
