@@ -45,41 +45,6 @@ func (s *Console) routeBlanks() {
 	s.page("/blanks/month.csv", account.Report, s.monthCSV)
 }
 
-// blankWords are the custody pages' words; every key in both languages
-// (TestBlankWordsComplete).
-func blankWords(lang string) map[string]string {
-	if lang == "en" {
-		return map[string]string{
-			"title": "Spoiled cards and destruction", "printer": "Printer", "awaiting": "Spoiled cards awaiting destruction",
-			"cause": "Cause", "serial": "Serial", "job": "Job", "time": "Time", "by": "Recorded by", "none": "None.",
-			"propose": "Propose destroying every card awaiting (first supervisor)", "confirm": "Confirm the destruction (second supervisor)",
-			"destructions": "Destruction records", "state": "State", "proposed_by": "Proposed by", "confirmed_by": "Confirmed by",
-			"expires": "Second signature before", "cards": "Cards", "record": "Berita acara (PDF)",
-			"spoil": "Record a card spoiled out of stock", "spoil_submit": "Record spoiled card", "reconcile": "Reconcile with the printer's counter",
-			"month": "Monthly report", "month_pdf": "PDF", "month_csv": "CSV", "back": "Blank-card ledger",
-			"two_rule":       "A destruction needs two different supervisors: one proposes, another confirms within the set time. The cards stay in the locked reject box until then.",
-			"state_proposed": "awaiting the second supervisor", "state_confirmed": "destroyed", "state_expired": "expired",
-			"done_proposed": "Destruction proposed. A second, different supervisor must confirm it.", "done_destroyed": "Cards destroyed. Print the berita acara and sign it.",
-			"done_spoiled": "Spoiled card recorded.", "done_reconciled": "Reconciled.",
-			"reconciled_ok": "Last reconciliation agrees with the printer's counter.", "reconciled_diff": "DIFFERENCE with the printer's counter:",
-		}
-	}
-	return map[string]string{
-		"title": "Kartu rusak dan pemusnahan", "printer": "Printer", "awaiting": "Kartu rusak menunggu pemusnahan",
-		"cause": "Penyebab", "serial": "Nomor seri", "job": "Pekerjaan", "time": "Waktu", "by": "Dicatat oleh", "none": "Tidak ada.",
-		"propose": "Ajukan pemusnahan semua kartu yang menunggu (pengawas pertama)", "confirm": "Konfirmasi pemusnahan (pengawas kedua)",
-		"destructions": "Berita acara pemusnahan", "state": "Status", "proposed_by": "Diajukan oleh", "confirmed_by": "Dikonfirmasi oleh",
-		"expires": "Tanda tangan kedua sebelum", "cards": "Kartu", "record": "Berita acara (PDF)",
-		"spoil": "Catat kartu rusak dari stok", "spoil_submit": "Catat kartu rusak", "reconcile": "Rekonsiliasi dengan penghitung printer",
-		"month": "Laporan bulanan", "month_pdf": "PDF", "month_csv": "CSV", "back": "Buku blanko kartu",
-		"two_rule":       "Pemusnahan memerlukan dua pengawas yang berbeda: satu mengajukan, yang lain mengonfirmasi dalam batas waktu. Sampai saat itu kartu tetap di kotak penolakan yang terkunci.",
-		"state_proposed": "menunggu pengawas kedua", "state_confirmed": "sudah dimusnahkan", "state_expired": "kedaluwarsa",
-		"done_proposed": "Pemusnahan diajukan. Pengawas kedua yang berbeda harus mengonfirmasi.", "done_destroyed": "Kartu dimusnahkan. Cetak berita acara dan tandatangani.",
-		"done_spoiled": "Kartu rusak dicatat.", "done_reconciled": "Rekonsiliasi dicatat.",
-		"reconciled_ok": "Rekonsiliasi terakhir sesuai dengan penghitung printer.", "reconciled_diff": "SELISIH dengan penghitung printer:",
-	}
-}
-
 // blankPrinter is one card printer on the custody page.
 type blankPrinter struct {
 	Name         string
@@ -106,14 +71,13 @@ func (s *Console) blanks(c *fiber.Ctx) error {
 		ps = append(ps, p)
 	}
 	lang := langOf(c)
-	w := blankWords(lang)
 	hall := s.d.Hall
 	data := map[string]any{
-		"W": w, "Printers": ps, "Causes": printerd.SpoilCauses(), "Hall": hall,
+		"Printers": ps, "Causes": printerd.SpoilCauses(), "Hall": hall,
 		"CanDestroy": sessionOf(c).Role.Can(account.DestroyCards), "CanRecord": sessionOf(c).Role.Can(account.LoadCards),
 		"CanReport": sessionOf(c).Role.Can(account.Report),
 		"Month":     s.now().In(hall.Zone.Location()).Format("2006-01"),
-		"Done":      w["done_"+c.Query("done")],
+		"Done":      texts(lang)["blanks_done_"+c.Query("done")],
 		"When":      hall.Time,
 	}
 	return s.render(c, fiber.StatusOK, "blanks", data)

@@ -14,6 +14,19 @@ var textsID, textsEN = addWords(consoleID(), "id"), addWords(consoleEN(), "en")
 
 func consoleID() map[string]string {
 	return map[string]string{
+		// the blank-card custody pages (/blanks)
+		"blanks_title": "Kartu rusak dan pemusnahan", "blanks_printer": "Printer", "blanks_awaiting": "Kartu rusak menunggu pemusnahan",
+		"blanks_cause": "Penyebab", "blanks_serial": "Nomor seri", "blanks_job": "Pekerjaan", "blanks_time": "Waktu", "blanks_by": "Dicatat oleh", "blanks_none": "Tidak ada.",
+		"blanks_propose": "Ajukan pemusnahan semua kartu yang menunggu (pengawas pertama)", "blanks_confirm": "Konfirmasi pemusnahan (pengawas kedua)",
+		"blanks_destructions": "Berita acara pemusnahan", "blanks_state": "Status", "blanks_proposed_by": "Diajukan oleh", "blanks_confirmed_by": "Dikonfirmasi oleh",
+		"blanks_expires": "Tanda tangan kedua sebelum", "blanks_cards": "Kartu", "blanks_record": "Berita acara (PDF)",
+		"blanks_spoil": "Catat kartu rusak dari stok", "blanks_spoil_submit": "Catat kartu rusak", "blanks_reconcile": "Rekonsiliasi dengan penghitung printer",
+		"blanks_month": "Laporan bulanan", "blanks_month_pdf": "PDF", "blanks_month_csv": "CSV", "blanks_back": "Buku blanko kartu",
+		"blanks_two_rule":       "Pemusnahan memerlukan dua pengawas yang berbeda: satu mengajukan, yang lain mengonfirmasi dalam batas waktu. Sampai saat itu kartu tetap di kotak penolakan yang terkunci.",
+		"blanks_state_proposed": "menunggu pengawas kedua", "blanks_state_confirmed": "sudah dimusnahkan", "blanks_state_expired": "kedaluwarsa",
+		"blanks_done_proposed": "Pemusnahan diajukan. Pengawas kedua yang berbeda harus mengonfirmasi.", "blanks_done_destroyed": "Kartu dimusnahkan. Cetak berita acara dan tandatangani.",
+		"blanks_done_spoiled": "Kartu rusak dicatat.", "blanks_done_reconciled": "Rekonsiliasi dicatat.",
+		"blanks_reconciled_ok": "Rekonsiliasi terakhir sesuai dengan penghitung printer.", "blanks_reconciled_diff": "SELISIH dengan penghitung printer:",
 		"title": "Konsol Anjungan", "lang_toggle": "English", "nav_overview": "Hari ini", "nav_audit": "Jejak audit",
 		"nav_ledger": "Blanko kartu", "nav_integrity": "Integritas", "logout": "Keluar", "login": "Masuk",
 		"name": "Nama akun", "password": "Kata sandi", "role": "Peran",
@@ -86,6 +99,19 @@ func consoleID() map[string]string {
 
 func consoleEN() map[string]string {
 	return map[string]string{
+		// the blank-card custody pages (/blanks)
+		"blanks_title": "Spoiled cards and destruction", "blanks_printer": "Printer", "blanks_awaiting": "Spoiled cards awaiting destruction",
+		"blanks_cause": "Cause", "blanks_serial": "Serial", "blanks_job": "Job", "blanks_time": "Time", "blanks_by": "Recorded by", "blanks_none": "None.",
+		"blanks_propose": "Propose destroying every card awaiting (first supervisor)", "blanks_confirm": "Confirm the destruction (second supervisor)",
+		"blanks_destructions": "Destruction records", "blanks_state": "State", "blanks_proposed_by": "Proposed by", "blanks_confirmed_by": "Confirmed by",
+		"blanks_expires": "Second signature before", "blanks_cards": "Cards", "blanks_record": "Berita acara (PDF)",
+		"blanks_spoil": "Record a card spoiled out of stock", "blanks_spoil_submit": "Record spoiled card", "blanks_reconcile": "Reconcile with the printer's counter",
+		"blanks_month": "Monthly report", "blanks_month_pdf": "PDF", "blanks_month_csv": "CSV", "blanks_back": "Blank-card ledger",
+		"blanks_two_rule":       "A destruction needs two different supervisors: one proposes, another confirms within the set time. The cards stay in the locked reject box until then.",
+		"blanks_state_proposed": "awaiting the second supervisor", "blanks_state_confirmed": "destroyed", "blanks_state_expired": "expired",
+		"blanks_done_proposed": "Destruction proposed. A second, different supervisor must confirm it.", "blanks_done_destroyed": "Cards destroyed. Print the berita acara and sign it.",
+		"blanks_done_spoiled": "Spoiled card recorded.", "blanks_done_reconciled": "Reconciled.",
+		"blanks_reconciled_ok": "Last reconciliation agrees with the printer's counter.", "blanks_reconciled_diff": "DIFFERENCE with the printer's counter:",
 		"title": "Anjungan console", "lang_toggle": "Bahasa Indonesia", "nav_overview": "Today", "nav_audit": "Audit trail",
 		"nav_ledger": "Blank cards", "nav_integrity": "Integrity", "logout": "Log out", "login": "Log in",
 		"name": "Account name", "password": "Password", "role": "Role",
