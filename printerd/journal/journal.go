@@ -121,7 +121,7 @@ const schemaV5 = `CREATE INDEX IF NOT EXISTS jobs_reprint_of ON jobs (reprint_of
 // the spool check when a job ends, and the sweep at Open, look up an
 // index instead of reading every job (Open took minutes with 10k queued).
 const schemaV7 = `CREATE INDEX IF NOT EXISTS jobs_document ON jobs (document_sha256)
-	WHERE state IN (` + activeStates + `);`
+	WHERE state IN (` + ActiveStates + `);`
 
 // migrations are the journal's schema versions: migrations[i] takes it
 // from version i to i+1 (schemaV4 is in notes.go, schemaV6 in
@@ -409,13 +409,14 @@ func journalError(err error) error {
 	return printerd.ErrJournal.With(err)
 }
 
-// activeStates are the states in which a job may still need its spooled
-// document: to print it, or for a supervisor to reprint it.
-const activeStates = "'queued', 'dispatching', 'held', 'in_doubt'"
+// ActiveStates are the states in which a job may still need its spooled
+// document: to print it, or for a supervisor to reprint it. As an SQL
+// list: a backup keeps the spool these jobs need by the same test.
+const ActiveStates = "'queued', 'dispatching', 'held', 'in_doubt'"
 
 // activeDocument selects the jobs that still need a document; its state
 // test is the one of index jobs_document, which it uses.
-const activeDocument = "SELECT 1 FROM jobs WHERE document_sha256 = ? AND state IN (" + activeStates + ") LIMIT 1"
+const activeDocument = "SELECT 1 FROM jobs WHERE document_sha256 = ? AND state IN (" + ActiveStates + ") LIMIT 1"
 
 // dropSpool removes a document from the spool once no job needs it: the
 // spool holds personal data and keeps it no longer than the print. The
@@ -455,7 +456,7 @@ func (j *Journal) sweepSpool(ctx context.Context) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	needed := make(map[string]bool, len(entries))
-	rows, err := j.db.QueryContext(ctx, "SELECT document_sha256 FROM jobs INDEXED BY jobs_document WHERE state IN ("+activeStates+")")
+	rows, err := j.db.QueryContext(ctx, "SELECT document_sha256 FROM jobs INDEXED BY jobs_document WHERE state IN ("+ActiveStates+")")
 	if err != nil {
 		return err
 	}

@@ -254,10 +254,9 @@ func (w *writer) trimSpool(ctx context.Context) error {
 		return ErrWrite.With(err)
 	}
 	defer db.Close()
-	// The states of journal.activeStates: a job that may still print or
-	// be reprinted.
+	// A job that may still print or be reprinted.
 	rows, err := db.QueryContext(ctx, `SELECT DISTINCT document_sha256 FROM jobs
-		WHERE state IN ('queued', 'dispatching', 'held', 'in_doubt')`)
+		WHERE state IN (`+journal.ActiveStates+`)`)
 	if err != nil {
 		return ErrWrite.With(err)
 	}
