@@ -120,8 +120,12 @@ const schemaV5 = `CREATE INDEX IF NOT EXISTS jobs_reprint_of ON jobs (reprint_of
 // schemaV7 indexes the document of the jobs that may still need it, so
 // the spool check when a job ends, and the sweep at Open, look up an
 // index instead of reading every job (Open took minutes with 10k queued).
+// Its state list is written out, not ActiveStates: a migration is fixed
+// once released, and a change of ActiveStates needs a new index (the
+// queries name jobs_document, so a mismatch fails at once, on a new
+// journal as on an upgraded one).
 const schemaV7 = `CREATE INDEX IF NOT EXISTS jobs_document ON jobs (document_sha256)
-	WHERE state IN (` + ActiveStates + `);`
+	WHERE state IN ('queued', 'dispatching', 'held', 'in_doubt');`
 
 // migrations are the journal's schema versions: migrations[i] takes it
 // from version i to i+1 (schemaV4 is in notes.go, schemaV6 in
