@@ -30,12 +30,15 @@ type DocumentSpec struct {
 	MaxRows int         // the most rows the upstream may send
 	Images  []ImageSpec // Document.Images
 
-	// Subject names how the document shows the citizen it belongs to:
-	// the field holding a NIK that must equal the applicant's (SubjectSelf),
-	// or that must differ from it (SubjectOther: a parent prints a child's
-	// KIA), or SubjectMember: some row's "nik" equals the applicant's.
+	// Subject says how the document is tied to the applicant (the citizen
+	// who logged in), which the upstream decoder checks:
+	//   SubjectSelf:   one of the fields in SubjectNIKs holds the applicant's NIK
+	//                  (KTP-el: "nik"; akta perkawinan: "nik_suami" or "nik_istri");
+	//   SubjectOther:  the first field in SubjectNIKs holds a valid NIK that is not
+	//                  the applicant's (a parent prints a child's KIA, an heir an akta kematian);
+	//   SubjectMember: some row's "nik" is the applicant's (KK, SKPWNI).
 	Subject     SubjectRule
-	SubjectNIK  string // the field with the NIK the rule checks ("nik"); empty for SubjectMember
+	SubjectNIKs []string
 	RequestedBy []Requester
 
 	// QR names the fields whose values the document's signed QR claims:
@@ -68,8 +71,8 @@ type SubjectRule string
 
 // Subject rules.
 const (
-	SubjectSelf   SubjectRule = "self"   // field SubjectNIK equals the applicant's NIK
-	SubjectOther  SubjectRule = "other"  // field SubjectNIK differs: a parent for a child, an heir for the deceased
+	SubjectSelf   SubjectRule = "self"   // a SubjectNIKs field equals the applicant's NIK
+	SubjectOther  SubjectRule = "other"  // SubjectNIKs[0] differs: a parent for a child, an heir for the deceased
 	SubjectMember SubjectRule = "member" // some row's "nik" equals the applicant's NIK
 )
 
