@@ -255,11 +255,11 @@ func (s *Kiosk) availability(c *fiber.Ctx) error {
 		return err
 	}
 	type doc struct {
-		Type   string `json:"type"`
+		Type    string `json:"type"`
 		Title   string `json:"title"`
 		TitleEN string `json:"title_en"`
 		Ready   bool   `json:"ready"`
-		Reason string `json:"reason,omitempty"`
+		Reason  string `json:"reason,omitempty"`
 	}
 	type closed struct {
 		Code      string `json:"code"`
