@@ -113,11 +113,11 @@ var (
 )
 
 var (
-	religions   = []string{"ISLAM", "ISLAM", "ISLAM", "ISLAM", "ISLAM", "ISLAM", "KRISTEN", "KATOLIK", "HINDU", "BUDDHA", "KONGHUCU"}
+	religions   = []string{"ISLAM", "ISLAM", "ISLAM", "ISLAM", "ISLAM", "ISLAM", "KRISTEN", "KATOLIK", "HINDU", "BUDDHA", "KHONGHUCU"}
 	bloodGroups = []string{"A", "B", "AB", "O", "O", "-"}
 	adultJobs   = []string{
 		"KARYAWAN SWASTA", "WIRASWASTA", "PEGAWAI NEGERI SIPIL", "GURU", "PEDAGANG", "DOKTER",
 		"BURUH HARIAN LEPAS", "PERAWAT", "SOPIR", "KARYAWAN BUMN", "PETANI/PEKEBUN",
 	}
-	adultEducation = []string{"SLTA/SEDERAJAT", "SLTA/SEDERAJAT", "DIPLOMA III/SARJANA MUDA", "DIPLOMA IV/STRATA I", "SLTP/SEDERAJAT", "STRATA II"}
+	adultEducation = []string{"SLTA/SEDERAJAT", "SLTA/SEDERAJAT", "AKADEMI/DIPLOMA III/S. MUDA", "DIPLOMA IV/STRATA I", "SLTP/SEDERAJAT", "STRATA II"}
 )
