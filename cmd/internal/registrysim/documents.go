@@ -2,6 +2,7 @@ package registrysim
 
 import (
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"time"
@@ -127,7 +128,10 @@ func sex(p *person) string {
 
 // unknownDocumentKey signs the document_unknown_key fault's QR: a key no
 // kiosk pins.
-var unknownDocumentKey = ed25519.NewKeyFromSeed([]byte("registry-sim: a key nobody pins.."))
+var unknownDocumentKey = func() ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("registry-sim: a document key no kiosk pins"))
+	return ed25519.NewKeyFromSeed(seed[:])
+}()
 
 // sealDocument signs d's QR with the upstream's document key, as every
 // document is served (docs/document-qr.md): the claims and content hash of
