@@ -82,7 +82,18 @@ type Document struct {
 	Fields  map[string]string   // e.g. "nama", "alamat", "berlaku_hingga"
 	Rows    []map[string]string // KK members, in order
 	Images  map[string][]byte   // PNG or JPEG, e.g. "photo", "signature"
+	// QR is the upstream's signed QR text for this document
+	// (docs/document-qr.md): the kiosk checks it against the data
+	// (DocumentSignatures) and prints it verbatim; it never signs one.
+	QR string
 }
+
+// The upstream's document QR text: its prefix and the most bytes it may
+// have (docs/document-qr.md).
+const (
+	DocumentQRPrefix = "DQ1:"
+	MaxDocumentQRLen = 1024
+)
 
 // Rendered is a document rendered to its single source of truth: one PDF.
 type Rendered struct {

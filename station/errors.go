@@ -50,6 +50,12 @@ var (
 	ErrAlreadyPrinted = fault.New("already_printed",
 		"Dokumen ini sudah dicetak. Untuk cetak ulang, hubungi petugas.",
 		"This document has already been printed. Ask an officer for a reprint.")
+	// ErrDocumentSignatureInvalid refuses a document whose QR is not the
+	// upstream's valid signature over exactly its data: altered after
+	// signing, a claim that differs, a bad signature or an unknown key.
+	ErrDocumentSignatureInvalid = fault.New("document_signature_invalid",
+		"Tanda tangan Dukcapil pada dokumen ini tidak sah. Dokumen tidak dicetak dan tiket Anda tetap berlaku. Silakan hubungi petugas.",
+		"The civil registry's signature on this document is not valid. Nothing was printed and your ticket is still valid. Please ask an officer.")
 	ErrSubjectMismatch = fault.New("subject_mismatch",
 		"Data dokumen tidak sesuai dengan identitas Anda. Dokumen tidak dicetak. Silakan hubungi petugas.",
 		"The document does not match your identity. Nothing was printed. Please ask an officer.")

@@ -76,7 +76,7 @@ type fingerKiosk struct {
 func mustFingerKiosk(tb testing.TB, holder station.NIK, attempts int) *fingerKiosk {
 	tb.Helper()
 	fk := &fingerKiosk{reg: &fingerRegistry{}, ev: &events{}, sensor: filepath.Join(tb.TempDir(), "fingerprint")}
-	fk.k = station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(tb), Registry: fk.reg, Cards: fingerCards{nik: holder}, Recorder: fk.ev,
+	fk.k = station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Settlements: mustSettlements(tb), Registry: fk.reg, Cards: fingerCards{nik: holder}, Recorder: fk.ev,
 		Printers: &fakePrinters{}, Now: time.Now, Rand: rand.Reader})
 	tb.Cleanup(fk.k.Close)
 	sensor, err := fingerprint.NewDirSensor(fingerprint.DirSensorConfig{Dir: fk.sensor, Poll: time.Millisecond})
@@ -282,7 +282,7 @@ func TestFingerprintRefuses(t *testing.T) {
 		}
 	})
 	t.Run("registry without a fingerprint login", func(t *testing.T) {
-		k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: &fakeRegistry{}, Printers: &fakePrinters{}, Now: time.Now, Rand: rand.Reader})
+		k := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Settlements: mustSettlements(t), Registry: &fakeRegistry{}, Printers: &fakePrinters{}, Now: time.Now, Rand: rand.Reader})
 		defer k.Close()
 		if _, err := station.NewFingerprintLogin(k, station.FingerprintConfig{Sensor: fingerSensor{}, Matcher: fingerMatcher{}, MatcherID: "m"}); err == nil {
 			t.Fatal("NewFingerprintLogin accepted a registry without AuthenticateCardFingerprint")

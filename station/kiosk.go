@@ -34,10 +34,13 @@ type Recorder interface {
 
 // KioskConfig holds what a Kiosk needs; every field but Recorder is required.
 type KioskConfig struct {
-	Registry   Registry
-	Tickets    TicketVerifier
-	Renderer   Renderer
-	Printers   PrintService
+	Registry Registry
+	Tickets  TicketVerifier
+	Renderer Renderer
+	Printers PrintService
+	// Signatures checks the upstream's signature on every document before
+	// it is rendered. Without it the kiosk prints nothing.
+	Signatures DocumentSignatures
 	Used       UsedTickets // optional: without it only the upstream refuses replays
 	Previewer  Previewer   // optional: without it the kiosk shows no preview
 	Cards      CardReader  // optional: the e-KTP reader

@@ -100,6 +100,13 @@ func (fakeTickets) Verify(text string, _ time.Time) (station.Ticket, error) {
 	return station.Ticket{ID: "00"}, nil
 }
 
+// upstreamSigned takes every document as the upstream's, signed and
+// unaltered: the kiosk's own checks of the QR are docqr's and the
+// end-to-end tests'.
+type upstreamSigned struct{}
+
+func (upstreamSigned) VerifyDocument(station.Document) error { return nil }
+
 type fakeRenderer struct{}
 
 func (fakeRenderer) Render(_ context.Context, d station.Document) (station.Rendered, error) {
@@ -200,7 +207,7 @@ func newKiosk(t *testing.T, final printerd.JobState, failUntil int) (*station.Ki
 		documentOf: ktpNamed("BUDI"),
 	}
 	pr := &fakePrinters{final: final, jobs: map[string]printerd.Job{}}
-	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t),
+	k := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Settlements: mustSettlements(t),
 		Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{}, Printers: pr,
 		Now: time.Now, Rand: rand.Reader, PollEvery: time.Millisecond,
 		Settle: station.SettlerConfig{Every: 5 * time.Millisecond, FirstRetry: time.Millisecond, MaxRetry: 10 * time.Millisecond},
@@ -373,7 +380,7 @@ func TestKioskSessionsExpire(t *testing.T) {
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	reg := &fakeRegistry{authz: station.Authorization{ID: "A1", Subject: subject, Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}}}
-	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+	k := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
 		Printers: &fakePrinters{jobs: map[string]printerd.Job{}}, Now: clock, Rand: rand.Reader, SessionTTL: time.Minute})
 	defer k.Close()
 	s, err := k.LoginTicket(context.Background(), "TK1:GOOD")
@@ -415,7 +422,7 @@ func TestKioskRefusesReplayLocally(t *testing.T) {
 		documentOf: ktpNamed("BUDI"),
 	}
 	used := &memUsed{ids: map[string]time.Time{}}
-	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+	k := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
 		Printers: &fakePrinters{final: printerd.JobPrinted, jobs: map[string]printerd.Job{}}, Used: used,
 		Now: time.Now, Rand: rand.Reader, PollEvery: time.Millisecond})
 	defer k.Close()
@@ -476,7 +483,7 @@ func (c fakeCards) ReadNIK(ctx context.Context) (station.NIK, error) {
 func TestKioskCardLogin(t *testing.T) {
 	reg := &fakeRegistry{authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthCard,
 		Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}}}
-	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+	k := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
 		Printers: &fakePrinters{jobs: map[string]printerd.Job{}}, Cards: fakeCards{nik: subject}, Now: time.Now, Rand: rand.Reader})
 	defer k.Close()
 	ctx := context.Background()
@@ -498,7 +505,7 @@ func TestKioskCardLogin(t *testing.T) {
 	}
 
 	// No card tapped: the wait ends with ErrCardWaiting, not an error screen.
-	empty := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+	empty := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
 		Printers: &fakePrinters{jobs: map[string]printerd.Job{}}, Cards: fakeCards{}, Now: time.Now, Rand: rand.Reader})
 	defer empty.Close()
 	wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
@@ -752,7 +759,7 @@ func TestKioskPreviewMasks(t *testing.T) {
 					return station.Document{Request: id, Type: station.KTPEl, Subject: subject}
 				},
 			}
-			k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: maskRenderer{tt.masks},
+			k := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: maskRenderer{tt.masks},
 				Printers: &fakePrinters{jobs: map[string]printerd.Job{}}, Now: time.Now, Rand: rand.Reader})
 			defer k.Close()
 			s, err := k.LoginTicket(context.Background(), "TK1:GOOD")
@@ -780,7 +787,7 @@ func TestKioskPreviewMasks(t *testing.T) {
 // so a page that went away cannot take the tap meant for the page shown.
 func TestKioskOneCardWaiter(t *testing.T) {
 	cards := blockingCards{}
-	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: &fakeRegistry{}, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+	k := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Settlements: mustSettlements(t), Registry: &fakeRegistry{}, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
 		Printers: &fakePrinters{}, Cards: cards, Now: time.Now, Rand: rand.Reader})
 	defer k.Close()
 	first := make(chan error, 1)
@@ -952,7 +959,7 @@ func newNoticeKiosk(t *testing.T, pr station.PrintService) (*station.Kiosk, *fak
 		documentOf: ktpNamed("BUDI"),
 	}
 	notices := &fakeNotices{subs: make(chan chan printerd.Notice)}
-	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t),
+	k := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Settlements: mustSettlements(t),
 		Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{}, Printers: pr, Notices: notices,
 		Now: time.Now, Rand: rand.Reader, PollEvery: time.Hour,
 	})
@@ -1168,7 +1175,7 @@ func TestKioskCallOfficer(t *testing.T) {
 	rec := &events{}
 	reg := &fakeRegistry{authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthTicket,
 		Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}}, documentOf: ktpNamed("BUDI")}
-	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
+	k := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: fakeRenderer{},
 		Printers: &fakePrinters{final: printerd.JobHeld, jobs: map[string]printerd.Job{}}, Recorder: rec,
 		Now: time.Now, Rand: rand.Reader, PollEvery: time.Millisecond})
 	t.Cleanup(k.Close)
@@ -1237,7 +1244,7 @@ func TestKioskOfficerCallSurvivesRestart(t *testing.T) {
 		}
 		reg := &fakeRegistry{authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthTicket,
 			Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}}, documentOf: ktpNamed("BUDI")}
-		k := station.NewKiosk(station.KioskConfig{Settlements: sqlite.Settlements{DB: db}, Calls: sqlite.OfficerCalls{DB: db}, Registry: reg,
+		k := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Settlements: sqlite.Settlements{DB: db}, Calls: sqlite.OfficerCalls{DB: db}, Registry: reg,
 			Tickets: fakeTickets{}, Renderer: fakeRenderer{}, Printers: &fakePrinters{final: printerd.JobHeld, jobs: map[string]printerd.Job{}},
 			Now: time.Now, Rand: rand.Reader, PollEvery: time.Millisecond})
 		return k, func() { k.Close(); db.Close() }
@@ -1264,5 +1271,50 @@ func TestKioskOfficerCallSurvivesRestart(t *testing.T) {
 	calls := k.OfficerCalls()
 	if len(calls) != 1 || calls[0].Ref != printerd.JobRef(p.Job) || calls[0].Request != "R1" || calls[0].Document != station.KTPEl {
 		t.Fatalf("after a restart, calls %+v; want the one call about R1 (ref %s)", calls, printerd.JobRef(p.Job))
+	}
+}
+
+// refusedSignature is an upstream signature the kiosk's check refuses.
+type refusedSignature struct{}
+
+func (refusedSignature) VerifyDocument(station.Document) error {
+	return station.ErrDocumentSignatureInvalid.Withf("content hash differs")
+}
+
+// TestKioskRefusesUnverifiedDocument: a document whose QR does not verify,
+// or a kiosk with no upstream document key, prints nothing: the error is
+// the citizen's, the refusal is recorded as print_failed with its code,
+// and the request is given back to the upstream, not consumed.
+func TestKioskRefusesUnverifiedDocument(t *testing.T) {
+	for name, sigs := range map[string]station.DocumentSignatures{"refused": refusedSignature{}, "no keys": nil} {
+		t.Run(name, func(t *testing.T) {
+			rec := &events{}
+			reg := &fakeRegistry{authz: station.Authorization{ID: "A1", Subject: subject, Method: station.AuthTicket,
+				Requests: []station.PrintRequest{{ID: "R1", Document: station.KTPEl, Status: station.RequestApproved}}}, documentOf: ktpNamed("BUDI")}
+			pr := &fakePrinters{final: printerd.JobPrinted, jobs: map[string]printerd.Job{}}
+			k := station.NewKiosk(station.KioskConfig{Signatures: sigs, Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{},
+				Renderer: fakeRenderer{}, Printers: pr, Recorder: rec, Now: time.Now, Rand: rand.Reader, PollEvery: time.Millisecond})
+			ctx := context.Background()
+			s, err := k.LoginTicket(ctx, "TK1:GOOD")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := k.Print(ctx, s.ID, "R1")
+			if !errors.Is(err, station.ErrDocumentSignatureInvalid) || p.State != station.PrintFailed || p.Err == nil || p.Err.Code != station.ErrDocumentSignatureInvalid.Code {
+				t.Fatalf("print: %+v, %v; want failed with %s", p, err, station.ErrDocumentSignatureInvalid.Code)
+			}
+			k.Close() // waits for the background release
+			reg.mu.Lock()
+			defer reg.mu.Unlock()
+			if pr.submits != 0 || len(reg.holds) != 0 || len(reg.confirmed) != 0 {
+				t.Errorf("%d submissions, holds %v, confirmed %v; want nothing", pr.submits, reg.holds, reg.confirmed)
+			}
+			if len(reg.released) != 1 {
+				t.Errorf("released %v; want R1 given back", reg.released)
+			}
+			if got := rec.codes(); !slices.Contains(got, "print_failed:document_signature_invalid") || slices.Contains(got, "rendered:") {
+				t.Errorf("events %v; want print_failed with document_signature_invalid and no render", got)
+			}
+		})
 	}
 }

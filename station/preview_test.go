@@ -70,7 +70,7 @@ func newPreviewKiosk(t *testing.T, pv station.Previewer) (*station.Kiosk, string
 			return station.Document{Request: id, Type: station.KTPEl, Subject: subject}
 		},
 	}
-	k := station.NewKiosk(station.KioskConfig{Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: twoPages{},
+	k := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Settlements: mustSettlements(t), Registry: reg, Tickets: fakeTickets{}, Renderer: twoPages{},
 		Printers: &fakePrinters{jobs: map[string]printerd.Job{}}, Previewer: pv, Now: time.Now, Rand: rand.Reader})
 	t.Cleanup(k.Close)
 	s, err := k.LoginTicket(context.Background(), "TK1:GOOD")

@@ -260,6 +260,17 @@ func (k *Kiosk) render(ctx context.Context, authz Authorization, req PrintReques
 		k.cfg.Recorder.Record(ctx, ev)
 		return Rendered{}, err
 	}
+	// Nothing unsigned, altered or signed by another key reaches the
+	// renderer, let alone printerd.
+	err = ErrDocumentSignatureInvalid.Withf("no upstream document key configured")
+	if k.cfg.Signatures != nil {
+		err = k.cfg.Signatures.VerifyDocument(doc)
+	}
+	if err != nil {
+		ev.Kind, ev.Err = EventPrintFailed, err
+		k.cfg.Recorder.Record(ctx, ev)
+		return Rendered{}, err
+	}
 	ev.Kind = EventDocumentFetched
 	k.cfg.Recorder.Record(ctx, ev)
 

@@ -118,6 +118,14 @@ type CardReader interface {
 	ReadNIK(ctx context.Context) (NIK, error)
 }
 
+// DocumentSignatures checks a document's QR (Document.QR) before it is
+// rendered: signed by one of the upstream's published document keys, and
+// stating exactly this document (its claims and content hash). Any
+// difference is ErrDocumentSignatureInvalid; station/docqr implements it.
+type DocumentSignatures interface {
+	VerifyDocument(d Document) error
+}
+
 // Renderer turns document data into its one PDF.
 type Renderer interface {
 	Render(ctx context.Context, d Document) (Rendered, error)

@@ -5,6 +5,7 @@
 package docqr
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
@@ -22,11 +23,11 @@ import (
 )
 
 // Prefix starts every document QR text; the digit is the format version.
-const Prefix = "DQ1:"
+const Prefix = station.DocumentQRPrefix
 
 // MaxTextLen caps a text before anything is decoded. A QR of the longest
 // names is under 500 characters.
-const MaxTextLen = 1024
+const MaxTextLen = station.MaxDocumentQRLen
 
 // Errors. Codes are stable.
 var (
@@ -165,7 +166,9 @@ func ContentHash(d station.Document) ([]byte, error) {
 	return sum[:], nil
 }
 
-// Signer signs document QRs with the station's document key.
+// Signer signs document QRs with the upstream's document key: registry-sim
+// uses it, and anjunganctl render for specimens. A station holds no
+// document key and never signs.
 type Signer struct {
 	kid   []byte
 	cose  cose.Signer
@@ -173,7 +176,7 @@ type Signer struct {
 }
 
 // NewSigner returns a signer for key (see ticket.LoadPrivateKey for the
-// file var/keys/document.key).
+// simulated upstream's file var/keys/upstream-document.key).
 func NewSigner(key ed25519.PrivateKey) (*Signer, error) {
 	if len(key) != ed25519.PrivateKeySize {
 		return nil, ErrSign.Withf("key has %d bytes", len(key))
@@ -191,25 +194,45 @@ func NewSigner(key ed25519.PrivateKey) (*Signer, error) {
 // KeyID is the hex kid the signer puts in every QR.
 func (s *Signer) KeyID() string { return s.keyID }
 
-// Sign returns the QR text of d. Ed25519 signatures are deterministic, so
-// the same document always gives the same text, and its PDF the same
-// bytes.
+// Sign returns the QR text of d: its claims (ClaimsOf) signed. Ed25519
+// signatures are deterministic, so the same document always gives the
+// same text, and its PDF the same bytes.
 func (s *Signer) Sign(d station.Document) (string, error) {
+	c, err := ClaimsOf(d)
+	if err != nil {
+		return "", err
+	}
+	return s.SignClaims(c)
+}
+
+// ClaimsOf is what the QR of d states: its type, the number, name and
+// issue date from the fields its type's QR uses, and ContentHash(d).
+// KeyID is left empty. A document lacking one of those fields, or with an
+// issue date in another form, is ErrSign.
+func ClaimsOf(d station.Document) (Claims, error) {
 	claim, ok := claimFields(d.Type)
 	if !ok {
-		return "", ErrSign.Withf("unknown document type %q", d.Type)
+		return Claims{}, ErrSign.Withf("unknown document type %q", d.Type)
 	}
-	p := payload{Type: string(d.Type), Number: d.Fields[claim.Number], Name: d.Fields[claim.Name], Issued: d.Fields[claim.Issued]}
-	if p.Number == "" || p.Name == "" || p.Issued == "" {
-		return "", ErrSign.Withf("%s, %s and %s are required", claim.Number, claim.Name, claim.Issued)
+	c := Claims{Type: d.Type, Number: d.Fields[claim.Number], Name: d.Fields[claim.Name], Issued: d.Fields[claim.Issued]}
+	if c.Number == "" || c.Name == "" || c.Issued == "" {
+		return Claims{}, ErrSign.Withf("%s, %s and %s are required", claim.Number, claim.Name, claim.Issued)
 	}
-	if err := checkIssued(p.Issued); err != nil {
-		return "", ErrSign.With(err)
+	if err := checkIssued(c.Issued); err != nil {
+		return Claims{}, ErrSign.With(err)
 	}
 	var err error
-	if p.Content, err = ContentHash(d); err != nil {
-		return "", ErrSign.With(err)
+	if c.ContentHash, err = ContentHash(d); err != nil {
+		return Claims{}, ErrSign.With(err)
 	}
+	return c, nil
+}
+
+// SignClaims signs c as they are (KeyID is ignored: the signer's own goes
+// in the header). The upstream signs ClaimsOf its document; the simulator
+// also signs claims that differ from the data, to test the kiosk.
+func (s *Signer) SignClaims(c Claims) (string, error) {
+	p := payload{Type: string(c.Type), Number: c.Number, Name: c.Name, Issued: c.Issued, Content: c.ContentHash}
 	b, err := detEnc.Marshal(p)
 	if err != nil {
 		return "", ErrSign.With(err)
@@ -236,8 +259,8 @@ func (s *Signer) Sign(d station.Document) (string, error) {
 }
 
 // Verifier checks document QR texts offline against pinned public keys
-// (kid → key, see ticket.KeyID and ticket.LoadPublicKey for
-// var/keys/document.pub).
+// (kid → key, see ticket.KeyID and ticket.LoadPublicKey for the
+// upstream's published var/keys/upstream-document.pub).
 type Verifier struct {
 	Keys ticket.KeySet
 }
@@ -293,6 +316,44 @@ func (v *Verifier) Verify(text string) (Claims, error) {
 	}
 	return Claims{Type: t, Number: p.Number, Name: p.Name, Issued: p.Issued, ContentHash: p.Content, KeyID: kid}, nil
 }
+
+// VerifyDocument checks the upstream's QR on d before the kiosk renders
+// it: d.QR verifies (Verify), and every claim equals what the kiosk will
+// print: the type, the number, name and issue date from the fields d's
+// type's QR uses, and the content hash of d as decoded. Any difference is
+// station.ErrDocumentSignatureInvalid with the reason as cause (values
+// are not quoted: they are personal data).
+func (v *Verifier) VerifyDocument(d station.Document) error {
+	invalid := station.ErrDocumentSignatureInvalid
+	got, err := v.Verify(d.QR)
+	if err != nil {
+		return invalid.With(err)
+	}
+	claim, ok := claimFields(d.Type)
+	if !ok {
+		return invalid.Withf("unknown document type %q", d.Type)
+	}
+	switch {
+	case got.Type != d.Type:
+		return invalid.Withf("QR is for a %s, the document is a %s", got.Type, d.Type)
+	case got.Number != d.Fields[claim.Number]:
+		return invalid.Withf("claim 2 differs from field %s", claim.Number)
+	case got.Name != d.Fields[claim.Name]:
+		return invalid.Withf("claim 3 differs from field %s", claim.Name)
+	case got.Issued != d.Fields[claim.Issued]:
+		return invalid.Withf("claim 4 differs from field %s", claim.Issued)
+	}
+	sum, err := ContentHash(d)
+	if err != nil {
+		return invalid.With(err)
+	}
+	if !bytes.Equal(sum, got.ContentHash) {
+		return invalid.Withf("content hash differs: the data changed after the upstream signed it")
+	}
+	return nil
+}
+
+var _ station.DocumentSignatures = (*Verifier)(nil)
 
 // key checks the headers (alg EdDSA and a kid, nothing else) and returns
 // the pinned key for the kid.

@@ -106,7 +106,7 @@ func schemaOf(s station.DocumentSpec) object {
 		{"$id", "https://anjungan.example/schemas/" + string(s.Type) + ".schema.json"},
 		{"title", s.TitleID + " document data (upstream contract v1)"},
 		{"type", "object"},
-		{"required", []string{"request_id", "document_type", "nik", "fields", "rows", "images"}},
+		{"required", []string{"request_id", "document_type", "nik", "fields", "rows", "images", "qr"}},
 		{"properties", object{
 			{"request_id", object{{"type", "string"}, {"pattern", "^[A-Za-z0-9_.-]{1,128}$"}}},
 			{"document_type", object{{"type", "string"}, {"enum", []string{string(s.Type)}}}},
@@ -114,6 +114,8 @@ func schemaOf(s station.DocumentSpec) object {
 			{"fields", fieldsSchema(s.Fields)},
 			{"rows", rows},
 			{"images", object{{"type", "object"}, {"required", required}, {"properties", images}, {"additionalProperties", false}}},
+			{"qr", object{{"type", "string"}, {"pattern", "^DQ1:[0-9A-Z $%*+./:-]+$"}, {"maxLength", station.MaxDocumentQRLen},
+				{"description", "the document's QR text, signed by the upstream's document key over exactly this document's data (docs/document-qr.md): DQ1: and base45 of a COSE_Sign1; the station prints it verbatim after checking it"}}},
 		}},
 	}
 }

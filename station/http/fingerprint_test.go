@@ -44,7 +44,7 @@ type fingerServer struct {
 
 func mustFingerServer(tb testing.TB, nik station.NIK) *fingerServer {
 	tb.Helper()
-	k := station.NewKiosk(station.KioskConfig{Registry: fingerUpstream{}, Cards: oneCard{nik}, Now: time.Now, Rand: rand.Reader})
+	k := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Registry: fingerUpstream{}, Cards: oneCard{nik}, Now: time.Now, Rand: rand.Reader})
 	tb.Cleanup(k.Close)
 	dir := filepath.Join(tb.TempDir(), "fingerprint")
 	sensor, err := fingerprint.NewDirSensor(fingerprint.DirSensorConfig{Dir: dir, Poll: time.Millisecond})

@@ -44,7 +44,7 @@ func kioskPOSTs() []string {
 // mode.
 func FuzzKioskRequest(f *testing.F) {
 	f.Add(uint8(0), "application/json", "", "", []byte(`{"nik":"`+kioskNIK+`","pin":"`+kioskPIN+`"}`))
-	k := station.NewKiosk(station.KioskConfig{Registry: kioskUpstream{}, Tickets: noTickets{}, Printers: noPrinters{},
+	k := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Registry: kioskUpstream{}, Tickets: noTickets{}, Printers: noPrinters{},
 		Now: time.Now, Rand: rand.Reader})
 	f.Cleanup(k.Close)
 	s := NewKiosk(k, &docqr.Verifier{Keys: ticket.KeySet{}}, zerolog.Nop())

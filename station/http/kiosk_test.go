@@ -34,6 +34,12 @@ const (
 
 // kioskUpstream logs in kioskNIK with kioskPIN; the contract test in
 // cmd/internal/registrysim runs the real client against registry-sim.
+// upstreamSigned takes every document as the upstream's, signed and
+// unaltered (docqr and the end-to-end tests check real QRs).
+type upstreamSigned struct{}
+
+func (upstreamSigned) VerifyDocument(station.Document) error { return nil }
+
 type kioskUpstream struct {
 	station.Registry // nil: nothing else is called
 }
@@ -68,7 +74,7 @@ func (noPrinters) Reattach(_ context.Context, id printerd.JobID, _ string) (prin
 // mustKioskServer serves the kiosk on 127.0.0.1:0 and returns its base URL.
 func mustKioskServer(tb testing.TB) string {
 	tb.Helper()
-	k := station.NewKiosk(station.KioskConfig{Registry: kioskUpstream{}, Printers: noPrinters{}, Now: time.Now, Rand: rand.Reader})
+	k := station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Registry: kioskUpstream{}, Printers: noPrinters{}, Now: time.Now, Rand: rand.Reader})
 	tb.Cleanup(k.Close)
 	s := NewKiosk(k, nil, zerolog.Nop())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -280,7 +286,7 @@ func TestKioskTransportRefusals(t *testing.T) {
 	t.Run("read timeout", func(t *testing.T) {
 		// The server's 15 s read timeout is not waited for: its error goes
 		// through the same handler fasthttp calls.
-		s := NewKiosk(station.NewKiosk(station.KioskConfig{Registry: kioskUpstream{}, Now: time.Now, Rand: rand.Reader}), nil, zerolog.Nop())
+		s := NewKiosk(station.NewKiosk(station.KioskConfig{Signatures: upstreamSigned{}, Registry: kioskUpstream{}, Now: time.Now, Rand: rand.Reader}), nil, zerolog.Nop())
 		var fctx fasthttp.RequestCtx
 		s.app.Server().ErrorHandler(&fctx, &net.OpError{Op: "read", Err: timeoutError{}})
 		var out struct{ Error errorJSON }

@@ -278,7 +278,7 @@ func statusOf(code fault.Code) int {
 		return fiber.StatusServiceUnavailable
 	case station.ErrCardUnreadable.Code:
 		return fiber.StatusUnprocessableEntity
-	case station.ErrUpstreamInvalid.Code, station.ErrSubjectMismatch.Code:
+	case station.ErrUpstreamInvalid.Code, station.ErrSubjectMismatch.Code, station.ErrDocumentSignatureInvalid.Code:
 		return fiber.StatusBadGateway
 	case fault.EncodingUnsupported.Code, fault.ContentTypeUnsupported.Code:
 		return fiber.StatusUnsupportedMediaType

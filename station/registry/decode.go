@@ -8,6 +8,7 @@ import (
 	"image"
 	_ "image/jpeg" // registers JPEG for image.DecodeConfig
 	_ "image/png"  // registers PNG for image.DecodeConfig
+	"strings"
 	"time"
 	"unicode"
 
@@ -112,6 +113,7 @@ type documentJSON struct {
 	Fields       map[string]string   `json:"fields"`
 	Rows         []map[string]string `json:"rows"`
 	Images       map[string]string   `json:"images"`
+	QR           string              `json:"qr"`
 }
 
 // decodeDocument validates a document answer for request req of the
@@ -157,6 +159,9 @@ func decodeDocument(b []byte, subject station.NIK, req station.PrintRequest) (st
 	if err != nil {
 		return station.Document{}, invalid.With(err)
 	}
+	if err := checkQR(in.QR); err != nil {
+		return station.Document{}, invalid.With(err)
+	}
 	return station.Document{
 		Request: req.ID,
 		Type:    typ,
@@ -164,7 +169,29 @@ func decodeDocument(b []byte, subject station.NIK, req station.PrintRequest) (st
 		Fields:  fields,
 		Rows:    rows,
 		Images:  images,
+		QR:      in.QR,
 	}, nil
+}
+
+// checkQR checks the form of the upstream's QR text: present, the DQ1
+// prefix, at most station.MaxDocumentQRLen bytes, printable ASCII only
+// (base45 is). Whether it vouches for the document is the kiosk's check
+// (station.DocumentSignatures), which refuses with its own error.
+func checkQR(qr string) error {
+	switch {
+	case qr == "":
+		return fmt.Errorf("qr missing")
+	case len(qr) > station.MaxDocumentQRLen:
+		return fmt.Errorf("qr of %d bytes exceeds %d", len(qr), station.MaxDocumentQRLen)
+	case !strings.HasPrefix(qr, station.DocumentQRPrefix):
+		return fmt.Errorf("qr without the %s prefix", station.DocumentQRPrefix)
+	}
+	for i := 0; i < len(qr); i++ {
+		if qr[i] < 0x20 || qr[i] > 0x7e {
+			return fmt.Errorf("qr holds a byte outside printable ASCII")
+		}
+	}
+	return nil
 }
 
 // checkFields checks the names and values of one field map against the

@@ -216,6 +216,14 @@ func FuzzDecodeDocument(f *testing.F) {
 		if doc.Subject != fixtureSubject || doc.Type != req.Document {
 			t.Fatalf("accepted %+v", doc)
 		}
+		if !strings.HasPrefix(doc.QR, station.DocumentQRPrefix) || len(doc.QR) > station.MaxDocumentQRLen {
+			t.Fatalf("accepted a qr of %d bytes without its prefix or over the cap", len(doc.QR))
+		}
+		// What the kiosk does next: the QR vouches for this data, or the
+		// document is refused with its own code.
+		if err := fixtureVerifier().VerifyDocument(doc); err != nil && fault.CodeOf(err) != station.ErrDocumentSignatureInvalid.Code {
+			t.Fatalf("verify: unexpected error code %q: %v", fault.CodeOf(err), err)
+		}
 		spec := mustSpec(t, doc.Type)
 		mustObey(t, doc.Fields, spec.Fields)
 		for _, row := range doc.Rows {

@@ -77,7 +77,7 @@ func TestRenderCharsetErrorNamesField(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := MustLoadSample(t, tc.sample)
 			tc.change(&d)
-			_, err := r.Render(context.Background(), d)
+			_, err := r.Render(context.Background(), signed(t, d))
 			var ce *CharsetError
 			if !errors.Is(err, station.ErrRenderFailed) || !errors.As(err, &ce) {
 				t.Fatalf("err = %v, want render_failed with a *CharsetError", err)
@@ -105,7 +105,7 @@ func TestRenderKIAVariant(t *testing.T) {
 		t.Run(tc.born, func(t *testing.T) {
 			d := MustLoadSample(t, "kia")
 			d.Fields["tanggal_lahir"] = tc.born
-			out, err := r.Render(context.Background(), d)
+			out, err := r.Render(context.Background(), signed(t, d))
 			if tc.wantErr != "" {
 				if !errors.Is(err, station.ErrRenderFailed) || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
@@ -122,7 +122,7 @@ func TestRenderKIAVariant(t *testing.T) {
 	}
 	d := MustLoadSample(t, "kia")
 	delete(d.Images, "photo")
-	if _, err := r.Render(context.Background(), d); err == nil || !strings.Contains(err.Error(), `kia.front.photo.json: elements[`) || !strings.Contains(err.Error(), "required image is missing") {
+	if _, err := r.Render(context.Background(), signed(t, d)); err == nil || !strings.Contains(err.Error(), `kia.front.photo.json: elements[`) || !strings.Contains(err.Error(), "required image is missing") {
 		t.Errorf("KIA of an 8-year-old without photo: err = %v, want required image is missing", err)
 	}
 }
@@ -145,7 +145,7 @@ func FuzzRender(f *testing.F) {
 				d.Rows[0] = clone(d.Rows[0])
 				d.Rows[0]["nama"] = member
 			}
-			out, err := r.Render(context.Background(), d)
+			out, err := r.Render(context.Background(), signed(t, d))
 			if err != nil {
 				if !errors.Is(err, station.ErrRenderFailed) {
 					t.Fatalf("error %v is not render_failed", err)

@@ -6,15 +6,17 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/anjungan/anjungan/station"
 	"github.com/anjungan/anjungan/station/docqr"
 	"github.com/anjungan/anjungan/station/ticket"
 	"github.com/anjungan/anjungan/templates"
 )
 
-// testKey is a fixed document key, so that golden PDFs are stable.
+// testKey is a fixed upstream document key, so that golden PDFs are
+// stable.
 var testKey = ed25519.NewKeyFromSeed([]byte("anjungan-render-test-key-32bytes"))
 
-// MustSigner returns a QR signer with testKey.
+// MustSigner returns a QR signer with testKey: the upstream's part.
 func MustSigner(tb testing.TB) *docqr.Signer {
 	tb.Helper()
 	s, err := docqr.NewSigner(testKey)
@@ -22,6 +24,15 @@ func MustSigner(tb testing.TB) *docqr.Signer {
 		tb.Fatal(err)
 	}
 	return s
+}
+
+// signed returns d with the QR the upstream would send for it, made
+// from d as it is now (a test that changes d signs after the change).
+// A document docqr cannot sign keeps no QR, and its render fails.
+func signed(tb testing.TB, d station.Document) station.Document {
+	tb.Helper()
+	d.QR, _ = MustSigner(tb).Sign(d)
+	return d
 }
 
 // testVerifier checks QRs signed with testKey.

@@ -58,6 +58,7 @@ func BenchmarkRenderKTPEqualWidthImages(b *testing.B) {
 		b.Fatal(err)
 	}
 	d.Images["signature"] = mustPNG(b, cfg.Width, cfg.Width/3, 0x40)
+	d = signed(b, d)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := r.Render(context.Background(), d); err != nil {

@@ -70,7 +70,7 @@ func TestMasksCoverNames(t *testing.T) {
 	for _, tc := range sampleCases {
 		t.Run(tc.sample, func(t *testing.T) {
 			d := MustLoadSample(t, tc.sample)
-			res, err := r.Render(context.Background(), d)
+			res, err := r.Render(context.Background(), signed(t, d))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,7 +17,8 @@ const (
 	qrMinModules   = 21 // version 1
 )
 
-// qrCode draws the document's signed QR (see station/docqr) as vector
+// qrCode draws the document's signed QR (Document.QR, made by the
+// upstream: see station/docqr) as vector
 // rectangles, scaled to fill a size×size mm square that includes the
 // quiet zone.
 type qrCode struct {
@@ -42,17 +43,11 @@ func (q *qrCode) describe() string    { return "qr" }
 func (q *qrCode) check(*canvas) error { return nil }
 
 func (q *qrCode) draw(c *canvas, d *station.Document) error {
-	if c.qrText == "" {
-		if c.signer == nil {
-			return errors.New("no QR signer")
-		}
-		text, err := c.signer.Sign(*d)
-		if err != nil {
-			return err
-		}
-		c.qrText = text
+	// The upstream's text, verbatim: the kiosk checked it and never signs.
+	if d.QR == "" {
+		return errors.New("the document carries no upstream QR")
 	}
-	code, err := qrcode.New(c.qrText, qrcode.Medium)
+	code, err := qrcode.New(d.QR, qrcode.Medium)
 	if err != nil {
 		return fmt.Errorf("QR encode: %w", err)
 	}

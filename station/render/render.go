@@ -40,25 +40,14 @@ const (
 // Renderer renders documents with a set of templates and fonts loaded
 // once. It is safe for concurrent use: every Render has its own PDF.
 type Renderer struct {
-	fonts  fontSet
-	pages  map[station.DocumentType][]*page // sorted by side
-	signer QRSigner
+	fonts fontSet
+	pages map[station.DocumentType][]*page // sorted by side
 }
 
 var _ station.Renderer = (*Renderer)(nil)
 
-// QRSigner makes the signed QR text of a document (see station/docqr).
-type QRSigner interface {
-	Sign(d station.Document) (string, error)
-}
-
 // Option configures a Renderer.
 type Option func(*Renderer)
-
-// WithSigner gives the renderer the signer of the QR that templates draw
-// with a "qr" element. Templates with such an element do not load
-// without one.
-func WithSigner(s QRSigner) Option { return func(r *Renderer) { r.signer = s } }
 
 // New loads and validates every *.json template at the root of fsys and
 // the fonts under fonts/ (see templates.FS). A refused template makes New
@@ -91,10 +80,6 @@ func New(fsys fs.FS, opts ...Option) (*Renderer, error) {
 		p, err := parseTemplate(name, data, c)
 		if err != nil {
 			return nil, ErrTemplateInvalid.With(err)
-		}
-		if p.hasQR && r.signer == nil {
-			return nil, ErrTemplateInvalid.With(&TemplateError{File: name, Path: "elements",
-				Err: errors.New("the template draws a signed QR but the renderer has no signer (render.WithSigner)")})
 		}
 		for _, q := range r.pages[p.document] {
 			if q.side == p.side && p.when.overlaps(q.when) {
@@ -158,7 +143,6 @@ func (r *Renderer) Render(ctx context.Context, d station.Document) (station.Rend
 	if err != nil {
 		return station.Rendered{}, station.ErrRenderFailed.With(err)
 	}
-	c.signer = r.signer
 	// A card's pages go out uncompressed: fpdf makes a new zlib writer
 	// for each page, which cost a third of a card's render, while the
 	// card grows by about 27 KB on its way to the local printerd. Paper
@@ -198,13 +182,10 @@ func issueDate(d station.Document) time.Time {
 
 func fixedDate() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }
 
-// canvas is one PDF being drawn, with the encoder for its fonts and the
-// document's QR text, made once however many elements draw it.
+// canvas is one PDF being drawn, with the encoder for its fonts.
 type canvas struct {
-	pdf    *fpdf.Fpdf
-	enc    encoder
-	signer QRSigner
-	qrText string
+	pdf *fpdf.Fpdf
+	enc encoder
 
 	page          int     // the current page, from 0
 	width, height float64 // of the current page, mm

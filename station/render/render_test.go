@@ -69,7 +69,7 @@ func MustLoadSample(tb testing.TB, name string) station.Document {
 // MustNewRenderer loads the embedded templates.
 func MustNewRenderer(tb testing.TB) *Renderer {
 	tb.Helper()
-	r, err := New(templates.FS, WithSigner(MustSigner(tb)))
+	r, err := New(templates.FS)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func MustNewRenderer(tb testing.TB) *Renderer {
 // MustRender renders d and checks the hash it reports.
 func MustRender(tb testing.TB, r *Renderer, d station.Document) station.Rendered {
 	tb.Helper()
-	out, err := r.Render(context.Background(), d)
+	out, err := r.Render(context.Background(), signed(tb, d))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -244,7 +244,8 @@ func checkText(t *testing.T, file string, d station.Document) {
 }
 
 // checkQR rasterises the PDF at 300 dpi, decodes the QR with zbarimg and
-// verifies it against d.
+// checks it is the upstream's text for d, verbatim, and verifies against
+// the upstream's key.
 func checkQR(t *testing.T, pdf []byte, pages int, d station.Document) {
 	t.Helper()
 	zbarimg := peer(t, "zbarimg", "zbar-tools")
@@ -273,6 +274,9 @@ func checkQR(t *testing.T, pdf []byte, pages int, d station.Document) {
 	}
 	if len(texts) != 1 {
 		t.Fatalf("%d QR codes decoded, want 1", len(texts))
+	}
+	if want := signed(t, d).QR; texts[0] != want {
+		t.Errorf("scanned QR %q, want the upstream's text %q", texts[0], want)
 	}
 	c, err := testVerifier().Verify(texts[0])
 	if err != nil {
@@ -335,7 +339,7 @@ func TestRenderFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := MustLoadSample(t, tc.sample)
 			tc.change(&d)
-			_, err := r.Render(context.Background(), d)
+			_, err := r.Render(context.Background(), signed(t, d))
 			if !errors.Is(err, station.ErrRenderFailed) {
 				t.Fatalf("err = %v, want %s", err, station.ErrRenderFailed.Code)
 			}
@@ -371,7 +375,7 @@ func TestRenderCanceled(t *testing.T) {
 	r := MustNewRenderer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := r.Render(ctx, MustLoadSample(t, "ktp-el"))
+	_, err := r.Render(ctx, signed(t, MustLoadSample(t, "ktp-el")))
 	if !errors.Is(err, station.ErrRenderFailed) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want render_failed caused by context.Canceled", err)
 	}
@@ -409,7 +413,7 @@ func TestRenderConcurrent(t *testing.T) {
 	for range 4 {
 		for _, s := range samples {
 			go func() {
-				out, err := r.Render(context.Background(), docs[s])
+				out, err := r.Render(context.Background(), signed(t, docs[s]))
 				if err == nil && out.SHA256 != want[s] {
 					err = errors.New(s + ": hash differs under concurrency")
 				}
@@ -432,7 +436,7 @@ func TestRenderConcurrent(t *testing.T) {
 func BenchmarkRender(b *testing.B) {
 	r := MustNewRenderer(b)
 	for _, sample := range []string{"ktp-el", "kia", "kk"} {
-		d := MustLoadSample(b, sample)
+		d := signed(b, MustLoadSample(b, sample)) // the kiosk gets the QR from the upstream
 		b.Run(sample, func(b *testing.B) {
 			b.ReportAllocs()
 			var ours, anchor time.Duration

@@ -124,7 +124,7 @@ func TestNewPagesInSideOrder(t *testing.T) {
 	if got := r.pages[station.KTPEl]; len(got) != 2 || got[0].side != "front" || got[1].side != "back" {
 		t.Fatalf("pages out of order")
 	}
-	out, err := r.Render(context.Background(), MustLoadSample(t, "ktp-el"))
+	out, err := r.Render(context.Background(), signed(t, MustLoadSample(t, "ktp-el")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,8 +186,8 @@ func FuzzLoadTemplate(f *testing.F) {
 		for _, k := range s.RowFields {
 			d.Rows[0][k] = "X"
 		}
-		r := &Renderer{pages: map[station.DocumentType][]*page{p.document: {p}}, signer: MustSigner(t)}
-		if _, err := r.Render(context.Background(), d); err != nil && !errors.Is(err, station.ErrRenderFailed) {
+		r := &Renderer{pages: map[station.DocumentType][]*page{p.document: {p}}}
+		if _, err := r.Render(context.Background(), signed(t, d)); err != nil && !errors.Is(err, station.ErrRenderFailed) {
 			t.Fatalf("render error %v is not render_failed", err)
 		}
 	})
@@ -203,21 +203,21 @@ func TestNewRejectsOverlappingVariants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(withFonts(t, fstest.MapFS{"a.json": {Data: photo}, "b.json": {Data: overlapping}}), WithSigner(MustSigner(t)))
+	_, err = New(withFonts(t, fstest.MapFS{"a.json": {Data: photo}, "b.json": {Data: overlapping}}))
 	var te *TemplateError
 	if !errors.As(err, &te) || te.File != "b.json" || te.Line != 3 || !strings.Contains(te.Error(), "kia front (age 0 to under 6) is already defined by a.json") {
 		t.Fatalf("err = %v, want overlapping variants refused", err)
 	}
 }
 
-func TestNewRejectsQRWithoutSigner(t *testing.T) {
-	back, err := fs.ReadFile(templates.FS, "ktp-el.back.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = New(withFonts(t, fstest.MapFS{"ktp-el.back.json": {Data: back}}))
-	var te *TemplateError
-	if !errors.Is(err, ErrTemplateInvalid) || !errors.As(err, &te) || te.File != "ktp-el.back.json" || !strings.Contains(te.Error(), "no signer") {
-		t.Fatalf("err = %v, want a template with a QR refused without a signer", err)
+// TestRenderRefusesDocumentWithoutQR: the kiosk never makes a QR; a
+// document without the upstream's does not render.
+func TestRenderRefusesDocumentWithoutQR(t *testing.T) {
+	r := MustNewRenderer(t)
+	for _, name := range []string{"ktp-el", "kia", "kk"} {
+		_, err := r.Render(context.Background(), MustLoadSample(t, name))
+		if !errors.Is(err, station.ErrRenderFailed) || !strings.Contains(err.Error(), "no upstream QR") {
+			t.Errorf("%s without a QR: err = %v, want render_failed", name, err)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/anjungan/anjungan/internal/fault"
 )
@@ -40,6 +41,28 @@ func LoadPrivateKey(path string) (ed25519.PrivateKey, error) {
 		return nil, ErrKey.Withf("%s: not an Ed25519 key", path)
 	}
 	return priv, nil
+}
+
+// LoadKeySet reads the public keys of comma-separated PEM files (see
+// LoadPublicKey), each pinned by its KeyID: a verifier keeps an old key
+// beside the new one while documents it signed are still in use.
+func LoadKeySet(paths string) (KeySet, error) {
+	ks := KeySet{}
+	for _, p := range strings.Split(paths, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		k, err := LoadPublicKey(p)
+		if err != nil {
+			return nil, err
+		}
+		ks[KeyID(k)] = k
+	}
+	if len(ks) == 0 {
+		return nil, ErrKey.Withf("no public key named")
+	}
+	return ks, nil
 }
 
 // LoadPublicKey reads an Ed25519 public key from a PEM "PUBLIC KEY"

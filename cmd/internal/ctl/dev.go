@@ -37,13 +37,13 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 	v := func(p ...string) string { return filepath.Join(append([]string{varDir}, p...)...) }
 	specs := []service{
 		{"registry-sim", "tcp", "127.0.0.1:8090", []string{"-data", v("registry-sim"), "-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"),
-			"-tls-cert", v("certs", "registry.crt"), "-tls-key", v("certs", "registry.key"), "-client-ca", v("certs", "ca.crt")}},
+			"-document-key", v("keys", "upstream-document.key"), "-tls-cert", v("certs", "registry.crt"), "-tls-key", v("certs", "registry.key"), "-client-ca", v("certs", "ca.crt")}},
 		{"printerd", "unix", v("run", "printerd.sock"), []string{"-socket", v("run", "printerd.sock"), "-data", v("printerd"), "-audit-key", v("keys", "audit-printerd.key"),
 			"-printer", "name=card-1,driver=sim,uri=" + v("out", "card") + ",media=om_card_54x86mm,blanks=100",
 			"-printer", "name=paper-1,driver=sim,uri=" + v("out", "paper") + ",media=iso_a4_210x297mm"}},
 		{"station", "tcp", "127.0.0.1:8080", []string{"-printerd-socket", v("run", "printerd.sock"), "-ticket-pubkey", v("keys", "ticket.pub"),
 			"-console-cert", v("certs", "console.crt"), "-console-key", v("certs", "console.key"),
-			"-document-key", v("keys", "document.key"), "-binding-key", v("keys", "binding.key"), "-db", v("station", "station.db"),
+			"-document-pubkey", v("keys", "upstream-document.pub"), "-binding-key", v("keys", "binding.key"), "-db", v("station", "station.db"),
 			"-audit-key", v("keys", "audit-station.key"), "-audit-vkey", v("keys", "audit-station.vkey"), "-subject-key", v("keys", "subject.key"),
 			"-registry-url", "https://127.0.0.1:8090", "-registry-ca", v("certs", "ca.crt"),
 			"-registry-cert", v("certs", "station-client.crt"), "-registry-key", v("certs", "station-client.key")}},

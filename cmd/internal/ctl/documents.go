@@ -38,7 +38,7 @@ func parseRender(m *Main, fs *flag.FlagSet, args []string) (func(context.Context
 	up := upstreamFlags(fs, "var")
 	in := fs.String("in", "", "render this sample file instead (JSON: type, subject, fields, rows, images as file names beside it)")
 	tmpl := fs.String("templates", "", "template folder (with fonts/); empty means the embedded templates")
-	key := fs.String("key", "var/keys/document.key", "document signing key; when absent, a throw-away key signs the QR")
+	key := fs.String("key", "var/keys/upstream-document.key", "with -in: the simulated upstream's document key that signs the specimen's QR; when absent, a throw-away key does")
 	out := fs.String("out", "document.pdf", "PDF to write")
 	dpi := fs.Int("png", 0, "also write one PNG per page at this resolution (e.g. 150); 0: none")
 	if err := parseArgs(fs, args); err != nil {
@@ -65,11 +65,7 @@ func parseRender(m *Main, fs *flag.FlagSet, args []string) (func(context.Context
 		}
 	}
 	return func(ctx context.Context) error {
-		signer, err := documentSigner(*key)
-		if err != nil {
-			return err
-		}
-		r, err := newRenderer(*tmpl, signer)
+		r, err := newRenderer(*tmpl)
 		if err != nil {
 			return err
 		}
@@ -77,10 +73,23 @@ func parseRender(m *Main, fs *flag.FlagSet, args []string) (func(context.Context
 		if *in != "" {
 			d, err = loadSample(*in)
 		} else {
+			// Signed by registry-sim, as every upstream document is.
 			d, err = fetchDocument(ctx, up, t, who)
 		}
 		if err != nil {
 			return err
+		}
+		if *in != "" {
+			// A sample has no upstream: the simulator's key, or a
+			// throw-away one, stands in for it. Either way a specimen.
+			signer, what, err := specimenSigner(*key)
+			if err != nil {
+				return err
+			}
+			if d.QR, err = signer.Sign(d); err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "SPECIMEN: the QR is signed by %s (kid %s), not by a Dinas: not a genuine document\n", what, signer.KeyID())
 		}
 		res, err := r.Render(ctx, d)
 		if err != nil {
@@ -120,24 +129,28 @@ func parseRender(m *Main, fs *flag.FlagSet, args []string) (func(context.Context
 }
 
 // newRenderer loads the templates of dir, or the embedded ones.
-func newRenderer(dir string, signer *docqr.Signer) (*render.Renderer, error) {
+func newRenderer(dir string) (*render.Renderer, error) {
 	if dir != "" {
-		return render.New(os.DirFS(dir), render.WithSigner(signer))
+		return render.New(os.DirFS(dir))
 	}
-	return render.New(templates.FS, render.WithSigner(signer))
+	return render.New(templates.FS)
 }
 
-// documentSigner loads the document key, or makes a throw-away one so
-// that template work needs no keys.
-func documentSigner(path string) (*docqr.Signer, error) {
+// specimenSigner stands in for the upstream when a sample file is
+// rendered: the simulated upstream's document key at path, or a
+// throw-away key so that template work needs no keys. what says which.
+func specimenSigner(path string) (*docqr.Signer, string, error) {
+	what := "the simulated upstream's key " + path
 	key, err := ticket.LoadPrivateKey(path)
 	if errors.Is(err, os.ErrNotExist) {
+		what = "a throw-away key"
 		_, key, err = ed25519.GenerateKey(rand.Reader)
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return docqr.NewSigner(key)
+	s, err := docqr.NewSigner(key)
+	return s, what, err
 }
 
 // sampleFile is the format of station/render/testdata/*.json.
@@ -362,9 +375,9 @@ func requestApproval(ctx context.Context, hc *http.Client, baseURL string, who a
 }
 
 // parseVerifyQR: anjunganctl verify-qr TEXT — checks a scanned document
-// QR offline against the published document key.
+// QR offline against the upstream's published document key.
 func parseVerifyQR(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	pub := fs.String("pub", "var/keys/document.pub", "the published document public key (PEM); repeat by comma for several")
+	pub := fs.String("pub", "var/keys/upstream-document.pub", "the upstream's published document public key (PEM); repeat by comma for several")
 	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
@@ -373,15 +386,11 @@ func parseVerifyQR(m *Main, fs *flag.FlagSet, args []string) (func(context.Conte
 		return nil, err
 	}
 	return func(context.Context) error {
-		v := &docqr.Verifier{Keys: ticket.KeySet{}}
-		for _, p := range strings.Split(*pub, ",") {
-			k, err := ticket.LoadPublicKey(p)
-			if err != nil {
-				return err
-			}
-			v.Keys[ticket.KeyID(k)] = k
+		keys, err := ticket.LoadKeySet(*pub)
+		if err != nil {
+			return err
 		}
-		c, err := v.Verify(text)
+		c, err := (&docqr.Verifier{Keys: keys}).Verify(text)
 		if err != nil {
 			return err
 		}

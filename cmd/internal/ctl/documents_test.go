@@ -108,6 +108,7 @@ func MustRegistrySim(tb testing.TB) string {
 	rs.Stderr = io.Discard
 	if err := rs.ParseFlags([]string{"-addr", "127.0.0.1:0", "-data", filepath.Join(dir, "registry-sim"),
 		"-ticket-key", filepath.Join(dir, "keys", "ticket.key"), "-binding-key", filepath.Join(dir, "keys", "binding.key"),
+		"-document-key", filepath.Join(dir, "keys", "upstream-document.key"),
 		"-people", "60"}); err != nil {
 		tb.Fatal(err)
 	}

@@ -227,7 +227,9 @@ func parseKeysInit(m *Main, fs *flag.FlagSet, args []string) (func(context.Conte
 }
 
 // keysInit makes the development keys once: the simulated upstream's
-// ticket-signing key pair and NIK-binding key, and the development PKI.
+// ticket-signing and document-signing key pairs and NIK-binding key, the
+// station's audit and subject keys, and the development PKI. It makes
+// no document key for the station: a station signs no document.
 func (m *Main) keysInit(varDir string) error {
 	keys := filepath.Join(varDir, "keys")
 	if err := os.MkdirAll(keys, 0o700); err != nil {
@@ -240,11 +242,13 @@ func (m *Main) keysInit(varDir string) error {
 		}
 		made = append(made, "keys/ticket.key", "keys/ticket.pub")
 	}
-	if _, err := os.Stat(filepath.Join(keys, "document.key")); errors.Is(err, os.ErrNotExist) {
-		if err := ticket.WriteKeyPair(keys, "document", rand.Reader); err != nil {
-			return fmt.Errorf("document key: %w", err)
+	// The simulated upstream signs each document's QR; the station gets
+	// only the public half (-document-pubkey) and signs nothing.
+	if _, err := os.Stat(filepath.Join(keys, "upstream-document.key")); errors.Is(err, os.ErrNotExist) {
+		if err := ticket.WriteKeyPair(keys, "upstream-document", rand.Reader); err != nil {
+			return fmt.Errorf("upstream document key: %w", err)
 		}
-		made = append(made, "keys/document.key", "keys/document.pub")
+		made = append(made, "keys/upstream-document.key", "keys/upstream-document.pub")
 	}
 	if _, err := os.Stat(filepath.Join(keys, "binding.key")); errors.Is(err, os.ErrNotExist) {
 		b := make([]byte, 32)
@@ -286,6 +290,9 @@ func (m *Main) keysInit(varDir string) error {
 		made = append(made, "certs/"+f)
 	}
 	sort.Strings(made)
+	if _, err := os.Stat(filepath.Join(keys, "document.key")); err == nil {
+		fmt.Fprintf(m.Stdout, "%s is no longer used (the upstream signs documents, the station signs nothing): delete it\n", filepath.Join(keys, "document.key"))
+	}
 	if len(made) == 0 {
 		fmt.Fprintf(m.Stdout, "development keys already in %s\n", varDir)
 		return nil

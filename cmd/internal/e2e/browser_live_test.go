@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"math"
@@ -119,11 +118,10 @@ func (s *System) mustKiosk(tb testing.TB, wrap func(station.Renderer) station.Re
 	v := func(p ...string) string { return filepath.Join(append([]string{s.Var}, p...)...) }
 	pub, err := ticket.LoadPublicKey(v("keys", "ticket.pub"))
 	mustOK(tb, err)
-	docKey, err := ticket.LoadPrivateKey(v("keys", "document.key"))
+	docKeys, err := ticket.LoadKeySet(v("keys", "upstream-document.pub"))
 	mustOK(tb, err)
-	signer, err := docqr.NewSigner(docKey)
-	mustOK(tb, err)
-	renderer, err := render.New(templates.FS, render.WithSigner(signer))
+	docs := &docqr.Verifier{Keys: docKeys}
+	renderer, err := render.New(templates.FS)
 	mustOK(tb, err)
 	tlsCfg, err := registry.ClientTLS(v("certs", "ca.crt"), v("certs", "station-client.crt"), v("certs", "station-client.key"))
 	mustOK(tb, err)
@@ -136,17 +134,17 @@ func (s *System) mustKiosk(tb testing.TB, wrap func(station.Renderer) station.Re
 	previewer, err := render.NewPreviewer(tmp)
 	mustOK(tb, err)
 	k := station.NewKiosk(station.KioskConfig{
-		Registry:  reg,
-		Tickets:   &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
-		Renderer:  wrap(renderer),
-		Printers:  printers,
-		Notices:   printers,
-		Previewer: previewer,
-		Now:       time.Now,
-		Rand:      rand.Reader,
+		Registry:   reg,
+		Tickets:    &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
+		Renderer:   wrap(renderer),
+		Signatures: docs,
+		Printers:   printers,
+		Notices:    printers,
+		Previewer:  previewer,
+		Now:        time.Now,
+		Rand:       rand.Reader,
 	})
-	docPub := docKey.Public().(ed25519.PublicKey)
-	srv := stationhttp.NewKiosk(k, &docqr.Verifier{Keys: ticket.KeySet{ticket.KeyID(docPub): docPub}}, zerolog.Nop())
+	srv := stationhttp.NewKiosk(k, docs, zerolog.Nop())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	mustOK(tb, err)
 	done := make(chan error, 1)

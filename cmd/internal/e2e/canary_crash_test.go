@@ -196,6 +196,7 @@ func TestCanaryCrash(t *testing.T) {
 	sys.Registry.Stderr = logs
 	mustOK(t, sys.Registry.ParseFlags([]string{"-addr", "127.0.0.1:0", "-data", v("registry-sim"),
 		"-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"), "-people", "60",
+		"-document-key", v("keys", "upstream-document.key"),
 		"-tls-cert", v("certs", "registry.crt"), "-tls-key", v("certs", "registry.key"), "-client-ca", v("certs", "ca.crt")}))
 	mustOK(t, sys.Registry.Run(ctx))
 	t.Cleanup(func() { sys.Registry.Close() })
@@ -220,7 +221,7 @@ func TestCanaryCrash(t *testing.T) {
 
 	stationArgs := []string{"-kiosk-addr", "127.0.0.1:0", "-console-addr", "127.0.0.1:0",
 		"-registry-url", sys.Registry.URL(), "-printerd-socket", v("run", "printerd.sock"),
-		"-ticket-pubkey", v("keys", "ticket.pub"), "-document-key", v("keys", "document.key"),
+		"-ticket-pubkey", v("keys", "ticket.pub"), "-document-pubkey", v("keys", "upstream-document.pub"),
 		"-binding-key", v("keys", "binding.key"), "-db", v("station", "station.db"),
 		"-audit-key", v("keys", "audit-station.key"), "-audit-vkey", v("keys", "audit-station.vkey"), "-subject-key", v("keys", "subject.key"),
 		"-registry-ca", v("certs", "ca.crt"), "-registry-cert", v("certs", "station-client.crt"), "-registry-key", v("certs", "station-client.key")}

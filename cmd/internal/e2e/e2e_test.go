@@ -130,6 +130,7 @@ func MustStartWith(tb testing.TB, o Options) *System {
 		s.Registry.Now = func() time.Time { return time.Now().Add(time.Duration(s.skew.Load())) }
 		mustOK(tb, s.Registry.ParseFlags(append(level, "-addr", "127.0.0.1:0", "-data", v("registry-sim"),
 			"-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"), "-people", "60",
+			"-document-key", v("keys", "upstream-document.key"),
 			"-tls-cert", v("certs", "registry.crt"), "-tls-key", v("certs", "registry.key"), "-client-ca", v("certs", "ca.crt"))))
 		mustOK(tb, s.Registry.Run(ctx))
 		tb.Cleanup(func() { s.Registry.Close() })
@@ -166,7 +167,7 @@ func MustStartWith(tb testing.TB, o Options) *System {
 
 	stationArgs := append(level, "-kiosk-addr", "127.0.0.1:0", "-console-addr", "127.0.0.1:0",
 		"-registry-url", s.Registry.URL(), "-printerd-socket", s.Printerd.SocketPath(),
-		"-ticket-pubkey", v("keys", "ticket.pub"), "-document-key", v("keys", "document.key"), "-idle-timeout", o.Idle.String(),
+		"-ticket-pubkey", v("keys", "ticket.pub"), "-document-pubkey", v("keys", "upstream-document.pub"), "-idle-timeout", o.Idle.String(),
 		"-binding-key", v("keys", "binding.key"), "-db", v("station", "station.db"),
 		"-audit-key", v("keys", "audit-station.key"), "-audit-vkey", v("keys", "audit-station.vkey"), "-subject-key", v("keys", "subject.key"),
 		"-registry-ca", v("certs", "ca.crt"), "-registry-cert", v("certs", "station-client.crt"), "-registry-key", v("certs", "station-client.key"))

@@ -24,6 +24,7 @@ import (
 	"github.com/anjungan/anjungan/cmd/internal/registrysim"
 	"github.com/anjungan/anjungan/internal/fault"
 	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/station/docqr"
 	"github.com/anjungan/anjungan/station/registry"
 	"github.com/anjungan/anjungan/station/ticket"
 )
@@ -32,6 +33,7 @@ type world struct {
 	*registrysim.Sim
 	client   *registry.Client
 	verifier *ticket.Verifier
+	docs     *docqr.Verifier // the kiosk's check of each document's QR
 	now      time.Time
 }
 
@@ -50,7 +52,12 @@ func newWorld(t *testing.T) *world {
 	}
 	client := registry.New(s.URL(), s.Client(), zerolog.Nop())
 	client.BindingKey = bindingKey
+	docKeys, err := ticket.LoadKeySet(filepath.Join(dir, "keys", "upstream-document.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &world{
+		docs:     &docqr.Verifier{Keys: docKeys},
 		Sim:      s,
 		client:   client,
 		verifier: &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: ticket.DefaultSkew},
@@ -360,6 +367,11 @@ func TestClientFaults(t *testing.T) {
 	for _, doc := range []string{"ktp-el", "kia", "kk"} {
 		cases = append(cases, tc{registrysim.RouteDocument,
 			registrysim.Fault{Route: registrysim.RouteDocument, Kind: registrysim.FaultSubjectMismatch}, doc, station.ErrSubjectMismatch})
+		// The QR does not vouch for the data: the kiosk's check refuses.
+		for _, k := range []registrysim.FaultKind{registrysim.FaultDocumentAltered, registrysim.FaultDocumentClaim,
+			registrysim.FaultDocumentBadSignature, registrysim.FaultDocumentUnknownKey} {
+			cases = append(cases, tc{registrysim.RouteDocument, registrysim.Fault{Route: registrysim.RouteDocument, Kind: k}, doc, station.ErrDocumentSignatureInvalid})
+		}
 	}
 
 	ctx := context.Background()
@@ -391,7 +403,10 @@ func TestClientFaults(t *testing.T) {
 				}
 				_, err = client.AuthenticateTicket(ctx, tk)
 			case registrysim.RouteDocument:
-				_, err = client.Document(ctx, a, a.Requests[0].ID)
+				var d station.Document
+				if d, err = client.Document(ctx, a, a.Requests[0].ID); err == nil {
+					err = w.docs.VerifyDocument(d)
+				}
 			case registrysim.RouteConfirmation:
 				_, err = client.ConfirmPrint(ctx, outcome(a, a.Requests[0], "c-"+id, station.ResultPrinted))
 			case registrysim.RouteReport:
@@ -415,8 +430,12 @@ func TestClientFaults(t *testing.T) {
 			if a, err = w.login(t, text); err != nil {
 				t.Fatalf("login after the fault: %v", err)
 			}
-			if _, err := w.client.Document(ctx, a, a.Requests[0].ID); err != nil {
+			d, err := w.client.Document(ctx, a, a.Requests[0].ID)
+			if err != nil {
 				t.Fatalf("document after the fault: %v", err)
+			}
+			if err := w.docs.VerifyDocument(d); err != nil {
+				t.Fatalf("the upstream's QR after the fault: %v", err)
 			}
 			if burned, err := w.client.ConfirmPrint(ctx, outcome(a, a.Requests[0], "c-"+id, station.ResultPrinted)); err != nil || !burned {
 				t.Fatalf("confirmation after the fault: burned=%v, %v", burned, err)

@@ -1,13 +1,18 @@
 package registrysim
 
 import (
+	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"maps"
 	"slices"
 	"time"
 
+	"github.com/anjungan/anjungan/internal/fault"
 	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/station/base45"
+	"github.com/anjungan/anjungan/station/docqr"
 )
 
 // documentJSON is the wire form of one document (docs/upstream.md).
@@ -18,6 +23,7 @@ type documentJSON struct {
 	Fields       map[string]string    `json:"fields"`
 	Rows         []map[string]string  `json:"rows"`
 	Images       map[string]string    `json:"images"`
+	QR           string               `json:"qr"` // DQ1 text the upstream signed (docs/document-qr.md)
 }
 
 const dateLayout = "02-01-2006" // DD-MM-YYYY, as printed
@@ -161,4 +167,56 @@ func sex(p *person) string {
 		return "PEREMPUAN"
 	}
 	return "LAKI-LAKI"
+}
+
+// unknownDocumentKey signs the document_unknown_key fault's QR: a key no
+// kiosk pins.
+var unknownDocumentKey = func() ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("registry-sim: a document key no kiosk pins"))
+	return ed25519.NewKeyFromSeed(seed[:])
+}()
+
+// sealDocument signs d's QR with the upstream's document key, as every
+// document is served (docs/document-qr.md): the claims and content hash of
+// d exactly as sent. A document fault spoils it in one way each, which a
+// kiosk must refuse: the data changed after signing, a claim that is not
+// the document's (content hash intact), a broken signature, a key no kiosk
+// pins.
+func (s *server) sealDocument(d *documentJSON, kind FaultKind) error {
+	doc := station.Document{Type: d.DocumentType, Fields: d.Fields, Rows: d.Rows, Images: map[string][]byte{}}
+	for k, v := range d.Images {
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return fault.Internal.With(err)
+		}
+		doc.Images[k] = b
+	}
+	c, err := docqr.ClaimsOf(doc)
+	if err != nil {
+		return fault.Internal.With(err)
+	}
+	signer := s.docs
+	switch kind {
+	case FaultDocumentClaim:
+		c.Name += " ALIAS" // what the QR claims; the data and its hash stay
+	case FaultDocumentUnknownKey:
+		if signer, err = docqr.NewSigner(unknownDocumentKey); err != nil {
+			return fault.Internal.With(err)
+		}
+	}
+	if d.QR, err = signer.SignClaims(c); err != nil {
+		return fault.Internal.With(err)
+	}
+	switch kind {
+	case FaultDocumentAltered:
+		d.Fields["alamat"] = "JL. DIUBAH SETELAH DITANDATANGANI NO. 1"
+	case FaultDocumentBadSignature:
+		raw, err := base45.Decode(d.QR[len(docqr.Prefix):])
+		if err != nil {
+			return fault.Internal.With(err)
+		}
+		raw[len(raw)-1] ^= 0x01 // the signature is the COSE array's last bytes
+		d.QR = docqr.Prefix + base45.Encode(raw)
+	}
+	return nil
 }

@@ -14,7 +14,7 @@ import (
 // FaultKind is one way the simulated upstream misbehaves.
 type FaultKind string
 
-// Fault kinds. Except for latency and subject_mismatch, a fault answers
+// Fault kinds. Except for latency and the document faults, a fault answers
 // in place of the registry's logic: the request changes no state, so no
 // token is ever burned by a faulty answer.
 const (
@@ -26,10 +26,19 @@ const (
 	FaultWrongType       FaultKind = "wrong_type"       // 200 with an HTML page
 	FaultMalformed       FaultKind = "malformed_json"   // 200, application/json, not JSON
 	FaultSubjectMismatch FaultKind = "subject_mismatch" // document route: data of another resident
+	// Document route: the QR does not vouch for the data (sealDocument).
+	FaultDocumentAltered      FaultKind = "document_altered"        // a field changed after signing
+	FaultDocumentClaim        FaultKind = "document_claim_mismatch" // the signed name claim is not the document's
+	FaultDocumentBadSignature FaultKind = "document_bad_signature"  // the signature's last byte flipped
+	FaultDocumentUnknownKey   FaultKind = "document_unknown_key"    // signed by a key the kiosk does not know
 )
 
+// documentFaults are the kinds that apply to the document route only.
+var documentFaults = []FaultKind{FaultSubjectMismatch, FaultDocumentAltered, FaultDocumentClaim, FaultDocumentBadSignature, FaultDocumentUnknownKey}
+
 var faultKinds = []FaultKind{FaultLatency, FaultStatus, FaultTimeout, FaultTruncated, FaultOversized,
-	FaultWrongType, FaultMalformed, FaultSubjectMismatch}
+	FaultWrongType, FaultMalformed, FaultSubjectMismatch, FaultDocumentAltered, FaultDocumentClaim,
+	FaultDocumentBadSignature, FaultDocumentUnknownKey}
 
 // Routes of the upstream contract a fault can target.
 const (
@@ -77,8 +86,8 @@ func (f Fault) check() error {
 		return fmt.Errorf("status %d: want 500-599", f.Status)
 	case f.Kind == FaultLatency && (f.Delay <= 0 || f.Delay > 5*time.Minute):
 		return fmt.Errorf("latency needs a delay between 1 ms and 5 minutes")
-	case f.Kind == FaultSubjectMismatch && f.Route != RouteDocument:
-		return fmt.Errorf("subject_mismatch applies to the document route only")
+	case has(documentFaults, f.Kind) && f.Route != RouteDocument:
+		return fmt.Errorf("%s applies to the document route only", f.Kind)
 	}
 	return nil
 }
@@ -218,8 +227,8 @@ func (s *server) withFault(route string, h func(w http.ResponseWriter, r *http.R
 			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write([]byte(`{"request_id": "req_1", "fields": {"nik": 3171`))
 			return nil
-		case FaultSubjectMismatch:
-			return s.documentOf(w, r, true)
+		case FaultSubjectMismatch, FaultDocumentAltered, FaultDocumentClaim, FaultDocumentBadSignature, FaultDocumentUnknownKey:
+			return s.documentOf(w, r, f.Kind)
 		}
 		return fault.Internal.Withf("fault kind %q", f.Kind)
 	}

@@ -30,21 +30,25 @@ import (
 	"github.com/anjungan/anjungan/certs"
 	"github.com/anjungan/anjungan/cmd/internal/cli"
 	"github.com/anjungan/anjungan/internal/logging"
+	"github.com/anjungan/anjungan/station/docqr"
 	"github.com/anjungan/anjungan/station/ticket"
 )
 
 // Main is the registry-sim program.
 type Main struct {
-	Addr           string // listen address
-	DataDir        string // holds registry.db
-	TicketKeyPath  string // Ed25519 private key, PEM PKCS #8
-	BindingKeyPath string // NIK binding key, 32 bytes hex
-	TLSCert        string // server certificate; with TLSKey and ClientCA, serve mTLS
-	TLSKey         string
-	ClientCA       string // CA whose client certificates are accepted
-	Seed           uint64 // population seed
-	People         int    // population size
-	LogLevel       string
+	Addr          string // listen address
+	DataDir       string // holds registry.db
+	TicketKeyPath string // Ed25519 private key, PEM PKCS #8
+	// DocumentKeyPath signs every document's QR (docs/document-qr.md): a
+	// key of its own, never the ticket key.
+	DocumentKeyPath string
+	BindingKeyPath  string // NIK binding key, 32 bytes hex
+	TLSCert         string // server certificate; with TLSKey and ClientCA, serve mTLS
+	TLSKey          string
+	ClientCA        string // CA whose client certificates are accepted
+	Seed            uint64 // population seed
+	People          int    // population size
+	LogLevel        string
 
 	Stdout io.Writer        // -h's usage; os.Stdout by default
 	Stderr io.Writer        // log output and flag errors; os.Stderr by default
@@ -64,17 +68,18 @@ type Main struct {
 // NewMain returns a Main with the embedded defaults.
 func NewMain() *Main {
 	return &Main{
-		Addr:           "127.0.0.1:8090",
-		DataDir:        "var/registry-sim",
-		TicketKeyPath:  "var/keys/ticket.key",
-		BindingKeyPath: "var/keys/binding.key",
-		Seed:           1,
-		People:         200,
-		LogLevel:       "info",
-		Stdout:         os.Stdout,
-		Stderr:         os.Stderr,
-		Now:            time.Now,
-		Rand:           rand.Reader,
+		Addr:            "127.0.0.1:8090",
+		DataDir:         "var/registry-sim",
+		TicketKeyPath:   "var/keys/ticket.key",
+		DocumentKeyPath: "var/keys/upstream-document.key",
+		BindingKeyPath:  "var/keys/binding.key",
+		Seed:            1,
+		People:          200,
+		LogLevel:        "info",
+		Stdout:          os.Stdout,
+		Stderr:          os.Stderr,
+		Now:             time.Now,
+		Rand:            rand.Reader,
 	}
 }
 
@@ -96,6 +101,7 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs.StringVar(&m.Addr, "addr", m.Addr, "listen address (loopback only in development)")
 	fs.StringVar(&m.DataDir, "data", m.DataDir, "data folder; holds registry.db")
 	fs.StringVar(&m.TicketKeyPath, "ticket-key", m.TicketKeyPath, "ticket signing key (PEM, Ed25519)")
+	fs.StringVar(&m.DocumentKeyPath, "document-key", m.DocumentKeyPath, "document signing key: signs each document's QR (PEM, Ed25519; not the ticket key)")
 	fs.StringVar(&m.BindingKeyPath, "binding-key", m.BindingKeyPath, "NIK binding key (32 bytes, hex)")
 	fs.StringVar(&m.TLSCert, "tls-cert", m.TLSCert, "server certificate (PEM); with -tls-key and -client-ca, serve HTTPS and require client certificates")
 	fs.StringVar(&m.TLSKey, "tls-key", m.TLSKey, "server private key (PEM)")
@@ -123,6 +129,17 @@ func (m *Main) Run(ctx context.Context) error {
 	key, err := ticket.LoadPrivateKey(m.TicketKeyPath)
 	if err != nil {
 		return keyError("ticket signing key", m.TicketKeyPath, err)
+	}
+	docKey, err := ticket.LoadPrivateKey(m.DocumentKeyPath)
+	if err != nil {
+		return keyError("document signing key", m.DocumentKeyPath, err)
+	}
+	docSigner, err := docqr.NewSigner(docKey)
+	if err != nil {
+		return err
+	}
+	if ticket.KeyID(key.Public().(ed25519.PublicKey)) == docSigner.KeyID() {
+		return fmt.Errorf("the document signing key %s is the ticket key: give each its own", m.DocumentKeyPath)
 	}
 	bindingKey, err := ticket.LoadBindingKey(m.BindingKeyPath)
 	if err != nil {
@@ -161,6 +178,7 @@ func (m *Main) Run(ctx context.Context) error {
 		store:  st,
 		pop:    pop,
 		issuer: &ticket.Issuer{Key: key, Issuer: "registry-sim", BindingKey: bindingKey, Rand: m.Rand},
+		docs:   docSigner,
 		now:    m.Now,
 		rand:   m.Rand,
 		seed:   m.Seed,
@@ -185,7 +203,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}()
 	log.Info().Str("url", m.URL()).Int("people", len(pop.People)).Uint64("seed", m.Seed).
-		Str("ticket_kid", ticket.KeyID(key.Public().(ed25519.PublicKey))).Msg("registry-sim listening")
+		Str("ticket_kid", ticket.KeyID(key.Public().(ed25519.PublicKey))).Str("document_kid", docSigner.KeyID()).Msg("registry-sim listening")
 	return nil
 }
 

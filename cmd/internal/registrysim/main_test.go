@@ -46,11 +46,15 @@ type sim struct {
 	client *http.Client // speaks to the simulator: with the station's certificate under mTLS
 }
 
-// MustKeys writes a ticket key pair and a binding key into dir/keys.
+// MustKeys writes the ticket and document key pairs and a binding key
+// into dir/keys.
 func MustKeys(tb testing.TB, dir string) {
 	tb.Helper()
 	keys := filepath.Join(dir, "keys")
 	if err := ticket.WriteKeyPair(keys, "ticket", rand.Reader); err != nil {
+		tb.Fatal(err)
+	}
+	if err := ticket.WriteKeyPair(keys, "upstream-document", rand.Reader); err != nil {
 		tb.Fatal(err)
 	}
 	if err := ticket.WriteBindingKey(keys, "binding", rand.Reader); err != nil {
@@ -66,6 +70,7 @@ func MustStart(tb testing.TB, dir string, c *clock, args ...string) *sim {
 	m.Now = c.Now
 	base := []string{"-addr", "127.0.0.1:0", "-data", filepath.Join(dir, "data"),
 		"-ticket-key", filepath.Join(dir, "keys", "ticket.key"), "-binding-key", filepath.Join(dir, "keys", "binding.key"),
+		"-document-key", filepath.Join(dir, "keys", "upstream-document.key"),
 		"-people", "80"}
 	if err := m.ParseFlags(append(base, args...)); err != nil {
 		tb.Fatal(err)
@@ -262,6 +267,7 @@ func TestRunRefusesAnotherPopulation(t *testing.T) {
 	m.Stderr = io.Discard
 	if err := m.ParseFlags([]string{"-addr", "127.0.0.1:0", "-data", filepath.Join(dir, "data"),
 		"-ticket-key", filepath.Join(dir, "keys", "ticket.key"), "-binding-key", filepath.Join(dir, "keys", "binding.key"),
+		"-document-key", filepath.Join(dir, "keys", "upstream-document.key"),
 		"-people", "81"}); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/anjungan/anjungan/internal/fault"
 	"github.com/anjungan/anjungan/internal/httpguard"
 	"github.com/anjungan/anjungan/station"
+	"github.com/anjungan/anjungan/station/docqr"
 	"github.com/anjungan/anjungan/station/ticket"
 )
 
@@ -86,6 +87,7 @@ type server struct {
 	store  *store
 	pop    *population
 	issuer *ticket.Issuer
+	docs   *docqr.Signer // the upstream's document key: signs each document's QR
 	now    func() time.Time
 	rand   io.Reader
 	seed   uint64
@@ -283,13 +285,16 @@ func (s *server) requestOf(r *http.Request, live bool) (authorizationRecord, req
 }
 
 func (s *server) document(w http.ResponseWriter, r *http.Request) error {
-	return s.documentOf(w, r, false)
+	return s.documentOf(w, r, "")
 }
 
-// documentOf answers a document request; mismatch serves another
+// documentOf answers a document request, signed (sealDocument) with
+// what a document fault asks for: FaultSubjectMismatch serves another
 // resident's data (a fault a real upstream has shown: a mix-up of
-// records), keeping the envelope's NIK where the data can show it.
-func (s *server) documentOf(w http.ResponseWriter, r *http.Request, mismatch bool) error {
+// records), keeping the envelope's NIK where the data can show it; the
+// signature faults spoil the QR (sealDocument).
+func (s *server) documentOf(w http.ResponseWriter, r *http.Request, kind FaultKind) error {
+	mismatch := kind == FaultSubjectMismatch
 	ctx := r.Context()
 	auth, req, err := s.requestOf(r, true)
 	if err != nil {
@@ -327,7 +332,11 @@ func (s *server) documentOf(w http.ResponseWriter, r *http.Request, mismatch boo
 			return fault.Internal.Withf("nobody to mix up with")
 		}
 	}
-	return writeJSON(w, http.StatusOK, document(req, applicant, subject, a.Created))
+	d := document(req, applicant, subject, a.Created)
+	if err := s.sealDocument(&d, kind); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, d)
 }
 
 // hold holds a request for one print at the kiosk that asks (see the

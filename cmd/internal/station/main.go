@@ -5,7 +5,6 @@ package station
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
@@ -58,18 +57,21 @@ type Main struct {
 	PrinterdCert   string
 	PrinterdKey    string
 	TicketPubKey   string
-	DocumentKey    string // signs the QR on printed documents
-	RegistryCA     string // mTLS to the upstream: its CA, our client certificate and key
-	RegistryCert   string
-	RegistryKey    string
-	BindingKey     string // checks a ticket's NIK binding against the upstream's answer
-	DBPath         string
-	IdleTimeout    time.Duration
-	AuditKey       string // signs the audit log's checkpoints (note format)
-	AuditVKey      string
-	SubjectKey     string // keys the audit subjects: HMAC of the NIK
-	CardReader     string // PC/SC reader of the e-KTP; "" for no card login
-	SAMReader      string // PC/SC reader holding the SAM
+	// DocumentPubKeys are the upstream's published document keys (PEM
+	// files, comma-separated): every document's QR must verify against
+	// one. The station holds no key that signs a document.
+	DocumentPubKeys string
+	RegistryCA      string // mTLS to the upstream: its CA, our client certificate and key
+	RegistryCert    string
+	RegistryKey     string
+	BindingKey      string // checks a ticket's NIK binding against the upstream's answer
+	DBPath          string
+	IdleTimeout     time.Duration
+	AuditKey        string // signs the audit log's checkpoints (note format)
+	AuditVKey       string
+	SubjectKey      string // keys the audit subjects: HMAC of the NIK
+	CardReader      string // PC/SC reader of the e-KTP; "" for no card login
+	SAMReader       string // PC/SC reader holding the SAM
 	// A licensed vendor's program that reads the e-KTP instead of the
 	// emulation profile (docs/card-profile.md).
 	CardVendorExec    string
@@ -129,7 +131,7 @@ func NewMain() *Main {
 		FingerprintDir:    "var/fingerprint",
 		FingerprintFinger: string(station.DefaultFinger),
 		TicketPubKey:      "var/keys/ticket.pub",
-		DocumentKey:       "var/keys/document.key",
+		DocumentPubKeys:   "var/keys/upstream-document.pub",
 		RegistryCA:        "var/certs/ca.crt",
 		RegistryCert:      "var/certs/station-client.crt",
 		RegistryKey:       "var/certs/station-client.key",
@@ -173,7 +175,7 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs.StringVar(&m.PrinterdCert, "printerd-cert", m.PrinterdCert, "the station's client certificate for printerd (with -printerd-url)")
 	fs.StringVar(&m.PrinterdKey, "printerd-key", m.PrinterdKey, "the station's client key for printerd (with -printerd-url)")
 	fs.StringVar(&m.TicketPubKey, "ticket-pubkey", m.TicketPubKey, "the upstream's ticket-signing public key (PEM)")
-	fs.StringVar(&m.DocumentKey, "document-key", m.DocumentKey, "the key that signs the QR on printed documents (PKCS #8 PEM)")
+	fs.StringVar(&m.DocumentPubKeys, "document-pubkey", m.DocumentPubKeys, "the upstream's document-signing public keys (PEM), comma-separated: every document's QR must verify against one")
 	fs.StringVar(&m.RegistryCA, "registry-ca", m.RegistryCA, "CA that issued the upstream's certificate (https upstream)")
 	fs.StringVar(&m.RegistryCert, "registry-cert", m.RegistryCert, "the station's client certificate for the upstream")
 	fs.StringVar(&m.RegistryKey, "registry-key", m.RegistryKey, "the station's client key for the upstream")
@@ -234,15 +236,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ticket public key: %w (run `anjunganctl keys init` to make development keys)", err)
 	}
-	docKey, err := ticket.LoadPrivateKey(m.DocumentKey)
+	docKeys, err := ticket.LoadKeySet(m.DocumentPubKeys)
 	if err != nil {
-		return fmt.Errorf("document key: %w (run `anjunganctl keys init` to make development keys)", err)
+		return fmt.Errorf("upstream document key: %w (run `anjunganctl keys init` to make development keys)", err)
 	}
-	signer, err := docqr.NewSigner(docKey)
-	if err != nil {
-		return fmt.Errorf("document key: %w", err)
-	}
-	renderer, err := render.New(templates.FS, render.WithSigner(signer))
+	docs := &docqr.Verifier{Keys: docKeys}
+	renderer, err := render.New(templates.FS)
 	if err != nil {
 		return fmt.Errorf("templates: %w", err)
 	}
@@ -305,6 +304,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Registry:    reg,
 		Tickets:     &ticket.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}, Skew: 2 * time.Minute},
 		Renderer:    renderer,
+		Signatures:  docs,
 		Printers:    printers,
 		Used:        sqlite.NewUsedTickets(m.db),
 		Previewer:   previewer,
@@ -318,9 +318,6 @@ func (m *Main) Run(ctx context.Context) error {
 		Rand:        rand.Reader,
 		Hours:       m.openingHours(),
 	})
-	docPub := docKey.Public().(ed25519.PublicKey)
-	docs := &docqr.Verifier{Keys: ticket.KeySet{ticket.KeyID(docPub): docPub}}
-
 	if m.kioskLn, err = net.Listen("tcp", m.KioskAddr); err != nil {
 		return fmt.Errorf("kiosk listener: %w", err)
 	}
