@@ -38,10 +38,10 @@ var requiredFields = map[station.DocumentType][]string{
 		"provinsi", "kode_pos", "tanggal_terbit", "pejabat"},
 }
 
-// requiredRowFields are the fields of each KK member; no_paspor and
-// no_kitap may be empty.
+// requiredRowFields are the fields of each KK member; no_paspor,
+// no_kitap and tanggal_perkawinan (DD-MM-YYYY, or empty) may be left out.
 var requiredRowFields = []string{"nama", "nik", "jenis_kelamin", "tempat_lahir", "tanggal_lahir", "agama",
-	"pendidikan", "pekerjaan", "status_perkawinan", "hubungan", "kewarganegaraan", "nama_ayah", "nama_ibu"}
+	"pendidikan", "pekerjaan", "golongan_darah", "status_perkawinan", "hubungan", "kewarganegaraan", "nama_ayah", "nama_ibu"}
 
 // requiredImages are the images each document must carry; a KIA has a
 // photo only from the age of five, so the renderer decides about it.

@@ -61,8 +61,9 @@ func SchemaOf(t station.DocumentType) (Schema, bool) {
 			},
 			RowFields: []string{
 				"nama", "nik", "jenis_kelamin", "tempat_lahir", "tanggal_lahir",
-				"agama", "pendidikan", "pekerjaan", "status_perkawinan", "hubungan",
-				"kewarganegaraan", "no_paspor", "no_kitap", "nama_ayah", "nama_ibu",
+				"agama", "pendidikan", "pekerjaan", "golongan_darah", "status_perkawinan",
+				"tanggal_perkawinan", "hubungan", "kewarganegaraan", "no_paspor", "no_kitap",
+				"nama_ayah", "nama_ibu",
 			},
 			Masked: []string{"no_kk", "nama_kepala_keluarga", "nama", "nik", "nama_ayah", "nama_ibu"},
 		}, true

@@ -133,7 +133,7 @@ var sampleCases = []struct {
 	{"ktp-el-long-name", 2, 242.65, 153.01, 2},
 	{"kia", 2, 242.65, 153.01, 1},
 	{"kia-under-five", 2, 242.65, 153.01, 0},
-	{"kk", 1, 595.28, 841.89, 0},
+	{"kk", 2, 841.89, 595.28, 0}, // 12 members: 10 a page, A4 landscape
 }
 
 func TestRenderSamples(t *testing.T) {
@@ -323,10 +323,10 @@ func TestRenderFailures(t *testing.T) {
 		{"invalid UTF-8", "kk", func(d *station.Document) { d.Rows[3]["nama"] = secret + "\xff" },
 			`table): columns[1] (field "nama") row 4: invalid UTF-8 at character 8`},
 		{"too many KK members", "kk", func(d *station.Document) {
-			for len(d.Rows) < 16 {
+			for len(d.Rows) < 51 {
 				d.Rows = append(d.Rows, d.Rows[0])
 			}
-		}, "16 rows, the template holds at most 15"},
+		}, "51 rows, the template holds at most 50"},
 		{"KK row field missing", "kk", func(d *station.Document) { delete(d.Rows[2], "hubungan") },
 			`row 3: field "hubungan" is missing`},
 		{"unknown document type", "ktp-el", func(d *station.Document) { d.Type = "sim" },

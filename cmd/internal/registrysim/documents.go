@@ -97,13 +97,17 @@ func document(req requestRecord, applicant, subject *person, issued time.Time) d
 				"agama":             m.Religion,
 				"pendidikan":        m.Education,
 				"pekerjaan":         m.Job,
+				"golongan_darah":    m.Blood,
 				"status_perkawinan": m.Marital,
-				"hubungan":          m.Relation,
-				"kewarganegaraan":   "WNI",
-				"no_paspor":         "-",
-				"no_kitap":          "-",
-				"nama_ayah":         m.Father,
-				"nama_ibu":          m.Mother,
+				// The population records no marriage dates; a KK
+				// prints the column empty when none is registered.
+				"tanggal_perkawinan": "",
+				"hubungan":           m.Relation,
+				"kewarganegaraan":    "WNI",
+				"no_paspor":          "-",
+				"no_kitap":           "-",
+				"nama_ayah":          m.Father,
+				"nama_ibu":           m.Mother,
 			})
 		}
 	}
