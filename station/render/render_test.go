@@ -172,22 +172,7 @@ func TestRenderSamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Run("pdfinfo", func(t *testing.T) {
-				info := run(t, peer(t, "pdfinfo", "poppler-utils"), "-l", "99", file)
-				if m := pagesRE.FindStringSubmatch(info); m == nil || m[1] != strconv.Itoa(tc.pages) {
-					t.Errorf("pdfinfo does not report %d pages:\n%s", tc.pages, info)
-				}
-				sizes := pageSizeRE.FindAllStringSubmatch(info, -1)
-				if len(sizes) != tc.pages {
-					t.Fatalf("%d page sizes in pdfinfo output, want %d:\n%s", len(sizes), tc.pages, info)
-				}
-				for _, m := range sizes {
-					w, _ := strconv.ParseFloat(m[1], 64)
-					h, _ := strconv.ParseFloat(m[2], 64)
-					const tol = 0.1 / mmPerPt // 0.1 mm in pt
-					if abs(w-tc.wantW) > tol || abs(h-tc.wantH) > tol {
-						t.Errorf("page %.2f × %.2f pt, want %.2f × %.2f pt", w, h, tc.wantW, tc.wantH)
-					}
-				}
+				checkPages(t, file, tc.pages, tc.wantW, tc.wantH)
 			})
 			t.Run("pdffonts", func(t *testing.T) {
 				checkFontsEmbedded(t, run(t, peer(t, "pdffonts", "poppler-utils"), file))
@@ -199,6 +184,28 @@ func TestRenderSamples(t *testing.T) {
 				checkQR(t, out.PDF, out.Pages, d)
 			})
 		})
+	}
+}
+
+// checkPages checks with pdfinfo that the PDF has pages pages, each
+// wantW × wantH pt (to 0.1 mm): size and orientation.
+func checkPages(t *testing.T, file string, pages int, wantW, wantH float64) {
+	t.Helper()
+	info := run(t, peer(t, "pdfinfo", "poppler-utils"), "-l", "99", file)
+	if m := pagesRE.FindStringSubmatch(info); m == nil || m[1] != strconv.Itoa(pages) {
+		t.Errorf("pdfinfo does not report %d pages:\n%s", pages, info)
+	}
+	sizes := pageSizeRE.FindAllStringSubmatch(info, -1)
+	if len(sizes) != pages {
+		t.Fatalf("%d page sizes in pdfinfo output, want %d:\n%s", len(sizes), pages, info)
+	}
+	for _, m := range sizes {
+		w, _ := strconv.ParseFloat(m[1], 64)
+		h, _ := strconv.ParseFloat(m[2], 64)
+		const tol = 0.1 / mmPerPt // 0.1 mm in pt
+		if abs(w-wantW) > tol || abs(h-wantH) > tol {
+			t.Errorf("page %.2f × %.2f pt, want %.2f × %.2f pt", w, h, wantW, wantH)
+		}
 	}
 }
 
@@ -312,10 +319,10 @@ func TestRenderFailures(t *testing.T) {
 			`field "agama" is missing`},
 		{"name cannot fit", "ktp-el", func(d *station.Document) {
 			d.Fields["nama"] = strings.Repeat(secret+" ", 20)
-		}, `text field "nama"): text does not fit its 40.30×4.60 mm box at 4.5–6.0 pt (overflow shrink-wrap)`},
+		}, `text field "nama"): text does not fit its 40.60×3.30 mm box at 4.0–6.0 pt (overflow shrink-wrap)`},
 		{"NIK cannot fit one line", "ktp-el", func(d *station.Document) {
 			d.Fields["nik"] = strings.Repeat("3174011708850003", 2)
-		}, `text field "nik"): text does not fit its 40.30×3.80 mm box at 8.0–10.0 pt (overflow shrink)`},
+		}, `text field "nik"): text does not fit its 39.80×3.80 mm box at 8.0–10.0 pt (overflow shrink)`},
 		{"character outside cp1252", "ktp-el", func(d *station.Document) { d.Fields["nama"] = secret + " ŁUKASZ" },
 			`text field "nama"): character 9 (U+0141) is outside the supported set (Windows-1252)`},
 		{"control character", "kia", func(d *station.Document) { d.Fields["alamat"] = secret + "\nJL. X" },
