@@ -63,6 +63,10 @@ func TestNewRejects(t *testing.T) {
 		{"qr-too-small.json", "elements[0].size", 6, "a QR needs at least 14.5 mm"},
 		{"when-without-birth-date.json", "when", 4, "needs the fields tanggal_lahir and tanggal_terbit"},
 		{"when-empty-range.json", "when", 4, "want 0 <= age_from < age_below"},
+		{"unknown-on.json", "elements[0].on", 6, `unknown on "middle"`},
+		{"table-too-many-pages.json", "elements[0].max_pages", 6, "max_rows × max_pages at most 100"},
+		{"group-not-adjacent.json", "elements[0].columns[2].group", 6, `group "Dokumen Imigrasi" must be adjacent`},
+		{"unknown-page-field.json", "elements[0].format", 6, `unknown field "jumlah"`},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("testdata", "templates", tc.file))
