@@ -435,11 +435,16 @@ func TestRenderConcurrent(t *testing.T) {
 // (QR by go-qrcode), alternating op by op with the anchor: the least PDF
 // fpdf makes with the same fonts (one page, one line of text), what any
 // document costs before its layout. It reports both times and the ratio.
-// There is no akta template yet: KTP-el, KIA and KK are all the types.
+// There is no akta template yet: KTP-el, KIA and KK are all the types;
+// the KK also at 10 members (one page) and 30 (three pages).
 func BenchmarkRender(b *testing.B) {
 	r := MustNewRenderer(b)
-	for _, sample := range []string{"ktp-el", "kia", "kk"} {
-		d := MustLoadSample(b, sample)
+	docs := map[string]station.Document{"kk-10": kkOf(b, 10), "kk-30": kkOf(b, 30)}
+	for _, sample := range []string{"ktp-el", "kia", "kk", "kk-10", "kk-30"} {
+		d, ok := docs[sample]
+		if !ok {
+			d = MustLoadSample(b, sample)
+		}
 		b.Run(sample, func(b *testing.B) {
 			b.ReportAllocs()
 			var ours, anchor time.Duration
