@@ -284,7 +284,7 @@ type table struct {
 	RowHeight    float64  `json:"row_height"`
 	MaxRows      int      `json:"max_rows"`  // rows on one page
 	MaxPages     int      `json:"max_pages"` // pages the rows may continue on; default 1
-	Padding      float64  `json:"padding"` // inside each cell, left and right, mm
+	Padding      float64  `json:"padding"`   // inside each cell, left and right, mm
 	LineWidth    float64  `json:"line_width"`
 	Font         Font     `json:"font"`
 	HeaderFont   Font     `json:"header_font"`
