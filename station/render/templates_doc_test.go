@@ -45,7 +45,7 @@ func TestTemplatesDoc(t *testing.T) {
 		}
 	}
 	got := map[string]int{}
-	for _, m := range regexp.MustCompile("(?m)^\\| ([a-z_, ]+) \\| ([0-9]+) \\|").FindAllStringSubmatch(doc, -1) {
+	for _, m := range regexp.MustCompile(`(?m)^\| ([a-z_, ]+) \| ([0-9]+) \|`).FindAllStringSubmatch(doc, -1) {
 		n, _ := strconv.Atoi(m[2])
 		for _, f := range names(m[1]) {
 			got[f] = n
