@@ -202,6 +202,7 @@ func FuzzRender(f *testing.F) {
 	f.Add("BUDI SANTOSO", "JL. MERDEKA NO. 1", "SITI", "17-08-1985")
 	f.Add("JOSÉ D'ÁVILA", "", "Ł", "31-02-2020")
 	f.Add(strings.Repeat("W", 300), "{nama}", "\x00\xff", "")
+	f.Add("   ", "JL. MA\u00adWAR", " ", "01-01-2000")
 	r := MustNewRenderer(f)
 	ktp := MustLoadSample(f, "ktp-el")
 	kia := MustLoadSample(f, "kia")
