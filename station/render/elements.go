@@ -24,6 +24,7 @@ type element interface {
 	draw(c *canvas, d *station.Document) error
 	// describe names the element in errors, without any document data.
 	describe() string
+	placed
 }
 
 // defaultLineWidth is the stroke width of lines, rectangles and table
@@ -34,6 +35,7 @@ const defaultLineWidth = 0.2
 type label struct {
 	Kind string `json:"kind"`
 	Text string `json:"text"`
+	placement
 	box
 	textStyle
 }
@@ -68,6 +70,8 @@ type text struct {
 	Format   string `json:"format"`
 	Optional bool   `json:"optional"` // a missing field prints as empty instead of failing
 	Mask     bool   `json:"mask"`     // the kiosk covers it in the preview
+	Required bool   `json:"required"` // a blank value (after trimming spaces) fails the render
+	placement
 	box
 	textStyle
 	names []string // the fields used
@@ -96,7 +100,7 @@ func (t *text) validate(s Schema) error {
 		path = "format"
 	}
 	for _, n := range t.names {
-		if !slices.Contains(s.Fields, n) {
+		if !slices.Contains(s.Fields, n) && !isPageField(n) {
 			return fieldErrorf(path, "unknown field %q (fields: %s)", n, strings.Join(s.Fields, ", "))
 		}
 	}
@@ -140,8 +144,14 @@ func (t *text) draw(c *canvas, d *station.Document) error {
 		j := strings.IndexByte(rest, '}') // validated: after i, no { between
 		name := rest[i+1 : j]
 		v, ok := d.Fields[name]
+		if pv, isPage := c.pageField(name); isPage {
+			v, ok = pv, true
+		}
 		if !ok && !t.Optional {
 			return fmt.Errorf("field %q is missing", name)
+		}
+		if t.Required && strings.TrimSpace(v) == "" {
+			return &BlankError{Field: name}
 		}
 		b.WriteString(rest[:i])
 		b.WriteString(v)
@@ -169,6 +179,7 @@ type picture struct {
 	Kind     string `json:"kind"`
 	Image    string `json:"image"`
 	Required bool   `json:"required"`
+	placement
 	box
 }
 
@@ -201,6 +212,7 @@ type line struct {
 	X2    float64 `json:"x2"`
 	Y2    float64 `json:"y2"`
 	Width float64 `json:"width"` // stroke, mm
+	placement
 }
 
 func (l *line) validate(Schema) error {
@@ -230,6 +242,7 @@ func (l *line) draw(c *canvas, _ *station.Document) error {
 type rect struct {
 	Kind  string  `json:"kind"`
 	Width float64 `json:"width"` // stroke, mm
+	placement
 	box
 }
 
@@ -260,21 +273,24 @@ func validateStroke(path string, w *float64) error {
 }
 
 // table is a grid bound to Document.Rows: a header row, then one row per
-// entry, up to max_rows. More rows than that is an error, not a second
-// page: the template decides how many members a page holds.
+// entry, max_rows a page. When there are more rows, the whole template
+// page repeats, up to max_pages times, each copy showing the next rows
+// (see page.sheets); more rows than max_rows × max_pages is an error.
 type table struct {
 	Kind         string   `json:"kind"`
 	X            float64  `json:"x"`
 	Y            float64  `json:"y"`
 	HeaderHeight float64  `json:"header_height"`
 	RowHeight    float64  `json:"row_height"`
-	MaxRows      int      `json:"max_rows"`
-	Padding      float64  `json:"padding"` // inside each cell, left and right, mm
+	MaxRows      int      `json:"max_rows"`  // rows on one page
+	MaxPages     int      `json:"max_pages"` // pages the rows may continue on; default 1
+	Padding      float64  `json:"padding"`   // inside each cell, left and right, mm
 	LineWidth    float64  `json:"line_width"`
 	Font         Font     `json:"font"`
 	HeaderFont   Font     `json:"header_font"`
 	Overflow     Overflow `json:"overflow"`
 	Columns      []column `json:"columns"`
+	placement
 }
 
 // column is one column of a table.
@@ -284,7 +300,12 @@ type column struct {
 	Width    float64 `json:"width"`
 	Align    string  `json:"align"`
 	Optional bool    `json:"optional"`
-	Mask     bool    `json:"mask"` // the kiosk covers its cells in the preview
+	Required bool    `json:"required"` // a blank cell (after trimming spaces) fails the render
+	Mask     bool    `json:"mask"`     // the kiosk covers its cells in the preview
+	// Group is a heading shared by adjacent columns with the same group
+	// ("Nama Orang Tua" over "Ayah" and "Ibu"): it takes the upper half
+	// of the header, their own headers the lower half.
+	Group string `json:"group"`
 }
 
 func (t *table) validate(s Schema) error {
@@ -299,6 +320,12 @@ func (t *table) validate(s Schema) error {
 	}
 	if t.MaxRows < 1 || t.MaxRows > maxTableRows {
 		return fieldErrorf("max_rows", "max_rows must be in [1, %d]", maxTableRows)
+	}
+	if t.MaxPages == 0 {
+		t.MaxPages = 1
+	}
+	if t.MaxPages < 1 || t.MaxPages*t.MaxRows > maxTableRows {
+		return fieldErrorf("max_pages", "max_pages must be at least 1, with max_rows × max_pages at most %d", maxTableRows)
 	}
 	if t.Padding < 0 || t.Padding > 10 {
 		return fieldErrorf("padding", "padding must be in [0, 10] mm")
@@ -341,8 +368,60 @@ func (t *table) validate(s Schema) error {
 		default:
 			return fieldErrorf(path+".align", "unknown align %q (want left, center or right)", col.Align)
 		}
+		if col.Group != "" && i > 0 && t.Columns[i-1].Group != col.Group && slices.ContainsFunc(t.Columns[:i], func(c column) bool { return c.Group == col.Group }) {
+			return fieldErrorf(path+".group", "the columns of group %q must be adjacent", col.Group)
+		}
 	}
 	return nil
+}
+
+// sheets is how many pages n rows take.
+func (t *table) sheets(n int) (int, error) {
+	k := max(1, (n+t.MaxRows-1)/t.MaxRows)
+	if k > t.MaxPages {
+		return 0, fmt.Errorf("%d rows, the template holds at most %d", n, t.MaxRows*t.MaxPages)
+	}
+	return k, nil
+}
+
+// headerCell is one cell of the header: a column's own header, or a
+// group's heading over its columns.
+type headerCell struct {
+	text   string
+	column int // index of the column, or -1 for a group heading
+	box
+}
+
+// headerCells lays out the header at x, y: without groups one row of
+// cells; with groups, grouped columns split the header height between
+// the group heading (upper half) and their own header.
+func (t *table) headerCells(x, y float64) []headerCell {
+	var cells []headerCell
+	half := t.HeaderHeight / 2
+	for i := 0; i < len(t.Columns); {
+		col := t.Columns[i]
+		if col.Group == "" {
+			cells = append(cells, headerCell{col.Header, i, box{X: x, Y: y, W: col.Width, H: t.HeaderHeight}})
+			x += col.Width
+			i++
+			continue
+		}
+		gx, gw := x, 0.0
+		for ; i < len(t.Columns) && t.Columns[i].Group == col.Group; i++ {
+			cells = append(cells, headerCell{t.Columns[i].Header, i, box{X: x, Y: y + half, W: t.Columns[i].Width, H: half}})
+			x += t.Columns[i].Width
+			gw += t.Columns[i].Width
+		}
+		cells = append(cells, headerCell{col.Group, -1, box{X: gx, Y: y, W: gw, H: half}})
+	}
+	return cells
+}
+
+func (h headerCell) describe() string {
+	if h.column < 0 {
+		return fmt.Sprintf("group %q header", h.text)
+	}
+	return fmt.Sprintf("columns[%d] header", h.column)
 }
 
 func (t *table) width() float64 {
@@ -369,29 +448,33 @@ func (t *table) cell(x, y, w, h float64) box {
 }
 
 func (t *table) check(c *canvas) error {
-	for i, col := range t.Columns {
-		if _, err := c.layout(t.headerStyle(), t.cell(0, 0, col.Width, t.HeaderHeight), col.Header); err != nil {
-			return fmt.Errorf("columns[%d] header: %w", i, err)
+	for _, h := range t.headerCells(0, 0) {
+		if _, err := c.layout(t.headerStyle(), t.cell(h.X, h.Y, h.W, h.H), h.text); err != nil {
+			return fmt.Errorf("%s: %w", h.describe(), err)
 		}
 	}
 	return nil
 }
 
+// draw draws the header and the rows of the current sheet: on the k-th
+// page of a template's run, rows k×max_rows up to the next max_rows.
+// Row numbers (no_urut) count from the first page.
 func (t *table) draw(c *canvas, d *station.Document) error {
-	if len(d.Rows) > t.MaxRows {
-		return fmt.Errorf("%d rows, the template holds at most %d", len(d.Rows), t.MaxRows)
+	if _, err := t.sheets(len(d.Rows)); err != nil {
+		return err
 	}
 	c.pdf.SetLineWidth(t.LineWidth)
-	x := t.X
-	for i, col := range t.Columns {
-		c.pdf.Rect(x, t.Y, col.Width, t.HeaderHeight, "D")
-		if _, err := c.text(t.headerStyle(), t.cell(x, t.Y, col.Width, t.HeaderHeight), col.Header); err != nil {
-			return fmt.Errorf("columns[%d] header: %w", i, err)
+	for _, h := range t.headerCells(t.X, t.Y) {
+		c.pdf.Rect(h.X, h.Y, h.W, h.H, "D")
+		if _, err := c.text(t.headerStyle(), t.cell(h.X, h.Y, h.W, h.H), h.text); err != nil {
+			return fmt.Errorf("%s: %w", h.describe(), err)
 		}
-		x += col.Width
 	}
-	for r, row := range d.Rows {
-		y := t.Y + t.HeaderHeight + float64(r)*t.RowHeight
+	first := c.sheet * t.MaxRows
+	rows := d.Rows[min(first, len(d.Rows)):min(first+t.MaxRows, len(d.Rows))]
+	for k, row := range rows {
+		r := first + k
+		y := t.Y + t.HeaderHeight + float64(k)*t.RowHeight
 		x := t.X
 		for i, col := range t.Columns {
 			v, ok := row[col.Field]
@@ -400,6 +483,9 @@ func (t *table) draw(c *canvas, d *station.Document) error {
 			}
 			if !ok && !col.Optional {
 				return fmt.Errorf("row %d: field %q is missing", r+1, col.Field)
+			}
+			if col.Required && strings.TrimSpace(v) == "" {
+				return fmt.Errorf("columns[%d] row %d: %w", i, r+1, &BlankError{Field: col.Field})
 			}
 			style := textStyle{Font: t.Font, Align: col.Align, VAlign: "middle", Overflow: t.Overflow}
 			c.pdf.Rect(x, y, col.Width, t.RowHeight, "D")
@@ -415,6 +501,60 @@ func (t *table) draw(c *canvas, d *station.Document) error {
 		}
 	}
 	return nil
+}
+
+// placement says on which pages of a template's run an element is
+// drawn: "all" (the default), "first" or "last". A template page runs to
+// several pages when its tables continue (see table.sheets).
+type placement struct {
+	On string `json:"on"`
+}
+
+func (p *placement) validatePlacement() error {
+	switch p.On {
+	case "":
+		p.On = "all"
+	case "all", "first", "last":
+	default:
+		return fieldErrorf("on", "unknown on %q (want all, first or last)", p.On)
+	}
+	return nil
+}
+
+// shownOn reports whether the element is drawn on sheet k of n.
+func (p placement) shownOn(k, n int) bool {
+	switch p.On {
+	case "first":
+		return k == 0
+	case "last":
+		return k == n-1
+	}
+	return true
+}
+
+// placed is every element: each embeds a placement.
+type placed interface {
+	validatePlacement() error
+	shownOn(k, n int) bool
+}
+
+// Page fields are the names a text format may use besides the document's
+// fields: the number of the page in the PDF and the number of pages.
+const (
+	PageNumber = "page_no"
+	PageCount  = "page_count"
+)
+
+func isPageField(name string) bool { return name == PageNumber || name == PageCount }
+
+// BlankError is a value that a template marks required but that is
+// empty or only spaces. It names the field, never a value.
+type BlankError struct {
+	Field string
+}
+
+func (e *BlankError) Error() string {
+	return fmt.Sprintf("field %q is required but blank", e.Field)
 }
 
 func abs(v float64) float64 {

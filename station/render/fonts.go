@@ -133,7 +133,9 @@ func (s fontSet) encode(str string) (string, error) {
 			}
 		}
 		b, ok := s.cp[r]
-		if !ok || r < 0x20 || r == 0x7f {
+		// A soft hyphen is invisible in text but fpdf prints it as a
+		// hyphen; the decoder drops it upstream, and here it is refused.
+		if !ok || r < 0x20 || r == 0x7f || r == softHyphen {
 			return "", &CharsetError{Pos: pos, Rune: r}
 		}
 		out = append(out, b)
@@ -160,6 +162,12 @@ func inField(err error, field string) error {
 	return err
 }
 
+// softHyphen (U+00AD) is in Windows-1252 but is refused: see encode.
+const softHyphen = '\u00AD'
+
 func (e *CharsetError) Error() string {
+	if e.Rune == softHyphen {
+		return fmt.Sprintf("character %d (U+00AD, soft hyphen) would print as a visible hyphen", e.Pos)
+	}
 	return fmt.Sprintf("character %d (U+%04X) is outside the supported set (Windows-1252)", e.Pos, e.Rune)
 }

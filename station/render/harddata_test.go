@@ -45,6 +45,31 @@ func TestRenderHardData(t *testing.T) {
 			d.Fields["nama_kepala_keluarga"] = sixty
 		}},
 		{"KK of one member", "kk", func(d *station.Document) { d.Rows = d.Rows[:1] }},
+		// Values that real documents carry and that an earlier layout
+		// refused (issue 15): official-list entries, long regencies.
+		{"religions of the official list", "kk", func(d *station.Document) {
+			d.Rows[0]["agama"] = "KEPERCAYAAN TERHADAP TUHAN YME"
+			d.Rows[1]["agama"] = "KHONGHUCU"
+			d.Rows[2]["pekerjaan"] = "PEGAWAI PEMERINTAH DENGAN PERJANJIAN KERJA (PPPK)"
+			d.Rows[3]["pendidikan"] = "AKADEMI/DIPLOMA III/S. MUDA"
+			d.Rows[4]["status_perkawinan"] = "KAWIN BELUM TERCATAT"
+			d.Rows[5]["golongan_darah"] = "TIDAK TAHU"
+		}},
+		{"long regency as place of issue", "ktp-el", func(d *station.Document) {
+			d.Fields["tempat_terbit"] = "KEPULAUAN SIAU TAGULANDANG BIARO"
+			d.Fields["kabupaten_kota"] = "KAB. ADM. KEPULAUAN SERIBU"
+			d.Fields["agama"] = "KEPERCAYAAN TERHADAP TUHAN YME"
+			d.Fields["pekerjaan"] = "PEGAWAI PEMERINTAH DENGAN PERJANJIAN KERJA (PPPK)"
+			d.Fields["status_perkawinan"] = "KAWIN BELUM TERCATAT"
+		}},
+		{"KIA with a 60-character head of family", "kia", func(d *station.Document) {
+			d.Fields["nama_kepala_keluarga"] = "Prof. Dr. Ir. H. MUHAMMAD ABDURRAHMAN WIJAYAKUSUMA, S.H., M.H."[:60]
+			d.Fields["tempat_terbit"] = "KEPULAUAN SIAU TAGULANDANG BIARO"
+			d.Fields["agama"] = "KHONGHUCU"
+		}},
+		{"address of 120 characters", "kia", func(d *station.Document) {
+			d.Fields["alamat"] = strings.Repeat("JL. MAWAR ", 12)[:120]
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := MustLoadSample(t, tc.sample)
@@ -59,6 +84,52 @@ func TestRenderHardData(t *testing.T) {
 			}
 			checkText(t, file, d)
 			checkQR(t, out.PDF, out.Pages, d)
+		})
+	}
+}
+
+// TestRenderRefusesWhatWouldPrintWrongly: a required value that is blank
+// after trimming, a soft hyphen (printed as a visible hyphen) and control
+// characters are refused with a typed error naming the field. The
+// registry decoder normalises upstream values; this is the second line.
+func TestRenderRefusesWhatWouldPrintWrongly(t *testing.T) {
+	r := MustNewRenderer(t)
+	for _, tc := range []struct {
+		name, sample string
+		change       func(d *station.Document)
+		field        string
+		blank        bool
+		char         rune
+	}{
+		{"blank name", "ktp-el", func(d *station.Document) { d.Fields["nama"] = "   " }, "nama", true, 0},
+		{"empty NIK", "kia", func(d *station.Document) { d.Fields["nik"] = "" }, "nik", true, 0},
+		{"blank member name", "kk", func(d *station.Document) { d.Rows[4]["nama"] = " " }, "nama", true, 0},
+		{"blank relationship", "kk", func(d *station.Document) { d.Rows[11]["hubungan"] = "" }, "hubungan", true, 0},
+		{"blank official", "kk", func(d *station.Document) { d.Fields["pejabat"] = "  " }, "pejabat", true, 0},
+		{"soft hyphen", "ktp-el", func(d *station.Document) { d.Fields["nama"] = "BUDI SAN\u00adTOSO" }, "nama", false, 0xAD},
+		{"soft hyphen in a row", "kk", func(d *station.Document) { d.Rows[2]["nama_ibu"] = "SITI\u00adAMINAH" }, "nama_ibu", false, 0xAD},
+		{"tab", "kia", func(d *station.Document) { d.Fields["kel_desa"] = "CIPA\tGANTI" }, "kel_desa", false, '\t'},
+		{"C1 control", "ktp-el", func(d *station.Document) { d.Fields["pekerjaan"] = "GURU\u0085" }, "pekerjaan", false, 0x85},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := MustLoadSample(t, tc.sample)
+			tc.change(&d)
+			_, err := r.Render(context.Background(), d)
+			if !errors.Is(err, station.ErrRenderFailed) {
+				t.Fatalf("err = %v, want render_failed", err)
+			}
+			var be *BlankError
+			var ce *CharsetError
+			switch {
+			case tc.blank && !errors.As(err, &be):
+				t.Fatalf("err = %v, want a *BlankError", err)
+			case tc.blank && be.Field != tc.field:
+				t.Errorf("Field = %q, want %q", be.Field, tc.field)
+			case !tc.blank && !errors.As(err, &ce):
+				t.Fatalf("err = %v, want a *CharsetError", err)
+			case !tc.blank && (ce.Field != tc.field || ce.Rune != tc.char):
+				t.Errorf("Field, Rune = %q, %U; want %q, %U", ce.Field, ce.Rune, tc.field, tc.char)
+			}
 		})
 	}
 }
@@ -131,6 +202,7 @@ func FuzzRender(f *testing.F) {
 	f.Add("BUDI SANTOSO", "JL. MERDEKA NO. 1", "SITI", "17-08-1985")
 	f.Add("JOSÉ D'ÁVILA", "", "Ł", "31-02-2020")
 	f.Add(strings.Repeat("W", 300), "{nama}", "\x00\xff", "")
+	f.Add("   ", "JL. MA\u00adWAR", " ", "01-01-2000")
 	r := MustNewRenderer(f)
 	ktp := MustLoadSample(f, "ktp-el")
 	kia := MustLoadSample(f, "kia")

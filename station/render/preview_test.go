@@ -80,7 +80,7 @@ func TestPreviewIsPdftoppmsPixels(t *testing.T) {
 	for _, tc := range []struct {
 		sample string
 		pages  int
-	}{{"ktp-el", 2}, {"kk", 1}} {
+	}{{"ktp-el", 2}, {"kk", 2}} {
 		res := MustRender(t, MustNewRenderer(t), MustLoadSample(t, tc.sample))
 		if res.Pages != tc.pages {
 			t.Fatalf("%s: %d pages, want %d", tc.sample, res.Pages, tc.pages)

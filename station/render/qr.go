@@ -26,6 +26,7 @@ type qrCode struct {
 	X    float64 `json:"x"`
 	Y    float64 `json:"y"`
 	Size float64 `json:"size"` // mm, quiet zone included
+	placement
 }
 
 func (q *qrCode) validate(Schema) error {

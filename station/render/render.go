@@ -16,6 +16,7 @@ import (
 	_ "image/png"  // DecodeConfig of photos and signatures
 	"io/fs"
 	"slices"
+	"strconv"
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
@@ -149,16 +150,28 @@ func (r *Renderer) Render(ctx context.Context, d station.Document) (station.Rend
 	// documents, with several pages of text, stay compressed.
 	c.pdf.SetCompression(d.Type.Media() != printerd.MediaCard)
 	c.pdf.SetTitle(d.Type.Title(), false)
-	for _, p := range pages {
-		if err := ctx.Err(); err != nil {
+	runs := make([]int, len(pages)) // pages each template runs to
+	for i, p := range pages {
+		if runs[i], err = p.sheets(&d); err != nil {
 			return station.Rendered{}, station.ErrRenderFailed.With(err)
 		}
-		c.pdf.AddPageFormat("P", fpdf.SizeType{Wd: p.width, Ht: p.height})
-		c.page, c.width, c.height = c.pdf.PageNo()-1, p.width, p.height
-		for i, el := range p.elements {
-			if err := el.draw(c, &d); err != nil {
-				return station.Rendered{}, station.ErrRenderFailed.With(
-					fmt.Errorf("%s: elements[%d] (%s): %w", p.file, i, el.describe(), err))
+		c.pageCount += runs[i]
+	}
+	for i, p := range pages {
+		for k := range runs[i] {
+			if err := ctx.Err(); err != nil {
+				return station.Rendered{}, station.ErrRenderFailed.With(err)
+			}
+			c.pdf.AddPageFormat("P", fpdf.SizeType{Wd: p.width, Ht: p.height})
+			c.page, c.width, c.height, c.sheet = c.pdf.PageNo()-1, p.width, p.height, k
+			for j, el := range p.elements {
+				if !el.shownOn(k, runs[i]) {
+					continue
+				}
+				if err := el.draw(c, &d); err != nil {
+					return station.Rendered{}, station.ErrRenderFailed.With(
+						fmt.Errorf("%s: elements[%d] (%s): %w", p.file, j, el.describe(), err))
+				}
 			}
 		}
 	}
@@ -167,7 +180,35 @@ func (r *Renderer) Render(ctx context.Context, d station.Document) (station.Rend
 		return station.Rendered{}, station.ErrRenderFailed.With(fmt.Errorf("write PDF: %w", err))
 	}
 	sum := sha256.Sum256(buf.Bytes())
-	return station.Rendered{PDF: buf.Bytes(), SHA256: hex.EncodeToString(sum[:]), Pages: len(pages), Masks: c.masks}, nil
+	return station.Rendered{PDF: buf.Bytes(), SHA256: hex.EncodeToString(sum[:]), Pages: c.pageCount, Masks: c.masks}, nil
+}
+
+// sheets is how many pages p runs to for d: one, or as many as its
+// longest table needs for d's rows.
+func (p *page) sheets(d *station.Document) (int, error) {
+	n := 1
+	for i, el := range p.elements {
+		if t, ok := el.(*table); ok {
+			k, err := t.sheets(len(d.Rows))
+			if err != nil {
+				return 0, fmt.Errorf("%s: elements[%d] (%s): %w", p.file, i, t.describe(), err)
+			}
+			n = max(n, k)
+		}
+	}
+	return n, nil
+}
+
+// pageField is the value of a page field (PageNumber, PageCount) on the
+// current page, and false for any other name.
+func (c *canvas) pageField(name string) (string, bool) {
+	switch name {
+	case PageNumber:
+		return strconv.Itoa(c.page + 1), true
+	case PageCount:
+		return strconv.Itoa(c.pageCount), true
+	}
+	return "", false
 }
 
 // issueDate is the PDF's creation date: the document's tanggal_terbit
@@ -188,6 +229,8 @@ type canvas struct {
 	enc encoder
 
 	page          int     // the current page, from 0
+	pageCount     int     // pages in the PDF
+	sheet         int     // the current page within its template's run, from 0
 	width, height float64 // of the current page, mm
 	masks         []station.Mask
 	imageWidths   map[int]string // pixel width → the image registered with it

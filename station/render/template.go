@@ -267,6 +267,9 @@ func decodeElement(data json.RawMessage, s Schema) (element, error) {
 	if err := el.validate(s); err != nil {
 		return nil, err
 	}
+	if err := el.validatePlacement(); err != nil {
+		return nil, err
+	}
 	return el, nil
 }
 
@@ -410,7 +413,7 @@ func placeholders(format string) ([]string, error) {
 // under their Go names, but their keys sit in the element itself.
 func jsonPath(field string) string {
 	parts := strings.Split(field, ".")
-	parts = slices.DeleteFunc(parts, func(p string) bool { return p == "box" || p == "textStyle" })
+	parts = slices.DeleteFunc(parts, func(p string) bool { return p == "box" || p == "textStyle" || p == "placement" })
 	return strings.Join(parts, ".")
 }
 

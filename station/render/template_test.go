@@ -51,7 +51,7 @@ func TestNewRejects(t *testing.T) {
 		{"label-outside-charset.json", "elements[0]", 6, "character 5 (U+2713) is outside the supported set"},
 		{"unknown-overflow.json", "elements[0].overflow", 6, `unknown overflow "clip"`},
 		{"table-without-rows.json", "elements[0].kind", 6, "no rows"},
-		{"unknown-row-field.json", "elements[0].columns[1].field", 6, `unknown row field "no_telepon"`},
+		{"unknown-row-field.json", "elements[0].columns[1].field", 6, `unknown row field "nama_kakek"`},
 		{"table-past-page.json", "elements[0]", 6, "extends past the 210.00×297.00 mm page"},
 		{"unmasked-name.json", "elements[1].mask", 7, `field "nama" identifies the citizen`},
 		{"unmasked-member-name.json", "elements[0].columns[1].mask", 6, `row field "nama_ibu" identifies a family member`},
@@ -63,6 +63,10 @@ func TestNewRejects(t *testing.T) {
 		{"qr-too-small.json", "elements[0].size", 6, "a QR needs at least 14.5 mm"},
 		{"when-without-birth-date.json", "when", 4, "needs the fields tanggal_lahir and tanggal_terbit"},
 		{"when-empty-range.json", "when", 4, "want 0 <= age_from < age_below"},
+		{"unknown-on.json", "elements[0].on", 6, `unknown on "middle"`},
+		{"table-too-many-pages.json", "elements[0].max_pages", 6, "max_rows × max_pages at most 100"},
+		{"group-not-adjacent.json", "elements[0].columns[2].group", 6, `group "Dokumen Imigrasi" must be adjacent`},
+		{"unknown-page-field.json", "elements[0].format", 6, `unknown field "jumlah"`},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("testdata", "templates", tc.file))
