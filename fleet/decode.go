@@ -170,4 +170,3 @@ func (e Event) Decode() (any, error) {
 	}
 	return v, nil
 }
-
