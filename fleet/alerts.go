@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -27,6 +28,7 @@ var AlertKinds = []AlertKind{AlertKioskOffline, AlertPrinterStopped, AlertBlankC
 // Alert is one raised condition. Key identifies it while it lasts: the
 // same condition seen again is the same alert, not a new one.
 type Alert struct {
+	ID       int64     `json:"id"` // the store's number, unique across the hub
 	Key      string    `json:"key"`
 	Kind     AlertKind `json:"kind"`
 	Kiosk    string    `json:"kiosk"`
@@ -105,4 +107,61 @@ func DaysLeft(b BlankStock, window time.Duration) float64 {
 	}
 	perDay := float64(b.Used) / (window.Hours() / 24)
 	return float64(b.Balance) / perDay
+}
+
+// Notifier delivers an alert outside the hub (fleet/webhook).
+type Notifier interface {
+	Notify(ctx context.Context, a Alert) error
+}
+
+// Watcher computes the alerts from the store's projections and delivers
+// the new ones. Every hub process runs one; the store makes each alert
+// open once and its delivery claimed by one hub at a time.
+type Watcher struct {
+	Store      Store
+	Now        func() time.Time
+	Thresholds Thresholds
+	Notifier   Notifier // nil: alerts are only recorded
+	// Backoff is the wait before the next delivery attempt after n failed ones.
+	Backoff func(attempts int) time.Duration
+}
+
+// DefaultBackoff doubles from 10 s up to 10 minutes.
+func DefaultBackoff(attempts int) time.Duration {
+	d := 10 * time.Second
+	for i := 1; i < attempts && d < 10*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 10*time.Minute)
+}
+
+// Tick runs one round: compute, record, deliver what is due. It returns
+// the alerts it opened.
+func (w *Watcher) Tick(ctx context.Context) ([]Alert, error) {
+	now := w.Now()
+	snap, err := w.Store.Snapshot(ctx, now.Add(-w.Thresholds.BlankWindow))
+	if err != nil {
+		return nil, err
+	}
+	opened, err := w.Store.OpenAlerts(ctx, Alerts(snap, now, w.Thresholds), now)
+	if err != nil || w.Notifier == nil {
+		return opened, err
+	}
+	backoff := w.Backoff
+	if backoff == nil {
+		backoff = DefaultBackoff
+	}
+	due, err := w.Store.ClaimAlerts(ctx, now, backoff)
+	if err != nil {
+		return opened, err
+	}
+	for _, a := range due {
+		if err := w.Notifier.Notify(ctx, a); err != nil {
+			continue // claimed with a backoff: tried again later, by this hub or another
+		}
+		if err := w.Store.AlertDelivered(ctx, a.ID, w.Now()); err != nil {
+			return opened, err
+		}
+	}
+	return opened, nil
 }

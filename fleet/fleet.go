@@ -41,6 +41,12 @@ type Store interface {
 	// closes open ones that are no longer in alerts; it returns the
 	// newly opened ones, each exactly once across hub processes.
 	OpenAlerts(ctx context.Context, alerts []Alert, now time.Time) ([]Alert, error)
+	// ClaimAlerts returns the undelivered alerts due for delivery and
+	// defers each one's next attempt by backoff(attempts), so that no
+	// other hub sends it meanwhile.
+	ClaimAlerts(ctx context.Context, now time.Time, backoff func(attempts int) time.Duration) ([]Alert, error)
+	// AlertDelivered records that the alert reached the webhook.
+	AlertDelivered(ctx context.Context, id int64, at time.Time) error
 	// Ping checks the database is reachable (readiness).
 	Ping(ctx context.Context) error
 }

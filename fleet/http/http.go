@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/anjungan/anjungan/fleet"
+	"github.com/anjungan/anjungan/internal/health"
 )
 
 // Status is the HTTP status of each error code (docs/fleet.md).
@@ -45,8 +46,8 @@ func NewHandler(store fleet.Store, log zerolog.Logger) http.Handler {
 	h := &handler{store: store, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/events", h.events)
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
-	mux.HandleFunc("/readyz", h.ready)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", h.ready)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.fail(w, r, "", fleet.ErrNotFound, nil) })
 	return mux
 }
@@ -56,12 +57,17 @@ type handler struct {
 	log   zerolog.Logger
 }
 
+// ready answers /readyz (internal/health's report): the database answers.
 func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
-	if err := h.store.Ping(r.Context()); err != nil {
-		h.fail(w, r, "", err, nil)
-		return
+	rep := health.Run(r.Context(), []health.Check{{Name: "database", Probe: h.store.Ping}})
+	status := http.StatusOK
+	if !rep.Ready {
+		status = http.StatusServiceUnavailable
+		for name, err := range rep.Causes {
+			h.log.Warn().Str("check", name).Err(err).Msg("not ready")
+		}
 	}
-	writeJSON(w, 200, map[string]string{"status": "ready"})
+	writeJSON(w, status, rep)
 }
 
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {

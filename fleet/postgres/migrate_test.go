@@ -36,8 +36,8 @@ var fill = map[int]func(t *testing.T, pool *pgxpool.Pool){
 		}
 	},
 	2: func(t *testing.T, pool *pgxpool.Pool) {
-		if _, err := pool.Exec(context.Background(), `INSERT INTO alerts (key, kind, kiosk, subject, detail, opened_at, closed_at, delivered_at, attempts)
-			VALUES ('printer_stopped/k1/card-1', 'printer_stopped', 'k1', 'card-1', 'x', now(), now(), now(), 1)`); err != nil {
+		if _, err := pool.Exec(context.Background(), `INSERT INTO alerts (key, kind, kiosk, subject, detail, opened_at, closed_at, delivered_at, attempts, next_try)
+			VALUES ('printer_stopped/k1/card-1', 'printer_stopped', 'k1', 'card-1', 'x', now(), now(), now(), 1, now())`); err != nil {
 			t.Fatal(err)
 		}
 	},

@@ -157,3 +157,45 @@ func (s *Store) OpenAlerts(ctx context.Context, alerts []fleet.Alert, now time.T
 	})
 	return opened, storeErr(err)
 }
+
+// ClaimAlerts claims up to 20 due alerts with FOR UPDATE SKIP LOCKED, so
+// hubs claiming together take different ones.
+func (s *Store) ClaimAlerts(ctx context.Context, now time.Time, backoff func(int) time.Duration) ([]fleet.Alert, error) {
+	var out []fleet.Alert
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		out = out[:0]
+		rows, err := tx.Query(ctx, `SELECT a.id, a.key, a.kind, a.kiosk, k.regency, k.province, a.subject, a.detail, a.opened_at, a.attempts
+			FROM alerts a JOIN kiosks k ON k.id = a.kiosk
+			WHERE a.delivered_at IS NULL AND a.next_try <= $1 ORDER BY a.id LIMIT 20 FOR UPDATE OF a SKIP LOCKED`, now)
+		if err != nil {
+			return err
+		}
+		var attempts []int
+		for rows.Next() {
+			var a fleet.Alert
+			var n int
+			if err := rows.Scan(&a.ID, &a.Key, &a.Kind, &a.Kiosk, &a.Regency, &a.Province, &a.Subject, &a.Detail, &a.Since, &n); err != nil {
+				return err
+			}
+			out = append(out, a)
+			attempts = append(attempts, n+1)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for i, a := range out {
+			if _, err := tx.Exec(ctx, `UPDATE alerts SET attempts = $2, next_try = $3 WHERE id = $1`,
+				a.ID, attempts[i], now.Add(backoff(attempts[i]))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, storeErr(err)
+}
+
+// AlertDelivered records the delivery.
+func (s *Store) AlertDelivered(ctx context.Context, id int64, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE alerts SET delivered_at = $2 WHERE id = $1`, id, at)
+	return storeErr(err)
+}
