@@ -109,7 +109,6 @@ func batch(from, n int) string {
 	return `{"stream":"station","events":[` + strings.Join(ev, ",") + `]}`
 }
 
-
 func TestEventsOverMutualTLS(t *testing.T) {
 	r := mustHub(t)
 	ctx := context.Background()
