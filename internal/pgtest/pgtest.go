@@ -11,6 +11,7 @@ package pgtest
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -47,6 +48,10 @@ var (
 // package's TestMain calls os.Exit(pgtest.Main(m)). A cluster that cannot
 // start makes MustDB skip (or fail, see the package comment).
 func Main(m *testing.M) int {
+	flag.Parse()
+	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
+		return m.Run() // listing tests (make fuzz does) runs none
+	}
 	c, err := Start()
 	if err != nil {
 		startErr = err
