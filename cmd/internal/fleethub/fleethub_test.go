@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/anjungan/anjungan/certs"
 	"github.com/anjungan/anjungan/cmd/internal/ctl"
 	"github.com/anjungan/anjungan/cmd/internal/fleethub"
@@ -61,16 +63,25 @@ func batch(from, n int) string {
 
 func post(t *testing.T, c *http.Client, addr, body string) (int, map[string]any) {
 	t.Helper()
-	resp, err := c.Post("https://"+addr+"/v1/events", "application/json", strings.NewReader(body))
+	st, v, err := tryPost(c, addr, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return st, v
+}
+
+// tryPost is post for goroutines other than the test's.
+func tryPost(c *http.Client, addr, body string) (int, map[string]any, error) {
+	resp, err := c.Post("https://"+addr+"/v1/events", "application/json", strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	var v map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
-		t.Fatal(err)
+		return 0, nil, err
 	}
-	return resp.StatusCode, v
+	return resp.StatusCode, v, nil
 }
 
 // The whole enrolment with anjunganctl, then the hub program: a signed
@@ -130,4 +141,80 @@ func TestFlags(t *testing.T) {
 			t.Errorf("%q accepted", args)
 		}
 	}
+}
+
+// Two hub programs on one database take the same kiosk's batches at once
+// (a kiosk whose ack was lost resends to the other), and the database
+// restarts under them: every event is stored once, and refusals in the
+// meantime are store_unavailable (503), which the kiosk retries.
+func TestTwoHubsAndADatabaseRestart(t *testing.T) {
+	dsn := pgtest.MustDB(t)
+	dir := t.TempDir()
+	ca, keys := filepath.Join(dir, "fleet"), filepath.Join(dir, "kiosk")
+	mustCtl(t, "fleet", "ca-init", "-dir", ca)
+	mustCtl(t, "fleet", "enrol", "-kiosk", "k1", "-key-dir", keys)
+	mustCtl(t, "fleet", "sign", "-csr", filepath.Join(keys, "k1.csr"), "-dir", ca, "-hub-db", dsn, "-regency", "3273", "-province", "32")
+	tlsCfg, err := certs.ClientMTLS("fleethub", filepath.Join(ca, "fleet-ca.crt"), filepath.Join(keys, "k1.crt"), filepath.Join(keys, "k1.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}, Timeout: 30 * time.Second}
+	hubs := []*fleethub.Main{mustHub(t, dsn, ca), mustHub(t, dsn, ca)}
+
+	// send posts batch i to hub h until it is acknowledged, as a sender would.
+	send := func(h *fleethub.Main, i int) {
+		for try := 0; try < 50; try++ {
+			st, v, err := tryPost(c, h.Addr(), batch(i*10+1, 10))
+			switch {
+			case err != nil:
+				t.Errorf("batch %d: %v", i, err)
+				return
+			case st == 200:
+				return
+			case st == 503 && v["code"] == "store_unavailable", st == 409 && v["code"] == "sequence_gap":
+				time.Sleep(50 * time.Millisecond) // the other hub (or the database) first
+			default:
+				t.Errorf("batch %d: %d %v", i, st, v)
+				return
+			}
+		}
+		t.Errorf("batch %d never acknowledged", i)
+	}
+	done := make(chan struct{})
+	for _, h := range hubs {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 20; i++ {
+				send(h, i)
+				if i == 10 && h == hubs[0] {
+					if err := pgtest.MustCluster(t).Restart(); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		}()
+	}
+	<-done
+	<-done
+	var events, printed int
+	conn := hubsDB(t, dsn)
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(context.Background(), `SELECT sum(count) FROM prints_daily`).Scan(&printed); err != nil {
+		t.Fatal(err)
+	}
+	if events != 200 || printed != 200 {
+		t.Fatalf("%d events and %d prints stored, want 200 and 200", events, printed)
+	}
+}
+
+func hubsDB(t *testing.T, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
