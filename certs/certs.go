@@ -109,13 +109,18 @@ func leafNames(ls []Leaf) string {
 }
 
 func newCA(dir string, rnd io.Reader, now time.Time) (*x509.Certificate, crypto.Signer, error) {
+	return newNamedCA(dir, "ca", pkix.Name{CommonName: "Anjungan development CA", Organization: []string{"Anjungan (development only)"}}, rnd, now)
+}
+
+// newNamedCA writes a CA's NAME.crt and NAME.key in dir.
+func newNamedCA(dir, name string, subject pkix.Name, rnd io.Reader, now time.Time) (*x509.Certificate, crypto.Signer, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rnd)
 	if err != nil {
 		return nil, nil, err
 	}
 	ca := &x509.Certificate{
 		SerialNumber:          serial(rnd),
-		Subject:               pkix.Name{CommonName: "Anjungan development CA", Organization: []string{"Anjungan (development only)"}},
+		Subject:               subject,
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.AddDate(5, 0, 0),
 		IsCA:                  true,
@@ -131,12 +136,17 @@ func newCA(dir string, rnd io.Reader, now time.Time) (*x509.Certificate, crypto.
 	if err != nil {
 		return nil, nil, err
 	}
-	return caCert, caKey, write(dir, "ca", caDER, caKey)
+	return caCert, caKey, write(dir, name, caDER, caKey)
 }
 
 // loadCA reads ca.crt and ca.key and checks that they belong together.
 func loadCA(dir string) (*x509.Certificate, crypto.Signer, error) {
-	cert, err := readPEM(filepath.Join(dir, "ca.crt"), "CERTIFICATE")
+	return loadNamedCA(dir, "ca")
+}
+
+// loadNamedCA reads NAME.crt and NAME.key in dir and checks that they belong together.
+func loadNamedCA(dir, name string) (*x509.Certificate, crypto.Signer, error) {
+	cert, err := readPEM(filepath.Join(dir, name+".crt"), "CERTIFICATE")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -147,7 +157,7 @@ func loadCA(dir string) (*x509.Certificate, crypto.Signer, error) {
 	if !c.IsCA {
 		return nil, nil, errors.New("ca.crt is not a CA certificate")
 	}
-	der, err := readPEM(filepath.Join(dir, "ca.key"), "PRIVATE KEY")
+	der, err := readPEM(filepath.Join(dir, name+".key"), "PRIVATE KEY")
 	if err != nil {
 		return nil, nil, err
 	}

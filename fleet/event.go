@@ -60,7 +60,12 @@ const (
 	KindJobState        Kind = "job_state"        // printerd: JobState
 	KindBlankMovement   Kind = "blank_movement"   // printerd: BlankMovement
 	KindAuditCheckpoint Kind = "audit_checkpoint" // both: AuditCheckpoint
+	KindOutboxBacklog   Kind = "outbox_backlog"   // both: OutboxBacklog
 )
+
+// Kinds lists every Kind, in the order docs/fleet.md lists them.
+var Kinds = []Kind{KindKioskState, KindPrintOutcome, KindLoginOutcome, KindPrinterState,
+	KindJobState, KindBlankMovement, KindAuditCheckpoint, KindOutboxBacklog}
 
 // KioskState is the station's service state: in service, out of service
 // for some or all documents, or closed by its opening hours.
@@ -90,7 +95,7 @@ type PrinterState struct {
 	Media    string         `json:"media"` // "card", "a4"
 	State    string         `json:"state"` // "idle", "printing", "stopped", "offline"
 	Reasons  []string       `json:"reasons,omitempty"`
-	Supplies map[string]int `json:"supplies,omitempty"` // supply name → percent left (-1 unknown)
+	Supplies map[string]int `json:"supplies,omitempty"` // supply name → percent left (-1 unknown); a paper printer's paper as "paper"
 }
 
 // JobState is a print job's new state in printerd.
@@ -116,4 +121,14 @@ type BlankMovement struct {
 type AuditCheckpoint struct {
 	Log        string `json:"log"`        // "station", "printerd"
 	Checkpoint string `json:"checkpoint"` // the signed note, as the log serves it
+}
+
+// OutboxBacklog is the sender's own state, reported now and then (at
+// least every few minutes while it has a backlog): how many events wait
+// in its outbox, not counting this one, and when the oldest was written.
+// The hub raises backlog_growing when the backlog keeps growing.
+type OutboxBacklog struct {
+	Events   int       `json:"events"`
+	Bytes    int64     `json:"bytes"`
+	OldestAt time.Time `json:"oldest_at,omitzero"`
 }

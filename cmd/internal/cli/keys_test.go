@@ -11,6 +11,7 @@ import (
 
 	"github.com/anjungan/anjungan/cmd/internal/cli"
 	"github.com/anjungan/anjungan/cmd/internal/ctl"
+	"github.com/anjungan/anjungan/cmd/internal/fleethub"
 	"github.com/anjungan/anjungan/cmd/internal/printerd"
 	"github.com/anjungan/anjungan/cmd/internal/registrysim"
 	"github.com/anjungan/anjungan/cmd/internal/station"
@@ -79,6 +80,7 @@ func keyTables() map[string]string {
 		"station":      keyTable(station.NewMain().Flags(), nil),
 		"printerd":     keyTable(printerd.NewMain().Flags(), nil),
 		"registry-sim": keyTable(registrysim.NewMain().Flags(), nil),
+		"fleethub":     keyTable(fleethub.NewMain().Flags(), nil),
 		"anjunganctl":  keyTable(all, commands),
 	}
 }

@@ -76,6 +76,10 @@ func commands() []command {
 		{"audit verify", "", "recompute a service's audit log, check its checkpoints and their consistency", parseAuditVerify},
 		{"backup", "DIR", "write a consistent backup of the kiosk's data into DIR while the services run (no private keys)", parseBackup},
 		{"restore", "DIR", "restore the backup in DIR into a new data folder (-var), after checking its manifest", parseRestore},
+		{"fleet ca-init", "", "make the fleet CA and the hub's server certificate (once per fleet)", parseFleetCAInit},
+		{"fleet enrol", "", "make this kiosk's fleet key and a certificate request (-kiosk ID)", parseFleetEnrol},
+		{"fleet sign", "", "sign a kiosk's request with the fleet CA and register the kiosk in the hub's database", parseFleetSign},
+		{"fleet revoke", "KIOSK", "revoke a kiosk: the hub refuses its events from now on", parseFleetRevoke},
 		{"audit export", "", "write a service's audit entries with inclusion proofs (JSON Lines or CSV)", parseAuditExport},
 	}
 }

@@ -1,0 +1,223 @@
+// Package postgres is the fleet hub's Store on PostgreSQL (pgx). The hub
+// keeps no state of its own: every hub process shares this database, and
+// the row lock on a (kiosk, stream) row orders their ingests.
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/anjungan/anjungan/fleet"
+)
+
+// Store is fleet.Store on a pgx pool.
+type Store struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
+
+var _ fleet.Store = (*Store)(nil)
+
+// Open connects to dsn and migrates the schema.
+func Open(ctx context.Context, dsn string, now func() time.Time) (*Store, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migrating the hub's schema: %w", err)
+	}
+	return &Store{pool: pool, now: now}, nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() { s.pool.Close() }
+
+// Pool is the store's pool (tests look into the tables with it).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fleet.ErrStoreUnavailable.With(err)
+	}
+	return nil
+}
+
+// Enrol registers k.
+func (s *Store) Enrol(ctx context.Context, k fleet.Kiosk) error {
+	if !fleet.KioskIDPattern.MatchString(k.ID) {
+		return fleet.ErrBatchInvalid.Withf("kiosk id %q", k.ID)
+	}
+	if k.EnrolledAt.IsZero() {
+		k.EnrolledAt = s.now()
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO kiosks (id, name, regency, province, enrolled_at) VALUES ($1, $2, $3, $4, $5)`,
+		k.ID, k.Name, k.Regency, k.Province, k.EnrolledAt)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return fleet.ErrKioskExists.Withf("%s", k.ID)
+	}
+	return storeErr(err)
+}
+
+// Revoke marks the kiosk revoked.
+func (s *Store) Revoke(ctx context.Context, id string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE kiosks SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1`, id, at)
+	if err != nil {
+		return storeErr(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fleet.ErrKioskUnknown.Withf("%s", id)
+	}
+	return nil
+}
+
+func storeErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe *fleet.Error
+	if errors.As(err, &fe) {
+		return err
+	}
+	return fleet.ErrStoreUnavailable.With(err)
+}
+
+// Ingest stores b's new events and their projections in one transaction.
+func (s *Store) Ingest(ctx context.Context, kiosk string, b fleet.Batch) (uint64, error) {
+	var acked uint64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var revoked *time.Time
+		// The kiosk's row is locked first, always: a revocation committed
+		// before is seen, one that comes later waits for this batch, and
+		// the projections' updates of the row cannot deadlock between
+		// hubs. A kiosk's two streams take turns, which costs nothing at
+		// a kiosk's rate; different kiosks never wait for each other.
+		err := tx.QueryRow(ctx, `SELECT revoked_at FROM kiosks WHERE id = $1 FOR NO KEY UPDATE`, kiosk).Scan(&revoked)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fleet.ErrKioskUnknown.Withf("%s", kiosk)
+		}
+		if err != nil {
+			return err
+		}
+		if revoked != nil {
+			return fleet.ErrKioskRevoked.Withf("%s since %s", kiosk, revoked.UTC().Format(time.RFC3339))
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO streams (kiosk, stream) VALUES ($1, $2) ON CONFLICT DO NOTHING`, kiosk, b.Stream); err != nil {
+			return err
+		}
+		var a int64
+		if err := tx.QueryRow(ctx, `SELECT acked FROM streams WHERE kiosk = $1 AND stream = $2 FOR UPDATE`, kiosk, b.Stream).Scan(&a); err != nil {
+			return err
+		}
+		acked = uint64(a)
+		now := s.now()
+		first := true
+		for _, e := range b.Events {
+			if e.Seq <= acked {
+				continue // a resend of what is stored
+			}
+			if first && e.Seq != acked+1 {
+				return fleet.ErrSequenceGap.Withf("%s/%s: acked %d, batch resumes at %d", kiosk, b.Stream, acked, e.Seq)
+			}
+			first = false
+			tag, err := tx.Exec(ctx, `INSERT INTO events (kiosk, stream, seq, at, received_at, kind, data)
+				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+				kiosk, b.Stream, int64(e.Seq), e.At, now, string(e.Kind), []byte(e.Data))
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 1 {
+				if err := project(ctx, tx, kiosk, b.Stream, e); err != nil {
+					return fmt.Errorf("seq %d: %w", e.Seq, err)
+				}
+			}
+			acked = e.Seq
+		}
+		if _, err := tx.Exec(ctx, `UPDATE streams SET acked = $3 WHERE kiosk = $1 AND stream = $2`, kiosk, b.Stream, int64(acked)); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE kiosks SET last_seen = greatest(last_seen, $2) WHERE id = $1`, kiosk, now)
+		return err
+	})
+	if errors.Is(err, fleet.ErrSequenceGap) {
+		return acked, err
+	}
+	if err != nil {
+		return 0, storeErr(err)
+	}
+	return acked, nil
+}
+
+// project applies one new event to the read models.
+func project(ctx context.Context, tx pgx.Tx, kiosk string, stream fleet.Stream, e fleet.Event) error {
+	v, err := e.Decode()
+	if err != nil {
+		return err
+	}
+	switch d := v.(type) {
+	case *fleet.KioskState:
+		_, err = tx.Exec(ctx, `UPDATE kiosks SET state = $2, unavailable = $3, reasons = $4 WHERE id = $1`,
+			kiosk, d.State, nonNil(d.Unavailable), nonNil(d.Reasons))
+	case *fleet.PrintOutcome:
+		_, err = tx.Exec(ctx, `INSERT INTO prints_daily (kiosk, day, document_type, outcome, count) VALUES ($1, $2, $3, $4, 1)
+			ON CONFLICT (kiosk, day, document_type, outcome) DO UPDATE SET count = prints_daily.count + 1`,
+			kiosk, e.At.UTC().Format("2006-01-02"), d.DocumentType, d.Outcome)
+		if err == nil {
+			err = waiting(ctx, tx, kiosk, d.JobRef, d.DocumentType, d.Outcome, e.At)
+		}
+	case *fleet.JobState:
+		err = waiting(ctx, tx, kiosk, d.JobRef, d.DocumentType, d.State, e.At)
+	case *fleet.PrinterState:
+		sup, _ := json.Marshal(d.Supplies)
+		if d.Supplies == nil {
+			sup = []byte("{}")
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO printers (kiosk, printer, media, state, reasons, supplies, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (kiosk, printer) DO UPDATE SET media = $3, state = $4, reasons = $5, supplies = $6, at = $7`,
+			kiosk, d.Printer, d.Media, d.State, nonNil(d.Reasons), sup, e.At)
+	case *fleet.BlankMovement:
+		_, err = tx.Exec(ctx, `INSERT INTO blank_movements (kiosk, stream, seq, printer, kind, count, balance, cause, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			kiosk, stream, int64(e.Seq), d.Printer, d.Kind, d.Count, d.Balance, d.Cause, e.At)
+		if err == nil {
+			_, err = tx.Exec(ctx, `INSERT INTO blank_balances (kiosk, printer, balance, at) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (kiosk, printer) DO UPDATE SET balance = $3, at = $4`, kiosk, d.Printer, d.Balance, e.At)
+		}
+	case *fleet.OutboxBacklog:
+		_, err = tx.Exec(ctx, `UPDATE kiosks SET backlog_prev = backlog, backlog = $2 WHERE id = $1`, kiosk, d.Events)
+	}
+	return err
+}
+
+// waiting keeps a job in jobs_waiting while its latest state is failed or
+// in doubt, and removes it on any other.
+func waiting(ctx context.Context, tx pgx.Tx, kiosk, job, docType, state string, at time.Time) error {
+	if job == "" {
+		return nil
+	}
+	if state == "failed" || state == "in_doubt" {
+		_, err := tx.Exec(ctx, `INSERT INTO jobs_waiting (kiosk, job_ref, document_type, state, since) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (kiosk, job_ref) DO UPDATE SET state = $4,
+			document_type = CASE WHEN $3 = '' THEN jobs_waiting.document_type ELSE $3 END`, kiosk, job, docType, state, at)
+		return err
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM jobs_waiting WHERE kiosk = $1 AND job_ref = $2`, kiosk, job)
+	return err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
