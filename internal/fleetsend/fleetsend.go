@@ -43,6 +43,7 @@ type Outbox interface {
 	Next(ctx context.Context, max, maxBytes int) ([]fleet.Event, error)
 	Acked(ctx context.Context, acked uint64) error
 	Compact(ctx context.Context, limit int) (int64, error)
+	Renumber(ctx context.Context, acked uint64) error
 	Backlog(ctx context.Context) (outbox.Backlog, error)
 }
 
@@ -78,6 +79,7 @@ type Status struct {
 	LastSent time.Time // the last acknowledgement
 	LastErr  string    // the last failure's code; "" after a success
 	Sent     uint64    // events acknowledged since start
+	Lost     uint64    // events the hub acknowledged and then lost (409 sequence_gap below them)
 }
 
 // Status reports the last state the sender saw.
@@ -159,9 +161,17 @@ func (s *Sender) Step(ctx context.Context) (more bool, err error) {
 		return false, err
 	}
 	if acked+1 < events[0].Seq {
-		// The hub lacks events this outbox deleted on its word: only an
-		// operator can mend its database; sending again would not.
-		return false, &hubError{status: http.StatusConflict, code: "sequence_lost"}
+		// The hub lacks events this outbox deleted on its word (its
+		// database went back): those are gone; what is left goes on
+		// after the hub's acked, so the stream has no gap.
+		s.Log("fleet: the hub lost acknowledged events; renumbering after its acked", nil)
+		if err := s.Outbox.Renumber(ctx, acked); err != nil {
+			return false, fmt.Errorf("outbox: %w", err)
+		}
+		s.mu.Lock()
+		s.status.Lost += events[0].Seq - acked - 1
+		s.mu.Unlock()
+		return true, nil
 	}
 	if err := s.Outbox.Acked(ctx, acked); err != nil {
 		return false, fmt.Errorf("outbox: %w", err)

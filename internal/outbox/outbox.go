@@ -182,6 +182,27 @@ func (s *Store) Acked(ctx context.Context, acked uint64) error {
 	return tx.Commit()
 }
 
+// Renumber gives the events not yet acknowledged new numbers after
+// acked at their next send: the hub's answer to a batch that would leave
+// a gap (it lost events this outbox deleted on its word, e.g. its
+// database was restored from a backup). Those are gone; the stream goes
+// on after them, without a gap.
+func (s *Store) Renumber(ctx context.Context, acked uint64) error {
+	defer s.lock()()
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET seq = NULL`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE outbox_cursor SET assigned = ? WHERE id = 1`, acked); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // Compact drops, when the outbox holds more than limit rows, every
 // snapshot not yet sent that a later snapshot of the same subject
 // supersedes. Counted events are never dropped, so the outbox may stay

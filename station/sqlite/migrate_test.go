@@ -88,7 +88,7 @@ func TestMigrateEveryVersion(t *testing.T) {
 				exec(t, db, `INSERT INTO officer_calls (request, at, document, job, ref, state) VALUES (?, ?, ?, ?, ?, ?)`,
 					"req-1/1", at, "KTP-el", "J1", "K7M2QX", "held")
 			},
-			9: func(t *testing.T, db *sql.DB) {
+			7: func(t *testing.T, db *sql.DB) {
 				// An event sent and not yet acknowledged, a snapshot not yet sent.
 				exec(t, db, `INSERT INTO outbox (seq, at, kind, key, data) VALUES (1, ?, 'login_outcome', '', '{"method":"ticket","code":"ok"}')`, at)
 				exec(t, db, `INSERT INTO outbox (at, kind, key, data) VALUES (?, 'kiosk_state', 'kiosk_state', '{"state":"in_service"}')`, at)
