@@ -349,7 +349,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.consS = stationhttp.NewConsole(stationhttp.ConsoleDeps{
 		Printerd: printers, Audit: m.audit, Accounts: sqlite.NewAccounts(m.db),
 		PrinterdAudit: printers, Now: m.Now, Hall: m.Hall, PINs: reg, Rand: rand.Reader, Settlements: m.kiosk.Settler(),
-		Calls: m.kiosk, Custody: printers,
+		Calls: m.kiosk, Custody: printers, Fleet: m.fleetBacklog,
 	}, m.log)
 	if err := m.startFleet(); err != nil {
 		m.kioskLn.Close()
@@ -636,4 +636,13 @@ func (m *Main) startFleet() error {
 		s.Run(ctx)
 	}()
 	return nil
+}
+
+// fleetBacklog is the console's view of the sender; none without a hub.
+func (m *Main) fleetBacklog() station.FleetBacklog {
+	if m.Sender == nil {
+		return station.FleetBacklog{}
+	}
+	st := m.Sender.Status()
+	return station.FleetBacklog{Count: st.Backlog, Oldest: st.Oldest, Alerting: st.Alerting}
 }
