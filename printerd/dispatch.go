@@ -251,6 +251,7 @@ type worker struct {
 	notBefore time.Time     // no claim before this (retry backoff)
 	stopped   string        // why the printer was stopped; "" when running
 	estimate  time.Duration // expected dispatch→printed time; 0 when unknown
+	reported  string        // the state last given to the PrinterStateRecorder
 }
 
 // TypicalTimer is a Device that declares how long a print usually takes;
@@ -454,6 +455,7 @@ func (d *Dispatcher) Resume(printer string) error {
 	w.notBefore = time.Time{}
 	w.mu.Unlock()
 	d.feed.Publish(Notice{Kind: NoticePrinter, Printer: printer, State: PrinterIdle})
+	w.report(context.Background(), Status{State: PrinterIdle})
 	w.signal()
 	return nil
 }
@@ -494,6 +496,7 @@ func (d *Dispatcher) Printers(ctx context.Context) ([]PrinterInfo, error) {
 		}
 		w.mu.Unlock()
 		info.Status = st
+		w.report(ctx, st)
 		out = append(out, info)
 	}
 	return out, nil
@@ -719,6 +722,42 @@ func (w *worker) stop(reason string) {
 	w.stopped = reason
 	w.mu.Unlock()
 	w.d.feed.Publish(Notice{Kind: NoticePrinter, Printer: w.printer.Name, State: PrinterStopped, Reason: reason})
+	w.report(context.Background(), Status{State: PrinterStopped, Reasons: []Reason{{Keyword: reason, Severity: SeverityError}}})
+}
+
+// PrinterStateRecorder is a Journal that also keeps the printer states
+// printerd observes, for the fleet hub (docs/fleet.md); the dispatcher
+// finds it by type assertion and gives it each change.
+type PrinterStateRecorder interface {
+	RecordPrinterState(ctx context.Context, printer string, media Media, st Status) error
+}
+
+// report gives st to the journal when it differs from the state last
+// given (state and reason keywords; supply levels alone are no change).
+func (w *worker) report(ctx context.Context, st Status) {
+	r, ok := w.d.journal.(PrinterStateRecorder)
+	if !ok {
+		return
+	}
+	sig := string(st.State)
+	for _, rs := range st.Reasons {
+		sig += " " + rs.Keyword
+	}
+	w.mu.Lock()
+	same := w.reported == sig
+	w.reported = sig
+	w.mu.Unlock()
+	if same {
+		return
+	}
+	// A record outlives a caller that gave up (a console request).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.RecordPrinterState(ctx, w.printer.Name, w.printer.Media, st); err != nil {
+		w.mu.Lock()
+		w.reported = "" // given again at the next observation
+		w.mu.Unlock()
+	}
 }
 
 // finish records what became of a dispatch. A record that fails is tried

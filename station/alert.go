@@ -25,6 +25,7 @@ const (
 	AlertPrinterReason         AlertKind = "printer_reason"  // a printer reports an error but prints on
 	AlertLedger                AlertKind = "ledger"          // blank cards low, counted wrong or overdrawn
 	AlertUnsettled             AlertKind = "unsettled"       // prints not yet reported upstream
+	AlertFleetBacklog          AlertKind = "fleet_backlog"   // events not yet delivered to the fleet hub past the threshold
 )
 
 // Alert is one thing on the console that needs a supervisor. It names a
@@ -82,6 +83,16 @@ type Watch struct {
 	Unsettled int
 	// PrinterdErr is the code of printerd's failure to answer, or "".
 	PrinterdErr string
+	// Fleet is the station's fleet outbox backlog (docs/fleet.md).
+	Fleet FleetBacklog
+}
+
+// FleetBacklog is what waits in the station's fleet outbox: the alert
+// shows once Alerting (the count passed -fleet-backlog-alert).
+type FleetBacklog struct {
+	Count    int
+	Oldest   time.Time
+	Alerting bool
 }
 
 // Alerts lists what needs a supervisor now, most urgent first, each with
@@ -137,6 +148,9 @@ func (w Watch) Alerts() []Alert {
 	}
 	if w.Unsettled > 0 {
 		out = append(out, Alert{Kind: AlertUnsettled, Count: w.Unsettled, Link: "/#unsettled"})
+	}
+	if w.Fleet.Alerting {
+		out = append(out, Alert{Kind: AlertFleetBacklog, At: w.Fleet.Oldest, Count: w.Fleet.Count, Link: "/"})
 	}
 	return out
 }

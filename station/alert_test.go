@@ -62,3 +62,31 @@ func TestAlertAudible(t *testing.T) {
 		t.Error("two jobs' alerts share a key")
 	}
 }
+
+// TestFleetBacklogAlert: the fleet backlog shows once past its threshold,
+// last (it stops no print), with its count and the oldest event's time.
+func TestFleetBacklogAlert(t *testing.T) {
+	oldest := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		w    Watch
+		want int
+	}{
+		{"below", Watch{Fleet: FleetBacklog{Count: 999, Oldest: oldest}}, 0},
+		{"past", Watch{Unsettled: 1, Fleet: FleetBacklog{Count: 1001, Oldest: oldest, Alerting: true}}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			as := tc.w.Alerts()
+			if len(as) != tc.want {
+				t.Fatalf("%d alerts, want %d: %+v", len(as), tc.want, as)
+			}
+			if tc.want == 0 {
+				return
+			}
+			last := as[len(as)-1]
+			if last.Kind != AlertFleetBacklog || last.Count != 1001 || !last.At.Equal(oldest) {
+				t.Errorf("last alert %+v", last)
+			}
+		})
+	}
+}

@@ -149,6 +149,9 @@ func (j *Journal) ReverseLoad(ctx context.Context, r printerd.LoadReversal) (pri
 			r.Load, r.Reason, r.Actor, r.Time.UnixNano()); err != nil {
 			return err
 		}
+		if err := outBlank(ctx, tx, r.Time, r.Printer, "reversal", r.Count, ""); err != nil {
+			return err
+		}
 		return j.record(ctx, tx, r.Time, KindLoadReversed, r.Actor, map[string]string{
 			"printer": r.Printer, "load": strconv.FormatInt(r.Load, 10), "count": strconv.Itoa(r.Count), "reason": r.Reason,
 		})
@@ -208,6 +211,9 @@ func (j *Journal) RecordSpoil(ctx context.Context, s printerd.Spoil) (printerd.S
 			return err
 		}
 		if card.Seq, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if err := outBlank(ctx, tx, now, s.Printer, "spoil", 1, string(s.Cause)); err != nil {
 			return err
 		}
 		return j.record(ctx, tx, now, KindCardSpoiledStock, s.Actor, map[string]string{
@@ -361,6 +367,9 @@ func (j *Journal) ConfirmDestruction(ctx context.Context, id, actor string) (pri
 		d.State, d.ConfirmedBy, d.Confirmed = printerd.DestructionConfirmed, actor, now
 		for i := range d.Cards {
 			d.Cards[i].Destruction = id
+		}
+		if err := outBlank(ctx, tx, now, d.Printer, "destroy", len(d.Cards), ""); err != nil {
+			return err
 		}
 		return j.record(ctx, tx, now, KindDestructionConfirmed, actor, map[string]string{
 			"printer": d.Printer, "destruction": id, "cards": strconv.Itoa(len(d.Cards)),
@@ -516,6 +525,9 @@ func (j *Journal) RecordReconciliation(ctx context.Context, printer, actor strin
 		}
 		if r.RejectBox != nil {
 			fields["reject_box"] = strconv.Itoa(*r.RejectBox)
+		}
+		if err := outBlank(ctx, tx, now, printer, "reconcile", r.Difference, ""); err != nil {
+			return err
 		}
 		return j.record(ctx, tx, now, KindReconciled, actor, fields)
 	})

@@ -129,9 +129,9 @@ const schemaV7 = `CREATE INDEX IF NOT EXISTS jobs_document ON jobs (document_sha
 
 // migrations are the journal's schema versions: migrations[i] takes it
 // from version i to i+1 (schemaV4 is in notes.go, schemaV6 in
-// presence.go, schemaV8 in custody.go). Append only; never edit a released step. The migration
+// presence.go, schemaV8 in custody.go, schemaV9 in fleet.go). Append only; never edit a released step. The migration
 // test (migrate_test.go) upgrades every earlier version, with data in it.
-var migrations = []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, schemaV8}
+var migrations = []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, schemaV8, schemaV9}
 
 // schemaVersion is the user_version this printerd writes.
 var schemaVersion = len(migrations)
@@ -382,6 +382,9 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 			return err
 		}
 		if err := j.auditSubmitted(ctx, tx, now, &job, c, ""); err != nil {
+			return err
+		}
+		if err := outJob(ctx, tx, now, &job); err != nil {
 			return err
 		}
 		// A job with the same document may have ended since the spool
@@ -785,6 +788,9 @@ func (j *Journal) queueReprint(ctx context.Context, tx *txn, job *printerd.Job, 
 	if err := insertEvent(ctx, tx, next.ID, now, "", c); err != nil {
 		return printerd.Job{}, err
 	}
+	if err := outJob(ctx, tx, now, &next); err != nil {
+		return printerd.Job{}, err
+	}
 	return next, j.auditSubmitted(ctx, tx, now, &next, c, job.ID)
 }
 
@@ -801,6 +807,13 @@ func (j *Journal) useCard(ctx context.Context, tx *txn, job *printerd.Job, use p
 	_, err := tx.ExecContext(ctx, `INSERT INTO card_uses (printer, use, job_id, card_serial, cause, actor, time)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, job.Printer, use, job.ID, serial, cause, actor, now.UnixNano())
 	if err != nil {
+		return err
+	}
+	kind := "spoil"
+	if use == printerd.CardPrinted {
+		kind = "print"
+	}
+	if err := outBlank(ctx, tx, now, job.Printer, kind, 1, string(cause)); err != nil {
 		return err
 	}
 	return j.auditCardUse(ctx, tx, now, job, use, cause, serial, actor)
@@ -821,6 +834,9 @@ func (j *Journal) RecordLoad(ctx context.Context, l printerd.Load) (printerd.Loa
 			return err
 		}
 		if l.Seq, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if err := outBlank(ctx, tx, l.Time, l.Printer, "load", l.Count, ""); err != nil {
 			return err
 		}
 		return j.auditLoad(ctx, tx, l)
@@ -952,6 +968,9 @@ func (j *Journal) move(ctx context.Context, tx *txn, job *printerd.Job, c change
 	}
 	c.printer = job.Printer
 	if err := insertEvent(ctx, tx, job.ID, now, from, c); err != nil {
+		return err
+	}
+	if err := outJob(ctx, tx, now, job); err != nil {
 		return err
 	}
 	return j.auditMove(ctx, tx, now, job, from, c)

@@ -119,6 +119,12 @@ func TestMigrateEveryVersion(t *testing.T) {
 				exec(t, db, `INSERT INTO card_reconciliations (printer, counter, fed, difference, baseline, reject_box, locked, awaiting, actor, time)
 					VALUES ('card-1', 3, 3, 0, 1, 1, 1, 1, 'sari', ?)`, at)
 			},
+			9: func(t *testing.T, db *sql.DB) {
+				// An event sent and not yet acknowledged, a snapshot not yet sent.
+				exec(t, db, `INSERT INTO outbox (seq, at, kind, key, data) VALUES (1, ?, 'job_state', '', '{"job_ref":"K7M2QX","document_type":"KTP-el","media":"card","state":"queued"}')`, at)
+				exec(t, db, `INSERT INTO outbox (at, kind, key, data) VALUES (?, 'printer_state', 'printer_state/card-1', '{"printer":"card-1","media":"card","state":"stopped"}')`, at)
+				exec(t, db, `UPDATE outbox_cursor SET assigned = 1`)
+			},
 		},
 		Defaults: map[string]string{},
 		Upgrade: func(path string) error {

@@ -64,6 +64,9 @@ type ConsoleDeps struct {
 	// Calls shows the citizens at the kiosk asking for an officer; nil
 	// shows none.
 	Calls ConsoleCalls
+	// Fleet reports the fleet outbox's backlog for its alert; nil shows
+	// none (no hub set).
+	Fleet func() station.FleetBacklog
 	// Hall is where the kiosk stands: its name and id head the console
 	// and its reports, and every time shown is in its zone.
 	Hall station.Hall

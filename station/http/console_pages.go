@@ -213,6 +213,9 @@ func (s *Console) glance(ctx context.Context) map[string]any {
 	if unreachable != nil {
 		w.PrinterdErr = string(fault.As(unreachable).Code)
 	}
+	if s.d.Fleet != nil {
+		w.Fleet = s.d.Fleet()
+	}
 	type count struct {
 		Title string
 		N     int

@@ -136,7 +136,10 @@ func (l *AuditLog) Append(ctx context.Context, e station.AuditEntry) (int64, err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO audit_index (idx, time, kind, outcome, printer, subject) VALUES (?, ?, ?, ?, ?, ?)`,
 			idx, ae.Time.UnixNano(), ae.Kind, ae.Fields["outcome"], ae.Fields["printer"], ae.Subject)
-		return err
+		if err != nil {
+			return err
+		}
+		return outLogin(ctx, tx, e, ae.Time)
 	})
 	return idx, err
 }

@@ -88,6 +88,12 @@ func TestMigrateEveryVersion(t *testing.T) {
 				exec(t, db, `INSERT INTO officer_calls (request, at, document, job, ref, state) VALUES (?, ?, ?, ?, ?, ?)`,
 					"req-1/1", at, "KTP-el", "J1", "K7M2QX", "held")
 			},
+			7: func(t *testing.T, db *sql.DB) {
+				// An event sent and not yet acknowledged, a snapshot not yet sent.
+				exec(t, db, `INSERT INTO outbox (seq, at, kind, key, data) VALUES (1, ?, 'login_outcome', '', '{"method":"ticket","code":"ok"}')`, at)
+				exec(t, db, `INSERT INTO outbox (at, kind, key, data) VALUES (?, 'kiosk_state', 'kiosk_state', '{"state":"in_service"}')`, at)
+				exec(t, db, `UPDATE outbox_cursor SET assigned = 1`)
+			},
 		},
 		Upgrade: func(path string) error {
 			w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")

@@ -50,6 +50,11 @@ const settlementColumns = `id, job_key, attempt, intent_key, authorization, requ
 func (s Settlements) SaveSettlements(ctx context.Context, ss ...station.Settlement) error {
 	return s.DB.update(ctx, func(tx *sql.Tx) error {
 		for _, st := range ss {
+			// Read before the row is replaced: the outbox gets the
+			// outcome in this transaction, or neither is written.
+			if err := outSettlement(ctx, tx, st); err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO settlements (`+settlementColumns+`)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				st.ID, st.Key, st.Attempt, st.IntentKey, st.Authorization, string(st.Request), string(st.Document),

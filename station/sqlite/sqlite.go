@@ -61,6 +61,8 @@ var migrations = []string{
 	// 6: citizens' calls for an officer, kept across a restart
 	// (officercalls.go).
 	officerCallsSchema,
+	// 7: the fleet outbox (fleet.go, docs/fleet.md).
+	outboxSchema,
 }
 
 // DB is the station's database. Writes go through a single connection,

@@ -513,6 +513,18 @@ func TestCanaryFullPrints(t *testing.T) {
 		}
 	}
 
+	// The fleet outboxes, read through SQLite: what leaves the kiosk
+	// once it reports to a hub (docs/fleet.md).
+	for _, db := range []string{filepath.Join(sys.Var, "station", "station.db"), filepath.Join(sys.Var, "printerd", "journal.db")} {
+		events := outboxEvents(t, db)
+		if len(events) < 10 {
+			t.Errorf("%s: %d outbox events; the visits should have left more", filepath.Base(db), len(events))
+		}
+		for i, e := range events {
+			hits = append(hits, cs.scan(fmt.Sprintf("%s outbox event %d %s", filepath.Base(db), i, e), e)...)
+		}
+	}
+
 	// Log lines.
 	lines := bytes.Split(logs.Bytes(), []byte("\n"))
 	services := map[string]int{}
@@ -592,6 +604,26 @@ func auditEntries(t *testing.T, path string) [][]byte {
 	mustOK(t, err)
 	defer db.Close()
 	rows, err := db.Query(`SELECT data FROM audit_entries ORDER BY idx`)
+	mustOK(t, err)
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var b []byte
+		mustOK(t, rows.Scan(&b))
+		out = append(out, b)
+	}
+	mustOK(t, rows.Err())
+	return out
+}
+
+// outboxEvents are the fleet outbox's rows of the database at path, each
+// as its kind and data.
+func outboxEvents(t *testing.T, path string) [][]byte {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	mustOK(t, err)
+	defer db.Close()
+	rows, err := db.Query(`SELECT kind || ' ' || data FROM outbox ORDER BY id`)
 	mustOK(t, err)
 	defer rows.Close()
 	var out [][]byte

@@ -28,7 +28,9 @@ import (
 
 	"github.com/anjungan/anjungan/certs"
 	"github.com/anjungan/anjungan/cmd/internal/cli"
+	"github.com/anjungan/anjungan/fleet"
 	"github.com/anjungan/anjungan/internal/audit"
+	"github.com/anjungan/anjungan/internal/fleetsend"
 	"github.com/anjungan/anjungan/internal/logging"
 	"github.com/anjungan/anjungan/internal/privtmp"
 	domain "github.com/anjungan/anjungan/printerd"
@@ -78,6 +80,11 @@ type Main struct {
 	tlsKey        string
 	clientCA      string
 	clientNames   []string // when set, the only client certificate names -tls-addr accepts
+	fleet         cli.Fleet
+
+	sender     *fleetsend.Sender // nil without -fleet-url
+	stopSender context.CancelFunc
+	sending    sync.WaitGroup
 
 	log         zerolog.Logger
 	journal     *journal.Journal
@@ -128,6 +135,7 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs.StringVar(&m.socket, "socket", m.socket, "unix socket to serve the API on")
 	fs.StringVar(&m.data, "data", m.data, "directory of the journal and the spool")
 	fs.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	m.fleet.Register(fs)
 	fs.IntVar(&m.lowStock, "low-stock", domain.DefaultLowStock, "blank cards left at or below which the ledger alerts")
 	fs.DurationVar(&m.destroyIn, "destruction-window", domain.DefaultDestructionWindow,
 		"how long a proposed destruction of spoiled cards waits for its second supervisor")
@@ -331,6 +339,9 @@ func (m *Main) run(ctx context.Context) error {
 	names := make([]string, len(printers))
 	for i, p := range printers {
 		names[i] = p.Name
+	}
+	if err := m.startSender(); err != nil {
+		return err
 	}
 	m.log.Info().Str("socket", m.socket).Str("tls_addr", m.TLSAddr()).Str("data", m.data).Strs("printers", names).Msg("listening")
 	return nil
@@ -554,6 +565,10 @@ func (m *Main) Close() error {
 				}
 			}
 		}
+		if m.stopSender != nil {
+			m.stopSender()
+			m.sending.Wait()
+		}
 		if m.dispatcher != nil {
 			errs = append(errs, m.dispatcher.Close())
 		}
@@ -567,4 +582,24 @@ func (m *Main) Close() error {
 		m.log.Info().Msg("stopped")
 	})
 	return m.closeErr
+}
+
+// startSender starts delivering the journal's fleet outbox when a hub is
+// set (-fleet-url); printing never waits for it.
+func (m *Main) startSender() error {
+	s, err := m.fleet.Sender(fleet.StreamPrinterd, m.journal.Outbox(), func(msg string, err error) {
+		m.log.Warn().Err(err).Msg(msg)
+	})
+	if err != nil || s == nil {
+		return err
+	}
+	m.sender = s
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopSender = cancel
+	m.sending.Add(1)
+	go func() {
+		defer m.sending.Done()
+		s.Run(ctx)
+	}()
+	return nil
 }

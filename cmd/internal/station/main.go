@@ -23,7 +23,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/anjungan/anjungan/cmd/internal/cli"
+	"github.com/anjungan/anjungan/fleet"
 	"github.com/anjungan/anjungan/internal/audit"
+	"github.com/anjungan/anjungan/internal/fleetsend"
 	"github.com/anjungan/anjungan/internal/health"
 	"github.com/anjungan/anjungan/internal/logging"
 	"github.com/anjungan/anjungan/internal/privtmp"
@@ -97,6 +99,10 @@ type Main struct {
 	Hall station.Hall
 	// Hours is when the kiosk takes citizens and the station runs (hours.go).
 	Hours Hours
+	// Fleet is the fleet hub the outbox goes to (docs/fleet.md).
+	Fleet cli.Fleet
+	// Sender delivers the outbox; nil without -fleet-url.
+	Sender *fleetsend.Sender
 
 	log       zerolog.Logger
 	kiosk     *station.Kiosk
@@ -113,6 +119,7 @@ type Main struct {
 	once      sync.Once
 	done      chan struct{}
 	stopHours context.CancelFunc
+	stopFleet context.CancelFunc
 }
 
 // NewMain returns a station with its embedded defaults.
@@ -207,6 +214,7 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	})
 	m.hoursFlags(fs)
 	fs.StringVar(&m.LogLevel, "log-level", "info", "debug, info, warn or error")
+	m.Fleet.Register(fs)
 	fs.StringVar(&m.CrashAt, "crash-at", "", "tests only: kill the station at this settlement step ("+strings.Join(station.CrashPoints, ", ")+")")
 	fs.DurationVar(&m.Settle.SubmitGrace, "settle-submit-grace", 0, "how long a submission cut short may still reach printerd before its absence is believed (0: 1m)")
 	return fs, func() error {
@@ -339,8 +347,13 @@ func (m *Main) Run(ctx context.Context) error {
 	m.consS = stationhttp.NewConsole(stationhttp.ConsoleDeps{
 		Printerd: printers, Audit: m.audit, Accounts: sqlite.NewAccounts(m.db),
 		PrinterdAudit: printers, Now: m.Now, Hall: m.Hall, PINs: reg, Rand: rand.Reader, Settlements: m.kiosk.Settler(),
-		Calls: m.kiosk, Custody: printers,
+		Calls: m.kiosk, Custody: printers, Fleet: m.fleetBacklog,
 	}, m.log)
+	if err := m.startFleet(); err != nil {
+		m.kioskLn.Close()
+		m.consLn.Close()
+		return err
+	}
 	m.checkpoints()
 	m.closeByHours()
 	m.serve("kiosk", func() error { return m.kioskS.Serve(m.kioskLn) })
@@ -498,6 +511,9 @@ func (m *Main) Close() error {
 		if m.stopHours != nil {
 			m.stopHours()
 		}
+		if m.stopFleet != nil {
+			m.stopFleet()
+		}
 		m.wg.Wait()
 		if m.kiosk != nil {
 			m.kiosk.Close()
@@ -593,4 +609,38 @@ func (l eventLog) Record(_ context.Context, e station.Event) {
 	}
 	ev.Str("event", string(e.Kind)).Str("method", string(e.Method)).Str("request", string(e.Request)).
 		Str("job", string(e.Job)).Str("sha256", e.SHA256).Msg("kiosk")
+}
+
+// startFleet starts, when a hub is set (-fleet-url), the watch of the
+// kiosk's service state and the sender of the outbox, each in its own
+// goroutine: no citizen waits for the network.
+func (m *Main) startFleet() error {
+	s, err := m.Fleet.Sender(fleet.StreamStation, m.db.Outbox(), func(msg string, err error) {
+		m.log.Warn().Err(err).Msg(msg)
+	})
+	if err != nil || s == nil {
+		return err
+	}
+	m.Sender = s
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopFleet = cancel
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		m.kiosk.WatchService(ctx, m.db, 30*time.Second, m.Now)
+	}()
+	go func() {
+		defer m.wg.Done()
+		s.Run(ctx)
+	}()
+	return nil
+}
+
+// fleetBacklog is the console's view of the sender; none without a hub.
+func (m *Main) fleetBacklog() station.FleetBacklog {
+	if m.Sender == nil {
+		return station.FleetBacklog{}
+	}
+	st := m.Sender.Status()
+	return station.FleetBacklog{Count: st.Backlog, Oldest: st.Oldest, Alerting: st.Alerting}
 }
