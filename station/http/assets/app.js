@@ -40,6 +40,8 @@
   function applyTexts() {
     document.documentElement.lang = lang;
     document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+    document.querySelectorAll("[data-t-label]").forEach((el) => { el.setAttribute("aria-label", t(el.dataset.tLabel)); });
+    document.querySelectorAll("[data-t-alt]").forEach((el) => { el.alt = t(el.dataset.tAlt); });
     renderDynamic();
   }
 
@@ -53,6 +55,19 @@
     if (name === "pin") focusField(activeField);
     armIdle();
     if (name === "start") refreshAvailability();
+    shown(name);
+  }
+
+  // shown tells the page's other parts (guide.js: steps, help; voice.js:
+  // spoken guidance) that a screen shows, once the code that showed it has
+  // filled in its texts (an error's message comes after show("error")).
+  function shown(name) {
+    setTimeout(() => {
+      if (screen !== name) return; // already gone: the next screen speaks for itself
+      const detail = { screen: name, lang };
+      if (name === "error" && lastError) detail.code = lastError.code || "";
+      document.dispatchEvent(new CustomEvent("kiosk:screen", { detail }));
+    }, 0);
   }
 
   // The logout a reset sends must reach the server before the next login:
@@ -595,6 +610,8 @@
     if (screen === "done") {
       const kinds = $("#done-what").dataset.kinds || "";
       $("#done-what").textContent = [kinds.includes("card") ? t("done_card") : "", kinds.includes("paper") ? t("done_paper") : ""].join(" ").trim();
+      $("#pic-card-out").hidden = !kinds.includes("card");
+      $("#pic-paper-out").hidden = !kinds.includes("paper");
       const refs = $("#done-refs").dataset.refs || "";
       $("#done-refs").textContent = refs ? t("ref_label") + " " + refs : "";
       const left = view ? view.documents.filter(printable) : [];
@@ -653,6 +670,8 @@
     $("#card-read").hidden = true; $("#card-subject").textContent = ""; $("#nik-entry").hidden = false;
     $("#use-finger").hidden = true;
     if (screen === "finger") call("DELETE", "/api/card/fingerprint", { read_id: cardReadID }).catch(() => {});
+    // The visit's own choices (larger text, the help shown) end with it.
+    document.dispatchEvent(new CustomEvent("kiosk:reset"));
     show("start");
     // Always, session or not: the server sets aside a card left on the
     // reader, so it cannot log the next visitor in.
@@ -761,7 +780,11 @@
   $("#error-retry").addEventListener("click", () => { lastError = null; activeField = "pin"; show("pin"); });
   $("#lang").addEventListener("click", () => { lang = lang === "id" ? "en" : "id"; applyTexts(); });
 
+  // What guide.js needs of the page: its texts, the station's settings
+  // and whether a citizen is signed in (an officer can be called then).
+  window.kiosk = { t, lang: () => lang, screen: () => screen, signedIn: () => view !== null, call, config: {} };
   const config = fetch("/api/config").then((r) => r.json()).then((c) => {
+    window.kiosk.config = c;
     if (c.idle_ms > 0) { IDLE_RESET_MS = c.idle_ms; IDLE_WARN_MS = Math.round(c.idle_ms * 0.75); }
     cardEnabled = !!c.card;
     fingerEnabled = !!c.fingerprint;
