@@ -524,6 +524,9 @@
       li.append(name, state, ref, ol, left);
       return li;
     }));
+    // Where it will come out: the card slot, the paper slot (a KK), or both.
+    const kinds = view.documents.filter((d) => tracked.includes(d.request_id)).map((d) => (d.type === "kk" ? "paper-slot" : "card-slot"));
+    document.querySelectorAll("#printing-pics img.pic").forEach((img) => { img.hidden = !kinds.includes(img.dataset.part); });
     tickCountdown();
   }
 

@@ -58,8 +58,8 @@
   }
   const HELP_PICS = {
     signin: "#screen-card img.pic, #screen-ticket img.pic",
-    print: "#done-pics img.pic",
-    collect: "#done-pics img.pic, #screen-takecard img.pic",
+    print: "#printing-pics img.pic:not([hidden])",
+    collect: "#done-pics img.pic:not([hidden]), #screen-takecard img.pic",
   };
   function closeHelp() {
     if ($("#help").hidden) return;
