@@ -62,7 +62,9 @@ func TestBrowserGuide(t *testing.T) {
 	}
 
 	// Aa: larger text, kept while the visit goes on.
-	size := func() float64 { return eval[float64](b, `parseFloat(getComputedStyle(document.querySelector("#screen-start .lead")).fontSize)`) }
+	size := func() float64 {
+		return eval[float64](b, `parseFloat(getComputedStyle(document.querySelector("#screen-start .lead")).fontSize)`)
+	}
 	before := size()
 	b.Do(chromedp.Click(chromedp.CSS("#btn-bigger")))
 	if after := size(); after < before*1.15 || b.Text("#btn-bigger") != "Aa" || eval[string](b, `document.querySelector("#btn-bigger").getAttribute("aria-pressed")`) != "true" {

@@ -79,7 +79,6 @@ func (b *Browser) shot(name string) {
 	b.Shot(name + "-" + b.lang)
 }
 
-
 // scan types text the way a QR scanner does: fast keystrokes, then Enter,
 // with no input field focused.
 func (b *Browser) scan(text string) {
