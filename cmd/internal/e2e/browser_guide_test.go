@@ -120,12 +120,17 @@ func TestBrowserGuide(t *testing.T) {
 	}
 	b.scan(a.Ticket)
 	b.mustError("ticket_used")
-	// The event follows the screen (setTimeout 0): wait for it.
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !eval[bool](b, `window.shown.some((s) => s.startsWith("error:"))`); {
+	// An error message within a screen is told too: a NIK too short.
+	b.tap("#error-ok", "start")
+	b.tap("#way-pin", "pin")
+	b.keypad("123")
+	b.Do(chromedp.Click(chromedp.CSS("#pin-ok")))
+	// The screen's event follows it (setTimeout 0): wait for the last one.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !eval[bool](b, `window.shown.includes("pin:id:nik_short")`); {
 		time.Sleep(50 * time.Millisecond)
 	}
 	got := strings.Join(eval[[]string](b, `window.shown`), " ")
-	for _, want := range []string{"ticket:id", "docs:id", "preview:id", "done:id", "start:id", "error:id:ticket_used"} {
+	for _, want := range []string{"ticket:id", "docs:id", "preview:id", "done:id", "start:id", "error:id:ticket_used", "pin:id", "pin:id:nik_short"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("kiosk:screen events %q lack %q", got, want)
 		}

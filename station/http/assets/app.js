@@ -64,10 +64,17 @@
   function shown(name) {
     setTimeout(() => {
       if (screen !== name) return; // already gone: the next screen speaks for itself
-      const detail = { screen: name, lang };
-      if (name === "error" && lastError) detail.code = lastError.code || "";
-      document.dispatchEvent(new CustomEvent("kiosk:screen", { detail }));
+      tell(name === "error" && lastError ? lastError.code || "" : "");
     }, 0);
+  }
+  // tell says so for the screen shown, with the code of an error message
+  // it shows now ("" for none): the error screen's, or one within a
+  // screen (a card that is not an e-KTP, a NIK too short, a finger that
+  // does not match).
+  function tell(code) {
+    const detail = { screen, lang };
+    if (code) detail.code = code;
+    document.dispatchEvent(new CustomEvent("kiosk:screen", { detail }));
   }
 
   // The logout a reset sends must reach the server before the next login:
@@ -225,8 +232,8 @@
     // Checked here, not by the server: the input stays as typed and the
     // message says what is missing.
     const nikOK = cardMode || check("nik", true), pinOK = check("pin", true);
-    if (!nikOK) return focusField("nik");
-    if (!pinOK) return focusField("pin");
+    if (!nikOK) { tell("nik_short"); return focusField("nik"); }
+    if (!pinOK) { tell("pin_short"); return focusField("pin"); }
     if (cardMode) login("/api/login/card", { pin: $("#pin").value, read_id: cardReadID });
     else login("/api/login/pin", { nik: $("#nik").value, pin: $("#pin").value });
     $("#pin").value = "";
@@ -293,6 +300,7 @@
         if (e.code === "fingerprint_no_match" || e.code === "fingerprint_unreadable") {
           $("#finger-state").textContent = e.code === "fingerprint_no_match" ? tn("finger_no_match", e.attempts_left) : t("finger_unreadable");
           $("#finger-state").className = "card-state bad";
+          tell(e.code);
           continue;
         }
         return fail(e);
@@ -314,6 +322,7 @@
   // The reader's state in plain words; a card lifted too early gets its own screen.
   let cardState = { status: "waiting" };
   function showCardState(c) {
+    const news = c.status !== cardState.status;
     cardState = c;
     if (c.status === "removed_early") { if (screen !== "card-again") show("card-again"); }
     else if (screen === "card-again") show("card");
@@ -323,7 +332,10 @@
     let text = texts.id && texts.id[key] ? t(key) : "";
     if (c.status === "failed" && c.error) text = (lang === "en" ? c.error.message_en : c.error.message_id) || t("card_state_failed");
     el.textContent = text || t("card_state_waiting");
-    el.className = "card-state " + (["removed_early", "not_ektp", "failed", "reader_missing", "service_down", "set_aside"].includes(c.status) ? "bad" : "ok");
+    const bad = ["removed_early", "not_ektp", "failed", "reader_missing", "service_down", "set_aside"].includes(c.status);
+    el.className = "card-state " + (bad ? "bad" : "ok");
+    // A card lifted early has its own screen, which tells itself.
+    if (news && bad && c.status !== "removed_early") tell("card_" + c.status);
   }
 
   // ---- login, documents, printing ----------------------------------------
@@ -342,6 +354,7 @@
         show("pin");
         focusField("nik");
         problems.nik = e; // after the focus, which checks the length
+        tell(e.code);
         return renderProblems();
       }
       fail(e);
