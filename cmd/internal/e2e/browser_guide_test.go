@@ -32,7 +32,9 @@ func (b *Browser) helpShots(name string) {
 			}
 			b.Do(chromedp.Click(chromedp.CSS("#btn-help")), chromedp.WaitVisible(chromedp.CSS("#help")))
 			b.mustFit(name + " " + size.name)
-			b.shot(name + "-" + size.name)
+			if *screenshots != "" {
+				b.shot(name + "-" + size.name)
+			}
 			b.Do(chromedp.Click(chromedp.CSS("#help-close")), chromedp.WaitNotVisible(chromedp.CSS("#help")))
 		}
 	}
