@@ -75,7 +75,9 @@
   });
 
   document.addEventListener("kiosk:screen", (e) => {
+    const was = step;
     markStep(e.detail.screen);
+    if (step !== was) closeHelp(); // it explained a step that is over
     placePictures();
   });
   document.addEventListener("kiosk:reset", () => {
