@@ -108,7 +108,9 @@ func readFixture(tb testing.TB, f string) []byte {
 	return []byte(lit)
 }
 
-func isSeed(f string) bool { return strings.Contains(f, string(filepath.Separator)+"fuzz"+string(filepath.Separator)) }
+func isSeed(f string) bool {
+	return strings.Contains(f, string(filepath.Separator)+"fuzz"+string(filepath.Separator))
+}
 
 // setQR writes f with its qr value replaced by qr, and returns the JSON.
 func setQR(tb testing.TB, f string, b []byte, qr string) []byte {
