@@ -21,7 +21,8 @@ func (d DocumentType) Valid() bool {
 	case KTPEl, KIA, KK:
 		return true
 	}
-	return false
+	_, ok := SpecOf(d)
+	return ok
 }
 
 // Title is the document's name as citizens know it.
@@ -34,6 +35,9 @@ func (d DocumentType) Title() string {
 	case KK:
 		return "Kartu Keluarga"
 	}
+	if s, ok := SpecOf(d); ok {
+		return s.TitleID
+	}
 	return string(d)
 }
 
@@ -41,6 +45,9 @@ func (d DocumentType) Title() string {
 func (d DocumentType) Media() printerd.Media {
 	if d == KK {
 		return printerd.MediaA4
+	}
+	if s, ok := SpecOf(d); ok {
+		return s.Media
 	}
 	return printerd.MediaCard
 }

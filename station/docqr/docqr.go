@@ -94,6 +94,9 @@ func keyFields(t station.DocumentType) (number, name string, ok bool) {
 	case station.KK:
 		return "no_kk", "nama_kepala_keluarga", true
 	}
+	if s, ok := station.SpecOf(t); ok {
+		return s.QR.Number, s.QR.Name, true
+	}
 	return "", "", false
 }
 

@@ -67,5 +67,25 @@ func SchemaOf(t station.DocumentType) (Schema, bool) {
 			Masked: []string{"no_kk", "nama_kepala_keluarga", "nama", "nik", "nama_ayah", "nama_ibu"},
 		}, true
 	}
-	return Schema{}, false
+	spec, ok := station.SpecOf(t)
+	if !ok {
+		return Schema{}, false
+	}
+	var s Schema
+	for _, f := range spec.Fields {
+		s.Fields = append(s.Fields, f.Name)
+		if f.Masked {
+			s.Masked = append(s.Masked, f.Name)
+		}
+	}
+	for _, f := range spec.Columns {
+		s.RowFields = append(s.RowFields, f.Name)
+		if f.Masked {
+			s.Masked = append(s.Masked, f.Name)
+		}
+	}
+	for _, im := range spec.Images {
+		s.Images = append(s.Images, im.Name)
+	}
+	return s, true
 }
