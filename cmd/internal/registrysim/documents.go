@@ -31,6 +31,10 @@ func document(req requestRecord, applicant, subject *person, issued time.Time) d
 		Rows:         []map[string]string{},
 		Images:       map[string]string{},
 	}
+	if isCivil(req.Document) {
+		d.Fields, d.Rows = civilFields(req.Document, subject, issued)
+		return d
+	}
 	f := subject.Family
 	place := map[string]string{
 		"alamat":         fmt.Sprintf("%s NO. %d", f.Street, f.Number),

@@ -38,6 +38,7 @@ type person struct {
 	Father     string // name
 	Mother     string // name
 	BirthCert  string // nomor akta kelahiran
+	Deceased   time.Time // zero while alive (civil.go)
 	Family     *family
 	imageSeed  uint64
 }
@@ -51,6 +52,7 @@ type family struct {
 	Number   int // house number
 	RT, RW   int
 	Members  []*person // head first, then spouse, then children oldest first
+	Civil    civilEvents // what the civil register holds about the family (civil.go)
 }
 
 // population is the simulator's residents; read-only once generated.
@@ -122,6 +124,9 @@ func generatePopulation(seed uint64, n int) (*population, error) {
 			pop.People = append(pop.People, m)
 			pop.byNIK[m.NIK.Reveal()] = m
 		}
+	}
+	if err := registerCivilEvents(seed, pop); err != nil {
+		return nil, err
 	}
 	return pop, nil
 }

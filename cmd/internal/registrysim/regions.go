@@ -113,7 +113,7 @@ var (
 )
 
 var (
-	religions   = []string{"ISLAM", "ISLAM", "ISLAM", "ISLAM", "ISLAM", "ISLAM", "KRISTEN", "KATOLIK", "HINDU", "BUDDHA", "KONGHUCU"}
+	religions   = []string{"ISLAM", "ISLAM", "ISLAM", "ISLAM", "ISLAM", "ISLAM", "KRISTEN", "KATOLIK", "HINDU", "BUDDHA", "KHONGHUCU"}
 	bloodGroups = []string{"A", "B", "AB", "O", "O", "-"}
 	adultJobs   = []string{
 		"KARYAWAN SWASTA", "WIRASWASTA", "PEGAWAI NEGERI SIPIL", "GURU", "PEDAGANG", "DOKTER",

@@ -318,7 +318,7 @@ func (s *server) documentOf(w http.ResponseWriter, r *http.Request, mismatch boo
 		return fault.Internal.Withf("approval %s names people outside the population", a.ID)
 	}
 	if mismatch {
-		if req.Document == station.KIA {
+		if req.Document == station.KIA || isCivil(req.Document) {
 			applicant = s.stranger(applicant, true) // a KIA shows a child: the envelope names another parent
 		} else {
 			subject = s.stranger(subject, true)
@@ -576,6 +576,9 @@ func (s *server) createApproval(w http.ResponseWriter, r *http.Request) error {
 		if d == station.KIA {
 			subject = child
 		}
+		if isCivil(d) {
+			subject = civilSubject(rng, applicant, d)
+		}
 		reqs = append(reqs, requestRecord{ID: rid, Document: d, Subject: subject.NIK.Reveal()})
 	}
 	if err := s.store.createApproval(ctx, a, reqs); err != nil {
@@ -596,7 +599,16 @@ func (s *server) createApproval(w http.ResponseWriter, r *http.Request) error {
 // one, preferring people without an open approval.
 func (s *server) applicant(ctx context.Context, rng *rand.Rand, nikText string, docs []station.DocumentType, now time.Time) (*person, error) {
 	eligible := func(p *person) bool {
+		if !p.Deceased.IsZero() {
+			return false
+		}
 		for _, d := range docs {
+			if isCivil(d) {
+				if !civilEligible(p, d, now) {
+					return false
+				}
+				continue
+			}
 			if d == station.KIA && len(p.kiaChildren(now)) == 0 {
 				return false
 			}
