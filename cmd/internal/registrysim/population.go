@@ -35,9 +35,9 @@ type person struct {
 	Job        string
 	Education  string
 	Relation   string
-	Father     string // name
-	Mother     string // name
-	BirthCert  string // nomor akta kelahiran
+	Father     string    // name
+	Mother     string    // name
+	BirthCert  string    // nomor akta kelahiran
 	Deceased   time.Time // zero while alive (civil.go)
 	Family     *family
 	imageSeed  uint64
@@ -51,7 +51,7 @@ type family struct {
 	Street   string
 	Number   int // house number
 	RT, RW   int
-	Members  []*person // head first, then spouse, then children oldest first
+	Members  []*person   // head first, then spouse, then children oldest first
 	Civil    civilEvents // what the civil register holds about the family (civil.go)
 }
 
