@@ -444,10 +444,10 @@ func TestRenderConcurrent(t *testing.T) {
 // (QR by go-qrcode), alternating op by op with the anchor: the least PDF
 // fpdf makes with the same fonts (one page, one line of text), what any
 // document costs before its layout. It reports both times and the ratio.
-// There is no akta template yet: KTP-el, KIA and KK are all the types.
+// The akta kelahiran stands for the A4 kutipan of the civil register.
 func BenchmarkRender(b *testing.B) {
 	r := MustNewRenderer(b)
-	for _, sample := range []string{"ktp-el", "kia", "kk"} {
+	for _, sample := range []string{"ktp-el", "kia", "kk", "akta-kelahiran"} {
 		d := MustLoadSample(b, sample)
 		b.Run(sample, func(b *testing.B) {
 			b.ReportAllocs()
