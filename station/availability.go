@@ -21,8 +21,8 @@ func (k *Kiosk) Availability(ctx context.Context) ([]Availability, error) {
 	if err != nil {
 		return nil, ErrPrinterUnavailable.With(err)
 	}
-	out := make([]Availability, 0, len(DocumentTypes))
-	for _, d := range DocumentTypes {
+	out := make([]Availability, 0, len(DocumentTypes()))
+	for _, d := range DocumentTypes() {
 		a := Availability{Document: d, Reason: "no-printer"}
 		for _, m := range as {
 			if m.Media == d.Media() {

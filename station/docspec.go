@@ -105,6 +105,8 @@ func RegisterDocument(s DocumentSpec) {
 	if s.Type == "" || s.TitleID == "" || s.TitleEN == "" || s.Media == "" {
 		panic(fmt.Sprintf("station: document spec %q lacks a type, title or media", s.Type))
 	}
+	checkFieldSpecs(s.Type, s.Fields)
+	checkFieldSpecs(s.Type, s.Columns)
 	specsMu.Lock()
 	defer specsMu.Unlock()
 	if _, dup := specs[s.Type]; dup {

@@ -12,44 +12,43 @@ const (
 	KK    DocumentType = "kk"     // Kartu Keluarga, A4 paper
 )
 
-// DocumentTypes lists every document type in display order.
-var DocumentTypes = []DocumentType{KTPEl, KIA, KK}
-
-// Valid reports whether d is a known document type.
-func (d DocumentType) Valid() bool {
-	switch d {
-	case KTPEl, KIA, KK:
-		return true
+// DocumentTypes lists every registered document type in display order.
+func DocumentTypes() []DocumentType {
+	specs := Specs()
+	out := make([]DocumentType, len(specs))
+	for i, s := range specs {
+		out[i] = s.Type
 	}
+	return out
+}
+
+// Valid reports whether d is a registered document type.
+func (d DocumentType) Valid() bool {
 	_, ok := SpecOf(d)
 	return ok
 }
 
-// Title is the document's name as citizens know it.
+// Title is the document's name as citizens know it, in Bahasa Indonesia.
 func (d DocumentType) Title() string {
-	switch d {
-	case KTPEl:
-		return "KTP-el"
-	case KIA:
-		return "KIA"
-	case KK:
-		return "Kartu Keluarga"
-	}
 	if s, ok := SpecOf(d); ok {
 		return s.TitleID
 	}
 	return string(d)
 }
 
-// Media is the printer media the document is printed on.
-func (d DocumentType) Media() printerd.Media {
-	if d == KK {
-		return printerd.MediaA4
-	}
+// TitleEN is the document's name in English.
+func (d DocumentType) TitleEN() string {
 	if s, ok := SpecOf(d); ok {
-		return s.Media
+		return s.TitleEN
 	}
-	return printerd.MediaCard
+	return string(d)
+}
+
+// Media is the printer media the document is printed on; empty for a
+// type that is not registered.
+func (d DocumentType) Media() printerd.Media {
+	s, _ := SpecOf(d)
+	return s.Media
 }
 
 // RequestID identifies one approved print request at the upstream registry.

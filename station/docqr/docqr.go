@@ -85,19 +85,14 @@ type payload struct {
 	Content []byte `cbor:"5,keyasint"`
 }
 
-// keyFields names, per document type, the fields that become Number and
-// Name in the QR.
-func keyFields(t station.DocumentType) (number, name string, ok bool) {
-	switch t {
-	case station.KTPEl, station.KIA:
-		return "nik", "nama", true
-	case station.KK:
-		return "no_kk", "nama_kepala_keluarga", true
+// claimFields names the fields whose values the QR of document type t
+// claims, from its registered spec (station.DocumentSpec.QR).
+func claimFields(t station.DocumentType) (station.QRClaims, bool) {
+	spec, ok := station.SpecOf(t)
+	if !ok || spec.QR.Number == "" || spec.QR.Name == "" || spec.QR.Issued == "" {
+		return station.QRClaims{}, false
 	}
-	if s, ok := station.SpecOf(t); ok {
-		return s.QR.Number, s.QR.Name, true
-	}
-	return "", "", false
+	return spec.QR, true
 }
 
 // content is the canonical form of a document that ContentHash hashes:
@@ -200,13 +195,13 @@ func (s *Signer) KeyID() string { return s.keyID }
 // the same document always gives the same text, and its PDF the same
 // bytes.
 func (s *Signer) Sign(d station.Document) (string, error) {
-	numberField, nameField, ok := keyFields(d.Type)
+	claim, ok := claimFields(d.Type)
 	if !ok {
 		return "", ErrSign.Withf("unknown document type %q", d.Type)
 	}
-	p := payload{Type: string(d.Type), Number: d.Fields[numberField], Name: d.Fields[nameField], Issued: d.Fields["tanggal_terbit"]}
+	p := payload{Type: string(d.Type), Number: d.Fields[claim.Number], Name: d.Fields[claim.Name], Issued: d.Fields[claim.Issued]}
 	if p.Number == "" || p.Name == "" || p.Issued == "" {
-		return "", ErrSign.Withf("%s, %s and tanggal_terbit are required", numberField, nameField)
+		return "", ErrSign.Withf("%s, %s and %s are required", claim.Number, claim.Name, claim.Issued)
 	}
 	if err := checkIssued(p.Issued); err != nil {
 		return "", ErrSign.With(err)

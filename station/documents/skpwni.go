@@ -26,18 +26,18 @@ import (
 func init() {
 	place := func(suffix, id, en string) []station.FieldSpec {
 		return []station.FieldSpec{
-			civilText("alamat_"+suffix, "Alamat "+id, en+" address", 120),
-			{Name: "rt_rw_" + suffix, LabelID: "RT/RW " + id, LabelEN: en + " RT/RW", Required: true, Pattern: `^[0-9]{3}/[0-9]{3}$`},
-			civilText("kel_desa_"+suffix, "Desa/Kelurahan "+id, en+" village", 40),
-			civilText("kecamatan_"+suffix, "Kecamatan "+id, en+" district", 40),
-			civilText("kabupaten_kota_"+suffix, "Kabupaten/Kota "+id, en+" regency or city", 40),
-			civilText("provinsi_"+suffix, "Provinsi "+id, en+" province", 40),
+			text("alamat_"+suffix, "Alamat "+id, en+" address", addressLen),
+			{Name: "rt_rw_" + suffix, LabelID: "RT/RW " + id, LabelEN: en + " RT/RW", Required: true, Pattern: rtRWPattern},
+			text("kel_desa_"+suffix, "Desa/Kelurahan "+id, en+" village", placeLen),
+			text("kecamatan_"+suffix, "Kecamatan "+id, en+" district", placeLen),
+			text("kabupaten_kota_"+suffix, "Kabupaten/Kota "+id, en+" regency or city", placeLen),
+			text("provinsi_"+suffix, "Provinsi "+id, en+" province", placeLen),
 		}
 	}
 	fields := []station.FieldSpec{
-		civilText("no_skpwni", "Nomor SKPWNI", "Certificate number", 40),
-		{Name: "no_kk", LabelID: "Nomor KK", LabelEN: "Family card number", Required: true, Pattern: civilNIKPattern, Masked: true},
-		civilName("nama_kepala_keluarga", "Nama kepala keluarga", "Head of family"),
+		text("no_skpwni", "Nomor SKPWNI", "Certificate number", placeLen),
+		{Name: "no_kk", LabelID: "Nomor KK", LabelEN: "Family card number", Required: true, Pattern: nikPattern, Masked: true},
+		personName("nama_kepala_keluarga", "Nama kepala keluarga", "Head of family"),
 	}
 	fields = append(fields, place("asal", "asal", "Origin")...)
 	fields = append(fields, place("tujuan", "tujuan", "Destination")...)
@@ -48,7 +48,7 @@ func init() {
 			Values: []string{"KEPALA KELUARGA", "KEPALA KELUARGA DAN SELURUH ANGGOTA KELUARGA", "KEPALA KELUARGA DAN SEBAGIAN ANGGOTA KELUARGA", "ANGGOTA KELUARGA"}},
 		station.FieldSpec{Name: "alasan_pindah", LabelID: "Alasan pindah", LabelEN: "Reason", Required: true,
 			Values: []string{"PEKERJAAN", "PENDIDIKAN", "KEAMANAN", "KESEHATAN", "PERUMAHAN", "KELUARGA", "LAINNYA"}},
-		civilDate("tanggal_pindah", "Rencana tanggal pindah", "Planned date of the move"),
+		date("tanggal_pindah", "Rencana tanggal pindah", "Planned date of the move"),
 	)
 	station.RegisterDocument(station.DocumentSpec{
 		Type:    "skpwni",
@@ -56,10 +56,10 @@ func init() {
 		TitleID: "Surat Keterangan Pindah WNI",
 		TitleEN: "Certificate of Moving",
 		Media:   printerd.MediaA4,
-		Fields:  append(fields, civilIssue()...),
+		Fields:  append(fields, signedIssue()...),
 		Columns: []station.FieldSpec{
-			civilNIK("nik", "NIK", "NIK"),
-			civilName("nama", "Nama lengkap", "Full name"),
+			nik("nik", "NIK", "NIK"),
+			personName("nama", "Nama lengkap", "Full name"),
 			{Name: "hubungan", LabelID: "SHDK", LabelEN: "Relation", Required: true, MaxLen: 30},
 		},
 		MinRows:     1,

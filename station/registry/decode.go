@@ -26,31 +26,6 @@ const (
 	maxIDLen       = 128
 )
 
-// requiredFields are the fields each document must carry (docs/upstream.md).
-var requiredFields = map[station.DocumentType][]string{
-	station.KTPEl: {"nik", "nama", "tempat_lahir", "tanggal_lahir", "jenis_kelamin", "golongan_darah", "alamat",
-		"rt_rw", "kel_desa", "kecamatan", "kabupaten_kota", "provinsi", "agama", "status_perkawinan", "pekerjaan",
-		"kewarganegaraan", "berlaku_hingga", "tempat_terbit", "tanggal_terbit"},
-	station.KIA: {"nik", "nama", "tempat_lahir", "tanggal_lahir", "jenis_kelamin", "no_kk", "nama_kepala_keluarga",
-		"no_akta_lahir", "alamat", "rt_rw", "kel_desa", "kecamatan", "kabupaten_kota", "provinsi", "agama",
-		"kewarganegaraan", "berlaku_hingga", "tempat_terbit", "tanggal_terbit"},
-	station.KK: {"no_kk", "nama_kepala_keluarga", "alamat", "rt_rw", "kel_desa", "kecamatan", "kabupaten_kota",
-		"provinsi", "kode_pos", "tanggal_terbit", "pejabat"},
-}
-
-// requiredRowFields are the fields of each KK member; no_paspor and
-// no_kitap may be empty.
-var requiredRowFields = []string{"nama", "nik", "jenis_kelamin", "tempat_lahir", "tanggal_lahir", "agama",
-	"pendidikan", "pekerjaan", "status_perkawinan", "hubungan", "kewarganegaraan", "nama_ayah", "nama_ibu"}
-
-// requiredImages are the images each document must carry; a KIA has a
-// photo only from the age of five, so the renderer decides about it.
-var requiredImages = map[station.DocumentType][]string{
-	station.KTPEl: {"photo", "signature"},
-}
-
-var allowedImages = map[string]bool{"photo": true, "signature": true}
-
 // decodeJSON decodes one JSON value and nothing after it.
 func decodeJSON(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -166,54 +141,19 @@ func decodeDocument(b []byte, subject station.NIK, req station.PrintRequest) (st
 	if nik != subject {
 		return station.Document{}, station.ErrSubjectMismatch.Withf("document for %s, subject is %s", nik, subject)
 	}
-	if err := checkFields(in.Fields, requiredFields[typ], maxFields); err != nil {
+	spec, _ := station.SpecOf(typ)
+	fields, err := checkFields(in.Fields, spec.Fields, maxFields)
+	if err != nil {
 		return station.Document{}, invalid.With(err)
 	}
-	if len(in.Rows) > maxRows {
-		return station.Document{}, invalid.Withf("%d rows", len(in.Rows))
+	rows, err := checkRows(in.Rows, spec)
+	if err != nil {
+		return station.Document{}, invalid.With(err)
 	}
-	for i, row := range in.Rows {
-		if err := checkFields(row, requiredRowFields, len(requiredRowFields)+8); err != nil {
-			return station.Document{}, invalid.With(fmt.Errorf("row %d: %w", i, err))
-		}
+	if err := checkSubject(spec, fields, rows, subject); err != nil {
+		return station.Document{}, err
 	}
-	switch typ {
-	case station.KTPEl:
-		shown, err := checkPerson(in.Fields)
-		if err != nil {
-			return station.Document{}, invalid.With(err)
-		}
-		if shown != subject {
-			return station.Document{}, station.ErrSubjectMismatch.Withf("KTP-el shows %s, subject is %s", shown, subject)
-		}
-	case station.KIA:
-		child, err := checkPerson(in.Fields)
-		if err != nil {
-			return station.Document{}, invalid.With(err)
-		}
-		if child == subject {
-			return station.Document{}, invalid.Withf("KIA shows the applicant, not a child")
-		}
-	case station.KK:
-		if len(in.Rows) == 0 {
-			return station.Document{}, invalid.Withf("KK without members")
-		}
-		listed := false
-		for i, row := range in.Rows {
-			member, err := checkPerson(row)
-			if err != nil {
-				return station.Document{}, invalid.With(fmt.Errorf("row %d: %w", i, err))
-			}
-			listed = listed || member == subject
-		}
-		if !listed {
-			return station.Document{}, station.ErrSubjectMismatch.Withf("KK does not list %s", subject)
-		}
-	}
-	if typ != station.KK && len(in.Rows) > 0 {
-		return station.Document{}, invalid.Withf("rows in a %s", typ)
-	}
-	images, err := decodeImages(in.Images, requiredImages[typ])
+	images, err := decodeImages(in.Images, spec.Images)
 	if err != nil {
 		return station.Document{}, invalid.With(err)
 	}
@@ -221,37 +161,137 @@ func decodeDocument(b []byte, subject station.NIK, req station.PrintRequest) (st
 		Request: req.ID,
 		Type:    typ,
 		Subject: subject,
-		Fields:  in.Fields,
-		Rows:    in.Rows,
+		Fields:  fields,
+		Rows:    rows,
 		Images:  images,
 	}, nil
 }
 
-// checkFields checks names and values of one field map and that every
-// required field has a value.
-func checkFields(fields map[string]string, required []string, limit int) error {
-	if len(fields) > limit {
-		return fmt.Errorf("%d fields", len(fields))
+// checkFields checks the names and values of one field map against the
+// spec's fields and returns the normalised values (station.Normalise).
+// The cap on the number of fields and on a value's bytes comes first, so
+// that an answer's size bounds the work; then a field the spec does not
+// name is refused, and every value must obey its field's rule. Errors name
+// the field, never its value.
+func checkFields(in map[string]string, specs []station.FieldSpec, limit int) (map[string]string, error) {
+	if len(in) > limit {
+		return nil, fmt.Errorf("%d fields", len(in))
 	}
-	for k, v := range fields {
+	known := make(map[string]bool, len(specs))
+	for _, f := range specs {
+		known[f.Name] = true
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
 		if !validName(k) {
-			return fmt.Errorf("field name %q", k)
+			return nil, fmt.Errorf("field name %q", k)
+		}
+		if !known[k] {
+			return nil, fmt.Errorf("unknown field %s", k)
 		}
 		if len(v) > maxValueLen {
-			return fmt.Errorf("field %s longer than %d bytes", k, maxValueLen)
+			return nil, fmt.Errorf("field %s longer than %d bytes", k, maxValueLen)
 		}
 		for _, r := range v {
-			if unicode.IsControl(r) || r == unicode.ReplacementChar {
-				return fmt.Errorf("field %s holds a control or invalid character", k)
+			// White space is normalised; any other control character is refused.
+			if (unicode.IsControl(r) && !unicode.IsSpace(r)) || r == unicode.ReplacementChar {
+				return nil, fmt.Errorf("field %s holds a control or invalid character", k)
 			}
 		}
+		out[k] = station.Normalise(v)
 	}
-	for _, k := range required {
-		if fields[k] == "" {
-			return fmt.Errorf("field %s missing", k)
+	for _, f := range specs {
+		if err := f.Check(out[f.Name]); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return out, nil
+}
+
+// checkRows checks a document's table: rows only where the spec has
+// columns, within its bounds, each row as checkFields does.
+func checkRows(in []map[string]string, spec station.DocumentSpec) ([]map[string]string, error) {
+	if len(in) > maxRows {
+		return nil, fmt.Errorf("%d rows", len(in))
+	}
+	if len(spec.Columns) == 0 {
+		if len(in) > 0 {
+			return nil, fmt.Errorf("rows in a %s", spec.Type)
+		}
+		return in, nil
+	}
+	if len(in) < spec.MinRows || (spec.MaxRows > 0 && len(in) > spec.MaxRows) {
+		return nil, fmt.Errorf("%d rows in a %s, want %d to %d", len(in), spec.Type, spec.MinRows, spec.MaxRows)
+	}
+	out := make([]map[string]string, len(in))
+	for i, row := range in {
+		r, err := checkFields(row, spec.Columns, len(spec.Columns))
+		if err != nil {
+			return nil, fmt.Errorf("row %d: %w", i, err)
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// checkSubject ties the document to the applicant by the spec's Subject
+// rule (station.DocumentSpec): a person's NIK must also agree with the
+// birth date and sex shown beside it.
+func checkSubject(spec station.DocumentSpec, fields map[string]string, rows []map[string]string, subject station.NIK) error {
+	invalid := station.ErrUpstreamInvalid
+	switch spec.Subject {
+	case station.SubjectSelf:
+		for _, name := range spec.SubjectNIKs {
+			shown, err := personOf(fields, name)
+			if err != nil {
+				return invalid.With(err)
+			}
+			if shown == subject {
+				return nil
+			}
+		}
+		return station.ErrSubjectMismatch.Withf("%s does not show %s", spec.Type, subject)
+	case station.SubjectOther:
+		if len(spec.SubjectNIKs) == 0 {
+			return invalid.Withf("%s names no subject field", spec.Type)
+		}
+		shown, err := personOf(fields, spec.SubjectNIKs[0])
+		if err != nil {
+			return invalid.With(err)
+		}
+		if shown == subject {
+			return invalid.Withf("%s shows the applicant, not another person", spec.Type)
+		}
+		return nil
+	case station.SubjectMember:
+		listed := false
+		for i, row := range rows {
+			member, err := personOf(row, "nik")
+			if err != nil {
+				return invalid.With(fmt.Errorf("row %d: %w", i, err))
+			}
+			listed = listed || member == subject
+		}
+		if !listed {
+			return station.ErrSubjectMismatch.Withf("%s does not list %s", spec.Type, subject)
+		}
+		return nil
+	}
+	return invalid.Withf("%s has no subject rule", spec.Type)
+}
+
+// personOf parses the NIK in field name; when the map also shows the
+// person's birth date and sex ("nik" beside "tanggal_lahir" and
+// "jenis_kelamin"), they must agree with it.
+func personOf(fields map[string]string, name string) (station.NIK, error) {
+	if name == "nik" && fields["tanggal_lahir"] != "" && fields["jenis_kelamin"] != "" {
+		return checkPerson(fields)
+	}
+	nik, err := station.ParseNIK(fields[name])
+	if err != nil {
+		return station.NIK{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return nik, nil
 }
 
 // checkPerson checks that a person's nik parses and agrees with the
@@ -280,10 +320,14 @@ func checkPerson(fields map[string]string) (station.NIK, error) {
 
 // decodeImages decodes base64 images and checks they are PNG or JPEG of
 // a bounded size, without decoding the pixels.
-func decodeImages(in map[string]string, required []string) (map[string][]byte, error) {
+func decodeImages(in map[string]string, specs []station.ImageSpec) (map[string][]byte, error) {
+	allowed := make(map[string]bool, len(specs))
+	for _, im := range specs {
+		allowed[im.Name] = true
+	}
 	out := make(map[string][]byte, len(in))
 	for name, text := range in {
-		if !allowedImages[name] {
+		if !allowed[name] {
 			return nil, fmt.Errorf("unexpected image %q", name)
 		}
 		if base64.StdEncoding.DecodedLen(len(text)) > MaxImageBytes+3 {
@@ -308,9 +352,9 @@ func decodeImages(in map[string]string, required []string) (map[string][]byte, e
 		}
 		out[name] = b
 	}
-	for _, name := range required {
-		if out[name] == nil {
-			return nil, fmt.Errorf("image %s missing", name)
+	for _, im := range specs {
+		if im.Required && out[im.Name] == nil {
+			return nil, fmt.Errorf("image %s missing", im.Name)
 		}
 	}
 	return out, nil

@@ -30,7 +30,7 @@ func mustRead(tb testing.TB, name string) []byte {
 // fixtureType is the document type a fixture is requested as: its name's
 // prefix.
 func fixtureType(name string) station.DocumentType {
-	for _, d := range station.DocumentTypes {
+	for _, d := range station.DocumentTypes() {
 		if strings.HasPrefix(name, string(d)+"-") {
 			return d
 		}
@@ -89,7 +89,7 @@ func TestDecodeDocumentJPEG(t *testing.T) {
 		t.Fatal(err)
 	}
 	images, err := decodeImages(map[string]string{"photo": base64.StdEncoding.EncodeToString(b.Bytes()), "signature": in.Images["signature"]},
-		requiredImages[station.KTPEl])
+		mustSpec(t, station.KTPEl).Images)
 	if err != nil || !bytes.Equal(images["photo"], b.Bytes()) {
 		t.Fatalf("JPEG photo: %v", err)
 	}
@@ -136,7 +136,7 @@ func FuzzDecodeDocument(f *testing.F) {
 		f.Add(mustRead(f, name), byte(0))
 	}
 	f.Fuzz(func(t *testing.T, b []byte, typ byte) {
-		req := station.PrintRequest{ID: "req_1", Document: station.DocumentTypes[int(typ)%len(station.DocumentTypes)]}
+		req := station.PrintRequest{ID: "req_1", Document: station.DocumentTypes()[int(typ)%len(station.DocumentTypes())]}
 		doc, err := decodeDocument(b, fixtureSubject, req)
 		if err != nil {
 			code := fault.CodeOf(err)
@@ -148,10 +148,10 @@ func FuzzDecodeDocument(f *testing.F) {
 		if doc.Subject != fixtureSubject || doc.Type != req.Document {
 			t.Fatalf("accepted %+v", doc)
 		}
-		for _, k := range requiredFields[doc.Type] {
-			if doc.Fields[k] == "" {
-				t.Fatalf("accepted a document without %s", k)
-			}
+		spec := mustSpec(t, doc.Type)
+		mustObey(t, doc.Fields, spec.Fields)
+		for _, row := range doc.Rows {
+			mustObey(t, row, spec.Columns)
 		}
 		for name, img := range doc.Images {
 			if len(img) > MaxImageBytes {
@@ -159,6 +159,33 @@ func FuzzDecodeDocument(f *testing.F) {
 			}
 		}
 	})
+}
+
+func mustSpec(tb testing.TB, t station.DocumentType) station.DocumentSpec {
+	tb.Helper()
+	s, ok := station.SpecOf(t)
+	if !ok {
+		tb.Fatalf("no spec for %s", t)
+	}
+	return s
+}
+
+// mustObey fails unless every value the decoder accepted is normalised and
+// obeys its field's rule, and no field is unknown.
+func mustObey(tb testing.TB, got map[string]string, specs []station.FieldSpec) {
+	tb.Helper()
+	known := map[string]bool{}
+	for _, f := range specs {
+		known[f.Name] = true
+		if err := f.Check(got[f.Name]); err != nil {
+			tb.Fatalf("accepted: %v", err)
+		}
+	}
+	for k, v := range got {
+		if !known[k] || station.Normalise(v) != v {
+			tb.Fatalf("accepted field %s unknown or not normalised", k)
+		}
+	}
 }
 
 func BenchmarkDecodeDocument(b *testing.B) {

@@ -1,4 +1,4 @@
 package render
 
-// The civil-registry documents register their specs from init.
+// The tests know the document types the programs register.
 import _ "github.com/anjungan/anjungan/station/documents"

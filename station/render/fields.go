@@ -24,49 +24,10 @@ type Schema struct {
 // not read from Document.Rows.
 const RowNumber = "no_urut"
 
-// SchemaOf returns the schema of document type t, and false for a type
-// the renderer does not know. Each call returns fresh slices.
+// SchemaOf returns the schema of document type t, read from its
+// registered spec, and false for a type that is not registered. Each call
+// returns fresh slices.
 func SchemaOf(t station.DocumentType) (Schema, bool) {
-	switch t {
-	case station.KTPEl:
-		return Schema{
-			Fields: []string{
-				"nik", "nama", "tempat_lahir", "tanggal_lahir", "jenis_kelamin",
-				"golongan_darah", "alamat", "rt_rw", "kel_desa", "kecamatan",
-				"kabupaten_kota", "provinsi", "agama", "status_perkawinan",
-				"pekerjaan", "kewarganegaraan", "berlaku_hingga", "tempat_terbit",
-				"tanggal_terbit",
-			},
-			Images: []string{"photo", "signature"},
-			Masked: []string{"nik", "nama"},
-		}, true
-	case station.KIA:
-		return Schema{
-			Fields: []string{
-				"nik", "nama", "tempat_lahir", "tanggal_lahir", "jenis_kelamin",
-				"no_kk", "nama_kepala_keluarga", "no_akta_lahir", "alamat", "rt_rw",
-				"kel_desa", "kecamatan", "kabupaten_kota", "provinsi", "agama",
-				"kewarganegaraan", "berlaku_hingga", "tempat_terbit", "tanggal_terbit",
-			},
-			// The photo is printed only from age 5; the template marks it optional.
-			Images: []string{"photo"},
-			Masked: []string{"nik", "nama", "no_kk", "nama_kepala_keluarga"},
-		}, true
-	case station.KK:
-		return Schema{
-			Fields: []string{
-				"no_kk", "nama_kepala_keluarga", "alamat", "rt_rw", "kel_desa",
-				"kecamatan", "kabupaten_kota", "provinsi", "kode_pos",
-				"tanggal_terbit", "pejabat",
-			},
-			RowFields: []string{
-				"nama", "nik", "jenis_kelamin", "tempat_lahir", "tanggal_lahir",
-				"agama", "pendidikan", "pekerjaan", "status_perkawinan", "hubungan",
-				"kewarganegaraan", "no_paspor", "no_kitap", "nama_ayah", "nama_ibu",
-			},
-			Masked: []string{"no_kk", "nama_kepala_keluarga", "nama", "nik", "nama_ayah", "nama_ibu"},
-		}, true
-	}
 	spec, ok := station.SpecOf(t)
 	if !ok {
 		return Schema{}, false

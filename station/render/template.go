@@ -183,7 +183,7 @@ func parseTemplate(file string, data []byte, c *canvas) (*page, error) {
 	schema, ok := SchemaOf(p.document)
 	switch {
 	case !ok:
-		return nil, fail("document", f.lines["document"], fmt.Errorf("unknown document type %q (want one of %v)", f.document, station.DocumentTypes))
+		return nil, fail("document", f.lines["document"], fmt.Errorf("unknown document type %q (want one of %v)", f.document, station.DocumentTypes()))
 	case !slices.Contains(sides(), p.side):
 		return nil, fail("side", f.lines["side"], fmt.Errorf("unknown side %q (want one of %v)", p.side, sides()))
 	case f.page == nil:

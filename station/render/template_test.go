@@ -17,7 +17,7 @@ import (
 
 func TestNewEmbeddedTemplates(t *testing.T) {
 	r := MustNewRenderer(t)
-	for _, typ := range station.DocumentTypes {
+	for _, typ := range station.DocumentTypes() {
 		if len(r.pages[typ]) == 0 {
 			t.Errorf("no template for %s", typ)
 		}
@@ -51,7 +51,7 @@ func TestNewRejects(t *testing.T) {
 		{"label-outside-charset.json", "elements[0]", 6, "character 5 (U+2713) is outside the supported set"},
 		{"unknown-overflow.json", "elements[0].overflow", 6, `unknown overflow "clip"`},
 		{"table-without-rows.json", "elements[0].kind", 6, "no rows"},
-		{"unknown-row-field.json", "elements[0].columns[1].field", 6, `unknown row field "golongan_darah"`},
+		{"unknown-row-field.json", "elements[0].columns[1].field", 6, `unknown row field "no_telepon"`},
 		{"table-past-page.json", "elements[0]", 6, "extends past the 210.00×297.00 mm page"},
 		{"unmasked-name.json", "elements[1].mask", 7, `field "nama" identifies the citizen`},
 		{"unmasked-member-name.json", "elements[0].columns[1].mask", 6, `row field "nama_ibu" identifies a family member`},

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	_ "github.com/anjungan/anjungan/station/documents" // the document types this program knows
 	"io"
 	"os"
 	"path/filepath"

@@ -19,6 +19,15 @@ const (
 	skpwni         station.DocumentType = "skpwni"
 )
 
+// The civil register's documents are made by civilFields.
+func init() {
+	for _, t := range []station.DocumentType{aktaKelahiran, aktaKematian, aktaPerkawinan, aktaPerceraian, skpwni} {
+		generators[t] = func(d *documentJSON, subject *person, issued time.Time) {
+			d.Fields, d.Rows = civilFields(t, subject, issued)
+		}
+	}
+}
+
 func isCivil(d station.DocumentType) bool {
 	switch d {
 	case aktaKelahiran, aktaKematian, aktaPerkawinan, aktaPerceraian, skpwni:

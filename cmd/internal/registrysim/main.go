@@ -13,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	_ "github.com/anjungan/anjungan/station/documents" // the document types this program knows
 	"io"
 	"io/fs"
 	stdlog "log"

@@ -318,8 +318,8 @@ func (s *server) documentOf(w http.ResponseWriter, r *http.Request, mismatch boo
 		return fault.Internal.Withf("approval %s names people outside the population", a.ID)
 	}
 	if mismatch {
-		if req.Document == station.KIA || isCivil(req.Document) {
-			applicant = s.stranger(applicant, true) // a KIA shows a child: the envelope names another parent
+		if showsAnother(req.Document) || isCivil(req.Document) {
+			applicant = s.stranger(applicant, true) // the document shows another (a KIA: a child): the envelope names another parent
 		} else {
 			subject = s.stranger(subject, true)
 		}
@@ -511,7 +511,10 @@ func (s *server) createApproval(w http.ResponseWriter, r *http.Request) error {
 				return errBadRequest.Withf("document type %q twice", d)
 			}
 		}
-		wantKIA = wantKIA || d == station.KIA
+		if generators[d] == nil {
+			return errBadRequest.Withf("document type %q is not simulated", d)
+		}
+		wantKIA = wantKIA || forChild(d)
 	}
 	if in.ChildNIK != "" && !wantKIA {
 		return errBadRequest.Withf("child_nik without a KIA")
@@ -573,7 +576,7 @@ func (s *server) createApproval(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		subject := applicant
-		if d == station.KIA {
+		if forChild(d) {
 			subject = child
 		}
 		if isCivil(d) {
@@ -609,10 +612,10 @@ func (s *server) applicant(ctx context.Context, rng *rand.Rand, nikText string, 
 				}
 				continue
 			}
-			if d == station.KIA && len(p.kiaChildren(now)) == 0 {
+			if forChild(d) && len(p.kiaChildren(now)) == 0 {
 				return false
 			}
-			if d != station.KIA && !p.adult(now) {
+			if !forChild(d) && !p.adult(now) {
 				return false
 			}
 		}

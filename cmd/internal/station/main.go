@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	_ "github.com/anjungan/anjungan/station/documents" // the document types this program knows
 	"io"
 	"net"
 	"os"
