@@ -28,7 +28,8 @@ type Approval struct {
 
 // demoSets are the approvals `make run` shows: one of each document and a
 // visit that prints two.
-var demoSets = [][]string{{"ktp-el"}, {"kk"}, {"kia"}, {"ktp-el", "kk"}}
+var demoSets = [][]string{{"ktp-el"}, {"kk"}, {"kia"}, {"ktp-el", "kk"},
+	{"akta-kelahiran"}, {"akta-kematian"}, {"akta-perkawinan"}, {"akta-perceraian"}, {"skpwni"}}
 
 func parseDemo(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	up := upstreamFlags(fs, "var")
