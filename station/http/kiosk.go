@@ -27,8 +27,10 @@ type sessionView struct {
 type requestView struct {
 	RequestID string     `json:"request_id"`
 	Type      string     `json:"type"`
-	Title     string     `json:"title"`
-	Status    string     `json:"status"` // upstream status: approved, printed, in_doubt
+	Title     string     `json:"title"`    // the document's name in Bahasa Indonesia, from its spec
+	TitleEN   string     `json:"title_en"` // and in English
+	Media     string     `json:"media"`    // what it prints on: which printer the citizen goes to
+	Status    string     `json:"status"`   // upstream status: approved, printed, in_doubt
 	Print     *printView `json:"print,omitempty"`
 }
 
@@ -50,7 +52,8 @@ func viewOf(s *station.Session) sessionView { return viewAt(s, time.Time{}) }
 func viewAt(s *station.Session, now time.Time) sessionView {
 	v := sessionView{Subject: s.Authz.Subject.Masked(), Method: string(s.Authz.Method)}
 	for _, r := range s.Authz.Requests {
-		rv := requestView{RequestID: string(r.ID), Type: string(r.Document), Title: r.Document.Title(), Status: string(r.Status)}
+		rv := requestView{RequestID: string(r.ID), Type: string(r.Document), Title: r.Document.Title(), TitleEN: r.Document.TitleEN(),
+			Media: string(r.Document.Media()), Status: string(r.Status)}
 		if p, ok := s.Prints[r.ID]; ok {
 			pv := printViewOf(*p)
 			if !now.IsZero() && !p.Until.IsZero() {
@@ -252,10 +255,11 @@ func (s *Kiosk) availability(c *fiber.Ctx) error {
 		return err
 	}
 	type doc struct {
-		Type   string `json:"type"`
-		Title  string `json:"title"`
-		Ready  bool   `json:"ready"`
-		Reason string `json:"reason,omitempty"`
+		Type    string `json:"type"`
+		Title   string `json:"title"`
+		TitleEN string `json:"title_en"`
+		Ready   bool   `json:"ready"`
+		Reason  string `json:"reason,omitempty"`
 	}
 	type closed struct {
 		Code      string `json:"code"`
@@ -272,7 +276,7 @@ func (s *Kiosk) availability(c *fiber.Ctx) error {
 		out.Closed = &closed{Code: string(e.Code), MessageID: e.ID, MessageEN: e.EN}
 	}
 	for _, a := range as {
-		out.Documents = append(out.Documents, doc{Type: string(a.Document), Title: a.Document.Title(), Ready: a.Ready, Reason: a.Reason})
+		out.Documents = append(out.Documents, doc{Type: string(a.Document), Title: a.Document.Title(), TitleEN: a.Document.TitleEN(), Ready: a.Ready, Reason: a.Reason})
 	}
 	return c.JSON(out)
 }

@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"image"
 	"image/jpeg"
@@ -46,6 +47,18 @@ func TestDecodeDocumentFixtures(t *testing.T) {
 		"ktp-el-subject-mismatch-fields":   station.ErrSubjectMismatch,
 		"kk-subject-not-listed":            station.ErrSubjectMismatch,
 	}
+	// The cause of the refusals the field rules make: a fixture must fail
+	// for its own reason, not another.
+	cause := map[string]string{
+		"ktp-el-name-too-long":         "field nama longer than 60 characters",
+		"ktp-el-unknown-field":         "unknown field hobi",
+		"ktp-el-religion-not-official": "field agama is not one of",
+		"ktp-el-blank-name":            "field nama is blank",
+		"ktp-el-bad-date":              "field tanggal_terbit does not match",
+		"kk-row-unknown-field":         "row 0: unknown field hobi",
+		"kk-row-relation-not-official": "row 0: field hubungan is not one of",
+		"kk-too-many-rows":             "51 rows",
+	}
 	files, err := filepath.Glob(filepath.Join("testdata", "documents", "*.json"))
 	if err != nil || len(files) < 20 {
 		t.Fatalf("fixtures: %d, %v", len(files), err)
@@ -71,11 +84,66 @@ func TestDecodeDocumentFixtures(t *testing.T) {
 			if !errors.Is(err, wantErr) {
 				t.Fatalf("error %v, want %s", err, wantErr.Code)
 			}
+			if c := cause[name]; c != "" && !strings.Contains(err.Error(), c) {
+				t.Fatalf("error %v, want the cause %q", err, c)
+			}
 			if strings.Contains(err.Error(), fixtureSubject.Reveal()) {
 				t.Fatalf("error reveals the NIK: %v", err)
 			}
+			for _, v := range fixtureNames(t, filepath.Base(f)) {
+				if strings.Contains(err.Error(), v) {
+					t.Fatalf("error reveals a name: %v", err)
+				}
+			}
 			t.Log(err)
 		})
+	}
+}
+
+// fixtureNames is the names a fixture shows (its masked fields' values), which
+// an error must never repeat.
+func fixtureNames(tb testing.TB, name string) []string {
+	tb.Helper()
+	var in documentJSON
+	if json.Unmarshal(mustRead(tb, name), &in) != nil {
+		return nil
+	}
+	spec, _ := station.SpecOf(station.DocumentType(in.DocumentType))
+	var out []string
+	add := func(fields map[string]string, specs []station.FieldSpec) {
+		for _, f := range specs {
+			if v := strings.TrimSpace(fields[f.Name]); f.Masked && len(v) > 3 {
+				out = append(out, v)
+			}
+		}
+	}
+	add(in.Fields, spec.Fields)
+	for _, row := range in.Rows {
+		add(row, spec.Columns)
+	}
+	return out
+}
+
+// TestDecodeNormalises: what the decoder hands the renderer is normalised
+// (no soft hyphen, no zero-width space, single spaces, trimmed), in fields and rows.
+func TestDecodeNormalises(t *testing.T) {
+	req := station.PrintRequest{ID: "req_1", Document: station.KTPEl}
+	doc, err := decodeDocument(mustRead(t, "ktp-el-untidy-valid.json"), fixtureSubject, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Fields["nama"] != "BUDI SANTOSO" || doc.Fields["alamat"] != "JL. TEBET RAYA NO. 12" {
+		t.Fatalf("nama %q, alamat %q", doc.Fields["nama"], doc.Fields["alamat"])
+	}
+	var in documentJSON
+	if err := decodeJSON(mustRead(t, "kk-valid.json"), &in); err != nil {
+		t.Fatal(err)
+	}
+	in.Rows[1]["nama"] = " DEWI\u00ad  LESTARI "
+	b, _ := json.Marshal(in)
+	kk, err := decodeDocument(b, fixtureSubject, station.PrintRequest{ID: "req_1", Document: station.KK})
+	if err != nil || kk.Rows[1]["nama"] != "DEWI LESTARI" {
+		t.Fatalf("row nama %q, %v", kk.Rows[1]["nama"], err)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/anjungan/anjungan/station"
 )
 
 // Approval is registry-sim's answer to an admin request for a demo
@@ -26,19 +28,24 @@ type Approval struct {
 	ExpiresAt  string   `json:"expires_at"`
 }
 
-// demoSets are the approvals `make run` shows: one of each document and a
-// visit that prints two.
-var demoSets = [][]string{{"ktp-el"}, {"kk"}, {"kia"}, {"ktp-el", "kk"},
-	{"akta-kelahiran"}, {"akta-kematian"}, {"akta-perkawinan"}, {"akta-perceraian"}, {"skpwni"}}
+// demoSets are the approvals `make run` shows: one of each registered
+// document type and a visit that prints a card and a paper document.
+func demoSets() [][]string {
+	var sets [][]string
+	for _, d := range station.DocumentTypes() {
+		sets = append(sets, []string{string(d)})
+	}
+	return append(sets, []string{string(station.KTPEl), string(station.KK)})
+}
 
 func parseDemo(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	up := upstreamFlags(fs, "var")
-	docs := fs.String("docs", "", "comma-separated document types (ktp-el, kia, kk); empty means the demo set")
+	docs := fs.String("docs", "", "comma-separated document types ("+typeList()+"); empty means the demo set")
 	qrDir := fs.String("qr-dir", "var/demo", "where to write each ticket as a QR PNG (empty: none)")
 	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
-	sets := demoSets
+	sets := demoSets()
 	if *docs != "" {
 		sets = [][]string{strings.Split(*docs, ",")}
 	}

@@ -74,7 +74,7 @@ func (m *Main) dev(ctx context.Context, varDir, bin string) error {
 	if err != nil {
 		return err
 	}
-	as, err := CreateApprovals(ctx, hc, up.url, demoSets)
+	as, err := CreateApprovals(ctx, hc, up.url, demoSets())
 	if err != nil {
 		return sup.stopped(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -31,9 +32,9 @@ import (
 // registry-sim: the document of one resident (-nik), or of anyone
 // eligible.
 func parseRender(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
-	doc := fs.String("doc", "ktp-el", "document type to fetch from registry-sim: ktp-el (or ktp), kia, kk")
+	doc := fs.String("doc", "ktp-el", "document type to fetch from registry-sim: "+typeList()+" (ktp for ktp-el)")
 	nikText := fs.String("nik", "", "render the document of this resident of registry-sim (for a KIA: the child); empty means anyone eligible")
-	parentText := fs.String("parent", "", "with -doc kia: the parent who requests the child's KIA")
+	parentText := fs.String("parent", "", "for a document a parent requests (-doc kia): the parent who requests the child's document")
 	up := upstreamFlags(fs, "var")
 	in := fs.String("in", "", "render this sample file instead (JSON: type, subject, fields, rows, images as file names beside it)")
 	tmpl := fs.String("templates", "", "template folder (with fonts/); empty means the embedded templates")
@@ -51,7 +52,7 @@ func parseRender(m *Main, fs *flag.FlagSet, args []string) (func(context.Context
 		t = station.KTPEl
 	}
 	if *in == "" && !t.Valid() {
-		return nil, fmt.Errorf("-doc %q: want ktp-el, kia or kk", *doc)
+		return nil, fmt.Errorf("-doc %q: want one of %s", *doc, typeList())
 	}
 	var who applicant
 	if *nikText != "" || *parentText != "" {
@@ -193,8 +194,8 @@ func parseApplicant(t station.DocumentType, nikText, parentText string) (applica
 	if parentText == "" {
 		return a, nil
 	}
-	if t != station.KIA {
-		return a, errors.New("-parent is for -doc kia only")
+	if !byParent(t) {
+		return a, fmt.Errorf("-parent is for a document a parent requests for a child (%s), not %s", strings.Join(parentTypes(), ", "), t)
 	}
 	parent, err := station.ParseNIK(parentText)
 	if err != nil {
@@ -209,7 +210,7 @@ func (a applicant) approvalRequest(t station.DocumentType) map[string]any {
 	body := map[string]any{"documents": []station.DocumentType{t}}
 	switch {
 	case a.nik == nil:
-	case t != station.KIA:
+	case !byParent(t):
 		body["nik"] = a.nik.Reveal()
 	default:
 		// A KIA is requested by a parent for a child.
@@ -242,12 +243,16 @@ func fetchDocument(ctx context.Context, up *upstream, t station.DocumentType, wh
 	return d, nil
 }
 
-// documentOf reports whether d is the document of nik: the NIK it
-// prints, or for a KK one of its members'. (d.Subject is the applicant,
-// who for a KIA is the parent.)
+// documentOf reports whether d is the document of nik: a NIK its spec
+// ties it to (station.DocumentSpec.SubjectNIKs), or for a document with a
+// table (a KK) one of its rows'. (d.Subject is the applicant, who for a
+// KIA is the parent.)
 func documentOf(d station.Document, nik station.NIK) bool {
-	if d.Fields["nik"] == nik.Reveal() {
-		return true
+	spec, _ := station.SpecOf(d.Type)
+	for _, f := range spec.SubjectNIKs {
+		if d.Fields[f] == nik.Reveal() {
+			return true
+		}
 	}
 	for _, row := range d.Rows {
 		if row["nik"] == nik.Reveal() {
@@ -255,6 +260,33 @@ func documentOf(d station.Document, nik station.NIK) bool {
 		}
 	}
 	return false
+}
+
+// byParent reports whether document type t is requested by a parent for
+// a child (the KIA), by its spec.
+func byParent(t station.DocumentType) bool {
+	spec, _ := station.SpecOf(t)
+	return slices.Contains(spec.RequestedBy, station.RequesterParent)
+}
+
+// parentTypes lists the document types a parent requests for a child.
+func parentTypes() []string {
+	var out []string
+	for _, d := range station.DocumentTypes() {
+		if byParent(d) {
+			out = append(out, string(d))
+		}
+	}
+	return out
+}
+
+// typeList is the registered document types, for help and errors.
+func typeList() string {
+	var out []string
+	for _, d := range station.DocumentTypes() {
+		out = append(out, string(d))
+	}
+	return strings.Join(out, ", ")
 }
 
 // fetchApproved logs in with the PIN of approval a and fetches its
@@ -320,8 +352,8 @@ func requestApproval(ctx context.Context, hc *http.Client, baseURL string, who a
 		return Approval{}, fmt.Errorf("registry-sim has no resident with NIK %s or %s (check -nik and -parent; registry-sim's -seed and -people decide who exists)", who.nik, who.adult)
 	case code == "person_not_found":
 		return Approval{}, fmt.Errorf("registry-sim has no resident with NIK %s (registry-sim's -seed and -people decide who exists)", who.nik)
-	case code == "not_eligible" && t == station.KIA && who.nik != nil && who.adult == nil:
-		return Approval{}, fmt.Errorf("registry-sim cannot make a KIA for NIK %s: %s (give the child's parent with -parent, and check that -nik is a child under 17)", who.nik, refusal.Error.MessageEN)
+	case code == "not_eligible" && byParent(t) && who.nik != nil && who.adult == nil:
+		return Approval{}, fmt.Errorf("registry-sim cannot make a "+t.Title()+" for NIK %s: %s (give the child's parent with -parent, and check that -nik is a child under 17)", who.nik, refusal.Error.MessageEN)
 	case code == "not_eligible" && who.nik != nil:
 		return Approval{}, fmt.Errorf("registry-sim cannot make a %s for NIK %s: %s", t.Title(), who.nik, refusal.Error.MessageEN)
 	default:

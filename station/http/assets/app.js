@@ -31,6 +31,8 @@
   const seen = {};          // request id → the steps shown so far, in order
   const $ = (s) => document.querySelector(s);
 
+  // titleOf is a document's name in the chosen language, from its spec.
+  function titleOf(d) { return (lang === "en" && d.title_en) || d.title; }
   function t(key) { return (texts[lang] && texts[lang][key]) || (texts.id && texts.id[key]) || key; }
   // tn is t with {n} filled in, and the key's "_one" form for 1 ("1 second", not "1 seconds").
   function tn(key, n) { return (Number(n) === 1 && texts.id && texts.id[key + "_one"] ? t(key + "_one") : t(key)).replace("{n}", n); }
@@ -94,7 +96,7 @@
         const li = document.createElement("li");
         li.className = d.ready ? "avail-yes" : "avail-no";
         li.dataset.type = d.type;
-        li.textContent = d.title + " — " + (d.ready ? t("avail_ready") : reasonText(d.reason));
+        li.textContent = titleOf(d) + " — " + (d.ready ? t("avail_ready") : reasonText(d.reason));
         return li;
       }));
     } else {
@@ -344,7 +346,7 @@
       const li = document.createElement("li");
       li.dataset.request = d.request_id;
       const name = document.createElement("strong");
-      name.textContent = d.title;
+      name.textContent = titleOf(d);
       const state = document.createElement("span");
       state.className = "state";
       const ps = d.print && d.print.state;
@@ -387,7 +389,7 @@
     for (const id of ids) {
       let p;
       try { p = await call("POST", "/api/prepare", { request_id: id }); } catch (e) { return fail(e); }
-      const title = view.documents.find((d) => d.request_id === id).title;
+      const title = titleOf(view.documents.find((d) => d.request_id === id));
       for (let i = 0; i < (p.pages || 1); i++) {
         const fig = document.createElement("figure");
         const sheet = document.createElement("div");
@@ -485,7 +487,7 @@
       if (steps[steps.length - 1] !== st) steps.push(st);
       li.dataset.seen = steps.join(" ");
       const name = document.createElement("strong");
-      name.textContent = d.title;
+      name.textContent = titleOf(d);
       const state = document.createElement("span");
       state.className = "state " + st;
       state.textContent = t("step_" + st);
@@ -553,7 +555,7 @@
   }
 
   function showWait(d) {
-    waitRef = d.print.ref || ""; waitDoc = d.title;
+    waitRef = d.print.ref || ""; waitDoc = titleOf(d);
     if (screen !== "wait") { $("#wait-called").hidden = true; show("wait"); }
     renderDynamic();
   }
@@ -562,7 +564,7 @@
   // print in this session; the session ends only when nothing is left or
   // the citizen finishes.
   function showDone(mine) {
-    const card = mine.some((d) => d.type !== "kk"), paper = mine.some((d) => d.type === "kk");
+    const card = mine.some((d) => d.media !== "iso_a4_210x297mm"), paper = mine.some((d) => d.media === "iso_a4_210x297mm");
     $("#done-what").dataset.kinds = (card ? "card " : "") + (paper ? "paper" : "");
     $("#done-refs").dataset.refs = mine.map((d) => d.print.ref).filter(Boolean).join(", ");
     show("done");
@@ -603,7 +605,7 @@
       $("#done-left").replaceChildren(...left.map((d) => {
         const li = document.createElement("li");
         li.dataset.request = d.request_id;
-        li.textContent = d.title + (canPrintNow(d) ? "" : " — " + t("avail_not_now") + " (" + reasonText(avail[d.type].reason) + ")");
+        li.textContent = titleOf(d) + (canPrintNow(d) ? "" : " — " + t("avail_not_now") + " (" + reasonText(avail[d.type].reason) + ")");
         return li;
       }));
     }
