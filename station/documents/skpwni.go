@@ -60,7 +60,7 @@ func init() {
 		Columns: []station.FieldSpec{
 			nik("nik", "NIK", "NIK"),
 			personName("nama", "Nama lengkap", "Full name"),
-			{Name: "hubungan", LabelID: "SHDK", LabelEN: "Relation", Required: true, MaxLen: 30},
+			oneOf("hubungan", "SHDK", "Relationship in the family", 16, relations),
 		},
 		MinRows:     1,
 		MaxRows:     10,
