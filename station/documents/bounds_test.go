@@ -154,6 +154,11 @@ func boundsSample(s station.DocumentSpec) sample {
 	for _, f := range s.Fields {
 		out.Fields[f.Name] = valueAt(f, shown)
 	}
+	// A document tied to the applicant by another field (an akta
+	// perkawinan's nik_suami) names the applicant there.
+	if s.Subject == station.SubjectSelf && len(s.SubjectNIKs) > 0 && s.SubjectNIKs[0] != "nik" {
+		out.Fields[s.SubjectNIKs[0]] = applicant.nik
+	}
 	for i := 0; i < s.MaxRows && len(s.Columns) > 0; i++ {
 		row := map[string]string{}
 		for _, f := range s.Columns {
