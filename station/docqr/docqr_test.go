@@ -91,6 +91,11 @@ func TestSignVerify(t *testing.T) {
 		if c.Type != d.Type || c.Issued != d.Fields["tanggal_terbit"] || !bytes.Equal(c.ContentHash, hash) || c.KeyID != s.KeyID() {
 			t.Errorf("claims %+v do not match", c)
 		}
+		// Number and name are the fields the type's spec names (station.DocumentSpec.QR).
+		spec, _ := station.SpecOf(d.Type)
+		if c.Number != d.Fields[spec.QR.Number] || c.Name != d.Fields[spec.QR.Name] || c.Number == "" {
+			t.Errorf("claims number %q, name %q; want %s and %s", c.Number, c.Name, spec.QR.Number, spec.QR.Name)
+		}
 	}
 }
 
