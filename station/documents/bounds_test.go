@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -43,7 +44,20 @@ var longText = map[string]string{
 	"no_akta_lahir":        "3171-LT-05062015-0001234-AB-2015",
 	"no_paspor":            "C1234567AB987654321",
 	"no_kitap":             "2C11AA0123456789012",
+	"pengadilan":           "PENGADILAN NEGERI KEPULAUAN SIAU TAGULANDANG BIARO DI ONDONG SIAU",
+	"no_putusan":           "1234/Pdt.G/2025/PN Jkt.Sel jo. 567/PDT/2025/PT DKI jo. 89 K/Pdt/2026",
+	"no_skpwni":            "SKPWNI/3174/31122026/0001234/DISDUKCAPIL/ADM",
 }
+
+// longTextAs fills the civil-registry fields from longText: the spouses'
+// names as the parents', places of death and marriage as of birth, an
+// SKPWNI's origin and destination as an address.
+var longTextAs = map[string]string{
+	"nama_suami": "nama_ayah", "nama_istri": "nama_ibu",
+	"tempat_meninggal": "tempat_lahir", "tempat_perkawinan": "tempat_lahir",
+}
+
+var aktaCode = regexp.MustCompile(`-([A-Z]{2})-`)
 
 // fit cuts or extends s to exactly n characters, never ending in a space.
 func fit(s string, n int) string {
@@ -111,6 +125,19 @@ func valueAt(f station.FieldSpec, p person) string {
 		return "12820"
 	case longText[f.Name] != "":
 		return fit(longText[f.Name], f.MaxLen)
+	case strings.Contains(f.Pattern, "[0-9]{16}"): // a NIK, or "-" for none
+		return "3174010101090042"
+	case strings.HasPrefix(f.Name, "rt_rw_"):
+		return "003/005"
+	case aktaCode.MatchString(f.Pattern): // an akta number
+		return "3174-" + aktaCode.FindStringSubmatch(f.Pattern)[1] + "-31122026-0001"
+	case f.Name == "anak_ke":
+		return "12"
+	case longTextAs[f.Name] != "":
+		return fit(longText[longTextAs[f.Name]], f.MaxLen)
+	case strings.HasSuffix(f.Name, "_asal") || strings.HasSuffix(f.Name, "_tujuan"):
+		base := strings.TrimSuffix(strings.TrimSuffix(f.Name, "_asal"), "_tujuan")
+		return fit(longText[base], f.MaxLen)
 	}
 	return ""
 }
@@ -126,6 +153,11 @@ func boundsSample(s station.DocumentSpec) sample {
 	out := sample{Type: s.Type, Subject: applicant.nik, Fields: map[string]string{}}
 	for _, f := range s.Fields {
 		out.Fields[f.Name] = valueAt(f, shown)
+	}
+	// A document tied to the applicant by another field (an akta
+	// perkawinan's nik_suami) names the applicant there.
+	if s.Subject == station.SubjectSelf && len(s.SubjectNIKs) > 0 && s.SubjectNIKs[0] != "nik" {
+		out.Fields[s.SubjectNIKs[0]] = applicant.nik
 	}
 	for i := 0; i < s.MaxRows && len(s.Columns) > 0; i++ {
 		row := map[string]string{}

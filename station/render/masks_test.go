@@ -90,7 +90,7 @@ func TestMasksCoverNames(t *testing.T) {
 			schema, _ := SchemaOf(d.Type)
 			var values []string
 			for _, f := range schema.Masked {
-				if v := d.Fields[f]; v != "" {
+				if v := d.Fields[f]; v != "" && !notPrinted(d.Type, f) {
 					values = append(values, v)
 				}
 				for _, row := range d.Rows {

@@ -251,6 +251,7 @@ type apiError struct {
 type document struct {
 	RequestID string `json:"request_id"`
 	Type      string `json:"type"`
+	Title     string `json:"title"`
 	Status    string `json:"status"`
 	Print     *struct {
 		State string    `json:"state"`

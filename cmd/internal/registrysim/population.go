@@ -35,9 +35,10 @@ type person struct {
 	Job        string
 	Education  string
 	Relation   string
-	Father     string // name
-	Mother     string // name
-	BirthCert  string // nomor akta kelahiran
+	Father     string    // name
+	Mother     string    // name
+	BirthCert  string    // nomor akta kelahiran
+	Deceased   time.Time // zero while alive (civil.go)
 	Family     *family
 	imageSeed  uint64
 }
@@ -50,7 +51,8 @@ type family struct {
 	Street   string
 	Number   int // house number
 	RT, RW   int
-	Members  []*person // head first, then spouse, then children oldest first
+	Members  []*person   // head first, then spouse, then children oldest first
+	Civil    civilEvents // what the civil register holds about the family (civil.go)
 }
 
 // population is the simulator's residents; read-only once generated.
@@ -122,6 +124,9 @@ func generatePopulation(seed uint64, n int) (*population, error) {
 			pop.People = append(pop.People, m)
 			pop.byNIK[m.NIK.Reveal()] = m
 		}
+	}
+	if err := registerCivilEvents(seed, pop); err != nil {
+		return nil, err
 	}
 	return pop, nil
 }

@@ -323,7 +323,7 @@ func (s *server) documentOf(w http.ResponseWriter, r *http.Request, kind FaultKi
 		return fault.Internal.Withf("approval %s names people outside the population", a.ID)
 	}
 	if mismatch {
-		if showsAnother(req.Document) {
+		if showsAnother(req.Document) || isCivil(req.Document) {
 			applicant = s.stranger(applicant, true) // the document shows another (a KIA: a child): the envelope names another parent
 		} else {
 			subject = s.stranger(subject, true)
@@ -588,6 +588,9 @@ func (s *server) createApproval(w http.ResponseWriter, r *http.Request) error {
 		if forChild(d) {
 			subject = child
 		}
+		if isCivil(d) {
+			subject = civilSubject(rng, applicant, d)
+		}
 		reqs = append(reqs, requestRecord{ID: rid, Document: d, Subject: subject.NIK.Reveal()})
 	}
 	if err := s.store.createApproval(ctx, a, reqs); err != nil {
@@ -608,7 +611,16 @@ func (s *server) createApproval(w http.ResponseWriter, r *http.Request) error {
 // one, preferring people without an open approval.
 func (s *server) applicant(ctx context.Context, rng *rand.Rand, nikText string, docs []station.DocumentType, now time.Time) (*person, error) {
 	eligible := func(p *person) bool {
+		if !p.Deceased.IsZero() {
+			return false
+		}
 		for _, d := range docs {
+			if isCivil(d) {
+				if !civilEligible(p, d, now) {
+					return false
+				}
+				continue
+			}
 			if forChild(d) && len(p.kiaChildren(now)) == 0 {
 				return false
 			}
