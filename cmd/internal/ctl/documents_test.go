@@ -47,7 +47,7 @@ func TestRenderSample(t *testing.T) {
 	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		t.Fatalf("no PDF written: %v", err)
 	}
-	if !strings.Contains(got, "Kartu Keluarga, 1 page(s), sha256 ") {
+	if !strings.Contains(got, "Kartu Keluarga, 2 page(s), sha256 ") {
 		t.Errorf("output %q", got)
 	}
 	if _, err := runCommand(t, parseRender, "-doc", "passport"); err == nil {
