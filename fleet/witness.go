@@ -68,12 +68,16 @@ func ParseWitnessRequest(body []byte) (WitnessRequest, error) {
 		if len(r.Proof) == MaxProofHashes {
 			return WitnessRequest{}, ErrWitnessRequestInvalid.Withf("more than %d proof hashes", MaxProofHashes)
 		}
-		var h tlog.Hash
-		n, err := base64.StdEncoding.Strict().Decode(h[:], line)
-		if err != nil || n != tlog.HashSize || base64.StdEncoding.EncodedLen(tlog.HashSize) != len(line) {
+		// Decode needs room for DecodedLen (33 bytes for 44 characters).
+		var buf [tlog.HashSize + 1]byte
+		n, err := 0, error(nil)
+		if len(line) == base64.StdEncoding.EncodedLen(tlog.HashSize) {
+			n, err = base64.StdEncoding.Strict().Decode(buf[:], line)
+		}
+		if err != nil || n != tlog.HashSize {
 			return WitnessRequest{}, ErrWitnessRequestInvalid.Withf("proof hash %d is not 32 bytes in base64", len(r.Proof)+1)
 		}
-		r.Proof = append(r.Proof, h)
+		r.Proof = append(r.Proof, tlog.Hash(buf[:tlog.HashSize]))
 	}
 	if len(rest) == 0 {
 		return WitnessRequest{}, ErrWitnessRequestInvalid.Withf("no checkpoint")
