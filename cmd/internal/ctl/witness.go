@@ -1,0 +1,77 @@
+package ctl
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/anjungan/anjungan/internal/audit"
+)
+
+// The fleet hub's witness key (docs/fleet.md, "Witness"): the hub cosigns
+// kiosks' audit checkpoints with it; kiosks and auditors check the
+// cosignatures with its .vkey.
+
+func parseFleetWitnessKey(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
+	dir := fs.String("dir", "var/fleet", "folder for witness.key (the hub's, mode 0600) and witness.vkey (give it to kiosks and auditors)")
+	name := fs.String("name", "anjungan-fleethub/witness", "the witness's key name, as it appears in its cosignatures (no spaces or +)")
+	if err := parseArgs(fs, args); err != nil {
+		return nil, err
+	}
+	return func(context.Context) error {
+		skey, vkey, err := audit.GenerateWitnessKey(*name, rand.Reader)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(*dir, 0o700); err != nil {
+			return err
+		}
+		kp := filepath.Join(*dir, "witness.key")
+		f, err := os.OpenFile(kp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("%s exists: the hub already has a witness key (kiosks hold cosignatures by it)", kp)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := f.WriteString(skey + "\n"); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		vp := filepath.Join(*dir, "witness.vkey")
+		if err := os.WriteFile(vp, []byte(vkey+"\n"), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "wrote %s (start fleethub with -witness-key %s) and %s\n", kp, kp, vp)
+		return nil
+	}, nil
+}
+
+// auditKeys reads the kiosk's audit vkey files (log → path; empty paths
+// are skipped: that log is not witnessed until registered).
+func auditKeys(paths map[string]string) (map[string]string, error) {
+	keys := map[string]string{}
+	for log, p := range paths {
+		if p == "" {
+			continue
+		}
+		k, err := readKey(p)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := note.NewVerifier(k); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		keys[log] = k
+	}
+	return keys, nil
+}
