@@ -75,3 +75,28 @@ func auditKeys(paths map[string]string) (map[string]string, error) {
 	}
 	return keys, nil
 }
+
+// verifyCosigned checks the log's stored cosignatures by the witness of
+// the vkey file wpath (audit verify -cosigned-by); problems go into rep.
+func verifyCosigned(ctx context.Context, m *Main, dbPath, vkey, wpath string, rep *audit.Report) error {
+	wvkey, err := readKey(wpath)
+	if err != nil {
+		return err
+	}
+	db, err := openReadOnly(dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cr, err := audit.VerifyCosignatures(ctx, db, vkey, wvkey)
+	if err != nil {
+		return err
+	}
+	name, _ := audit.WitnessName(wvkey)
+	fmt.Fprintf(m.Stdout, "cosignatures by %s: %d, largest cosigned size %d\n", name, cr.Count, cr.MaxSize)
+	if len(cr.Problems) > 0 {
+		rep.Problems = append(rep.Problems, cr.Problems...)
+		return *rep
+	}
+	return nil
+}
