@@ -96,6 +96,9 @@ func TestMigrateFromEveryVersion(t *testing.T) {
 			if _, err := s.OpenAlerts(ctx, nil, t0); err != nil {
 				t.Fatal(err)
 			}
+			if w, err := s.Witnessed(ctx, "k1", "station"); err != nil || (k >= 3) != (w.Size == 5) {
+				t.Fatalf("witnessed after the upgrade from %d: size %d, %v", k, w.Size, err)
+			}
 		})
 	}
 }
