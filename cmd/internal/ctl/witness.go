@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/anjungan/anjungan/fleet"
+	"github.com/anjungan/anjungan/fleet/postgres"
 	"github.com/anjungan/anjungan/internal/audit"
 )
 
@@ -99,4 +101,38 @@ func verifyCosigned(ctx context.Context, m *Main, dbPath, vkey, wpath string, re
 		return *rep
 	}
 	return nil
+}
+
+// parseFleetAuditKeys registers the audit keys of a kiosk enrolled
+// without them (or replaces them after the kiosk's keys changed).
+func parseFleetAuditKeys(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
+	db := fs.String("hub-db", "", "the hub's database (postgres://…)")
+	stationVKey := fs.String("station-audit-vkey", "", "the kiosk's station audit log verifier key file (audit-station.vkey): the hub's witness accepts its checkpoints")
+	printerdVKey := fs.String("printerd-audit-vkey", "", "the kiosk's printerd audit log verifier key file (audit-printerd.vkey)")
+	if err := parseArgs(fs, args); err != nil {
+		return nil, err
+	}
+	id, err := object(fs, "KIOSK", "", "")
+	if err != nil {
+		return nil, err
+	}
+	if *db == "" || (*stationVKey == "" && *printerdVKey == "") {
+		return nil, errors.New("-hub-db and at least one of -station-audit-vkey, -printerd-audit-vkey are required")
+	}
+	return func(ctx context.Context) error {
+		keys, err := auditKeys(map[string]string{fleet.AuditLogStation: *stationVKey, fleet.AuditLogPrinterd: *printerdVKey})
+		if err != nil {
+			return err
+		}
+		s, err := postgres.Open(ctx, *db, m.Now)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		if err := s.SetAuditKeys(ctx, id, keys); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "registered the audit keys of kiosk %s (%d log(s)): the witness accepts their checkpoints\n", id, len(keys))
+		return nil
+	}, nil
 }

@@ -32,7 +32,9 @@ func TestWitnessThroughThePrograms(t *testing.T) {
 	mustCtl(t, "fleet", "witness-key", "-dir", ca)
 	mustCtl(t, "fleet", "enrol", "-kiosk", "bdg-mpp-01", "-key-dir", keys)
 	mustCtl(t, "fleet", "sign", "-csr", filepath.Join(keys, "bdg-mpp-01.csr"), "-dir", ca, "-hub-db", dsn,
-		"-regency", "3273", "-province", "32", "-station-audit-vkey", filepath.Join(vars, "keys/audit-station.vkey"),
+		"-regency", "3273", "-province", "32", "-station-audit-vkey", filepath.Join(vars, "keys/audit-station.vkey"))
+	// printerd's key, registered after the enrolment.
+	mustCtl(t, "fleet", "audit-keys", "bdg-mpp-01", "-hub-db", dsn, "-station-audit-vkey", filepath.Join(vars, "keys/audit-station.vkey"),
 		"-printerd-audit-vkey", filepath.Join(vars, "keys/audit-printerd.vkey"))
 
 	hub := fleethub.NewMain()
