@@ -18,7 +18,7 @@ const (
 	AlertBlankCardsLow     AlertKind = "blank_cards_low"    // days left at the window's rate below Thresholds.BlankDays
 	AlertPaperLow          AlertKind = "paper_low"          // a printer's "paper" supply below Thresholds.PaperPercent
 	AlertBacklogGrowing    AlertKind = "backlog_growing"    // the outbox grew between two reports and is above Thresholds.Backlog
-	AlertAuditInconsistent AlertKind = "audit_inconsistent" // raised by the witness (not built yet): never computed here
+	AlertAuditInconsistent AlertKind = "audit_inconsistent" // raised by the witness (Witness.AddCheckpoint): never computed here
 )
 
 // AlertKinds lists every kind, in the order docs/fleet.md lists them.

@@ -45,9 +45,22 @@ var (
 	ErrMethod = fault.New("method_not_allowed",
 		"Metode tidak diizinkan.",
 		"Method not allowed.")
+	ErrWitnessRequestInvalid = fault.New("witness_request_invalid",
+		"Permintaan saksi tidak sah.",
+		"The witness request is not valid.")
+	ErrCheckpointSignature = fault.New("checkpoint_signature_invalid",
+		"Checkpoint tidak ditandatangani dengan kunci log audit anjungan yang terdaftar.",
+		"The checkpoint is not signed by a registered audit key of the kiosk.")
+	ErrWitnessConflict = fault.New("witness_conflict",
+		"Ukuran lama tidak sama dengan yang terakhir ditandatangani hub; buktikan dari ukuran hub.",
+		"The old size is not the one the hub cosigned last; prove from the hub's size.")
+	ErrAuditInconsistent = fault.New("audit_inconsistent",
+		"Checkpoint tidak konsisten dengan yang telah ditandatangani hub; log audit anjungan ini telah diubah.",
+		"The checkpoint is not consistent with the one the hub cosigned; this kiosk's audit log was rewritten.")
 )
 
 // Errors lists every error the hub sends, for the doc test.
 var Errors = []*Error{ErrBatchInvalid, ErrEventInvalid, ErrPersonalData, ErrBatchTooLarge,
 	ErrSequenceGap, ErrCertificateMissing, ErrKioskUnknown, ErrKioskRevoked, ErrStoreUnavailable,
-	ErrNotFound, ErrMethod}
+	ErrNotFound, ErrMethod, ErrWitnessRequestInvalid, ErrCheckpointSignature, ErrWitnessConflict,
+	ErrAuditInconsistent}

@@ -16,6 +16,10 @@ type Kiosk struct {
 	Province   string
 	EnrolledAt time.Time
 	RevokedAt  *time.Time
+	// AuditKeys are the verifier keys of the kiosk's audit logs (log →
+	// note vkey, AuditLogStation and AuditLogPrinterd): the witness
+	// accepts checkpoints signed by these only.
+	AuditKeys map[string]string
 }
 
 // KioskIDPattern is what a kiosk ID may look like: it is a certificate's

@@ -30,6 +30,12 @@ var Status = map[string]int{
 	"store_unavailable":     http.StatusServiceUnavailable,
 	"not_found":             http.StatusNotFound,
 	"method_not_allowed":    http.StatusMethodNotAllowed,
+	// The witness (docs/fleet.md, "Witness"); witness_conflict's body is
+	// the hub's size as text/x.tlog.size, as C2SP tlog-witness has it.
+	"witness_request_invalid":      http.StatusBadRequest,
+	"checkpoint_signature_invalid": http.StatusForbidden,
+	"witness_conflict":             http.StatusConflict,
+	"audit_inconsistent":           http.StatusUnprocessableEntity,
 }
 
 // ErrorBody is the JSON body of every refusal. Acked is set with
@@ -42,10 +48,16 @@ type ErrorBody struct {
 }
 
 // NewHandler returns the hub's API on store.
-func NewHandler(store fleet.Store, log zerolog.Logger) http.Handler {
+func NewHandler(store fleet.Store, log zerolog.Logger, opts ...Option) http.Handler {
 	h := &handler{store: store, log: log}
+	for _, o := range opts {
+		o(h)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/events", h.events)
+	if h.witness != nil {
+		mux.HandleFunc(WitnessPath, h.addCheckpoint)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", h.ready)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.fail(w, r, "", fleet.ErrNotFound, nil) })
@@ -53,9 +65,13 @@ func NewHandler(store fleet.Store, log zerolog.Logger) http.Handler {
 }
 
 type handler struct {
-	store fleet.Store
-	log   zerolog.Logger
+	store   fleet.Store
+	log     zerolog.Logger
+	witness *fleet.Witness
 }
+
+// Option configures the handler.
+type Option func(*handler)
 
 // ready answers /readyz (internal/health's report): the database answers.
 func (h *handler) ready(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,7 @@ import (
 	"github.com/anjungan/anjungan/fleet"
 	fleethttp "github.com/anjungan/anjungan/fleet/http"
 	"github.com/anjungan/anjungan/fleet/postgres"
+	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/pgtest"
 )
 
@@ -43,7 +44,14 @@ func mustHub(t *testing.T) *rig {
 	if err := certs.InitFleetCA(dir, nil, rand.Reader, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	store, err := postgres.Open(context.Background(), pgtest.MustDB(t), func() time.Time { return t0 })
+	return startHub(t, dir, pgtest.MustDB(t), nil)
+}
+
+// startHub starts one hub process (its own pool) of the fleet CA in dir
+// on database dsn; with a cosigner it serves the witness.
+func startHub(t *testing.T, dir, dsn string, cosigner *audit.Cosigner) *rig {
+	t.Helper()
+	store, err := postgres.Open(context.Background(), dsn, func() time.Time { return t0 })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +60,11 @@ func mustHub(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(fleethttp.NewHandler(store, zerolog.Nop()))
+	var opts []fleethttp.Option
+	if cosigner != nil {
+		opts = append(opts, fleethttp.WithWitness(&fleet.Witness{Store: store, Cosigner: cosigner, Now: func() time.Time { return t0 }}))
+	}
+	srv := httptest.NewUnstartedServer(fleethttp.NewHandler(store, zerolog.Nop(), opts...))
 	srv.TLS = cfg
 	srv.StartTLS()
 	t.Cleanup(srv.Close)

@@ -41,6 +41,16 @@ var fill = map[int]func(t *testing.T, pool *pgxpool.Pool){
 			t.Fatal(err)
 		}
 	},
+	3: func(t *testing.T, pool *pgxpool.Pool) {
+		for _, q := range []string{
+			`UPDATE kiosks SET audit_keys = '{"station": "anjungan.k1/station/audit+01234567+AQ=="}' WHERE id = 'k1'`,
+			`INSERT INTO witnessed VALUES ('k1', 'station', 5, '\x00', '\x00', now())`,
+		} {
+			if _, err := pool.Exec(context.Background(), q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	},
 }
 
 // Every version upgrades to the latest with its data kept, and the hub
@@ -85,6 +95,9 @@ func TestMigrateFromEveryVersion(t *testing.T) {
 			}
 			if _, err := s.OpenAlerts(ctx, nil, t0); err != nil {
 				t.Fatal(err)
+			}
+			if w, err := s.Witnessed(ctx, "k1", "station"); err != nil || (k >= 3) != (w.Size == 5) {
+				t.Fatalf("witnessed after the upgrade from %d: size %d, %v", k, w.Size, err)
 			}
 		})
 	}

@@ -60,8 +60,12 @@ func (s *Store) Enrol(ctx context.Context, k fleet.Kiosk) error {
 	if k.EnrolledAt.IsZero() {
 		k.EnrolledAt = s.now()
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO kiosks (id, name, regency, province, enrolled_at) VALUES ($1, $2, $3, $4, $5)`,
-		k.ID, k.Name, k.Regency, k.Province, k.EnrolledAt)
+	keys := []byte("{}")
+	if len(k.AuditKeys) > 0 {
+		keys, _ = json.Marshal(k.AuditKeys)
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO kiosks (id, name, regency, province, enrolled_at, audit_keys) VALUES ($1, $2, $3, $4, $5, $6)`,
+		k.ID, k.Name, k.Regency, k.Province, k.EnrolledAt, keys)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" {
 		return fleet.ErrKioskExists.Withf("%s", k.ID)

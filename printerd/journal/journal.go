@@ -129,9 +129,9 @@ const schemaV7 = `CREATE INDEX IF NOT EXISTS jobs_document ON jobs (document_sha
 
 // migrations are the journal's schema versions: migrations[i] takes it
 // from version i to i+1 (schemaV4 is in notes.go, schemaV6 in
-// presence.go, schemaV8 in custody.go, schemaV9 in fleet.go). Append only; never edit a released step. The migration
+// presence.go, schemaV8 in custody.go, schemaV9 in fleet.go, schemaV10 in witness.go). Append only; never edit a released step. The migration
 // test (migrate_test.go) upgrades every earlier version, with data in it.
-var migrations = []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, schemaV8, schemaV9}
+var migrations = []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, schemaV8, schemaV9, schemaV10}
 
 // schemaVersion is the user_version this printerd writes.
 var schemaVersion = len(migrations)

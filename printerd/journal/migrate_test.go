@@ -125,6 +125,11 @@ func TestMigrateEveryVersion(t *testing.T) {
 				exec(t, db, `INSERT INTO outbox (at, kind, key, data) VALUES (?, 'printer_state', 'printer_state/card-1', '{"printer":"card-1","media":"card","state":"stopped"}')`, at)
 				exec(t, db, `UPDATE outbox_cursor SET assigned = 1`)
 			},
+			10: func(t *testing.T, db *sql.DB) {
+				// A cosignature of the latest checkpoint.
+				exec(t, db, `INSERT INTO audit_cosignatures (size, checkpoint, witness, cosignature, received)
+					SELECT size, note, 'hub.test/witness', '— hub.test/witness AAAA', '2025-03-01T08:00:00Z' FROM audit_checkpoints ORDER BY id DESC LIMIT 1`)
+			},
 		},
 		Defaults: map[string]string{},
 		Upgrade: func(path string) error {

@@ -94,6 +94,11 @@ func TestMigrateEveryVersion(t *testing.T) {
 				exec(t, db, `INSERT INTO outbox (at, kind, key, data) VALUES (?, 'kiosk_state', 'kiosk_state', '{"state":"in_service"}')`, at)
 				exec(t, db, `UPDATE outbox_cursor SET assigned = 1`)
 			},
+			8: func(t *testing.T, db *sql.DB) {
+				// A cosignature of the checkpoint signed at version 2.
+				exec(t, db, `INSERT INTO audit_cosignatures (size, checkpoint, witness, cosignature, received)
+					SELECT size, note, 'hub.test/witness', '— hub.test/witness AAAA', '2025-03-01T08:00:00Z' FROM audit_checkpoints LIMIT 1`)
+			},
 		},
 		Upgrade: func(path string) error {
 			w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")

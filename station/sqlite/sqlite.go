@@ -63,6 +63,9 @@ var migrations = []string{
 	officerCallsSchema,
 	// 7: the fleet outbox (fleet.go, docs/fleet.md).
 	outboxSchema,
+	// 8: the fleet hub witness's cosignatures of the audit log's
+	// checkpoints (witness.go, docs/fleet.md "Witness").
+	witnessSchema,
 }
 
 // DB is the station's database. Writes go through a single connection,

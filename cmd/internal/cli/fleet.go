@@ -3,9 +3,14 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/anjungan/anjungan/fleet"
+	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/fleetsend"
+	"github.com/anjungan/anjungan/internal/witnesssend"
 )
 
 // Fleet is the flags of the fleet sender, the same in station and
@@ -14,6 +19,10 @@ import (
 type Fleet struct {
 	URL, Cert, Key, CA string
 	Cap, AlertAfter    int
+	// WitnessVKey is the hub witness's verifier key file; with it the
+	// audit log's checkpoints are sent to be cosigned (WitnessSender).
+	WitnessVKey  string
+	WitnessEvery time.Duration
 }
 
 // Register adds the fleet flags to fs.
@@ -23,6 +32,8 @@ func (f *Fleet) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Key, "fleet-key", f.Key, "this kiosk's client key for the fleet hub (PEM)")
 	fs.StringVar(&f.CA, "fleet-ca", f.CA, "CA that issued the fleet hub's certificate (empty: the system's roots)")
 	fs.IntVar(&f.Cap, "fleet-outbox-cap", fleetsend.DefaultCap, "outbox rows above which printer and kiosk state snapshots are compacted to the latest (counted events are never dropped)")
+	fs.StringVar(&f.WitnessVKey, "fleet-witness-vkey", f.WitnessVKey, "the fleet hub witness's verifier key (witness.vkey): the audit log's checkpoints are sent to it and its cosignatures kept (empty: not witnessed)")
+	fs.DurationVar(&f.WitnessEvery, "fleet-witness-every", witnesssend.DefaultEvery, "how often the audit log's latest checkpoint is sent to the witness if not yet cosigned")
 	fs.IntVar(&f.AlertAfter, "fleet-backlog-alert", fleetsend.DefaultAlertAfter, "events waiting in the outbox above which the console alerts")
 }
 
@@ -37,4 +48,26 @@ func (f *Fleet) Sender(stream fleet.Stream, out fleetsend.Outbox, log fleetsend.
 	}
 	return &fleetsend.Sender{Stream: stream, Outbox: out, URL: f.URL, Client: fleetsend.NewClient(cfg),
 		Log: log, Cap: f.Cap, AlertAfter: f.AlertAfter}, nil
+}
+
+// WitnessSender is the sender of the audit log's checkpoints to the hub's
+// witness, or nil when no hub or no witness key is set.
+func (f *Fleet) WitnessSender(log witnesssend.Log, logErr func(string, error)) (*witnesssend.Sender, error) {
+	if f.URL == "" || f.WitnessVKey == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(f.WitnessVKey)
+	if err != nil {
+		return nil, fmt.Errorf("-fleet-witness-vkey: %w", err)
+	}
+	vkey := strings.TrimSpace(string(b))
+	if _, err := audit.WitnessName(vkey); err != nil {
+		return nil, fmt.Errorf("-fleet-witness-vkey %s: %w", f.WitnessVKey, err)
+	}
+	cfg, err := fleetsend.ClientTLS(f.Cert, f.Key, f.CA)
+	if err != nil {
+		return nil, fmt.Errorf("-fleet-url %s: %w", f.URL, err)
+	}
+	return &witnesssend.Sender{Log: log, URL: f.URL, Client: fleetsend.NewClient(cfg), WitnessKey: vkey,
+		LogErr: logErr, Every: f.WitnessEvery}, nil
 }

@@ -64,6 +64,7 @@ func parseAuditVerify(m *Main, fs *flag.FlagSet, args []string) (func(context.Co
 	vkeyPath := fs.String("vkey", "var/keys/audit-printerd.vkey", "the log's verifier key (note format)")
 	var trusted multiFlag
 	fs.Var(&trusted, "trusted", "a checkpoint exported earlier (file); repeatable")
+	cosignedBy := fs.String("cosigned-by", "", "a witness's verifier key (the fleet hub's witness.vkey): also check every stored cosignature by it")
 	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
@@ -96,6 +97,9 @@ func parseAuditVerify(m *Main, fs *flag.FlagSet, args []string) (func(context.Co
 		}
 		if len(ts) > 0 && err == nil {
 			fmt.Fprintf(m.Stdout, "consistent with %d exported checkpoint(s)\n", len(ts))
+		}
+		if *cosignedBy != "" && err == nil {
+			err = verifyCosigned(ctx, m, *dbPath, vkey, *cosignedBy, rep)
 		}
 		if err != nil {
 			printProblems(m.Stdout, *rep)

@@ -66,6 +66,8 @@ func parseFleetSign(m *Main, fs *flag.FlagSet, args []string) (func(context.Cont
 	name := fs.String("name", "", "the kiosk's name as supervisors see it (e.g. \"MPP Kota Bandung 1\")")
 	regency := fs.String("regency", "", "the regency's code (4 digits, e.g. 3273)")
 	province := fs.String("province", "", "the province's code (2 digits, e.g. 32)")
+	stationVKey := fs.String("station-audit-vkey", "", "the kiosk's station audit log verifier key file (audit-station.vkey): the hub's witness accepts its checkpoints")
+	printerdVKey := fs.String("printerd-audit-vkey", "", "the kiosk's printerd audit log verifier key file (audit-printerd.vkey)")
 	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
@@ -96,7 +98,11 @@ func parseFleetSign(m *Main, fs *flag.FlagSet, args []string) (func(context.Cont
 		if kname == "" {
 			kname = id
 		}
-		if err := s.Enrol(ctx, fleet.Kiosk{ID: id, Name: kname, Regency: *regency, Province: *province, EnrolledAt: m.Now()}); err != nil {
+		keys, err := auditKeys(map[string]string{fleet.AuditLogStation: *stationVKey, fleet.AuditLogPrinterd: *printerdVKey})
+		if err != nil {
+			return err
+		}
+		if err := s.Enrol(ctx, fleet.Kiosk{ID: id, Name: kname, Regency: *regency, Province: *province, EnrolledAt: m.Now(), AuditKeys: keys}); err != nil {
 			return err
 		}
 		dst := *out

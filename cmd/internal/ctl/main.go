@@ -79,6 +79,8 @@ func commands() []command {
 		{"fleet ca-init", "", "make the fleet CA and the hub's server certificate (once per fleet)", parseFleetCAInit},
 		{"fleet enrol", "", "make this kiosk's fleet key and a certificate request (-kiosk ID)", parseFleetEnrol},
 		{"fleet sign", "", "sign a kiosk's request with the fleet CA and register the kiosk in the hub's database", parseFleetSign},
+		{"fleet witness-key", "", "make the hub's witness key (witness.key, witness.vkey) for fleethub -witness-key", parseFleetWitnessKey},
+		{"fleet audit-keys", "KIOSK", "register (or replace) a kiosk's audit log verifier keys for the hub's witness", parseFleetAuditKeys},
 		{"fleet revoke", "KIOSK", "revoke a kiosk: the hub refuses its events from now on", parseFleetRevoke},
 		{"audit export", "", "write a service's audit entries with inclusion proofs (JSON Lines or CSV)", parseAuditExport},
 	}

@@ -27,6 +27,7 @@ import (
 	fleethttp "github.com/anjungan/anjungan/fleet/http"
 	"github.com/anjungan/anjungan/fleet/postgres"
 	"github.com/anjungan/anjungan/fleet/webhook"
+	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/logging"
 )
 
@@ -44,6 +45,7 @@ type Main struct {
 	clientCA   string
 	logLevel   string
 	webhookURL string
+	witnessKey string
 	alertEvery time.Duration
 	th         fleet.Thresholds
 
@@ -84,6 +86,7 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs.StringVar(&m.clientCA, "client-ca", "var/fleet/fleet-ca.crt", "the fleet CA: only kiosks with a certificate it issued get through the handshake")
 	fs.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&m.webhookURL, "alert-webhook", "", "POST each new alert as JSON to this URL (retried with backoff); empty: none")
+	fs.StringVar(&m.witnessKey, "witness-key", "", "the hub's witness private key (anjunganctl fleet witness-key makes it): with it the hub witnesses the kiosks' audit logs at "+fleethttp.WitnessPath+"; empty: no witness")
 	fs.DurationVar(&m.alertEvery, "alert-every", 30*time.Second, "how often the alerts are computed")
 	fs.DurationVar(&m.th.Offline, "offline-after", m.th.Offline, "a kiosk with no event for this long is offline")
 	fs.Float64Var(&m.th.BlankDays, "blank-days", m.th.BlankDays, "alert when a printer's blank cards last fewer days than this")
@@ -126,9 +129,26 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("fleethub: %w (anjunganctl fleet ca-init makes the fleet CA and the hub's certificate)", err)
 	}
 	tlsCfg.MinVersion = tls.VersionTLS13 // both ends are ours
+	var witness *fleet.Witness           // read before the database opens: a bad key fails fast
+	if m.witnessKey != "" {
+		b, err := os.ReadFile(m.witnessKey)
+		if err != nil {
+			return fmt.Errorf("fleethub: -witness-key: %w", err)
+		}
+		cos, err := audit.NewCosigner(strings.TrimSpace(string(b)))
+		if err != nil {
+			return fmt.Errorf("fleethub: -witness-key %s: %w", m.witnessKey, err)
+		}
+		witness = &fleet.Witness{Cosigner: cos, Now: m.Now}
+	}
 	m.store, err = postgres.Open(ctx, m.db, m.Now)
 	if err != nil {
 		return fmt.Errorf("fleethub: %w", err)
+	}
+	var opts []fleethttp.Option
+	if witness != nil {
+		witness.Store = m.store
+		opts = append(opts, fleethttp.WithWitness(witness))
 	}
 	ln, err := net.Listen("tcp", m.listen)
 	if err != nil {
@@ -136,7 +156,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.listener = tls.NewListener(ln, tlsCfg)
 	m.server = &http.Server{
-		Handler:           fleethttp.NewHandler(m.store, m.log),
+		Handler:           fleethttp.NewHandler(m.store, m.log, opts...),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,

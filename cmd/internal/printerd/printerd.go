@@ -594,8 +594,19 @@ func (m *Main) startSender() error {
 		return err
 	}
 	m.sender = s
+	ws, err := m.fleet.WitnessSender(m.journal.CosignLog(), func(msg string, err error) { m.log.Warn().Err(err).Msg(msg) })
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stopSender = cancel
+	if ws != nil {
+		m.sending.Add(1)
+		go func() {
+			defer m.sending.Done()
+			ws.Run(ctx)
+		}()
+	}
 	m.sending.Add(1)
 	go func() {
 		defer m.sending.Done()

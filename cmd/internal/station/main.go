@@ -629,8 +629,19 @@ func (m *Main) startFleet() error {
 		return err
 	}
 	m.Sender = s
+	ws, err := m.Fleet.WitnessSender(m.db.CosignLog(), func(msg string, err error) { m.log.Warn().Err(err).Msg(msg) })
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stopFleet = cancel
+	if ws != nil {
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			ws.Run(ctx)
+		}()
+	}
 	m.wg.Add(2)
 	go func() {
 		defer m.wg.Done()
