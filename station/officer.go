@@ -43,13 +43,20 @@ const maxOfficerCalls = 32
 // CallOfficer records that the citizen of the session asks for an
 // officer about the print they wait for: the newest print not done (held
 // or stopped first), or none. A second call for the same print replaces
-// the first.
+// the first. With no session (sessionID ""), it is a citizen who has not
+// signed in, for example stuck at the first screen: the call names no
+// print, and a second such call replaces the first, so tapping again
+// cannot grow the list.
 func (k *Kiosk) CallOfficer(ctx context.Context, sessionID string) (OfficerCall, error) {
 	k.mu.Lock()
-	s, err := k.liveLocked(sessionID)
-	if err != nil {
-		k.mu.Unlock()
-		return OfficerCall{}, err
+	s := &Session{}
+	if sessionID != "" {
+		live, err := k.liveLocked(sessionID)
+		if err != nil {
+			k.mu.Unlock()
+			return OfficerCall{}, err
+		}
+		s = live
 	}
 	call := OfficerCall{At: k.cfg.Now()}
 	var best *Print

@@ -67,8 +67,9 @@ func outLogin(ctx context.Context, tx *sql.Tx, e station.AuditEntry, at time.Tim
 
 // RecordKioskState writes the kiosk's service state to the outbox: a
 // snapshot, compacted to the latest when the outbox is full.
-func (db *DB) RecordKioskState(ctx context.Context, at time.Time, s fleet.KioskState) error {
+func (db *DB) RecordKioskState(ctx context.Context, at time.Time, s station.ServiceState) error {
+	data := fleet.KioskState{State: s.State, Unavailable: s.Unavailable, Reasons: s.Reasons}
 	return db.update(ctx, func(tx *sql.Tx) error {
-		return outbox.Append(ctx, tx, at, fleet.KindKioskState, "kiosk_state", s)
+		return outbox.Append(ctx, tx, at, fleet.KindKioskState, "kiosk_state", data)
 	})
 }

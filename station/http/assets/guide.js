@@ -51,7 +51,7 @@
     if (!pics.length && HELP_PICS[step]) pics = [...document.querySelectorAll(HELP_PICS[step])];
     $("#help-pics").replaceChildren(...pics.map((p) => p.cloneNode(true)));
     $("#help-pics").querySelectorAll("[id]").forEach((el) => el.removeAttribute("id"));
-    $("#help-call").hidden = !k.signedIn();
+    $("#help-call").hidden = false; // before sign-in too: the call then names no print
     $("#help-called").hidden = true;
     $("#help").hidden = false;
     $("#help-close").focus();
