@@ -597,6 +597,8 @@
   function showDone(mine) {
     const card = mine.some((d) => d.media !== "iso_a4_210x297mm"), paper = mine.some((d) => d.media === "iso_a4_210x297mm");
     $("#done-what").dataset.kinds = (card ? "card " : "") + (paper ? "paper" : "");
+    // The paper documents by name, in both languages: the words follow a language switch.
+    $("#done-what").dataset.paper = JSON.stringify(mine.filter((d) => d.media === "iso_a4_210x297mm").map((d) => ({ title: d.title, title_en: d.title_en })));
     $("#done-refs").dataset.refs = mine.map((d) => d.print.ref).filter(Boolean).join(", ");
     show("done");
     renderDynamic();
@@ -627,7 +629,8 @@
     if (screen === "printing") renderProgress();
     if (screen === "done") {
       const kinds = $("#done-what").dataset.kinds || "";
-      $("#done-what").textContent = [kinds.includes("card") ? t("done_card") : "", kinds.includes("paper") ? t("done_paper") : ""].join(" ").trim();
+      const paperDocs = JSON.parse($("#done-what").dataset.paper || "[]").map(titleOf).join(", ");
+      $("#done-what").textContent = [kinds.includes("card") ? t("done_card") : "", kinds.includes("paper") ? t("done_paper").replace("{doc}", paperDocs) : ""].join(" ").trim();
       $("#pic-card-out").hidden = !kinds.includes("card");
       $("#pic-paper-out").hidden = !kinds.includes("paper");
       const refs = $("#done-refs").dataset.refs || "";
