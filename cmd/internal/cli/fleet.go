@@ -3,6 +3,7 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/anjungan/anjungan/fleet"
 	"github.com/anjungan/anjungan/internal/fleetsend"
@@ -14,6 +15,7 @@ import (
 type Fleet struct {
 	URL, Cert, Key, CA string
 	Cap, AlertAfter    int
+	BacklogEvery       time.Duration
 }
 
 // Register adds the fleet flags to fs.
@@ -24,6 +26,7 @@ func (f *Fleet) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.CA, "fleet-ca", f.CA, "CA that issued the fleet hub's certificate (empty: the system's roots)")
 	fs.IntVar(&f.Cap, "fleet-outbox-cap", fleetsend.DefaultCap, "outbox rows above which printer and kiosk state snapshots are compacted to the latest (counted events are never dropped)")
 	fs.IntVar(&f.AlertAfter, "fleet-backlog-alert", fleetsend.DefaultAlertAfter, "events waiting in the outbox above which the console alerts")
+	fs.DurationVar(&f.BacklogEvery, "fleet-backlog-every", fleetsend.DefaultBacklogEvery, "how often the outbox's backlog is reported to the hub while events wait")
 }
 
 // Sender is the sender of stream's outbox, or nil when no hub is set.
@@ -36,5 +39,5 @@ func (f *Fleet) Sender(stream fleet.Stream, out fleetsend.Outbox, log fleetsend.
 		return nil, fmt.Errorf("-fleet-url %s: %w", f.URL, err)
 	}
 	return &fleetsend.Sender{Stream: stream, Outbox: out, URL: f.URL, Client: fleetsend.NewClient(cfg),
-		Log: log, Cap: f.Cap, AlertAfter: f.AlertAfter}, nil
+		Log: log, Cap: f.Cap, AlertAfter: f.AlertAfter, BacklogEvery: f.BacklogEvery}, nil
 }
