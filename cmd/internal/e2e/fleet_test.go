@@ -383,6 +383,10 @@ func (r *fleetRig) mustCountsMatch(tb testing.TB, sys *System, printed int) {
 		&jobEvents, &loads, &uses)
 	sqliteQuery(tb, dbs[fleet.StreamStation], `SELECT COUNT(*) FROM settlements WHERE stage = 'settled'`, &settled)
 	k := r.hubKinds(tb)
+	var daily, movements int64
+	mustOK(tb, r.db.QueryRow(context.Background(), `SELECT
+		(SELECT COALESCE(SUM(count), 0) FROM prints_daily WHERE kiosk = $1 AND outcome = 'printed'),
+		(SELECT COUNT(*) FROM blank_movements WHERE kiosk = $1)`, fleetKiosk).Scan(&daily, &movements))
 	for _, c := range []struct {
 		what      string
 		hub, want int64
@@ -391,6 +395,8 @@ func (r *fleetRig) mustCountsMatch(tb testing.TB, sys *System, printed int) {
 		{"blank_movement events / ledger rows (loads + card uses)", k["blank_movement"], loads + uses},
 		{"print_outcome events / settled prints", k["print_outcome"], settled},
 		{"print_outcome printed / documents printed", k["print_outcome/printed"], int64(printed)},
+		{"prints_daily printed / documents printed", daily, int64(printed)},
+		{"blank_movements rows / ledger rows", movements, loads + uses},
 	} {
 		if c.hub != c.want {
 			tb.Errorf("%s: hub %d, kiosk %d", c.what, c.hub, c.want)
