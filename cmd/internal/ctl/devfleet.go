@@ -45,6 +45,11 @@ func (m *Main) devFleet(ctx context.Context, varDir, bin string, every time.Dura
 	}
 	v := func(p ...string) string { return filepath.Join(append([]string{varDir}, p...)...) }
 	f := func(p ...string) string { return v(append([]string{"fleet"}, p...)...) }
+	// Run as root, PostgreSQL runs as the postgres user, which must be
+	// able to pass through VAR/fleet to its folder (the keys in it stay 0600).
+	if err := os.MkdirAll(f(), 0o755); err != nil {
+		return err
+	}
 	pg, err := pgtest.Open(f("pg"))
 	if err != nil {
 		return fmt.Errorf("PostgreSQL under %s: %w", f("pg"), err)
