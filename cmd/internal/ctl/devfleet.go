@@ -200,7 +200,11 @@ func (m *Main) driveFleet(ctx context.Context, hc *http.Client, registry string,
 				fmt.Fprintf(m.Stdout, "%s: card-1 will jam at its next card\n", k.id)
 			}
 		}
-		if err := visit(ctx, hc, registry, k.kioskURL, sets[n%len(sets)]); err != nil && ctx.Err() == nil {
+		docs := sets[n%len(sets)]
+		if jammed[k.id] {
+			docs = []string{"ktp-el"} // a card, for the jam
+		}
+		if err := visit(ctx, hc, registry, k.kioskURL, docs); err != nil && ctx.Err() == nil {
 			fmt.Fprintf(m.Stderr, "%s: a visit failed: %v\n", k.id, err)
 		}
 	}
