@@ -1,5 +1,6 @@
 # Anjungan — build, run and test.
 #   make run    build and start registry-sim, printerd and station on their embedded defaults
+#   make run-fleet  PostgreSQL under var/fleet/pg, the fleet hub and three kiosks that print and suffer faults
 #   make test   install missing test peers (as root), then the whole test suite
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
@@ -17,7 +18,7 @@ ifneq ($(CI),)
 export ANJUNGAN_REQUIRE_PEERS := 1
 endif
 
-.PHONY: all build run test test-card test-crash lint bench fuzz deps-build deps-test clean deb
+.PHONY: all build run run-fleet test-fleet test test-card test-crash lint bench fuzz deps-build deps-test clean deb
 
 all: build
 
@@ -42,6 +43,14 @@ deb: deps-build
 
 run: build
 	$(BIN)/anjunganctl dev -var var -bin $(BIN)
+
+# A fleet on one machine (docs/fleet.md): needs postgresql (make deps-test installs it).
+run-fleet: build
+	$(BIN)/anjunganctl dev -fleet -var var -bin $(BIN)
+
+# The fleet's end-to-end tests with a long offline day (2,000 jobs) instead of make test's sample.
+test-fleet: deps-test
+	ANJUNGAN_FLEET_LONG=1 ANJUNGAN_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 30m -run 'Fleet' -v ./cmd/internal/e2e/
 
 # One test binary at a time (-p 1): the suites talk to machine-wide peers
 # (one pcscd, Chromium) and load both cores under -race; run side by side,

@@ -178,6 +178,11 @@ type DispatcherConfig struct {
 	// its printer with ReasonJournalError (default 30s), so that the
 	// console and Availability show it; a supervisor resumes it.
 	JournalPatience time.Duration
+	// PrinterStates, when set, is given each change of a printer's state
+	// for the fleet hub: the journal, when a hub is configured. Without a
+	// hub nothing records them, so that printing makes the same journal
+	// writes whenever a console or a health check looks at the printers.
+	PrinterStates PrinterStateRecorder
 }
 
 // MaxJournalRetry caps the pause between attempts to record an outcome.
@@ -223,6 +228,7 @@ const MaxRetryDelay = 5 * time.Minute
 // automatically: the journal turns it in_doubt when it opens.
 type Dispatcher struct {
 	journal      Journal
+	states       PrinterStateRecorder // nil: printer states are not recorded
 	now          func() time.Time
 	poll         time.Duration
 	retryDelay   time.Duration
@@ -292,6 +298,7 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	}
 	d := &Dispatcher{
 		journal:      cfg.Journal,
+		states:       cfg.PrinterStates,
 		now:          cfg.Now,
 		poll:         cfg.Poll,
 		retryDelay:   cfg.RetryDelay,
@@ -725,9 +732,8 @@ func (w *worker) stop(reason string) {
 	w.report(context.Background(), Status{State: PrinterStopped, Reasons: []Reason{{Keyword: reason, Severity: SeverityError}}})
 }
 
-// PrinterStateRecorder is a Journal that also keeps the printer states
-// printerd observes, for the fleet hub (docs/fleet.md); the dispatcher
-// finds it by type assertion and gives it each change.
+// PrinterStateRecorder keeps the printer states printerd observes, for
+// the fleet hub (docs/fleet.md): the journal writes them to its outbox.
 type PrinterStateRecorder interface {
 	RecordPrinterState(ctx context.Context, printer string, media Media, st Status) error
 }
@@ -735,8 +741,8 @@ type PrinterStateRecorder interface {
 // report gives st to the journal when it differs from the state last
 // given (state and reason keywords; supply levels alone are no change).
 func (w *worker) report(ctx context.Context, st Status) {
-	r, ok := w.d.journal.(PrinterStateRecorder)
-	if !ok {
+	r := w.d.states
+	if r == nil {
 		return
 	}
 	sig := string(st.State)

@@ -36,6 +36,9 @@ const (
 	DefaultAlertAfter = 1000    // backlog that raises the alert
 	DefaultIdle       = 2 * time.Second
 	DefaultMaxBackoff = 5 * time.Minute
+	// DefaultBacklogEvery is how often the sender reports its backlog
+	// to the hub while it has one (an outbox_backlog event).
+	DefaultBacklogEvery = time.Minute
 )
 
 // Outbox is what the sender reads and trims; *outbox.Store is one.
@@ -45,6 +48,8 @@ type Outbox interface {
 	Compact(ctx context.Context, limit int) (int64, error)
 	Renumber(ctx context.Context, acked uint64) error
 	Backlog(ctx context.Context) (outbox.Backlog, error)
+	// Append writes an event of the sender's own (outbox_backlog).
+	Append(ctx context.Context, at time.Time, kind fleet.Kind, key string, data any) error
 }
 
 var _ Outbox = (*outbox.Store)(nil)
@@ -66,9 +71,15 @@ type Sender struct {
 	// Idle is the pause when the outbox is empty; MaxBackoff caps the
 	// pause after failures, which doubles from Idle.
 	Idle, MaxBackoff time.Duration
+	// BacklogEvery is how often an outbox_backlog event is written while
+	// the outbox holds events, and once more when it has emptied, so the
+	// hub sees the backlog grow and clear.
+	BacklogEvery time.Duration
 
-	mu     sync.Mutex
-	status Status
+	mu       sync.Mutex
+	status   Status
+	reported time.Time // when the last outbox_backlog was written
+	lastSize int       // the events it reported
 }
 
 // Status is what the console, /metrics and the health check show.
@@ -108,6 +119,9 @@ func (s *Sender) defaults() {
 	if s.MaxBackoff <= 0 {
 		s.MaxBackoff = DefaultMaxBackoff
 	}
+	if s.BacklogEvery <= 0 {
+		s.BacklogEvery = DefaultBacklogEvery
+	}
 }
 
 // Run sends until ctx ends.
@@ -146,6 +160,9 @@ var ErrRefused = errors.New("fleet hub refused")
 func (s *Sender) Step(ctx context.Context) (more bool, err error) {
 	s.defaults()
 	defer func() { s.refresh(ctx, err) }()
+	if err := s.reportBacklog(ctx); err != nil {
+		return false, fmt.Errorf("outbox: %w", err)
+	}
 	if _, err := s.Outbox.Compact(ctx, s.Cap); err != nil {
 		return false, fmt.Errorf("compact: %w", err)
 	}
@@ -185,6 +202,37 @@ func (s *Sender) Step(ctx context.Context) (more bool, err error) {
 	}
 	s.mu.Unlock()
 	return len(events) == MaxBatchEvents || acked < events[len(events)-1].Seq, nil
+}
+
+// reportBacklog writes an outbox_backlog event into the outbox every
+// BacklogEvery while events wait, and once after they are gone. It
+// travels like any event, so a kiosk cut off from the hub reports its
+// growing backlog when it is back: the hub's backlog_growing alert (and
+// its clearing) comes from these. It is a snapshot: compaction keeps only
+// the latest unsent one.
+func (s *Sender) reportBacklog(ctx context.Context) error {
+	now := s.Now()
+	if s.reported.IsZero() {
+		s.reported = now // the first report comes one interval after start
+		return nil
+	}
+	if now.Sub(s.reported) < s.BacklogEvery {
+		return nil
+	}
+	b, err := s.Outbox.Backlog(ctx)
+	if err != nil {
+		return err
+	}
+	if b.Count == 0 && s.lastSize == 0 {
+		s.reported = now
+		return nil
+	}
+	if err := s.Outbox.Append(ctx, now, fleet.KindOutboxBacklog, string(fleet.KindOutboxBacklog),
+		fleet.OutboxBacklog{Events: b.Count, Bytes: b.Bytes, OldestAt: b.Oldest}); err != nil {
+		return err
+	}
+	s.reported, s.lastSize = now, b.Count
+	return nil
 }
 
 func (s *Sender) refresh(ctx context.Context, stepErr error) {

@@ -50,7 +50,7 @@ type Execer interface {
 // the same subject supersedes (compacted when the outbox is over its
 // cap). Every other kind is counted by the hub and never dropped.
 func Snapshot(kind fleet.Kind) bool {
-	return kind == fleet.KindPrinterState || kind == fleet.KindKioskState
+	return kind == fleet.KindPrinterState || kind == fleet.KindKioskState || kind == fleet.KindOutboxBacklog
 }
 
 // Append writes one event in tx. key names a snapshot's subject; it is
@@ -224,9 +224,18 @@ func (s *Store) Compact(ctx context.Context, limit int) (int64, error) {
 	return res.RowsAffected()
 }
 
+// Append writes one event in its own transaction: an event about the
+// outbox itself (the sender's outbox_backlog), which belongs to no change
+// of the service.
+func (s *Store) Append(ctx context.Context, at time.Time, kind fleet.Kind, key string, data any) error {
+	defer s.lock()()
+	return Append(ctx, s.DB, at, kind, key, data)
+}
+
 // Backlog is what waits in the outbox.
 type Backlog struct {
 	Count  int
+	Bytes  int64     // the size of their data
 	Oldest time.Time // zero when empty
 }
 
@@ -234,7 +243,7 @@ type Backlog struct {
 func (s *Store) Backlog(ctx context.Context) (Backlog, error) {
 	var b Backlog
 	var oldest sql.NullInt64
-	err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*), MIN(at) FROM outbox`).Scan(&b.Count, &oldest)
+	err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(LENGTH(data)), 0), MIN(at) FROM outbox`).Scan(&b.Count, &b.Bytes, &oldest)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Backlog{}, err
 	}

@@ -72,38 +72,50 @@ func Required() bool { return os.Getenv("ANJUNGAN_REQUIRE_PEERS") == "1" }
 
 // Start makes and starts a new cluster in a new temporary folder.
 func Start() (*Cluster, error) {
+	dir, err := os.MkdirTemp("", "pgtest-")
+	if err != nil {
+		return nil, err
+	}
+	c, err := Open(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+	}
+	return c, err
+}
+
+// Open starts the cluster kept in dir (made with initdb the first time),
+// on a free loopback port: `anjunganctl dev -fleet` keeps one under
+// var/fleet/pg. Shutdown stops it and keeps its data.
+func Open(dir string) (*Cluster, error) {
 	if _, err := os.Stat(filepath.Join(Bin, "initdb")); err != nil {
 		return nil, fmt.Errorf("PostgreSQL 15 is not installed (apt-get install postgresql): %w", err)
 	}
-	dir, err := os.MkdirTemp("", "pgtest-")
-	if err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	c := &Cluster{Dir: dir, asPG: os.Geteuid() == 0}
 	if c.asPG {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			os.RemoveAll(dir)
 			return nil, fmt.Errorf("running as root needs the postgres user: %w", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		if err := os.Chown(dir, uid, gid); err != nil {
-			os.RemoveAll(dir)
 			return nil, err
 		}
 	}
-	if out, err := c.run("initdb", "-D", c.data(), "-A", "trust", "-U", "anjungan", "--no-sync", "-E", "UTF8", "--locale", "C"); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("initdb: %v: %s", err, out)
+	if _, err := os.Stat(filepath.Join(c.data(), "PG_VERSION")); err != nil {
+		if out, err := c.run("initdb", "-D", c.data(), "-A", "trust", "-U", "anjungan", "--no-sync", "-E", "UTF8", "--locale", "C"); err != nil {
+			return nil, fmt.Errorf("initdb: %v: %s", err, out)
+		}
 	}
+	var err error
 	if c.Port, err = freePort(); err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	if err := c.start(); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		os.RemoveAll(dir)
 		return nil, fmt.Errorf("%w: %s", err, log)
 	}
 	return c, nil
@@ -147,6 +159,16 @@ func (c *Cluster) Restart() error {
 	return c.start()
 }
 
+// Shutdown stops the server (fast) and keeps its folder.
+func (c *Cluster) Shutdown() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if out, err := c.run("pg_ctl", "-D", c.data(), "-m", "fast", "-w", "stop"); err != nil {
+		return fmt.Errorf("pg_ctl stop: %v: %s", err, out)
+	}
+	return nil
+}
+
 // Stop stops the server and removes its folder.
 func (c *Cluster) Stop() error {
 	out, err := c.run("pg_ctl", "-D", c.data(), "-m", "immediate", "-w", "stop")
@@ -160,6 +182,25 @@ func (c *Cluster) Stop() error {
 // DSN is the address of database name in the cluster.
 func (c *Cluster) DSN(name string) string {
 	return fmt.Sprintf("postgres://anjungan@127.0.0.1:%d/%s?sslmode=disable", c.Port, name)
+}
+
+// EnsureDB creates database name unless it exists and returns its DSN.
+func (c *Cluster) EnsureDB(ctx context.Context, name string) (string, error) {
+	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT COUNT(*) FROM pg_database WHERE datname = $1", name).Scan(&n); err != nil {
+		return "", err
+	}
+	if n == 0 {
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+			return "", err
+		}
+	}
+	return c.DSN(name), nil
 }
 
 // NewDB creates an empty database and returns its DSN.

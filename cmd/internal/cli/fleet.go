@@ -23,6 +23,7 @@ type Fleet struct {
 	// audit log's checkpoints are sent to be cosigned (WitnessSender).
 	WitnessVKey  string
 	WitnessEvery time.Duration
+	BacklogEvery time.Duration
 }
 
 // Register adds the fleet flags to fs.
@@ -35,6 +36,7 @@ func (f *Fleet) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.WitnessVKey, "fleet-witness-vkey", f.WitnessVKey, "the fleet hub witness's verifier key (witness.vkey): the audit log's checkpoints are sent to it and its cosignatures kept (empty: not witnessed)")
 	fs.DurationVar(&f.WitnessEvery, "fleet-witness-every", witnesssend.DefaultEvery, "how often the audit log's latest checkpoint is sent to the witness if not yet cosigned")
 	fs.IntVar(&f.AlertAfter, "fleet-backlog-alert", fleetsend.DefaultAlertAfter, "events waiting in the outbox above which the console alerts")
+	fs.DurationVar(&f.BacklogEvery, "fleet-backlog-every", fleetsend.DefaultBacklogEvery, "how often the outbox's backlog is reported to the hub while events wait")
 }
 
 // Sender is the sender of stream's outbox, or nil when no hub is set.
@@ -47,7 +49,7 @@ func (f *Fleet) Sender(stream fleet.Stream, out fleetsend.Outbox, log fleetsend.
 		return nil, fmt.Errorf("-fleet-url %s: %w", f.URL, err)
 	}
 	return &fleetsend.Sender{Stream: stream, Outbox: out, URL: f.URL, Client: fleetsend.NewClient(cfg),
-		Log: log, Cap: f.Cap, AlertAfter: f.AlertAfter}, nil
+		Log: log, Cap: f.Cap, AlertAfter: f.AlertAfter, BacklogEvery: f.BacklogEvery}, nil
 }
 
 // WitnessSender is the sender of the audit log's checkpoints to the hub's

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/client"
@@ -19,9 +20,17 @@ import (
 
 func parseDev(m *Main, fs *flag.FlagSet, args []string) (func(context.Context) error, error) {
 	varDir := fs.String("var", "var", "the station's var/ folder (keys, data, output)")
-	bin := fs.String("bin", "var/bin", "folder holding the built registry-sim, printerd and station")
+	bin := fs.String("bin", "var/bin", "folder holding the built registry-sim, printerd and station (and fleethub)")
+	fleetMode := fs.Bool("fleet", false, "run a fleet instead (make run-fleet): PostgreSQL under VAR/fleet/pg, the hub and three kiosks that print and suffer faults")
+	every := fs.Duration("fleet-every", 5*time.Second, "with -fleet: the pause between the simulated citizens' visits")
 	if err := parseArgs(fs, args); err != nil {
 		return nil, err
+	}
+	if *fleetMode {
+		if *every <= 0 {
+			return nil, errors.New("-fleet-every must be positive")
+		}
+		return func(ctx context.Context) error { return m.devFleet(ctx, *varDir, *bin, *every) }, nil
 	}
 	return func(ctx context.Context) error { return m.dev(ctx, *varDir, *bin) }, nil
 }

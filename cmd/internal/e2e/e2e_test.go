@@ -83,6 +83,9 @@ type Options struct {
 	// restored backup): its keys and certificates are used and nothing is
 	// made. It needs Peer for the upstream, and the caller removes it.
 	Data string
+	// Fleet are flags given to both printerd and the station (the fleet
+	// sender's: -fleet-url, -fleet-cert, …).
+	Fleet []string
 }
 
 // MustStart starts registry-sim, printerd and station with development
@@ -156,6 +159,7 @@ func MustStartWith(tb testing.TB, o Options) *System {
 	printerdArgs := append(level, "-socket", v("run", "printerd.sock"), "-data", v("printerd"), "-audit-key", v("keys", "audit-printerd.key"),
 		"-printer", card,
 		"-printer", "name=paper-1,driver=sim,uri="+v("out", "paper")+",media=iso_a4_210x297mm")
+	printerdArgs = append(printerdArgs, o.Fleet...)
 	if o.AuditEvery > 0 {
 		printerdArgs = append(printerdArgs, "-audit-every", fmt.Sprint(o.AuditEvery))
 	}
@@ -186,6 +190,7 @@ func MustStartWith(tb testing.TB, o Options) *System {
 	if o.Fingerprint {
 		stationArgs = append(stationArgs, "-fingerprint", "sim", "-fingerprint-dir", v("fingerprint"))
 	}
+	stationArgs = append(stationArgs, o.Fleet...)
 	s.StationArgs = stationArgs
 	if !o.NoStation {
 		s.Station = stationcmd.NewMain()

@@ -288,6 +288,7 @@ func (m *Main) run(ctx context.Context) error {
 		LowStock:          m.lowStock,
 		DestructionWindow: m.destroyIn,
 		JournalPatience:   m.patience,
+		PrinterStates:     m.printerStates(j),
 	})
 	if err != nil {
 		return fmt.Errorf("printerd: %w", err)
@@ -582,6 +583,15 @@ func (m *Main) Close() error {
 		m.log.Info().Msg("stopped")
 	})
 	return m.closeErr
+}
+
+// printerStates is the journal as the recorder of printer states when a
+// fleet hub is set; without one nothing would ever read them.
+func (m *Main) printerStates(j *journal.Journal) domain.PrinterStateRecorder {
+	if m.fleet.URL == "" {
+		return nil
+	}
+	return j
 }
 
 // startSender starts delivering the journal's fleet outbox when a hub is
