@@ -41,9 +41,15 @@ type ErrorBody struct {
 	Acked     *uint64 `json:"acked,omitempty"`
 }
 
-// NewHandler returns the hub's API on store.
-func NewHandler(store fleet.Store, log zerolog.Logger) http.Handler {
+// Refused is told the code of every refusal (the hub's metrics).
+type Refused func(code string)
+
+// NewHandler returns the hub's API on store; refused may be nil.
+func NewHandler(store fleet.Store, log zerolog.Logger, refused ...Refused) http.Handler {
 	h := &handler{store: store, log: log}
+	for _, r := range refused {
+		h.refused = r
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/events", h.events)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
@@ -53,8 +59,9 @@ func NewHandler(store fleet.Store, log zerolog.Logger) http.Handler {
 }
 
 type handler struct {
-	store fleet.Store
-	log   zerolog.Logger
+	store   fleet.Store
+	log     zerolog.Logger
+	refused Refused
 }
 
 // ready answers /readyz (internal/health's report): the database answers.
@@ -122,6 +129,9 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, kiosk string, err
 	ev := h.log.Warn()
 	if status >= 500 {
 		ev = h.log.Error()
+	}
+	if h.refused != nil {
+		h.refused(string(fe.Code))
 	}
 	ev.Str("kiosk", kiosk).Str("path", r.URL.Path).Str("code", string(fe.Code)).Int("status", status).Err(err).Msg("refused")
 	writeJSON(w, status, ErrorBody{Code: string(fe.Code), MessageID: fe.ID, MessageEN: fe.EN, Acked: acked})
