@@ -43,6 +43,7 @@ func TestMetricsOfAKiosk(t *testing.T) {
 	if p1 != p0+1 {
 		t.Errorf("printed jobs %v → %v, want one more", p0, p1)
 	}
+	st1.MustMatchDoc(t, "../../../docs/operations.md", "anjungan_station_")
 	for _, sc := range []struct {
 		where string
 		s     metricstest.Scrape

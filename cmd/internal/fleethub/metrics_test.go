@@ -71,6 +71,7 @@ func TestMetricsMoveWithABatch(t *testing.T) {
 	if v, _ := after.Value("anjungan_fleethub_kiosks", map[string]string{"state": "unknown"}); v != 1 {
 		t.Errorf("kiosks heard from without a state = %v, want 1", v)
 	}
+	after.MustMatchDoc(t, "../../../docs/operations.md", "anjungan_fleethub_")
 	for _, name := range after.Anjungan() {
 		for _, l := range []string{"kiosk", "job", "job_ref"} {
 			if vs := after.Labels(name, l); len(vs) > 0 {

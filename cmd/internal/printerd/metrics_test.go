@@ -80,6 +80,7 @@ func TestMetricsMoveWithAPrint(t *testing.T) {
 	if strings.Contains(after.Body, string(job.ID)) || strings.Contains(after.Body, "auth-1") {
 		t.Errorf("the scrape names the job:\n%s", after.Body)
 	}
+	after.MustMatchDoc(t, "../../../docs/operations.md", "anjungan_printerd_")
 	for _, name := range after.Anjungan() {
 		for _, l := range []string{"job", "job_id", "id", "title"} {
 			if vs := after.Labels(name, l); len(vs) > 0 {

@@ -5,6 +5,8 @@ package metricstest
 import (
 	"io"
 	"net/http"
+	"os"
+	"sort"
 	"strings"
 	"testing"
 
@@ -94,4 +96,40 @@ func (s Scrape) Anjungan() []string {
 		}
 	}
 	return out
+}
+
+// MustDocSeries lists the series docs/operations.md's Metrics table names
+// with prefix (e.g. "anjungan_printerd_"), sorted.
+func MustDocSeries(tb testing.TB, doc, prefix string) []string {
+	tb.Helper()
+	b, err := os.ReadFile(doc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "| `"+prefix); ok {
+			name, _, _ := strings.Cut(rest, "`")
+			out = append(out, prefix+name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// MustMatchDoc fails unless the scrape's series with prefix are exactly
+// those doc lists.
+func (s Scrape) MustMatchDoc(tb testing.TB, doc, prefix string) {
+	tb.Helper()
+	var have []string
+	for _, n := range s.Anjungan() {
+		if strings.HasPrefix(n, prefix) {
+			have = append(have, n)
+		}
+	}
+	sort.Strings(have)
+	want := MustDocSeries(tb, doc, prefix)
+	if strings.Join(have, " ") != strings.Join(want, " ") {
+		tb.Errorf("%s series:\nregistered %v\ndocumented %v (%s, Metrics)", prefix, have, want, doc)
+	}
 }
