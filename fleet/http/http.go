@@ -47,6 +47,12 @@ type ErrorBody struct {
 	Acked     *uint64 `json:"acked,omitempty"`
 }
 
+// Refused is told the code of every refusal (the hub's metrics).
+type Refused func(code string)
+
+// WithRefused has the handler tell r the code of every refusal.
+func WithRefused(r Refused) Option { return func(h *handler) { h.refused = r } }
+
 // NewHandler returns the hub's API on store.
 func NewHandler(store fleet.Store, log zerolog.Logger, opts ...Option) http.Handler {
 	h := &handler{store: store, log: log}
@@ -68,6 +74,7 @@ type handler struct {
 	store   fleet.Store
 	log     zerolog.Logger
 	witness *fleet.Witness
+	refused Refused
 }
 
 // Option configures the handler.
@@ -138,6 +145,9 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, kiosk string, err
 	ev := h.log.Warn()
 	if status >= 500 {
 		ev = h.log.Error()
+	}
+	if h.refused != nil {
+		h.refused(string(fe.Code))
 	}
 	ev.Str("kiosk", kiosk).Str("path", r.URL.Path).Str("code", string(fe.Code)).Int("status", status).Err(err).Msg("refused")
 	writeJSON(w, status, ErrorBody{Code: string(fe.Code), MessageID: fe.ID, MessageEN: fe.EN, Acked: acked})

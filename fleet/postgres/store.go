@@ -21,6 +21,9 @@ import (
 type Store struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
+	// Stored, when set, is told the kind of every event an Ingest
+	// stored, after its commit (the hub's metrics; resends are not new).
+	Stored func(fleet.Kind)
 }
 
 var _ fleet.Store = (*Store)(nil)
@@ -99,7 +102,9 @@ func storeErr(err error) error {
 // Ingest stores b's new events and their projections in one transaction.
 func (s *Store) Ingest(ctx context.Context, kiosk string, b fleet.Batch) (uint64, error) {
 	var acked uint64
+	var stored []fleet.Kind
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		stored = stored[:0]
 		var revoked *time.Time
 		// The kiosk's row is locked first, always: a revocation committed
 		// before is seen, one that comes later waits for this batch, and
@@ -141,6 +146,7 @@ func (s *Store) Ingest(ctx context.Context, kiosk string, b fleet.Batch) (uint64
 				return err
 			}
 			if tag.RowsAffected() == 1 {
+				stored = append(stored, e.Kind)
 				if err := project(ctx, tx, kiosk, b.Stream, e); err != nil {
 					return fmt.Errorf("seq %d: %w", e.Seq, err)
 				}
@@ -158,6 +164,11 @@ func (s *Store) Ingest(ctx context.Context, kiosk string, b fleet.Batch) (uint64
 	}
 	if err != nil {
 		return 0, storeErr(err)
+	}
+	if s.Stored != nil {
+		for _, k := range stored {
+			s.Stored(k)
+		}
 	}
 	return acked, nil
 }

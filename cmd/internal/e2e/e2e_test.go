@@ -167,6 +167,7 @@ func MustStartWith(tb testing.TB, o Options) *System {
 		printerdArgs = append(printerdArgs, "-tls-addr", "127.0.0.1:0", "-tls-cert", v("certs", "printerd.crt"),
 			"-tls-key", v("certs", "printerd.key"), "-client-ca", v("certs", "ca.crt"), "-client-name", "printerd-client")
 	}
+	printerdArgs = append(printerdArgs, "-metrics-addr", "127.0.0.1:0") // metrics_test.go
 	mustOK(tb, s.Printerd.ParseFlags(printerdArgs))
 	mustOK(tb, s.Printerd.Run(ctx))
 	tb.Cleanup(func() { s.Printerd.Close() })
@@ -191,6 +192,7 @@ func MustStartWith(tb testing.TB, o Options) *System {
 		stationArgs = append(stationArgs, "-fingerprint", "sim", "-fingerprint-dir", v("fingerprint"))
 	}
 	stationArgs = append(stationArgs, o.Fleet...)
+	stationArgs = append(stationArgs, "-metrics-addr", "127.0.0.1:0") // metrics_test.go
 	s.StationArgs = stationArgs
 	if !o.NoStation {
 		s.Station = stationcmd.NewMain()

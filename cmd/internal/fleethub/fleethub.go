@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/anjungan/anjungan/certs"
@@ -29,6 +30,7 @@ import (
 	"github.com/anjungan/anjungan/fleet/webhook"
 	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/logging"
+	"github.com/anjungan/anjungan/internal/metrics"
 )
 
 // Main is the hub: ParseFlags, then Run (returns once listening), then
@@ -37,6 +39,8 @@ type Main struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Now    func() time.Time
+	// Registry holds the hub's metrics, served on -metrics-addr.
+	Registry *prometheus.Registry
 
 	db         string
 	listen     string
@@ -48,6 +52,8 @@ type Main struct {
 	witnessKey string
 	alertEvery time.Duration
 	th         fleet.Thresholds
+	metrics    cli.Metrics
+	metricsSrv *metrics.Server
 
 	log      zerolog.Logger
 	store    *postgres.Store
@@ -62,7 +68,8 @@ type Main struct {
 
 // NewMain returns a Main with the defaults.
 func NewMain() *Main {
-	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, log: zerolog.Nop(), th: fleet.DefaultThresholds}
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, log: zerolog.Nop(), th: fleet.DefaultThresholds,
+		Registry: metrics.NewRegistry()}
 }
 
 // ParseFlags reads the command line.
@@ -93,8 +100,12 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs.DurationVar(&m.th.BlankWindow, "blank-window", m.th.BlankWindow, "the window over which the blank-card rate is measured")
 	fs.IntVar(&m.th.PaperPercent, "paper-percent", m.th.PaperPercent, "alert when a printer's paper is below this percentage")
 	fs.IntVar(&m.th.Backlog, "backlog-events", m.th.Backlog, "alert when a kiosk's outbox grows beyond this many events")
+	m.metrics.Register(fs, "127.0.0.1:9103")
 	return fs, func() error {
 		if err := cli.NoArgs(fs)(); err != nil {
+			return err
+		}
+		if err := m.metrics.Check(); err != nil {
 			return err
 		}
 		if m.db == "" {
@@ -150,13 +161,18 @@ func (m *Main) Run(ctx context.Context) error {
 		witness.Store = m.store
 		opts = append(opts, fleethttp.WithWitness(witness))
 	}
+	// Metrics: the hub's series (metrics.go) on their own listener.
+	hm := newHubMetrics(m.Registry, m.store.Pool(), m.Now, m.th.Offline)
+	m.store.Stored = func(k fleet.Kind) { hm.ingested.WithLabelValues(string(k)).Inc() }
+	m.metricsSrv = m.metrics.Serve(m.Registry, m.log)
 	ln, err := net.Listen("tcp", m.listen)
 	if err != nil {
+		_ = m.metricsSrv.Close()
 		return fmt.Errorf("fleethub: -listen: %w", err)
 	}
 	m.listener = tls.NewListener(ln, tlsCfg)
 	m.server = &http.Server{
-		Handler:           fleethttp.NewHandler(m.store, m.log, opts...),
+		Handler:           hm.instrument(fleethttp.NewHandler(m.store, m.log, append(opts, fleethttp.WithRefused(func(code string) { hm.refused.WithLabelValues(code).Inc() }))...)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -207,6 +223,14 @@ func (m *Main) Addr() string {
 	return m.listener.Addr().String()
 }
 
+// MetricsAddr is the address of /metrics ("" when off).
+func (m *Main) MetricsAddr() string {
+	if m.metricsSrv == nil {
+		return ""
+	}
+	return m.metricsSrv.Addr()
+}
+
 // Close stops the API and the alert loop and closes the pool. It may be
 // called more than once, and after a failed Run.
 func (m *Main) Close() error {
@@ -223,6 +247,7 @@ func (m *Main) Close() error {
 			cancel()
 		}
 		m.serving.Wait()
+		errs = append(errs, m.metricsSrv.Close())
 		if m.store != nil {
 			m.store.Close()
 		}

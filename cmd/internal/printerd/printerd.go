@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/mod/sumdb/note"
 
@@ -32,6 +33,7 @@ import (
 	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/internal/fleetsend"
 	"github.com/anjungan/anjungan/internal/logging"
+	"github.com/anjungan/anjungan/internal/metrics"
 	"github.com/anjungan/anjungan/internal/privtmp"
 	domain "github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/api"
@@ -64,6 +66,8 @@ type Main struct {
 	Stderr io.Writer
 	// Now is the clock of the journal and dispatcher (default time.Now).
 	Now func() time.Time
+	// Registry holds printerd's metrics, served on -metrics-addr.
+	Registry *prometheus.Registry
 
 	socket        string
 	data          string
@@ -81,6 +85,9 @@ type Main struct {
 	clientCA      string
 	clientNames   []string // when set, the only client certificate names -tls-addr accepts
 	fleet         cli.Fleet
+	metrics       cli.Metrics
+	metricsSrv    *metrics.Server
+	jobMetrics    *printerdMetrics
 
 	sender     *fleetsend.Sender // nil without -fleet-url
 	stopSender context.CancelFunc
@@ -105,7 +112,8 @@ type Main struct {
 // NewMain returns a Main with the embedded defaults.
 func NewMain() *Main {
 	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, socket: DefaultSocket, data: DefaultData, log: zerolog.Nop(),
-		auditKey: DefaultAuditKey, auditEvery: journal.DefaultCheckpointEvery, auditInterval: journal.DefaultCheckpointInterval}
+		auditKey: DefaultAuditKey, auditEvery: journal.DefaultCheckpointEvery, auditInterval: journal.DefaultCheckpointInterval,
+		Registry: metrics.NewRegistry()}
 	for _, s := range defaultPrinters {
 		p, err := parsePrinter(s)
 		if err != nil {
@@ -136,6 +144,7 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs.StringVar(&m.data, "data", m.data, "directory of the journal and the spool")
 	fs.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	m.fleet.Register(fs)
+	m.metrics.Register(fs, "127.0.0.1:9102")
 	fs.IntVar(&m.lowStock, "low-stock", domain.DefaultLowStock, "blank cards left at or below which the ledger alerts")
 	fs.DurationVar(&m.destroyIn, "destruction-window", domain.DefaultDestructionWindow,
 		"how long a proposed destruction of spoiled cards waits for its second supervisor")
@@ -168,6 +177,9 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 		}
 		if len(specs) > 0 {
 			m.printers = specs
+		}
+		if err := m.metrics.Check(); err != nil {
+			return err
 		}
 		if m.auditEvery < 1 || m.auditInterval <= 0 {
 			return fmt.Errorf("-audit-every and -audit-interval must be positive")
@@ -280,6 +292,7 @@ func (m *Main) run(ctx context.Context) error {
 		}
 		printers = append(printers, p)
 	}
+	m.jobMetrics = newPrinterdMetrics(m.Registry, j, lazyDispatcher{m}, j.Outbox(), m.Now)
 	m.dispatcher, err = domain.NewDispatcher(domain.DispatcherConfig{
 		Journal:           j,
 		Printers:          printers,
@@ -344,6 +357,8 @@ func (m *Main) run(ctx context.Context) error {
 	if err := m.startSender(); err != nil {
 		return err
 	}
+	// Metrics (metrics.go) on their own listener.
+	m.metricsSrv = m.metrics.Serve(m.Registry, m.log)
 	m.log.Info().Str("socket", m.socket).Str("tls_addr", m.TLSAddr()).Str("data", m.data).Strs("printers", names).Msg("listening")
 	return nil
 }
@@ -503,6 +518,7 @@ func (m *Main) TLSAddr() string {
 // observe logs every job transition: ids, title, state, printer and
 // reason; never document content.
 func (m *Main) observe(e domain.Event) {
+	m.jobMetrics.observe(e)
 	if u := e.Unrecorded; u != nil {
 		// A print's outcome the journal could not write: warn at each
 		// retry, error once the printer is stopped or printerd gives up.
@@ -566,6 +582,7 @@ func (m *Main) Close() error {
 				}
 			}
 		}
+		errs = append(errs, m.metricsSrv.Close())
 		if m.stopSender != nil {
 			m.stopSender()
 			m.sending.Wait()
@@ -623,4 +640,24 @@ func (m *Main) startSender() error {
 		s.Run(ctx)
 	}()
 	return nil
+}
+
+// MetricsAddr is the address of /metrics ("" when off).
+func (m *Main) MetricsAddr() string {
+	if m.metricsSrv == nil {
+		return ""
+	}
+	return m.metricsSrv.Addr()
+}
+
+// lazyDispatcher is the dispatcher once made: the metrics are set up
+// before it, for Observe.
+type lazyDispatcher struct{ m *Main }
+
+func (l lazyDispatcher) Printers(ctx context.Context) ([]domain.PrinterInfo, error) {
+	return l.m.dispatcher.Printers(ctx)
+}
+
+func (l lazyDispatcher) Ledger(ctx context.Context) ([]domain.LedgerEntry, error) {
+	return l.m.dispatcher.Ledger(ctx)
 }

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/anjungan/anjungan/cmd/internal/cli"
@@ -28,6 +29,7 @@ import (
 	"github.com/anjungan/anjungan/internal/fleetsend"
 	"github.com/anjungan/anjungan/internal/health"
 	"github.com/anjungan/anjungan/internal/logging"
+	"github.com/anjungan/anjungan/internal/metrics"
 	"github.com/anjungan/anjungan/internal/privtmp"
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/client"
@@ -102,6 +104,11 @@ type Main struct {
 	Hours Hours
 	// Fleet is the fleet hub the outbox goes to (docs/fleet.md).
 	Fleet cli.Fleet
+	// Metrics is the /metrics listener (-metrics-addr); Registry holds
+	// the station's series.
+	Metrics    cli.Metrics
+	Registry   *prometheus.Registry
+	metricsSrv *metrics.Server
 	// Sender delivers the outbox; nil without -fleet-url.
 	Sender *fleetsend.Sender
 
@@ -126,6 +133,7 @@ type Main struct {
 // NewMain returns a station with its embedded defaults.
 func NewMain() *Main {
 	return &Main{
+		Registry:          metrics.NewRegistry(),
 		KioskAddr:         "127.0.0.1:8080",
 		ConsoleAddr:       "127.0.0.1:8081",
 		ConsoleCert:       "var/certs/console.crt",
@@ -217,10 +225,14 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	m.hoursFlags(fs)
 	fs.StringVar(&m.LogLevel, "log-level", "info", "debug, info, warn or error")
 	m.Fleet.Register(fs)
+	m.Metrics.Register(fs, "127.0.0.1:9101")
 	fs.StringVar(&m.CrashAt, "crash-at", "", "tests only: kill the station at this settlement step ("+strings.Join(station.CrashPoints, ", ")+")")
 	fs.DurationVar(&m.Settle.SubmitGrace, "settle-submit-grace", 0, "how long a submission cut short may still reach printerd before its absence is believed (0: 1m)")
 	return fs, func() error {
 		if err := cli.NoArgs(fs)(); err != nil {
+			return err
+		}
+		if err := m.Metrics.Check(); err != nil {
 			return err
 		}
 		if err := m.printerdTarget().Check(); err != nil {
@@ -326,10 +338,11 @@ func (m *Main) Run(ctx context.Context) error {
 		Cards:       cards,
 		CardStates:  cardStates,
 		Notices:     printers,
-		Recorder:    recorders{eventLog{m.log}, auditrec.Recorder{Log: m.audit, Fallback: m.auditLost}},
-		Now:         m.Now,
-		Rand:        rand.Reader,
-		Hours:       m.openingHours(),
+		Recorder: recorders{eventLog{m.log}, auditrec.Recorder{Log: m.audit, Fallback: m.auditLost},
+			newStationMetrics(m.Registry, sqlite.Settlements{DB: m.db}, m.db.Outbox(), m.Now)},
+		Now:   m.Now,
+		Rand:  rand.Reader,
+		Hours: m.openingHours(),
 	})
 	if m.kioskLn, err = net.Listen("tcp", m.KioskAddr); err != nil {
 		return fmt.Errorf("kiosk listener: %w", err)
@@ -363,6 +376,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.checkpoints()
 	m.closeByHours()
+	m.metricsSrv = m.Metrics.Serve(m.Registry, m.log) // metrics.go
 	m.serve("kiosk", func() error { return m.kioskS.Serve(m.kioskLn) })
 	m.serve("console", func() error { return m.consS.Serve(m.consLn) })
 	m.log.Info().Str("kiosk", m.KioskURL()).Str("console", m.ConsoleURL()).Msg("station ready")
@@ -488,6 +502,14 @@ func (m *Main) consoleListener() (net.Listener, error) {
 	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
 }
 
+// MetricsAddr is the address of /metrics ("" when off).
+func (m *Main) MetricsAddr() string {
+	if m.metricsSrv == nil {
+		return ""
+	}
+	return m.metricsSrv.Addr()
+}
+
 // KioskURL is the kiosk's address after Run.
 func (m *Main) KioskURL() string { return "http://" + m.kioskLn.Addr().String() }
 
@@ -522,6 +544,7 @@ func (m *Main) Close() error {
 			m.stopFleet()
 		}
 		m.wg.Wait()
+		err = errors.Join(err, m.metricsSrv.Close())
 		if m.kiosk != nil {
 			m.kiosk.Close()
 		}
