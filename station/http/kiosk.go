@@ -314,7 +314,7 @@ func (s *Kiosk) preview(c *fiber.Ctx) error {
 // config tells the page the station's settings it must follow.
 func (s *Kiosk) config(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"idle_ms": s.kiosk.IdleTimeout().Milliseconds(), "card": s.kiosk.CardEnabled(),
-		"fingerprint": s.fingerprint && s.kiosk.CardEnabled(), "finger": s.finger})
+		"fingerprint": s.fingerprint && s.kiosk.CardEnabled(), "finger": s.finger, "layout": s.layout})
 }
 
 const cardCookie = "anjungan_card"

@@ -41,11 +41,16 @@ type Kiosk struct {
 
 	fingerprint bool           // MountFingerprint was called: the page offers it after a card read
 	finger      station.Finger // the finger its screen asks for
+	layout      station.KioskLayout
 }
+
+// SetLayout tells the page where this kiosk model's reader, scanner and
+// output slots are, for its pictures (/api/config).
+func (s *Kiosk) SetLayout(l station.KioskLayout) { s.layout = l }
 
 // NewKiosk returns the kiosk server.
 func NewKiosk(k *station.Kiosk, v DocumentVerifier, log zerolog.Logger) *Kiosk {
-	s := &Kiosk{kiosk: k, log: log, done: make(chan struct{})}
+	s := &Kiosk{kiosk: k, log: log, done: make(chan struct{}), layout: station.DefaultKioskLayout}
 	s.app = newApp(log, "kiosk", kioskAnswer)
 	s.app.Use(kioskRequest)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })

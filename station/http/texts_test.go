@@ -44,12 +44,18 @@ func TestTextsComplete(t *testing.T) {
 
 	used := map[string]bool{}
 	html, _ := fs.ReadFile(assets, "assets/index.html")
-	for _, m := range regexp.MustCompile(`data-t="([a-z_0-9-]+)"`).FindAllSubmatch(html, -1) {
+	for _, m := range regexp.MustCompile(`data-t(?:-label|-alt)?="([a-z_0-9-]+)"`).FindAllSubmatch(html, -1) {
 		used[string(m[1])] = true
 	}
-	js, _ := fs.ReadFile(assets, "assets/app.js")
-	for _, m := range regexp.MustCompile(`\bt\("([a-z_0-9-]+)"\)`).FindAllSubmatch(js, -1) {
-		used[string(m[1])] = true
+	for _, name := range []string{"app.js", "guide.js"} {
+		js, _ := fs.ReadFile(assets, "assets/"+name)
+		for _, m := range regexp.MustCompile(`\bt\("([a-z_0-9-]+)"\)`).FindAllSubmatch(js, -1) {
+			used[string(m[1])] = true
+		}
+	}
+	// Keys guide.js builds from the steps of the flow.
+	for _, s := range []string{"signin", "check", "print", "collect"} {
+		used["help_"+s] = true
 	}
 	// Keys the page builds from domain values.
 	for _, s := range []station.PrintState{station.PrintPreparing, station.PrintPreview, station.PrintQueued, station.PrintHeld, station.PrintPrinting, station.PrintDone, station.PrintFailed, station.PrintInDoubt, station.PrintResumable} {

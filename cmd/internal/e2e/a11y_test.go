@@ -17,7 +17,7 @@ import (
 //
 //	lang      <html lang> is the language shown
 //	contrast  visible text against its effective background: 4.5:1, 3:1 for large text (24 px, or 18.66 px bold)
-//	target    every visible, enabled control is at least 48 × 48 CSS px
+//	target    every visible, enabled control is at least 48 × 48 CSS px, 64 × 64 on a kiosk screen (1080 px)
 //	live      every status region (role status, alert, log, timer) has aria-live
 //	name      every button has an accessible name
 //	alt       every image has an alt attribute
@@ -70,11 +70,13 @@ const a11yJS = `((lang) => {
     if (ratio < need) problems.push("contrast: " + ratio.toFixed(2) + ":1 (need " + need + ":1) at " + where(el));
   }
 
+  // 48 px, and on a kiosk screen 64 px at 1080 px (scaled with the screen's shorter side).
+  const minTarget = Math.max(48, 64 * Math.min(innerWidth, innerHeight) / 1080);
   const controls = [...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, [role=button], [tabindex]:not([tabindex='-1'])")]
     .filter((el) => shown(el) && !inactive(el));
   for (const el of controls) {
     const r = el.getBoundingClientRect();
-    if (r.width < 48 || r.height < 48) problems.push("target: " + Math.round(r.width) + "x" + Math.round(r.height) + " px at " + where(el));
+    if (r.width < minTarget || r.height < minTarget) problems.push("target: " + Math.round(r.width) + "x" + Math.round(r.height) + " px (need " + Math.round(minTarget) + ") at " + where(el));
   }
   for (const el of document.querySelectorAll("button, [role=button]")) {
     if (!shown(el)) continue;
@@ -124,13 +126,17 @@ func (b *Browser) a11yProblems(lang string) []string {
 	return r.Problems
 }
 
-// mustAccessible checks the screen shown in both languages and fails the
-// test with every problem found.
+// mustAccessible checks the screen shown in both languages, with the
+// layout rules (layout_test.go), and fails the test with every problem
+// found.
 func (b *Browser) mustAccessible(name string) {
 	b.TB.Helper()
 	for _, lang := range []string{b.lang, other(b.lang)} {
 		if lang != b.lang {
 			b.Do(chromedp.Click(chromedp.CSS("#lang")))
+		}
+		for _, p := range b.layoutProblems(name) {
+			b.TB.Errorf("%s (%s): %s", name, lang, p)
 		}
 		for _, p := range b.a11yProblems(lang) {
 			b.TB.Errorf("%s (%s): %s", name, lang, p)

@@ -101,7 +101,7 @@ func TestBrowserCardLogin(t *testing.T) {
 	mustPCSC(t)
 	sys := MustStartWith(t, Options{Card: true})
 	a := sys.MustApprove(t, "ktp-el")
-	b := MustBrowser(t, 1280, 900)
+	b := MustBrowser(t, 1920, 1080)
 	b.openCardScreen(sys)
 	b.both("card")
 	remove := sys.insertCard(t, a.NIK)

@@ -43,7 +43,7 @@ func TestBrowserExpiredTicket(t *testing.T) {
 		NIK: station.MustParseNIK("3174011201850001"), IssuedAt: issued, Expires: issued.Add(30 * 24 * time.Hour)})
 	mustOK(t, err)
 
-	b := MustBrowser(t, 1280, 900)
+	b := MustBrowser(t, 1920, 1080)
 	b.openStart(sys.Station.KioskURL())
 	b.scan(text)
 	b.mustError("ticket_expired")
@@ -52,7 +52,7 @@ func TestBrowserExpiredTicket(t *testing.T) {
 
 func TestBrowserNoBlanksBeforeStart(t *testing.T) {
 	sys := MustStartWith(t, Options{Blanks: -1})
-	b := MustBrowser(t, 1280, 900)
+	b := MustBrowser(t, 1920, 1080)
 	b.openStart(sys.Station.KioskURL())
 	b.Do(chromedp.WaitVisible(chromedp.CSS(`#avail-list li[data-type="ktp-el"].avail-no`)))
 	if got := b.Text(`#avail-list li[data-type="ktp-el"]`); !strings.Contains(got, "blanko habis") {
@@ -70,7 +70,7 @@ func TestBrowserJamDuringPrint(t *testing.T) {
 	ctx := context.Background()
 	mustOK(t, sys.Printers.InjectFault(ctx, "card-1", printerd.Fault{Kind: printerd.FaultMediaJam, At: printerd.FaultDuringPrint}))
 
-	b := MustBrowser(t, 1280, 900)
+	b := MustBrowser(t, 1920, 1080)
 	b.openStart(sys.Station.KioskURL())
 	b.scan(a.Ticket)
 	b.screen("docs")
@@ -106,7 +106,7 @@ func TestBrowserUpstreamDown(t *testing.T) {
 	sys := MustStart(t)
 	a := sys.MustApprove(t, "kk")
 	mustOK(t, sys.Registry.InjectFault(registrysim.Fault{Route: registrysim.RouteAuthorize, Kind: registrysim.FaultStatus, Status: http.StatusServiceUnavailable, Calls: 3}))
-	b := MustBrowser(t, 1280, 900)
+	b := MustBrowser(t, 1920, 1080)
 	b.openStart(sys.Station.KioskURL())
 	b.scan(a.Ticket)
 	b.mustError("upstream_unavailable")
@@ -153,13 +153,13 @@ func TestBrowserUpstreamDown(t *testing.T) {
 func TestBrowserIdleTimeout(t *testing.T) {
 	sys := MustStartWith(t, Options{Idle: 4 * time.Second})
 	a := sys.MustApprove(t, "kk")
-	b := MustBrowser(t, 1280, 900)
+	b := MustBrowser(t, 1920, 1080)
 	b.openStart(sys.Station.KioskURL())
 	b.scan(a.Ticket)
 	b.screen("docs")
 	// The warning comes first, then the start screen, with nothing personal left.
 	b.Do(chromedp.WaitVisible(chromedp.CSS("#idle")))
-	b.shot("idle-warning") // the dialog is modal: the language button behind it cannot be pressed
+	b.shot("idle-warning-landscape") // the dialog is modal: the language button behind it cannot be pressed
 	b.Do(chromedp.WaitNotVisible(chromedp.CSS("#idle")))
 	b.screen("start")
 	if got := b.Text("#subject"); got != "" {

@@ -32,7 +32,7 @@ import (
 func TestBrowserProgressStreamed(t *testing.T) {
 	sys := MustStart(t)
 	a := sys.MustApprove(t, "ktp-el", "kk")
-	b := MustBrowser(t, 1280, 900)
+	b := MustBrowser(t, 1920, 1080)
 	b.openStart(sys.Station.KioskURL())
 	b.scan(a.Ticket)
 	b.screen("docs")
@@ -186,7 +186,7 @@ func TestBrowserPreviewMasks(t *testing.T) {
 	url := sys.mustKiosk(t, func(r station.Renderer) station.Renderer {
 		return maskingRenderer{Renderer: r, masks: []station.Mask{mask, {Page: 7, X: 0, Y: 0, W: 1, H: 1}}}
 	})
-	b := MustBrowser(t, 1280, 900)
+	b := MustBrowser(t, 1920, 1080)
 	b.openStart(url)
 	b.scan(a.Ticket)
 	b.screen("docs")

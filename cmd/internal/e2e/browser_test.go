@@ -19,7 +19,9 @@ var screenshots = flag.String("screenshots", "", "save kiosk screenshots into th
 // Browser is headless Chromium on the kiosk page.
 type Browser struct {
 	*chromiumtest.Page
-	lang string
+	lang          string
+	width, height int                  // the window's size, which both and bothSizes come back to
+	actions       map[string][2]string // "primary WxH" → the action's box and the screen it was first seen on
 }
 
 // MustBrowser starts Debian's Chromium with the flags a closed network
@@ -28,7 +30,7 @@ func MustBrowser(tb testing.TB, width, height int) *Browser {
 	tb.Helper()
 	// Generous: under -race, with other packages' tests on both cores,
 	// typing a ticket through the DevTools protocol alone can take a minute.
-	return &Browser{Page: chromiumtest.NewPage(tb, width, height, 5*time.Minute, *screenshots), lang: "id"}
+	return &Browser{Page: chromiumtest.NewPage(tb, width, height, 5*time.Minute, *screenshots), lang: "id", width: width, height: height}
 }
 
 // open loads the kiosk page and waits until its script listens, so keys a
@@ -75,17 +77,6 @@ func (b *Browser) screen(name string) {
 func (b *Browser) shot(name string) {
 	b.TB.Helper()
 	b.Shot(name + "-" + b.lang)
-}
-
-// both saves the current screen in Bahasa Indonesia and in English.
-func (b *Browser) both(name string) {
-	b.TB.Helper()
-	b.shot(name)
-	b.Do(chromedp.Click(chromedp.CSS("#lang")))
-	b.lang = "en"
-	b.shot(name)
-	b.Do(chromedp.Click(chromedp.CSS("#lang")))
-	b.lang = "id"
 }
 
 // scan types text the way a QR scanner does: fast keystrokes, then Enter,
@@ -177,7 +168,7 @@ func TestBrowserTicketPrintsKTPAndKK(t *testing.T) {
 func TestBrowserPINWithOneWrongPIN(t *testing.T) {
 	sys := MustStart(t)
 	a := sys.MustApprove(t, "kia")
-	b := MustBrowser(t, 1080, 1700) // a portrait kiosk screen
+	b := MustBrowser(t, 1080, 1920) // a portrait kiosk screen
 	b.openStart(sys.Station.KioskURL())
 	b.tap("#way-pin", "pin")
 	b.keypad(a.NIK)

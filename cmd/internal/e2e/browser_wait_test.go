@@ -15,21 +15,6 @@ import (
 // refPattern is a job reference as printerd.JobRef makes it.
 var refPattern = regexp.MustCompile(`^[2-9A-HJ-NP-Z]{6}$`)
 
-// bothSizes saves the screen shown in both languages on a portrait
-// (1080×1920) and a landscape (1920×1080) screen, and checks its
-// accessibility on each.
-func (b *Browser) bothSizes(name string) {
-	b.TB.Helper()
-	for _, size := range []struct {
-		w, h   int64
-		suffix string
-	}{{1080, 1920, "-portrait"}, {1920, 1080, "-landscape"}} {
-		b.Do(chromedp.EmulateViewport(size.w, size.h))
-		b.both(name + size.suffix)
-		b.mustAccessible(name + size.suffix)
-	}
-}
-
 // TestBrowserWaitForOfficer: a print the printer jams on keeps the
 // citizen on the waiting screen with the job's reference; the call button
 // raises an alert on the console's overview naming that reference;

@@ -62,6 +62,8 @@ type Options struct {
 	// Fingerprint offers the simulated fingerprint after a card read; its
 	// samples are placed in Var/fingerprint (fingerprint.PlaceSample).
 	Fingerprint bool
+	// KioskLayout is the station's -kiosk-layout (default: the station's own).
+	KioskLayout string
 	// Logs receives every program's log output (default: discarded). It
 	// must be safe for concurrent writes.
 	Logs io.Writer
@@ -177,6 +179,9 @@ func MustStartWith(tb testing.TB, o Options) *System {
 	if o.PrinterdTLS {
 		stationArgs = append(stationArgs, "-printerd-url", "https://"+s.Printerd.TLSAddr(), "-printerd-ca", v("certs", "ca.crt"),
 			"-printerd-cert", v("certs", "printerd-client.crt"), "-printerd-key", v("certs", "printerd-client.key"))
+	}
+	if o.KioskLayout != "" {
+		stationArgs = append(stationArgs, "-kiosk-layout", o.KioskLayout)
 	}
 	if o.Fingerprint {
 		stationArgs = append(stationArgs, "-fingerprint", "sim", "-fingerprint-dir", v("fingerprint"))

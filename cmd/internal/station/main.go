@@ -84,6 +84,7 @@ type Main struct {
 	Fingerprint       string        // second factor after a card read: "sim" or "off" (the PIN only)
 	FingerprintDir    string        // the simulated sensor's samples
 	FingerprintFinger string        // the finger the screen asks for (station.Fingers)
+	KioskLayout       string        // where the reader, scanner and slots are (station.ParseKioskLayout)
 	LogLevel          string
 	Stdout            io.Writer // -h's usage (default os.Stdout)
 	Stderr            io.Writer // the log and flag errors (default os.Stderr)
@@ -204,6 +205,7 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs.StringVar(&m.Fingerprint, "fingerprint", m.Fingerprint, "fingerprint second factor after a card read: sim (simulated sensor and matcher; never on a kiosk in service) or off")
 	fs.StringVar(&m.FingerprintDir, "fingerprint-dir", m.FingerprintDir, "folder of the simulated sensor's samples (anjunganctl finger place)")
 	fs.StringVar(&m.FingerprintFinger, "fingerprint-finger", m.FingerprintFinger, "the finger the fingerprint screen asks for: right-thumb, right-index, … left-little (ISO/IEC 19794-2 positions)")
+	fs.StringVar(&m.KioskLayout, "kiosk-layout", m.KioskLayout, "where this kiosk model's parts are, for the page's pictures: reader, scanner, card-slot, paper-slot, each =left or =right, comma-separated (default "+station.DefaultKioskLayout.String()+")")
 	fs.DurationVar(&m.IdleTimeout, "idle-timeout", m.IdleTimeout, "a citizen's session ends after this long without a touch")
 	fs.StringVar(&m.Hall.Name, "hall-name", m.Hall.Name, "the service hall's name, on the console and every report")
 	fs.StringVar(&m.Hall.KioskID, "kiosk-id", m.Hall.KioskID, "this kiosk's id, on the console and every report")
@@ -232,6 +234,9 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 		}
 		if _, err := station.ParseFinger(m.FingerprintFinger); err != nil {
 			return fmt.Errorf("-fingerprint-finger: %w", err)
+		}
+		if _, err := station.ParseKioskLayout(m.KioskLayout); err != nil {
+			return fmt.Errorf("-kiosk-layout: %w", err)
 		}
 		return nil
 	}
@@ -334,6 +339,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.kioskS = stationhttp.NewKiosk(m.kiosk, docs, m.log)
+	layout, _ := station.ParseKioskLayout(m.KioskLayout) // checked with the flags
+	m.kioskS.SetLayout(layout)
 	if m.Fingerprint == "sim" && cards != nil {
 		fp, err := m.fingerprint()
 		if err != nil {

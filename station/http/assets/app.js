@@ -42,6 +42,8 @@
   function applyTexts() {
     document.documentElement.lang = lang;
     document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+    document.querySelectorAll("[data-t-label]").forEach((el) => { el.setAttribute("aria-label", t(el.dataset.tLabel)); });
+    document.querySelectorAll("[data-t-alt]").forEach((el) => { el.alt = t(el.dataset.tAlt); });
     renderDynamic();
   }
 
@@ -55,6 +57,26 @@
     if (name === "pin") focusField(activeField);
     armIdle();
     if (name === "start") refreshAvailability();
+    shown(name);
+  }
+
+  // shown tells the page's other parts (guide.js: steps, help; voice.js:
+  // spoken guidance) that a screen shows, once the code that showed it has
+  // filled in its texts (an error's message comes after show("error")).
+  function shown(name) {
+    setTimeout(() => {
+      if (screen !== name) return; // already gone: the next screen speaks for itself
+      tell(name === "error" && lastError ? lastError.code || "" : "");
+    }, 0);
+  }
+  // tell says so for the screen shown, with the code of an error message
+  // it shows now ("" for none): the error screen's, or one within a
+  // screen (a card that is not an e-KTP, a NIK too short, a finger that
+  // does not match).
+  function tell(code) {
+    const detail = { screen, lang };
+    if (code) detail.code = code;
+    document.dispatchEvent(new CustomEvent("kiosk:screen", { detail }));
   }
 
   // The logout a reset sends must reach the server before the next login:
@@ -212,8 +234,8 @@
     // Checked here, not by the server: the input stays as typed and the
     // message says what is missing.
     const nikOK = cardMode || check("nik", true), pinOK = check("pin", true);
-    if (!nikOK) return focusField("nik");
-    if (!pinOK) return focusField("pin");
+    if (!nikOK) { tell("nik_short"); return focusField("nik"); }
+    if (!pinOK) { tell("pin_short"); return focusField("pin"); }
     if (cardMode) login("/api/login/card", { pin: $("#pin").value, read_id: cardReadID });
     else login("/api/login/pin", { nik: $("#nik").value, pin: $("#pin").value });
     $("#pin").value = "";
@@ -280,6 +302,7 @@
         if (e.code === "fingerprint_no_match" || e.code === "fingerprint_unreadable") {
           $("#finger-state").textContent = e.code === "fingerprint_no_match" ? tn("finger_no_match", e.attempts_left) : t("finger_unreadable");
           $("#finger-state").className = "card-state bad";
+          tell(e.code);
           continue;
         }
         return fail(e);
@@ -301,6 +324,7 @@
   // The reader's state in plain words; a card lifted too early gets its own screen.
   let cardState = { status: "waiting" };
   function showCardState(c) {
+    const news = c.status !== cardState.status;
     cardState = c;
     if (c.status === "removed_early") { if (screen !== "card-again") show("card-again"); }
     else if (screen === "card-again") show("card");
@@ -310,7 +334,10 @@
     let text = texts.id && texts.id[key] ? t(key) : "";
     if (c.status === "failed" && c.error) text = (lang === "en" ? c.error.message_en : c.error.message_id) || t("card_state_failed");
     el.textContent = text || t("card_state_waiting");
-    el.className = "card-state " + (["removed_early", "not_ektp", "failed", "reader_missing", "service_down", "set_aside"].includes(c.status) ? "bad" : "ok");
+    const bad = ["removed_early", "not_ektp", "failed", "reader_missing", "service_down", "set_aside"].includes(c.status);
+    el.className = "card-state " + (bad ? "bad" : "ok");
+    // A card lifted early has its own screen, which tells itself.
+    if (news && bad && c.status !== "removed_early") tell("card_" + c.status);
   }
 
   // ---- login, documents, printing ----------------------------------------
@@ -329,6 +356,7 @@
         show("pin");
         focusField("nik");
         problems.nik = e; // after the focus, which checks the length
+        tell(e.code);
         return renderProblems();
       }
       fail(e);
@@ -511,6 +539,9 @@
       li.append(name, state, ref, ol, left);
       return li;
     }));
+    // Where it will come out: the card slot, the paper slot (a KK), or both.
+    const kinds = view.documents.filter((d) => tracked.includes(d.request_id)).map((d) => (d.type === "kk" ? "paper-slot" : "card-slot"));
+    document.querySelectorAll("#printing-pics img.pic").forEach((img) => { img.hidden = !kinds.includes(img.dataset.part); });
     tickCountdown();
   }
 
@@ -597,6 +628,8 @@
     if (screen === "done") {
       const kinds = $("#done-what").dataset.kinds || "";
       $("#done-what").textContent = [kinds.includes("card") ? t("done_card") : "", kinds.includes("paper") ? t("done_paper") : ""].join(" ").trim();
+      $("#pic-card-out").hidden = !kinds.includes("card");
+      $("#pic-paper-out").hidden = !kinds.includes("paper");
       const refs = $("#done-refs").dataset.refs || "";
       $("#done-refs").textContent = refs ? t("ref_label") + " " + refs : "";
       const left = view ? view.documents.filter(printable) : [];
@@ -655,6 +688,8 @@
     $("#card-read").hidden = true; $("#card-subject").textContent = ""; $("#nik-entry").hidden = false;
     $("#use-finger").hidden = true;
     if (screen === "finger") call("DELETE", "/api/card/fingerprint", { read_id: cardReadID }).catch(() => {});
+    // The visit's own choices (larger text, the help shown) end with it.
+    document.dispatchEvent(new CustomEvent("kiosk:reset"));
     show("start");
     // Always, session or not: the server sets aside a card left on the
     // reader, so it cannot log the next visitor in.
@@ -763,7 +798,11 @@
   $("#error-retry").addEventListener("click", () => { lastError = null; activeField = "pin"; show("pin"); });
   $("#lang").addEventListener("click", () => { lang = lang === "id" ? "en" : "id"; applyTexts(); });
 
+  // What guide.js needs of the page: its texts, the station's settings
+  // and whether a citizen is signed in (an officer can be called then).
+  window.kiosk = { t, lang: () => lang, screen: () => screen, signedIn: () => view !== null, call, config: {} };
   const config = fetch("/api/config").then((r) => r.json()).then((c) => {
+    window.kiosk.config = c;
     if (c.idle_ms > 0) { IDLE_RESET_MS = c.idle_ms; IDLE_WARN_MS = Math.round(c.idle_ms * 0.75); }
     cardEnabled = !!c.card;
     fingerEnabled = !!c.fingerprint;
