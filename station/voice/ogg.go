@@ -22,7 +22,10 @@ var (
 	ErrPageTruncated = errors.New("voice: Ogg page cut short")
 	ErrNotOpus       = errors.New("voice: first packet is not OpusHead")
 	ErrNoAudio       = errors.New("voice: no audio after the headers")
+	ErrTooLong       = errors.New("voice: granule position beyond an hour")
 )
+
+const maxGranule = 3600 * 48000
 
 // Inspect checks that b is an Ogg stream whose first packet is an Opus
 // identification header (RFC 7845) and returns its length. It reads
@@ -33,11 +36,11 @@ func Inspect(b []byte) (Info, error) {
 	preSkip := 0
 	for off := 0; off < len(b); {
 		// RFC 3533: "OggS", version, flags, granule(8), serial(4), seq(4), crc(4), segments(1), lacing.
+		if !bytes.HasPrefix(b[off:], []byte("OggS")) {
+			return info, fmt.Errorf("%w at byte %d", ErrNotOgg, off)
+		}
 		if len(b)-off < 27 {
 			return info, ErrPageTruncated
-		}
-		if !bytes.Equal(b[off:off+4], []byte("OggS")) {
-			return info, fmt.Errorf("%w at byte %d", ErrNotOgg, off)
 		}
 		nseg := int(b[off+26])
 		if len(b)-off < 27+nseg {
@@ -72,6 +75,11 @@ func Inspect(b []byte) (Info, error) {
 	// Opus granules count 48 kHz samples, whatever the input rate.
 	if info.Pages < 3 || granule <= int64(preSkip) {
 		return info, ErrNoAudio
+	}
+	// A phrase lasts seconds; a larger granule is corrupt, and would
+	// overflow the Duration.
+	if granule-int64(preSkip) > maxGranule {
+		return info, ErrTooLong
 	}
 	info.Duration = time.Duration(granule-int64(preSkip)) * time.Second / 48000
 	return info, nil
