@@ -46,18 +46,29 @@
   // Dengarkan lagi is a request to hear it: it speaks even with Suara off.
   $("#btn-again").addEventListener("click", play);
 
+  let last = null; // the screen last told, to say again in another language
+  function say(d) {
+    last = d;
+    const key = keyFor(d);
+    src = key ? "/voice/" + encodeURIComponent(d.lang) + "/" + key + ".opus" : "";
+    if (on && src) play();
+    else audio.pause();
+  }
   document.addEventListener("kiosk:screen", (e) => {
     if (!ready()) return;
     $("#btn-sound").hidden = false;
     $("#btn-again").hidden = false;
-    const key = keyFor(e.detail);
-    src = key ? "/voice/" + encodeURIComponent(e.detail.lang) + "/" + key + ".opus" : "";
-    if (on && src) play();
-    else audio.pause();
+    say(e.detail);
+  });
+  // A citizen who switched the language hears the screen again in it
+  // (app.js, whose listener ran first, has switched it).
+  $("#lang").addEventListener("click", () => {
+    if (ready() && last) say(Object.assign({}, last, { lang: k.lang() }));
   });
   document.addEventListener("kiosk:reset", () => {
     audio.pause();
     src = "";
+    last = null;
     sound(true);
   });
 })();
