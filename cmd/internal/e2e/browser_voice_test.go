@@ -67,6 +67,9 @@ func TestBrowserVoice(t *testing.T) {
 	phrase, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	t.Logf("first load transferred %.0f bytes (performance entries); the start phrase is %d bytes", total, len(phrase))
+	if total+float64(len(phrase)) > 300<<10 {
+		t.Errorf("first load with the first phrase: %.0f bytes; the budget is 300 KiB", total+float64(len(phrase)))
+	}
 
 	b.tap("#way-ticket", "ticket")
 	b.playing("id", "voice_screen_ticket")
