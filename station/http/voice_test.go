@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -133,4 +134,42 @@ func TestVoiceServed(t *testing.T) {
 	if err := json.Unmarshal(b, &c); err != nil || !c.Voice || c.Volume != 0.8 {
 		t.Errorf("config %s: %v", b, err)
 	}
+}
+
+var voiceAll = flag.Bool("voice-all", false, "make every phrase of both languages with espeak-ng and opusenc, and log their sizes and the time")
+
+// TestVoiceAllPhrases makes every phrase, as the station does at start-up:
+// each must be valid Ogg Opus of a sane length. It takes some seconds, so
+// it runs with -voice-all (docs/kiosk.md, "Spoken guidance").
+func TestVoiceAllPhrases(t *testing.T) {
+	if !*voiceAll {
+		t.Skip("run with -args -voice-all")
+	}
+	texts, err := KioskTexts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := voice.New(texts, voice.Exec)
+	w, err := s.Warm(context.Background(), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"id", "en"} {
+		for _, k := range s.Keys(lang) {
+			ogg, _ := s.Phrase(context.Background(), lang, k)
+			if info, err := voice.Inspect(ogg); err != nil || info.Duration < 500*time.Millisecond || info.Duration > 15*time.Second {
+				t.Errorf("%s/%s: %+v %v", lang, k, info, err)
+			}
+		}
+	}
+	n := len(w.Sizes)
+	t.Logf("%d phrases in %v; bytes min %d, median %d, max %d, total %d", w.Phrases, w.Took.Round(time.Millisecond), w.Sizes[0], w.Sizes[n/2], w.Sizes[n-1], sum(w.Sizes))
+}
+
+func sum(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		n += x
+	}
+	return n
 }
