@@ -10,7 +10,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Debian packages: what building needs (cgo for PC/SC) and what the tests talk to (see docs/testing.md).
 # poppler-utils: the kiosk preview and the card printers' raster come from pdftoppm.
-BUILD_DEBS := libpcsclite-dev pkg-config gcc poppler-utils
+BUILD_DEBS := libpcsclite-dev pkg-config gcc poppler-utils espeak-ng opus-tools
 TEST_DEBS := $(BUILD_DEBS) dpkg-dev lintian systemd init-system-helpers cage strace pcscd vsmartcard-vpcd pcsc-tools poppler-utils zbar-tools cups-ipp-utils dbus chromium fonttools fonts-dejavu-core postgresql
 
 # In CI a missing peer is a failure, not a skip.

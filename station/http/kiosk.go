@@ -314,7 +314,8 @@ func (s *Kiosk) preview(c *fiber.Ctx) error {
 // config tells the page the station's settings it must follow.
 func (s *Kiosk) config(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"idle_ms": s.kiosk.IdleTimeout().Milliseconds(), "card": s.kiosk.CardEnabled(),
-		"fingerprint": s.fingerprint && s.kiosk.CardEnabled(), "finger": s.finger, "layout": s.layout})
+		"fingerprint": s.fingerprint && s.kiosk.CardEnabled(), "finger": s.finger, "layout": s.layout,
+		"voice": s.voice != nil && s.volume > 0, "voice_volume": s.volume})
 }
 
 const cardCookie = "anjungan_card"

@@ -42,6 +42,8 @@ type Kiosk struct {
 	fingerprint bool           // MountFingerprint was called: the page offers it after a card read
 	finger      station.Finger // the finger its screen asks for
 	layout      station.KioskLayout
+	voice       Voice   // MountVoice was called: the page speaks
+	volume      float64 // the voice's volume, 0 to 1
 }
 
 // SetLayout tells the page where this kiosk model's reader, scanner and

@@ -47,7 +47,7 @@ func TestTextsComplete(t *testing.T) {
 	for _, m := range regexp.MustCompile(`data-t(?:-label|-alt)?="([a-z_0-9-]+)"`).FindAllSubmatch(html, -1) {
 		used[string(m[1])] = true
 	}
-	for _, name := range []string{"app.js", "guide.js"} {
+	for _, name := range []string{"app.js", "guide.js", "voice.js"} {
 		js, _ := fs.ReadFile(assets, "assets/"+name)
 		for _, m := range regexp.MustCompile(`\bt\("([a-z_0-9-]+)"\)`).FindAllSubmatch(js, -1) {
 			used[string(m[1])] = true

@@ -71,7 +71,8 @@ type Main struct {
 	BindingKey      string // checks a ticket's NIK binding against the upstream's answer
 	DBPath          string
 	IdleTimeout     time.Duration
-	AuditKey        string // signs the audit log's checkpoints (note format)
+	VoiceVolume     float64 // the page's spoken guidance, 0 to 1; 0 is off
+	AuditKey        string  // signs the audit log's checkpoints (note format)
 	AuditVKey       string
 	SubjectKey      string // keys the audit subjects: HMAC of the NIK
 	CardReader      string // PC/SC reader of the e-KTP; "" for no card login
@@ -127,6 +128,7 @@ type Main struct {
 	once      sync.Once
 	done      chan struct{}
 	stopHours context.CancelFunc
+	stopVoice context.CancelFunc
 	stopFleet context.CancelFunc
 }
 
@@ -154,6 +156,7 @@ func NewMain() *Main {
 		BindingKey:        "var/keys/binding.key",
 		DBPath:            "var/station/station.db",
 		IdleTimeout:       60 * time.Second,
+		VoiceVolume:       0.8,
 		AuditKey:          "var/keys/audit-station.key",
 		AuditVKey:         "var/keys/audit-station.vkey",
 		SubjectKey:        "var/keys/subject.key",
@@ -215,6 +218,7 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs.StringVar(&m.FingerprintFinger, "fingerprint-finger", m.FingerprintFinger, "the finger the fingerprint screen asks for: right-thumb, right-index, … left-little (ISO/IEC 19794-2 positions)")
 	fs.StringVar(&m.KioskLayout, "kiosk-layout", m.KioskLayout, "where this kiosk model's parts are, for the page's pictures: reader, scanner, card-slot, paper-slot, each =left or =right, comma-separated (default "+station.DefaultKioskLayout.String()+")")
 	fs.DurationVar(&m.IdleTimeout, "idle-timeout", m.IdleTimeout, "a citizen's session ends after this long without a touch")
+	fs.Float64Var(&m.VoiceVolume, "voice-volume", m.VoiceVolume, "volume of the kiosk's spoken guidance, 0 to 1 (0: no voice; needs espeak-ng and opusenc)")
 	fs.StringVar(&m.Hall.Name, "hall-name", m.Hall.Name, "the service hall's name, on the console and every report")
 	fs.StringVar(&m.Hall.KioskID, "kiosk-id", m.Hall.KioskID, "this kiosk's id, on the console and every report")
 	fs.Func("time-zone", "the hall's time zone: WIB, WITA or WIT (default WIB)", func(s string) error {
@@ -249,6 +253,9 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 		}
 		if _, err := station.ParseKioskLayout(m.KioskLayout); err != nil {
 			return fmt.Errorf("-kiosk-layout: %w", err)
+		}
+		if !(m.VoiceVolume >= 0 && m.VoiceVolume <= 1) {
+			return fmt.Errorf("-voice-volume %v: want 0 to 1", m.VoiceVolume)
 		}
 		return nil
 	}
@@ -364,6 +371,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.kioskS.MountFingerprint(fp)
 	}
 	m.kioskS.MountReadiness(readiness(m.db, printers))
+	m.mountVoice()
 	m.consS = stationhttp.NewConsole(stationhttp.ConsoleDeps{
 		Printerd: printers, Audit: m.audit, Accounts: sqlite.NewAccounts(m.db),
 		PrinterdAudit: printers, Now: m.Now, Hall: m.Hall, PINs: reg, Rand: rand.Reader, Settlements: m.kiosk.Settler(),
@@ -539,6 +547,9 @@ func (m *Main) Close() error {
 		}
 		if m.stopHours != nil {
 			m.stopHours()
+		}
+		if m.stopVoice != nil {
+			m.stopVoice()
 		}
 		if m.stopFleet != nil {
 			m.stopFleet()

@@ -1,0 +1,116 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// playing waits until the page's audio element has the phrase key of
+// language lang as its source and has played some of it.
+func (b *Browser) playing(lang, key string) {
+	b.TB.Helper()
+	want := "/voice/" + lang + "/" + key + ".opus"
+	js := fmt.Sprintf(`(() => { const a = document.querySelector("#voice");
+		return a && a.getAttribute("src") === %q && (!a.paused || a.ended) && a.played.length > 0 && a.played.end(0) > 0; })()`, want)
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		ok, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](js))
+		mustOK(b.TB, err)
+		if ok {
+			return
+		}
+	}
+	state, _ := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`(() => { const a = document.querySelector("#voice");
+		return a ? JSON.stringify({src: a.getAttribute("src"), paused: a.paused, played: a.played.length, error: a.error && a.error.code}) : "no #voice"; })()`))
+	b.TB.Fatalf("want %s playing; audio %s", want, state)
+}
+
+// pressed is the aria-pressed state of Suara.
+func (b *Browser) pressed() string {
+	b.TB.Helper()
+	v, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`document.querySelector("#btn-sound").getAttribute("aria-pressed")`))
+	mustOK(b.TB, err)
+	return v
+}
+
+// silent checks that the audio element is paused and stays so.
+func (b *Browser) silent(why string) {
+	b.TB.Helper()
+	time.Sleep(500 * time.Millisecond) // a phrase that started would play by now
+	st, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`(() => { const a = document.querySelector("#voice");
+		return a.paused + " " + a.getAttribute("src"); })()`))
+	mustOK(b.TB, err)
+	if st[:4] != "true" {
+		b.TB.Errorf("%s: audio not paused (%s)", why, st)
+	}
+}
+
+// TestBrowserVoice plays a visit with the sound on: every screen says its
+// phrase in the visit's language; Suara off stops it and keeps the next
+// screen silent; a reset turns it on again.
+func TestBrowserVoice(t *testing.T) {
+	sys := MustStart(t)
+	a := sys.MustApprove(t, "ktp-el")
+	b := MustBrowser(t, 1080, 1920)
+	b.openStart(sys.Station.KioskURL())
+	b.Do(chromedp.WaitVisible(chromedp.CSS("#btn-sound")), chromedp.WaitVisible(chromedp.CSS("#btn-again")))
+	b.playing("id", "voice_screen_start")
+	// The first load with the first screen's voice.
+	total, err := chromedp.Run(b.Ctx, chromedp.Evaluate[float64](`[...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")].reduce((n, e) => n + e.transferSize, 0)`))
+	mustOK(t, err)
+	res, err := http.Get(sys.Station.KioskURL() + "/voice/id/voice_screen_start.opus")
+	mustOK(t, err)
+	phrase, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	t.Logf("first load transferred %.0f bytes (performance entries); the start phrase is %d bytes", total, len(phrase))
+	if total+float64(len(phrase)) > 300<<10 {
+		t.Errorf("first load with the first phrase: %.0f bytes; the budget is 300 KiB", total+float64(len(phrase)))
+	}
+
+	b.tap("#way-ticket", "ticket")
+	b.playing("id", "voice_screen_ticket")
+	b.scan(a.Ticket)
+	b.screen("docs")
+	b.playing("id", "voice_screen_docs")
+	b.tap("#doc-list button.print", "preview")
+	b.playing("id", "voice_screen_preview")
+
+	// Suara off: what plays stops, and the next screen stays silent.
+	b.Do(chromedp.Click(chromedp.CSS("#btn-sound")))
+	if got := b.pressed(); got != "false" {
+		t.Errorf("Suara off: aria-pressed %q", got)
+	}
+	b.silent("Suara off")
+	b.tap("#preview-back", "docs")
+	b.silent("the screen after Suara off")
+	// Dengarkan lagi says the screen's phrase even so.
+	b.Do(chromedp.Click(chromedp.CSS("#btn-again")))
+	b.playing("id", "voice_screen_docs")
+	b.Do(chromedp.Click(chromedp.CSS("#btn-sound")))
+	if got := b.pressed(); got != "true" {
+		t.Errorf("Suara on: aria-pressed %q", got)
+	}
+	b.tap("#doc-list button.print", "preview")
+	b.playing("id", "voice_screen_preview")
+	b.tap("#preview-ok", "done")
+	b.playing("id", "voice_screen_done")
+
+	// The next visit, in English: a switch says the screen again in it.
+	b.Do(chromedp.Click(chromedp.CSS("#btn-sound"))) // off: the reset turns it on again
+	b.tap("#done-ok", "start")
+	if got := b.pressed(); got != "true" {
+		t.Errorf("after the visit: aria-pressed %q, want Suara on", got)
+	}
+	b.Do(chromedp.Click(chromedp.CSS("#lang")))
+	b.lang = "en"
+	b.playing("en", "voice_screen_start")
+	b.tap("#way-ticket", "ticket")
+	b.playing("en", "voice_screen_ticket")
+	b.scan(a.Ticket)
+	b.screen("error")
+	b.playing("en", "voice_error_ticket_used")
+}
