@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/anjungan/anjungan/cmd/internal/cli"
@@ -13,7 +14,17 @@ import (
 	"github.com/anjungan/anjungan/cmd/internal/systemd"
 )
 
+// memoryLimit is the station's soft memory limit when GOMEMLIMIT does not
+// set one. A supervisor's login hashes with argon2id at 64 MiB; with Go's
+// default pacing the buffer of the last login was still uncollected when
+// the next began, so a login attack held two. The limit makes the
+// collector return it first.
+const memoryLimit = 80 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	m := station.NewMain()
 	if err := m.ParseFlags(os.Args[1:]); err != nil {
 		os.Exit(cli.ExitCode(err)) // ParseFlags printed the usage, and what is wrong
