@@ -93,17 +93,27 @@ func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, rep)
 }
 
-func (h *handler) events(w http.ResponseWriter, r *http.Request) {
+// kioskPost checks that r is a POST from a kiosk's client certificate
+// and returns the kiosk's id (the certificate's CN); otherwise it has
+// answered with the refusal.
+func (h *handler) kioskPost(w http.ResponseWriter, r *http.Request) (string, bool) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		h.fail(w, r, "", fleet.ErrMethod, nil)
-		return
+		return "", false
 	}
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		h.fail(w, r, "", fleet.ErrCertificateMissing, nil)
+		return "", false
+	}
+	return r.TLS.PeerCertificates[0].Subject.CommonName, true
+}
+
+func (h *handler) events(w http.ResponseWriter, r *http.Request) {
+	kiosk, ok := h.kioskPost(w, r)
+	if !ok {
 		return
 	}
-	kiosk := r.TLS.PeerCertificates[0].Subject.CommonName
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, fleet.MaxBatchBytes))
 	var tooBig *http.MaxBytesError
 	switch {

@@ -22,16 +22,10 @@ const (
 func WithWitness(w *fleet.Witness) Option { return func(h *handler) { h.witness = w } }
 
 func (h *handler) addCheckpoint(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		h.fail(w, r, "", fleet.ErrMethod, nil)
+	kiosk, ok := h.kioskPost(w, r)
+	if !ok {
 		return
 	}
-	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		h.fail(w, r, "", fleet.ErrCertificateMissing, nil)
-		return
-	}
-	kiosk := r.TLS.PeerCertificates[0].Subject.CommonName
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, fleet.MaxWitnessBody))
 	if err != nil {
 		h.fail(w, r, kiosk, fleet.ErrWitnessRequestInvalid.With(err), nil)
