@@ -40,7 +40,7 @@ func startConsole(m *Main, loop context.Context) (*consoleServer, error) {
 		s.tls = true
 	}
 	s.server = &http.Server{Handler: c, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: stdlog.New(httpErrorLog{m.log}, "", 0),
+		ErrorLog:    stdlog.New(httpErrorLog{m.log}, "", 0),
 		BaseContext: func(net.Listener) context.Context { return loop }} // open event streams end with the hub
 	go c.Run(loop)
 	go func() {

@@ -38,19 +38,19 @@ type Main struct {
 	Stderr io.Writer
 	Now    func() time.Time
 
-	db         string
-	listen     string
-	tlsCert    string
-	tlsKey     string
-	clientCA   string
-	logLevel   string
-	webhookURL string
-	witnessKey string
-	alertEvery time.Duration
+	db          string
+	listen      string
+	tlsCert     string
+	tlsKey      string
+	clientCA    string
+	logLevel    string
+	webhookURL  string
+	witnessKey  string
+	alertEvery  time.Duration
 	consoleAddr string
 	// ConsolePoll is how often the console reads the open alerts.
 	ConsolePoll time.Duration
-	th         fleet.Thresholds
+	th          fleet.Thresholds
 
 	log      zerolog.Logger
 	store    *postgres.Store
