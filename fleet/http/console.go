@@ -14,7 +14,6 @@ import (
 	"io/fs"
 	"math"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -94,7 +93,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin") // no-referrer would make the browser send Origin: null
 	h.Set("Cache-Control", "no-store")
 	c.mux.ServeHTTP(w, r)
 }
@@ -186,14 +185,22 @@ func (c *Console) user(r *http.Request) (fleet.User, error) {
 	return c.store.SessionUser(r.Context(), hashID(ck.Value), c.now())
 }
 
-// sameOrigin refuses a POST a browser says comes from elsewhere; a
-// request with neither Origin nor Sec-Fetch-Site is refused too.
+// sameOrigin refuses a POST a browser says comes from elsewhere:
+// Sec-Fetch-Site must be same-origin when present and Origin this
+// console when present; a request with neither is refused too.
 func sameOrigin(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		return err == nil && u.Host == r.Host
+	site, origin := r.Header.Get("Sec-Fetch-Site"), r.Header.Get("Origin")
+	if site == "" && origin == "" {
+		return false
 	}
-	return r.Header.Get("Sec-Fetch-Site") == "same-origin"
+	if site != "" && site != "same-origin" {
+		return false
+	}
+	scheme := "http://"
+	if r.TLS != nil {
+		scheme = "https://"
+	}
+	return origin == "" || origin == scheme+r.Host
 }
 
 type page struct {
