@@ -93,6 +93,8 @@ func TestConsoleLiveInChromium(t *testing.T) {
 	if n, _ := chromedp.Run(p.Ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-kiosk="jkt-01"], #kiosk-jkt-01').length`)); n != 0 {
 		t.Errorf("jabar's page shows jkt-01")
 	}
+	// The screenshots are of freshly rendered pages (only the alerts are live).
+	p.Do(chromedp.Navigate(r.url+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS(sel)))
 	mustAccessible(t, p, "en", "overview")
 	p.Shot("overview-en")
 	p.Do(chromedp.Navigate(r.url+"/?lang=id"), chromedp.WaitVisible(chromedp.CSS(sel)))
