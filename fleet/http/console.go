@@ -345,19 +345,18 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 	ch := make(chan alertChange, 16)
 	c.mu.Lock()
 	c.subs[ch] = struct{}{}
-	current := c.open
-	polled := c.polled
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
 		delete(c.subs, ch)
 		c.mu.Unlock()
 	}()
-	if !polled {
-		if current, err = c.store.OpenAlertList(r.Context()); err != nil {
-			c.fail(w, err)
-			return
-		}
+	// Read after subscribing: a change from now on is either in this
+	// list or comes on ch (or both: sent tells which were sent).
+	current, err := c.store.OpenAlertList(r.Context())
+	if err != nil {
+		c.fail(w, err)
+		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
@@ -380,6 +379,10 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 		return err == nil
 	}
 	p.Overview.Alerts = fleet.VisibleAlerts(current, u.Scope)
+	sent := map[int64]bool{}
+	for _, a := range p.Overview.Alerts {
+		sent[a.ID] = true
+	}
 	if !send("alerts", "alerts", p) {
 		return
 	}
@@ -396,6 +399,10 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 		case change := <-ch:
 			for _, a := range fleet.VisibleAlerts(change.opened, u.Scope) {
+				if sent[a.ID] {
+					continue
+				}
+				sent[a.ID] = true
 				if !send("opened", "alert", alertItem{a, p.T}) {
 					return
 				}
@@ -403,6 +410,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 			// A closed alert's ID reveals nothing: send them all, the
 			// page removes only the ones it shows.
 			for _, id := range change.closed {
+				delete(sent, id)
 				if !send("closed", "", id) {
 					return
 				}
