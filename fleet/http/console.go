@@ -38,19 +38,18 @@ const SessionLifetime = 8 * time.Hour
 // the overview of the kiosks a supervisor's scope covers, with the open
 // alerts kept live over server-sent events.
 type Console struct {
-	store      fleet.ConsoleStore
-	now        func() time.Time
-	th         fleet.Thresholds
-	log        zerolog.Logger
-	poll       time.Duration
-	tmpl       *template.Template
-	dummyHash  string
-	mu         sync.Mutex
-	open       []fleet.Alert // the open alerts as last polled
-	polled     bool
-	subs       map[chan alertChange]struct{}
-	mux        *http.ServeMux
-	pollerOnce sync.Once
+	store     fleet.ConsoleStore
+	now       func() time.Time
+	th        fleet.Thresholds
+	log       zerolog.Logger
+	poll      time.Duration
+	tmpl      *template.Template
+	dummyHash string
+	mu        sync.Mutex
+	open      []fleet.Alert // the open alerts as last polled
+	polled    bool
+	subs      map[chan alertChange]struct{}
+	mux       *http.ServeMux
 }
 
 type alertChange struct {
