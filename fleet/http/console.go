@@ -52,9 +52,11 @@ type Console struct {
 	mux       *http.ServeMux
 }
 
+// alertChange is the whole list of open alerts after a change: each
+// page's stream compares it with what it sent, so a stream that began
+// before the poller's first read still sees every change.
 type alertChange struct {
-	opened []fleet.Alert
-	closed []int64
+	open []fleet.Alert
 }
 
 // NewConsole returns the console on store. poll is how often it reads
@@ -126,7 +128,7 @@ func (c *Console) pollOnce(ctx context.Context) error {
 		if len(opened)+len(closed) > 0 {
 			for ch := range c.subs {
 				select {
-				case ch <- alertChange{opened, closed}:
+				case ch <- alertChange{next}:
 				default: // a page that does not keep up resynchronises on its next connection
 				}
 			}
@@ -397,18 +399,18 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 			}
 			fl.Flush()
 		case change := <-ch:
-			for _, a := range fleet.VisibleAlerts(change.opened, u.Scope) {
-				if sent[a.ID] {
-					continue
-				}
+			var shown []fleet.Alert
+			for id := range sent {
+				shown = append(shown, fleet.Alert{ID: id})
+			}
+			opened, closed := fleet.AlertChanges(shown, fleet.VisibleAlerts(change.open, u.Scope))
+			for _, a := range opened {
 				sent[a.ID] = true
 				if !send("opened", "alert", alertItem{a, p.T}) {
 					return
 				}
 			}
-			// A closed alert's ID reveals nothing: send them all, the
-			// page removes only the ones it shows.
-			for _, id := range change.closed {
+			for _, id := range closed {
 				delete(sent, id)
 				if !send("closed", "", id) {
 					return

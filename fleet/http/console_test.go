@@ -265,7 +265,7 @@ func TestConsoleScopes(t *testing.T) {
 		case "closed":
 			closed++
 		}
-		if closed == 3 {
+		if closed == 1 { // bdg-01's offline alert: the others are not in the scope
 			break
 		}
 	}
