@@ -51,6 +51,16 @@ var fill = map[int]func(t *testing.T, pool *pgxpool.Pool){
 			}
 		}
 	},
+	4: func(t *testing.T, pool *pgxpool.Pool) {
+		for _, q := range []string{
+			`INSERT INTO console_users VALUES ('jabar', '$argon2id$v=19$m=64,t=1,p=1$AAAA$AAAA', 'province:32', now())`,
+			`INSERT INTO console_sessions VALUES ('\x00', 'jabar', now())`,
+		} {
+			if _, err := pool.Exec(context.Background(), q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	},
 }
 
 // Every version upgrades to the latest with its data kept, and the hub

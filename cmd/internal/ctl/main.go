@@ -81,6 +81,7 @@ func commands() []command {
 		{"fleet sign", "", "sign a kiosk's request with the fleet CA and register the kiosk in the hub's database", parseFleetSign},
 		{"fleet witness-key", "", "make the hub's witness key (witness.key, witness.vkey) for fleethub -witness-key", parseFleetWitnessKey},
 		{"fleet audit-keys", "KIOSK", "register (or replace) a kiosk's audit log verifier keys for the hub's witness", parseFleetAuditKeys},
+		{"fleet user add", "NAME", "add a supervisor to the hub's web console (-scope all, province:NN, regency:NNNN or kiosks:ID,ID)", parseFleetUserAdd},
 		{"fleet revoke", "KIOSK", "revoke a kiosk: the hub refuses its events from now on", parseFleetRevoke},
 		{"audit export", "", "write a service's audit entries with inclusion proofs (JSON Lines or CSV)", parseAuditExport},
 	}

@@ -42,23 +42,27 @@ type Main struct {
 	// Registry holds the hub's metrics, served on -metrics-addr.
 	Registry *prometheus.Registry
 
-	db         string
-	listen     string
-	tlsCert    string
-	tlsKey     string
-	clientCA   string
-	logLevel   string
-	webhookURL string
-	witnessKey string
-	alertEvery time.Duration
-	th         fleet.Thresholds
-	metrics    cli.Metrics
-	metricsSrv *metrics.Server
+	db          string
+	listen      string
+	tlsCert     string
+	tlsKey      string
+	clientCA    string
+	logLevel    string
+	webhookURL  string
+	witnessKey  string
+	alertEvery  time.Duration
+	consoleAddr string
+	// ConsolePoll is how often the console reads the open alerts.
+	ConsolePoll time.Duration
+	th          fleet.Thresholds
+	metrics     cli.Metrics
+	metricsSrv  *metrics.Server
 
 	log      zerolog.Logger
 	store    *postgres.Store
 	listener net.Listener
 	server   *http.Server
+	console  *consoleServer
 	serving  sync.WaitGroup
 	stop     context.CancelFunc
 
@@ -69,7 +73,7 @@ type Main struct {
 // NewMain returns a Main with the defaults.
 func NewMain() *Main {
 	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, log: zerolog.Nop(), th: fleet.DefaultThresholds,
-		Registry: metrics.NewRegistry()}
+		ConsolePoll: 2 * time.Second, Registry: metrics.NewRegistry()}
 }
 
 // ParseFlags reads the command line.
@@ -94,6 +98,7 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&m.webhookURL, "alert-webhook", "", "POST each new alert as JSON to this URL (retried with backoff); empty: none")
 	fs.StringVar(&m.witnessKey, "witness-key", "", "the hub's witness private key (anjunganctl fleet witness-key makes it): with it the hub witnesses the kiosks' audit logs at "+fleethttp.WitnessPath+"; empty: no witness")
+	fs.StringVar(&m.consoleAddr, "console-addr", "127.0.0.1:8444", "address of the supervisors' web console (HOST:PORT): plain HTTP on a loopback address, else HTTPS with -tls-cert; empty: no console")
 	fs.DurationVar(&m.alertEvery, "alert-every", 30*time.Second, "how often the alerts are computed")
 	fs.DurationVar(&m.th.Offline, "offline-after", m.th.Offline, "a kiosk with no event for this long is offline")
 	fs.Float64Var(&m.th.BlankDays, "blank-days", m.th.BlankDays, "alert when a printer's blank cards last fewer days than this")
@@ -211,6 +216,12 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 		}
 	}()
+	if m.consoleAddr != "" {
+		if m.console, err = startConsole(m, loop); err != nil {
+			return fmt.Errorf("fleethub: -console-addr: %w", err)
+		}
+		m.log.Info().Str("console", m.ConsoleURL()).Msg("console listening")
+	}
 	m.log.Info().Str("listen", m.Addr()).Msg("listening")
 	return nil
 }
@@ -238,6 +249,9 @@ func (m *Main) Close() error {
 		var errs []error
 		if m.stop != nil {
 			m.stop()
+		}
+		if m.console != nil {
+			errs = append(errs, m.console.close())
 		}
 		if m.server != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

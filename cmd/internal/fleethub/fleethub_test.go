@@ -43,7 +43,7 @@ func mustHub(t *testing.T, dsn, caDir string) *fleethub.Main {
 	m := fleethub.NewMain()
 	m.Stderr = io.Discard
 	if err := m.ParseFlags([]string{"-db", dsn, "-listen", "127.0.0.1:0", "-tls-cert", filepath.Join(caDir, "fleethub.crt"),
-		"-tls-key", filepath.Join(caDir, "fleethub.key"), "-client-ca", filepath.Join(caDir, "fleet-ca.crt")}); err != nil {
+		"-tls-key", filepath.Join(caDir, "fleethub.key"), "-client-ca", filepath.Join(caDir, "fleet-ca.crt"), "-console-addr", "127.0.0.1:0"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Run(context.Background()); err != nil {

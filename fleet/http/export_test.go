@@ -1,0 +1,4 @@
+package http
+
+// ConsoleTexts is consoleTexts for the tests.
+var ConsoleTexts = consoleTexts
