@@ -311,7 +311,7 @@ func TestProjectionsInSeqOrderWithinABatch(t *testing.T) {
 		ev(9, fleet.KindOutboxBacklog, fleet.OutboxBacklog{Events: 3}),
 		ev(10, fleet.KindOutboxBacklog, fleet.OutboxBacklog{Events: 5}),
 	}}, 10)
-	mustIngest(t, s, "k1", prints(1, 500), 500) // their job refs are j1, j2, …
+	mustIngest(t, s, "k1", prints(1, 500), 500)   // their job refs are j1, j2, …
 	mustIngest(t, s, "k1", prints(400, 200), 599) // 400..500 resent
 	snap, err := s.Snapshot(context.Background(), t0.Add(-7*24*time.Hour))
 	if err != nil {
