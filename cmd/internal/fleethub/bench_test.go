@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -386,7 +385,7 @@ func sendDay(k simKiosk, addr string, roots *x509.CertPool, day int) ([]time.Dur
 func buildHub(tb testing.TB, dir string) string {
 	tb.Helper()
 	bin := filepath.Join(dir, "fleethub")
-	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "github.com/anjungan/anjungan/cmd/fleethub").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/anjungan/anjungan/cmd/fleethub").CombinedOutput()
 	if err != nil {
 		tb.Fatalf("go build fleethub: %v\n%s", err, out)
 	}
