@@ -81,9 +81,10 @@ lint:
 # ratios stable. The figures and their anchors are in docs/performance.md.
 BENCHTIME ?= 1s
 bench:
-	$(GO) test -run '^$$' -bench . -skip 'RenderKKChromium|CetakToPreview' -benchmem -p 1 -benchtime $(BENCHTIME) ./...
+	$(GO) test -run '^$$' -bench . -skip 'RenderKKChromium|CetakToPreview|FleetDay' -benchmem -p 1 -benchtime $(BENCHTIME) ./...
 	$(GO) test -run '^$$' -bench 'RenderKKChromium' -benchtime 30x ./station/render/
 	$(GO) test -run '^$$' -bench 'CetakToPreview' -benchtime 40x ./cmd/internal/e2e/
+	$(GO) test -run '^$$' -timeout 30m -bench 'FleetDay' -benchtime 1x ./cmd/internal/fleethub/
 
 # Each fuzz target runs for FUZZTIME; the corpus in testdata/fuzz is checked in.
 # Minimising each new input gets FUZZMINIMIZETIME: go test's default (60s)

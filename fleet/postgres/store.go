@@ -129,35 +129,40 @@ func (s *Store) Ingest(ctx context.Context, kiosk string, b fleet.Batch) (uint64
 			return err
 		}
 		acked = uint64(a)
-		now := s.now()
-		first := true
+		var fresh []fleet.Event
 		for _, e := range b.Events {
 			if e.Seq <= acked {
 				continue // a resend of what is stored
 			}
-			if first && e.Seq != acked+1 {
+			if len(fresh) == 0 && e.Seq != acked+1 {
 				return fleet.ErrSequenceGap.Withf("%s/%s: acked %d, batch resumes at %d", kiosk, b.Stream, acked, e.Seq)
 			}
-			first = false
-			tag, err := tx.Exec(ctx, `INSERT INTO events (kiosk, stream, seq, at, received_at, kind, data)
-				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-				kiosk, b.Stream, int64(e.Seq), e.At, now, string(e.Kind), []byte(e.Data))
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 1 {
+			fresh = append(fresh, e) // DecodeBatch made the seqs consecutive
+		}
+		now := s.now()
+		// The new events in one statement, and the projections of those
+		// it stored with the stream's and kiosk's updates in one pipelined
+		// batch: a batch costs a fixed number of round trips, not a few
+		// per event.
+		inserted, err := insertEvents(ctx, tx, kiosk, b.Stream, fresh, now)
+		if err != nil {
+			return err
+		}
+		var q pgx.Batch
+		for _, e := range fresh {
+			if inserted[e.Seq] {
 				stored = append(stored, e.Kind)
-				if err := project(ctx, tx, kiosk, b.Stream, e); err != nil {
+				if err := project(&q, kiosk, b.Stream, e); err != nil {
 					return fmt.Errorf("seq %d: %w", e.Seq, err)
 				}
 			}
-			acked = e.Seq
 		}
-		if _, err := tx.Exec(ctx, `UPDATE streams SET acked = $3 WHERE kiosk = $1 AND stream = $2`, kiosk, b.Stream, int64(acked)); err != nil {
-			return err
+		if len(fresh) > 0 {
+			acked = fresh[len(fresh)-1].Seq
 		}
-		_, err = tx.Exec(ctx, `UPDATE kiosks SET last_seen = greatest(last_seen, $2) WHERE id = $1`, kiosk, now)
-		return err
+		q.Queue(`UPDATE streams SET acked = $3 WHERE kiosk = $1 AND stream = $2`, kiosk, b.Stream, int64(acked))
+		q.Queue(`UPDATE kiosks SET last_seen = greatest(last_seen, $2) WHERE id = $1`, kiosk, now)
+		return tx.SendBatch(ctx, &q).Close()
 	})
 	if errors.Is(err, fleet.ErrSequenceGap) {
 		return acked, err
@@ -173,61 +178,85 @@ func (s *Store) Ingest(ctx context.Context, kiosk string, b fleet.Batch) (uint64
 	return acked, nil
 }
 
-// project applies one new event to the read models.
-func project(ctx context.Context, tx pgx.Tx, kiosk string, stream fleet.Stream, e fleet.Event) error {
+// insertEvents stores events (ascending seqs) with one statement and
+// returns the seqs it stored: one already stored is left as it is.
+func insertEvents(ctx context.Context, tx pgx.Tx, kiosk string, stream fleet.Stream, events []fleet.Event, now time.Time) (map[uint64]bool, error) {
+	inserted := make(map[uint64]bool, len(events))
+	if len(events) == 0 {
+		return inserted, nil
+	}
+	seqs := make([]int64, len(events))
+	ats := make([]time.Time, len(events))
+	kinds := make([]string, len(events))
+	data := make([]string, len(events))
+	for i, e := range events {
+		seqs[i], ats[i], kinds[i], data[i] = int64(e.Seq), e.At, string(e.Kind), string(e.Data)
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO events (kiosk, stream, seq, at, received_at, kind, data)
+		SELECT $1, $2, e.seq, e.at, $3, e.kind, e.data::jsonb
+		FROM unnest($4::bigint[], $5::timestamptz[], $6::text[], $7::text[]) AS e(seq, at, kind, data)
+		ON CONFLICT DO NOTHING RETURNING seq`, kiosk, string(stream), now, seqs, ats, kinds, data)
+	if err != nil {
+		return nil, err
+	}
+	var seq int64
+	_, err = pgx.ForEachRow(rows, []any{&seq}, func() error {
+		inserted[uint64(seq)] = true
+		return nil
+	})
+	return inserted, err
+}
+
+// project queues one new event's updates of the read models.
+func project(q *pgx.Batch, kiosk string, stream fleet.Stream, e fleet.Event) error {
 	v, err := e.Decode()
 	if err != nil {
 		return err
 	}
 	switch d := v.(type) {
 	case *fleet.KioskState:
-		_, err = tx.Exec(ctx, `UPDATE kiosks SET state = $2, unavailable = $3, reasons = $4 WHERE id = $1`,
+		q.Queue(`UPDATE kiosks SET state = $2, unavailable = $3, reasons = $4 WHERE id = $1`,
 			kiosk, d.State, nonNil(d.Unavailable), nonNil(d.Reasons))
 	case *fleet.PrintOutcome:
-		_, err = tx.Exec(ctx, `INSERT INTO prints_daily (kiosk, day, document_type, outcome, count) VALUES ($1, $2, $3, $4, 1)
+		q.Queue(`INSERT INTO prints_daily (kiosk, day, document_type, outcome, count) VALUES ($1, $2, $3, $4, 1)
 			ON CONFLICT (kiosk, day, document_type, outcome) DO UPDATE SET count = prints_daily.count + 1`,
 			kiosk, e.At.UTC().Format("2006-01-02"), d.DocumentType, d.Outcome)
-		if err == nil {
-			err = waiting(ctx, tx, kiosk, d.JobRef, d.DocumentType, d.Outcome, e.At)
-		}
+		waiting(q, kiosk, d.JobRef, d.DocumentType, d.Outcome, e.At)
 	case *fleet.JobState:
-		err = waiting(ctx, tx, kiosk, d.JobRef, d.DocumentType, d.State, e.At)
+		waiting(q, kiosk, d.JobRef, d.DocumentType, d.State, e.At)
 	case *fleet.PrinterState:
 		sup, _ := json.Marshal(d.Supplies)
 		if d.Supplies == nil {
 			sup = []byte("{}")
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO printers (kiosk, printer, media, state, reasons, supplies, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		q.Queue(`INSERT INTO printers (kiosk, printer, media, state, reasons, supplies, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (kiosk, printer) DO UPDATE SET media = $3, state = $4, reasons = $5, supplies = $6, at = $7`,
 			kiosk, d.Printer, d.Media, d.State, nonNil(d.Reasons), sup, e.At)
 	case *fleet.BlankMovement:
-		_, err = tx.Exec(ctx, `INSERT INTO blank_movements (kiosk, stream, seq, printer, kind, count, balance, cause, at)
+		q.Queue(`INSERT INTO blank_movements (kiosk, stream, seq, printer, kind, count, balance, cause, at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			kiosk, stream, int64(e.Seq), d.Printer, d.Kind, d.Count, d.Balance, d.Cause, e.At)
-		if err == nil {
-			_, err = tx.Exec(ctx, `INSERT INTO blank_balances (kiosk, printer, balance, at) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (kiosk, printer) DO UPDATE SET balance = $3, at = $4`, kiosk, d.Printer, d.Balance, e.At)
-		}
+		q.Queue(`INSERT INTO blank_balances (kiosk, printer, balance, at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (kiosk, printer) DO UPDATE SET balance = $3, at = $4`, kiosk, d.Printer, d.Balance, e.At)
 	case *fleet.OutboxBacklog:
-		_, err = tx.Exec(ctx, `UPDATE kiosks SET backlog_prev = backlog, backlog = $2 WHERE id = $1`, kiosk, d.Events)
+		q.Queue(`UPDATE kiosks SET backlog_prev = backlog, backlog = $2 WHERE id = $1`, kiosk, d.Events)
 	}
-	return err
+	return nil
 }
 
 // waiting keeps a job in jobs_waiting while its latest state is failed or
 // in doubt, and removes it on any other.
-func waiting(ctx context.Context, tx pgx.Tx, kiosk, job, docType, state string, at time.Time) error {
+func waiting(q *pgx.Batch, kiosk, job, docType, state string, at time.Time) {
 	if job == "" {
-		return nil
+		return
 	}
 	if state == "failed" || state == "in_doubt" {
-		_, err := tx.Exec(ctx, `INSERT INTO jobs_waiting (kiosk, job_ref, document_type, state, since) VALUES ($1, $2, $3, $4, $5)
+		q.Queue(`INSERT INTO jobs_waiting (kiosk, job_ref, document_type, state, since) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (kiosk, job_ref) DO UPDATE SET state = $4,
 			document_type = CASE WHEN $3 = '' THEN jobs_waiting.document_type ELSE $3 END`, kiosk, job, docType, state, at)
-		return err
+		return
 	}
-	_, err := tx.Exec(ctx, `DELETE FROM jobs_waiting WHERE kiosk = $1 AND job_ref = $2`, kiosk, job)
-	return err
+	q.Queue(`DELETE FROM jobs_waiting WHERE kiosk = $1 AND job_ref = $2`, kiosk, job)
 }
 
 func nonNil(s []string) []string {

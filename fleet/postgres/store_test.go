@@ -288,3 +288,49 @@ func TestNoNIKInAnyTable(t *testing.T) {
 	}
 	_ = nikLike
 }
+
+// One batch's projections apply in seq order (the last state of a
+// printer, a balance, a job wins), and a batch of the most events a
+// sender sends counts each once.
+func TestProjectionsInSeqOrderWithinABatch(t *testing.T) {
+	s := mustOpen(t, pgtest.MustDB(t))
+	mustEnrol(t, s, "k1")
+	ev := func(seq uint64, kind fleet.Kind, v any) fleet.Event {
+		d, _ := json.Marshal(v)
+		return fleet.Event{Seq: seq, At: t0.Add(time.Duration(seq) * time.Minute), Kind: kind, Data: d}
+	}
+	mustIngest(t, s, "k1", fleet.Batch{Stream: fleet.StreamPrinterd, Events: []fleet.Event{
+		ev(1, fleet.KindPrinterState, fleet.PrinterState{Printer: "card-1", Media: "card", State: "idle"}),
+		ev(2, fleet.KindBlankMovement, fleet.BlankMovement{Printer: "card-1", Kind: "load", Count: 100, Balance: 100}),
+		ev(3, fleet.KindJobState, fleet.JobState{JobRef: "q1", Media: "card", State: "failed"}),
+		ev(4, fleet.KindPrinterState, fleet.PrinterState{Printer: "card-1", Media: "card", State: "stopped", Reasons: []string{"media-jam"}}),
+		ev(5, fleet.KindBlankMovement, fleet.BlankMovement{Printer: "card-1", Kind: "print", Count: 1, Balance: 99}),
+		ev(6, fleet.KindJobState, fleet.JobState{JobRef: "q1", Media: "card", State: "printed"}),
+		ev(7, fleet.KindJobState, fleet.JobState{JobRef: "q2", Media: "card", State: "printed"}),
+		ev(8, fleet.KindJobState, fleet.JobState{JobRef: "q2", Media: "card", State: "in_doubt"}),
+		ev(9, fleet.KindOutboxBacklog, fleet.OutboxBacklog{Events: 3}),
+		ev(10, fleet.KindOutboxBacklog, fleet.OutboxBacklog{Events: 5}),
+	}}, 10)
+	mustIngest(t, s, "k1", prints(1, 500), 500)   // their job refs are j1, j2, …
+	mustIngest(t, s, "k1", prints(400, 200), 599) // 400..500 resent
+	snap, err := s.Snapshot(context.Background(), t0.Add(-7*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := snap.Kiosks[0]
+	if len(k.Printers) != 1 || k.Printers[0].State != "stopped" {
+		t.Errorf("printers: %+v", k.Printers)
+	}
+	if len(k.Blanks) != 1 || k.Blanks[0].Balance != 99 {
+		t.Errorf("blanks: %+v", k.Blanks)
+	}
+	if len(k.Waiting) != 1 || k.Waiting[0].JobRef != "q2" {
+		t.Errorf("waiting: %+v", k.Waiting)
+	}
+	if k.Backlog != 5 || k.BacklogPrev != 3 {
+		t.Errorf("backlog %d, before %d; want 5 and 3", k.Backlog, k.BacklogPrev)
+	}
+	if ev, pr := counted(t, s.Pool(), "k1"); ev != 609 || pr != 599 {
+		t.Errorf("%d events, %d prints; want 609 and 599", ev, pr)
+	}
+}
