@@ -94,7 +94,7 @@ func mustFleet(tb testing.TB, hubLogs io.Writer, hubArgs ...string) *fleetRig {
 	}
 	r.hub = &hubProc{bin: bin, logs: hubLogs, args: append([]string{"-db", dsn, "-listen", "127.0.0.1:" + freePort(tb),
 		"-tls-cert", f("fleet", "fleethub.crt"), "-tls-key", f("fleet", "fleethub.key"), "-client-ca", f("fleet", "fleet-ca.crt"),
-		"-log-level", "debug"}, hubArgs...)}
+		"-log-level", "debug", "-console-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0"}, hubArgs...)}
 	r.hub.start(tb)
 	tb.Cleanup(r.hub.stop)
 	r.proxy = mustFleetProxy(tb, f("fleet"), f("kiosk", fleetKiosk+".crt"), f("kiosk", fleetKiosk+".key"), "https://"+r.hub.addr())

@@ -403,6 +403,7 @@ type hubProc struct {
 func startHub(tb testing.TB, bin, dsn, caDir string) *hubProc {
 	tb.Helper()
 	cmd := exec.Command(bin, "-db", dsn, "-listen", "127.0.0.1:0", "-log-level", "info",
+		"-console-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", // two hubs on one machine
 		"-tls-cert", filepath.Join(caDir, "fleethub.crt"), "-tls-key", filepath.Join(caDir, "fleethub.key"),
 		"-client-ca", filepath.Join(caDir, "fleet-ca.crt"))
 	stderr, err := cmd.StderrPipe()
