@@ -68,6 +68,7 @@ func (j *Journal) writeTx(ctx context.Context, op string, fn func(tx *txn) error
 	if err == nil {
 		if err = j.commit(tx); err == nil {
 			j.wrote(nil)
+			j.walWrote(ctx)
 			return nil
 		}
 	}

@@ -154,10 +154,12 @@ type Journal struct {
 	now      func() time.Time
 	random   io.Reader
 	cp       Checkpoints
+	walEvery int // see wal.go
 
 	mu        sync.Mutex // serializes writers and the id source
 	recovered []printerd.Job
 	health    health
+	walWrites int // write transactions since the last WAL checkpoint, under mu
 	// Audit log sizes, under mu: committed entries, entries once the
 	// open write transaction commits, and the latest checkpoint's size.
 	auditSize, txSize, signedSize int64
@@ -184,7 +186,7 @@ func Open(dir string, now func() time.Time, opts ...Option) (*Journal, error) {
 		now = time.Now
 	}
 	j := &Journal{dir: dir, spoolDir: filepath.Join(dir, "spool"), now: now, random: rand.Reader,
-		kick: make(chan struct{}, 1), stop: make(chan struct{})}
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), walEvery: DefaultWALCheckpointEvery}
 	j.health.h.Writable = true // until a write fails
 	for _, o := range opts {
 		o(j)
@@ -202,6 +204,9 @@ func Open(dir string, now func() time.Time, opts ...Option) (*Journal, error) {
 	// Deleted content is overwritten with zeros, so an erased note leaves
 	// no copy in free space (notes.go).
 	q.Add("_pragma", "secure_delete(1)")
+	// The journal checkpoints the WAL itself, outside the submission's
+	// commit (wal.go).
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", filepath.Join(dir, "journal.db")+"?"+q.Encode())
 	if err != nil {
@@ -576,6 +581,7 @@ func (j *Journal) List(ctx context.Context, f printerd.JobFilter) ([]printerd.Jo
 func (j *Journal) ClaimNext(ctx context.Context, media printerd.Media, printer string) (printerd.Job, bool, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.walDue(ctx)
 	var job printerd.Job
 	err := j.writeTx(ctx, "claim", func(tx *txn) error {
 		jobs, err := queryJobs(ctx, tx, "SELECT "+jobColumns+` FROM jobs
