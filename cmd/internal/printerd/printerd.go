@@ -75,6 +75,7 @@ type Main struct {
 	lowStock      int
 	destroyIn     time.Duration
 	patience      time.Duration
+	walEvery      int
 	printers      []printerSpec
 	auditKey      string
 	auditEvery    int
@@ -149,6 +150,7 @@ func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs.DurationVar(&m.destroyIn, "destruction-window", domain.DefaultDestructionWindow,
 		"how long a proposed destruction of spoiled cards waits for its second supervisor")
 	fs.DurationVar(&m.patience, "journal-patience", 30*time.Second, "how long a printer's worker retries recording a print's outcome before it also stops the printer (journal-error)")
+	fs.IntVar(&m.walEvery, "journal-wal-every", journal.DefaultWALCheckpointEvery, "checkpoint the journal's WAL before the next claim once it holds this many write transactions")
 	fs.StringVar(&m.auditKey, "audit-key", m.auditKey, "the audit log's signing key (note format; anjunganctl keys init makes it)")
 	fs.IntVar(&m.auditEvery, "audit-every", m.auditEvery, "sign an audit checkpoint after this many new entries")
 	fs.DurationVar(&m.auditInterval, "audit-interval", m.auditInterval, "sign an audit checkpoint at least this often when there are new entries")
@@ -268,7 +270,7 @@ func (m *Main) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	j, err := journal.Open(m.data, m.Now, journal.WithCheckpoints(cp))
+	j, err := journal.Open(m.data, m.Now, journal.WithCheckpoints(cp), journal.WithWALCheckpointEvery(m.walEvery))
 	if err != nil {
 		return fmt.Errorf("printerd: open journal in %s: %w", m.data, err)
 	}
