@@ -581,7 +581,7 @@ func (j *Journal) List(ctx context.Context, f printerd.JobFilter) ([]printerd.Jo
 func (j *Journal) ClaimNext(ctx context.Context, media printerd.Media, printer string) (printerd.Job, bool, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.walDue(ctx)
+	j.walDue(ctx, media)
 	var job printerd.Job
 	err := j.writeTx(ctx, "claim", func(tx *txn) error {
 		jobs, err := queryJobs(ctx, tx, "SELECT "+jobColumns+` FROM jobs

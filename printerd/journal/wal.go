@@ -2,7 +2,8 @@ package journal
 
 import (
 	"context"
-	"fmt"
+
+	"github.com/anjungan/anjungan/printerd"
 )
 
 // The journal checkpoints its WAL itself; SQLite's automatic checkpoint
@@ -13,7 +14,8 @@ import (
 // more fsync for the WAL's new header. That was the submission's p99
 // (docs/performance.md). Here the dispatcher pays it, before it claims a
 // job: the citizen already has their answer, and the print that follows
-// takes seconds.
+// takes seconds. A claim with nothing to claim checkpoints nothing: an
+// idle dispatcher's polls write nothing, as before.
 //
 // What is durable when does not change: each commit still syncs its WAL
 // frames (synchronous=FULL) before it returns, and a checkpoint only
@@ -50,34 +52,37 @@ func (j *Journal) walWrote(ctx context.Context) {
 	}
 }
 
-// walDue checkpoints the WAL when it holds walEvery write transactions
-// or more; the caller holds j.mu. A checkpoint that fails is tried again
-// at the next claim: the WAL keeps every commit meanwhile.
-func (j *Journal) walDue(ctx context.Context) {
-	if j.walWrites >= j.walEvery {
-		_ = j.checkpointWAL(ctx)
+// walDue checkpoints the WAL before a claim of media's oldest queued job
+// when it holds walEvery write transactions or more; the caller holds
+// j.mu, so the job is still queued when the claim's transaction begins.
+// Only a claim that writes: the claim's own write is SQLite's first after
+// the checkpoint, which starts the WAL over (it writes the WAL's new
+// header and syncs it before its frames), so that fsync is not a
+// submission's either. A checkpoint that fails, or that a reader still
+// using older frames cuts short, is tried again at the next claim: the
+// WAL keeps every commit meanwhile.
+func (j *Journal) walDue(ctx context.Context, media printerd.Media) {
+	if j.walWrites < j.walEvery {
+		return
 	}
+	var one int
+	if err := j.stmts.QueryRowContext(ctx, `SELECT 1 FROM jobs WHERE state = ? AND media = ? LIMIT 1`,
+		printerd.JobQueued, media).Scan(&one); err != nil {
+		return // nothing to claim (or a failed read, which the claim meets too)
+	}
+	_ = j.checkpointWAL(ctx)
 }
 
-// checkpointWAL copies the WAL into journal.db and makes SQLite start it
-// over from its beginning. The caller holds j.mu, so no journal write
-// adds frames meanwhile. The restart is SQLite's first write after a
-// complete checkpoint, which writes the WAL's new header and syncs it
-// before its own frames: made here with a write of the schema version
-// it already has, so that the fsync is not a submission's.
+// checkpointWAL copies the WAL into journal.db (PRAGMA wal_checkpoint,
+// PASSIVE: it waits for no one). The caller holds j.mu, so no journal
+// write adds frames meanwhile.
 func (j *Journal) checkpointWAL(ctx context.Context) error {
 	var busy, frames, copied int
 	if err := j.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
 		return err
 	}
-	if busy != 0 || copied < frames {
-		return nil // a reader still needs older frames: the next claim tries again
+	if busy == 0 && copied == frames {
+		j.walWrites = 0
 	}
-	if frames > 0 {
-		if _, err := j.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
-			return err
-		}
-	}
-	j.walWrites = 0
 	return nil
 }
