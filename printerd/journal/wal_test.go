@@ -39,7 +39,8 @@ func mustWALState(tb testing.TB, dir string) walState {
 
 // TestWALCheckpointNotInSubmission holds the promise of wal.go: a
 // submission's commit never checkpoints the WAL nor starts it over (that
-// was its p99); the dispatcher's claims do, so the WAL stays bounded.
+// was its p99); the dispatcher's claims of a queued job do, so the WAL
+// stays bounded, and a claim that finds nothing writes nothing.
 // Each round is what a citizen's print makes with no blank card: submit,
 // a claim that holds the job, a claim that finds nothing. The threshold
 // is larger than SQLite's own (1000 pages), so its automatic checkpoint
