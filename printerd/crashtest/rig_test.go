@@ -142,7 +142,7 @@ func MustRig(tb testing.TB, bin string) *rig {
 
 func (r *rig) args() []string {
 	return []string{"-socket", r.sock, "-data", r.data, "-log-level", "error", "-audit-key", r.key,
-		"-journal-patience", patience.String(), "-journal-wal-every", "1", // a WAL checkpoint before every claim of a job: its calls are kill and fault points too
+		"-journal-patience", patience.String(), "-journal-wal-every", "4", // a WAL checkpoint before a claim in the run: its calls are kill and fault points too
 		"-printer", "name=card-1,driver=sim,uri=" + r.out + ",media=om_card_54x86mm,blanks=1000,raster=off"}
 }
 

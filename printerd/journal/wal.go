@@ -34,7 +34,7 @@ const walLimitFactor = 4
 
 // WithWALCheckpointEvery makes the dispatcher's next claim checkpoint the
 // WAL after n write transactions instead of DefaultWALCheckpointEvery
-// (the crash test uses 1, so that a checkpoint runs before every claim).
+// (the crash test uses 4, so that one runs in its three-job run).
 func WithWALCheckpointEvery(n int) Option {
 	return func(j *Journal) {
 		if n > 0 {
