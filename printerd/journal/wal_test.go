@@ -48,10 +48,10 @@ func mustWALState(tb testing.TB, dir string) walState {
 func TestWALCheckpointNotInSubmission(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	j := MustOpen(t, dir, journal.WithWALCheckpointEvery(200))
+	j := MustOpen(t, dir, journal.WithWALCheckpointEvery(100))
 	doc := MustRead(t, "card.pdf")
 	restarts := 0
-	for i := range 250 {
+	for i := range 120 {
 		key := "wal-" + strconv.Itoa(i)
 		before := mustWALState(t, dir)
 		MustSubmit(t, j, printerd.SubmitRequest{IdempotencyKey: key, Media: printerd.MediaCard, Title: "KTP-el",
@@ -69,8 +69,8 @@ func TestWALCheckpointNotInSubmission(t *testing.T) {
 			restarts++
 		}
 	}
-	// 500 write transactions, a checkpoint every 200: two.
+	// 240 write transactions, a checkpoint every 100: two.
 	if restarts < 2 {
-		t.Fatalf("the WAL started over %d times in 500 writes, want 2", restarts)
+		t.Fatalf("the WAL started over %d times in 240 writes, want 2", restarts)
 	}
 }
