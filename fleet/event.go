@@ -101,7 +101,7 @@ type PrinterState struct {
 // JobState is a print job's new state in printerd.
 type JobState struct {
 	JobRef       string `json:"job_ref"`
-	DocumentType string `json:"document_type,omitempty"`
+	DocumentType string `json:"document_type,omitempty"` // the type's id ("kk"), as in PrintOutcome
 	Media        string `json:"media"`
 	State        string `json:"state"` // printerd's job states (docs/printerd.md)
 	Reason       string `json:"reason,omitempty"`

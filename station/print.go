@@ -332,6 +332,7 @@ func (k *Kiosk) submit(ctx context.Context, authz Authorization, ticketID, prese
 			IdempotencyKey: st.Key,
 			Media:          d.Media(),
 			Title:          d.Title(),
+			DocumentType:   string(d),
 			Document:       out.PDF,
 			Presence:       presence,
 		})

@@ -1,16 +1,20 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/anjungan/anjungan/fleet"
 )
@@ -120,6 +124,17 @@ func TestFleetPrinterdKilledMidSend(t *testing.T) {
 		t.Errorf("printerd stream acked %d after the restart; want past %d", hub[fleet.StreamPrinterd].Acked, acked)
 	}
 	rig.mustCountsMatch(t, sys, printed)
+
+	// The job_state events name the documents by their type ids, as the
+	// station's print_outcome events do.
+	rows, err := rig.db.Query(context.Background(), `SELECT DISTINCT COALESCE(data->>'document_type', '') FROM events
+		WHERE kiosk = $1 AND kind = 'job_state' ORDER BY 1`, fleetKiosk)
+	mustOK(t, err)
+	types, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	mustOK(t, err)
+	if !slices.Equal(types, []string{"kk", "ktp-el"}) {
+		t.Errorf("document types of printerd's job_state events at the hub: %q, want [kk ktp-el]", types)
+	}
 
 	// Every job printed once: the journal holds only printed jobs, one
 	// per document, and the printers made one output each.
