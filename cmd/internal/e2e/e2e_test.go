@@ -41,9 +41,9 @@ type System struct {
 	// PrinterdProc is printerd as its own process (Options.PrinterdBin).
 	PrinterdProc *printerdProc
 	Station      *stationcmd.Main
-	Printers    *client.Client
-	Upstream    *http.Client  // mTLS client of registry-sim, with the station's certificate
-	skew        *atomic.Int64 // how far registry-sim's clock is ahead (AdvanceUpstream)
+	Printers     *client.Client
+	Upstream     *http.Client  // mTLS client of registry-sim, with the station's certificate
+	skew         *atomic.Int64 // how far registry-sim's clock is ahead (AdvanceUpstream)
 }
 
 // AdvanceUpstream moves registry-sim's clock on by d: reservations and

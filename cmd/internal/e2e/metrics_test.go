@@ -33,7 +33,8 @@ func TestMetricsOfAKiosk(t *testing.T) {
 	}
 	code := v.Error.Code
 	printAll(t, sys.NewCitizen(t), "/api/login/ticket", map[string]string{"ticket": a.Ticket})
-	for _, u := range []string{sys.Station.KioskURL() + "/" + url.PathEscape(a.Ticket), sys.Station.ConsoleURL() + "/login"} {
+	for _, u := range []string{sys.Station.KioskURL() + "/" + url.PathEscape(a.Ticket),
+		sys.Station.KioskURL() + "/api/preview/" + url.PathEscape(a.Ticket) + "/1", sys.Station.ConsoleURL() + "/login"} {
 		res, err := http.Get(u)
 		mustOK(t, err)
 		res.Body.Close()
@@ -66,6 +67,7 @@ func TestMetricsOfAKiosk(t *testing.T) {
 		{st1, "anjungan_station_http_request_duration_seconds", map[string]string{"listener": "kiosk", "route": "/api/print", "method": "POST", "status_class": "2xx"}},
 		{st1, "anjungan_station_http_request_duration_seconds", map[string]string{"listener": "kiosk", "route": "/api/login/pin", "method": "POST", "status_class": "4xx"}},
 		{st1, "anjungan_station_http_request_duration_seconds", map[string]string{"listener": "kiosk", "route": "unmatched", "method": "GET", "status_class": "4xx"}},
+		{st1, "anjungan_station_http_request_duration_seconds", map[string]string{"listener": "kiosk", "route": "/api/preview/:request/:page", "method": "GET", "status_class": "4xx"}},
 		{st1, "anjungan_station_http_request_duration_seconds", map[string]string{"listener": "console", "route": "/login", "method": "GET", "status_class": "2xx"}},
 		{pd1, "anjungan_printerd_http_request_duration_seconds", map[string]string{"route": "/v1/jobs", "method": "POST", "status_class": "2xx"}},
 	} {

@@ -2,11 +2,11 @@ package printerd_test
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
-	"net"
-	"net/http"
 	"testing"
 
 	program "github.com/anjungan/anjungan/cmd/internal/printerd"
