@@ -50,6 +50,9 @@ type Console struct {
 	polled    bool
 	subs      map[chan alertChange]struct{}
 	mux       *http.ServeMux
+
+	// Hub is the hub's identity, printed on reports (set before serving).
+	Hub string
 }
 
 // alertChange is the whole list of open alerts after a change: each
@@ -84,6 +87,8 @@ func NewConsole(store fleet.ConsoleStore, now func() time.Time, th fleet.Thresho
 	mux.HandleFunc("POST /login", c.login)
 	mux.HandleFunc("POST /logout", c.logout)
 	mux.HandleFunc("GET /events", c.events)
+	mux.HandleFunc("GET /reports", c.reportsPage)
+	mux.HandleFunc("GET /reports/blanks", c.blankReport)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(mustSub(consoleFiles, "console/assets"))))
 	c.mux = mux
 	return c
@@ -211,6 +216,7 @@ type page struct {
 	Overview    fleet.Overview
 	Message     string
 	Now         time.Time
+	Months      []string // the reports page's months, newest first
 }
 
 func (c *Console) render(w http.ResponseWriter, status int, name string, p page) {
