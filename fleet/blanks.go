@@ -46,8 +46,8 @@ const (
 
 // Report formats.
 const (
-	FormatPDF  = "pdf"
-	FormatCSV  = "csv"
+	FormatPDF = "pdf"
+	FormatCSV = "csv"
 )
 
 // ReportQuery is a parsed request for a monthly report.

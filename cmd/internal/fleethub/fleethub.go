@@ -147,7 +147,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	tlsCfg.MinVersion = tls.VersionTLS13 // both ends are ours
 	m.identity = hubIdentity(tlsCfg)
-	var witness *fleet.Witness           // read before the database opens: a bad key fails fast
+	var witness *fleet.Witness // read before the database opens: a bad key fails fast
 	if m.witnessKey != "" {
 		b, err := os.ReadFile(m.witnessKey)
 		if err != nil {
