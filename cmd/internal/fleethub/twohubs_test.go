@@ -1,6 +1,7 @@
 package fleethub_test
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net/http"
@@ -36,7 +37,8 @@ func (c *hubClock) Add(d time.Duration) {
 
 // twoHubs runs two hubs on one database with a supervisor "jabar"
 // (province:32, password consolePassword) and the shared clock.
-func twoHubs(t *testing.T, clk *hubClock, poll time.Duration) (dsn, ca string, hubs [2]*fleethub.Main) {
+// hubArgs adds flags to hub i's and logs gives its log (nil: none).
+func twoHubs(t *testing.T, clk *hubClock, poll time.Duration, hubArgs func(i int) []string, logs [2]io.Writer) (dsn, ca string, hubs [2]*fleethub.Main) {
 	t.Helper()
 	dsn = pgtest.MustDB(t)
 	dir := t.TempDir()
@@ -50,11 +52,14 @@ func twoHubs(t *testing.T, clk *hubClock, poll time.Duration) (dsn, ca string, h
 	for i := range hubs {
 		m := fleethub.NewMain()
 		m.Stderr = io.Discard
+		if logs[i] != nil {
+			m.Stderr = logs[i]
+		}
 		m.Now = clk.Now
 		m.ConsolePoll = poll
-		if err := m.ParseFlags([]string{"-db", dsn, "-listen", "127.0.0.1:0", "-tls-cert", filepath.Join(ca, "fleethub.crt"),
+		if err := m.ParseFlags(append([]string{"-db", dsn, "-listen", "127.0.0.1:0", "-tls-cert", filepath.Join(ca, "fleethub.crt"),
 			"-tls-key", filepath.Join(ca, "fleethub.key"), "-client-ca", filepath.Join(ca, "fleet-ca.crt"),
-			"-console-addr", "127.0.0.1:0", "-metrics-addr", "", "-alert-every", "50ms"}); err != nil {
+			"-console-addr", "127.0.0.1:0", "-metrics-addr", ""}, hubArgs(i)...)); err != nil {
 			t.Fatal(err)
 		}
 		if err := m.Run(context.Background()); err != nil {
@@ -92,7 +97,7 @@ func consoleLogin(t *testing.T, h *fleethub.Main, name, password, lang string) (
 // over the right password gets in, and that clears the count.
 func TestConsoleThrottleAcrossHubs(t *testing.T) {
 	clk := &hubClock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
-	_, _, hubs := twoHubs(t, clk, time.Hour)
+	_, _, hubs := twoHubs(t, clk, time.Hour, func(int) []string { return nil }, [2]io.Writer{})
 	a, b := hubs[0], hubs[1]
 	for i := range 5 {
 		if resp, _ := consoleLogin(t, a, "jabar", "wrong password "+string(rune('a'+i)), "id"); resp.StatusCode != http.StatusUnauthorized {
@@ -119,4 +124,87 @@ func TestConsoleThrottleAcrossHubs(t *testing.T) {
 	if resp, _ := consoleLogin(t, a, "jabar", "wrong again", "id"); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("the success did not clear the attempts: %s", resp.Status)
 	}
+}
+
+// lockedBuffer is a log both the hub and the test use.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A console page served by hub A receives live the alert hub B opened:
+// A's alert loop does not run after its start (-alert-every 1h), B's
+// runs every 50 ms; A's console polls the shared alerts table and sends
+// the new alert on the page's event stream.
+func TestConsoleLiveAlertFromOtherHub(t *testing.T) {
+	clk := &hubClock{t: time.Now()}
+	logA, logB := &lockedBuffer{}, &lockedBuffer{}
+	dsn, ca, hubs := twoHubs(t, clk, 50*time.Millisecond, func(i int) []string {
+		return [][]string{{"-alert-every", "1h"}, {"-alert-every", "50ms"}}[i]
+	}, [2]io.Writer{logA, logB})
+	a := hubs[0]
+	resp, _ := consoleLogin(t, a, "jabar", consolePassword, "en")
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
+		t.Fatalf("login on A: %s", resp.Status)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", a.ConsoleURL()+"/events?lang=en", nil)
+	req.AddCookie(resp.Cookies()[0])
+	stream, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	events := make(chan [2]string, 16) // event name, data
+	go func() {
+		defer close(events)
+		sc := bufio.NewScanner(stream.Body)
+		var name, data string
+		for sc.Scan() {
+			switch line := sc.Text(); {
+			case strings.HasPrefix(line, "event: "):
+				name = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				data += strings.TrimPrefix(line, "data: ") + "\n"
+			case line == "":
+				if name != "" {
+					events <- [2]string{name, data}
+				}
+				name, data = "", ""
+			}
+		}
+	}()
+	if e := <-events; e[0] != "alerts" || strings.Contains(e[1], "data-kiosk") {
+		t.Fatalf("first event %v, want an empty alerts list", e)
+	}
+	// A kiosk in West Java, enrolled now, then silent for an hour.
+	keys := filepath.Join(t.TempDir(), "kiosk")
+	mustCtl(t, "fleet", "enrol", "-kiosk", "bdg-01", "-key-dir", keys)
+	mustCtl(t, "fleet", "sign", "-csr", filepath.Join(keys, "bdg-01.csr"), "-dir", ca, "-hub-db", dsn, "-regency", "3273", "-province", "32")
+	clk.Add(time.Hour)
+	for e := range events {
+		if e[0] == "opened" {
+			if !strings.Contains(e[1], `data-kind="kiosk_offline"`) || !strings.Contains(e[1], `data-kiosk="bdg-01"`) {
+				t.Fatalf("opened %q", e[1])
+			}
+			if !strings.Contains(logB.String(), "alert opened") || strings.Contains(logA.String(), "alert opened") {
+				t.Fatalf("the alert was not opened by hub B alone:\nA: %s\nB: %s", logA, logB)
+			}
+			return
+		}
+	}
+	t.Fatal("the stream ended without the alert")
 }
