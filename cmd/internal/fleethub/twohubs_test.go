@@ -159,7 +159,7 @@ func TestConsoleLiveAlertFromOtherHub(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
 		t.Fatalf("login on A: %s", resp.Status)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", a.ConsoleURL()+"/events?lang=en", nil)
 	req.AddCookie(resp.Cookies()[0])
