@@ -3,11 +3,13 @@ package fleethub_test
 import (
 	"bufio"
 	"context"
+	"encoding/csv"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -118,8 +120,21 @@ func TestConsoleThrottleAcrossHubs(t *testing.T) {
 		t.Fatalf("another name: %s", resp.Status)
 	}
 	clk.Add(4 * time.Second) // 7 attempts: the wait after them is 4 s from the last
-	if resp, _ := consoleLogin(t, b, "jabar", consolePassword, "id"); resp.StatusCode != http.StatusSeeOther {
+	resp, _ = consoleLogin(t, b, "jabar", consolePassword, "id")
+	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after the wait: %s", resp.Status)
+	}
+	// The hub names itself on reports by its certificate.
+	req, _ := http.NewRequest("GET", b.ConsoleURL()+"/reports/blanks?month=2026-11&format=csv", nil)
+	req.AddCookie(resp.Cookies()[0])
+	rep, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(rep.Body).ReadAll()
+	rep.Body.Close()
+	if err != nil || len(recs) != 2 || !regexp.MustCompile(`^fleethub \(SHA-256 [0-9a-f]{16}\)$`).MatchString(recs[1][21]) {
+		t.Fatalf("report: %v %v", recs, err)
 	}
 	if resp, _ := consoleLogin(t, a, "jabar", "wrong again", "id"); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("the success did not clear the attempts: %s", resp.Status)
