@@ -53,7 +53,8 @@ type Console struct {
 	log       zerolog.Logger
 	poll      time.Duration
 	tmpl      *template.Template
-	dummyHash string
+	dummyHash func() string // made on the first unknown name, not at start (64 MiB)
+	checks    *account.Gate
 	mu        sync.Mutex
 	open      []fleet.Alert // the open alerts as last polled
 	polled    bool
@@ -95,7 +96,13 @@ func NewConsole(store fleet.ConsoleStore, now func() time.Time, th fleet.Thresho
 	} else {
 		c.throttle = account.NewThrottle(LoginDelays, now)
 	}
-	c.dummyHash, _ = account.Hash("dummy password for unknown users", rand.Reader, account.DefaultParams())
+	c.dummyHash = sync.OnceValue(func() string {
+		h, _ := account.Hash("dummy password for unknown users", rand.Reader, account.DefaultParams())
+		return h
+	})
+	// One argon2id check at a time: each takes 64 MiB while it runs, so
+	// logins arriving together queue instead of adding up.
+	c.checks = account.NewGate(1, 32, 10*time.Second)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", c.overview)
 	mux.HandleFunc("GET /login", c.loginPage)
@@ -320,18 +327,27 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := c.store.User(r.Context(), name)
-	ok := false
-	switch {
-	case errors.Is(err, fleet.ErrNoUser):
-		_, _ = account.Check(c.dummyHash, password) // the same time as a known user
-	case err != nil:
+	if err != nil && !errors.Is(err, fleet.ErrNoUser) {
 		c.fail(w, err)
 		return
-	default:
+	}
+	known, ok := err == nil, false
+	if err := c.checks.Do(r.Context(), func() {
+		if !known {
+			_, _ = account.Check(c.dummyHash(), password) // the same time as a known user
+			return
+		}
 		ok, _ = account.Check(u.PasswordHash, password)
+	}); err != nil {
+		c.log.Info().Err(err).Msg("console: login throttled")
+		w.Header().Set("Retry-After", "10")
+		p.Message = fmt.Sprintf(p.T["login_throttled"], 10)
+		c.render(w, http.StatusTooManyRequests, "login.html", p)
+		return
 	}
 	if !ok {
-		c.log.Info().Str("user", name).Msg("console: login refused")
+		// Not the typed name: it may be a password typed in the wrong box.
+		c.log.Info().Bool("known_user", known).Msg("console: login refused")
 		p.Message = p.T["login_refused"]
 		c.render(w, http.StatusUnauthorized, "login.html", p)
 		return
