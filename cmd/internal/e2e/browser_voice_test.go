@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,6 +57,46 @@ func (b *Browser) silent(why string) {
 func TestBrowserVoice(t *testing.T) {
 	sys := MustStart(t)
 	a := sys.MustApprove(t, "ktp-el")
+	// The start-up makes the first screen's phrases, in both languages,
+	// and no other.
+	sp := sys.Station.Speaker()
+	if sp == nil {
+		t.Fatal("the station started without its voice")
+	}
+	for deadline := time.Now().Add(60 * time.Second); len(sp.Made()) < 2 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	}
+	time.Sleep(200 * time.Millisecond) // a start-up that made more would show it by now
+	if got, want := sp.Made(), []string{"en/voice_screen_start", "id/voice_screen_start"}; !slices.Equal(got, want) {
+		t.Fatalf("the start-up made %q, want only %q", got, want)
+	}
+	// A later screen's phrase is made on its first request, once, however
+	// many ask for it at the same time.
+	var wg sync.WaitGroup
+	sizes := make([]int, 6)
+	for i := range sizes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := http.Get(sys.Station.KioskURL() + "/voice/id/voice_screen_ticket.opus")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "audio/ogg" {
+				t.Errorf("ticket phrase: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+			}
+			sizes[i] = len(body)
+		}()
+	}
+	wg.Wait()
+	if got := sp.Made(); len(got) != 3 || got[2] != "id/voice_screen_ticket" {
+		t.Fatalf("%d concurrent first requests: made %q, want id/voice_screen_ticket once after the start-up's", len(sizes), got)
+	}
+	if slices.Min(sizes) == 0 || slices.Min(sizes) != slices.Max(sizes) {
+		t.Errorf("the concurrent requests got %v bytes", sizes)
+	}
 	b := MustBrowser(t, 1080, 1920)
 	b.openStart(sys.Station.KioskURL())
 	b.Do(chromedp.WaitVisible(chromedp.CSS("#btn-sound")), chromedp.WaitVisible(chromedp.CSS("#btn-again")))
@@ -113,4 +155,11 @@ func TestBrowserVoice(t *testing.T) {
 	b.scan(a.Ticket)
 	b.screen("error")
 	b.playing("en", "voice_error_ticket_used")
+	// Each phrase of the visit was made once, on demand.
+	made := sp.Made()
+	slices.Sort(made)
+	if len(slices.Compact(slices.Clone(made))) != len(made) {
+		t.Errorf("a phrase was made twice: %q", made)
+	}
+	t.Logf("phrases made in the visit: %d", len(made))
 }

@@ -42,8 +42,8 @@ import (
 	"github.com/anjungan/anjungan/station/render"
 	"github.com/anjungan/anjungan/station/smartcard"
 	"github.com/anjungan/anjungan/station/sqlite"
-	"github.com/anjungan/anjungan/station/voice"
 	"github.com/anjungan/anjungan/station/ticket"
+	"github.com/anjungan/anjungan/station/voice"
 	"github.com/anjungan/anjungan/templates"
 )
 
