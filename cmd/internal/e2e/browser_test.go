@@ -151,6 +151,16 @@ func TestBrowserTicketPrintsKTPAndKK(t *testing.T) {
 	// enlarges it more; Tutup goes back to the preview.
 	b.openFull()
 	b.bothSizes("preview-card-full")
+	// With Aa the top bar grows: on a landscape screen the card shrinks to
+	// the height left (just under 80 %) rather than scroll.
+	b.Do(chromedp.EmulateViewport(1920, 1080), chromedp.Click(chromedp.CSS("#btn-bigger")))
+	fit := eval[string](b, `(() => { const f = document.querySelector("#fullview-frame"), r = document.querySelector("#fullview img").getBoundingClientRect();
+		return (f.scrollHeight <= f.clientHeight + 1 && r.bottom <= innerHeight) + " " + (r.width / innerWidth).toFixed(3); })()`)
+	if !strings.HasPrefix(fit, "true ") || fit < "true 0.78" {
+		t.Errorf("the full view with Aa on 1920×1080: fits, width share = %q", fit)
+	}
+	t.Logf("the full view with Aa on 1920×1080: fits, width share %s", fit)
+	b.Do(chromedp.Click(chromedp.CSS("#btn-bigger")), chromedp.EmulateViewport(int64(b.width), int64(b.height)))
 	b.Do(chromedp.Click(chromedp.CSS("#fullview-frame .sheet")))
 	if w := eval[float64](b, `document.querySelector("#fullview img").getBoundingClientRect().width / innerWidth`); w < 1.5 {
 		t.Errorf("a tap on the full view's card makes it %.2f of the screen's width, want at least 1.5 (%s)", w, eval[string](b, `document.querySelector("#fullview").className + " " + document.elementFromPoint(innerWidth/2, innerHeight/2).outerHTML.slice(0, 80)`))

@@ -488,6 +488,7 @@
     $("#fullview-frame").replaceChildren(copy);
     $("#fullview-reveal").hidden = !copy.querySelector(".mask");
     fv.classList.remove("zoomed");
+    document.body.classList.add("full");
     fv.hidden = false;
     placeFull();
     fullFrom = from;
@@ -500,13 +501,19 @@
     const fv = $("#fullview");
     if (fv.hidden) return;
     fv.hidden = true;
+    document.body.classList.remove("full");
     $("#fullview-frame").replaceChildren();
     if (fullFrom) fullFrom.focus();
     fullFrom = null;
     if (speak) tell("");
   }
   // Just below the top bar, whose height follows the screen and the Aa size.
-  function placeFull() { $("#fullview").style.top = $(".top").getBoundingClientRect().bottom + "px"; }
+  function placeFull() {
+    const top = $(".top").getBoundingClientRect().bottom, fv = $("#fullview");
+    fv.style.top = top + "px";
+    fv.style.setProperty("--fv-height", innerHeight - top + "px");
+  }
+  addEventListener("resize", placeFull);
   new ResizeObserver(placeFull).observe($(".top"));
   $("#fullview-close").addEventListener("click", () => closeFull(true));
   document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeFull(true); });
