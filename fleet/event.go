@@ -32,6 +32,8 @@ type Event struct {
 	At   time.Time       `json:"at"` // when it happened, on the kiosk's clock (UTC, RFC 3339)
 	Kind Kind            `json:"kind"`
 	Data json.RawMessage `json:"data"` // the Kind's data type, below
+
+	value any // Data decoded by DecodeBatch, so a projection need not decode it again
 }
 
 // Batch is what a kiosk sends in one request: events of one stream in

@@ -43,6 +43,7 @@ import (
 	"github.com/anjungan/anjungan/station/smartcard"
 	"github.com/anjungan/anjungan/station/sqlite"
 	"github.com/anjungan/anjungan/station/ticket"
+	"github.com/anjungan/anjungan/station/voice"
 	"github.com/anjungan/anjungan/templates"
 )
 
@@ -129,6 +130,7 @@ type Main struct {
 	done      chan struct{}
 	stopHours context.CancelFunc
 	stopVoice context.CancelFunc
+	speaker   *voice.Speaker // nil: the voice is off
 	stopFleet context.CancelFunc
 }
 
