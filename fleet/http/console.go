@@ -258,15 +258,26 @@ func (c *Console) newPage(r *http.Request) page {
 	return page{Lang: l, Other: other(l), T: consoleTexts(l), Now: c.now()}
 }
 
-func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
+// signedIn is the page of a signed-in user, with its User set; without
+// a session it redirects to the sign-in page and returns false.
+func (c *Console) signedIn(w http.ResponseWriter, r *http.Request) (page, bool) {
 	p := c.newPage(r)
 	u, err := c.user(r)
 	if errors.Is(err, fleet.ErrNoUser) {
 		http.Redirect(w, r, "/login?lang="+p.Lang, http.StatusSeeOther)
-		return
+		return p, false
 	}
 	if err != nil {
 		c.fail(w, err)
+		return p, false
+	}
+	p.User = u
+	return p, true
+}
+
+func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
+	p, ok := c.signedIn(w, r)
+	if !ok {
 		return
 	}
 	now := c.now()
@@ -280,8 +291,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, err)
 		return
 	}
-	p.User = u
-	p.Overview = fleet.BuildOverview(snap, alerts, u.Scope, now, c.th)
+	p.Overview = fleet.BuildOverview(snap, alerts, p.User.Scope, now, c.th)
 	c.render(w, http.StatusOK, "overview.html", p)
 }
 
@@ -407,7 +417,6 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := c.newPage(r)
-	p.User = u
 	ch := make(chan alertChange, 16)
 	c.mu.Lock()
 	c.subs[ch] = struct{}{}

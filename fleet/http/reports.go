@@ -2,7 +2,6 @@ package http
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 
 	"github.com/anjungan/anjungan/fleet"
@@ -13,17 +12,10 @@ import (
 // reportsPage lists the monthly blank-card reports of the last twelve
 // months (the current one first, incomplete) for the signed-in user.
 func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request) {
-	p := c.newPage(r)
-	u, err := c.user(r)
-	if errors.Is(err, fleet.ErrNoUser) {
-		http.Redirect(w, r, "/login?lang="+p.Lang, http.StatusSeeOther)
+	p, ok := c.signedIn(w, r)
+	if !ok {
 		return
 	}
-	if err != nil {
-		c.fail(w, err)
-		return
-	}
-	p.User = u
 	now := c.now().In(fleet.ZoneWIB.Location())
 	first := now.AddDate(0, 0, 1-now.Day())
 	for i := 0; i < 12; i++ {
@@ -36,17 +28,10 @@ func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request) {
 // with the report of the user's scope; a bad query is 400 with its
 // error's code and message in the page's language.
 func (c *Console) blankReport(w http.ResponseWriter, r *http.Request) {
-	p := c.newPage(r)
-	u, err := c.user(r)
-	if errors.Is(err, fleet.ErrNoUser) {
-		http.Redirect(w, r, "/login?lang="+p.Lang, http.StatusSeeOther)
+	p, ok := c.signedIn(w, r)
+	if !ok {
 		return
 	}
-	if err != nil {
-		c.fail(w, err)
-		return
-	}
-	p.User = u
 	q := r.URL.Query()
 	rq, err := fleet.ParseReportQuery(q.Get("month"), q.Get("by"), q.Get("format"), c.now())
 	if err != nil {
@@ -56,7 +41,7 @@ func (c *Console) blankReport(w http.ResponseWriter, r *http.Request) {
 		c.render(w, http.StatusBadRequest, "reports.html", p)
 		return
 	}
-	rep, err := fleet.MonthlyBlanks(r.Context(), c.store, rq, u.Scope, c.Hub, c.now())
+	rep, err := fleet.MonthlyBlanks(r.Context(), c.store, rq, p.User.Scope, c.Hub, c.now())
 	if err != nil {
 		c.fail(w, err)
 		return
@@ -81,7 +66,7 @@ func (c *Console) blankReport(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/pdf")
 		name += ".pdf"
 	}
-	c.log.Info().Str("user", u.Name).Str("month", rq.MonthString()).Str("by", string(rq.By)).Str("format", rq.Format).Msg("console: report")
+	c.log.Info().Str("user", p.User.Name).Str("month", rq.MonthString()).Str("by", string(rq.By)).Str("format", rq.Format).Msg("console: report")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	_, _ = w.Write(b.Bytes())
 }
