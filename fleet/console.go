@@ -130,6 +130,7 @@ type ConsoleStore interface {
 	// SessionUser returns the user of an unexpired session (ErrNoUser otherwise).
 	SessionUser(ctx context.Context, idHash []byte, now time.Time) (User, error)
 	EndSession(ctx context.Context, idHash []byte) error
+	BlankReportStore
 }
 
 // Kiosk service status as the console shows it.

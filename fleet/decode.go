@@ -54,41 +54,42 @@ func DecodeBatch(body []byte) (Batch, error) {
 			return Batch{}, ErrEventInvalid.Withf("seq %d: time %v", e.Seq, e.At)
 		}
 		e.At = e.At.UTC()
-		data, err := decodeData(e.Kind, e.Data)
+		v, data, err := decodeData(e.Kind, e.Data)
 		if err != nil {
 			return Batch{}, fmt.Errorf("seq %d: %w", e.Seq, err)
 		}
-		e.Data = data
+		e.Data, e.value = data, v
 	}
 	return b, nil
 }
 
-// decodeData checks raw against kind's type and returns it re-encoded.
-func decodeData(kind Kind, raw json.RawMessage) (json.RawMessage, error) {
+// decodeData checks raw against kind's type and returns it decoded and
+// re-encoded.
+func decodeData(kind Kind, raw json.RawMessage) (any, json.RawMessage, error) {
 	if len(raw) > MaxEventData {
-		return nil, ErrEventInvalid.Withf("%s: %d bytes of data", kind, len(raw))
+		return nil, nil, ErrEventInvalid.Withf("%s: %d bytes of data", kind, len(raw))
 	}
 	if nikLike.Match(raw) {
-		return nil, ErrPersonalData.Withf("%s", kind)
+		return nil, nil, ErrPersonalData.Withf("%s", kind)
 	}
 	v, err := dataOf(kind)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := strict(raw, v); err != nil {
-		return nil, ErrEventInvalid.Withf("%s: %w", kind, err)
+		return nil, nil, ErrEventInvalid.Withf("%s: %w", kind, err)
 	}
 	if err := check(v); err != nil {
-		return nil, ErrEventInvalid.Withf("%s: %w", kind, err)
+		return nil, nil, ErrEventInvalid.Withf("%s: %w", kind, err)
 	}
 	out, err := json.Marshal(v)
 	if err != nil {
-		return nil, ErrEventInvalid.Withf("%s: %w", kind, err)
+		return nil, nil, ErrEventInvalid.Withf("%s: %w", kind, err)
 	}
 	if nikLike.Match(out) { // a \u escape may hide digits from the first look
-		return nil, ErrPersonalData.Withf("%s", kind)
+		return nil, nil, ErrPersonalData.Withf("%s", kind)
 	}
-	return out, nil
+	return v, out, nil
 }
 
 // dataOf returns a new value of kind's data type.
@@ -159,8 +160,12 @@ func strict(b []byte, v any) error {
 	return nil
 }
 
-// Decode returns an event's data as its kind's type (for projections).
+// Decode returns an event's data as its kind's type (for projections):
+// the value DecodeBatch checked, or decoded from Data.
 func (e Event) Decode() (any, error) {
+	if e.value != nil {
+		return e.value, nil
+	}
 	v, err := dataOf(e.Kind)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,8 @@ type Event struct {
 	At   time.Time       `json:"at"` // when it happened, on the kiosk's clock (UTC, RFC 3339)
 	Kind Kind            `json:"kind"`
 	Data json.RawMessage `json:"data"` // the Kind's data type, below
+
+	value any // Data decoded by DecodeBatch, so a projection need not decode it again
 }
 
 // Batch is what a kiosk sends in one request: events of one stream in
@@ -101,7 +103,7 @@ type PrinterState struct {
 // JobState is a print job's new state in printerd.
 type JobState struct {
 	JobRef       string `json:"job_ref"`
-	DocumentType string `json:"document_type,omitempty"`
+	DocumentType string `json:"document_type,omitempty"` // the type's id ("kk"), as in PrintOutcome
 	Media        string `json:"media"`
 	State        string `json:"state"` // printerd's job states (docs/printerd.md)
 	Reason       string `json:"reason,omitempty"`

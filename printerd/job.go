@@ -11,6 +11,7 @@ const (
 	MaxDocument       = 24 << 20 // bytes of PDF; a card is ~100 KiB, a KK a few MiB
 	MaxIdempotencyKey = 128
 	MaxTitle          = 64
+	MaxDocumentType   = 32
 )
 
 // Valid reports whether m is a media printerd knows.
@@ -38,6 +39,9 @@ func (r SubmitRequest) Validate() error {
 			return ErrInvalidJob.Withf("title holds a control character")
 		}
 	}
+	if err := validDocumentType(r.DocumentType); err != nil {
+		return err
+	}
 	if r.Presence != "" {
 		if err := ValidPresence(r.Presence); err != nil {
 			return ErrInvalidJob.With(err)
@@ -62,4 +66,20 @@ func (s JobState) Valid() bool {
 		return true
 	}
 	return false
+}
+
+// validDocumentType accepts "" or a type id: 1 to MaxDocumentType bytes of
+// [a-z0-9-], as the station registers them ("ktp-el"). Anything else —
+// a title, spaces, capitals — is refused, so the fleet's counts by
+// document type cannot fill with free text.
+func validDocumentType(t string) error {
+	if len(t) > MaxDocumentType {
+		return ErrInvalidJob.Withf("document type of %d bytes exceeds %d", len(t), MaxDocumentType)
+	}
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return ErrInvalidJob.Withf("document type byte %d is not [a-z0-9-]", i)
+		}
+	}
+	return nil
 }

@@ -55,6 +55,10 @@ type SubmitRequest struct {
 	IdempotencyKey string `json:"idempotency_key"`
 	Media          Media  `json:"media"`
 	Title          string `json:"title"` // e.g. "KTP-el"; never personal data
+	// DocumentType is the station's registered id of the document type
+	// ("ktp-el", "kia", "kk"): what the fleet counts prints by. "" for a
+	// job that is no citizen's document (an operator's test print).
+	DocumentType string `json:"document_type,omitempty"`
 	// Document is the PDF. It travels as the body of the request, not
 	// in the JSON (docs/printerd.md, SubmitRequest).
 	Document []byte `json:"-"`
@@ -70,6 +74,7 @@ type Job struct {
 	IdempotencyKey string    `json:"idempotency_key"`
 	Media          Media     `json:"media"`
 	Title          string    `json:"title"`
+	DocumentType   string    `json:"document_type,omitempty"` // see SubmitRequest
 	DocumentSHA256 string    `json:"document_sha256"`
 	State          JobState  `json:"state"`
 	Reason         string    `json:"reason,omitempty"` // IPP keyword or short cause

@@ -25,6 +25,12 @@ type Event struct {
 	Printer    string
 	CardSerial string
 	Err        error
+	// Document is the print's document type (print events; "" on others).
+	Document DocumentType
+	// Settled marks the settler's print events: the outcome the upstream
+	// took (EventConfirmed, EventPrintInDoubt, EventPrintFailed), once per
+	// fact, as against the kiosk's own view of a print.
+	Settled bool
 }
 
 // Recorder receives kiosk events.

@@ -247,7 +247,7 @@ func findRequest(rs []PrintRequest, id RequestID) (PrintRequest, bool) {
 }
 
 func (k *Kiosk) render(ctx context.Context, authz Authorization, req PrintRequest) (Rendered, error) {
-	ev := Event{Subject: authz.Subject, Request: req.ID}
+	ev := Event{Subject: authz.Subject, Request: req.ID, Document: req.Document}
 	doc, err := k.cfg.Registry.Document(ctx, authz, req.ID)
 	if err != nil {
 		ev.Kind, ev.Err = EventPrintFailed, err
@@ -294,7 +294,7 @@ func (k *Kiosk) render(ctx context.Context, authz Authorization, req PrintReques
 // upstream (Settler.Begin) before printerd sees it. It returns the job and
 // its settlement.
 func (k *Kiosk) submit(ctx context.Context, authz Authorization, ticketID, presence string, rid RequestID, d DocumentType, out *Rendered) (printerd.Job, Settlement, error) {
-	ev := Event{Subject: authz.Subject, Request: rid, SHA256: out.SHA256}
+	ev := Event{Subject: authz.Subject, Request: rid, SHA256: out.SHA256, Document: d}
 	fail := func(err error) (printerd.Job, Settlement, error) {
 		ev.Kind, ev.Err = EventPrintFailed, err
 		k.cfg.Recorder.Record(ctx, ev)
@@ -332,6 +332,7 @@ func (k *Kiosk) submit(ctx context.Context, authz Authorization, ticketID, prese
 			IdempotencyKey: st.Key,
 			Media:          d.Media(),
 			Title:          d.Title(),
+			DocumentType:   string(d),
 			Document:       out.PDF,
 			Presence:       presence,
 		})
@@ -462,7 +463,8 @@ func (k *Kiosk) settle(authz Authorization, p *Print) {
 	// the citizen leaves; the settler keeps trying after it.
 	k.settler.DeliverNow(ctx, settlement)
 
-	ev := Event{Subject: authz.Subject, Request: p.Request, Job: job.ID, SHA256: p.SHA256, Printer: job.Printer, CardSerial: job.CardSerial}
+	ev := Event{Subject: authz.Subject, Request: p.Request, Job: job.ID, SHA256: p.SHA256, Printer: job.Printer, CardSerial: job.CardSerial,
+		Document: p.Document}
 	var final PrintState
 	var citizenErr *Error
 	switch job.State {

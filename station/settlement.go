@@ -411,7 +411,8 @@ func (s *Settler) deliver(ctx context.Context, st Settlement) Settlement {
 		Result:         st.Owed,
 		Reason:         st.Reason,
 	}
-	ev := Event{Request: st.Request, Job: st.Job, SHA256: st.SHA256, Printer: st.Printer, CardSerial: st.CardSerial}
+	ev := Event{Request: st.Request, Job: st.Job, SHA256: st.SHA256, Printer: st.Printer, CardSerial: st.CardSerial,
+		Document: st.Document, Settled: true}
 	var err error
 	var burned bool
 	switch st.Owed {

@@ -13,7 +13,9 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +36,13 @@ const sessionCookie = "__Host-anjungan-fleet"
 // SessionLifetime is how long a console session lasts.
 const SessionLifetime = 8 * time.Hour
 
+// LoginDelays is the console's login throttle, the station console's
+// schedule: 5 attempts of a key within 15 minutes are free, the next
+// waits 1 s after the one before, each further one twice as long, up to
+// 30 s. A store that implements account.FailureStore (fleet/postgres)
+// keeps the attempts, so every hub on the database counts them.
+var LoginDelays = account.Delays{Free: 5, First: time.Second, Max: 30 * time.Second, Window: 15 * time.Minute}
+
 // Console is the hub's read-only web console (docs/fleet.md, Console):
 // the overview of the kiosks a supervisor's scope covers, with the open
 // alerts kept live over server-sent events.
@@ -44,12 +53,17 @@ type Console struct {
 	log       zerolog.Logger
 	poll      time.Duration
 	tmpl      *template.Template
-	dummyHash string
+	dummyHash func() string // made on the first unknown name, not at start (64 MiB)
+	checks    *account.Gate
 	mu        sync.Mutex
 	open      []fleet.Alert // the open alerts as last polled
 	polled    bool
 	subs      map[chan alertChange]struct{}
 	mux       *http.ServeMux
+	throttle  *account.Throttle
+
+	// Hub is the hub's identity, printed on reports (set before serving).
+	Hub string
 }
 
 // alertChange is the whole list of open alerts after a change: each
@@ -77,13 +91,26 @@ func NewConsole(store fleet.ConsoleStore, now func() time.Time, th fleet.Thresho
 		"join": strings.Join,
 		"item": func(a fleet.Alert, t map[string]string) alertItem { return alertItem{a, t} },
 	}).ParseFS(consoleFiles, "console/*.html"))
-	c.dummyHash, _ = account.Hash("dummy password for unknown users", rand.Reader, account.DefaultParams())
+	if fs, ok := store.(account.FailureStore); ok {
+		c.throttle = account.NewStoredThrottle(LoginDelays, now, fs)
+	} else {
+		c.throttle = account.NewThrottle(LoginDelays, now)
+	}
+	c.dummyHash = sync.OnceValue(func() string {
+		h, _ := account.Hash("dummy password for unknown users", rand.Reader, account.DefaultParams())
+		return h
+	})
+	// One argon2id check at a time: each takes 64 MiB while it runs, so
+	// logins arriving together queue instead of adding up.
+	c.checks = account.NewGate(1, 32, 10*time.Second)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", c.overview)
 	mux.HandleFunc("GET /login", c.loginPage)
 	mux.HandleFunc("POST /login", c.login)
 	mux.HandleFunc("POST /logout", c.logout)
 	mux.HandleFunc("GET /events", c.events)
+	mux.HandleFunc("GET /reports", c.reportsPage)
+	mux.HandleFunc("GET /reports/blanks", c.blankReport)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(mustSub(consoleFiles, "console/assets"))))
 	c.mux = mux
 	return c
@@ -211,6 +238,7 @@ type page struct {
 	Overview    fleet.Overview
 	Message     string
 	Now         time.Time
+	Months      []string // the reports page's months, newest first
 }
 
 func (c *Console) render(w http.ResponseWriter, status int, name string, p page) {
@@ -230,15 +258,26 @@ func (c *Console) newPage(r *http.Request) page {
 	return page{Lang: l, Other: other(l), T: consoleTexts(l), Now: c.now()}
 }
 
-func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
+// signedIn is the page of a signed-in user, with its User set; without
+// a session it redirects to the sign-in page and returns false.
+func (c *Console) signedIn(w http.ResponseWriter, r *http.Request) (page, bool) {
 	p := c.newPage(r)
 	u, err := c.user(r)
 	if errors.Is(err, fleet.ErrNoUser) {
 		http.Redirect(w, r, "/login?lang="+p.Lang, http.StatusSeeOther)
-		return
+		return p, false
 	}
 	if err != nil {
 		c.fail(w, err)
+		return p, false
+	}
+	p.User = u
+	return p, true
+}
+
+func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
+	p, ok := c.signedIn(w, r)
+	if !ok {
 		return
 	}
 	now := c.now()
@@ -252,8 +291,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, err)
 		return
 	}
-	p.User = u
-	p.Overview = fleet.BuildOverview(snap, alerts, u.Scope, now, c.th)
+	p.Overview = fleet.BuildOverview(snap, alerts, p.User.Scope, now, c.th)
 	c.render(w, http.StatusOK, "overview.html", p)
 }
 
@@ -275,19 +313,51 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	name, password := r.PostFormValue("name"), r.PostFormValue("password")
+	// The attempt counts before its password is checked; one that comes
+	// before its wait is over is refused unchecked (and counts too).
+	keys := []string{"account:" + name}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && !net.ParseIP(host).IsLoopback() {
+		keys = append(keys, "client:"+host) // loopback browsers share one address: no limit per address there
+	}
+	var wait time.Duration
+	for _, k := range keys {
+		d, err := c.throttle.Attempt(k)
+		if err != nil {
+			c.fail(w, err) // fails closed
+			return
+		}
+		wait = max(wait, d)
+	}
+	if wait > 0 {
+		secs := int((wait + time.Second - 1) / time.Second)
+		c.log.Info().Int("wait_s", secs).Msg("console: login throttled")
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		p.Message = fmt.Sprintf(p.T["login_throttled"], secs)
+		c.render(w, http.StatusTooManyRequests, "login.html", p)
+		return
+	}
 	u, err := c.store.User(r.Context(), name)
-	ok := false
-	switch {
-	case errors.Is(err, fleet.ErrNoUser):
-		_, _ = account.Check(c.dummyHash, password) // the same time as a known user
-	case err != nil:
+	if err != nil && !errors.Is(err, fleet.ErrNoUser) {
 		c.fail(w, err)
 		return
-	default:
+	}
+	known, ok := err == nil, false
+	if err := c.checks.Do(r.Context(), func() {
+		if !known {
+			_, _ = account.Check(c.dummyHash(), password) // the same time as a known user
+			return
+		}
 		ok, _ = account.Check(u.PasswordHash, password)
+	}); err != nil {
+		c.log.Info().Err(err).Msg("console: login throttled")
+		w.Header().Set("Retry-After", "10")
+		p.Message = fmt.Sprintf(p.T["login_throttled"], 10)
+		c.render(w, http.StatusTooManyRequests, "login.html", p)
+		return
 	}
 	if !ok {
-		c.log.Info().Str("user", name).Msg("console: login refused")
+		// Not the typed name: it may be a password typed in the wrong box.
+		c.log.Info().Bool("known_user", known).Msg("console: login refused")
 		p.Message = p.T["login_refused"]
 		c.render(w, http.StatusUnauthorized, "login.html", p)
 		return
@@ -302,6 +372,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if err := c.store.NewSession(r.Context(), hashID(sid), u.Name, expires); err != nil {
 		c.fail(w, err)
 		return
+	}
+	for _, k := range keys {
+		if err := c.throttle.Reset(k); err != nil {
+			c.log.Warn().Err(err).Msg("console: clearing login attempts")
+		}
 	}
 	c.log.Info().Str("user", u.Name).Msg("console: login")
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sid, Path: "/", Secure: true, HttpOnly: true,
@@ -342,7 +417,6 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := c.newPage(r)
-	p.User = u
 	ch := make(chan alertChange, 16)
 	c.mu.Lock()
 	c.subs[ch] = struct{}{}

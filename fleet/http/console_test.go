@@ -78,6 +78,7 @@ func mustConsole(t *testing.T) *consoleRig {
 	t.Cleanup(store.Close)
 	th := fleet.DefaultThresholds
 	c := fleethttp.NewConsole(store, clk.Now, th, zerolog.Nop(), 50*time.Millisecond)
+	c.Hub = "test hub"
 	run, cancel := context.WithCancel(ctx)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -31,6 +31,10 @@ var consoleID = map[string]string{
 	"next_backlog_growing":    "Periksa jaringan anjungan ke hub; kiriman menumpuk di anjungan.",
 	"next_audit_inconsistent": "Hentikan pemakaian anjungan dan laporkan ke tim keamanan: log auditnya telah diubah.",
 	"live_on":                 "Peringatan diperbarui langsung.",
+	"login_throttled":         "Terlalu banyak percobaan masuk dengan nama ini. Tunggu %d detik, lalu coba lagi.",
+	"reports":                 "Laporan bulanan blanko kartu", "back": "Kembali ke ringkasan", "month": "Bulan",
+	"by_regency": "Per kabupaten/kota", "by_province": "Per provinsi",
+	"reports_intro": "Saldo awal, kartu diterima, terpakai, rusak dan saldo akhir setiap printer kartu anjungan dalam cakupan Anda, dengan pemeriksaan kesesuaian. Batas bulan mengikuti zona waktu resmi provinsi (WIB, WITA, WIT).",
 }
 
 var consoleEN = map[string]string{
@@ -55,4 +59,8 @@ var consoleEN = map[string]string{
 	"next_backlog_growing":    "Check the kiosk's network to the hub; events are piling up on the kiosk.",
 	"next_audit_inconsistent": "Stop using the kiosk and report to the security team: its audit log was rewritten.",
 	"live_on":                 "Alerts update live.",
+	"login_throttled":         "Too many sign-in attempts with this name. Wait %d seconds, then try again.",
+	"reports":                 "Monthly blank-card reports", "back": "Back to the overview", "month": "Month",
+	"by_regency": "By regency", "by_province": "By province",
+	"reports_intro": "Opening balance, cards received, used, spoiled and closing balance of every card printer of the kiosks in your scope, with the reconciliation check. Months end at midnight in the province's legal time zone (WIB, WITA, WIT).",
 }

@@ -61,6 +61,11 @@ var fill = map[int]func(t *testing.T, pool *pgxpool.Pool){
 			}
 		}
 	},
+	5: func(t *testing.T, pool *pgxpool.Pool) {
+		if _, err := pool.Exec(context.Background(), `INSERT INTO console_login_attempts VALUES ('\x01', now())`); err != nil {
+			t.Fatal(err)
+		}
+	},
 }
 
 // Every version upgrades to the latest with its data kept, and the hub
@@ -104,6 +109,9 @@ func TestMigrateFromEveryVersion(t *testing.T) {
 				t.Fatal(err)
 			}
 			if _, err := s.OpenAlerts(ctx, nil, t0); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.RecordAttempt(ctx, "account:jabar", t0, t0.Add(-time.Hour)); err != nil {
 				t.Fatal(err)
 			}
 			if w, err := s.Witnessed(ctx, "k1", "station"); err != nil || (k >= 3) != (w.Size == 5) {

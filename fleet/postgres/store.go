@@ -111,21 +111,35 @@ func (s *Store) Ingest(ctx context.Context, kiosk string, b fleet.Batch) (uint64
 		// the projections' updates of the row cannot deadlock between
 		// hubs. A kiosk's two streams take turns, which costs nothing at
 		// a kiosk's rate; different kiosks never wait for each other.
-		err := tx.QueryRow(ctx, `SELECT revoked_at FROM kiosks WHERE id = $1 FOR NO KEY UPDATE`, kiosk).Scan(&revoked)
+		// The lock, the stream's row and its acked in one round trip.
+		var pre pgx.Batch
+		pre.Queue(`SELECT revoked_at FROM kiosks WHERE id = $1 FOR NO KEY UPDATE`, kiosk)
+		pre.Queue(`INSERT INTO streams (kiosk, stream) VALUES ($1, $2) ON CONFLICT DO NOTHING`, kiosk, b.Stream)
+		pre.Queue(`SELECT acked FROM streams WHERE kiosk = $1 AND stream = $2 FOR UPDATE`, kiosk, b.Stream)
+		br := tx.SendBatch(ctx, &pre)
+		err := br.QueryRow().Scan(&revoked)
 		if errors.Is(err, pgx.ErrNoRows) {
+			br.Close()
 			return fleet.ErrKioskUnknown.Withf("%s", kiosk)
 		}
 		if err != nil {
+			br.Close()
 			return err
 		}
 		if revoked != nil {
+			br.Close()
 			return fleet.ErrKioskRevoked.Withf("%s since %s", kiosk, revoked.UTC().Format(time.RFC3339))
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO streams (kiosk, stream) VALUES ($1, $2) ON CONFLICT DO NOTHING`, kiosk, b.Stream); err != nil {
+		var a int64
+		if _, err := br.Exec(); err != nil {
+			br.Close()
 			return err
 		}
-		var a int64
-		if err := tx.QueryRow(ctx, `SELECT acked FROM streams WHERE kiosk = $1 AND stream = $2 FOR UPDATE`, kiosk, b.Stream).Scan(&a); err != nil {
+		if err := br.QueryRow().Scan(&a); err != nil {
+			br.Close()
+			return err
+		}
+		if err := br.Close(); err != nil {
 			return err
 		}
 		acked = uint64(a)
@@ -140,23 +154,25 @@ func (s *Store) Ingest(ctx context.Context, kiosk string, b fleet.Batch) (uint64
 			fresh = append(fresh, e) // DecodeBatch made the seqs consecutive
 		}
 		now := s.now()
-		// The new events in one statement, and the projections of those
-		// it stored with the stream's and kiosk's updates in one pipelined
-		// batch: a batch costs a fixed number of round trips, not a few
-		// per event.
+		// The new events in one statement, and their projections folded
+		// (project.go) with the stream's and kiosk's updates in one
+		// pipelined batch: a batch costs a fixed number of round trips and
+		// about one statement per table, not a few per event.
 		inserted, err := insertEvents(ctx, tx, kiosk, b.Stream, fresh, now)
 		if err != nil {
 			return err
 		}
-		var q pgx.Batch
+		p := newProjection()
 		for _, e := range fresh {
 			if inserted[e.Seq] {
 				stored = append(stored, e.Kind)
-				if err := project(&q, kiosk, b.Stream, e); err != nil {
+				if err := p.add(e); err != nil {
 					return fmt.Errorf("seq %d: %w", e.Seq, err)
 				}
 			}
 		}
+		var q pgx.Batch
+		p.queue(&q, kiosk, b.Stream)
 		if len(fresh) > 0 {
 			acked = fresh[len(fresh)-1].Seq
 		}
@@ -205,58 +221,6 @@ func insertEvents(ctx context.Context, tx pgx.Tx, kiosk string, stream fleet.Str
 		return nil
 	})
 	return inserted, err
-}
-
-// project queues one new event's updates of the read models.
-func project(q *pgx.Batch, kiosk string, stream fleet.Stream, e fleet.Event) error {
-	v, err := e.Decode()
-	if err != nil {
-		return err
-	}
-	switch d := v.(type) {
-	case *fleet.KioskState:
-		q.Queue(`UPDATE kiosks SET state = $2, unavailable = $3, reasons = $4 WHERE id = $1`,
-			kiosk, d.State, nonNil(d.Unavailable), nonNil(d.Reasons))
-	case *fleet.PrintOutcome:
-		q.Queue(`INSERT INTO prints_daily (kiosk, day, document_type, outcome, count) VALUES ($1, $2, $3, $4, 1)
-			ON CONFLICT (kiosk, day, document_type, outcome) DO UPDATE SET count = prints_daily.count + 1`,
-			kiosk, e.At.UTC().Format("2006-01-02"), d.DocumentType, d.Outcome)
-		waiting(q, kiosk, d.JobRef, d.DocumentType, d.Outcome, e.At)
-	case *fleet.JobState:
-		waiting(q, kiosk, d.JobRef, d.DocumentType, d.State, e.At)
-	case *fleet.PrinterState:
-		sup, _ := json.Marshal(d.Supplies)
-		if d.Supplies == nil {
-			sup = []byte("{}")
-		}
-		q.Queue(`INSERT INTO printers (kiosk, printer, media, state, reasons, supplies, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (kiosk, printer) DO UPDATE SET media = $3, state = $4, reasons = $5, supplies = $6, at = $7`,
-			kiosk, d.Printer, d.Media, d.State, nonNil(d.Reasons), sup, e.At)
-	case *fleet.BlankMovement:
-		q.Queue(`INSERT INTO blank_movements (kiosk, stream, seq, printer, kind, count, balance, cause, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			kiosk, stream, int64(e.Seq), d.Printer, d.Kind, d.Count, d.Balance, d.Cause, e.At)
-		q.Queue(`INSERT INTO blank_balances (kiosk, printer, balance, at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (kiosk, printer) DO UPDATE SET balance = $3, at = $4`, kiosk, d.Printer, d.Balance, e.At)
-	case *fleet.OutboxBacklog:
-		q.Queue(`UPDATE kiosks SET backlog_prev = backlog, backlog = $2 WHERE id = $1`, kiosk, d.Events)
-	}
-	return nil
-}
-
-// waiting keeps a job in jobs_waiting while its latest state is failed or
-// in doubt, and removes it on any other.
-func waiting(q *pgx.Batch, kiosk, job, docType, state string, at time.Time) {
-	if job == "" {
-		return
-	}
-	if state == "failed" || state == "in_doubt" {
-		q.Queue(`INSERT INTO jobs_waiting (kiosk, job_ref, document_type, state, since) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (kiosk, job_ref) DO UPDATE SET state = $4,
-			document_type = CASE WHEN $3 = '' THEN jobs_waiting.document_type ELSE $3 END`, kiosk, job, docType, state, at)
-		return
-	}
-	q.Queue(`DELETE FROM jobs_waiting WHERE kiosk = $1 AND job_ref = $2`, kiosk, job)
 }
 
 func nonNil(s []string) []string {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,3 +97,6 @@ func (s *Server) Close() error {
 type errorLog func(error)
 
 func (f errorLog) Println(v ...any) { f(errors.New(fmt.Sprint(v...))) }
+
+// StatusClass is an HTTP status's class label: "2xx", "4xx", "5xx".
+func StatusClass(status int) string { return strconv.Itoa(status/100) + "xx" }

@@ -157,6 +157,9 @@ type handler struct {
 	cust  Custodian // svc when it keeps blank-card custody; nil otherwise
 	audit AuditLog  // nil: the audit routes answer 404
 	log   zerolog.Logger
+	// observe, when set, times every request (WithRequestObserver).
+	observe RequestObserver
+	mux     *http.ServeMux
 }
 
 // NewHandler returns the API over svc. log receives one line per request
@@ -167,6 +170,7 @@ func NewHandler(svc Service, log zerolog.Logger, opts ...Option) http.Handler {
 		o(h)
 	}
 	mux := http.NewServeMux()
+	h.mux = mux
 	mux.HandleFunc("POST /v1/jobs", h.submit)
 	mux.HandleFunc("GET /v1/jobs", h.jobs)
 	mux.HandleFunc("GET /v1/jobs/{id}", h.job)
@@ -501,7 +505,11 @@ func (h *handler) logged(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
+		took := time.Since(start)
 		h.log.Debug().Str("method", r.Method).Str("path", r.URL.Path).Int("status", rec.status).
-			Dur("took", time.Since(start)).Msg("request")
+			Dur("took", took).Msg("request")
+		if h.observe != nil {
+			h.observe(routeOf(h.mux, r), methodOf(r), rec.status, took)
+		}
 	})
 }

@@ -50,6 +50,7 @@ func TestSubmitRequestDocumented(t *testing.T) {
 		"idempotency_key": {"header", "required", fmt.Sprintf("1 to %d bytes", printerd.MaxIdempotencyKey), "0x21 to 0x7E"},
 		"media":           {"header", "required", "`" + string(printerd.MediaA4) + "`", "`" + string(printerd.MediaCard) + "`"},
 		"title":           {"header", "optional", fmt.Sprintf("at most %d bytes", printerd.MaxTitle)},
+		"document_type":   {"header", "optional", fmt.Sprintf("1 to %d bytes", printerd.MaxDocumentType), "`[a-z0-9-]`", "`ktp-el`"},
 		"presence":        {"header", "optional"},
 		"document":        {"the body", "required", "1 byte to " + mib(printerd.MaxDocument), "`%PDF-`"},
 	} {
@@ -120,6 +121,9 @@ func TestSubmitRequestDocumented(t *testing.T) {
 		{"title with a control character", sub("k", string(printerd.MediaCard), "KTP\u0007", pdf), 0, false},
 		{"title too long", sub("k", string(printerd.MediaCard), strings.Repeat("é", printerd.MaxTitle/2+1), pdf), 0, false},
 		{"title non-ASCII and <&>", sub("k", string(printerd.MediaCard), "Kartu <Anak> & é 𝔸", pdf), 0, true},
+		{"document type id", submission{ContentTypePDF, []string{`{"idempotency_key":"k","media":"iso_a4_210x297mm","document_type":"akta-kelahiran"}`}, pdf}, 0, true},
+		{"document type as a title", submission{ContentTypePDF, []string{`{"idempotency_key":"k","media":"iso_a4_210x297mm","document_type":"Kartu Keluarga"}`}, pdf}, 0, false},
+		{"document type too long", submission{ContentTypePDF, []string{`{"idempotency_key":"k","media":"iso_a4_210x297mm","document_type":"` + strings.Repeat("k", printerd.MaxDocumentType+1) + `"}`}, pdf}, 0, false},
 		{"not a PDF", sub("k", string(printerd.MediaCard), "", []byte("GIF89a")), 0, false},
 		{"empty document", sub("k", string(printerd.MediaCard), "", nil), 0, false},
 		{"raw UTF-8 in the header", submission{ContentTypePDF, []string{`{"idempotency_key":"k","media":"om_card_54x86mm","title":"é"}`}, pdf}, http.StatusBadRequest, false},

@@ -27,10 +27,11 @@ func fleetMedia(m printerd.Media) string {
 }
 
 // outJob writes job's new state to the outbox in tx: its reference,
-// never its id or key, and its document type (the job's title).
+// never its id or key, and its document type id ("kk"; "" for a job
+// with none, left out of the event).
 func outJob(ctx context.Context, tx *txn, t time.Time, job *printerd.Job) error {
 	return outbox.Append(ctx, tx, t, fleet.KindJobState, "", fleet.JobState{
-		JobRef: printerd.JobRef(job.ID), DocumentType: job.Title, Media: fleetMedia(job.Media),
+		JobRef: printerd.JobRef(job.ID), DocumentType: job.DocumentType, Media: fleetMedia(job.Media),
 		State: string(job.State), Reason: job.Reason,
 	})
 }

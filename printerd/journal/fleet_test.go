@@ -34,9 +34,9 @@ func TestOutboxFollowsTheJournal(t *testing.T) {
 	ref := printerd.JobRef(job.ID)
 	want := []string{
 		`blank_movement {"printer":"card-1","kind":"load","count":3,"balance":3}`,
-		`job_state {"job_ref":"` + ref + `","document_type":"KTP-el","media":"card","state":"queued"}`,
-		`job_state {"job_ref":"` + ref + `","document_type":"KTP-el","media":"card","state":"dispatching"}`,
-		`job_state {"job_ref":"` + ref + `","document_type":"KTP-el","media":"card","state":"printed"}`,
+		`job_state {"job_ref":"` + ref + `","document_type":"ktp-el","media":"card","state":"queued"}`,
+		`job_state {"job_ref":"` + ref + `","document_type":"ktp-el","media":"card","state":"dispatching"}`,
+		`job_state {"job_ref":"` + ref + `","document_type":"ktp-el","media":"card","state":"printed"}`,
 		`blank_movement {"printer":"card-1","kind":"print","count":1,"balance":2}`,
 	}
 	var got []string

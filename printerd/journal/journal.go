@@ -129,9 +129,9 @@ const schemaV7 = `CREATE INDEX IF NOT EXISTS jobs_document ON jobs (document_sha
 
 // migrations are the journal's schema versions: migrations[i] takes it
 // from version i to i+1 (schemaV4 is in notes.go, schemaV6 in
-// presence.go, schemaV8 in custody.go, schemaV9 in fleet.go, schemaV10 in witness.go). Append only; never edit a released step. The migration
+// presence.go, schemaV8 in custody.go, schemaV9 in fleet.go, schemaV10 in witness.go, schemaV11 in doctype.go). Append only; never edit a released step. The migration
 // test (migrate_test.go) upgrades every earlier version, with data in it.
-var migrations = []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, schemaV8, schemaV9, schemaV10}
+var migrations = []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, schemaV8, schemaV9, schemaV10, schemaV11}
 
 // schemaVersion is the user_version this printerd writes.
 var schemaVersion = len(migrations)
@@ -143,7 +143,7 @@ func SchemaVersion() int { return schemaVersion }
 // job in doubt find the print a supervisor queued in its place.
 const jobColumns = `id, idempotency_key, media, title, document_sha256, state, reason,
 	printer, card_serial, attempts, created, updated, reprint_of,
-	COALESCE((SELECT r.id FROM jobs r WHERE r.reprint_of = jobs.id LIMIT 1), ''), presence`
+	COALESCE((SELECT r.id FROM jobs r WHERE r.reprint_of = jobs.id LIMIT 1), ''), presence, document_type`
 
 // Journal is an open journal. It is safe for concurrent use.
 type Journal struct {
@@ -372,13 +372,13 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 		}
 		now := j.now().UTC()
 		job = printerd.Job{
-			ID: id, IdempotencyKey: req.IdempotencyKey, Media: req.Media, Title: req.Title,
+			ID: id, IdempotencyKey: req.IdempotencyKey, Media: req.Media, Title: req.Title, DocumentType: req.DocumentType,
 			DocumentSHA256: sha, State: printerd.JobQueued, Created: now, Updated: now, Presence: req.Presence,
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO jobs (id, idempotency_key, media, title,
-			document_sha256, state, created, updated, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			document_sha256, state, created, updated, presence, document_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			job.ID, job.IdempotencyKey, job.Media, job.Title, job.DocumentSHA256, job.State,
-			now.UnixNano(), now.UnixNano(), job.Presence)
+			now.UnixNano(), now.UnixNano(), job.Presence, job.DocumentType)
 		if err != nil {
 			return err
 		}
@@ -778,14 +778,14 @@ func (j *Journal) queueReprint(ctx context.Context, tx *txn, job *printerd.Job, 
 	}
 	now := j.now().UTC()
 	next := printerd.Job{
-		ID: id, IdempotencyKey: key, Media: job.Media, Title: job.Title,
+		ID: id, IdempotencyKey: key, Media: job.Media, Title: job.Title, DocumentType: job.DocumentType,
 		DocumentSHA256: job.DocumentSHA256, State: printerd.JobQueued, Created: now, Updated: now,
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO jobs (id, idempotency_key, media, title,
-		document_sha256, state, created, updated, print_no, reprint_of, first_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		document_sha256, state, created, updated, print_no, reprint_of, first_key, document_type)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		next.ID, next.IdempotencyKey, next.Media, next.Title, next.DocumentSHA256, next.State,
-		now.UnixNano(), now.UnixNano(), printNo+1, job.ID, firstKey)
+		now.UnixNano(), now.UnixNano(), printNo+1, job.ID, firstKey, next.DocumentType)
 	if err != nil {
 		return printerd.Job{}, err
 	}
@@ -1055,7 +1055,7 @@ func queryJobs(ctx context.Context, q querier, query string, args ...any) ([]pri
 		var created, updated int64
 		if err := rows.Scan(&job.ID, &job.IdempotencyKey, &job.Media, &job.Title,
 			&job.DocumentSHA256, &job.State, &job.Reason, &job.Printer, &job.CardSerial,
-			&job.Attempts, &created, &updated, &job.ReprintOf, &job.ReprintedAs, &job.Presence); err != nil {
+			&job.Attempts, &created, &updated, &job.ReprintOf, &job.ReprintedAs, &job.Presence, &job.DocumentType); err != nil {
 			return nil, err
 		}
 		job.Created, job.Updated = time.Unix(0, created).UTC(), time.Unix(0, updated).UTC()

@@ -70,7 +70,7 @@ func MustLoad(tb testing.TB, j *journal.Journal, n int) {
 }
 
 func cardRequest(tb testing.TB, key string) printerd.SubmitRequest {
-	return printerd.SubmitRequest{IdempotencyKey: key, Media: printerd.MediaCard, Title: "KTP-el", Document: MustRead(tb, "card.pdf")}
+	return printerd.SubmitRequest{IdempotencyKey: key, Media: printerd.MediaCard, Title: "KTP-el", DocumentType: "ktp-el", Document: MustRead(tb, "card.pdf")}
 }
 
 func TestOpenCreatesFiles(t *testing.T) {

@@ -23,11 +23,13 @@ type oldJob struct {
 }
 
 // oldJobs are the jobs of the fillers below: one in every state at
-// version 1, a reprint pair at 2, a job of a visit at 6.
+// version 1, a reprint pair at 2, a job of a visit at 6, a KK with its
+// document type id at 11.
 var oldJobs = []oldJob{
 	{"J1Q", "queued", 1}, {"J1D", "dispatching", 1}, {"J1P", "printed", 1}, {"J1H", "held", 1},
 	{"J1F", "failed", 1}, {"J1C", "canceled", 1}, {"J1I", "in_doubt", 1},
 	{"J2O", "failed", 2}, {"J2R", "queued", 2}, {"J4N", "failed", 4}, {"J4E", "failed", 4}, {"J6P", "held", 6},
+	{"J11K", "printed", 11},
 }
 
 // TestMigrateEveryVersion upgrades a journal of every schema version,
@@ -130,6 +132,10 @@ func TestMigrateEveryVersion(t *testing.T) {
 				exec(t, db, `INSERT INTO audit_cosignatures (size, checkpoint, witness, cosignature, received)
 					SELECT size, note, 'hub.test/witness', '— hub.test/witness AAAA', '2025-03-01T08:00:00Z' FROM audit_checkpoints ORDER BY id DESC LIMIT 1`)
 			},
+			11: func(t *testing.T, db *sql.DB) {
+				exec(t, db, `INSERT INTO jobs (id, idempotency_key, media, title, document_sha256, state, created, updated, document_type)
+					VALUES ('J11K', 'key-J11K', 'iso_a4_210x297mm', 'Kartu Keluarga', ?, 'printed', ?, ?, 'kk')`, sha, at, at)
+			},
 		},
 		Defaults: map[string]string{},
 		Upgrade: func(path string) error {
@@ -174,8 +180,9 @@ func checkUpgraded(t *testing.T, path string, from int, vkey string) {
 		t.Fatal(err)
 	}
 	got := map[printerd.JobID]printerd.JobState{}
+	types := map[printerd.JobID]string{}
 	for _, job := range jobs {
-		got[job.ID] = job.State
+		got[job.ID], types[job.ID] = job.State, job.DocumentType
 	}
 	want := 0
 	for _, o := range oldJobs {
@@ -189,6 +196,11 @@ func checkUpgraded(t *testing.T, path string, from int, vkey string) {
 		}
 		if got[printerd.JobID(o.id)] != state {
 			t.Errorf("job %s: %q, want %q", o.id, got[printerd.JobID(o.id)], state)
+		}
+		// Jobs from before schema 11 take the id of their title (all
+		// "KTP-el"); J11K was written with its own.
+		if want := map[bool]string{true: "kk", false: "ktp-el"}[o.id == "J11K"]; types[printerd.JobID(o.id)] != want {
+			t.Errorf("job %s: document type %q, want %q", o.id, types[printerd.JobID(o.id)], want)
 		}
 	}
 	if len(jobs) != want {

@@ -125,10 +125,11 @@ func loginDelays() account.Delays {
 // Console serves the supervisors' console: server-rendered pages, no
 // script, forms protected by a session token and an origin check.
 type Console struct {
-	d     ConsoleDeps
-	log   zerolog.Logger
-	app   *fiber.App
-	pages map[string]*template.Template
+	d      ConsoleDeps
+	log    zerolog.Logger
+	app    *fiber.App
+	timing *requestTiming
+	pages  map[string]*template.Template
 
 	accounts *account.Throttle
 	clients  *account.Throttle
@@ -177,7 +178,8 @@ func NewConsole(deps ConsoleDeps, log zerolog.Logger) *Console {
 		s.accounts = account.NewStoredThrottle(loginDelays(), deps.Now, fs)
 		s.clients = account.NewStoredThrottle(loginDelays(), deps.Now, fs)
 	}
-	s.app = newApp(log, "console", s.errorPage)
+	s.timing = &requestTiming{}
+	s.app = newApp(log, "console", s.errorPage, s.timing)
 	s.app.Use(consoleHeaders, formsOnly)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	s.app.Get("/console.css", consoleAsset("console.css", "css"))

@@ -44,6 +44,7 @@ type Kiosk struct {
 	layout      station.KioskLayout
 	voice       Voice   // MountVoice was called: the page speaks
 	volume      float64 // the voice's volume, 0 to 1
+	timing      *requestTiming
 }
 
 // SetLayout tells the page where this kiosk model's reader, scanner and
@@ -52,8 +53,8 @@ func (s *Kiosk) SetLayout(l station.KioskLayout) { s.layout = l }
 
 // NewKiosk returns the kiosk server.
 func NewKiosk(k *station.Kiosk, v DocumentVerifier, log zerolog.Logger) *Kiosk {
-	s := &Kiosk{kiosk: k, log: log, done: make(chan struct{}), layout: station.DefaultKioskLayout}
-	s.app = newApp(log, "kiosk", kioskAnswer)
+	s := &Kiosk{kiosk: k, log: log, done: make(chan struct{}), layout: station.DefaultKioskLayout, timing: &requestTiming{}}
+	s.app = newApp(log, "kiosk", kioskAnswer, s.timing)
 	s.app.Use(kioskRequest)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	api := s.app.Group("/api")
@@ -105,7 +106,7 @@ type answerFunc func(c *fiber.Ctx, status int, e *fault.Error) error
 // newApp returns a fiber app with request ids, access logs without
 // personal data, security headers, and errors answered by answer: a
 // client's error gets its own code and status, never internal.
-func newApp(log zerolog.Logger, name string, answer answerFunc) *fiber.App {
+func newApp(log zerolog.Logger, name string, answer answerFunc, timing *requestTiming) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "anjungan-" + name,
 		Immutable:             true,
@@ -137,13 +138,17 @@ func newApp(log zerolog.Logger, name string, answer answerFunc) *fiber.App {
 				_ = c.SendStatus(fiber.StatusInternalServerError)
 			}
 		}
+		took, status := time.Since(start), c.Response().StatusCode()
 		log.Info().
 			Str("request_id", c.GetRespHeader(fiber.HeaderXRequestID)).
 			Str("method", c.Method()).
 			Str("path", c.Route().Path). // the route pattern, never query values
-			Int("status", c.Response().StatusCode()).
-			Dur("took", time.Since(start)).
+			Int("status", status).
+			Dur("took", took).
 			Msg("request")
+		if timing != nil && timing.observe != nil {
+			timing.observe(routeOf(c, status), methodOf(c), status, took)
+		}
 		return nil
 	})
 	// Before any handler can read a body: fiber's c.Body() and fasthttp's

@@ -22,7 +22,7 @@ import (
 func MustVerifyServer(tb testing.TB, key ed25519.PrivateKey) string {
 	tb.Helper()
 	pub := key.Public().(ed25519.PublicKey)
-	app := newApp(zerolog.Nop(), "verify-test", kioskAnswer)
+	app := newApp(zerolog.Nop(), "verify-test", kioskAnswer, nil)
 	MountVerify(app, &docqr.Verifier{Keys: ticket.KeySet{ticket.KeyID(pub): pub}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -22,6 +22,11 @@ type Voice interface {
 
 var _ Voice = (*voice.Speaker)(nil)
 
+// FirstScreenPhrases are the phrases of the screen a visit starts on: the
+// station makes them (in every language) at start-up, so the first words
+// a citizen hears never wait; the others are made on first request.
+var FirstScreenPhrases = []string{"voice_screen_start"}
+
 // KioskTexts is the page's text table: language → key → text. The
 // station gives it to its Speaker, so the page and its voice share one
 // table.

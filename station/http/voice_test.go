@@ -58,6 +58,11 @@ func TestVoicePhrasesComplete(t *testing.T) {
 	if len(want) < 40 {
 		t.Fatalf("only %d phrases wanted; the patterns no longer match", len(want))
 	}
+	for _, k := range FirstScreenPhrases {
+		if !want[k] {
+			t.Errorf("FirstScreenPhrases: %q is no screen's phrase", k)
+		}
+	}
 	for _, lang := range []string{"id", "en"} {
 		texts := loadTexts(t, lang)
 		for k := range want {
@@ -138,7 +143,7 @@ func TestVoiceServed(t *testing.T) {
 
 var voiceAll = flag.Bool("voice-all", false, "make every phrase of both languages with espeak-ng and opusenc, and log their sizes and the time")
 
-// TestVoiceAllPhrases makes every phrase, as the station does at start-up:
+// TestVoiceAllPhrases makes every phrase, as a whole visit's screens would:
 // each must be valid Ogg Opus of a sane length. It takes some seconds, so
 // it runs with -voice-all (docs/kiosk.md, "Spoken guidance").
 func TestVoiceAllPhrases(t *testing.T) {
@@ -150,7 +155,7 @@ func TestVoiceAllPhrases(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := voice.New(texts, voice.Exec)
-	w, err := s.Warm(context.Background(), time.Now)
+	w, err := s.Warm(context.Background(), time.Now, s.Keys("id")...)
 	if err != nil {
 		t.Fatal(err)
 	}

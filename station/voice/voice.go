@@ -2,6 +2,14 @@
 // the kiosk's own text table into speech, opusenc encodes it small as Ogg
 // Opus, and the result is kept in memory. Only keys of the table are
 // spoken, never text from a request, so nothing personal can be said.
+//
+// A phrase is made on its first request and kept; requests for it that
+// come while it is being made wait for that one making. The station
+// makes the first screen's phrases at start-up (Warm) and the others on
+// demand, so a start costs a few tenths of a second of CPU, not the
+// whole table's ten or more seconds. The cache is in memory only: the
+// whole table is about a megabyte, and a file cache would have to be
+// trusted after an upgrade of espeak-ng or of the texts.
 package voice
 
 import (
@@ -10,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -62,6 +71,7 @@ type Speaker struct {
 
 	mu    sync.Mutex
 	cache map[string]*clip // "lang/key" → its audio, made once
+	made  []string         // "lang/key" of every making, in order
 }
 
 type clip struct {
@@ -115,6 +125,9 @@ func (s *Speaker) Phrase(ctx context.Context, lang, key string) ([]byte, error) 
 	c.once.Do(func() {
 		mk, cancel := context.WithTimeout(context.WithoutCancel(ctx), makeTimeout)
 		defer cancel()
+		s.mu.Lock()
+		s.made = append(s.made, lang+"/"+key)
+		s.mu.Unlock()
 		c.ogg, c.err = s.make(mk, lang, text)
 	})
 	return c.ogg, c.err
@@ -138,6 +151,14 @@ func (s *Speaker) make(ctx context.Context, lang, text string) ([]byte, error) {
 	return ogg, nil
 }
 
+// Made lists the phrases made so far ("lang/key"), once for each time
+// one was made, in order: what the start-up and each first request cost.
+func (s *Speaker) Made() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.made)
+}
+
 func (s *Speaker) keyOf(lang, text string) string {
 	for k, v := range s.texts[lang] {
 		if v == text {
@@ -154,9 +175,10 @@ type Warmed struct {
 	Took    time.Duration
 }
 
-// Warm makes every phrase of every language, so the first screens speak
-// without a wait; it returns the first error.
-func (s *Speaker) Warm(ctx context.Context, now func() time.Time) (Warmed, error) {
+// Warm makes the phrases keys in every language that has them, so the
+// first screen speaks without a wait; it returns the first error. The
+// other phrases are made on their first request.
+func (s *Speaker) Warm(ctx context.Context, now func() time.Time, keys ...string) (Warmed, error) {
 	start := now()
 	var w Warmed
 	langs := make([]string, 0, len(s.texts))
@@ -165,7 +187,10 @@ func (s *Speaker) Warm(ctx context.Context, now func() time.Time) (Warmed, error
 	}
 	sort.Strings(langs)
 	for _, l := range langs {
-		for _, k := range s.Keys(l) {
+		for _, k := range keys {
+			if _, ok := s.texts[l][k]; !ok {
+				continue
+			}
 			if err := ctx.Err(); err != nil {
 				return w, err
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -75,6 +76,112 @@ func TestPhraseLookupAndCache(t *testing.T) {
 	}
 }
 
+// TestWarmMakesOnlyTheKeysGiven: the start-up makes the first screen's
+// phrases in every language and nothing else; a later screen's phrase is
+// made on its first request.
+func TestWarmMakesOnlyTheKeysGiven(t *testing.T) {
+	f := &fakeRunner{ogg: mustRead(t, "valid.opus")}
+	s := New(map[string]map[string]string{
+		"id": {"voice_screen_start": "Selamat datang.", "voice_screen_docs": "Pilih dokumen.", "voice_error_x": "Maaf."},
+		"en": {"voice_screen_start": "Welcome.", "voice_screen_docs": "Choose a document."},
+	}, f.run)
+	w, err := s.Warm(context.Background(), time.Now, "voice_screen_start")
+	if err != nil || w.Phrases != 2 || len(w.Sizes) != 2 {
+		t.Fatalf("warm: %+v %v", w, err)
+	}
+	if got, want := s.Made(), []string{"en/voice_screen_start", "id/voice_screen_start"}; !slices.Equal(got, want) {
+		t.Fatalf("start-up made %q, want %q", got, want)
+	}
+	if _, err := s.Phrase(context.Background(), "id", "voice_screen_docs"); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Made(); len(got) != 3 || got[2] != "id/voice_screen_docs" {
+		t.Fatalf("after a request: made %q", got)
+	}
+}
+
+// gatedRunner holds every espeak-ng run until open is closed, so requests
+// pile up on a phrase that is being made.
+type gatedRunner struct {
+	fakeRunner
+	started chan struct{}
+	open    chan struct{}
+}
+
+func (g *gatedRunner) run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
+	if name == "espeak-ng" {
+		g.started <- struct{}{}
+		<-g.open
+	}
+	return g.fakeRunner.run(ctx, stdin, name, args...)
+}
+
+// TestPhraseConcurrentFirstRequestsMakeItOnce: many citizens' first
+// requests for one phrase, while it is being made, wait for that one
+// making, and all get it.
+func TestPhraseConcurrentFirstRequestsMakeItOnce(t *testing.T) {
+	g := &gatedRunner{fakeRunner: fakeRunner{ogg: mustRead(t, "valid.opus")}, started: make(chan struct{}, 16), open: make(chan struct{})}
+	s := New(texts, g.run)
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ogg, err := s.Phrase(context.Background(), "id", "voice_screen_start")
+			if err == nil && !bytes.Equal(ogg, g.ogg) {
+				err = errors.New("another phrase")
+			}
+			errs <- err
+		}()
+	}
+	<-g.started // one making runs; give the others time to arrive
+	time.Sleep(50 * time.Millisecond)
+	close(g.open)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if got := s.Made(); len(got) != 1 {
+		t.Errorf("%d concurrent first requests made it %d times: %q", n, len(got), got)
+	}
+	if len(g.calls) != 2 {
+		t.Errorf("programs run: %q, want espeak-ng and opusenc once", g.calls)
+	}
+}
+
+// BenchmarkPhrase: a phrase's first request (espeak-ng and opusenc run)
+// against a later one (from memory), with the real programs.
+func BenchmarkPhrase(b *testing.B) {
+	if err := Available(); err != nil {
+		b.Skip(err)
+	}
+	table := map[string]map[string]string{"id": {"voice_screen_docs": "Pilih dokumen yang akan dicetak, lalu sentuh Cetak."}}
+	b.Run("first", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := New(table, Exec).Phrase(context.Background(), "id", "voice_screen_docs"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cached", func(b *testing.B) {
+		s := New(table, Exec)
+		if _, err := s.Phrase(context.Background(), "id", "voice_screen_docs"); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if _, err := s.Phrase(context.Background(), "id", "voice_screen_docs"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 // TestPhraseRejectsBadEncoderOutput: what opusenc gives must be Ogg Opus.
 func TestPhraseRejectsBadEncoderOutput(t *testing.T) {
 	f := &fakeRunner{ogg: []byte("RIFF....WAVE")}
@@ -93,7 +200,7 @@ func TestSpeakerReal(t *testing.T) {
 		"id": {"voice_screen_card": "Letakkan KTP-el Anda di atas pembaca kartu, dan tahan sampai berbunyi."},
 		"en": {"voice_screen_card": "Place your KTP-el flat on the card reader, and hold it until the beep."},
 	}, Exec)
-	w, err := s.Warm(context.Background(), time.Now)
+	w, err := s.Warm(context.Background(), time.Now, "voice_screen_card")
 	if err != nil || w.Phrases != 2 {
 		t.Fatalf("warm: %+v %v", w, err)
 	}

@@ -3,6 +3,8 @@ package ctl
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,14 +84,18 @@ func (m *Main) devFleet(ctx context.Context, varDir, bin string, every time.Dura
 		}
 	}
 
-	ports, err := freePorts(2 + 2*len(kiosks))
+	ports, err := freePorts(3 + 2*len(kiosks))
 	if err != nil {
 		return err
 	}
-	hubAddr, regAddr := ports[0], ports[1]
+	hubAddr, regAddr, consoleAddr := ports[0], ports[1], ports[len(ports)-1]
+	password, err := m.devConsoleUser(ctx, dsn, f(devConsolePasswordFile))
+	if err != nil {
+		return err
+	}
 	specs := []service{
 		{"fleethub", "tcp", hubAddr, []string{"-db", dsn, "-listen", hubAddr, "-tls-cert", f("fleethub.crt"), "-tls-key", f("fleethub.key"),
-			"-client-ca", f("fleet-ca.crt"), "-alert-every", "5s", "-offline-after", "2m"}},
+			"-client-ca", f("fleet-ca.crt"), "-alert-every", "5s", "-offline-after", "2m", "-console-addr", consoleAddr}},
 		{"registry-sim", "tcp", regAddr, []string{"-addr", regAddr, "-data", f("registry-sim"), "-ticket-key", v("keys", "ticket.key"), "-binding-key", v("keys", "binding.key"),
 			"-document-key", v("keys", "upstream-document.key"), "-tls-cert", v("certs", "registry.crt"), "-tls-key", v("certs", "registry.key"), "-client-ca", v("certs", "ca.crt")}},
 	}
@@ -129,6 +135,11 @@ func (m *Main) devFleet(ctx context.Context, varDir, bin string, every time.Dura
 	}
 	fmt.Fprintf(m.Stdout, "Hub:      https://%s/ (mutual TLS: a kiosk's certificate from %s)\n", hubAddr, f("kiosks"))
 	fmt.Fprintf(m.Stdout, "Database: %s\n", dsn)
+	if password != "" {
+		fmt.Fprintf(m.Stdout, "Console:  http://%s/ (user %s, password %s; kept in %s)\n", consoleAddr, devConsoleUser, password, f(devConsolePasswordFile))
+	} else {
+		fmt.Fprintf(m.Stdout, "Console:  http://%s/ (user %s, password in %s)\n", consoleAddr, devConsoleUser, f(devConsolePasswordFile))
+	}
 	for _, k := range kiosks {
 		fmt.Fprintf(m.Stdout, "Kiosk %s (%s, regency %s): %s/\n", k.id, k.name, k.regency, k.kioskURL)
 	}
@@ -147,6 +158,34 @@ func (m *Main) devFleet(ctx context.Context, varDir, bin string, every time.Dura
 	}
 	fmt.Fprintln(m.Stdout, "\nstopping…")
 	return nil
+}
+
+// The development console user, made on the first run.
+const (
+	devConsoleUser         = "supervisor"
+	devConsolePasswordFile = "console-password"
+)
+
+// devConsoleUser makes the console user (scope all) when its password
+// file does not exist yet: a random password, written 0600 to file and
+// returned to be printed once. Later runs return "".
+func (m *Main) devConsoleUser(ctx context.Context, dsn, file string) (string, error) {
+	if _, err := os.Stat(file); err == nil {
+		return "", nil
+	}
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	password := base64.RawURLEncoding.EncodeToString(b)
+	if err := os.WriteFile(file, []byte(password+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	if err := m.sub(ctx, "fleet", "user", "add", "-hub-db", dsn, "-scope", "all", "-password-file", file, devConsoleUser); err != nil {
+		os.Remove(file)
+		return "", fmt.Errorf("console user %s (its password file was lost? anjunganctl fleet user … on %s): %w", devConsoleUser, dsn, err)
+	}
+	return password, nil
 }
 
 // sub runs another anjunganctl command (the fleet's enrolment) quietly.

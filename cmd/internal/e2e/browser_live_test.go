@@ -224,6 +224,25 @@ func TestBrowserPreviewMasks(t *testing.T) {
 	if !visible() {
 		t.Error("the mask does not cover the name again after Lihat is let go")
 	}
+	// The same in the card's full view.
+	b.openFull()
+	fullMask := func() bool {
+		return eval[bool](b, `getComputedStyle(document.querySelector("#fullview .mask")).visibility === "visible"`)
+	}
+	if !fullMask() {
+		t.Fatal("the full view does not cover the name")
+	}
+	btn = b.rect("#fullview-reveal")
+	x, y = btn.X+btn.W/2, btn.Y+btn.H/2
+	b.Do(chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	if fullMask() {
+		t.Error("the full view's mask still covers the name while Lihat is held")
+	}
+	b.Do(chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	if !fullMask() {
+		t.Error("the full view's mask does not cover the name again after Lihat is let go")
+	}
+	b.Do(chromedp.Click(chromedp.CSS("#fullview-close")), chromedp.WaitNotVisible(chromedp.CSS("#fullview")))
 	b.tap("#preview-back", "docs")
 }
 

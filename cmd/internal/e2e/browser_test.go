@@ -101,6 +101,13 @@ func (b *Browser) waitImagesLoaded() {
 	b.TB.Fatal("preview images did not load")
 }
 
+// openFull opens the first card page of the preview in its full view.
+func (b *Browser) openFull() {
+	b.TB.Helper()
+	b.Do(chromedp.Click(chromedp.CSS("#preview-pages figure.card button.zoom")), chromedp.WaitVisible(chromedp.CSS("#fullview img.card-page")))
+	b.waitImagesLoaded()
+}
+
 func (b *Browser) keypad(digits string) {
 	b.TB.Helper()
 	for _, d := range digits {
@@ -140,6 +147,26 @@ func TestBrowserTicketPrintsKTPAndKK(t *testing.T) {
 	b.Do(chromedp.WaitVisible(chromedp.CSS(`#preview-pages figure:nth-child(3) img`)))
 	b.waitImagesLoaded()
 	b.both("preview")
+	// The card's full view, from its Perbesar button; a tap on the card
+	// enlarges it more; Tutup goes back to the preview.
+	b.openFull()
+	b.bothSizes("preview-card-full")
+	// With Aa the top bar grows: on a landscape screen the card shrinks to
+	// the height left (just under 80 %) rather than scroll.
+	b.Do(chromedp.EmulateViewport(1920, 1080), chromedp.Click(chromedp.CSS("#btn-bigger")))
+	fit := eval[string](b, `(() => { const f = document.querySelector("#fullview-frame"), r = document.querySelector("#fullview img").getBoundingClientRect();
+		return (f.scrollHeight <= f.clientHeight + 1 && r.bottom <= innerHeight) + " " + (r.width / innerWidth).toFixed(3); })()`)
+	if !strings.HasPrefix(fit, "true ") || fit < "true 0.78" {
+		t.Errorf("the full view with Aa on 1920×1080: fits, width share = %q", fit)
+	}
+	t.Logf("the full view with Aa on 1920×1080: fits, width share %s", fit)
+	b.Do(chromedp.Click(chromedp.CSS("#btn-bigger")), chromedp.EmulateViewport(int64(b.width), int64(b.height)))
+	b.Do(chromedp.Click(chromedp.CSS("#fullview-frame .sheet")))
+	if w := eval[float64](b, `document.querySelector("#fullview img").getBoundingClientRect().width / innerWidth`); w < 1.5 {
+		t.Errorf("a tap on the full view's card makes it %.2f of the screen's width, want at least 1.5 (%s)", w, eval[string](b, `document.querySelector("#fullview").className + " " + document.elementFromPoint(innerWidth/2, innerHeight/2).outerHTML.slice(0, 80)`))
+	}
+	b.Do(chromedp.Click(chromedp.CSS("#fullview-close")), chromedp.WaitNotVisible(chromedp.CSS("#fullview")))
+	b.screen("preview")
 	if n := len(outputs(t, filepath.Join(sys.Var, "out", "card"))); n != 0 {
 		t.Fatalf("%d cards printed before the citizen confirmed", n)
 	}

@@ -37,11 +37,13 @@ type System struct {
 	// that runs the station as a process).
 	StationArgs []string
 	Registry    *registrysim.Main
-	Printerd    *printerdcmd.Main
-	Station     *stationcmd.Main
-	Printers    *client.Client
-	Upstream    *http.Client  // mTLS client of registry-sim, with the station's certificate
-	skew        *atomic.Int64 // how far registry-sim's clock is ahead (AdvanceUpstream)
+	Printerd    *printerdcmd.Main // nil when printerd runs as a process (PrinterdProc)
+	// PrinterdProc is printerd as its own process (Options.PrinterdBin).
+	PrinterdProc *printerdProc
+	Station      *stationcmd.Main
+	Printers     *client.Client
+	Upstream     *http.Client  // mTLS client of registry-sim, with the station's certificate
+	skew         *atomic.Int64 // how far registry-sim's clock is ahead (AdvanceUpstream)
 }
 
 // AdvanceUpstream moves registry-sim's clock on by d: reservations and
@@ -86,6 +88,10 @@ type Options struct {
 	// Fleet are flags given to both printerd and the station (the fleet
 	// sender's: -fleet-url, -fleet-cert, …).
 	Fleet []string
+	// PrinterdBin, when set (not with PrinterdTLS), is a printerd binary (MustBuildPrinterd): printerd
+	// runs from it as a process the test can kill (System.PrinterdProc)
+	// instead of through its Main.
+	PrinterdBin string
 }
 
 // MustStart starts registry-sim, printerd and station with development
@@ -150,8 +156,6 @@ func MustStartWith(tb testing.TB, o Options) *System {
 		return filepath.Join(append([]string{dir}, p...)...)
 	}
 
-	s.Printerd = printerdcmd.NewMain()
-	s.Printerd.Stderr = o.Logs
 	card := "name=card-1,driver=sim,uri=" + v("out", "card") + ",media=om_card_54x86mm,blanks=10"
 	if o.SlowCard {
 		card += ",pick-time=500ms,side-time=2s,eject-time=500ms"
@@ -168,12 +172,22 @@ func MustStartWith(tb testing.TB, o Options) *System {
 			"-tls-key", v("certs", "printerd.key"), "-client-ca", v("certs", "ca.crt"), "-client-name", "printerd-client")
 	}
 	printerdArgs = append(printerdArgs, "-metrics-addr", "127.0.0.1:0") // metrics_test.go
-	mustOK(tb, s.Printerd.ParseFlags(printerdArgs))
-	mustOK(tb, s.Printerd.Run(ctx))
-	tb.Cleanup(func() { s.Printerd.Close() })
+	socket := v("run", "printerd.sock")
+	if o.PrinterdBin != "" {
+		s.PrinterdProc = &printerdProc{bin: o.PrinterdBin, args: printerdArgs, socket: socket, logs: o.Logs}
+		s.PrinterdProc.start(tb)
+		tb.Cleanup(s.PrinterdProc.kill)
+	} else {
+		s.Printerd = printerdcmd.NewMain()
+		s.Printerd.Stderr = o.Logs
+		mustOK(tb, s.Printerd.ParseFlags(printerdArgs))
+		mustOK(tb, s.Printerd.Run(ctx))
+		tb.Cleanup(func() { s.Printerd.Close() })
+		socket = s.Printerd.SocketPath()
+	}
 
 	stationArgs := append(level, "-kiosk-addr", "127.0.0.1:0", "-console-addr", "127.0.0.1:0",
-		"-registry-url", s.Registry.URL(), "-printerd-socket", s.Printerd.SocketPath(),
+		"-registry-url", s.Registry.URL(), "-printerd-socket", socket,
 		"-ticket-pubkey", v("keys", "ticket.pub"), "-document-pubkey", v("keys", "upstream-document.pub"), "-idle-timeout", o.Idle.String(),
 		"-binding-key", v("keys", "binding.key"), "-db", v("station", "station.db"),
 		"-audit-key", v("keys", "audit-station.key"), "-audit-vkey", v("keys", "audit-station.vkey"), "-subject-key", v("keys", "subject.key"),
@@ -202,7 +216,7 @@ func MustStartWith(tb testing.TB, o Options) *System {
 		tb.Cleanup(func() { s.Station.Close() })
 	}
 
-	s.Printers = client.New(s.Printerd.SocketPath())
+	s.Printers = client.New(socket)
 	// A supervisor records the blank cards before the kiosk opens.
 	if o.Blanks > 0 {
 		if _, err := s.Printers.LoadCards(ctx, printerd.Load{Printer: "card-1", Count: o.Blanks, Actor: "e2e"}); err != nil {

@@ -2,14 +2,20 @@ package e2e
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/anjungan/anjungan/internal/metrics/metricstest"
 )
 
 // TestMetricsOfAKiosk: a refused login moves the station's login counter
-// by its code; a print by a known citizen moves printerd's jobs; neither
-// scrape holds the citizen's NIK or name (the canary).
+// by its code; a print by a known citizen moves printerd's jobs and the
+// station's print outcomes by document type; the kiosk's, the console's
+// and printerd's requests are timed by route template — a path holding
+// the citizen's ticket is "unmatched"; neither scrape holds the
+// citizen's NIK, name or ticket (the canary); every series the doc names
+// is exposed, and no other.
 func TestMetricsOfAKiosk(t *testing.T) {
 	sys := MustStart(t)
 	a := sys.MustApprove(t, "kk")
@@ -27,6 +33,13 @@ func TestMetricsOfAKiosk(t *testing.T) {
 	}
 	code := v.Error.Code
 	printAll(t, sys.NewCitizen(t), "/api/login/ticket", map[string]string{"ticket": a.Ticket})
+	for _, u := range []string{sys.Station.KioskURL() + "/" + url.PathEscape(a.Ticket),
+		sys.Station.KioskURL() + "/api/preview/" + url.PathEscape(a.Ticket) + "/1", sys.Station.ConsoleURL() + "/login"} {
+		res, err := http.Get(u)
+		mustOK(t, err)
+		res.Body.Close()
+	}
+	cs.add(canary{What: "the ticket", Value: a.Ticket, How: exact})
 
 	st1 := metricstest.MustScrape(t, sys.Station.MetricsAddr())
 	pd1 := metricstest.MustScrape(t, sys.Printerd.MetricsAddr())
@@ -43,7 +56,32 @@ func TestMetricsOfAKiosk(t *testing.T) {
 	if p1 != p0+1 {
 		t.Errorf("printed jobs %v → %v, want one more", p0, p1)
 	}
+	if n, _ := st1.Value("anjungan_station_print_outcomes_total", map[string]string{"document_type": "kk", "outcome": "printed"}); n != 1 {
+		t.Errorf("print outcomes kk/printed = %v, want 1\n%s", n, st1.Body)
+	}
+	for _, c := range []struct {
+		s      metricstest.Scrape
+		name   string
+		labels map[string]string
+	}{
+		{st1, "anjungan_station_http_request_duration_seconds", map[string]string{"listener": "kiosk", "route": "/api/print", "method": "POST", "status_class": "2xx"}},
+		{st1, "anjungan_station_http_request_duration_seconds", map[string]string{"listener": "kiosk", "route": "/api/login/pin", "method": "POST", "status_class": "4xx"}},
+		{st1, "anjungan_station_http_request_duration_seconds", map[string]string{"listener": "kiosk", "route": "unmatched", "method": "GET", "status_class": "4xx"}},
+		{st1, "anjungan_station_http_request_duration_seconds", map[string]string{"listener": "kiosk", "route": "/api/preview/:request/:page", "method": "GET", "status_class": "4xx"}},
+		{st1, "anjungan_station_http_request_duration_seconds", map[string]string{"listener": "console", "route": "/login", "method": "GET", "status_class": "2xx"}},
+		{pd1, "anjungan_printerd_http_request_duration_seconds", map[string]string{"route": "/v1/jobs", "method": "POST", "status_class": "2xx"}},
+	} {
+		if n, _ := c.s.Value(c.name, c.labels); n < 1 {
+			t.Errorf("%s%v: %v, want at least 1; routes %v", c.name, c.labels, n, c.s.Labels(c.name, "route"))
+		}
+	}
+	for _, r := range st1.Labels("anjungan_station_http_request_duration_seconds", "route") {
+		if r != "unmatched" && r != "unrouted" && !strings.HasPrefix(r, "/") {
+			t.Errorf("route label %q is not a template", r)
+		}
+	}
 	st1.MustMatchDoc(t, "../../../docs/operations.md", "anjungan_station_")
+	pd1.MustMatchDoc(t, "../../../docs/operations.md", "anjungan_printerd_")
 	for _, sc := range []struct {
 		where string
 		s     metricstest.Scrape

@@ -2,10 +2,14 @@ package e2e
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +23,8 @@ import (
 // PostgreSQL under VAR/fleet/pg, the hub and three kiosks from three
 // regencies; the driver's prints reach the hub from each kiosk; on the end
 // of its context (Ctrl-C) everything stops and the database is shut down.
+// Its console takes the supervisor it made, with the password it printed,
+// and shows the three kiosks.
 func TestRunFleet(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(pgtest.Bin, "initdb")); err != nil {
 		if pgtest.Required() {
@@ -77,6 +83,42 @@ func TestRunFleet(t *testing.T) {
 		}
 	}
 	conn.Close(context.Background())
+
+	// The console: its URL and the first run's password printed once, the
+	// password kept 0600 under VAR/fleet; the supervisor sees all three kiosks.
+	console := regexp.MustCompile(`Console:  (http://\S+)/ \(user (\S+), password (\S+); kept in (\S+)\)`).FindSubmatch(out.Bytes())
+	if console == nil {
+		t.Fatalf("no console line:\n%s", out.Bytes())
+	}
+	base, user, password, file := string(console[1]), string(console[2]), string(console[3]), string(console[4])
+	st, err := os.Stat(file)
+	mustOK(t, err)
+	kept, err := os.ReadFile(file)
+	mustOK(t, err)
+	if st.Mode().Perm() != 0o600 || strings.TrimSpace(string(kept)) != password || filepath.Dir(file) != filepath.Join(dir, "fleet") {
+		t.Fatalf("password file %s: mode %v, holds the printed password: %v", file, st.Mode(), strings.TrimSpace(string(kept)) == password)
+	}
+	noRedirect := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(url.Values{"name": {user}, "password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err := noRedirect.Do(req)
+	mustOK(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
+		t.Fatalf("console login: %s", resp.Status)
+	}
+	req, _ = http.NewRequest("GET", base+"/?lang=en", nil)
+	req.AddCookie(resp.Cookies()[0])
+	resp, err = noRedirect.Do(req)
+	mustOK(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, k := range []string{"bdg-mpp-01", "sby-mpp-01", "mks-mpp-01"} {
+		if !strings.Contains(string(page), `id="kiosk-`+k+`"`) {
+			t.Errorf("the console's overview lacks %s: %s", k, resp.Status)
+		}
+	}
 	stop()
 	select {
 	case err := <-done:

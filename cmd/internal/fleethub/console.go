@@ -2,8 +2,11 @@ package fleethub
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	stdlog "log"
 	"net"
 	"net/http"
@@ -25,6 +28,7 @@ type consoleServer struct {
 // HTTPS with the hub's certificate on any other.
 func startConsole(m *Main, loop context.Context) (*consoleServer, error) {
 	c := fleethttp.NewConsole(m.store, m.Now, m.th, m.log, m.ConsolePoll)
+	c.Hub = m.identity
 	ln, err := net.Listen("tcp", m.consoleAddr)
 	if err != nil {
 		return nil, err
@@ -73,4 +77,19 @@ func (m *Main) ConsoleURL() string {
 		scheme = "https://"
 	}
 	return scheme + m.console.ln.Addr().String()
+}
+
+// hubIdentity names the hub by its server certificate: its subject's
+// common name and the first 16 hex digits of the certificate's SHA-256.
+func hubIdentity(cfg *tls.Config) string {
+	if len(cfg.Certificates) == 0 || len(cfg.Certificates[0].Certificate) == 0 {
+		return "fleethub"
+	}
+	der := cfg.Certificates[0].Certificate[0]
+	sum := sha256.Sum256(der)
+	name := "fleethub"
+	if c, err := x509.ParseCertificate(der); err == nil && c.Subject.CommonName != "" {
+		name = c.Subject.CommonName
+	}
+	return fmt.Sprintf("%s (SHA-256 %x)", name, sum[:8])
 }

@@ -52,6 +52,7 @@ type Main struct {
 	witnessKey  string
 	alertEvery  time.Duration
 	consoleAddr string
+	identity    string // the hub's certificate, as reports name the hub
 	// ConsolePoll is how often the console reads the open alerts.
 	ConsolePoll time.Duration
 	th          fleet.Thresholds
@@ -145,7 +146,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("fleethub: %w (anjunganctl fleet ca-init makes the fleet CA and the hub's certificate)", err)
 	}
 	tlsCfg.MinVersion = tls.VersionTLS13 // both ends are ours
-	var witness *fleet.Witness           // read before the database opens: a bad key fails fast
+	m.identity = hubIdentity(tlsCfg)
+	var witness *fleet.Witness // read before the database opens: a bad key fails fast
 	if m.witnessKey != "" {
 		b, err := os.ReadFile(m.witnessKey)
 		if err != nil {

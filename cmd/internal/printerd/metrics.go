@@ -25,6 +25,7 @@ var printerStates = []domain.PrinterState{domain.PrinterIdle, domain.PrinterProc
 // loses nothing.
 type printerdMetrics struct {
 	duration *prometheus.HistogramVec
+	requests *prometheus.HistogramVec
 
 	mu      sync.Mutex
 	started map[domain.JobID]time.Time // claimed jobs, until their outcome
@@ -49,10 +50,19 @@ func newPrinterdMetrics(reg prometheus.Registerer, jobs source, d dispatcherView
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: metrics.Namespace, Subsystem: "printerd",
 			Name: "print_duration_seconds", Help: "Time from a job's dispatch to its outcome, by printer and outcome state.",
 			Buckets: []float64{1, 2, 5, 10, 20, 30, 60, 120, 300}}, []string{"printer", "state"}),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: metrics.Namespace, Subsystem: "printerd",
+			Name: "http_request_duration_seconds", Help: "Time to answer a request of printerd's API, by route template, method and status class.",
+			Buckets: prometheus.DefBuckets}, []string{"route", "method", "status_class"}),
 		started: map[domain.JobID]time.Time{},
 	}
-	reg.MustRegister(m.duration, &printerdCollector{jobs: jobs, d: d, out: out, now: now})
+	reg.MustRegister(m.duration, m.requests, &printerdCollector{jobs: jobs, d: d, out: out, now: now})
 	return m
+}
+
+// observeRequest times a request of the API by its route template, never
+// its path (which holds job ids).
+func (m *printerdMetrics) observeRequest(route, method string, status int, took time.Duration) {
+	m.requests.WithLabelValues(route, method, metrics.StatusClass(status)).Observe(took.Seconds())
 }
 
 // observe times a job from its claim (dispatching) to the state the

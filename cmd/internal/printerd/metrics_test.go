@@ -2,6 +2,8 @@ package printerd_test
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -30,7 +32,8 @@ func MustMetricsPrinterd(t *testing.T) *program.Main {
 
 // TestMetricsMoveWithAPrint: a print through the client API moves the
 // journal's job counts, the print duration, the blank cards and the
-// outbox backlog; no label names a job.
+// outbox backlog, and the API's request latency by route template; no
+// label names a job.
 func TestMetricsMoveWithAPrint(t *testing.T) {
 	ctx := context.Background()
 	m := MustMetricsPrinterd(t)
@@ -59,7 +62,25 @@ func TestMetricsMoveWithAPrint(t *testing.T) {
 		t.Fatal(err)
 	}
 	MustPrint(t, c, job.ID)
+	// A job of this id that does not exist, and a path no route takes:
+	// the ids stay out of the labels.
+	if _, err := c.Job(ctx, printerd.JobID("auth-1-nope")); err == nil {
+		t.Fatal("an unknown job was found")
+	}
+	res, err := unixGet(m.SocketPath(), "/v1/nope/"+string(job.ID))
+	if err != nil || res != http.StatusNotFound {
+		t.Fatalf("unknown route: %d %v", res, err)
+	}
 	after := metricstest.MustScrape(t, m.MetricsAddr())
+	for _, c := range []struct {
+		route, method, class string
+		min                  float64
+	}{{"/v1/jobs", "POST", "2xx", 1}, {"/v1/jobs/{id}", "GET", "2xx", 1}, {"/v1/jobs/{id}", "GET", "4xx", 1}, {"unmatched", "GET", "4xx", 1}} {
+		if n, _ := after.Value("anjungan_printerd_http_request_duration_seconds",
+			map[string]string{"route": c.route, "method": c.method, "status_class": c.class}); n < c.min {
+			t.Errorf("requests timed for %s %s %s: %v, want at least %v", c.method, c.route, c.class, n, c.min)
+		}
+	}
 
 	printed0, _ := before.Value("anjungan_printerd_jobs", map[string]string{"state": "printed"})
 	printed1, _ := after.Value("anjungan_printerd_jobs", map[string]string{"state": "printed"})
@@ -91,4 +112,18 @@ func TestMetricsMoveWithAPrint(t *testing.T) {
 	if !slices.Contains(after.Labels("anjungan_printerd_jobs", "state"), "in_doubt") {
 		t.Error("jobs by state does not report every state")
 	}
+}
+
+// unixGet GETs path from printerd's socket and returns the status.
+func unixGet(socket, path string) (int, error) {
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+	}}}
+	defer hc.CloseIdleConnections()
+	res, err := hc.Get("http://printerd" + path)
+	if err != nil {
+		return 0, err
+	}
+	res.Body.Close()
+	return res.StatusCode, nil
 }

@@ -333,7 +333,7 @@ func (m *Main) run(ctx context.Context) error {
 	// One server for both listeners: the same handler, timeouts and
 	// shutdown. Refused TLS handshakes go to the service log.
 	m.server = &http.Server{
-		Handler:           api.NewHandler(m.dispatcher, m.log, api.WithAudit(j)),
+		Handler:           api.NewHandler(m.dispatcher, m.log, api.WithAudit(j), api.WithRequestObserver(m.jobMetrics.observeRequest)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return base },

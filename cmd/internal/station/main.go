@@ -43,6 +43,7 @@ import (
 	"github.com/anjungan/anjungan/station/smartcard"
 	"github.com/anjungan/anjungan/station/sqlite"
 	"github.com/anjungan/anjungan/station/ticket"
+	"github.com/anjungan/anjungan/station/voice"
 	"github.com/anjungan/anjungan/templates"
 )
 
@@ -129,6 +130,7 @@ type Main struct {
 	done      chan struct{}
 	stopHours context.CancelFunc
 	stopVoice context.CancelFunc
+	speaker   *voice.Speaker // nil: the voice is off
 	stopFleet context.CancelFunc
 }
 
@@ -329,6 +331,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.CrashAt != "" {
 		settle.Crash = crashAt(m.CrashAt, m.log)
 	}
+	sm := newStationMetrics(m.Registry, sqlite.Settlements{DB: m.db}, m.db.Outbox(), m.Now)
 	m.kiosk = station.NewKiosk(station.KioskConfig{
 		Settlements: sqlite.Settlements{DB: m.db},
 		Calls:       sqlite.OfficerCalls{DB: m.db},
@@ -345,11 +348,10 @@ func (m *Main) Run(ctx context.Context) error {
 		Cards:       cards,
 		CardStates:  cardStates,
 		Notices:     printers,
-		Recorder: recorders{eventLog{m.log}, auditrec.Recorder{Log: m.audit, Fallback: m.auditLost},
-			newStationMetrics(m.Registry, sqlite.Settlements{DB: m.db}, m.db.Outbox(), m.Now)},
-		Now:   m.Now,
-		Rand:  rand.Reader,
-		Hours: m.openingHours(),
+		Recorder:    recorders{eventLog{m.log}, auditrec.Recorder{Log: m.audit, Fallback: m.auditLost}, sm},
+		Now:         m.Now,
+		Rand:        rand.Reader,
+		Hours:       m.openingHours(),
 	})
 	if m.kioskLn, err = net.Listen("tcp", m.KioskAddr); err != nil {
 		return fmt.Errorf("kiosk listener: %w", err)
@@ -361,6 +363,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.kioskS = stationhttp.NewKiosk(m.kiosk, docs, m.log)
 	layout, _ := station.ParseKioskLayout(m.KioskLayout) // checked with the flags
 	m.kioskS.SetLayout(layout)
+	m.kioskS.ObserveRequests(sm.observer("kiosk"))
 	if m.Fingerprint == "sim" && cards != nil {
 		fp, err := m.fingerprint()
 		if err != nil {
@@ -377,6 +380,7 @@ func (m *Main) Run(ctx context.Context) error {
 		PrinterdAudit: printers, Now: m.Now, Hall: m.Hall, PINs: reg, Rand: rand.Reader, Settlements: m.kiosk.Settler(),
 		Calls: m.kiosk, Custody: printers, Fleet: m.fleetBacklog,
 	}, m.log)
+	m.consS.ObserveRequests(sm.observer("console"))
 	if err := m.startFleet(); err != nil {
 		m.kioskLn.Close()
 		m.consLn.Close()

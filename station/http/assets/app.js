@@ -50,6 +50,7 @@
   function announce(text) { $("#status").textContent = text; }
 
   function show(name) {
+    if (name !== "preview") closeFull(false);
     screen = name;
     document.querySelectorAll(".screen").forEach((s) => { s.hidden = s.id !== "screen-" + name; });
     const heading = document.querySelector("#screen-" + name + " h2");
@@ -417,7 +418,9 @@
     for (const id of ids) {
       let p;
       try { p = await call("POST", "/api/prepare", { request_id: id }); } catch (e) { return fail(e); }
-      const title = titleOf(view.documents.find((d) => d.request_id === id));
+      const doc = view.documents.find((d) => d.request_id === id);
+      const title = titleOf(doc);
+      const card = /card/.test((doc && doc.media) || "");
       for (let i = 0; i < (p.pages || 1); i++) {
         const fig = document.createElement("figure");
         const sheet = document.createElement("div");
@@ -426,6 +429,7 @@
         img.src = "/api/preview/" + encodeURIComponent(id) + "/" + i;
         img.alt = title + " — " + t("preview_page") + " " + (i + 1);
         sheet.append(img);
+        if (card) { fig.classList.add("card"); img.classList.add("card-page"); }
         // The citizen's name, covered from people nearby; "Lihat" shows it while held.
         (p.masks || []).filter((m) => m.page === i).forEach((m) => {
           const cover = document.createElement("div");
@@ -440,10 +444,16 @@
         // Zoom: the page at twice the width, panned by dragging or
         // scrolling inside its frame, so a KK's small print can be read
         // on a portrait screen.
+        // A card opens in its full view instead: on a landscape screen the
+        // preview beside the words cannot show it at 80 % of the width.
         const zoom = document.createElement("button");
         zoom.type = "button"; zoom.className = "zoom"; zoom.dataset.t = "preview_zoom"; zoom.textContent = t("preview_zoom");
         zoom.setAttribute("aria-pressed", "false");
-        zoom.addEventListener("click", () => {
+        if (card) {
+          zoom.setAttribute("aria-haspopup", "dialog");
+          zoom.addEventListener("click", () => openFull(sheet, zoom));
+          sheet.addEventListener("click", () => openFull(sheet, zoom));
+        } else zoom.addEventListener("click", () => {
           const on = fig.classList.toggle("zoomed");
           zoom.setAttribute("aria-pressed", on ? "true" : "false");
           zoom.dataset.t = on ? "preview_unzoom" : "preview_zoom";
@@ -465,6 +475,48 @@
       .then(() => { if (gen === previewGen) ok.disabled = false; });
     show("preview");
   }
+
+  // The card's full view: a copy of the sheet (the page and its masks)
+  // over the screen below the top bar, which keeps help, sound and
+  // language at hand. A tap on the card enlarges it more, panned by
+  // dragging; Tutup, in the primary action's corner, goes back.
+  let fullFrom = null; // the button that opened the full view, focused again after
+  function openFull(sheet, from) {
+    const fv = $("#fullview");
+    const copy = sheet.cloneNode(true);
+    copy.addEventListener("click", () => fv.classList.toggle("zoomed"));
+    $("#fullview-frame").replaceChildren(copy);
+    $("#fullview-reveal").hidden = !copy.querySelector(".mask");
+    fv.classList.remove("zoomed");
+    document.body.classList.add("full");
+    fv.hidden = false;
+    placeFull();
+    fullFrom = from;
+    $("#fullview-close").focus();
+    armIdle();
+    const detail = { screen: "fullview", lang };
+    document.dispatchEvent(new CustomEvent("kiosk:screen", { detail }));
+  }
+  function closeFull(speak) {
+    const fv = $("#fullview");
+    if (fv.hidden) return;
+    fv.hidden = true;
+    document.body.classList.remove("full");
+    $("#fullview-frame").replaceChildren();
+    if (fullFrom) fullFrom.focus();
+    fullFrom = null;
+    if (speak) tell("");
+  }
+  // Just below the top bar, whose height follows the screen and the Aa size.
+  function placeFull() {
+    const top = $(".top").getBoundingClientRect().bottom, fv = $("#fullview");
+    fv.style.top = top + "px";
+    fv.style.setProperty("--fv-height", innerHeight - top + "px");
+  }
+  addEventListener("resize", placeFull);
+  new ResizeObserver(placeFull).observe($(".top"));
+  $("#fullview-close").addEventListener("click", () => closeFull(true));
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeFull(true); });
 
   async function confirmPrint() {
     tracked.forEach((id) => { delete seen[id]; });
@@ -685,6 +737,7 @@
     problems.nik = problems.pin = null;
     updateCount();
     $("#subject").textContent = ""; $("#doc-list").replaceChildren(); $("#progress").replaceChildren(); $("#preview-pages").replaceChildren();
+    closeFull(false);
     $("#idle").hidden = true;
     activeField = "nik";
     cardMode = false;
@@ -791,12 +844,16 @@
   $("#left-ok").addEventListener("click", reset);
   $("#takecard-ok").addEventListener("click", () => show("start"));
   // Press and hold to see what the masks cover; letting go covers it again.
-  const reveal = (on) => { $("#preview-pages").classList.toggle("revealed", on); $("#reveal").setAttribute("aria-pressed", on ? "true" : "false"); };
-  $("#reveal").addEventListener("pointerdown", (e) => { e.preventDefault(); reveal(true); });
-  ["pointerup", "pointerleave", "pointercancel", "blur"].forEach((ev) => $("#reveal").addEventListener(ev, () => reveal(false)));
-  $("#reveal").addEventListener("keydown", (e) => { if (e.key === " " || e.key === "Enter") { e.preventDefault(); reveal(true); } });
-  $("#reveal").addEventListener("keyup", (e) => { if (e.key === " " || e.key === "Enter") reveal(false); });
-  $("#reveal").addEventListener("contextmenu", (e) => e.preventDefault()); // a long press is not a menu
+  // The same on the card's full view.
+  [["#reveal", "#preview-pages"], ["#fullview-reveal", "#fullview-frame"]].forEach(([btn, pages]) => {
+    const b = $(btn);
+    const reveal = (on) => { $(pages).classList.toggle("revealed", on); b.setAttribute("aria-pressed", on ? "true" : "false"); };
+    b.addEventListener("pointerdown", (e) => { e.preventDefault(); reveal(true); });
+    ["pointerup", "pointerleave", "pointercancel", "blur"].forEach((ev) => b.addEventListener(ev, () => reveal(false)));
+    b.addEventListener("keydown", (e) => { if (e.key === " " || e.key === "Enter") { e.preventDefault(); reveal(true); } });
+    b.addEventListener("keyup", (e) => { if (e.key === " " || e.key === "Enter") reveal(false); });
+    b.addEventListener("contextmenu", (e) => e.preventDefault()); // a long press is not a menu
+  });
   $("#error-ok").addEventListener("click", reset);
   $("#error-retry").addEventListener("click", () => { lastError = null; activeField = "pin"; show("pin"); });
   $("#lang").addEventListener("click", () => { lang = lang === "id" ? "en" : "id"; applyTexts(); });
