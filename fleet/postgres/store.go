@@ -103,8 +103,15 @@ func storeErr(err error) error {
 func (s *Store) Ingest(ctx context.Context, kiosk string, b fleet.Batch) (uint64, error) {
 	var acked uint64
 	var stored []fleet.Kind
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		stored = stored[:0]
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return 0, storeErr(err)
+	}
+	defer conn.Release() // the pool closes a connection left in a transaction
+	tx := conn.Conn()
+	// The transaction's BEGIN goes with its first statements and its
+	// COMMIT with its last, so a batch costs three round trips.
+	err = func() error {
 		var revoked *time.Time
 		// The kiosk's row is locked first, always: a revocation committed
 		// before is seen, one that comes later waits for this batch, and
@@ -113,10 +120,15 @@ func (s *Store) Ingest(ctx context.Context, kiosk string, b fleet.Batch) (uint64
 		// a kiosk's rate; different kiosks never wait for each other.
 		// The lock, the stream's row and its acked in one round trip.
 		var pre pgx.Batch
+		pre.Queue(`BEGIN`)
 		pre.Queue(`SELECT revoked_at FROM kiosks WHERE id = $1 FOR NO KEY UPDATE`, kiosk)
 		pre.Queue(`INSERT INTO streams (kiosk, stream) VALUES ($1, $2) ON CONFLICT DO NOTHING`, kiosk, b.Stream)
 		pre.Queue(`SELECT acked FROM streams WHERE kiosk = $1 AND stream = $2 FOR UPDATE`, kiosk, b.Stream)
 		br := tx.SendBatch(ctx, &pre)
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return err
+		}
 		err := br.QueryRow().Scan(&revoked)
 		if errors.Is(err, pgx.ErrNoRows) {
 			br.Close()
@@ -178,8 +190,14 @@ func (s *Store) Ingest(ctx context.Context, kiosk string, b fleet.Batch) (uint64
 		}
 		q.Queue(`UPDATE streams SET acked = $3 WHERE kiosk = $1 AND stream = $2`, kiosk, b.Stream, int64(acked))
 		q.Queue(`UPDATE kiosks SET last_seen = greatest(last_seen, $2) WHERE id = $1`, kiosk, now)
+		q.Queue(`COMMIT`) // skipped by the server when a statement before it failed
 		return tx.SendBatch(ctx, &q).Close()
-	})
+	}()
+	if err != nil && tx.PgConn().TxStatus() != 'I' {
+		// A failed statement leaves the transaction open: end it here, or
+		// the pool closes the connection when it comes back.
+		_, _ = tx.Exec(ctx, `ROLLBACK`)
+	}
 	if errors.Is(err, fleet.ErrSequenceGap) {
 		return acked, err
 	}
@@ -196,7 +214,7 @@ func (s *Store) Ingest(ctx context.Context, kiosk string, b fleet.Batch) (uint64
 
 // insertEvents stores events (ascending seqs) with one statement and
 // returns the seqs it stored: one already stored is left as it is.
-func insertEvents(ctx context.Context, tx pgx.Tx, kiosk string, stream fleet.Stream, events []fleet.Event, now time.Time) (map[uint64]bool, error) {
+func insertEvents(ctx context.Context, tx *pgx.Conn, kiosk string, stream fleet.Stream, events []fleet.Event, now time.Time) (map[uint64]bool, error) {
 	inserted := make(map[uint64]bool, len(events))
 	if len(events) == 0 {
 		return inserted, nil
