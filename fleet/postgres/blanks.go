@@ -61,7 +61,7 @@ func (s *Store) LedgerMonth(ctx context.Context, ids []string, from, until time.
 			return err
 		}
 		rows, err = tx.Query(ctx, `SELECT k.id FROM kiosks k WHERE k.id = ANY($1)
-			AND EXISTS (SELECT 1 FROM events e WHERE e.kiosk = k.id AND e.at >= $2 AND e.at < $3)`, ids, from, until)
+			AND EXISTS (SELECT 1 FROM kiosk_hours h WHERE h.kiosk = k.id AND h.hour >= $2 AND h.hour < $3)`, ids, from, until)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,6 +29,7 @@ type projection struct {
 	moves      []moveRow
 	balances   map[string]balanceRow
 	balanceIDs []string
+	hours      map[time.Time]bool // the UTC hours of the events (kiosk_hours)
 }
 
 type printKey struct{ day, docType, outcome string }
@@ -60,7 +62,7 @@ type balanceRow struct {
 }
 
 func newProjection() *projection {
-	return &projection{prints: map[printKey]int{}, jobs: map[string]*jobFold{}, printers: map[string]printerRow{}, balances: map[string]balanceRow{}}
+	return &projection{prints: map[printKey]int{}, jobs: map[string]*jobFold{}, printers: map[string]printerRow{}, balances: map[string]balanceRow{}, hours: map[time.Time]bool{}}
 }
 
 // add folds one new event in; events come in seq order.
@@ -69,6 +71,7 @@ func (p *projection) add(e fleet.Event) error {
 	if err != nil {
 		return err
 	}
+	p.hours[e.At.UTC().Truncate(time.Hour)] = true
 	switch d := v.(type) {
 	case *fleet.KioskState:
 		p.kioskState = d
@@ -190,6 +193,14 @@ func (p *projection) queue(q *pgx.Batch, kiosk string, stream fleet.Stream) {
 			SELECT $1, $2, m.seq, m.printer, m.kind, m.count, m.balance, m.cause, m.at
 			FROM unnest($3::bigint[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $9::timestamptz[]) AS m(seq, printer, kind, count, balance, cause, at)`,
 			kiosk, string(stream), seqs, printers, kinds, counts, balances, causes, ats)
+	}
+	if len(p.hours) > 0 {
+		hours := make([]time.Time, 0, len(p.hours))
+		for h := range p.hours {
+			hours = append(hours, h)
+		}
+		slices.SortFunc(hours, time.Time.Compare) // the same lock order in every hub
+		q.Queue(`INSERT INTO kiosk_hours (kiosk, hour) SELECT $1, unnest($2::timestamptz[]) ON CONFLICT DO NOTHING`, kiosk, hours)
 	}
 	for _, id := range p.balanceIDs {
 		b := p.balances[id]

@@ -92,6 +92,7 @@ func readModels(tb testing.TB, s interface {
 		"prints_daily":    `SELECT day, document_type, outcome, count FROM prints_daily WHERE kiosk = $1 ORDER BY 1, 2, 3`,
 		"jobs_waiting":    `SELECT job_ref, document_type, state, since FROM jobs_waiting WHERE kiosk = $1 ORDER BY job_ref`,
 		"blank_balances":  `SELECT printer, balance, at FROM blank_balances WHERE kiosk = $1 ORDER BY printer`,
+		"kiosk_hours":     `SELECT hour FROM kiosk_hours WHERE kiosk = $1 ORDER BY hour`,
 		"blank_movements": `SELECT stream, seq, printer, kind, count, balance, cause, at FROM blank_movements WHERE kiosk = $1 ORDER BY stream, seq`,
 	}
 	out := map[string][]string{}
