@@ -76,10 +76,21 @@ func PDF(r fleet.BlankReport, lang string) ([]byte, error) {
 		return []string{itoa(f.Opening), itoa(f.Loaded), itoa(f.Printed), itoa(f.Spoiled), itoa(f.Reversed),
 			itoa(f.Closing), itoa(f.Expected()), diff, itoa(f.Destroyed), itoa(f.CounterDiff)}
 	}
+	// fits says whether h more millimetres fit above the page's bottom margin.
+	fits := func(h float64) bool {
+		_, pageH := pdf.GetPageSize()
+		_, bottom := pdf.GetAutoPageBreak()
+		return pdf.GetY()+h <= pageH-bottom
+	}
 	regency := func(g fleet.ReportGroup) {
 		s.Text("B", 9, w["regency"]+" "+g.Code)
 		header()
 		for _, k := range g.Rows {
+			if !fits(4.2 + 3.6) { // a row and its name line: on a new page, under the header again
+				pdf.AddPage()
+				s.Text("B", 9, w["regency"]+" "+g.Code+" "+w["continued"])
+				header()
+			}
 			name := k.ID
 			if k.Printer != "" {
 				name += " / " + k.Printer
@@ -129,7 +140,7 @@ func words(lang string) map[string]string {
 			"no_kiosks":  "no kiosks in scope", "kiosk_printer": "Kiosk / printer", "opening": "Opening", "loaded": "Received",
 			"printed": "Printed", "spoiled": "Spoiled", "reversed": "Reversed", "closing": "Closing", "expected": "Expected",
 			"difference": "Difference", "destroyed": "Destroyed", "counter": "Counter", "regency": "Regency/city",
-			"province": "Province", "subtotal": "Subtotal", "total": "Total", "silent": "sent nothing this month",
+			"province": "Province", "continued": "(continued)", "subtotal": "Subtotal", "total": "Total", "silent": "sent nothing this month",
 			"summary": "%d printer rows; %d do not reconcile; %d kiosks sent nothing this month.",
 			"legend": "Opening: the balance after the printer's last ledger movement before the month. Received: cards loaded. " +
 				"Printed: cards used for printed documents. Spoiled: cards rejected by the printer, voided, or spoiled from stock. " +
@@ -147,7 +158,7 @@ func words(lang string) map[string]string {
 		"no_kiosks":  "tidak ada anjungan dalam cakupan", "kiosk_printer": "Anjungan / printer", "opening": "Saldo awal", "loaded": "Diterima",
 		"printed": "Tercetak", "spoiled": "Rusak", "reversed": "Dibatalkan", "closing": "Saldo akhir", "expected": "Seharusnya",
 		"difference": "Selisih", "destroyed": "Dimusnahkan", "counter": "Pencacah", "regency": "Kabupaten/kota",
-		"province": "Provinsi", "subtotal": "Subtotal", "total": "Jumlah", "silent": "tidak melapor bulan ini",
+		"province": "Provinsi", "continued": "(lanjutan)", "subtotal": "Subtotal", "total": "Jumlah", "silent": "tidak melapor bulan ini",
 		"summary": "%d baris printer; %d tidak sesuai; %d anjungan tidak melapor bulan ini.",
 		"legend": "Saldo awal: saldo setelah mutasi buku blanko terakhir printer sebelum bulan ini. Diterima: kartu yang dimuat. " +
 			"Tercetak: kartu terpakai untuk dokumen tercetak. Rusak: kartu ditolak printer, dibatalkan, atau rusak di stok. " +
