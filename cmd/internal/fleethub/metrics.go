@@ -3,7 +3,6 @@ package fleethub
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -49,7 +48,7 @@ func (m *hubMetrics) instrument(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		m.latency.WithLabelValues(strconv.Itoa(sw.status/100) + "xx").Observe(time.Since(start).Seconds())
+		m.latency.WithLabelValues(metrics.StatusClass(sw.status)).Observe(time.Since(start).Seconds())
 	})
 }
 
