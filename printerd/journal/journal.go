@@ -1,11 +1,11 @@
 // Package journal is printerd's durable job journal: SQLite (WAL,
-// synchronous=FULL) for jobs and their events, and a spool directory of
-// documents named by their SHA-256.
+// synchronous=FULL) for jobs, their events and their documents, named by
+// their SHA-256.
 //
-// Order of writes for a submission: the document is made durable in the
-// spool (temp file, fsync, rename, fsync directory) before the job row
-// commits, so a committed job always has its document. Every state change
-// and its job_events row are one transaction. Writes are serialized by one
+// A submission is one transaction: the document, the job row, its event
+// and audit entry commit together, so a committed job always has its
+// document, at the cost of one fsync. Every state change and its
+// job_events row are one transaction. Writes are serialized by one
 // mutex; reads run concurrently (WAL).
 package journal
 
@@ -28,7 +28,6 @@ import (
 
 	"github.com/anjungan/anjungan/internal/audit"
 	"github.com/anjungan/anjungan/printerd"
-	"github.com/anjungan/anjungan/printerd/internal/durable"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -129,9 +128,9 @@ const schemaV7 = `CREATE INDEX IF NOT EXISTS jobs_document ON jobs (document_sha
 
 // migrations are the journal's schema versions: migrations[i] takes it
 // from version i to i+1 (schemaV4 is in notes.go, schemaV6 in
-// presence.go, schemaV8 in custody.go, schemaV9 in fleet.go, schemaV10 in witness.go, schemaV11 in doctype.go). Append only; never edit a released step. The migration
+// presence.go, schemaV8 in custody.go, schemaV9 in fleet.go, schemaV10 in witness.go, schemaV11 in doctype.go, schemaV12 in documents.go). Append only; never edit a released step. The migration
 // test (migrate_test.go) upgrades every earlier version, with data in it.
-var migrations = []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, schemaV8, schemaV9, schemaV10, schemaV11}
+var migrations = []string{schema, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, schemaV8, schemaV9, schemaV10, schemaV11, schemaV12}
 
 // schemaVersion is the user_version this printerd writes.
 var schemaVersion = len(migrations)
@@ -150,7 +149,6 @@ type Journal struct {
 	db       *sql.DB
 	stmts    statements // prepared once; see stmt.go
 	dir      string
-	spoolDir string
 	now      func() time.Time
 	random   io.Reader
 	cp       Checkpoints
@@ -159,7 +157,9 @@ type Journal struct {
 	mu        sync.Mutex // serializes writers and the id source
 	recovered []printerd.Job
 	health    health
-	walWrites int // write transactions since the last WAL checkpoint, under mu
+	walWrites int  // write transactions since the last WAL checkpoint, under mu
+	walExtra  int  // what the open write transaction counts for beyond one (documentWeight), under mu
+	eraseDue  bool // a document was deleted since the WAL was last erased (wal.go), under mu
 	// Audit log sizes, under mu: committed entries, entries once the
 	// open write transaction commits, and the latest checkpoint's size.
 	auditSize, txSize, signedSize int64
@@ -170,6 +170,9 @@ type Journal struct {
 	closeOnce sync.Once
 	closeErr  error
 }
+
+// busyTimeout is how long a connection waits for a lock another holds.
+const busyTimeout = 10 * time.Second
 
 // Option changes how Open sets up a Journal.
 type Option func(*Journal)
@@ -185,19 +188,17 @@ func Open(dir string, now func() time.Time, opts ...Option) (*Journal, error) {
 	if now == nil {
 		now = time.Now
 	}
-	j := &Journal{dir: dir, spoolDir: filepath.Join(dir, "spool"), now: now, random: rand.Reader,
+	j := &Journal{dir: dir, now: now, random: rand.Reader,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), walEvery: DefaultWALCheckpointEvery}
 	j.health.h.Writable = true // until a write fails
 	for _, o := range opts {
 		o(j)
 	}
-	for _, d := range []string{j.spoolDir, filepath.Join(dir, checkpointDir)} {
-		if err := os.MkdirAll(d, 0o750); err != nil {
-			return nil, printerd.ErrJournal.With(err)
-		}
+	if err := os.MkdirAll(filepath.Join(dir, checkpointDir), 0o750); err != nil {
+		return nil, printerd.ErrJournal.With(err)
 	}
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
@@ -220,7 +221,7 @@ func Open(dir string, now func() time.Time, opts ...Option) (*Journal, error) {
 		_ = db.Close()
 		return nil, printerd.ErrJournal.With(err)
 	}
-	if err := j.sweepSpool(context.Background()); err != nil {
+	if err := j.importSpool(context.Background()); err != nil {
 		_ = db.Close()
 		return nil, printerd.ErrJournal.With(err)
 	}
@@ -342,14 +343,11 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 	sum := sha256.Sum256(req.Document)
 	sha := hex.EncodeToString(sum[:])
 
-	// A replay needs no spool write.
+	// A replay needs no write.
 	if job, found, err := jobByKey(ctx, &j.stmts, req.IdempotencyKey); err != nil {
 		return printerd.Job{}, false, printerd.ErrJournal.With(err)
 	} else if found {
 		return replay(job, sha)
-	}
-	if err := j.spool(sha, req.Document); err != nil {
-		return printerd.Job{}, false, printerd.ErrSpoolUnavailable.With(err)
 	}
 
 	j.mu.Lock()
@@ -375,6 +373,12 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 			ID: id, IdempotencyKey: req.IdempotencyKey, Media: req.Media, Title: req.Title, DocumentType: req.DocumentType,
 			DocumentSHA256: sha, State: printerd.JobQueued, Created: now, Updated: now, Presence: req.Presence,
 		}
+		// The document and its job commit together: a committed job
+		// always has its document.
+		if err := putDocument(ctx, tx, sha, req.Document); err != nil {
+			return err
+		}
+		j.walExtra = documentWeight(len(req.Document))
 		_, err = tx.ExecContext(ctx, `INSERT INTO jobs (id, idempotency_key, media, title,
 			document_sha256, state, created, updated, presence, document_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			job.ID, job.IdempotencyKey, job.Media, job.Title, job.DocumentSHA256, job.State,
@@ -389,18 +393,7 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 		if err := j.auditSubmitted(ctx, tx, now, &job, c, ""); err != nil {
 			return err
 		}
-		if err := outJob(ctx, tx, now, &job); err != nil {
-			return err
-		}
-		// A job with the same document may have ended since the spool
-		// write above and taken the file with it (dropSpool runs under
-		// j.mu too).
-		if _, err := os.Stat(filepath.Join(j.spoolDir, sha)); err != nil {
-			if err := j.spool(sha, req.Document); err != nil {
-				return printerd.ErrSpoolUnavailable.With(err)
-			}
-		}
-		return nil
+		return outJob(ctx, tx, now, &job)
 	})
 	switch {
 	case replayed:
@@ -430,104 +423,12 @@ const ActiveStates = "'queued', 'dispatching', 'held', 'in_doubt'"
 // test is the one of index jobs_document, which it uses.
 const activeDocument = "SELECT 1 FROM jobs WHERE document_sha256 = ? AND state IN (" + ActiveStates + ") LIMIT 1"
 
-// dropSpool removes a document from the spool once no job needs it: the
-// spool holds personal data and keeps it no longer than the print. The
-// caller holds j.mu. A removal lost in a crash is redone by sweepSpool.
-func (j *Journal) dropSpool(ctx context.Context, sha string) error {
-	var one int
-	err := j.stmts.QueryRowContext(ctx, activeDocument, sha).Scan(&one)
-	switch {
-	case err == nil:
-		return nil // still needed
-	case !errors.Is(err, sql.ErrNoRows):
-		return err
-	}
-	if err := os.Remove(filepath.Join(j.spoolDir, sha)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
-}
-
-// sweepSpool removes spooled documents no job needs any more: those whose
-// removal a crash interrupted, and those of journals from before spooled
-// documents were removed; and the temporary files a crash left. One read
-// of the needed documents (index jobs_document) against one listing of
-// the spool, unsorted: linear in the jobs (docs/performance.md).
-func (j *Journal) sweepSpool(ctx context.Context) error {
-	f, err := os.Open(j.spoolDir)
-	if err != nil {
-		return err
-	}
-	entries, err := f.ReadDir(-1)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	needed := make(map[string]bool, len(entries))
-	rows, err := j.db.QueryContext(ctx, "SELECT document_sha256 FROM jobs INDEXED BY jobs_document WHERE state IN ("+ActiveStates+")")
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var sha string
-		if err := rows.Scan(&sha); err != nil {
-			return err
-		}
-		needed[sha] = true
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	var errs []error
-	for _, e := range entries {
-		if n := e.Name(); durable.IsTemp(e) || e.Type().IsRegular() && !strings.HasSuffix(n, durable.TempSuffix) && !needed[n] {
-			if err := os.Remove(filepath.Join(j.spoolDir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, err)
-			}
-		}
-	}
-	return errors.Join(errs...)
-}
-
 func replay(job printerd.Job, sha string) (printerd.Job, bool, error) {
 	if job.DocumentSHA256 != sha {
 		return job, false, printerd.ErrIdempotencyConflict.Withf(
 			"key of job %s submitted again with another document", job.ID)
 	}
 	return job, false, nil
-}
-
-// spool makes the document durable under its SHA-256. A file already
-// there was renamed into place whole, so it holds the same bytes.
-func (j *Journal) spool(sha string, doc []byte) error {
-	if _, err := os.Stat(filepath.Join(j.spoolDir, sha)); err == nil {
-		// Its name may come from a write whose directory sync failed.
-		return durable.SyncDir(j.spoolDir)
-	}
-	return durable.WriteFile(j.spoolDir, sha, doc, 0o640)
-}
-
-// Document implements printerd.Journal. The spooled bytes are checked
-// against the recorded SHA-256.
-func (j *Journal) Document(ctx context.Context, id printerd.JobID) ([]byte, error) {
-	job, err := j.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	doc, err := os.ReadFile(filepath.Join(j.spoolDir, job.DocumentSHA256))
-	if err != nil {
-		return nil, printerd.ErrSpoolUnavailable.With(err)
-	}
-	sum := sha256.Sum256(doc)
-	if hex.EncodeToString(sum[:]) != job.DocumentSHA256 {
-		return nil, printerd.ErrSpoolUnavailable.Withf("spooled document of job %s does not match its SHA-256", id)
-	}
-	return doc, nil
 }
 
 // Get implements printerd.Journal.
@@ -914,6 +815,7 @@ func (j *Journal) update(ctx context.Context, op string, id printerd.JobID, fn f
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var job printerd.Job
+	dropped := false
 	err := j.writeTx(ctx, op, func(tx *txn) error {
 		jobs, err := queryJobs(ctx, tx, "SELECT "+jobColumns+" FROM jobs WHERE id = ?", id)
 		if err != nil {
@@ -923,16 +825,18 @@ func (j *Journal) update(ctx context.Context, op string, id printerd.JobID, fn f
 			return printerd.ErrJobNotFound.Withf("job %q", id)
 		}
 		job = jobs[0]
-		return fn(tx, &job)
+		if err := fn(tx, &job); err != nil {
+			return err
+		}
+		if job.State.Terminal() && job.State != printerd.JobInDoubt {
+			dropped, err = dropDocument(ctx, tx, job.DocumentSHA256)
+		}
+		return err
 	})
 	if err != nil {
 		return printerd.Job{}, journalError(err)
 	}
-	if job.State.Terminal() && job.State != printerd.JobInDoubt {
-		// The state change stands; a spool file left behind is removed
-		// by the next start's sweep.
-		_ = j.dropSpool(ctx, job.DocumentSHA256)
-	}
+	j.eraseDue = j.eraseDue || dropped
 	return job, nil
 }
 

@@ -2,6 +2,10 @@ package journal
 
 import (
 	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/anjungan/anjungan/printerd"
 )
@@ -27,6 +31,9 @@ import (
 // 800 pages (SQLite's own threshold is 1000).
 const DefaultWALCheckpointEvery = 64
 
+// eraseBusy is how long eraseWAL waits for readers to leave the WAL.
+const eraseBusy = 100 * time.Millisecond
+
 // walLimitFactor bounds the WAL when no claim comes (every printer
 // stopped, jobs still submitted): the write that brings it to this many
 // times the threshold checkpoints it at once, as SQLite would have.
@@ -46,7 +53,8 @@ func WithWALCheckpointEvery(n int) Option {
 // walWrote counts a committed write transaction and checkpoints when the
 // WAL has reached its limit. The caller holds j.mu.
 func (j *Journal) walWrote(ctx context.Context) {
-	j.walWrites++
+	j.walWrites += 1 + j.walExtra
+	j.walExtra = 0
 	if j.walWrites >= walLimitFactor*j.walEvery {
 		_ = j.checkpointWAL(ctx)
 	}
@@ -62,6 +70,10 @@ func (j *Journal) walWrote(ctx context.Context) {
 // using older frames cuts short, is tried again at the next claim: the
 // WAL keeps every commit meanwhile.
 func (j *Journal) walDue(ctx context.Context, media printerd.Media) {
+	if j.eraseDue {
+		_ = j.eraseWAL(ctx)
+		return
+	}
 	if j.walWrites < j.walEvery {
 		return
 	}
@@ -71,6 +83,47 @@ func (j *Journal) walDue(ctx context.Context, media printerd.Media) {
 		return // nothing to claim (or a failed read, which the claim meets too)
 	}
 	_ = j.checkpointWAL(ctx)
+}
+
+// documentWeight is how many write transactions a document of n bytes
+// counts for in walEvery: one more per 64 KiB, so that the WAL stays near
+// the same size whatever the documents weigh.
+func documentWeight(n int) int { return n >> 16 }
+
+// eraseWAL removes from the WAL the documents of the jobs that ended
+// since the last time: their rows are deleted and their pages in
+// journal.db zeroed (secure_delete) in the write that ended the job, but
+// the WAL still holds the frames written when they were submitted. It
+// checkpoints the WAL and truncates it to nothing (TRUNCATE), waiting for
+// readers at most eraseBusy, then starts the WAL over with a small write
+// of its own (the time, in wal_erased), so that the fsync of the new WAL's
+// header is the dispatcher's and not the next submission's. It runs
+// before the dispatcher's next claim or poll once a job has ended, under
+// j.mu. When a reader holds the WAL longer, it is tried at the next poll.
+func (j *Journal) eraseWAL(ctx context.Context) error {
+	conn, err := j.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", eraseBusy.Milliseconds())); err != nil {
+		return err
+	}
+	var busy, frames, copied int
+	err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied)
+	_, rerr := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds()))
+	if err = errors.Join(err, rerr); err != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // not back to the pool with the short timeout
+		return err
+	}
+	if busy != 0 {
+		return nil // tried again at the next poll
+	}
+	j.eraseDue, j.walWrites = false, 0
+	return j.writeTx(ctx, "erase-wal", func(tx *txn) error {
+		_, err := tx.ExecContext(ctx, `UPDATE wal_erased SET at = ?`, j.now().UTC().UnixNano())
+		return err
+	})
 }
 
 // checkpointWAL copies the WAL into journal.db (PRAGMA wal_checkpoint,
