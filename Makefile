@@ -56,7 +56,8 @@ test-fleet: deps-test
 # (one pcscd, Chromium) and load both cores under -race; run side by side,
 # a browser test can starve.
 # ANJUNGAN_CRASH=1: the crash suite (printerd/crashtest) on a deterministic
-# sample of its kill and fault points (every 3rd and 5th); `make test-crash` runs them all.
+# sample of its kill and fault points (every 4th and 6th, and the calls where
+# a WAL checkpoint ends and the WAL starts over); `make test-crash` runs them all.
 test: deps-test
 	$(GO) vet ./...
 	ANJUNGAN_CRASH=1 $(GO) test -race -count=1 -p 1 ./...

@@ -18,13 +18,16 @@ import (
 )
 
 // killCalls are the calls a crash may cut, on the journal's and the
-// printer's files: writes, syncs, renames (Go's os.Rename is renameat)
-// and removals (the spool's, once a job ends).
-var killCalls = []string{"fsync", "fdatasync", "write", "pwrite64", "rename", "renameat", "renameat2", "unlinkat"}
+// printer's files: writes, syncs, truncations (a TRUNCATE checkpoint's
+// of the WAL, when eraseWAL starts it over), renames (Go's os.Rename is
+// renameat; the printer's files, the audit checkpoints) and removals
+// (SQLite's of the WAL as the journal closes).
+var killCalls = []string{"fsync", "fdatasync", "write", "pwrite64", "ftruncate", "rename", "renameat", "renameat2", "unlink", "unlinkat"}
 
-// journalCalls are the journal's own writes and syncs (SQLite's WAL and
-// database file), where the fault matrix fails one call per run.
-var journalCalls = []string{"pwrite64", "fsync", "fdatasync"}
+// journalCalls are the journal's own writes, syncs and truncations
+// (SQLite's WAL and database file), where the fault matrix fails one call
+// per run.
+var journalCalls = []string{"pwrite64", "fsync", "fdatasync", "ftruncate"}
 
 // errnos are the errors the fault matrix injects.
 var errnos = []string{"EIO", "ENOSPC"}
@@ -50,6 +53,7 @@ type injection struct {
 	at    int // 0: count only
 	kill  bool
 	errno string
+	all   bool // fail every call from the at-th on, not just that one
 }
 
 // tracer is a running injector.
@@ -76,6 +80,9 @@ func (in injection) attach(tb testing.TB, p *proc) *tracer {
 			args = append(args, "-kill")
 		} else {
 			args = append(args, "-errno", in.errno)
+		}
+		if in.all {
+			args = append(args, "-all")
 		}
 	}
 	cmd := exec.Command(MustInjector(tb), args...)
@@ -152,15 +159,51 @@ func calibrate(t *testing.T, bin string, in injection) []point {
 }
 
 // sample returns the points to try: all with ANJUNGAN_CRASH=full, else
-// every k-th, from the first, plus the last.
-func sample(n, k int) []int {
+// every k-th, from the first, the last and the ones in must.
+func sample(n, k int, must map[int]bool) []int {
 	var out []int
 	for i := 1; i <= n; i++ {
-		if full() || (i-1)%k == 0 || i == n {
+		if full() || (i-1)%k == 0 || i == n || must[i] {
 			out = append(out, i)
 		}
 	}
 	return out
+}
+
+// checkpointPoints are the points of a calibrated run that the sample
+// always tries, where the journal's WAL meets its database file: of each
+// checkpoint the middle of its copy into journal.db and every call after
+// the copy (journal.db's truncation and sync; of a TRUNCATE checkpoint,
+// which eraseWAL runs once a print removed its document, the WAL's
+// truncation), then the start of the write that starts the WAL over (the
+// new header's write and sync, its first frame's write).
+func checkpointPoints(points []point) map[int]bool {
+	must := map[int]bool{}
+	var copied []int          // the copy's pwrite64s
+	restart, left := false, 0 // in a WAL restart; the calls left after its header's sync
+	for _, p := range points {
+		wal := strings.HasSuffix(p.path, "/journal.db-wal")
+		switch {
+		case strings.HasSuffix(p.path, "/journal.db") && p.syscall == "pwrite64":
+			copied = append(copied, p.n)
+			continue
+		case strings.HasSuffix(p.path, "/journal.db"), wal && p.syscall == "ftruncate":
+			must[p.n], restart, left = true, true, 1
+		case wal && restart && (p.syscall == "fsync" || p.syscall == "fdatasync"):
+			must[p.n] = true
+			restart = false
+		case wal && left > 0:
+			must[p.n] = true
+			if !restart {
+				left--
+			}
+		}
+		if len(copied) > 0 {
+			must[copied[len(copied)/2]] = true
+			copied = nil
+		}
+	}
+	return must
 }
 
 // rel shortens a path in a run's directory for the log.
@@ -177,10 +220,10 @@ func rel(path string) string {
 // area names the part of printerd a file belongs to, for the log.
 func area(path string) string {
 	switch p := rel(path); {
-	case strings.HasPrefix(p, "data/journal.db"):
-		return "journal"
-	case strings.HasPrefix(p, "data/spool"):
-		return "spool"
+	case p == "data/journal.db-wal":
+		return "wal"
+	case p == "data/journal.db":
+		return "database"
 	case strings.HasPrefix(p, "data/checkpoints"):
 		return "checkpoints"
 	case strings.HasPrefix(p, "out"):
@@ -206,11 +249,17 @@ func killRun(t *testing.T, bin string, n int) (killed, inside bool, bad []string
 	tr.points(t)
 	killed = p.killed()
 	if killed {
-		inside = dispatching(t, snapshot(t, r)) > 0
+		// What the kill left on disk, before a restart moves on: a
+		// committed job always has its document.
+		snap := snapshot(t, r)
+		inside = dispatching(t, snap) > 0
+		for _, b := range documents(t, snap) {
+			bad = append(bad, "after the kill: "+b)
+		}
 	}
 	verifyAudit(t, r, "after the kill", false)
 	r.restarts(t, accepted)
-	return killed, inside, findings(t, r, accepted)
+	return killed, inside, append(bad, findings(t, r, accepted)...)
 }
 
 // TestCrashInDispatch kills printerd at every call of the submission and
@@ -228,7 +277,9 @@ func TestCrashInDispatch(t *testing.T) {
 	t.Logf("calls of one run after start-up: %d %v", len(points), perArea)
 	start := time.Now()
 	tried, killed, inside := 0, 0, 0
-	for _, n := range sample(len(points), 3) {
+	must := checkpointPoints(points)
+	t.Logf("checkpoint points always tried: %d", len(must))
+	for _, n := range sample(len(points), 4, must) {
 		pt := points[n-1]
 		t.Run(fmt.Sprintf("%d-%s-%s", n, pt.syscall, strings.ReplaceAll(rel(pt.path), "/", "_")), func(t *testing.T) {
 			tried++
@@ -293,12 +344,18 @@ func TestJournalFaults(t *testing.T) {
 			pts = append(pts, p)
 		}
 	}
+	// Every truncation is tried: eraseWAL's TRUNCATE checkpoint failing
+	// at its end leaves the WAL whole, to be erased at a later poll.
+	must := map[int]bool{}
+	for i, p := range pts {
+		must[i+1] = p.syscall == "ftruncate"
+	}
 	t.Logf("journal calls of one run after start-up: %d", len(pts))
 	start := time.Now()
 	tried := 0
 	hit := map[string]int{}
 	for _, errno := range errnos {
-		for _, n := range sample(len(pts), 5) {
+		for _, n := range sample(len(pts), 6, must) {
 			pt := pts[n-1]
 			t.Run(fmt.Sprintf("%s-%d-%s-%s", errno, n, pt.syscall, filepath.Base(pt.path)), func(t *testing.T) {
 				tried++

@@ -12,12 +12,13 @@
 // that far. Counting across threads makes "the Nth fsync of the journal
 // after start-up" one call, the same in every run of the same workload.
 //
-//	sysinject -pid PID -syscalls fsync,pwrite64 -path /data/ -exclude -shm [-at N -kill | -at N -errno EIO] [-log FILE]
+//	sysinject -pid PID -syscalls fsync,pwrite64 -path /data/ -exclude -shm [-at N -kill | -at N -errno EIO [-all]] [-log FILE]
 //
 // It prints "attached" on stdout once every thread is traced. With -at 0
 // it only counts. Each matching call is logged as "N syscall path", the
-// one acted on with " KILL" or " ERRNO". After an errno it detaches and
-// exits; otherwise it exits when the process does.
+// ones acted on with " KILL" or " ERRNO". After an errno it detaches and
+// exits, unless -all fails every matching call from the Nth on (a disk
+// that keeps failing); otherwise it exits when the process does.
 package main
 
 import (
@@ -57,6 +58,7 @@ var numbers = map[string]struct {
 	"pwrite64":  {18, 0, -1, -1},
 	"fsync":     {74, 0, -1, -1},
 	"fdatasync": {75, 0, -1, -1},
+	"ftruncate": {77, 0, -1, -1},
 	"rename":    {82, -1, 1, -1},
 	"unlink":    {87, -1, 0, -1},
 	"unlinkat":  {263, -1, 1, 0},
@@ -72,17 +74,18 @@ type tracer struct {
 	at       int
 	kill     bool
 	errno    syscall.Errno
+	all      bool // fail every matching call from the at-th on
 	log      *bufio.Writer
 	mem      *os.File
 
 	count     int
 	threads   map[int]bool // seized, not yet gone
-	injecting int          // the thread whose call is being failed; 0 when none
+	injecting map[int]bool // the threads whose call is being failed
 	detaching bool
 }
 
 func main() {
-	t := &tracer{calls: map[uint64]string{}, threads: map[int]bool{}}
+	t := &tracer{calls: map[uint64]string{}, threads: map[int]bool{}, injecting: map[int]bool{}}
 	var syscalls, errno, logName string
 	flag.IntVar(&t.pid, "pid", 0, "process to trace")
 	flag.StringVar(&syscalls, "syscalls", "fsync,fdatasync,write,pwrite64", "syscalls to count: "+strings.Join(known(), ","))
@@ -97,6 +100,7 @@ func main() {
 	flag.IntVar(&t.at, "at", 0, "act on the Nth matching call; 0 only counts")
 	flag.BoolVar(&t.kill, "kill", false, "kill the process (SIGKILL) at the Nth call, before it runs")
 	flag.StringVar(&errno, "errno", "", "fail the Nth call with this error (EIO, ENOSPC) instead of running it")
+	flag.BoolVar(&t.all, "all", false, "with -errno: fail every matching call from the Nth on, and stay attached")
 	flag.StringVar(&logName, "log", "", "log each matching call to this file")
 	flag.Parse()
 	if err := t.setup(syscalls, errno, logName); err != nil {
@@ -144,6 +148,9 @@ func (t *tracer) setup(syscalls, errno, logName string) error {
 	}
 	if t.at > 0 && t.kill == (t.errno != 0) {
 		return errors.New("-at needs one of -kill and -errno")
+	}
+	if t.all && t.errno == 0 {
+		return errors.New("-all needs -errno")
 	}
 	if logName != "" {
 		f, err := os.Create(logName)
@@ -255,7 +262,7 @@ func (t *tracer) run() error {
 
 func (t *tracer) resume(tid int, sig syscall.Signal) {
 	req := syscall.PTRACE_SYSCALL
-	if t.detaching && t.injecting != tid {
+	if t.detaching && !t.injecting[tid] {
 		req = syscall.PTRACE_DETACH
 		delete(t.threads, tid)
 	}
@@ -275,10 +282,12 @@ func (t *tracer) syscallStop(tid int) (bool, error) {
 	}
 	switch info[0] {
 	case syscallInfoExit:
-		if t.injecting == tid {
+		if t.injecting[tid] {
 			err := setRegs(tid, func(r *syscall.PtraceRegs) { r.Rax = uint64(-int64(t.errno)) })
-			t.injecting = 0
-			t.startDetach()
+			delete(t.injecting, tid)
+			if !t.all {
+				t.startDetach()
+			}
 			return false, err
 		}
 		return false, nil
@@ -286,7 +295,7 @@ func (t *tracer) syscallStop(tid int) (bool, error) {
 	default:
 		return false, nil
 	}
-	if t.at > 0 && t.count >= t.at {
+	if t.at > 0 && t.count >= t.at && !t.all {
 		return false, nil // acted already
 	}
 	nr := binary.LittleEndian.Uint64(info[24:])
@@ -303,7 +312,7 @@ func (t *tracer) syscallStop(tid int) (bool, error) {
 		return false, nil
 	}
 	t.count++
-	act := t.at > 0 && t.count == t.at
+	act := t.at > 0 && (t.count == t.at || t.all && t.count > t.at)
 	what := ""
 	switch {
 	case act && t.kill:
@@ -321,7 +330,7 @@ func (t *tracer) syscallStop(tid int) (bool, error) {
 		// At the entry stop: the call never runs.
 		return true, syscall.Kill(t.pid, syscall.SIGKILL)
 	}
-	t.injecting = tid
+	t.injecting[tid] = true
 	// No such call: the kernel skips it, and its exit gets the errno.
 	return false, setRegs(tid, func(r *syscall.PtraceRegs) { r.Orig_rax = ^uint64(0) })
 }
