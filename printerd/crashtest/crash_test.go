@@ -277,6 +277,17 @@ func TestCrashInDispatch(t *testing.T) {
 	t.Logf("calls of one run after start-up: %d %v", len(points), perArea)
 	start := time.Now()
 	tried, killed, inside := 0, 0, 0
+	// Each print's end has eraseWAL truncate the WAL (TRUNCATE): without
+	// those calls its kill points are not tried, whatever passes.
+	erased := 0
+	for _, p := range points {
+		if p.syscall == "ftruncate" && strings.HasSuffix(p.path, "/journal.db-wal") {
+			erased++
+		}
+	}
+	if erased < len(keys) {
+		t.Errorf("the run truncates the WAL %d times, want once after each of the %d prints: eraseWAL's kill points are not tried", erased, len(keys))
+	}
 	must := checkpointPoints(points)
 	t.Logf("checkpoint points always tried: %d", len(must))
 	for _, n := range sample(len(points), 4, must) {
