@@ -491,8 +491,11 @@ func findings(tb testing.TB, r *rig, accepted map[string]bool) []string {
 		bad("jobs failed because their document was not in the journal: %s", failed)
 	}
 	out = append(out, documents(tb, r.data)...)
-	if _, err := os.Stat(filepath.Join(r.data, "spool")); !errors.Is(err, os.ErrNotExist) {
-		bad("printerd made a spool folder (%v): documents live in the journal", err)
+	switch _, err := os.Stat(filepath.Join(r.data, "spool")); {
+	case err == nil:
+		bad("printerd made a spool folder: documents live in the journal")
+	case !errors.Is(err, os.ErrNotExist):
+		bad("spool folder: %v", err)
 	}
 
 	recs, torn, err := outlog.Read(r.out)
