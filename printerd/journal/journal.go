@@ -180,7 +180,8 @@ type Option func(*Journal)
 // WithRandom makes job ids from r instead of crypto/rand (for tests).
 func WithRandom(r io.Reader) Option { return func(j *Journal) { j.random = r } }
 
-// Open opens or creates the journal in dir: dir/journal.db and dir/spool/.
+// Open opens or creates the journal in dir: dir/journal.db (an older
+// journal's dir/spool/ is imported and removed: importSpool).
 // Jobs found dispatching (a crash cut their print short) become in_doubt
 // with reason crash-recovery; Recovered lists them. They are never queued
 // again automatically.
@@ -414,9 +415,9 @@ func journalError(err error) error {
 	return printerd.ErrJournal.With(err)
 }
 
-// ActiveStates are the states in which a job may still need its spooled
+// ActiveStates are the states in which a job may still need its stored
 // document: to print it, or for a supervisor to reprint it. As an SQL
-// list: a backup keeps the spool these jobs need by the same test.
+// list.
 const ActiveStates = "'queued', 'dispatching', 'held', 'in_doubt'"
 
 // activeDocument selects the jobs that still need a document; its state
