@@ -379,7 +379,7 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 		if err := putDocument(ctx, tx, sha, req.Document); err != nil {
 			return err
 		}
-		j.walExtra = documentWeight(len(req.Document))
+		j.walExtra = j.documentWeight(len(req.Document))
 		_, err = tx.ExecContext(ctx, `INSERT INTO jobs (id, idempotency_key, media, title,
 			document_sha256, state, created, updated, presence, document_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			job.ID, job.IdempotencyKey, job.Media, job.Title, job.DocumentSHA256, job.State,

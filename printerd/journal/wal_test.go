@@ -56,23 +56,27 @@ func mustWALState(tb testing.TB, dir string) walState {
 // and the next poll erases the WAL and starts it over itself.
 func TestWALCheckpointNotInSubmission(t *testing.T) {
 	for _, tt := range []struct {
-		name  string
-		cards int
-		want  int // WAL restarts at least, in 120 rounds
+		name          string
+		every, rounds int
+		pad           int // bytes added to the document
+		cards         int
+		want          int // WAL restarts at least
 	}{
-		{"held", 0, 2},        // 240 writes, a checkpoint every 100
-		{"printed", 200, 120}, // one erase a print
+		{"held", 100, 120, 0, 0, 2},        // 240 writes, a checkpoint every 100
+		{"printed", 100, 120, 0, 200, 120}, // one erase a print
+		// A document counts as the threshold at most, never four times it.
+		{"large documents", 4, 12, 1 << 20, 0, 5},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
-			j := MustOpen(t, dir, journal.WithWALCheckpointEvery(100))
+			j := MustOpen(t, dir, journal.WithWALCheckpointEvery(tt.every))
 			if tt.cards > 0 {
 				MustLoad(t, j, tt.cards)
 			}
-			doc := MustRead(t, "card.pdf")
+			doc := append(MustRead(t, "card.pdf"), make([]byte, tt.pad)...)
 			restarts := 0
-			for i := range 120 {
+			for i := range tt.rounds {
 				key := "wal-" + strconv.Itoa(i)
 				before := mustWALState(t, dir)
 				MustSubmit(t, j, printerd.SubmitRequest{IdempotencyKey: key, Media: printerd.MediaCard, Title: "KTP-el",
@@ -97,7 +101,7 @@ func TestWALCheckpointNotInSubmission(t *testing.T) {
 				}
 			}
 			if restarts < tt.want {
-				t.Fatalf("the WAL started over %d times in 120 rounds, want %d", restarts, tt.want)
+				t.Fatalf("the WAL started over %d times in %d rounds, want %d", restarts, tt.rounds, tt.want)
 			}
 		})
 	}
