@@ -180,7 +180,8 @@ type Option func(*Journal)
 // WithRandom makes job ids from r instead of crypto/rand (for tests).
 func WithRandom(r io.Reader) Option { return func(j *Journal) { j.random = r } }
 
-// Open opens or creates the journal in dir: dir/journal.db and dir/spool/.
+// Open opens or creates the journal in dir: dir/journal.db (an older
+// journal's dir/spool/ is imported and removed: importSpool).
 // Jobs found dispatching (a crash cut their print short) become in_doubt
 // with reason crash-recovery; Recovered lists them. They are never queued
 // again automatically.
@@ -378,7 +379,7 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 		if err := putDocument(ctx, tx, sha, req.Document); err != nil {
 			return err
 		}
-		j.walExtra = documentWeight(len(req.Document))
+		j.walExtra = j.documentWeight(len(req.Document))
 		_, err = tx.ExecContext(ctx, `INSERT INTO jobs (id, idempotency_key, media, title,
 			document_sha256, state, created, updated, presence, document_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			job.ID, job.IdempotencyKey, job.Media, job.Title, job.DocumentSHA256, job.State,
@@ -414,9 +415,9 @@ func journalError(err error) error {
 	return printerd.ErrJournal.With(err)
 }
 
-// ActiveStates are the states in which a job may still need its spooled
+// ActiveStates are the states in which a job may still need its stored
 // document: to print it, or for a supervisor to reprint it. As an SQL
-// list: a backup keeps the spool these jobs need by the same test.
+// list.
 const ActiveStates = "'queued', 'dispatching', 'held', 'in_doubt'"
 
 // activeDocument selects the jobs that still need a document; its state

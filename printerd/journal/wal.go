@@ -85,10 +85,12 @@ func (j *Journal) walDue(ctx context.Context, media printerd.Media) {
 	_ = j.checkpointWAL(ctx)
 }
 
-// documentWeight is how many write transactions a document of n bytes
-// counts for in walEvery: one more per 64 KiB, so that the WAL stays near
-// the same size whatever the documents weigh.
-func documentWeight(n int) int { return n >> 16 }
+// documentWeight is how many write transactions beyond its own a
+// submission of a document of n bytes counts for in walEvery: one more per
+// 64 KiB, so that the WAL stays near the same size whatever the documents
+// weigh; at most walEvery, so that one large document makes the next
+// claim checkpoint, never its own submission (walLimitFactor).
+func (j *Journal) documentWeight(n int) int { return min(n>>16, j.walEvery) }
 
 // eraseWAL removes from the WAL the documents of the jobs that ended
 // since the last time: their rows are deleted and their pages in
