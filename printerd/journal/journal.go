@@ -157,9 +157,10 @@ type Journal struct {
 	mu        sync.Mutex // serializes writers and the id source
 	recovered []printerd.Job
 	health    health
-	walWrites int  // write transactions since the last WAL checkpoint, under mu
-	walExtra  int  // what the open write transaction counts for beyond one (documentWeight), under mu
-	eraseDue  bool // a document was deleted since the WAL was last erased (wal.go), under mu
+	walWrites int       // write transactions since the last WAL checkpoint, under mu
+	walExtra  int       // what the open write transaction counts for beyond one (documentWeight), under mu
+	eraseDue  bool      // a document was deleted since the WAL was last erased (wal.go), under mu
+	eraseNext time.Time // no erase before, after one a reader cut short (wal.go), under mu
 	// Audit log sizes, under mu: committed entries, entries once the
 	// open write transaction commits, and the latest checkpoint's size.
 	auditSize, txSize, signedSize int64

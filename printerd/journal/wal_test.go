@@ -2,13 +2,16 @@ package journal_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/anjungan/anjungan/printerd"
 	"github.com/anjungan/anjungan/printerd/journal"
@@ -104,5 +107,58 @@ func TestWALCheckpointNotInSubmission(t *testing.T) {
 				t.Fatalf("the WAL started over %d times in %d rounds, want %d", restarts, tt.rounds, tt.want)
 			}
 		})
+	}
+}
+
+// TestWALEraseWaitsOutAReader: a reader that holds the WAL (a backup,
+// Litestream) keeps a document's frames in it, and the dispatcher does not
+// wait for that reader at every poll, which would hold up every write:
+// after one wait in vain it tries again 10 s later, and then erases.
+func TestWALEraseWaitsOutAReader(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c := newClock()
+	j, err := journal.Open(dir, c.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = j.Close() })
+	mark := "ERASE-MARK-" + strings.Repeat("5c1d", 16)
+	req := cardRequest(t, "k")
+	req.Document = append(req.Document, mark...)
+	job := MustSubmit(t, j, req)
+	if _, err := j.Cancel(ctx, job.ID, "canceled-by-request"); err != nil {
+		t.Fatal(err)
+	}
+	// A read transaction of another connection, begun after the cancel:
+	// it uses the WAL until it ends.
+	reader, err := mustDB(t, dir).BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := reader.QueryRow("SELECT count(*) FROM jobs").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	poll := func() {
+		t.Helper()
+		if _, ok, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1"); err != nil || ok {
+			t.Fatalf("ClaimNext of an empty queue = %v, %v", ok, err)
+		}
+	}
+	poll() // waits for the reader in vain
+	if err := reader.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	poll() // too soon after the wait: no erase
+	if files := filesHolding(t, dir, mark); len(files) == 0 {
+		t.Fatal("the WAL was erased at the poll right after a wait in vain")
+	}
+	c.mu.Lock()
+	c.t = c.t.Add(10 * time.Second)
+	c.mu.Unlock()
+	poll()
+	if files := filesHolding(t, dir, mark); len(files) != 0 {
+		t.Errorf("the document is still in %v 10 s after the reader left", files)
 	}
 }
