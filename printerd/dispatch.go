@@ -12,12 +12,12 @@ import (
 // Journal is the durable record of jobs the Dispatcher works from. Every
 // method that changes a job commits (with its event) before it returns.
 type Journal interface {
-	// Submit spools the document and records a queued job. The same
+	// Submit records a queued job and its document together. The same
 	// idempotency key with the same document returns the existing job
 	// with created false; with another document it is
 	// ErrIdempotencyConflict, returned with the job the key names so the
-	// caller can see how that job ended. A spool that cannot be written is
-	// ErrSpoolUnavailable and leaves no job.
+	// caller can see how that job ended. A write that fails leaves
+	// neither job nor document.
 	Submit(ctx context.Context, req SubmitRequest) (job Job, created bool, err error)
 	// Get returns one job or ErrJobNotFound.
 	Get(ctx context.Context, id JobID) (Job, error)
@@ -41,7 +41,8 @@ type Journal interface {
 	Finish(ctx context.Context, id JobID, r Result) (Job, error)
 	// Cancel cancels a queued or held job; any other state is ErrJobState.
 	Cancel(ctx context.Context, id JobID, reason string) (Job, error)
-	// Document returns the spooled PDF of a job.
+	// Document returns the stored PDF of a job; ErrSpoolUnavailable when
+	// it is missing or does not match the job's SHA-256.
 	Document(ctx context.Context, id JobID) ([]byte, error)
 
 	// Resolve carries out a supervisor's decision on an in_doubt job (see

@@ -54,6 +54,7 @@ func (j *Journal) wrote(err error) {
 // through: they are answers, not failures to write. Any other failure is
 // handled by writeFailed and returned as it came.
 func (j *Journal) writeTx(ctx context.Context, op string, fn func(tx *txn) error) error {
+	j.walExtra = 0 // fn may set it; walWrote counts it once committed
 	tx, err := j.begin(ctx)
 	if err != nil {
 		j.writeFailed(ctx, nil, op, err)

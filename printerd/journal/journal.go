@@ -157,9 +157,10 @@ type Journal struct {
 	mu        sync.Mutex // serializes writers and the id source
 	recovered []printerd.Job
 	health    health
-	walWrites int  // write transactions since the last WAL checkpoint, under mu
-	walExtra  int  // what the open write transaction counts for beyond one (documentWeight), under mu
-	eraseDue  bool // a document was deleted since the WAL was last erased (wal.go), under mu
+	walWrites int       // write transactions since the last WAL checkpoint, under mu
+	walExtra  int       // what the open write transaction counts for beyond one (documentWeight), under mu
+	eraseDue  bool      // a document was deleted since the WAL was last erased (wal.go), under mu
+	eraseNext time.Time // no erase before, after one a reader cut short (wal.go), under mu
 	// Audit log sizes, under mu: committed entries, entries once the
 	// open write transaction commits, and the latest checkpoint's size.
 	auditSize, txSize, signedSize int64
@@ -180,7 +181,8 @@ type Option func(*Journal)
 // WithRandom makes job ids from r instead of crypto/rand (for tests).
 func WithRandom(r io.Reader) Option { return func(j *Journal) { j.random = r } }
 
-// Open opens or creates the journal in dir: dir/journal.db and dir/spool/.
+// Open opens or creates the journal in dir: dir/journal.db (an older
+// journal's dir/spool/ is imported and removed: importSpool).
 // Jobs found dispatching (a crash cut their print short) become in_doubt
 // with reason crash-recovery; Recovered lists them. They are never queued
 // again automatically.
@@ -378,7 +380,7 @@ func (j *Journal) Submit(ctx context.Context, req printerd.SubmitRequest) (print
 		if err := putDocument(ctx, tx, sha, req.Document); err != nil {
 			return err
 		}
-		j.walExtra = documentWeight(len(req.Document))
+		j.walExtra = j.documentWeight(len(req.Document))
 		_, err = tx.ExecContext(ctx, `INSERT INTO jobs (id, idempotency_key, media, title,
 			document_sha256, state, created, updated, presence, document_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			job.ID, job.IdempotencyKey, job.Media, job.Title, job.DocumentSHA256, job.State,
@@ -414,9 +416,9 @@ func journalError(err error) error {
 	return printerd.ErrJournal.With(err)
 }
 
-// ActiveStates are the states in which a job may still need its spooled
+// ActiveStates are the states in which a job may still need its stored
 // document: to print it, or for a supervisor to reprint it. As an SQL
-// list: a backup keeps the spool these jobs need by the same test.
+// list.
 const ActiveStates = "'queued', 'dispatching', 'held', 'in_doubt'"
 
 // activeDocument selects the jobs that still need a document; its state

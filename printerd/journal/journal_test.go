@@ -3,6 +3,7 @@ package journal_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -76,11 +77,35 @@ func cardRequest(tb testing.TB, key string) printerd.SubmitRequest {
 func TestOpenCreatesFiles(t *testing.T) {
 	dir := t.TempDir()
 	MustOpen(t, dir)
-	for _, name := range []string{"journal.db", "spool"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
+	if _, err := os.Stat(filepath.Join(dir, "journal.db")); err != nil {
+		t.Error(err)
 	}
+	// Documents are kept in the journal, not in a folder beside it.
+	if _, err := os.Stat(filepath.Join(dir, "spool")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("spool: %v, want none", err)
+	}
+}
+
+// mustDB opens dir's journal.db on a connection of the test's own, as
+// another program would, and closes it when the test ends.
+func mustDB(tb testing.TB, dir string) *sql.DB {
+	tb.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "journal.db")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// storedDocuments counts the documents the journal in dir holds.
+func storedDocuments(tb testing.TB, dir string) int {
+	tb.Helper()
+	var n int
+	if err := mustDB(tb, dir).QueryRow("SELECT count(*) FROM documents").Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
 }
 
 func TestSubmit(t *testing.T) {
@@ -260,60 +285,58 @@ func TestReopenTurnsDispatchingInDoubt(t *testing.T) {
 	}
 }
 
-func TestSpoolUnavailable(t *testing.T) {
-	tests := []struct {
-		name       string
-		breakSpool func(t *testing.T, spool string)
-	}{
-		{"spool replaced by a file", func(t *testing.T, spool string) {
-			if err := os.RemoveAll(spool); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(spool, nil, 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}},
-		{"read-only spool", func(t *testing.T, spool string) {
-			if err := os.Chmod(spool, 0o500); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = os.Chmod(spool, 0o750) })
-			if f, err := os.CreateTemp(spool, "probe"); err == nil {
-				f.Close()
-				t.Skip("permissions are not enforced for this user (root)")
-			}
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+// TestSubmitIsOneTransaction: a submission whose document, job, event or
+// audit entry cannot be written leaves neither a job nor a document, and
+// the jobs from before keep theirs. A trigger of the test's own fails
+// each write in turn, as a full disk or an I/O error would.
+func TestSubmitIsOneTransaction(t *testing.T) {
+	for _, table := range []string{"documents", "jobs", "job_events", "audit_entries"} {
+		t.Run(table, func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
 			j := MustOpen(t, dir)
 			old := MustSubmit(t, j, cardRequest(t, "before"))
-			tt.breakSpool(t, filepath.Join(dir, "spool"))
+			if _, err := mustDB(t, dir).Exec(`CREATE TRIGGER fail BEFORE INSERT ON ` + table + ` BEGIN SELECT RAISE(ABORT, 'no room'); END`); err != nil {
+				t.Fatal(err)
+			}
 			_, _, err := j.Submit(ctx, printerd.SubmitRequest{IdempotencyKey: "after", Media: printerd.MediaA4, Document: MustRead(t, "a4.pdf")})
-			if !errors.Is(err, printerd.ErrSpoolUnavailable) {
-				t.Fatalf("Submit error = %v, want spool_unavailable", err)
+			if !errors.Is(err, printerd.ErrJournal) {
+				t.Fatalf("Submit error = %v, want journal_unavailable", err)
 			}
 			jobs, err := j.List(ctx, printerd.JobFilter{})
 			if err != nil || len(jobs) != 1 || jobs[0].ID != old.ID {
 				t.Errorf("List = %+v, %v; want only the job from before", jobs, err)
 			}
+			if n := storedDocuments(t, dir); n != 1 {
+				t.Errorf("%d documents stored, want the one of the job from before", n)
+			}
+			if doc, err := j.Document(ctx, old.ID); err != nil || !bytes.Equal(doc, MustRead(t, "card.pdf")) {
+				t.Errorf("document of the job from before: %v", err)
+			}
 		})
 	}
 }
 
-func TestCorruptSpoolIsDetected(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	j := MustOpen(t, dir)
-	job := MustSubmit(t, j, cardRequest(t, "k"))
-	path := filepath.Join(dir, "spool", job.DocumentSHA256)
-	if err := os.WriteFile(path, []byte("%PDF-1.4 tampered"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := j.Document(ctx, job.ID); !errors.Is(err, printerd.ErrSpoolUnavailable) {
-		t.Errorf("Document error = %v, want spool_unavailable", err)
+// TestDamagedDocumentIsDetected: a stored document that no longer
+// matches its job's SHA-256, or that is gone, is spool_unavailable, never
+// other bytes printed.
+func TestDamagedDocumentIsDetected(t *testing.T) {
+	for _, tt := range []struct{ name, damage string }{
+		{"tampered", `UPDATE documents SET body = CAST('%PDF-1.4 tampered' AS BLOB)`},
+		{"gone", `DELETE FROM documents`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			j := MustOpen(t, dir)
+			job := MustSubmit(t, j, cardRequest(t, "k"))
+			if _, err := mustDB(t, dir).Exec(tt.damage); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := j.Document(ctx, job.ID); !errors.Is(err, printerd.ErrSpoolUnavailable) {
+				t.Errorf("Document error = %v, want spool_unavailable", err)
+			}
+		})
 	}
 }
 
@@ -370,54 +393,56 @@ func TestTransitions(t *testing.T) {
 			}
 			_, serr := j.Document(ctx, job.ID)
 			if want := !tt.wantState.Terminal() || tt.wantState == printerd.JobInDoubt; (serr == nil) != want {
-				t.Errorf("%s job's document in the spool: %v, want it there: %v", tt.wantState, serr, want)
+				t.Errorf("%s job's document in the journal: %v, want it there: %v", tt.wantState, serr, want)
 			}
 		})
 	}
 }
 
-// TestSpoolKeptWhileNeeded: a document leaves the spool when the last
-// job that may print it ends, and not before; a new submission of the
-// same document spools it again; a start-up sweep removes what a crash
-// left.
-func TestSpoolKeptWhileNeeded(t *testing.T) {
+// TestDocumentKeptWhileNeeded: a document leaves the journal when the
+// last job that may print it ends, and not before; a new submission of
+// the same document stores it again. Once it has left, the dispatcher's
+// next poll erases the WAL, and its bytes are found in none of the
+// journal's files (secure_delete zeroed its pages in journal.db).
+func TestDocumentKeptWhileNeeded(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	j := MustOpen(t, dir)
-	first := MustSubmit(t, j, cardRequest(t, "first"))
-	second := MustSubmit(t, j, cardRequest(t, "second")) // the same document
-	spooled := func() bool {
-		_, err := os.Stat(filepath.Join(dir, "spool", first.DocumentSHA256))
-		return err == nil
+	// A mark no other write holds, to look for in the files.
+	mark := "DOCUMENT-MARK-" + strings.Repeat("7f3a", 16)
+	req := func(key string) printerd.SubmitRequest {
+		r := cardRequest(t, key)
+		r.Document = append(bytes.Clone(r.Document), mark...)
+		return r
 	}
+	first := MustSubmit(t, j, req("first"))
+	second := MustSubmit(t, j, req("second")) // the same document
 	if _, err := j.Cancel(ctx, first.ID, "canceled-by-request"); err != nil {
 		t.Fatal(err)
 	}
-	if !spooled() {
-		t.Fatal("document removed while a second job still needs it")
+	if _, err := j.Document(ctx, second.ID); err != nil {
+		t.Fatalf("document deleted while a second job still needs it: %v", err)
 	}
 	if _, err := j.Cancel(ctx, second.ID, "canceled-by-request"); err != nil {
 		t.Fatal(err)
 	}
-	if spooled() {
-		t.Fatal("document still spooled after every job ended")
+	if n := storedDocuments(t, dir); n != 0 {
+		t.Fatalf("%d documents stored after every job ended", n)
 	}
-	third := MustSubmit(t, j, cardRequest(t, "third"))
+	// Until the dispatcher polls, the WAL still holds the frames of the
+	// submission: the search below can see what it looks for.
+	if files := filesHolding(t, dir, mark); len(files) == 0 {
+		t.Fatal("the document is in none of the journal's files before the erase: the search sees nothing")
+	}
+	if _, ok, err := j.ClaimNext(ctx, printerd.MediaCard, "card-1"); err != nil || ok {
+		t.Fatalf("ClaimNext of an empty queue = %v, %v", ok, err)
+	}
+	if files := filesHolding(t, dir, mark); len(files) != 0 {
+		t.Errorf("the document of ended jobs is still in %v after the dispatcher's poll", files)
+	}
+	third := MustSubmit(t, j, req("third"))
 	if _, err := j.Document(ctx, third.ID); err != nil {
 		t.Fatalf("document of a new job with an earlier document: %v", err)
-	}
-	if _, err := j.Cancel(ctx, third.ID, "canceled-by-request"); err != nil {
-		t.Fatal(err)
-	}
-	_ = j.Close()
-	// A crash between the commit and the removal leaves the file.
-	orphan := filepath.Join(dir, "spool", first.DocumentSHA256)
-	if err := os.WriteFile(orphan, MustRead(t, "card.pdf"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	MustOpen(t, dir)
-	if spooled() {
-		t.Error("start-up sweep kept the document of ended jobs")
 	}
 }
 
@@ -518,20 +543,6 @@ func TestInjectedRandomness(t *testing.T) {
 	}
 }
 
-func TestLeftoverTempFilesAreSwept(t *testing.T) {
-	dir := t.TempDir()
-	j := MustOpen(t, dir)
-	_ = j.Close()
-	leftover := filepath.Join(dir, "spool", ".abc.123.tmp")
-	if err := os.WriteFile(leftover, []byte("half a pdf"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	MustOpen(t, dir)
-	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
-		t.Errorf("leftover temp file still there: %v", err)
-	}
-}
-
 func BenchmarkSubmit(b *testing.B) {
 	ctx := context.Background()
 	j := MustOpen(b, b.TempDir())
@@ -540,8 +551,8 @@ func BenchmarkSubmit(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		// A distinct document each time, so every submission is a spool
-		// write (fsync, rename, directory fsync) and a committed row.
+		// A distinct document each time, so every submission stores one
+		// in its committed transaction.
 		n := strconv.Itoa(i)
 		d := append(bytes.Clone(doc), n...)
 		if _, _, err := j.Submit(ctx, printerd.SubmitRequest{IdempotencyKey: "bench-" + n, Media: printerd.MediaCard, Document: d}); err != nil {

@@ -1,8 +1,11 @@
 package journal
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -56,11 +59,14 @@ func TestMigrateV3(t *testing.T) {
 	}
 }
 
-// TestMigrateV6 opens a journal of schema 6 (no index on the documents):
-// it becomes schema 7, the spool check reads index jobs_document, and the
-// sweep at Open keeps the document of a queued job and removes the one
-// of a job that ended.
+// TestMigrateV6 opens a journal of schema 6 (no index on the documents,
+// documents in a spool folder): it becomes the latest schema, the check
+// whether a job still needs a document reads index jobs_document, and
+// Open moves into the journal the document of the queued job and not the
+// one of a job that ended, nor a file whose bytes do not match its name;
+// then the spool folder, a crash's temporary file with it, is gone.
 func TestMigrateV6(t *testing.T) {
+	ctx := context.Background()
 	dir := t.TempDir()
 	spool := filepath.Join(dir, "spool")
 	if err := os.MkdirAll(spool, 0o750); err != nil {
@@ -75,16 +81,33 @@ func TestMigrateV6(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	queued, ended := strings.Repeat("0a", 32), strings.Repeat("0b", 32)
+	doc := func(s string) ([]byte, string) {
+		b := []byte("%PDF-1.7\n% " + s + "\n")
+		sum := sha256.Sum256(b)
+		return b, hex.EncodeToString(sum[:])
+	}
+	queuedDoc, queued := doc("queued")
+	endedDoc, ended := doc("ended")
+	damagedDoc, damaged := doc("damaged")
 	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC).UnixNano()
-	for _, r := range []struct{ id, sha, state string }{{"JQ", queued, "queued"}, {"JC", ended, "canceled"}} {
+	for _, r := range []struct {
+		id, sha, state string
+		file           []byte
+	}{
+		{"JQ", queued, "queued", queuedDoc},
+		{"JC", ended, "canceled", endedDoc},
+		{"JD", damaged, "held", append(damagedDoc[:len(damagedDoc)-1:len(damagedDoc)-1], 'X')},
+	} {
 		if _, err := db.Exec(`INSERT INTO jobs (id, idempotency_key, media, title, document_sha256, state, created, updated)
 			VALUES (?, ?, 'om_card_54x86mm', 'KTP-el', ?, ?, ?, ?)`, r.id, "key-"+r.id, r.sha, r.state, now, now); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(spool, r.sha), []byte("%PDF-1.7\n"), 0o640); err != nil {
+		if err := os.WriteFile(filepath.Join(spool, r.sha), r.file, 0o640); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := os.WriteFile(filepath.Join(spool, "."+queued+".123.tmp"), queuedDoc[:4], 0o640); err != nil {
+		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -116,13 +139,34 @@ func TestMigrateV6(t *testing.T) {
 		t.Fatal(err)
 	}
 	if p := strings.Join(plan, "; "); !strings.Contains(p, "USING INDEX jobs_document") && !strings.Contains(p, "USING COVERING INDEX jobs_document") {
-		t.Errorf("the spool check reads %q, not index jobs_document", p)
+		t.Errorf("the document check reads %q, not index jobs_document", p)
 	}
-	if _, err := os.Stat(filepath.Join(spool, queued)); err != nil {
-		t.Errorf("the queued job's document: %v", err)
+	if got, err := j.Document(ctx, "JQ"); err != nil || !bytes.Equal(got, queuedDoc) {
+		t.Errorf("the queued job's document: %q, %v", got, err)
 	}
-	if _, err := os.Stat(filepath.Join(spool, ended)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the ended job's document is still spooled (%v)", err)
+	if _, err := j.Document(ctx, "JD"); !errors.Is(err, printerd.ErrSpoolUnavailable) {
+		t.Errorf("the held job's damaged document: %v, want spool_unavailable", err)
+	}
+	var stored []string
+	rows, err = j.db.Query("SELECT sha256 FROM documents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var sha string
+		if err := rows.Scan(&sha); err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, sha)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 1 || stored[0] != queued {
+		t.Errorf("documents stored %v, want only the queued job's %s", stored, queued)
+	}
+	if _, err := os.Stat(spool); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the spool folder is still there (%v)", err)
 	}
 }
 

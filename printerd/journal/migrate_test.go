@@ -1,8 +1,11 @@
 package journal
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,13 +27,17 @@ type oldJob struct {
 
 // oldJobs are the jobs of the fillers below: one in every state at
 // version 1, a reprint pair at 2, a job of a visit at 6, a KK with its
-// document type id at 11.
+// document type id at 11, a queued KK with its document in the journal
+// at 12.
 var oldJobs = []oldJob{
 	{"J1Q", "queued", 1}, {"J1D", "dispatching", 1}, {"J1P", "printed", 1}, {"J1H", "held", 1},
 	{"J1F", "failed", 1}, {"J1C", "canceled", 1}, {"J1I", "in_doubt", 1},
 	{"J2O", "failed", 2}, {"J2R", "queued", 2}, {"J4N", "failed", 4}, {"J4E", "failed", 4}, {"J6P", "held", 6},
-	{"J11K", "printed", 11},
+	{"J11K", "printed", 11}, {"J12K", "queued", 12},
 }
+
+// v12Document is J12K's document, stored in the journal at schema 12.
+var v12Document = []byte("%PDF-1.7\n% a KK stored at schema 12\n")
 
 // TestMigrateEveryVersion upgrades a journal of every schema version,
 // filled with what a printerd of that version writes (jobs in every
@@ -136,6 +143,12 @@ func TestMigrateEveryVersion(t *testing.T) {
 				exec(t, db, `INSERT INTO jobs (id, idempotency_key, media, title, document_sha256, state, created, updated, document_type)
 					VALUES ('J11K', 'key-J11K', 'iso_a4_210x297mm', 'Kartu Keluarga', ?, 'printed', ?, ?, 'kk')`, sha, at, at)
 			},
+			12: func(t *testing.T, db *sql.DB) {
+				sum := sha256.Sum256(v12Document)
+				exec(t, db, `INSERT INTO documents (sha256, body) VALUES (?, ?)`, hex.EncodeToString(sum[:]), v12Document)
+				exec(t, db, `INSERT INTO jobs (id, idempotency_key, media, title, document_sha256, state, created, updated, document_type)
+					VALUES ('J12K', 'key-J12K', 'iso_a4_210x297mm', 'Kartu Keluarga', ?, 'queued', ?, ?, 'kk')`, hex.EncodeToString(sum[:]), at, at)
+			},
 		},
 		Defaults: map[string]string{},
 		Upgrade: func(path string) error {
@@ -199,7 +212,7 @@ func checkUpgraded(t *testing.T, path string, from int, vkey string) {
 		}
 		// Jobs from before schema 11 take the id of their title (all
 		// "KTP-el"); J11K was written with its own.
-		if want := map[bool]string{true: "kk", false: "ktp-el"}[o.id == "J11K"]; types[printerd.JobID(o.id)] != want {
+		if want := map[bool]string{true: "kk", false: "ktp-el"}[o.id == "J11K" || o.id == "J12K"]; types[printerd.JobID(o.id)] != want {
 			t.Errorf("job %s: document type %q, want %q", o.id, types[printerd.JobID(o.id)], want)
 		}
 	}
@@ -226,6 +239,11 @@ func checkUpgraded(t *testing.T, path string, from int, vkey string) {
 	if from >= 4 {
 		if n, err := j.Note(ctx, "J4N"); err != nil || n.Text != "smeared" {
 			t.Errorf("note of J4N: %+v, %v", n, err)
+		}
+	}
+	if from >= 12 {
+		if doc, err := j.Document(ctx, "J12K"); err != nil || !bytes.Equal(doc, v12Document) {
+			t.Errorf("document of J12K: %q, %v", doc, err)
 		}
 	}
 	// The upgraded journal takes a supervisor's decision.

@@ -31,8 +31,12 @@ import (
 // 800 pages (SQLite's own threshold is 1000).
 const DefaultWALCheckpointEvery = 64
 
-// eraseBusy is how long eraseWAL waits for readers to leave the WAL.
-const eraseBusy = 100 * time.Millisecond
+// eraseBusy is how long eraseWAL waits for readers to leave the WAL;
+// eraseRetry, how long after a wait in vain it tries again.
+const (
+	eraseBusy  = 100 * time.Millisecond
+	eraseRetry = 10 * time.Second
+)
 
 // walLimitFactor bounds the WAL when no claim comes (every printer
 // stopped, jobs still submitted): the write that brings it to this many
@@ -70,7 +74,7 @@ func (j *Journal) walWrote(ctx context.Context) {
 // using older frames cuts short, is tried again at the next claim: the
 // WAL keeps every commit meanwhile.
 func (j *Journal) walDue(ctx context.Context, media printerd.Media) {
-	if j.eraseDue {
+	if j.eraseDue && !j.now().Before(j.eraseNext) {
 		_ = j.eraseWAL(ctx)
 		return
 	}
@@ -85,10 +89,12 @@ func (j *Journal) walDue(ctx context.Context, media printerd.Media) {
 	_ = j.checkpointWAL(ctx)
 }
 
-// documentWeight is how many write transactions a document of n bytes
-// counts for in walEvery: one more per 64 KiB, so that the WAL stays near
-// the same size whatever the documents weigh.
-func documentWeight(n int) int { return n >> 16 }
+// documentWeight is how many write transactions beyond its own a
+// submission of a document of n bytes counts for in walEvery: one more per
+// 64 KiB, so that the WAL stays near the same size whatever the documents
+// weigh; at most walEvery, so that one large document makes the next
+// claim checkpoint, never its own submission (walLimitFactor).
+func (j *Journal) documentWeight(n int) int { return min(n>>16, j.walEvery) }
 
 // eraseWAL removes from the WAL the documents of the jobs that ended
 // since the last time: their rows are deleted and their pages in
@@ -99,7 +105,8 @@ func documentWeight(n int) int { return n >> 16 }
 // of its own (the time, in wal_erased), so that the fsync of the new WAL's
 // header is the dispatcher's and not the next submission's. It runs
 // before the dispatcher's next claim or poll once a job has ended, under
-// j.mu. When a reader holds the WAL longer, it is tried at the next poll.
+// j.mu. When a reader holds the WAL longer, it is tried again at the
+// first poll eraseRetry later.
 func (j *Journal) eraseWAL(ctx context.Context) error {
 	conn, err := j.db.Conn(ctx)
 	if err != nil {
@@ -117,7 +124,10 @@ func (j *Journal) eraseWAL(ctx context.Context) error {
 		return err
 	}
 	if busy != 0 {
-		return nil // tried again at the next poll
+		// A reader holds the WAL (a backup, Litestream): waiting for it at
+		// every poll would hold up every write meanwhile.
+		j.eraseNext = j.now().Add(eraseRetry)
+		return nil
 	}
 	j.eraseDue, j.walWrites = false, 0
 	return j.writeTx(ctx, "erase-wal", func(tx *txn) error {

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // the services' databases are SQLite files
@@ -29,7 +28,7 @@ import (
 // station/station.db, printerd/), each part movable by its own path.
 type Source struct {
 	StationDB    string // the station's database
-	PrinterdData string // printerd's -data: journal.db, spool/, checkpoints/
+	PrinterdData string // printerd's -data: journal.db (documents included), checkpoints/
 	Keys         string // keys/: only *.pub and *.vkey are copied
 	Certs        string // certs/: only *.crt are copied
 }
@@ -61,27 +60,19 @@ var (
 // writes a settlement before it submits the job it records, so every job
 // in the journal's snapshot has its settlement in the later station
 // snapshot; a settlement whose job is missing is one the station already
-// handles after a restart (a submission cut short). The spool is copied
-// around the journal's snapshot (documents are spooled before their job
-// commits) and then trimmed to the documents its active jobs need.
+// handles after a restart (a submission cut short). The journal keeps
+// the documents of the jobs that may still print in its own table,
+// committed with their jobs and deleted in the write that ends the last
+// one, so its snapshot carries exactly those: nothing else of printerd's
+// holds a document.
 func (t Taker) Take(ctx context.Context, src Source, dir string) (Manifest, error) {
 	if err := emptyDir(dir); err != nil {
 		return Manifest{}, err
 	}
 	w := &writer{dir: dir}
-	spool := filepath.Join(src.PrinterdData, "spool")
-	if err := w.copyMatching(spool, "printerd/spool", spoolName); err != nil {
-		return Manifest{}, err
-	}
 	m := Manifest{Format: Format, Created: t.Now().UTC(), Anjungan: t.Version}
 	jdb, err := w.snapshot(ctx, filepath.Join(src.PrinterdData, "journal.db"), JournalDB, journal.SchemaVersion())
 	if err != nil {
-		return Manifest{}, err
-	}
-	if err := w.copyMatching(spool, "printerd/spool", spoolName); err != nil {
-		return Manifest{}, err
-	}
-	if err := w.trimSpool(ctx); err != nil {
 		return Manifest{}, err
 	}
 	sdb, err := w.snapshot(ctx, src.StationDB, StationDB, sqlite.Version())
@@ -119,8 +110,6 @@ func (t Taker) Take(ctx context.Context, src Source, dir string) (Manifest, erro
 	}
 	return m, nil
 }
-
-var spoolName = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // emptyDir makes dir, or checks that it is empty.
 func emptyDir(dir string) error {
@@ -161,7 +150,9 @@ func (w *writer) files() []File {
 
 // snapshot copies the live database at from with VACUUM INTO: one read
 // transaction of its own, so it sees a committed state, WAL included,
-// while the service goes on writing.
+// while the service goes on writing. The copy is built afresh: it holds
+// the live rows and none of the free pages or WAL frames of deleted ones
+// (a printed job's document).
 func (w *writer) snapshot(ctx context.Context, from, to string, latest int) (Database, error) {
 	if _, err := os.Stat(from); err != nil {
 		return Database{}, ErrSource.With(err)
@@ -234,56 +225,12 @@ func (w *writer) copyMatching(from, to string, name *regexp.Regexp) error {
 		}
 		f, err := copyFile(filepath.Join(from, e.Name()), w.dir, rel)
 		if errors.Is(err, fs.ErrNotExist) {
-			continue // a spooled document removed since ReadDir
+			continue // removed since ReadDir
 		}
 		if err != nil {
 			return err
 		}
 		w.add(f)
-	}
-	return nil
-}
-
-// trimSpool keeps the documents the journal's snapshot still needs and
-// removes the others (the spool holds personal data: no copy outlives
-// its use). A needed document that is missing fails the backup: its job
-// finished and the document went between the two copies; run it again.
-func (w *writer) trimSpool(ctx context.Context) error {
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(w.dir, filepath.FromSlash(JournalDB))+"?mode=ro")
-	if err != nil {
-		return ErrWrite.With(err)
-	}
-	defer db.Close()
-	// A job that may still print or be reprinted.
-	rows, err := db.QueryContext(ctx, `SELECT DISTINCT document_sha256 FROM jobs
-		WHERE state IN (`+journal.ActiveStates+`)`)
-	if err != nil {
-		return ErrWrite.With(err)
-	}
-	defer rows.Close()
-	need := map[string]bool{}
-	for rows.Next() {
-		var sha string
-		if err := rows.Scan(&sha); err != nil {
-			return ErrWrite.With(err)
-		}
-		need["printerd/spool/"+sha] = true
-	}
-	if err := rows.Err(); err != nil {
-		return ErrWrite.With(err)
-	}
-	for p := range need {
-		if w.have[p].Path == "" {
-			return ErrSource.Withf("%s went from the spool while the backup ran; take the backup again", p)
-		}
-	}
-	for p := range w.have {
-		if strings.HasPrefix(p, "printerd/spool/") && !need[p] {
-			if err := os.Remove(filepath.Join(w.dir, filepath.FromSlash(p))); err != nil {
-				return ErrWrite.With(err)
-			}
-			delete(w.have, p)
-		}
 	}
 	return nil
 }

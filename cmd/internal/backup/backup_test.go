@@ -3,6 +3,10 @@ package backup
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -63,9 +67,12 @@ func openKiosk(tb testing.TB, dir string) (*journal.Journal, *sqlite.DB) {
 // printedResult is a print that went well.
 var printedResult = printerd.Result{State: printerd.JobPrinted, Printer: "paper-1"}
 
+// document is the PDF of submission n: no two alike, none inside another.
+func document(n int) []byte { return fmt.Appendf(nil, "%%PDF-1.4 document %d\n%%%%EOF\n", n) }
+
 func submit(t testing.TB, j *journal.Journal, n int) printerd.Job {
 	job, _, err := j.Submit(context.Background(), printerd.SubmitRequest{IdempotencyKey: fmt.Sprintf("key-%d", n),
-		Media: printerd.MediaA4, Title: "KK", Document: fmt.Appendf(nil, "%%PDF-1.4 document %d\n%%%%EOF\n", n)})
+		Media: printerd.MediaA4, Title: "KK", Document: document(n)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +81,10 @@ func submit(t testing.TB, j *journal.Journal, n int) printerd.Job {
 
 // TestBackupWhileWriting backs up a journal that takes submissions all
 // the while, then restores it: every job committed before the backup
-// began is there, each with its spooled document, no private key is, and
-// the restored journal and station database open.
+// began is there, each job that may still print with its document in the
+// journal's snapshot, a printed job's document is not (neither as a row
+// nor as bytes left in the file), no private key is, and the restored
+// journal and station database open.
 func TestBackupWhileWriting(t *testing.T) {
 	ctx := context.Background()
 	dir, j, db := kiosk(t)
@@ -86,7 +95,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	for i := range before {
 		submit(t, j, i)
 	}
-	// One printed job: its document leaves the spool and stays out of
+	// One printed job: its document leaves the journal and stays out of
 	// the backup.
 	done, ok, err := j.ClaimNext(ctx, printerd.MediaA4, "paper-1")
 	if err != nil || !ok {
@@ -127,9 +136,12 @@ func TestBackupWhileWriting(t *testing.T) {
 			t.Errorf("the backup lacks %s", want)
 		}
 	}
-	if hasFile(m, "printerd/spool/"+done.DocumentSHA256) {
-		t.Errorf("the printed job's document is in the backup")
+	for _, f := range m.Files {
+		if strings.HasPrefix(f.Path, "printerd/spool/") {
+			t.Errorf("the backup holds %s: the journal's snapshot carries the documents", f.Path)
+		}
 	}
+	checkDocuments(t, filepath.Join(out, filepath.FromSlash(JournalDB)), done, before-1)
 
 	to := filepath.Join(t.TempDir(), "var")
 	if _, err := Restore(ctx, out, to); err != nil {
@@ -162,6 +174,91 @@ func TestBackupWhileWriting(t *testing.T) {
 	defer rdb.Close()
 	if used, err := sqlite.NewUsedTickets(rdb).Used(ctx, strings.Repeat("ab", 16)); err != nil || !used {
 		t.Errorf("used ticket after restore: %v, %v", used, err)
+	}
+}
+
+// checkDocuments checks the documents of a backup's journal.db against
+// its jobs: each job that may still print (queued, dispatching, held, in
+// doubt) has its document, the bytes submitted, and the printed job's
+// document is neither a row nor raw bytes in the file (VACUUM INTO copies
+// no free page). At least active jobs are checked, the raw search
+// seeing their documents first.
+func checkDocuments(t *testing.T, path string, printed printerd.Job, active int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	docs := map[string][]byte{}
+	rows, err := db.Query(`SELECT sha256, body FROM documents`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var sha string
+		var body []byte
+		if err := rows.Scan(&sha, &body); err != nil {
+			t.Fatal(err)
+		}
+		docs[sha] = body
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err = db.Query(`SELECT idempotency_key, document_sha256 FROM jobs
+		WHERE state IN ('queued', 'dispatching', 'held', 'in_doubt')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	needed := map[string]bool{}
+	for rows.Next() {
+		var key, sha string
+		if err := rows.Scan(&key, &sha); err != nil {
+			t.Fatal(err)
+		}
+		needed[sha] = true
+		var n int
+		if _, err := fmt.Sscanf(key, "key-%d", &n); err != nil {
+			t.Fatalf("job %s: %v", key, err)
+		}
+		body, ok := docs[sha]
+		sum := sha256.Sum256(body)
+		switch {
+		case !ok:
+			t.Errorf("job %s may still print and its document is not in the backup's journal", key)
+		case hex.EncodeToString(sum[:]) != sha || !bytes.Equal(body, document(n)):
+			t.Errorf("job %s: the backup's journal holds %q, submitted %q", key, body, document(n))
+		case !bytes.Contains(raw, document(n)):
+			t.Errorf("job %s: its document is not found raw in %s: the search below cannot see one", key, path)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(needed) < active {
+		t.Errorf("%d jobs that may still print in the backup, want at least %d", len(needed), active)
+	}
+	for sha := range docs {
+		if !needed[sha] {
+			t.Errorf("the backup's journal holds document %s, which no job may print any more", sha)
+		}
+	}
+	if _, ok := docs[printed.DocumentSHA256]; ok {
+		t.Errorf("the printed job's document is in the backup's journal")
+	}
+	var n int
+	if _, err := fmt.Sscanf(string(printed.IdempotencyKey), "key-%d", &n); err != nil {
+		t.Fatal(err)
+	}
+	if i := bytes.Index(raw, document(n)); i >= 0 {
+		t.Errorf("the printed job's document is in the bytes of the backup's journal.db at %d", i)
 	}
 }
 
@@ -267,5 +364,91 @@ func flipByte(t *testing.T, path string, at int64) {
 	b[0] ^= 0xff
 	if _, err := f.WriteAt(b, at); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRestoreOldSpoolBackup restores a backup taken before the journal
+// kept its documents, made here by hand from a new one: a schema 11
+// journal.db without the documents table and the document of its queued
+// job in printerd/spool/. Restore puts the file back, and printerd's
+// next start moves it into the journal: the job still prints.
+func TestRestoreOldSpoolBackup(t *testing.T) {
+	ctx := context.Background()
+	dir, j, _ := kiosk(t)
+	queued := submit(t, j, 1)
+	out := filepath.Join(t.TempDir(), "backup")
+	if _, err := (Taker{Now: clock, Version: "test"}).Take(ctx, SourceIn(dir), out); err != nil {
+		t.Fatal(err)
+	}
+
+	// Undo schema 12 (printerd/journal/documents.go) in the backup's
+	// journal and move the document out into the spool.
+	jdb := filepath.Join(out, filepath.FromSlash(JournalDB))
+	db, err := sql.Open("sqlite", "file:"+jdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"DROP TABLE documents", "DROP TABLE wal_erased", "PRAGMA user_version = 11", "VACUUM"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	spooled := "printerd/spool/" + queued.DocumentSHA256
+	if err := os.MkdirAll(filepath.Join(out, "printerd", "spool"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, filepath.FromSlash(spooled)), document(1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mf, err := os.Open(filepath.Join(out, ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadManifest(mf)
+	mf.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Files = append(m.Files, File{Path: spooled})
+	for i, f := range m.Files {
+		if f.Path == JournalDB || f.Path == spooled {
+			if m.Files[i], err = hashFile(filepath.Join(out, filepath.FromSlash(f.Path)), f.Path); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := range m.Databases {
+		if m.Databases[i].Path == JournalDB {
+			m.Databases[i].Schema, m.Databases[i].Latest = 11, 11
+		}
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, ManifestName), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	to := filepath.Join(t.TempDir(), "var")
+	if _, err := Restore(ctx, out, to); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(to, filepath.FromSlash(spooled))); err != nil || !bytes.Equal(got, document(1)) {
+		t.Fatalf("restored %s: %q, %v", spooled, got, err)
+	}
+	rj, err := journal.Open(filepath.Join(to, "printerd"), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rj.Close()
+	if got, err := rj.Document(ctx, queued.ID); err != nil || !bytes.Equal(got, document(1)) {
+		t.Errorf("document of the queued job after the restore: %q, %v", got, err)
+	}
+	if _, err := os.Stat(filepath.Join(to, "printerd", "spool")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("printerd/spool after printerd's start: %v, want it gone", err)
 	}
 }

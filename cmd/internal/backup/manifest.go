@@ -1,8 +1,9 @@
 // Package backup takes a consistent snapshot of a kiosk's data folder
 // while its services run, and restores one into a new folder: both SQLite
-// databases (copied with VACUUM INTO, a read transaction of their own),
-// the spooled documents the journal still needs, the audit checkpoints
-// and the public halves of the keys, with a manifest of their hashes.
+// databases (copied with VACUUM INTO, a read transaction of their own;
+// the journal's holds the documents its jobs may still print), the audit
+// checkpoints and the public halves of the keys, with a manifest of their
+// hashes.
 // docs/operations.md ("Backup and restore") is the contract.
 package backup
 
@@ -88,6 +89,8 @@ const (
 
 // filePath is every path a backup may hold. Nothing else is restored, so
 // a manifest cannot write outside the new folder or plant a private key.
+// printerd/spool/ is only in backups taken before the journal kept its
+// documents (printerd imports them at its next start).
 var filePath = regexp.MustCompile(`^(station/station\.db|printerd/journal\.db|printerd/spool/[0-9a-f]{64}|` +
 	`printerd/checkpoints/[0-9]{1,19}\.note|keys/[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}\.(pub|vkey)|certs/[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}\.crt)$`)
 

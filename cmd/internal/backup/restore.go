@@ -59,7 +59,11 @@ func Restore(ctx context.Context, from, to string) (Manifest, error) {
 			return Manifest{}, ErrMismatch.Withf("%s: %w", d.Path, err)
 		}
 	}
-	// The services make the folders they need (run/, spool/) themselves.
+	// The services make the folders they need (run/) themselves. A
+	// backup from before the journal kept its documents holds them in
+	// printerd/spool/: restored as they are, printerd's next start moves
+	// the ones its jobs still need into the journal and removes the
+	// folder.
 	if err := syncDirs(to); err != nil {
 		return Manifest{}, ErrWrite.With(err)
 	}

@@ -24,9 +24,10 @@ import (
 // job the backup could have seen, in the state it had (the one printing
 // in doubt, for a supervisor), the same blank-card ledger, both audit
 // logs verifying against the checkpoints signed before, and the station
-// still owing the upstream its settlements; a supervisor's reprint on
-// the restored kiosk prints the document restored from the spool, and the
-// upstream hears of it.
+// still owing the upstream its settlements; the backup's journal holds
+// the documents of the jobs that may still print and no other; a
+// supervisor's reprint on the restored kiosk prints the document restored
+// with the journal, and the upstream hears of it.
 func TestBackupRunningKiosk(t *testing.T) {
 	if testing.Short() {
 		t.Skip("prints two cards at a printer's pace")
@@ -137,7 +138,14 @@ func TestBackupRunningKiosk(t *testing.T) {
 			t.Errorf("no open settlement of job %s, printing during the backup", j.ID)
 		}
 	}
-	// The reprint prints the document restored from the backup's spool.
+	// The backup's journal keeps the document of every job that may
+	// still print (the restored states say which) and no other; there is
+	// no spool any more.
+	documentLeftovers(t, readDocuments(t, filepath.Join(out, "printerd")), restored)
+	if spooled, _ := filepath.Glob(filepath.Join(out, "printerd", "spool", "*")); len(spooled) > 0 {
+		t.Errorf("the backup holds a spool: %v", spooled)
+	}
+	// The reprint prints the document restored with the backup's journal.
 	_, err = again.Printers.Resolve(ctx, inDoubt.ID, printerd.Resolution{Action: printerd.ActionReprint,
 		ReasonCode: printerd.ReasonCodeBlankOutput, Actor: "sari"})
 	mustOK(t, err)

@@ -3,8 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -485,8 +487,16 @@ func TestCanaryFullPrints(t *testing.T) {
 	// The printers' output and registry-sim's data hold the documents by
 	// design: out of scope.
 	out, upstream := filepath.Join(sys.Var, "out"), filepath.Join(sys.Var, "registry-sim")
+	// printerd's journal is searched as every file: every job ended, so
+	// it keeps no document (documentLeftovers) and no hit in it is by
+	// design.
 	fileHits, files, err := cs.scanTree(tmp, out, upstream)
 	mustOK(t, err)
+	jd := readDocuments(t, filepath.Join(sys.Var, "printerd"))
+	fileHits, kept := jd.byDesign(fileHits)
+	if kept > 0 {
+		t.Errorf("%d hits in printerd's journal dropped as a kept document's, with every job ended", kept)
+	}
 	hits = append(hits, fileHits...)
 	mustCover(t, files, filepath.Join(sys.Var, "station", "station.db"), filepath.Join(sys.Var, "printerd", "journal.db"))
 	for _, f := range files {
@@ -494,7 +504,7 @@ func TestCanaryFullPrints(t *testing.T) {
 			t.Errorf("temp file left behind: %s", f)
 		}
 	}
-	spoolLeftovers(t, filepath.Join(sys.Var, "printerd", "spool"), jobs)
+	documentLeftovers(t, jd, jobs)
 
 	// The scan can see these canaries: registry-sim's own database holds
 	// the NIKs it serves.
@@ -575,24 +585,121 @@ func mustCover(t *testing.T, files []string, want ...string) {
 	}
 }
 
-// spoolLeftovers fails for each spooled document none of whose jobs can
-// still print from it: printed, failed and canceled jobs are done with
-// their PDF; queued, dispatching, held and in-doubt ones (a supervisor
-// may reprint) still need it.
-func spoolLeftovers(t *testing.T, dir string, jobs []printerd.Job) {
+// mayPrint are the states of a job that may still print its document:
+// queued, dispatching, held, and in doubt (a supervisor may reprint).
+// Printed, failed and canceled jobs are done with it. Spelled out here,
+// not taken from printerd/journal, so that the test holds the rule.
+var mayPrint = map[printerd.JobState]bool{
+	printerd.JobQueued: true, printerd.JobDispatching: true, printerd.JobHeld: true, printerd.JobInDoubt: true,
+}
+
+// journalDocuments is what printerd's journal keeps of the documents.
+type journalDocuments struct {
+	dir    string            // printerd's data folder
+	bodies map[string][]byte // the documents table, body by SHA-256
+	active map[string]bool   // the SHA-256 of a job's document, for the journal's jobs that may print
+}
+
+// readDocuments reads the documents of printerd's journal in dir (its
+// data folder) from a copy of journal.db and journal.db-wal, made in a
+// folder of the test's outside the searched TMPDIR and with printerd
+// stopped or killed: SQLite would recover a killed journal's WAL on
+// open, and the search must read the files as printerd left them.
+func readDocuments(t *testing.T, dir string) journalDocuments {
+	t.Helper()
+	cp := t.TempDir()
+	for _, name := range []string{"journal.db", "journal.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if os.IsNotExist(err) && name != "journal.db" {
+			continue // a clean stop leaves no WAL
+		}
+		mustOK(t, err)
+		mustOK(t, os.WriteFile(filepath.Join(cp, name), b, 0o600))
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(cp, "journal.db"))
+	mustOK(t, err)
+	defer db.Close()
+	jd := journalDocuments{dir: dir, bodies: map[string][]byte{}, active: map[string]bool{}}
+	rows, err := db.Query(`SELECT sha256, body FROM documents`)
+	mustOK(t, err)
+	for rows.Next() {
+		var sha string
+		var body []byte
+		mustOK(t, rows.Scan(&sha, &body))
+		jd.bodies[sha] = body
+	}
+	mustOK(t, rows.Err())
+	rows.Close()
+	rows, err = db.Query(`SELECT state, document_sha256 FROM jobs`)
+	mustOK(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var state printerd.JobState
+		var sha string
+		mustOK(t, rows.Scan(&state, &sha))
+		if mayPrint[state] {
+			jd.active[sha] = true
+		}
+	}
+	mustOK(t, rows.Err())
+	return jd
+}
+
+// byDesign drops the hits in printerd's journal (journal.db and
+// journal.db-wal) whose canary is also in the body of a document the
+// journal keeps for a job that may still print it: that document stays
+// by design (documentLeftovers checks the rule). Every other hit stays,
+// in the journal too: a document kept after its job, a leftover of a
+// deleted one, anything else. It returns the hits left and how many it
+// dropped.
+func (jd journalDocuments) byDesign(hits []hit) ([]hit, int) {
+	var left []hit
+	for _, h := range hits {
+		if jd.kept(h) {
+			continue
+		}
+		left = append(left, h)
+	}
+	return left, len(hits) - len(left)
+}
+
+func (jd journalDocuments) kept(h hit) bool {
+	if jd.dir == "" || h.Where != filepath.Join(jd.dir, "journal.db") && h.Where != filepath.Join(jd.dir, "journal.db-wal") {
+		return false
+	}
+	for sha, body := range jd.bodies {
+		if jd.active[sha] && len(canaries{h.Canary}.scan("", body)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// documentLeftovers fails for each document in printerd's journal none of
+// whose jobs can still print from it (mayPrint), and for each job that
+// may whose document is missing or not the bytes of its SHA-256.
+func documentLeftovers(t *testing.T, jd journalDocuments, jobs []printerd.Job) {
 	t.Helper()
 	byDoc := map[string][]string{}
-	done := map[string]bool{}
+	needed := map[string]bool{}
 	for _, j := range jobs {
 		byDoc[j.DocumentSHA256] = append(byDoc[j.DocumentSHA256], fmt.Sprintf("%s %s", j.ID, j.State))
-		final := j.State == printerd.JobPrinted || j.State == printerd.JobFailed || j.State == printerd.JobCanceled
-		done[j.DocumentSHA256] = final && (done[j.DocumentSHA256] || len(byDoc[j.DocumentSHA256]) == 1)
+		needed[j.DocumentSHA256] = needed[j.DocumentSHA256] || mayPrint[j.State]
 	}
-	files, err := os.ReadDir(dir)
-	mustOK(t, err)
-	for _, f := range files {
-		if n := f.Name(); done[n] || byDoc[n] == nil {
-			t.Errorf("rendered document kept in printerd's spool after its job ended: %s (job %v)", filepath.Join(dir, n), byDoc[n])
+	for sha := range jd.bodies {
+		if !needed[sha] {
+			t.Errorf("rendered document kept in printerd's journal after its job ended: %s (jobs %v)", sha, byDoc[sha])
+		}
+	}
+	for sha := range needed {
+		body, ok := jd.bodies[sha]
+		sum := sha256.Sum256(body)
+		switch {
+		case !needed[sha]:
+		case !ok:
+			t.Errorf("document %s of a job that may still print is not in printerd's journal (jobs %v)", sha, byDoc[sha])
+		case hex.EncodeToString(sum[:]) != sha:
+			t.Errorf("document %s in printerd's journal does not match its SHA-256 (jobs %v)", sha, byDoc[sha])
 		}
 	}
 }
@@ -795,12 +902,22 @@ func TestCanaryResolutionNote(t *testing.T) {
 	noteHits, _, err := noted.scanTree(sys.Var, filepath.Join(sys.Var, "registry-sim"))
 	mustOK(t, err)
 	hits = append(hits, noteHits...)
+	jobs, err := sys.Printers.Jobs(ctx, "")
+	mustOK(t, err)
 	mustOK(t, sys.Station.Close())
 	mustOK(t, sys.Printerd.Close())
-	// The reprint waits for the stopped printer: the spool keeps its
-	// document by design (TestCanaryFullPrints checks the spool's rule).
-	fileHits, _, err := cs.scanTree(tmp, filepath.Join(sys.Var, "out"), filepath.Join(sys.Var, "registry-sim"), filepath.Join(journalDir, "spool"))
+	// The reprint waits for the stopped printer: printerd's journal
+	// keeps its document by design, and a hit in journal.db is dropped
+	// when that document holds the canary too; any other hit stays.
+	fileHits, _, err := cs.scanTree(tmp, filepath.Join(sys.Var, "out"), filepath.Join(sys.Var, "registry-sim"))
 	mustOK(t, err)
+	jd := readDocuments(t, journalDir)
+	documentLeftovers(t, jd, jobs)
+	if len(jd.bodies) == 0 {
+		t.Error("printerd's journal keeps no document, the queued reprint's included")
+	}
+	fileHits, kept := jd.byDesign(fileHits)
+	t.Logf("%d hits in printerd's journal are the queued reprint's document", kept)
 	hits = append(hits, fileHits...)
 	for i, l := range bytes.Split(logs.Bytes(), []byte("\n")) {
 		hits = append(hits, cs.scan(fmt.Sprintf("log line %d %s", i+1, l), l)...)

@@ -142,7 +142,7 @@ func (m *Main) Flags() *flag.FlagSet {
 func (m *Main) flags() (*flag.FlagSet, func() error) {
 	fs := cli.NewFlagSet("printerd")
 	fs.StringVar(&m.socket, "socket", m.socket, "unix socket to serve the API on")
-	fs.StringVar(&m.data, "data", m.data, "directory of the journal and the spool")
+	fs.StringVar(&m.data, "data", m.data, "directory of the journal")
 	fs.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	m.fleet.Register(fs)
 	m.metrics.Register(fs, "127.0.0.1:9102")
