@@ -8,7 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/anjungan/anjungan/internal/metrics"
-	"github.com/anjungan/anjungan/internal/outbox"
 	domain "github.com/anjungan/anjungan/printerd"
 )
 
@@ -41,11 +40,7 @@ type dispatcherView interface {
 	Ledger(ctx context.Context) ([]domain.LedgerEntry, error)
 }
 
-type backlogSource interface {
-	Backlog(ctx context.Context) (outbox.Backlog, error)
-}
-
-func newPrinterdMetrics(reg prometheus.Registerer, jobs source, d dispatcherView, out backlogSource, now func() time.Time) *printerdMetrics {
+func newPrinterdMetrics(reg prometheus.Registerer, jobs source, d dispatcherView, out metrics.Backlog, now func() time.Time) *printerdMetrics {
 	m := &printerdMetrics{
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: metrics.Namespace, Subsystem: "printerd",
 			Name: "print_duration_seconds", Help: "Time from a job's dispatch to its outcome, by printer and outcome state.",
@@ -55,7 +50,7 @@ func newPrinterdMetrics(reg prometheus.Registerer, jobs source, d dispatcherView
 			Buckets: prometheus.DefBuckets}, []string{"route", "method", "status_class"}),
 		started: map[domain.JobID]time.Time{},
 	}
-	reg.MustRegister(m.duration, m.requests, &printerdCollector{jobs: jobs, d: d, out: out, now: now})
+	reg.MustRegister(m.duration, m.requests, &printerdCollector{jobs: jobs, d: d}, metrics.NewOutboxCollector("printerd", out, now))
 	return m
 }
 
@@ -89,19 +84,15 @@ var (
 	jobsDesc    = prometheus.NewDesc(metrics.Namespace+"_printerd_jobs", "Jobs in the journal by state.", []string{"state"}, nil)
 	blankDesc   = prometheus.NewDesc(metrics.Namespace+"_printerd_blank_cards", "Blank cards left per counted printer, by the ledger.", []string{"printer"}, nil)
 	printerDesc = prometheus.NewDesc(metrics.Namespace+"_printerd_printer_state", "1 for the printer's current IPP state, 0 for the others.", []string{"printer", "state"}, nil)
-	backlogDesc = prometheus.NewDesc(metrics.Namespace+"_printerd_fleet_outbox_events", "Events in the fleet outbox waiting for the hub.", nil, nil)
-	oldestDesc  = prometheus.NewDesc(metrics.Namespace+"_printerd_fleet_outbox_oldest_age_seconds", "Age of the oldest event in the fleet outbox (0 when empty).", nil, nil)
 )
 
 type printerdCollector struct {
 	jobs source
 	d    dispatcherView
-	out  backlogSource
-	now  func() time.Time
 }
 
 func (c *printerdCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{jobsDesc, blankDesc, printerDesc, backlogDesc, oldestDesc} {
+	for _, d := range []*prometheus.Desc{jobsDesc, blankDesc, printerDesc} {
 		ch <- d
 	}
 }
@@ -135,15 +126,5 @@ func (c *printerdCollector) Collect(ch chan<- prometheus.Metric) {
 				ch <- prometheus.MustNewConstMetric(printerDesc, prometheus.GaugeValue, v, p.Name, string(s))
 			}
 		}
-	}
-	if b, err := c.out.Backlog(ctx); err != nil {
-		ch <- prometheus.NewInvalidMetric(backlogDesc, err)
-	} else {
-		age := 0.0
-		if !b.Oldest.IsZero() {
-			age = max(c.now().Sub(b.Oldest).Seconds(), 0)
-		}
-		ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, float64(b.Count))
-		ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, age)
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/anjungan/anjungan/internal/fault"
 	"github.com/anjungan/anjungan/internal/metrics"
-	"github.com/anjungan/anjungan/internal/outbox"
 	"github.com/anjungan/anjungan/station"
 	stationhttp "github.com/anjungan/anjungan/station/http"
 )
@@ -26,11 +25,7 @@ type openSettlements interface {
 	OpenSettlements(ctx context.Context) ([]station.Settlement, error)
 }
 
-type backlogSource interface {
-	Backlog(ctx context.Context) (outbox.Backlog, error)
-}
-
-func newStationMetrics(reg prometheus.Registerer, settle openSettlements, out backlogSource, now func() time.Time) *stationMetrics {
+func newStationMetrics(reg prometheus.Registerer, settle openSettlements, out metrics.Backlog, now func() time.Time) *stationMetrics {
 	m := &stationMetrics{
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: metrics.Namespace, Subsystem: "station",
 			Name: "logins_total", Help: "Login outcomes by method and code (ok, or the refusal's error code)."}, []string{"method", "code"}),
@@ -41,7 +36,7 @@ func newStationMetrics(reg prometheus.Registerer, settle openSettlements, out ba
 			Name: "http_request_duration_seconds", Help: "Time to answer a request of the kiosk or console listener, by route template, method and status class.",
 			Buckets: prometheus.DefBuckets}, []string{"listener", "route", "method", "status_class"}),
 	}
-	reg.MustRegister(m.logins, m.prints, m.requests, &stationCollector{settle: settle, out: out, now: now})
+	reg.MustRegister(m.logins, m.prints, m.requests, &stationCollector{settle: settle}, metrics.NewOutboxCollector("station", out, now))
 	return m
 }
 
@@ -83,21 +78,15 @@ func (m *stationMetrics) Record(_ context.Context, e station.Event) {
 var _ station.Recorder = (*stationMetrics)(nil)
 
 var (
-	settleDesc  = prometheus.NewDesc(metrics.Namespace+"_station_settlements_open", "Print outcomes the upstream has not yet acknowledged (owed deliveries).", nil, nil)
-	backlogDesc = prometheus.NewDesc(metrics.Namespace+"_station_fleet_outbox_events", "Events in the fleet outbox waiting for the hub.", nil, nil)
-	oldestDesc  = prometheus.NewDesc(metrics.Namespace+"_station_fleet_outbox_oldest_age_seconds", "Age of the oldest event in the fleet outbox (0 when empty).", nil, nil)
+	settleDesc = prometheus.NewDesc(metrics.Namespace+"_station_settlements_open", "Print outcomes the upstream has not yet acknowledged (owed deliveries).", nil, nil)
 )
 
 type stationCollector struct {
 	settle openSettlements
-	out    backlogSource
-	now    func() time.Time
 }
 
 func (c *stationCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- settleDesc
-	ch <- backlogDesc
-	ch <- oldestDesc
 }
 
 func (c *stationCollector) Collect(ch chan<- prometheus.Metric) {
@@ -107,15 +96,5 @@ func (c *stationCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(settleDesc, err)
 	} else {
 		ch <- prometheus.MustNewConstMetric(settleDesc, prometheus.GaugeValue, float64(len(open)))
-	}
-	if b, err := c.out.Backlog(ctx); err != nil {
-		ch <- prometheus.NewInvalidMetric(backlogDesc, err)
-	} else {
-		age := 0.0
-		if !b.Oldest.IsZero() {
-			age = max(c.now().Sub(b.Oldest).Seconds(), 0)
-		}
-		ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, float64(b.Count))
-		ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, age)
 	}
 }
