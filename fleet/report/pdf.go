@@ -42,31 +42,31 @@ func PDF(r fleet.BlankReport, lang string) ([]byte, error) {
 	}
 	pdf.Ln(2)
 
-	row := func(style string, cells ...string) {
-		pdf.SetFont("sans", style, 7.5)
+	// line draws a line of the table: the name left, the figures right.
+	line := func(style string, size float64, border string, advance float64, cells []string) {
+		pdf.SetFont("sans", style, size)
 		for i, c := range cells {
 			align := "R"
 			if i == 0 {
 				align = "L"
 			}
-			border := ""
-			if style == "B" {
-				border = "T"
-			}
 			pdf.CellFormat(colW[i], 4.2, s.Tr(c), border, 0, align, false, 0, "")
 		}
-		pdf.Ln(4.2)
+		pdf.Ln(advance)
+	}
+	row := func(style string, cells ...string) {
+		border := ""
+		if style == "B" {
+			border = "T" // a subtotal or the total, ruled off from the rows above
+		}
+		line(style, 7.5, border, 4.2, cells)
 	}
 	header := func() {
-		pdf.SetFont("sans", "B", 7)
-		for i, k := range []string{"kiosk_printer", "opening", "loaded", "printed", "spoiled", "reversed", "closing", "expected", "difference", "destroyed", "counter"} {
-			align := "R"
-			if i == 0 {
-				align = "L"
-			}
-			pdf.CellFormat(colW[i], 4.2, s.Tr(w[k]), "B", 0, align, false, 0, "")
+		var names []string
+		for _, k := range []string{"kiosk_printer", "opening", "loaded", "printed", "spoiled", "reversed", "closing", "expected", "difference", "destroyed", "counter"} {
+			names = append(names, w[k])
 		}
-		pdf.Ln(4.5)
+		line("B", 7, "B", 4.5, names)
 	}
 	figs := func(f fleet.Figures) []string {
 		diff := itoa(f.Difference())
