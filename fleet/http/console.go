@@ -54,7 +54,6 @@ type Console struct {
 	poll      time.Duration
 	tmpl      *template.Template
 	dummyHash func() string // made on the first unknown name, not at start (64 MiB)
-	checks    *account.Gate
 	mu        sync.Mutex
 	open      []fleet.Alert // the open alerts as last polled
 	polled    bool
@@ -64,6 +63,11 @@ type Console struct {
 
 	// Hub is the hub's identity, printed on reports (set before serving).
 	Hub string
+	// PasswordChecks lets one argon2id check run at a time: each takes
+	// 64 MiB while it runs, so logins arriving together queue instead of
+	// adding up. NewConsole makes it (32 may wait, up to 10 s each); a
+	// login that finds no slot is answered 429.
+	PasswordChecks *account.Gate
 }
 
 // alertChange is the whole list of open alerts after a change: each
@@ -100,9 +104,7 @@ func NewConsole(store fleet.ConsoleStore, now func() time.Time, th fleet.Thresho
 		h, _ := account.Hash("dummy password for unknown users", rand.Reader, account.DefaultParams())
 		return h
 	})
-	// One argon2id check at a time: each takes 64 MiB while it runs, so
-	// logins arriving together queue instead of adding up.
-	c.checks = account.NewGate(1, 32, 10*time.Second)
+	c.PasswordChecks = account.NewGate(1, 32, 10*time.Second)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", c.overview)
 	mux.HandleFunc("GET /login", c.loginPage)
@@ -342,7 +344,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	known, ok := err == nil, false
-	if err := c.checks.Do(r.Context(), func() {
+	if err := c.PasswordChecks.Do(r.Context(), func() {
 		if !known {
 			_, _ = account.Check(c.dummyHash(), password) // the same time as a known user
 			return

@@ -44,6 +44,7 @@ func (c *clock) Add(d time.Duration) {
 
 type consoleRig struct {
 	url     string
+	console *fleethttp.Console
 	store   *postgres.Store
 	clock   *clock
 	watcher *fleet.Watcher
@@ -89,7 +90,7 @@ func mustConsole(t *testing.T) *consoleRig {
 	go func() { defer close(done); c.Run(run) }()
 	go srv.Serve(ln)
 	t.Cleanup(func() { cancel(); srv.Close(); <-done })
-	r := &consoleRig{url: "http://" + ln.Addr().String(), store: store, clock: clk,
+	r := &consoleRig{url: "http://" + ln.Addr().String(), console: c, store: store, clock: clk,
 		watcher: &fleet.Watcher{Store: store, Now: clk.Now, Thresholds: th}, seq: map[string]uint64{}}
 	for _, k := range rigKiosks {
 		k.EnrolledAt = t0.Add(-24 * time.Hour)
@@ -396,6 +397,45 @@ func TestConsoleLogin(t *testing.T) {
 	if resp, _ := r.get(t, "/", c); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("/ after logout: %s", resp.Status)
 	}
+}
+
+// TestConsolePasswordChecksQueue: a login that finds the password check
+// busy waits for it, and past the wait is answered 429 with Retry-After
+// and a page in the user's language, without a session; once the check
+// is free the same login succeeds.
+func TestConsolePasswordChecksQueue(t *testing.T) {
+	r := mustConsole(t)
+	r.console.PasswordChecks = account.NewGate(1, 32, 50*time.Millisecond)
+	taken, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- r.console.PasswordChecks.Do(context.Background(), func() { close(taken); <-release })
+	}()
+	<-taken
+	req, _ := http.NewRequest("POST", r.url+"/login?lang=en", strings.NewReader(url.Values{"name": {"jabar"}, "password": {consolePassword}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", r.url)
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "10" {
+		t.Errorf("login while the check is busy: %s, Retry-After %q", resp.Status, resp.Header.Get("Retry-After"))
+	}
+	if !strings.Contains(string(body), "Wait 10 seconds") {
+		t.Errorf("the refusal's page does not say how long to wait: %s", body)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "__Host-anjungan-fleet" {
+			t.Errorf("a refused login got a session: %v", c)
+		}
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	r.mustLogin(t, "jabar")
 }
 
 func TestConsoleLanguage(t *testing.T) {
