@@ -1,26 +1,22 @@
 package http
 
 import (
-	"encoding/json"
 	"io/fs"
 	"regexp"
 	"sort"
 	"testing"
 
+	"github.com/anjungan/anjungan/internal/i18n"
 	"github.com/anjungan/anjungan/station"
 )
 
 func loadTexts(t *testing.T, lang string) map[string]string {
 	t.Helper()
-	b, err := fs.ReadFile(assets, "assets/i18n/"+lang+".json")
+	tables, err := i18n.Load(assets, "assets/i18n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]string
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s.json: %v", lang, err)
-	}
-	return m
+	return tables[lang]
 }
 
 // TestTextsComplete checks that both languages have the same keys, that no

@@ -4,14 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"io/fs"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/anjungan/anjungan/internal/fault"
+	"github.com/anjungan/anjungan/internal/i18n"
 	"github.com/anjungan/anjungan/station/voice"
 )
 
@@ -31,19 +30,7 @@ var FirstScreenPhrases = []string{"voice_screen_start"}
 // station gives it to its Speaker, so the page and its voice share one
 // table.
 func KioskTexts() (map[string]map[string]string, error) {
-	texts := map[string]map[string]string{}
-	for _, lang := range []string{"id", "en"} {
-		b, err := fs.ReadFile(assets, "assets/i18n/"+lang+".json")
-		if err != nil {
-			return nil, err
-		}
-		var m map[string]string
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, err
-		}
-		texts[lang] = m
-	}
-	return texts, nil
+	return i18n.Load(assets, "assets/i18n")
 }
 
 // MountVoice serves the spoken phrases at /voice/<lang>/<key>.opus and
