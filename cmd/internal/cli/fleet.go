@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/anjungan/anjungan/fleet"
@@ -72,4 +74,32 @@ func (f *Fleet) WitnessSender(log witnesssend.Log, logErr func(string, error)) (
 	}
 	return &witnesssend.Sender{Log: log, URL: f.URL, Client: fleetsend.NewClient(cfg), WitnessKey: vkey,
 		LogErr: logErr, Every: f.WitnessEvery}, nil
+}
+
+// Start runs, when a hub is set, the sender of stream's outbox and, with
+// a witness key, the sender of the audit log's checkpoints, each in a
+// goroutine of wg until ctx ends; it returns the outbox's sender, or nil
+// when no hub is set. log gets what goes wrong, for a warning.
+func (f *Fleet) Start(ctx context.Context, wg *sync.WaitGroup, stream fleet.Stream, out fleetsend.Outbox, cosign witnesssend.Log, log func(string, error)) (*fleetsend.Sender, error) {
+	s, err := f.Sender(stream, out, log)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	ws, err := f.WitnessSender(cosign, log)
+	if err != nil {
+		return nil, err
+	}
+	if ws != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ws.Run(ctx)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.Run(ctx)
+	}()
+	return s, nil
 }

@@ -616,31 +616,15 @@ func (m *Main) printerStates(j *journal.Journal) domain.PrinterStateRecorder {
 // startSender starts delivering the journal's fleet outbox when a hub is
 // set (-fleet-url); printing never waits for it.
 func (m *Main) startSender() error {
-	s, err := m.fleet.Sender(fleet.StreamPrinterd, m.journal.Outbox(), func(msg string, err error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := m.fleet.Start(ctx, &m.sending, fleet.StreamPrinterd, m.journal.Outbox(), m.journal.CosignLog(), func(msg string, err error) {
 		m.log.Warn().Err(err).Msg(msg)
 	})
 	if err != nil || s == nil {
+		cancel()
 		return err
 	}
-	m.sender = s
-	ws, err := m.fleet.WitnessSender(m.journal.CosignLog(), func(msg string, err error) { m.log.Warn().Err(err).Msg(msg) })
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	m.stopSender = cancel
-	if ws != nil {
-		m.sending.Add(1)
-		go func() {
-			defer m.sending.Done()
-			ws.Run(ctx)
-		}()
-	}
-	m.sending.Add(1)
-	go func() {
-		defer m.sending.Done()
-		s.Run(ctx)
-	}()
+	m.sender, m.stopSender = s, cancel
 	return nil
 }
 

@@ -660,34 +660,19 @@ func (l eventLog) Record(_ context.Context, e station.Event) {
 // kiosk's service state and the sender of the outbox, each in its own
 // goroutine: no citizen waits for the network.
 func (m *Main) startFleet() error {
-	s, err := m.Fleet.Sender(fleet.StreamStation, m.db.Outbox(), func(msg string, err error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := m.Fleet.Start(ctx, &m.wg, fleet.StreamStation, m.db.Outbox(), m.db.CosignLog(), func(msg string, err error) {
 		m.log.Warn().Err(err).Msg(msg)
 	})
 	if err != nil || s == nil {
+		cancel()
 		return err
 	}
-	m.Sender = s
-	ws, err := m.Fleet.WitnessSender(m.db.CosignLog(), func(msg string, err error) { m.log.Warn().Err(err).Msg(msg) })
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	m.stopFleet = cancel
-	if ws != nil {
-		m.wg.Add(1)
-		go func() {
-			defer m.wg.Done()
-			ws.Run(ctx)
-		}()
-	}
-	m.wg.Add(2)
+	m.Sender, m.stopFleet = s, cancel
+	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
 		m.kiosk.WatchService(ctx, m.db, 30*time.Second, m.Now)
-	}()
-	go func() {
-		defer m.wg.Done()
-		s.Run(ctx)
 	}()
 	return nil
 }
