@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/anjungan/anjungan/printerd"
+	"github.com/anjungan/anjungan/station"
 )
 
 // TestFailedPrintCanBeRetried: a print that failed with nothing printed
@@ -55,8 +56,9 @@ func TestFailedPrintCanBeRetried(t *testing.T) {
 		t.Errorf("%d cards printed, want 1", n)
 	}
 
-	// The day's report in the console counts both attempts.
-	day := time.Now().Format(time.DateOnly)
+	// The day's report in the console counts both attempts: the hall's
+	// day (WIB), which from 17:00 UTC is the next day's date.
+	day := time.Now().In(station.WIB.Location()).Format(time.DateOnly)
 	pdf := sys.MustSupervisor(t, "sari").page("/report.pdf?day=" + day + "&lang=en")
 	text := mustPDFText(t, []byte(pdf))
 	if !regexp.MustCompile(`KTP-el\s+1\s+1\s+0\s+0\s+2`).MatchString(strings.Join(strings.Fields(text), " ")) {
