@@ -133,6 +133,10 @@ type Console struct {
 
 	accounts *account.Throttle
 	clients  *account.Throttle
+	// attempts makes an attempt's records with both throttles one step:
+	// two attempts that interleave between the throttles would each be
+	// counted as the other's successor once, and both wait.
+	attempts sync.Mutex
 	checks   *account.Gate
 
 	dummyOnce sync.Once

@@ -141,6 +141,22 @@ func (s *Console) showLogin(c *fiber.Ctx, status int, message string) error {
 	return s.render(c, status, "login", map[string]any{"LoginToken": tok, "Message": message})
 }
 
+// recordAttempt records an attempt with each of its throttles, as one
+// step, and returns the longest of their waits.
+func (s *Console) recordAttempt(keys []throttleKey) (time.Duration, error) {
+	s.attempts.Lock()
+	defer s.attempts.Unlock()
+	var wait time.Duration
+	for _, k := range keys {
+		w, err := k.t.Attempt(k.key)
+		if err != nil {
+			return 0, err
+		}
+		wait = max(wait, w)
+	}
+	return wait, nil
+}
+
 // login records the attempt with the throttles, waits out their delay,
 // checks the password (one check at a time, see account.Gate), and on
 // success starts a new session: any session the browser brought is
@@ -166,14 +182,10 @@ func (s *Console) login(c *fiber.Ctx) error {
 		// per address there would be one limit for all supervisors.
 		keys = append(keys, throttleKey{s.clients, "client:" + client})
 	}
-	var wait time.Duration
-	for _, k := range keys {
-		w, err := k.t.Attempt(k.key)
-		if err != nil {
-			s.auditLogin(ctx, actor, "throttled", client, 0)
-			return s.fail(c, err)
-		}
-		wait = max(wait, w)
+	wait, err := s.recordAttempt(keys)
+	if err != nil {
+		s.auditLogin(ctx, actor, "throttled", client, 0)
+		return s.fail(c, err)
 	}
 	if wait > 0 {
 		if err := s.d.Sleep(ctx, wait); err != nil {
@@ -195,7 +207,7 @@ func (s *Console) login(c *fiber.Ctx) error {
 			return s.fail(c, err)
 		}
 	}
-	err := s.checks.Do(ctx, func() {
+	err = s.checks.Do(ctx, func() {
 		if !known {
 			s.checkDummy(password)
 			return
