@@ -8,10 +8,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/anjungan/anjungan/printerd"
-	"github.com/anjungan/anjungan/printerd/internal/durable"
 )
 
 // schemaV12 keeps each document in the journal, in the transaction that
@@ -97,8 +95,8 @@ func (j *Journal) importSpool(ctx context.Context) error {
 	err = j.writeTx(ctx, "import-spool", func(tx *txn) error {
 		for _, e := range entries {
 			n := e.Name()
-			if !e.Type().IsRegular() || strings.HasSuffix(n, durable.TempSuffix) || !needed[n] {
-				continue
+			if !e.Type().IsRegular() || !needed[n] {
+				continue // an ended job's document, a crash's temporary file
 			}
 			doc, err := os.ReadFile(filepath.Join(dir, n))
 			if err != nil {

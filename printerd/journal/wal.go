@@ -58,7 +58,6 @@ func WithWALCheckpointEvery(n int) Option {
 // WAL has reached its limit. The caller holds j.mu.
 func (j *Journal) walWrote(ctx context.Context) {
 	j.walWrites += 1 + j.walExtra
-	j.walExtra = 0
 	if j.walWrites >= walLimitFactor*j.walEvery {
 		_ = j.checkpointWAL(ctx)
 	}
